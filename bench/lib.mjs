@@ -1,0 +1,80 @@
+// Shared helpers for the benchmarks: the vector corpus, the nghttp2 oracle,
+// timing, and updating one section of BENCHMARKS.md.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { brotliDecompressSync } from 'node:zlib';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const WORK = join(ROOT, 'bench', '.work');
+mkdirSync(WORK, { recursive: true });
+
+let vectors = null;
+/** The packed interop vectors (test/cases/vectors.br) as path -> Buffer. */
+export function vectorFiles() {
+  if (vectors) return vectors;
+  const raw = brotliDecompressSync(readFileSync(join(ROOT, 'test/cases/vectors.br')));
+  vectors = new Map();
+  let pos = 0;
+  while (pos < raw.length) {
+    const nl1 = raw.indexOf(10, pos);
+    const nl2 = raw.indexOf(10, nl1 + 1);
+    const len = Number(raw.toString('latin1', nl1 + 1, nl2));
+    vectors.set(raw.toString('utf8', pos, nl1), raw.subarray(nl2 + 1, nl2 + 1 + len));
+    pos = nl2 + 1 + len;
+  }
+  return vectors;
+}
+
+/** The benchmark corpus: all raw-data stories concatenated in file order (3,384 header sets). */
+export function corpusCases() {
+  const files = [...vectorFiles().keys()].filter((p) => p.startsWith('hpack-test-case/raw-data/')).sort();
+  return files.flatMap((f) => JSON.parse(vectorFiles().get(f).toString('utf8')).cases.map((c) => ({ headers: c.headers })));
+}
+
+/** Builds shared/tools/hdoracle.c (libnghttp2) when the machine can; returns its path or null. */
+export function hdoracle() {
+  const src = join(ROOT, '..', 'shared', 'tools', 'hdoracle.c');
+  const bin = join(WORK, 'hdoracle');
+  if (existsSync(bin)) return bin;
+  if (!existsSync(src)) return null;
+  try {
+    execFileSync('cc', ['-O2', src, '-o', bin, '-lnghttp2', '-ljansson'], { stdio: 'pipe' });
+    return bin;
+  } catch {
+    return null;
+  }
+}
+
+export function machine() {
+  const c = cpus();
+  return `${c.length} × ${c[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+}
+
+/** Best of `runs` timings of fn(), in nanoseconds. */
+export function best(runs, fn) {
+  let min = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const t = process.hrtime.bigint();
+    fn();
+    min = Math.min(min, Number(process.hrtime.bigint() - t));
+  }
+  return min;
+}
+
+export const fmt = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
+
+/** Replaces (or appends) the section between <!-- bench:NAME --> markers in BENCHMARKS.md. */
+export function writeSection(name, markdown) {
+  const file = join(ROOT, 'BENCHMARKS.md');
+  const open = `<!-- bench:${name} -->`;
+  const close = `<!-- /bench:${name} -->`;
+  let doc = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nWritten by `npm run bench` (`npm run bench -- <section>` reruns one section). Each figure is measured in the same run as the peer it is compared with.\n';
+  const block = `${open}\n${markdown.trim()}\n${close}`;
+  const a = doc.indexOf(open);
+  const b = doc.indexOf(close);
+  doc = a >= 0 && b > a ? doc.slice(0, a) + block + doc.slice(b + close.length) : `${doc.trimEnd()}\n\n${block}\n`;
+  writeFileSync(file, doc);
+}

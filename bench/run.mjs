@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// Runs the benchmarks and writes their sections of BENCHMARKS.md.
+// Usage: npm run bench [-- SECTION...]   sections: hpack
+import { writeSection } from './lib.mjs';
+
+const SECTIONS = {
+  hpack: () => import('./hpack.mjs'),
+};
+
+const wanted = process.argv.slice(2);
+for (const name of wanted) if (!SECTIONS[name]) { console.error(`bench: unknown section ${name} (have: ${Object.keys(SECTIONS).join(', ')})`); process.exit(2); }
+for (const name of wanted.length ? wanted : Object.keys(SECTIONS)) {
+  process.stderr.write(`bench: ${name}...\n`);
+  const md = await (await SECTIONS[name]()).run();
+  writeSection(name, md);
+  console.log(md + '\n');
+}

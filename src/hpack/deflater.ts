@@ -1,0 +1,498 @@
+/**
+ * HPACK encoder (RFC 7541 §6), choosing representations exactly as nghttp2's
+ * deflater does, so that its output is byte-identical with nghttp2's.
+ *
+ * The nghttp2 strategy, per field:
+ *  - never indexed (§6.2.3): `authorization`, `cookie` with a value under 20
+ *    octets, and fields marked sensitive; these match names only;
+ *  - without indexing (§6.2.2): `:path`, `age`, `content-length`, `etag`,
+ *    `if-modified-since`, `if-none-match`, `location`, `set-cookie`, and any
+ *    field whose entry would take more than 3/4 of the table;
+ *  - otherwise with incremental indexing (§6.2.1).
+ * Lookup: a name/value match in the dynamic table wins; then, for a name in
+ * the static table, its name/value match or else its first entry's name;
+ * then the newest dynamic entry with the name; else a new name.
+ * Huffman coding is used when strictly shorter than the octets.
+ *
+ * Other strategies ('static', 'naive', 'linear') and Huffman modes make other
+ * kinds of test vectors; see DeflaterOptions.
+ */
+import { HpackError } from './errors.js';
+import { huffmanEncode, huffmanEncodeAscii } from './huffman.js';
+import { encodeInteger, integerLength } from './integer.js';
+import { bytesToOctets, isAscii, octetsToTextLossy, toOctets } from './octets.js';
+import { ENTRY_OVERHEAD, STATIC_NAME_INDEX, STATIC_PAIR_INDEX, STATIC_TABLE_LENGTH } from './static-table.js';
+import {
+  DEFAULT_HEADER_TABLE_SIZE,
+  DEFLATE_MAX_HEADER_TABLE_SIZE,
+  type HeaderInput,
+  type TableSnapshot,
+} from './types.js';
+
+/**
+ * How representations are chosen:
+ *  - 'nghttp2': nghttp2's choices (the default; byte-identical with nghttp2);
+ *  - 'linear': static and dynamic table, every field indexed where it fits;
+ *  - 'static': the static table only, literals without indexing;
+ *  - 'naive': no table at all, every field a literal without indexing with a literal name.
+ */
+export type DeflateStrategy = 'nghttp2' | 'linear' | 'static' | 'naive';
+
+/** 'auto': Huffman when strictly shorter (nghttp2); 'always'; 'never'. */
+export type HuffmanMode = 'auto' | 'always' | 'never';
+
+export interface DeflaterOptions {
+  strategy?: DeflateStrategy;
+  huffman?: HuffmanMode;
+}
+
+// Indexing policies per name (nghttp2's hd_deflate_decide_indexing).
+const POLICY_INDEX = 0;
+const POLICY_WITHOUT = 1;
+const POLICY_NEVER = 2;
+const POLICY_COOKIE = 3; // never indexed when the value is shorter than 20 octets
+
+const NGHTTP2_POLICIES: ReadonlyMap<string, number> = new Map([
+  ['authorization', POLICY_NEVER],
+  ['cookie', POLICY_COOKIE],
+  [':path', POLICY_WITHOUT],
+  ['age', POLICY_WITHOUT],
+  ['content-length', POLICY_WITHOUT],
+  ['etag', POLICY_WITHOUT],
+  ['if-modified-since', POLICY_WITHOUT],
+  ['if-none-match', POLICY_WITHOUT],
+  ['location', POLICY_WITHOUT],
+  ['set-cookie', POLICY_WITHOUT],
+]);
+
+// First octet and prefix size of the literal representations (§6.2).
+const LITERAL_INCREMENTAL = 0x40; // 6-bit prefix
+const LITERAL_WITHOUT = 0x00; // 4-bit prefix
+const LITERAL_NEVER = 0x10; // 4-bit prefix
+
+const ARENA_SIZE = 64 * 1024;
+const utf8Encoder = new TextEncoder();
+
+const STRATEGY_NGHTTP2 = 0;
+const STRATEGY_LINEAR = 1;
+const STRATEGY_STATIC = 2;
+const STRATEGY_NAIVE = 3;
+const STRATEGIES: Readonly<Record<DeflateStrategy, number>> = {
+  nghttp2: STRATEGY_NGHTTP2,
+  linear: STRATEGY_LINEAR,
+  static: STRATEGY_STATIC,
+  naive: STRATEGY_NAIVE,
+};
+const HUFFMAN_AUTO = 0;
+const HUFFMAN_ALWAYS = 1;
+const HUFFMAN_NEVER = 2;
+const HUFFMAN_MODES: Readonly<Record<HuffmanMode, number>> = { auto: HUFFMAN_AUTO, always: HUFFMAN_ALWAYS, never: HUFFMAN_NEVER };
+
+/** A dynamic table entry; `seq` numbers insertions so that an index is one subtraction. */
+class Entry {
+  constructor(
+    readonly name: string,
+    readonly value: string,
+    /** The value has no octet >= 0x80, so equal text is its own octet string. */
+    readonly valueAscii: boolean,
+    readonly size: number,
+    readonly seq: number,
+    readonly info: NameInfo,
+  ) {}
+}
+
+/** What the encoder knows about one name: its static entries and its dynamic entries. */
+class NameInfo {
+  /** Newest dynamic entry with this name. */
+  newest: Entry | null = null;
+  /**
+   * Newest dynamic entry per value. Eviction does not touch it (two Map
+   * operations per eviction were a tenth of the encoder's time): an entry
+   * found here may be stale, which `seq <= evictedSeq` tells. The map is
+   * dropped when the name's last entry goes, and swept when stale keys
+   * outnumber live entries.
+   */
+  byValue: Map<string, Entry> | null = null;
+  /** Number of dynamic entries with this name. */
+  count = 0;
+  constructor(
+    /** Index of the first static entry with this name, 0 when none. */
+    readonly staticIndex: number,
+    readonly staticValues: ReadonlyMap<string, number> | null,
+    readonly policy: number,
+    /** The name has no octet >= 0x80, so equal text is its own octet string. */
+    readonly ascii: boolean,
+  ) {}
+}
+
+export class Deflater {
+  private readonly strategy: number;
+  private readonly huffman: number;
+  /** The encoder's own limit (-S): the table never grows beyond it. */
+  private readonly deflateLimit: number;
+  /** Current maximum table size (RFC 7541 §4.2). */
+  private maxSize: number;
+  /** Smallest maximum since the last block, when a change is pending. */
+  private minSizeSinceBlock = Infinity;
+  private sizeChangePending: boolean;
+  private size = 0;
+
+  private readonly names = new Map<string, NameInfo>();
+  // Ring buffer of entries, oldest at `head`.
+  private ring: Array<Entry | undefined> = new Array(64);
+  private mask = 63;
+  private head = 0;
+  private count = 0;
+  private nextSeq = 0;
+  /** Seq of the last entry evicted: entries are evicted in seq order. */
+  private evictedSeq = 0;
+
+  // Blocks are written one after another into an arena and returned as
+  // views; returned octets are never written again. A fresh ArrayBuffer per
+  // block (slice) would cost more than encoding the block.
+  private buf = new Uint8Array(ARENA_SIZE);
+  private bufPos = 0;
+  private blockStart = 0;
+
+  /**
+   * @param maxDeflateTableSize the encoder's own table limit (nghttp2's
+   *   max_deflate_dynamic_table_size, deflatehd's -S). Below 4096 the first
+   *   block starts with a dynamic table size update to it.
+   */
+  constructor(maxDeflateTableSize: number = DEFLATE_MAX_HEADER_TABLE_SIZE, options: DeflaterOptions = {}) {
+    checkSize(maxDeflateTableSize, 'maxDeflateTableSize');
+    const strategy = STRATEGIES[options.strategy ?? 'nghttp2'];
+    const huffman = HUFFMAN_MODES[options.huffman ?? 'auto'];
+    if (strategy === undefined) throw new TypeError(`unknown deflate strategy ${String(options.strategy)}`);
+    if (huffman === undefined) throw new TypeError(`unknown Huffman mode ${String(options.huffman)}`);
+    this.strategy = strategy;
+    this.huffman = huffman;
+    this.deflateLimit = maxDeflateTableSize;
+    if (maxDeflateTableSize < DEFAULT_HEADER_TABLE_SIZE) {
+      this.maxSize = maxDeflateTableSize;
+      this.sizeChangePending = true;
+    } else {
+      this.maxSize = DEFAULT_HEADER_TABLE_SIZE;
+      this.sizeChangePending = false;
+    }
+    const policies = strategy === STRATEGY_NGHTTP2 ? NGHTTP2_POLICIES : null;
+    for (const [name, index] of STATIC_NAME_INDEX) {
+      this.names.set(name, new NameInfo(index, STATIC_PAIR_INDEX.get(name)!, policies?.get(name) ?? POLICY_INDEX, true));
+    }
+  }
+
+  /**
+   * Applies a new SETTINGS_HEADER_TABLE_SIZE from the peer: the maximum
+   * becomes min(settings, own limit), entries are evicted to fit, and the
+   * next block starts with the dynamic table size update(s) RFC 7541 §4.2
+   * asks for (the smallest maximum since the last block when lower, then
+   * the final one).
+   */
+  changeTableSize(settingsMaxSize: number): void {
+    checkSize(settingsMaxSize, 'settingsMaxSize');
+    const next = Math.min(settingsMaxSize, this.deflateLimit);
+    this.maxSize = next;
+    this.minSizeSinceBlock = Math.min(this.minSizeSinceBlock, next);
+    this.sizeChangePending = true;
+    this.evictTo(next);
+  }
+
+  /** Encodes one header block. */
+  deflate(headers: readonly HeaderInput[]): Uint8Array {
+    this.blockStart = this.bufPos;
+    let pos = this.blockStart;
+    if (this.sizeChangePending) {
+      pos = this.ensure(pos, 12);
+      const min = this.minSizeSinceBlock;
+      this.sizeChangePending = false;
+      this.minSizeSinceBlock = Infinity;
+      if (this.maxSize > min) pos = encodeInteger(this.buf, pos, min, 5, 0x20);
+      pos = encodeInteger(this.buf, pos, this.maxSize, 5, 0x20);
+    }
+    const strategy = this.strategy;
+    for (let i = 0; i < headers.length; i++) {
+      const field = headers[i]!;
+      const sensitive = field.length > 2 && field[2]?.sensitive === true;
+      if (strategy === STRATEGY_NGHTTP2) {
+        pos = this.fieldNghttp2(pos, field[0], field[1], sensitive, i);
+        continue;
+      }
+      const name = inputOctets(field[0], i);
+      const value = inputOctets(field[1], i);
+      pos = this.ensure(pos, 24 + 4 * (name.length + value.length));
+      if (strategy === STRATEGY_LINEAR) pos = this.fieldLinear(pos, name, value, sensitive);
+      else if (strategy === STRATEGY_STATIC) pos = this.fieldStatic(pos, name, value, sensitive);
+      else pos = this.literal(pos, sensitive ? LITERAL_NEVER : LITERAL_WITHOUT, 4, 0, name, value);
+    }
+    const block = this.buf.subarray(this.blockStart, pos);
+    this.bufPos = pos;
+    return block;
+  }
+
+  /**
+   * The dynamic table now, newest entry first. Names and values are UTF-8
+   * text ('utf8', with U+FFFD for octets that are not UTF-8) or octet strings ('latin1').
+   */
+  getTable(encoding: 'utf8' | 'latin1' = 'utf8'): TableSnapshot {
+    const entries = [];
+    for (let i = 0; i < this.count; i++) {
+      const e = this.ring[(this.head + this.count - 1 - i) & this.mask]!;
+      const name = encoding === 'latin1' ? e.name : octetsToTextLossy(e.name);
+      const value = encoding === 'latin1' ? e.value : octetsToTextLossy(e.value);
+      entries.push({ index: STATIC_TABLE_LENGTH + 1 + i, name, value, size: e.size });
+    }
+    return { entries, size: this.size, maxSize: this.maxSize };
+  }
+
+  /** Sum of the entry sizes. */
+  get tableSize(): number {
+    return this.size;
+  }
+
+  /** The table's current maximum size. */
+  get maxTableSize(): number {
+    return this.maxSize;
+  }
+
+  // ---- strategies ---------------------------------------------------------
+
+  /**
+   * One field the nghttp2 way. Text input must become octets (UTF-8) before
+   * lengths are compared or tables searched, but checking every string for
+   * non-ASCII chars costs a fifth of the encoder's time. So: a table hit on a
+   * key known to be ASCII proves the text is ASCII, and a literal value is
+   * checked in the pass that counts its Huffman length anyway.
+   */
+  private fieldNghttp2(pos: number, rawName: string | Uint8Array, rawValue: string | Uint8Array, sensitive: boolean, i: number): number {
+    let name: string;
+    let info: NameInfo | undefined;
+    if (typeof rawName === 'string') {
+      info = this.names.get(rawName);
+      if (info !== undefined && info.ascii) {
+        name = rawName;
+      } else {
+        name = toOctets(rawName);
+        if (name !== rawName) info = this.names.get(name);
+      }
+    } else {
+      name = inputOctets(rawName, i);
+      info = this.names.get(name);
+    }
+
+    // `value` is its octet string, except text not yet known to be ASCII
+    // (valueChecked false), which is checked as it is encoded.
+    let value: string | undefined;
+    let valueChecked = true;
+    let valueAscii = true;
+    let exact: Entry | undefined;
+    let staticExact: number | undefined;
+    if (typeof rawValue === 'string') {
+      if (info !== undefined) {
+        exact = this.exactMatch(info, rawValue);
+        if (exact !== undefined && exact.valueAscii) {
+          value = rawValue;
+        } else {
+          exact = undefined;
+          staticExact = info.staticValues === null ? undefined : info.staticValues.get(rawValue);
+          if (staticExact !== undefined) value = rawValue; // static values are ASCII
+        }
+      }
+      if (value === undefined) {
+        value = rawValue;
+        valueChecked = false;
+      }
+    } else {
+      value = inputOctets(rawValue, i);
+      valueAscii = isAscii(value);
+      if (info !== undefined) {
+        exact = this.exactMatch(info, value);
+        staticExact = info.staticValues === null ? undefined : info.staticValues.get(value);
+      }
+    }
+
+    pos = this.ensure(pos, 24 + 4 * (name.length + value.length));
+    const policy = info === undefined ? POLICY_INDEX : info.policy;
+    const entrySize = name.length + value.length + ENTRY_OVERHEAD;
+    let literal: number;
+    if (sensitive || policy === POLICY_NEVER || (policy === POLICY_COOKIE && value.length < 20)) {
+      literal = LITERAL_NEVER; // matches names only
+    } else {
+      if (exact !== undefined) return encodeInteger(this.buf, pos, this.indexOf(exact), 7, 0x80);
+      if (staticExact !== undefined) return encodeInteger(this.buf, pos, staticExact, 7, 0x80);
+      literal = policy === POLICY_WITHOUT || entrySize > Math.floor((this.maxSize * 3) / 4) ? LITERAL_WITHOUT : LITERAL_INCREMENTAL;
+    }
+    const nameIndex = info === undefined ? 0 : info.staticIndex !== 0 ? info.staticIndex : info.newest !== null ? this.indexOf(info.newest) : 0;
+    const fieldStart = pos;
+    pos = encodeInteger(this.buf, pos, nameIndex, literal === LITERAL_INCREMENTAL ? 6 : 4, literal);
+    if (nameIndex === 0) pos = this.string(pos, name, false);
+    pos = this.string(pos, value, !valueChecked);
+    if (pos < 0) {
+      // Not ASCII after all: start the field again with its UTF-8 octets.
+      return this.fieldNghttp2(fieldStart, rawName, utf8Encoder.encode(rawValue as string), sensitive, i);
+    }
+    if (literal === LITERAL_INCREMENTAL) this.insert(name, value, valueAscii, entrySize, info);
+    return pos;
+  }
+
+  /** Linear search, indexing every field that fits in the table. */
+  private fieldLinear(pos: number, name: string, value: string, sensitive: boolean): number {
+    const info = this.names.get(name);
+    const entrySize = name.length + value.length + ENTRY_OVERHEAD;
+    let nameIndex = 0;
+    if (info !== undefined) {
+      if (!sensitive) {
+        const s = info.staticValues?.get(value);
+        if (s !== undefined) return encodeInteger(this.buf, pos, s, 7, 0x80);
+        const exact = this.exactMatch(info, value);
+        if (exact !== undefined) return encodeInteger(this.buf, pos, this.indexOf(exact), 7, 0x80);
+      }
+      nameIndex = info.staticIndex !== 0 ? info.staticIndex : info.newest !== null ? this.indexOf(info.newest) : 0;
+    }
+    if (sensitive) return this.literal(pos, LITERAL_NEVER, 4, nameIndex, name, value);
+    if (entrySize > this.maxSize) return this.literal(pos, LITERAL_WITHOUT, 4, nameIndex, name, value);
+    this.insert(name, value, isAscii(value), entrySize, info);
+    return this.literal(pos, LITERAL_INCREMENTAL, 6, nameIndex, name, value);
+  }
+
+  /** The static table only. */
+  private fieldStatic(pos: number, name: string, value: string, sensitive: boolean): number {
+    const info = this.names.get(name);
+    let nameIndex = 0;
+    if (info !== undefined && info.staticIndex !== 0) {
+      if (!sensitive) {
+        const s = info.staticValues!.get(value);
+        if (s !== undefined) return encodeInteger(this.buf, pos, s, 7, 0x80);
+      }
+      nameIndex = info.staticIndex;
+    }
+    return this.literal(pos, sensitive ? LITERAL_NEVER : LITERAL_WITHOUT, 4, nameIndex, name, value);
+  }
+
+  // ---- representations ---------------------------------------------------
+
+  /** A literal header field (§6.2) with octet strings. */
+  private literal(pos: number, first: number, prefix: number, nameIndex: number, name: string, value: string): number {
+    pos = encodeInteger(this.buf, pos, nameIndex, prefix, first);
+    if (nameIndex === 0) pos = this.string(pos, name, false);
+    return this.string(pos, value, false);
+  }
+
+  /**
+   * A string literal (§5.2), Huffman-coded when that is shorter (or as the
+   * mode says). Encodes first and measures after, so that a string takes one
+   * pass in the common case. With `checkAscii`, returns -1 if `s` has a char
+   * >= 0x80 (it is then text whose UTF-8 octets must be encoded instead).
+   */
+  private string(pos: number, s: string, checkAscii: boolean): number {
+    const buf = this.buf;
+    const n = s.length;
+    if (this.huffman !== HUFFMAN_NEVER) {
+      const prefix = n < 127 ? 1 : integerLength(n, 7);
+      const start = pos + prefix;
+      const end = checkAscii ? huffmanEncodeAscii(s, buf, start) : huffmanEncode(s, buf, start);
+      if (end < 0) return -1;
+      const hlen = end - start;
+      if (hlen < n || this.huffman === HUFFMAN_ALWAYS) {
+        const hprefix = hlen < 127 ? 1 : integerLength(hlen, 7);
+        if (hprefix !== prefix) buf.copyWithin(pos + hprefix, start, end);
+        encodeInteger(buf, pos, hlen, 7, 0x80);
+        return pos + hprefix + hlen;
+      }
+    } else if (checkAscii && !isAscii(s)) {
+      return -1;
+    }
+    pos = encodeInteger(buf, pos, n, 7, 0);
+    for (let i = 0; i < n; i++) buf[pos++] = s.charCodeAt(i);
+    return pos;
+  }
+
+  // ---- dynamic table -----------------------------------------------------
+
+  /** The newest live entry with this name and value. */
+  private exactMatch(info: NameInfo, value: string): Entry | undefined {
+    if (info.byValue === null) return undefined;
+    const e = info.byValue.get(value);
+    return e !== undefined && e.seq > this.evictedSeq ? e : undefined;
+  }
+
+  private indexOf(e: Entry): number {
+    return STATIC_TABLE_LENGTH + 1 + this.nextSeq - e.seq;
+  }
+
+  /** Adds an entry, evicting the oldest ones to make room (§4.4). */
+  private insert(name: string, value: string, valueAscii: boolean, entrySize: number, info: NameInfo | undefined): void {
+    this.evictTo(this.maxSize - entrySize);
+    if (entrySize > this.maxSize) return; // §4.4: an entry larger than the table empties it
+    info ??= new NameInfo(0, null, POLICY_INDEX, isAscii(name));
+    // A name without static entries is mapped only while it has dynamic
+    // ones; the eviction above may just have removed its last one.
+    if (info.count === 0 && info.staticIndex === 0) this.names.set(name, info);
+    const e = new Entry(name, value, valueAscii, entrySize, ++this.nextSeq, info);
+    if (this.count === this.ring.length) this.grow();
+    this.ring[(this.head + this.count) & this.mask] = e;
+    this.count++;
+    this.size += entrySize;
+    info.newest = e;
+    info.count++;
+    const byValue = (info.byValue ??= new Map());
+    byValue.set(value, e);
+    if (byValue.size > 4 * info.count + 16) {
+      for (const [v, old] of byValue) if (old.seq <= this.evictedSeq) byValue.delete(v);
+    }
+  }
+
+  /** Evicts the oldest entries until the table size is at most `limit`. */
+  private evictTo(limit: number): void {
+    while (this.size > limit && this.count > 0) {
+      const e = this.ring[this.head]!;
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) & this.mask;
+      this.count--;
+      this.size -= e.size;
+      this.evictedSeq = e.seq;
+      const info = e.info;
+      // The newest entry of a name is its last to go, so `newest` stays live while count > 0.
+      if (--info.count === 0) {
+        info.newest = null;
+        info.byValue = null;
+        if (info.staticIndex === 0) this.names.delete(e.name);
+      }
+    }
+  }
+
+  private grow(): void {
+    const old = this.ring;
+    const ring: Array<Entry | undefined> = new Array(old.length * 2);
+    for (let i = 0; i < this.count; i++) ring[i] = old[(this.head + i) & this.mask];
+    this.ring = ring;
+    this.mask = ring.length - 1;
+    this.head = 0;
+  }
+
+  /**
+   * Makes room for `n` more octets after `pos`; when the arena is full the
+   * block so far moves to the start of a new one. Returns the (new) `pos`.
+   */
+  private ensure(pos: number, n: number): number {
+    if (this.buf.length - pos >= n) return pos;
+    const used = pos - this.blockStart;
+    const next = new Uint8Array(Math.max(ARENA_SIZE, 2 * (used + n)));
+    next.set(this.buf.subarray(this.blockStart, pos));
+    this.buf = next;
+    this.blockStart = 0;
+    return used;
+  }
+}
+
+/** The octets of a name or value; rejects what is neither text nor bytes. */
+function inputOctets(input: string | Uint8Array, field: number): string {
+  if (typeof input === 'string') return toOctets(input);
+  if (input instanceof Uint8Array) return bytesToOctets(input, 0, input.length);
+  throw new HpackError('ENCODER_INPUT', field, `header field ${field}: name and value must be strings or Uint8Arrays`);
+}
+
+function checkSize(n: number, what: string): void {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
+    throw new RangeError(`${what} must be an integer from 0 to 2^32-1, got ${n}`);
+  }
+}

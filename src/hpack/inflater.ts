@@ -1,0 +1,449 @@
+/**
+ * HPACK decoder (RFC 7541 §3, §6), strict: every malformed block is rejected
+ * with an HpackError that names the problem and its byte offset.
+ *
+ * Memory is bounded by what a block can hold: a string's length is checked
+ * against the octets left in the block before anything is allocated, a
+ * Huffman string decodes to at most 8/5 of its length, and the decoded
+ * header list is capped by maxHeaderListSize (name + value + 32 per field,
+ * as in RFC 9113 §6.5.2).
+ *
+ * After a decoding error the dynamic table may hold part of the failed
+ * block, so the inflater refuses further blocks (CONTEXT_BROKEN), as an
+ * HTTP/2 connection would end with COMPRESSION_ERROR. Two errors leave the
+ * context intact: HEADER_LIST_TOO_LARGE (the block is still decoded to the
+ * end, so the table stays in sync, but no list is returned) and INVALID_UTF8
+ * (from inflate() only).
+ */
+import { HpackError, type HpackErrorCode } from './errors.js';
+import { decodedOr, huffmanDecode, huffmanMaxDecodedLength } from './huffman.js';
+import { MAX_CONTINUATION_OCTETS, MAX_INTEGER } from './integer.js';
+import { bytesToOctets, isAscii, octetsToBytes, octetsToText, octetsToTextLossy } from './octets.js';
+import { ENTRY_OVERHEAD, STATIC_ENTRIES, STATIC_TABLE_LENGTH } from './static-table.js';
+import { DEFAULT_HEADER_TABLE_SIZE, DEFAULT_MAX_HEADER_LIST_SIZE, type TableSnapshot } from './types.js';
+
+export interface InflaterOptions {
+  /** Cap on the decoded header list (name + value + 32 per field); default 64 KiB. */
+  maxHeaderListSize?: number;
+  /**
+   * Our SETTINGS_HEADER_TABLE_SIZE (default 4096). A value below 4096 is a
+   * lowered maximum: the first block must then start with a dynamic table
+   * size update no larger than it (RFC 7541 §4.2).
+   */
+  maxTableSize?: number;
+}
+
+/** The kinds of representation (RFC 7541 §6). */
+export type RepresentationKind =
+  | 'indexed'
+  | 'literal-incremental'
+  | 'literal-without-indexing'
+  | 'literal-never-indexed'
+  | 'size-update';
+
+/** One representation of a block, as inflateTrace() reports it. */
+export interface TraceItem {
+  /** Byte offset of its first octet in the block. */
+  offset: number;
+  /** Its length in octets. */
+  length: number;
+  kind: RepresentationKind;
+  /** The index used: the field's for 'indexed', the name's for a literal with an indexed name. */
+  index?: number;
+  nameHuffman?: boolean;
+  valueHuffman?: boolean;
+  /** Octet strings (one char per octet). */
+  name?: string;
+  value?: string;
+  /** The new maximum, for 'size-update'. */
+  size?: number;
+  /** Entries evicted by this representation. */
+  evicted?: number;
+  /** True when the field was added to the dynamic table. */
+  inserted?: boolean;
+}
+
+class Entry {
+  /** UTF-8 text of name and value: undefined until needed, null when not UTF-8. */
+  nameText: string | null | undefined;
+  valueText: string | null | undefined;
+  constructor(
+    readonly name: string,
+    readonly value: string,
+    readonly size: number,
+    ascii: boolean,
+  ) {
+    this.nameText = ascii ? name : undefined;
+    this.valueText = ascii ? value : undefined;
+  }
+}
+
+const STATIC: readonly Entry[] = STATIC_ENTRIES.map(([n, v]) => new Entry(n, v, n.length + v.length + ENTRY_OVERHEAD, true));
+
+const MODE_TEXT = 0;
+const MODE_LATIN1 = 1;
+const MODE_RAW = 2;
+
+export class Inflater {
+  private readonly maxHeaderListSize: number;
+  /** Our SETTINGS_HEADER_TABLE_SIZE: the largest size update allowed. */
+  private settingsMax = DEFAULT_HEADER_TABLE_SIZE;
+  /** The table's maximum size as last signalled by the encoder. */
+  private maxSize = DEFAULT_HEADER_TABLE_SIZE;
+  /** Set when SETTINGS lowered the maximum: the next block must signal at most this. */
+  private requiredUpdate = Infinity;
+  private broken = false;
+
+  private ring: Array<Entry | undefined> = new Array(64);
+  private mask = 63;
+  private head = 0;
+  private count = 0;
+  private size = 0;
+
+  private scratch = new Uint8Array(256);
+  // State of the block being decoded.
+  private block: Uint8Array = new Uint8Array(0);
+  private pos = 0;
+  private strHuffman = false;
+  private strAscii = false;
+
+  constructor(options: InflaterOptions = {}) {
+    const limit = options.maxHeaderListSize ?? DEFAULT_MAX_HEADER_LIST_SIZE;
+    if (!(limit >= 0)) throw new RangeError(`maxHeaderListSize must be >= 0, got ${limit}`);
+    this.maxHeaderListSize = limit;
+    if (options.maxTableSize !== undefined) this.changeTableSize(options.maxTableSize);
+  }
+
+  /**
+   * Applies our SETTINGS_HEADER_TABLE_SIZE once the peer has acknowledged it.
+   * Lowering it below the current maximum shrinks the table now and requires
+   * the next block to start with a size update no larger than the lowest
+   * value set since the last block (RFC 7541 §4.2).
+   */
+  changeTableSize(settingsMaxSize: number): void {
+    if (!Number.isInteger(settingsMaxSize) || settingsMaxSize < 0 || settingsMaxSize > MAX_INTEGER) {
+      throw new RangeError(`settingsMaxSize must be an integer from 0 to 2^32-1, got ${settingsMaxSize}`);
+    }
+    this.settingsMax = settingsMaxSize;
+    if (settingsMaxSize < this.maxSize) {
+      this.maxSize = settingsMaxSize;
+      this.requiredUpdate = Math.min(this.requiredUpdate, settingsMaxSize);
+      this.evictTo(settingsMaxSize);
+    }
+  }
+
+  /** Decodes one header block to text (UTF-8); a name or value that is not UTF-8 is an INVALID_UTF8 error. */
+  inflate(block: Uint8Array): Array<[string, string]> {
+    return this.run(block, MODE_TEXT, null) as Array<[string, string]>;
+  }
+
+  /** Decodes one header block to octet strings (one char per octet, 0..255): lossless, and the fastest. */
+  inflateLatin1(block: Uint8Array): Array<[string, string]> {
+    return this.run(block, MODE_LATIN1, null) as Array<[string, string]>;
+  }
+
+  /** Decodes one header block to the octets of each name and value. */
+  inflateRaw(block: Uint8Array): Array<[Uint8Array, Uint8Array]> {
+    return this.run(block, MODE_RAW, null) as Array<[Uint8Array, Uint8Array]>;
+  }
+
+  /** Decodes one header block (octet strings, as inflateLatin1) and describes each representation. */
+  inflateTrace(block: Uint8Array): { headers: Array<[string, string]>; trace: TraceItem[] } {
+    const trace: TraceItem[] = [];
+    const headers = this.run(block, MODE_LATIN1, trace) as Array<[string, string]>;
+    return { headers, trace };
+  }
+
+  /**
+   * The dynamic table now, newest entry first. Names and values are UTF-8
+   * text ('utf8', with U+FFFD for octets that are not UTF-8) or octet strings ('latin1').
+   */
+  getTable(encoding: 'utf8' | 'latin1' = 'utf8'): TableSnapshot {
+    const entries = [];
+    for (let i = 0; i < this.count; i++) {
+      const e = this.ring[(this.head + this.count - 1 - i) & this.mask]!;
+      const name = encoding === 'latin1' ? e.name : octetsToTextLossy(e.name);
+      const value = encoding === 'latin1' ? e.value : octetsToTextLossy(e.value);
+      entries.push({ index: STATIC_TABLE_LENGTH + 1 + i, name, value, size: e.size });
+    }
+    return { entries, size: this.size, maxSize: this.maxSize };
+  }
+
+  /** Sum of the entry sizes. */
+  get tableSize(): number {
+    return this.size;
+  }
+
+  /** The table's current maximum size. */
+  get maxTableSize(): number {
+    return this.maxSize;
+  }
+
+  /** Our SETTINGS_HEADER_TABLE_SIZE. */
+  get settingsTableSize(): number {
+    return this.settingsMax;
+  }
+
+  /** False once a decoding error has made the dynamic table untrustworthy. */
+  get usable(): boolean {
+    return !this.broken;
+  }
+
+  // ---- the decoder -------------------------------------------------------
+
+  private run(block: Uint8Array, mode: number, trace: TraceItem[] | null): unknown[] {
+    if (this.broken) {
+      throw new HpackError('CONTEXT_BROKEN', 0, 'an earlier header block failed to decode; the dynamic table is no longer in sync');
+    }
+    this.broken = true; // until the block has been decoded to the end
+    this.block = block;
+    this.pos = 0;
+    const end = block.length;
+    const out: unknown[] = [];
+    let listSize = 0;
+    let listTooLarge = -1;
+    let badText = -1;
+    let fields = 0;
+
+    while (this.pos < end) {
+      const start = this.pos;
+      const b = block[start]!;
+      if ((b & 0xe0) === 0x20) {
+        // Dynamic table size update (§6.3): only before the first field (§4.2).
+        if (fields > 0) {
+          this.fail('SIZE_UPDATE_NOT_AT_START', start, `dynamic table size update after a header field (byte ${start})`);
+        }
+        const v = this.readInteger(0x1f, start);
+        if (v > this.settingsMax) {
+          this.fail('SIZE_UPDATE_TOO_LARGE', start, `dynamic table size update to ${v} exceeds SETTINGS_HEADER_TABLE_SIZE ${this.settingsMax} (byte ${start})`);
+        }
+        if (this.requiredUpdate !== Infinity) {
+          if (v > this.requiredUpdate) {
+            this.fail('SIZE_UPDATE_MISSING', start, `dynamic table size update to ${v}, but the maximum was lowered to ${this.requiredUpdate} and must be signalled first (byte ${start})`);
+          }
+          this.requiredUpdate = Infinity;
+        }
+        this.maxSize = v;
+        const before = this.count;
+        this.evictTo(v);
+        if (trace) trace.push({ offset: start, length: this.pos - start, kind: 'size-update', size: v, evicted: before - this.count });
+        continue;
+      }
+      if (this.requiredUpdate !== Infinity) this.missingUpdate(start);
+      fields++;
+
+      let name: string;
+      let value: string;
+      let nameText: string | null | undefined;
+      let valueText: string | null | undefined;
+      if ((b & 0x80) !== 0) {
+        // Indexed header field (§6.1).
+        const index = this.readInteger(0x7f, start);
+        if (index === 0) this.fail('INDEX_ZERO', start, `indexed header field with index 0 (byte ${start})`);
+        const e = this.entryAt(index, start);
+        name = e.name;
+        value = e.value;
+        if (mode === MODE_TEXT) {
+          nameText = e.nameText === undefined ? (e.nameText = octetsToText(name)) : e.nameText;
+          valueText = e.valueText === undefined ? (e.valueText = octetsToText(value)) : e.valueText;
+        }
+        if (trace) trace.push({ offset: start, length: this.pos - start, kind: 'indexed', index, name, value });
+      } else {
+        // Literal header field (§6.2): with incremental indexing (01), never indexed (0001), without indexing (0000).
+        const incremental = (b & 0x40) !== 0;
+        const nameIndex = incremental ? this.readInteger(0x3f, start) : this.readInteger(0x0f, start);
+        let nameEntry: Entry | null = null;
+        let nameHuffman = false;
+        let nameAscii: boolean;
+        if (nameIndex !== 0) {
+          nameEntry = this.entryAt(nameIndex, start);
+          name = nameEntry.name;
+          nameAscii = nameEntry.nameText === name;
+        } else {
+          name = this.readString(start);
+          nameHuffman = this.strHuffman;
+          nameAscii = this.strAscii;
+        }
+        value = this.readString(start);
+        const valueAscii = this.strAscii;
+        if (mode === MODE_TEXT) {
+          nameText = nameAscii ? name : nameEntry !== null ? (nameEntry.nameText === undefined ? (nameEntry.nameText = octetsToText(name)) : nameEntry.nameText) : octetsToText(name);
+          valueText = valueAscii ? value : octetsToText(value);
+        }
+        let evicted = 0;
+        if (incremental) {
+          const before = this.count;
+          const e = this.insert(name, value, nameAscii && valueAscii);
+          evicted = before + (e ? 1 : 0) - this.count;
+          if (e !== null && mode === MODE_TEXT) {
+            e.nameText = nameText;
+            e.valueText = valueText;
+          }
+        }
+        if (trace) {
+          const item: TraceItem = {
+            offset: start,
+            length: this.pos - start,
+            kind: incremental ? 'literal-incremental' : (b & 0x10) !== 0 ? 'literal-never-indexed' : 'literal-without-indexing',
+          };
+          if (nameIndex !== 0) item.index = nameIndex;
+          else item.nameHuffman = nameHuffman;
+          item.valueHuffman = this.strHuffman;
+          item.name = name;
+          item.value = value;
+          if (incremental) {
+            item.inserted = name.length + value.length + ENTRY_OVERHEAD <= this.maxSize;
+            item.evicted = evicted;
+          }
+          trace.push(item);
+        }
+      }
+
+      listSize += name.length + value.length + ENTRY_OVERHEAD;
+      if (listSize > this.maxHeaderListSize) {
+        // Keep decoding so that the table stays in sync, but stop collecting.
+        if (listTooLarge < 0) listTooLarge = start;
+        continue;
+      }
+      if (mode === MODE_TEXT) {
+        if ((nameText === null || valueText === null) && badText < 0) badText = start;
+        out.push([nameText, valueText]);
+      } else if (mode === MODE_LATIN1) {
+        out.push([name, value]);
+      } else {
+        out.push([octetsToBytes(name), octetsToBytes(value)]);
+      }
+    }
+    if (this.requiredUpdate !== Infinity) this.missingUpdate(end);
+
+    this.broken = false;
+    this.block = EMPTY;
+    if (listTooLarge >= 0) {
+      throw new HpackError(
+        'HEADER_LIST_TOO_LARGE',
+        listTooLarge,
+        `decoded header list exceeds ${this.maxHeaderListSize} octets (name + value + 32 per field) at the field at byte ${listTooLarge}`,
+      );
+    }
+    if (badText >= 0) {
+      throw new HpackError('INVALID_UTF8', badText, `header field at byte ${badText} is not valid UTF-8 (use inflateRaw or inflateLatin1 for octets)`);
+    }
+    return out;
+  }
+
+  private missingUpdate(at: number): never {
+    return this.fail(
+      'SIZE_UPDATE_MISSING',
+      at,
+      `the maximum table size was lowered to ${this.requiredUpdate}, but the block does not start with a dynamic table size update (byte ${at})`,
+    );
+  }
+
+  private fail(code: HpackErrorCode, offset: number, message: string): never {
+    throw new HpackError(code, offset, message);
+  }
+
+  /** Reads a prefix integer (§5.1) whose first octet is at this.pos. */
+  private readInteger(mask: number, start: number): number {
+    const block = this.block;
+    let pos = this.pos;
+    let v = block[pos++]! & mask;
+    if (v < mask) {
+      this.pos = pos;
+      return v;
+    }
+    const first = pos - 1;
+    let shift = 1;
+    for (let k = 0; ; k++) {
+      if (pos >= block.length) {
+        this.fail('TRUNCATED', start, `block ends inside an integer that starts at byte ${first}`);
+      }
+      if (k === MAX_CONTINUATION_OCTETS) {
+        this.fail('INTEGER_TOO_LONG', first, `integer at byte ${first} has more than ${MAX_CONTINUATION_OCTETS} continuation octets`);
+      }
+      const c = block[pos++]!;
+      v += (c & 0x7f) * shift;
+      if (v > MAX_INTEGER) {
+        this.fail('INTEGER_OVERFLOW', first, `integer at byte ${first} exceeds 2^32-1`);
+      }
+      if ((c & 0x80) === 0) {
+        this.pos = pos;
+        return v;
+      }
+      shift *= 128;
+    }
+  }
+
+  /** Reads a string literal (§5.2) at this.pos; sets strHuffman and strAscii. */
+  private readString(fieldStart: number): string {
+    const block = this.block;
+    const at = this.pos;
+    if (at >= block.length) {
+      this.fail('TRUNCATED', fieldStart, `block ends before the string of the field at byte ${fieldStart}`);
+    }
+    const huffman = (block[at]! & 0x80) !== 0;
+    const len = this.readInteger(0x7f, fieldStart);
+    const start = this.pos;
+    if (len > block.length - start) {
+      this.fail('STRING_PAST_END', at, `string at byte ${at} has length ${len} but only ${block.length - start} octets remain in the block`);
+    }
+    this.pos = start + len;
+    this.strHuffman = huffman;
+    if (!huffman) {
+      const s = bytesToOctets(block, start, start + len);
+      this.strAscii = isAscii(s);
+      return s;
+    }
+    const need = huffmanMaxDecodedLength(len);
+    if (this.scratch.length < need) this.scratch = new Uint8Array(Math.max(need, this.scratch.length * 2));
+    const n = huffmanDecode(block, start, start + len, this.scratch, 0);
+    this.strAscii = decodedOr < 0x80;
+    return bytesToOctets(this.scratch, 0, n);
+  }
+
+  private entryAt(index: number, start: number): Entry {
+    if (index <= STATIC_TABLE_LENGTH) return STATIC[index - 1]!;
+    const d = index - STATIC_TABLE_LENGTH - 1;
+    if (d >= this.count) {
+      this.fail(
+        'INDEX_OUT_OF_RANGE',
+        start,
+        `index ${index} is beyond the static and dynamic table (${STATIC_TABLE_LENGTH + this.count} entries) (byte ${start})`,
+      );
+    }
+    return this.ring[(this.head + this.count - 1 - d) & this.mask]!;
+  }
+
+  /** Adds an entry (§4.4); returns null when it is larger than the table (which is then empty). */
+  private insert(name: string, value: string, ascii: boolean): Entry | null {
+    const entrySize = name.length + value.length + ENTRY_OVERHEAD;
+    this.evictTo(this.maxSize - entrySize);
+    if (entrySize > this.maxSize) return null;
+    const e = new Entry(name, value, entrySize, ascii);
+    if (this.count === this.ring.length) this.grow();
+    this.ring[(this.head + this.count) & this.mask] = e;
+    this.count++;
+    this.size += entrySize;
+    return e;
+  }
+
+  private evictTo(limit: number): void {
+    while (this.size > limit && this.count > 0) {
+      this.size -= this.ring[this.head]!.size;
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) & this.mask;
+      this.count--;
+    }
+  }
+
+  private grow(): void {
+    const old = this.ring;
+    const ring: Array<Entry | undefined> = new Array(old.length * 2);
+    for (let i = 0; i < this.count; i++) ring[i] = old[(this.head + i) & this.mask];
+    this.ring = ring;
+    this.mask = ring.length - 1;
+    this.head = 0;
+  }
+}
+
+const EMPTY = new Uint8Array(0);

@@ -1,0 +1,69 @@
+/**
+ * Octet strings: header names and values are sequences of octets (RFC 7541
+ * §5.2). Inside the engine they are JS strings with one char (0..255) per
+ * octet, so that they can be Map keys, compared with ===, and measured with
+ * .length. Text strings (UTF-8 on the wire) are converted at the edges; a
+ * string that is pure ASCII is its own octet string, and most header fields
+ * are.
+ */
+
+const NON_ASCII = /[^\x00-\x7f]/;
+const utf8Encoder = new TextEncoder();
+const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+const utf8Lossy = new TextDecoder('utf-8');
+
+type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
+// Node's Buffer has a native latin1 decoder, several times faster than the
+// portable fallback for short strings. The engine does not import node:buffer
+// so it still runs in browsers.
+const nodeLatin1Slice: Latin1Slice | undefined = (
+  globalThis as { Buffer?: { prototype: { latin1Slice?: Latin1Slice } } }
+).Buffer?.prototype.latin1Slice;
+
+/** True when every char of `s` is below 0x80. */
+export function isAscii(s: string): boolean {
+  return !NON_ASCII.test(s);
+}
+
+/** The octet string of `bytes[start..end)`. */
+export const bytesToOctets: (bytes: Uint8Array, start: number, end: number) => string = nodeLatin1Slice
+  ? (bytes, start, end) => nodeLatin1Slice.call(bytes, start, end)
+  : (bytes, start, end) => {
+      let s = '';
+      for (let i = start; i < end; i += 4096) {
+        s += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, Math.min(end, i + 4096))));
+      }
+      return s;
+    };
+
+/** The octets of a name or value given as text (UTF-8) or as bytes. */
+export function toOctets(input: string | Uint8Array): string {
+  if (typeof input === 'string') {
+    if (!NON_ASCII.test(input)) return input;
+    const bytes = utf8Encoder.encode(input);
+    return bytesToOctets(bytes, 0, bytes.length);
+  }
+  return bytesToOctets(input, 0, input.length);
+}
+
+/** The bytes of an octet string. */
+export function octetsToBytes(s: string): Uint8Array {
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/** The text an octet string encodes as UTF-8, or null when it is not valid UTF-8. */
+export function octetsToText(s: string): string | null {
+  if (!NON_ASCII.test(s)) return s;
+  try {
+    return utf8Strict.decode(octetsToBytes(s));
+  } catch {
+    return null;
+  }
+}
+
+/** The text of an octet string, with U+FFFD for sequences that are not UTF-8. */
+export function octetsToTextLossy(s: string): string {
+  return NON_ASCII.test(s) ? utf8Lossy.decode(octetsToBytes(s)) : s;
+}

@@ -1,0 +1,2 @@
+/** h2kit: HTTP/2 toolkit. */
+export * from './hpack/index.js';

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { Deflater, formatTable, HpackError, Inflater } from '../../src/hpack/index.js';
+import { hex } from '../helpers/vectors.js';
+
+describe('Deflater', () => {
+  it('emits "never indexed" for sensitive fields, authorization, and short cookies; names only', () => {
+    const d = new Deflater();
+    // x-a:1 is indexed first; a sensitive x-a:1 then uses the name only.
+    expect(hex(d.deflate([['x-a', '1']]))).toBe('4003782d610131');
+    expect(hex(d.deflate([['x-a', '1', { sensitive: true }]]))).toBe('1f2f0131');
+    expect(hex(d.deflate([['authorization', '']]))).toBe('1f0800');
+    expect(hex(d.deflate([['cookie', 'short']])).slice(0, 4)).toBe('1f11');
+    const wire = new Deflater().deflate([['cookie', 'short'], ['cookie', 'a-long-cookie-value-of-30-chars']]);
+    const trace = new Inflater().inflateTrace(wire).trace;
+    expect(trace.map((t) => t.kind)).toEqual(['literal-never-indexed', 'literal-incremental']);
+    expect(d.getTable().entries.map((e) => e.name)).toEqual(['x-a']);
+  });
+
+  it('takes names and values as UTF-8 text or as bytes, with the same result', () => {
+    const a = new Deflater();
+    const b = new Deflater();
+    const utf8 = new TextEncoder();
+    const fields: Array<[string, string]> = [['x-ünï', 'välüé €'], ['x-ünï', 'välüé €'], ['user-agent', 'ascii'], ['user-agent', 'ascii']];
+    const wa = fields.map((f) => hex(a.deflate([f])));
+    const wb = fields.map(([n, v]) => hex(b.deflate([[utf8.encode(n), utf8.encode(v)]])));
+    expect(wb).toEqual(wa);
+    expect(wa[1]).toBe('be');
+    expect(wa[3]).toBe('be');
+    expect(new Inflater().inflate(new Deflater().deflate(fields))).toEqual(fields);
+    // Octets that are not UTF-8 pass through untouched.
+    const raw = new Uint8Array([0xff, 0x00, 0x80]);
+    const out = new Inflater().inflateRaw(new Deflater().deflate([['x', raw]]));
+    expect([...out[0]![1]]).toEqual([0xff, 0x00, 0x80]);
+  });
+
+  it('text that looks like an octet string of a table entry is still encoded as UTF-8', () => {
+    // Entry inserted from the octets c3 a9; the text "Ã©" is c3 83 c2 a9 and must not match it.
+    const d = new Deflater();
+    d.deflate([['x', new Uint8Array([0xc3, 0xa9])]]);
+    const inf = new Inflater();
+    inf.inflateRaw(new Deflater().deflate([['x', new Uint8Array([0xc3, 0xa9])]]));
+    const w = d.deflate([['x', '\u00c3\u00a9']]);
+    expect(inf.inflate(w)).toEqual([['x', '\u00c3\u00a9']]);
+  });
+
+  it('rejects names and values that are neither text nor bytes', () => {
+    const d = new Deflater();
+    expect(() => d.deflate([['a', 1 as unknown as string]])).toThrow(HpackError);
+    try {
+      d.deflate([['a', 'b'], [null as unknown as string, 'x']]);
+    } catch (e) {
+      expect((e as HpackError).code).toBe('ENCODER_INPUT');
+      expect((e as HpackError).offset).toBe(1);
+    }
+    expect(() => new Deflater(-1)).toThrow(RangeError);
+    expect(() => new Deflater().changeTableSize(1.5)).toThrow(RangeError);
+    expect(() => new Deflater(4096, { strategy: 'best' as 'linear' })).toThrow(TypeError);
+  });
+
+  it('returns blocks that later blocks never overwrite', () => {
+    const d = new Deflater();
+    const blocks: Uint8Array[] = [];
+    const hexes: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const b = d.deflate([['x-n', String(i)], ['x-pad', 'p'.repeat(i % 100)]]);
+      blocks.push(b);
+      hexes.push(hex(b));
+    }
+    expect(blocks.map(hex)).toEqual(hexes);
+    expect(d.deflate([['x', 'y'.repeat(200_000)]]).length).toBeGreaterThan(100_000);
+  });
+
+  it('a -S limit below 4096 starts the first block with a size update to it', () => {
+    expect(hex(new Deflater(0).deflate([[':method', 'GET']]))).toBe('2082');
+    expect(hex(new Deflater(512).deflate([]))).toBe('3fe103');
+    expect(hex(new Deflater(8192).deflate([]))).toBe('');
+    const d = new Deflater(8192);
+    d.changeTableSize(16384); // capped by the limit
+    expect(hex(d.deflate([]))).toBe('3fe13f');
+    expect(d.maxTableSize).toBe(8192);
+  });
+
+  it('static, naive and linear strategies use the tables as named', () => {
+    const fields: Array<[string, string]> = [[':method', 'GET'], ['x-a', 'b'], ['x-a', 'b']];
+    expect(hex(new Deflater(4096, { strategy: 'static', huffman: 'never' }).deflate(fields))).toBe('82' + '0003782d610162'.repeat(2));
+    expect(hex(new Deflater(4096, { strategy: 'naive', huffman: 'never' }).deflate(fields))).toBe('00073a6d6574686f640347455400' + '03782d610162' + '0003782d610162');
+    expect(hex(new Deflater(4096, { strategy: 'linear', huffman: 'never' }).deflate(fields))).toBe('82' + '4003782d610162' + 'be');
+  });
+});
+
+describe('formatTable', () => {
+  it('prints one line per entry with index and size, then the totals', () => {
+    const d = new Deflater();
+    d.deflate([[':authority', 'yahoo.co.jp'], ['x-a', 'b']]);
+    expect(formatTable(d.getTable())).toBe('[62] (s=36) x-a: b\n[63] (s=53) :authority: yahoo.co.jp\ntable size 89 of 4096, 2 entries');
+    expect(formatTable(new Inflater().getTable())).toBe('table size 0 of 4096, 0 entries');
+  });
+});
