@@ -1,22 +1,34 @@
 #!/usr/bin/env node
-// npm start: the HPACK engine on the bundled example (examples/requests.json).
-// Replaced by the deflatehd | inflatehd --verify pipeline once the CLIs land.
-import { readFileSync } from 'node:fs';
-import { Deflater, Inflater, formatTable } from '../dist/index.js';
+// npm start: the main job on the bundled example. deflatehd encodes
+// examples/requests.json (HPACK, as nghttp2 would), inflatehd --verify decodes
+// the result and checks every header list against the input.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const cases = JSON.parse(readFileSync(new URL('../examples/requests.json', import.meta.url), 'utf8')).cases;
-const d = new Deflater();
-const inf = new Inflater();
-let input = 0;
-let output = 0;
-let ok = 0;
-for (const c of cases) {
-  const headers = c.headers.map((h) => Object.entries(h)[0]);
-  const wire = d.deflate(headers);
-  input += headers.reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
-  output += wire.length;
-  if (JSON.stringify(inf.inflate(wire)) === JSON.stringify(headers)) ok++;
-  console.log(Buffer.from(wire).toString('hex'));
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'h2kit-start-'));
+const encoded = join(dir, 'encoded.json');
+
+function step(title, cmd, args) {
+  console.log(`\n$ ${[cmd, ...args].join(' ')}`);
+  const r = spawnSync(process.execPath, [join(root, 'bin', `${cmd}.js`), ...args], { cwd: root, encoding: 'utf8' });
+  return r;
 }
-console.log(formatTable(d.getTable()));
-console.log(`${cases.length} header sets: input=${input} output=${output} ratio=${(output / input).toFixed(2)}; ${ok}/${cases.length} decode back exactly`);
+
+const d = step('encode', 'deflatehd', ['examples/requests.json']);
+writeFileSync(encoded, d.stdout);
+const out = JSON.parse(d.stdout).cases;
+for (const c of out) console.log(`  case ${c.seq}: ${c.input_length} octets of headers -> ${c.output_length} octets: ${c.wire}`);
+process.stdout.write(`  ${d.stderr}`);
+
+const v = step('verify', 'inflatehd', ['--verify', encoded]);
+process.stdout.write(v.stdout.replace(/^/gm, '  ').replace(encoded, 'encoded.json'));
+process.stderr.write(v.stderr);
+
+const t = step('http1 text', 'deflatehd', ['-t', 'examples/requests.txt']);
+for (const c of JSON.parse(t.stdout).cases) console.log(`  set ${c.seq}: ${c.headers.length} fields -> ${c.wire}`);
+rmSync(dir, { recursive: true, force: true });
+process.exitCode = d.status || v.status || t.status;

@@ -151,6 +151,7 @@ export class Deflater {
   // views; returned octets are never written again. A fresh ArrayBuffer per
   // block (slice) would cost more than encoding the block.
   private buf = new Uint8Array(ARENA_SIZE);
+  private octetsIn = 0;
   private bufPos = 0;
   private blockStart = 0;
 
@@ -197,9 +198,21 @@ export class Deflater {
     this.evictTo(next);
   }
 
-  /** Encodes one header block. */
+  /**
+   * Encodes one header block. Input is checked before anything changes, so
+   * an ENCODER_INPUT error leaves the encoder as it was.
+   */
   deflate(headers: readonly HeaderInput[]): Uint8Array {
+    for (let i = 0; i < headers.length; i++) {
+      const f = headers[i]!;
+      const n = f[0];
+      const v = f[1];
+      if ((typeof n !== 'string' && !(n instanceof Uint8Array)) || (typeof v !== 'string' && !(v instanceof Uint8Array))) {
+        throw new HpackError('ENCODER_INPUT', i, `header field ${i}: name and value must be strings or Uint8Arrays`);
+      }
+    }
     this.blockStart = this.bufPos;
+    this.octetsIn = 0;
     let pos = this.blockStart;
     if (this.sizeChangePending) {
       pos = this.ensure(pos, 12);
@@ -214,11 +227,12 @@ export class Deflater {
       const field = headers[i]!;
       const sensitive = field.length > 2 && field[2]?.sensitive === true;
       if (strategy === STRATEGY_NGHTTP2) {
-        pos = this.fieldNghttp2(pos, field[0], field[1], sensitive, i);
+        pos = this.fieldNghttp2(pos, field[0], field[1], sensitive);
         continue;
       }
-      const name = inputOctets(field[0], i);
-      const value = inputOctets(field[1], i);
+      const name = inputOctets(field[0]);
+      const value = inputOctets(field[1]);
+      this.octetsIn += name.length + value.length;
       pos = this.ensure(pos, 24 + 4 * (name.length + value.length));
       if (strategy === STRATEGY_LINEAR) pos = this.fieldLinear(pos, name, value, sensitive);
       else if (strategy === STRATEGY_STATIC) pos = this.fieldStatic(pos, name, value, sensitive);
@@ -244,6 +258,11 @@ export class Deflater {
     return { entries, size: this.size, maxSize: this.maxSize };
   }
 
+  /** Octets of the names and values of the last block encoded (nghttp2's deflatehd input_length). */
+  get inputOctets(): number {
+    return this.octetsIn;
+  }
+
   /** Sum of the entry sizes. */
   get tableSize(): number {
     return this.size;
@@ -263,7 +282,7 @@ export class Deflater {
    * key known to be ASCII proves the text is ASCII, and a literal value is
    * checked in the pass that counts its Huffman length anyway.
    */
-  private fieldNghttp2(pos: number, rawName: string | Uint8Array, rawValue: string | Uint8Array, sensitive: boolean, i: number): number {
+  private fieldNghttp2(pos: number, rawName: string | Uint8Array, rawValue: string | Uint8Array, sensitive: boolean): number {
     let name: string;
     let info: NameInfo | undefined;
     if (typeof rawName === 'string') {
@@ -275,7 +294,7 @@ export class Deflater {
         if (name !== rawName) info = this.names.get(name);
       }
     } else {
-      name = inputOctets(rawName, i);
+      name = inputOctets(rawName);
       info = this.names.get(name);
     }
 
@@ -302,7 +321,7 @@ export class Deflater {
         valueChecked = false;
       }
     } else {
-      value = inputOctets(rawValue, i);
+      value = inputOctets(rawValue);
       valueAscii = isAscii(value);
       if (info !== undefined) {
         exact = this.exactMatch(info, value);
@@ -311,6 +330,7 @@ export class Deflater {
     }
 
     pos = this.ensure(pos, 24 + 4 * (name.length + value.length));
+    if (valueChecked) this.octetsIn += name.length + value.length;
     const policy = info === undefined ? POLICY_INDEX : info.policy;
     const entrySize = name.length + value.length + ENTRY_OVERHEAD;
     let literal: number;
@@ -326,9 +346,10 @@ export class Deflater {
     pos = encodeInteger(this.buf, pos, nameIndex, literal === LITERAL_INCREMENTAL ? 6 : 4, literal);
     if (nameIndex === 0) pos = this.string(pos, name, false);
     pos = this.string(pos, value, !valueChecked);
+    if (pos >= 0 && !valueChecked) this.octetsIn += name.length + value.length;
     if (pos < 0) {
       // Not ASCII after all: start the field again with its UTF-8 octets.
-      return this.fieldNghttp2(fieldStart, rawName, utf8Encoder.encode(rawValue as string), sensitive, i);
+      return this.fieldNghttp2(fieldStart, rawName, utf8Encoder.encode(rawValue as string), sensitive);
     }
     if (literal === LITERAL_INCREMENTAL) this.insert(name, value, valueAscii, entrySize, info);
     return pos;
@@ -484,11 +505,9 @@ export class Deflater {
   }
 }
 
-/** The octets of a name or value; rejects what is neither text nor bytes. */
-function inputOctets(input: string | Uint8Array, field: number): string {
-  if (typeof input === 'string') return toOctets(input);
-  if (input instanceof Uint8Array) return bytesToOctets(input, 0, input.length);
-  throw new HpackError('ENCODER_INPUT', field, `header field ${field}: name and value must be strings or Uint8Arrays`);
+/** The octets of a name or value (checked to be text or bytes by deflate()). */
+function inputOctets(input: string | Uint8Array): string {
+  return typeof input === 'string' ? toOctets(input) : bytesToOctets(input, 0, input.length);
 }
 
 function checkSize(n: number, what: string): void {

@@ -32,6 +32,11 @@ export class HpackError extends Error {
     readonly code: HpackErrorCode,
     readonly offset: number,
     message: string,
+    /**
+     * For INVALID_UTF8: the whole decoded block as octet strings (one char
+     * per octet), as inflateLatin1() would have returned it.
+     */
+    readonly headers?: Array<[string, string]>,
   ) {
     super(message);
   }

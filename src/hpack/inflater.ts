@@ -18,7 +18,7 @@
 import { HpackError, type HpackErrorCode } from './errors.js';
 import { decodedOr, huffmanDecode, huffmanMaxDecodedLength } from './huffman.js';
 import { MAX_CONTINUATION_OCTETS, MAX_INTEGER } from './integer.js';
-import { bytesToOctets, isAscii, octetsToBytes, octetsToText, octetsToTextLossy } from './octets.js';
+import { bytesToOctets, isAscii, octetsToBytes, octetsToText, octetsToTextLossy, textToOctets } from './octets.js';
 import { ENTRY_OVERHEAD, STATIC_ENTRIES, STATIC_TABLE_LENGTH } from './static-table.js';
 import { DEFAULT_HEADER_TABLE_SIZE, DEFAULT_MAX_HEADER_LIST_SIZE, type TableSnapshot } from './types.js';
 
@@ -203,6 +203,7 @@ export class Inflater {
     let listSize = 0;
     let listTooLarge = -1;
     let badText = -1;
+    let badFields: number[] | null = null;
     let fields = 0;
 
     while (this.pos < end) {
@@ -306,8 +307,14 @@ export class Inflater {
         continue;
       }
       if (mode === MODE_TEXT) {
-        if ((nameText === null || valueText === null) && badText < 0) badText = start;
-        out.push([nameText, valueText]);
+        if (nameText === null || valueText === null) {
+          // Keep the octets; the error at the end returns the block as octets.
+          if (badText < 0) badText = start;
+          (badFields ??= []).push(out.length);
+          out.push([name, value]);
+        } else {
+          out.push([nameText, valueText]);
+        }
       } else if (mode === MODE_LATIN1) {
         out.push([name, value]);
       } else {
@@ -326,7 +333,14 @@ export class Inflater {
       );
     }
     if (badText >= 0) {
-      throw new HpackError('INVALID_UTF8', badText, `header field at byte ${badText} is not valid UTF-8 (use inflateRaw or inflateLatin1 for octets)`);
+      const bad = new Set(badFields);
+      const octets = (out as Array<[string, string]>).map((f, i): [string, string] => (bad.has(i) ? f : [textToOctets(f[0]), textToOctets(f[1])]));
+      throw new HpackError(
+        'INVALID_UTF8',
+        badText,
+        `header field at byte ${badText} is not valid UTF-8 (error.headers has the block as octets; inflateRaw and inflateLatin1 return octets)`,
+        octets,
+      );
     }
     return out;
   }

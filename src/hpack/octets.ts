@@ -9,8 +9,9 @@
 
 const NON_ASCII = /[^\x00-\x7f]/;
 const utf8Encoder = new TextEncoder();
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
-const utf8Lossy = new TextDecoder('utf-8');
+// ignoreBOM: a leading U+FEFF is part of the value, not a marker to drop.
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const utf8Lossy = new TextDecoder('utf-8', { ignoreBOM: true });
 
 type Latin1Slice = (this: Uint8Array, start: number, end: number) => string;
 // Node's Buffer has a native latin1 decoder, several times faster than the
@@ -35,6 +36,13 @@ export const bytesToOctets: (bytes: Uint8Array, start: number, end: number) => s
       }
       return s;
     };
+
+/** The octet string of text, as UTF-8. */
+export function textToOctets(s: string): string {
+  if (!NON_ASCII.test(s)) return s;
+  const bytes = utf8Encoder.encode(s);
+  return bytesToOctets(bytes, 0, bytes.length);
+}
 
 /** The octets of a name or value given as text (UTF-8) or as bytes. */
 export function toOctets(input: string | Uint8Array): string {

@@ -1,6 +1,6 @@
 /** Every way the decoder rejects a block: the error code and the byte offset it names. */
 import { describe, expect, it } from 'vitest';
-import { HpackError, Inflater, type HpackErrorCode } from '../../src/hpack/index.js';
+import { Deflater, HpackError, Inflater, type HpackErrorCode } from '../../src/hpack/index.js';
 import { unhex } from '../helpers/vectors.js';
 
 function rejects(block: string, code: HpackErrorCode, offset: number, inf = new Inflater()): HpackError {
@@ -153,5 +153,27 @@ describe('decoder errors (RFC 7541)', () => {
     rejects('824001610180', 'INVALID_UTF8', 1);
     rejects('000161', 'TRUNCATED', 0);
     expect(new Inflater().inflate(unhex('00016105c3a9e282ac'))).toEqual([['a', 'é€']]);
+  });
+});
+
+describe('text decoding keeps every octet', () => {
+  it('INVALID_UTF8 carries the whole block as octet strings', () => {
+    // :method GET, then x: "é" (valid), then y: ff (not UTF-8).
+    const block = unhex('82' + '000178' + '02c3a9' + '000179' + '01ff');
+    let err: HpackError | undefined;
+    try {
+      new Inflater().inflate(block);
+    } catch (e) {
+      err = e as HpackError;
+    }
+    expect(err?.code).toBe('INVALID_UTF8');
+    expect(err?.offset).toBe(7);
+    expect(err?.headers).toEqual([[':method', 'GET'], ['x', '\xc3\xa9'], ['y', '\xff']]);
+  });
+
+  it('a leading byte order mark is part of the value', () => {
+    expect(new Inflater().inflate(unhex('00017803efbbbf'))).toEqual([['x', '\ufeff']]);
+    const d = new Deflater(4096, { huffman: 'never' });
+    expect(new Inflater().inflateRaw(d.deflate([['x', '\ufeffa']]))[0]![1]).toEqual(new Uint8Array([0xef, 0xbb, 0xbf, 0x61]));
   });
 });

@@ -1,0 +1,268 @@
+/**
+ * What deflatehd and inflatehd share: option parsing with commander (exit 2
+ * on bad options, no stack traces), input streams, the error reporter, the
+ * progress line, and the JSON output writer.
+ */
+import { createReadStream, readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+
+export const VERSION: string = (() => {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+})();
+
+/** Thrown for a bad command line; the launcher prints it and exits 2. */
+export class UsageError extends Error {}
+
+/** A commander program with our conventions: errors -> UsageError, --help/--version -> exit 0. */
+export function program(name: string, description: string): Command {
+  const p = new Command(name);
+  p.description(description)
+    .version(`${name} (h2kit) ${VERSION}`, '--version', 'print the version and exit')
+    .helpOption('-h, --help', 'show this help and exit')
+    // Errors are printed once, in our one-line format, by launch().
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s), outputError: () => {} })
+    .exitOverride();
+  return p;
+}
+
+/** Parses argv; returns null when --help or --version already answered. */
+export function parseArgs(p: Command, argv: string[]): Command | null {
+  try {
+    p.parse(argv, { from: 'user' });
+    return p;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return null;
+      throw new UsageError(e.message.replace(/^error: /, ''));
+    }
+    throw e;
+  }
+}
+
+/** An option value that must be an integer from 0 to 2^32-1. */
+export function tableSizeArg(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`'${value}' is not a non-negative integer.`);
+  const n = Number(value);
+  if (n > 0xffffffff) throw new InvalidArgumentError(`${value} is larger than 4294967295.`);
+  return n;
+}
+
+/** A size with an optional K, M or G suffix (powers of 1024). */
+export function sizeArg(value: string): number {
+  const m = /^(\d+)([KMG]?)$/i.exec(value);
+  if (!m) throw new InvalidArgumentError(`'${value}' is not a size (an integer with an optional K, M or G suffix).`);
+  const mult = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[m[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
+  return Number(m[1]) * mult;
+}
+
+/** Chunks of a file, or of stdin when `file` is undefined or '-'. */
+export function inputChunks(file: string | undefined): AsyncIterable<Buffer> {
+  if (file === undefined || file === '-') return process.stdin as AsyncIterable<Buffer>;
+  return createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
+}
+
+/** "cannot read x.json: no such file" from a read error. */
+export function readErrorMessage(file: string | undefined, e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const what = file === undefined || file === '-' ? 'standard input' : file;
+  const reason =
+    err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code === 'EACCES' ? 'permission denied' : (err.message ?? String(e));
+  return `cannot read ${what}: ${reason}`;
+}
+
+/** Writes one-line messages to stderr, prefixed with the program name, and counts failures. */
+export class Reporter {
+  failed = 0;
+  constructor(private readonly prog: string, private readonly progress?: Progress) {}
+
+  error(message: string): void {
+    this.failed++;
+    this.line(message);
+  }
+
+  note(message: string): void {
+    this.line(message);
+  }
+
+  private line(message: string): void {
+    this.progress?.clear();
+    process.stderr.write(`${this.prog}: ${message}\n`);
+  }
+}
+
+/**
+ * A progress line on stderr (cases done, MB read, MB/s), only when stderr is
+ * a terminal, and only once a run has lasted a second: never in a pipe or
+ * for small inputs.
+ */
+export class Progress {
+  private readonly enabled: boolean;
+  private readonly start = Date.now();
+  private last = 0;
+  private shown = false;
+  constructor(private readonly prog: string) {
+    this.enabled = process.stderr.isTTY === true && !process.env['CI'];
+  }
+
+  update(cases: number, bytes: number): void {
+    if (!this.enabled) return;
+    const now = Date.now();
+    if (now - this.start < 1000 || now - this.last < 250) return;
+    this.last = now;
+    const mb = bytes / 1e6;
+    const rate = mb / ((now - this.start) / 1000);
+    process.stderr.write(`\r${this.prog}: ${cases.toLocaleString('en-US')} cases, ${mb.toFixed(1)} MB read, ${rate.toFixed(1)} MB/s\x1b[K`);
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (this.shown) {
+      process.stderr.write('\r\x1b[K');
+      this.shown = false;
+    }
+  }
+}
+
+/**
+ * Writes `{"cases": [...]}` incrementally: each case is added as its own
+ * indented text, encoded straight into a 1 MiB buffer that goes out when
+ * full, waiting when stdout is slower than us. The document is always
+ * closed, so stdout stays valid JSON whatever happened to the input.
+ */
+const WRITE_CHUNK = 1 << 20;
+
+export class CasesWriter {
+  private buf = Buffer.allocUnsafe(WRITE_CHUNK);
+  private pos = 0;
+  private count = 0;
+  private pending: Buffer[] = [];
+
+  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
+
+  add(caseText: string): void {
+    this.put(this.count++ === 0 ? '{\n  "cases": [\n' : ',\n');
+    this.put(caseText);
+  }
+
+  private put(text: string): void {
+    if (this.buf.length - this.pos < text.length * 3) {
+      this.pending.push(this.buf.subarray(0, this.pos));
+      this.buf = Buffer.allocUnsafe(Math.max(WRITE_CHUNK, text.length * 3));
+      this.pos = 0;
+    }
+    // utf8Write skips Buffer#write's argument handling, a tenth of the run on large inputs.
+    this.pos += (this.buf as unknown as { utf8Write(s: string, offset: number): number }).utf8Write(text, this.pos);
+  }
+
+  /** Sends buffered output once there is enough of it; resolves when stdout can take more. */
+  async flushIfFull(): Promise<void> {
+    if (this.pending.length > 0) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    const chunks = this.pending;
+    this.pending = [];
+    if (this.pos > 0) {
+      chunks.push(this.buf.subarray(0, this.pos));
+      this.buf = Buffer.allocUnsafe(WRITE_CHUNK);
+      this.pos = 0;
+    }
+    for (const c of chunks) {
+      if (!this.out.write(c)) await new Promise<void>((resolve) => this.out.once('drain', resolve));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.put(this.count === 0 ? '{\n  "cases": []\n}\n' : '\n  ]\n}\n');
+    await this.flush();
+  }
+}
+
+const NEEDS_ESCAPE = /["\\\x00-\x1f]/;
+
+/** A JSON string literal; strings that need no escaping (most) skip JSON.stringify. */
+export function jsonString(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
+/**
+ * The `headers` array at the given indent, one `{"name": "value"}` object per
+ * line: readable, diffable, and half the size of fully expanded objects.
+ */
+export function headersJson(headers: ReadonlyArray<readonly [string, string]>, indent: string): string {
+  if (headers.length === 0) return '[]';
+  const i1 = `\n${indent}  {`;
+  let s = '[';
+  for (let k = 0; k < headers.length; k++) {
+    const h = headers[k]!;
+    s += `${k === 0 ? '' : ','}${i1}${jsonString(h[0])}: ${jsonString(h[1])}}`;
+  }
+  return `${s}\n${indent}]`;
+}
+
+/** JSON.stringify(value, null, 2) re-indented to sit at `indent`. */
+export function nestedJson(value: unknown, indent: string): string {
+  return JSON.stringify(value, null, 2).replace(/\n/g, `\n${indent}`);
+}
+
+/** Octets (latin1 string) of text given as UTF-8. */
+export function textOctets(s: string): string {
+  return Buffer.from(s, 'utf8').toString('latin1');
+}
+
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * Names and values given as octet strings, as JSON text: UTF-8 text when every
+ * one of them is UTF-8, else unchanged with latin1 = true (the case is then
+ * written with "header_encoding": "latin1").
+ */
+export function octetsForJson(headers: ReadonlyArray<readonly [string, string]>): { headers: Array<[string, string]>; latin1: boolean } {
+  const out: Array<[string, string]> = new Array(headers.length);
+  for (let i = 0; i < headers.length; i++) {
+    const [n, v] = headers[i]!;
+    const tn = NON_ASCII.test(n) ? decodeUtf8(n) : n;
+    const tv = NON_ASCII.test(v) ? decodeUtf8(v) : v;
+    if (tn === null || tv === null) return { headers: headers.map(([a, b]) => [a, b]), latin1: true };
+    out[i] = [tn, tv];
+  }
+  return { headers: out, latin1: false };
+}
+
+function decodeUtf8(octets: string): string | null {
+  try {
+    return utf8Strict.decode(Buffer.from(octets, 'latin1'));
+  } catch {
+    return null;
+  }
+}
+
+/** Runs a CLI main: exit code from its result, one-line messages for every failure, never a stack trace. */
+export function launch(prog: string, main: (argv: string[]) => Promise<number>): void {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    // The reader went away (e.g. `| head`): stop quietly, as a Unix filter does.
+    if (e.code === 'EPIPE') process.exit(141);
+    process.stderr.write(`${prog}: cannot write output: ${e.message}\n`);
+    process.exit(1);
+  });
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      if (e instanceof UsageError) {
+        process.stderr.write(`${prog}: ${e.message}\n${prog}: try '${prog} --help'\n`);
+        process.exitCode = 2;
+      } else {
+        process.stderr.write(`${prog}: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+        process.exitCode = 70;
+      }
+    },
+  );
+}

@@ -1,0 +1,185 @@
+/**
+ * deflatehd: header sets in (hpack-test-case JSON, or HTTP/1 text with -t),
+ * HPACK header blocks out as JSON, as nghttp2's deflatehd, streaming.
+ */
+import { Option } from 'commander';
+import { Deflater, DEFLATE_MAX_HEADER_TABLE_SIZE, DEFAULT_HEADER_TABLE_SIZE, type DeflateStrategy, type HuffmanMode } from '../hpack/index.js';
+import {
+  CasesWriter,
+  headersJson,
+  inputChunks,
+  nestedJson,
+  octetsForJson,
+  parseArgs,
+  program,
+  Progress,
+  readErrorMessage,
+  Reporter,
+  tableSizeArg,
+} from './common.js';
+import { CaseScanner, JsonSyntaxError, type ScannedCase } from './io/json-cases.js';
+import { Http1Reader, type Http1Set } from './io/http1-text.js';
+import { checkDeflateCase, explainDeflateCase, type DeflateCase } from './validate.js';
+
+const HELP = `
+Input (stdin or FILE) is one of:
+  JSON, as in hpack-test-case: {"cases": [{"headers": [{"name": "value"}, ...]}, ...]}
+    Other keys are ignored. A case's "header_table_size" is applied as a
+    SETTINGS_HEADER_TABLE_SIZE change before that case. "header_encoding":
+    "latin1" means every char of its names and values is one octet.
+  HTTP/1 text (-t): "name: value" lines, a blank line after each header set:
+    :method: GET
+    :path: /
+
+Output (stdout) is JSON, one case per input case:
+  {"cases": [{"seq": 0, "input_length": 28, "output_length": 4,
+     "percentage_of_original_size": 14.285714285714285, "wire": "8286...",
+     "headers": [...], "header_table_size": 4096}, ...]}
+  "header_table_size" is on the first case (the -s value) and on later cases
+  that set one; -d adds "header_table". stderr ends with
+  "Overall: input=N output=N ratio=R".
+
+Example:
+  $ printf ':method: GET\\n:path: /\\n\\n' | deflatehd -t
+  $ deflatehd < story_00.json | inflatehd --verify
+
+Exit status: 0 all cases encoded, 1 a case or the input was bad (the good
+cases are still written), 2 bad options.
+`;
+
+interface Options {
+  http1text?: boolean;
+  tableSize: number;
+  deflateTableSize: number;
+  dumpHeaderTable?: boolean;
+  strategy: DeflateStrategy;
+  huffman: HuffmanMode;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const p = program('deflatehd', 'Encode header sets with HPACK (RFC 7541) as nghttp2 does.')
+    .usage('[OPTIONS] [FILE]')
+    .argument('[FILE]', 'input file (default: standard input)')
+    .option('-t, --http1text', 'read HTTP/1-style "name: value" header sets instead of JSON')
+    .option('-s, --table-size <N>', 'SETTINGS_HEADER_TABLE_SIZE of the peer (the decoder)', tableSizeArg, DEFAULT_HEADER_TABLE_SIZE)
+    .option('-S, --deflate-table-size <N>', "the encoder's own maximum table size", tableSizeArg, DEFLATE_MAX_HEADER_TABLE_SIZE)
+    .option('-d, --dump-header-table', 'add the dynamic table after each case to the output')
+    .addOption(
+      new Option('--strategy <name>', 'how representations are chosen: nghttp2 (byte-identical with nghttp2), linear (index every field), static (static table only), naive (literals only)')
+        .choices(['nghttp2', 'linear', 'static', 'naive'])
+        .default('nghttp2'),
+    )
+    .addOption(new Option('--huffman <when>', 'Huffman-code strings: auto (when shorter, as nghttp2), always, never').choices(['auto', 'always', 'never']).default('auto'))
+    .addHelpText('after', HELP);
+  if (!parseArgs(p, argv)) return 0;
+  const o = p.opts<Options>();
+  const file = p.args[0];
+
+  const deflater = new Deflater(o.deflateTableSize, { strategy: o.strategy, huffman: o.huffman });
+  // As nghttp2's deflatehd: -s is a SETTINGS change only when it differs from the default.
+  if (o.tableSize !== DEFAULT_HEADER_TABLE_SIZE) deflater.changeTableSize(o.tableSize);
+
+  const progress = new Progress('deflatehd');
+  const report = new Reporter('deflatehd', progress);
+  const out = new CasesWriter();
+  let inputTotal = 0;
+  let outputTotal = 0;
+  let cases = 0;
+  let bytesRead = 0;
+
+  // header_table_size goes on the first case written (the -s value, or the
+  // case's own) and on later cases that set one, so that inflatehd applies
+  // the same SETTINGS changes.
+  const encode = (seq: number, c: DeflateCase, explicitTableSize: boolean) => {
+    if (c.tableSize !== undefined) deflater.changeTableSize(c.tableSize);
+    const wire = deflater.deflate(c.fields);
+    const inputLength = deflater.inputOctets;
+    inputTotal += inputLength;
+    outputTotal += wire.length;
+    const tableSize = cases === 0 ? (c.tableSize ?? o.tableSize) : explicitTableSize ? c.tableSize : undefined;
+    let text =
+      `    {\n      "seq": ${seq},\n      "input_length": ${inputLength},\n      "output_length": ${wire.length},\n` +
+      `      "percentage_of_original_size": ${inputLength === 0 ? 0 : (wire.length / inputLength) * 100},\n` +
+      `      "wire": "${Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength).toString('hex')}",\n` +
+      `      "headers": ${headersJson(c.pairs, '      ')}`;
+    if (tableSize !== undefined) text += `,\n      "header_table_size": ${tableSize}`;
+    if (c.latin1) text += `,\n      "header_encoding": "latin1"`;
+    if (o.dumpHeaderTable) {
+      const t = deflater.getTable(c.latin1 ? 'latin1' : 'utf8');
+      const table = { entries: t.entries, size: t.size, max_size: t.maxSize, deflate_size: t.size, max_deflate_size: t.maxSize };
+      text += `,\n      "header_table": ${nestedJson(table, '      ')}`;
+    }
+    out.add(`${text}\n    }`);
+    cases++;
+  };
+
+  const onJsonCase = (c: ScannedCase): Promise<void> | void => {
+    if (!c.ok) {
+      report.error(`case ${c.index}: line ${c.errorLine}, column ${c.errorColumn}: ${c.error}`);
+      return;
+    }
+    const checked = checkDeflateCase(c.value);
+    if (checked) {
+      encode(c.index, checked, checked.tableSize !== undefined);
+      return;
+    }
+    return explainDeflateCase(c.value).then((why) => report.error(`case ${c.index}: line ${c.line}, column ${c.column}: ${why}`));
+  };
+
+  const onHttp1Set = (s: Http1Set): void => {
+    if (!s.ok) {
+      report.error(`header set ${s.index}: line ${s.errorLine}: ${s.error}`);
+      return;
+    }
+    // Lines are read as octets: present them as UTF-8 text when they are, else as latin1.
+    const { headers, latin1 } = octetsForJson(s.headers);
+    const fields = latin1 ? headers.map(([n, v]): [Buffer, Buffer] => [Buffer.from(n, 'latin1'), Buffer.from(v, 'latin1')]) : headers;
+    encode(s.index, { fields, pairs: headers, tableSize: undefined, latin1 }, false);
+  };
+
+  const queue: Array<ScannedCase | Http1Set> = [];
+  const jsonScanner = o.http1text ? null : new CaseScanner((c) => queue.push(c));
+  const http1 = o.http1text ? new Http1Reader((s) => queue.push(s)) : null;
+  const drain = async () => {
+    for (const item of queue) {
+      const r = http1 ? onHttp1Set(item as Http1Set) : onJsonCase(item as ScannedCase);
+      if (r) await r;
+    }
+    queue.length = 0;
+  };
+
+  let inputError: string | null = null;
+  try {
+    for await (const chunk of inputChunks(file)) {
+      bytesRead += chunk.length;
+      try {
+        if (jsonScanner) jsonScanner.push(chunk);
+        else http1!.push(chunk);
+      } catch (e) {
+        if (!(e instanceof JsonSyntaxError)) throw e;
+        inputError = `line ${e.line}, column ${e.column}: ${e.message}`;
+      }
+      await drain();
+      await out.flushIfFull();
+      progress.update(cases, bytesRead);
+      if (inputError) break;
+    }
+    if (!inputError) {
+      try {
+        if (jsonScanner) jsonScanner.end();
+        else http1!.end();
+      } catch (e) {
+        if (!(e instanceof JsonSyntaxError)) throw e;
+        inputError = `line ${e.line}, column ${e.column}: ${e.message}`;
+      }
+      await drain();
+    }
+  } catch (e) {
+    inputError = readErrorMessage(file, e);
+  }
+  progress.clear();
+  await out.close();
+  if (inputError) report.error(inputError);
+  process.stderr.write(`Overall: input=${inputTotal} output=${outputTotal} ratio=${(inputTotal === 0 ? 0 : outputTotal / inputTotal).toFixed(2)}\n`);
+  return report.failed > 0 ? 1 : 0;
+}

@@ -1,0 +1,133 @@
+/**
+ * Case validation. The common shapes are checked by hand (zod costs several
+ * microseconds a case, a third of the time on large inputs); when a case
+ * fails, zod (loaded then) explains why with the path to the problem. A
+ * property test keeps the two in agreement.
+ */
+import type { HeaderInput } from '../hpack/index.js';
+
+export interface DeflateCase {
+  /** Fields for the deflater: text, or bytes for header_encoding latin1. */
+  fields: HeaderInput[];
+  /** Name/value pairs as given, for the output. */
+  pairs: Array<[string, string]>;
+  tableSize: number | undefined;
+  latin1: boolean;
+}
+
+export interface InflateCase {
+  wire: string;
+  block: Buffer;
+  tableSize: number | undefined;
+  /** The expected headers, when the case has them. */
+  pairs: Array<[string, string]> | undefined;
+  latin1: boolean;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const HEX = /^[0-9a-fA-F]*$/;
+const LATIN1 = /^[\x00-\xff]*$/;
+
+function tableSizeOf(v: Record<string, unknown>): number | undefined | false {
+  const t = v['header_table_size'];
+  if (t === undefined || t === null) return undefined;
+  return typeof t === 'number' && Number.isInteger(t) && t >= 0 && t <= 0xffffffff ? t : false;
+}
+
+function encodingOf(v: Record<string, unknown>): boolean | null {
+  const e = v['header_encoding'];
+  if (e === undefined || e === 'utf8') return false;
+  return e === 'latin1' ? true : null;
+}
+
+/** The header list of a case as pairs, or null if it is not an array of one-name objects with string values. */
+function pairsOf(list: unknown, latin1: boolean): Array<[string, string]> | null {
+  if (!Array.isArray(list)) return null;
+  const pairs: Array<[string, string]> = new Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const h: unknown = list[i];
+    if (!isObject(h)) return null;
+    let name: string | undefined;
+    for (const k in h) {
+      if (name !== undefined) return null;
+      name = k;
+    }
+    if (name === undefined) return null;
+    const value = h[name];
+    if (typeof value !== 'string') return null;
+    pairs[i] = [name, value];
+  }
+  if (latin1) for (const [n, v] of pairs) if (!LATIN1.test(n) || !LATIN1.test(v)) return null;
+  return pairs;
+}
+
+/** A case for deflatehd, or null when it is not valid (explainDeflateCase says why). */
+export function checkDeflateCase(v: unknown): DeflateCase | null {
+  if (!isObject(v)) return null;
+  const tableSize = tableSizeOf(v);
+  const latin1 = encodingOf(v);
+  if (tableSize === false || latin1 === null) return null;
+  const pairs = pairsOf(v['headers'], latin1);
+  if (pairs === null || !wellFormed(pairs)) return null;
+  const fields: HeaderInput[] = latin1 ? pairs.map(([n, val]) => [Buffer.from(n, 'latin1'), Buffer.from(val, 'latin1')]) : pairs;
+  return { fields, pairs, tableSize, latin1 };
+}
+
+/** A case for inflatehd, or null when it is not valid. With `needHeaders`, `headers` must be there too. */
+export function checkInflateCase(v: unknown, needHeaders: boolean): InflateCase | null {
+  if (!isObject(v)) return null;
+  const wire = v['wire'];
+  if (typeof wire !== 'string' || wire.length % 2 !== 0 || !HEX.test(wire)) return null;
+  const tableSize = tableSizeOf(v);
+  const latin1 = encodingOf(v);
+  if (tableSize === false || latin1 === null) return null;
+  let pairs: Array<[string, string]> | undefined;
+  if (v['headers'] !== undefined || needHeaders) {
+    const p = pairsOf(v['headers'], latin1);
+    if (p === null || !wellFormed(p)) return null;
+    pairs = p;
+  }
+  return { wire, block: Buffer.from(wire, 'hex'), tableSize, pairs, latin1 };
+}
+
+/** Strings with lone surrogates (possible through \ud800 escapes in JSON) cannot be UTF-8. */
+function wellFormed(pairs: Array<[string, string]>): boolean {
+  for (const [n, v] of pairs) if (!n.isWellFormed() || !v.isWellFormed()) return false;
+  return true;
+}
+
+/** Why a deflatehd case is not valid: "headers[2]: a header must be ...". */
+export async function explainDeflateCase(v: unknown): Promise<string> {
+  const { deflateInputCase, describeIssues } = await import('./schema.js');
+  const r = deflateInputCase.safeParse(v);
+  if (!r.success) return describeIssues(r.error);
+  return extraProblem(v as Record<string, unknown>) ?? 'invalid case';
+}
+
+/** Why an inflatehd case is not valid. */
+export async function explainInflateCase(v: unknown, needHeaders: boolean): Promise<string> {
+  const { inflateInputCase, describeIssues } = await import('./schema.js');
+  const r = inflateInputCase.safeParse(v);
+  if (!r.success) return describeIssues(r.error);
+  if (needHeaders && (v as Record<string, unknown>)['headers'] === undefined) return 'headers: required to verify against';
+  return extraProblem(v as Record<string, unknown>) ?? 'invalid case';
+}
+
+/** Problems beyond the schema: lone surrogates, latin1 strings with chars above U+00FF. */
+function extraProblem(v: Record<string, unknown>): string | undefined {
+  const list = v['headers'];
+  if (!Array.isArray(list)) return undefined;
+  const latin1 = v['header_encoding'] === 'latin1';
+  for (let i = 0; i < list.length; i++) {
+    for (const [n, val] of Object.entries(list[i] as Record<string, string>)) {
+      for (const [what, s] of [['name', n], ['value', val]] as const) {
+        if (!s.isWellFormed()) return `headers[${i}]: the ${what} has a lone surrogate (\\uD800-\\uDFFF) and is not Unicode text`;
+        if (latin1 && !LATIN1.test(s)) return `headers[${i}]: the ${what} has a char above U+00FF, but header_encoding is latin1`;
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,151 @@
+/** inflatehd end to end: the real bin/ command on real inputs. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cases, file, run, tempDir } from '../helpers/cli.js';
+import { vectorFiles, vectorFolder, vectorJson, type StoryCase } from '../helpers/vectors.js';
+
+const story = (cs: object[]) => JSON.stringify({ cases: cs });
+
+describe('inflatehd', () => {
+  it('deflatehd | inflatehd returns the headers of every raw-data story', async () => {
+    const files = vectorFolder('hpack-test-case/raw-data');
+    expect(files).toHaveLength(32);
+    for (const path of files) {
+      const input = vectorFiles().get(path)!;
+      const d = await run('deflatehd', [], input);
+      expect(d.code).toBe(0);
+      const i = await run('inflatehd', [], d.stdout);
+      expect(i.code, i.stderr).toBe(0);
+      const want = vectorJson<{ cases: StoryCase[] }>(path).cases.map((c) => c.headers);
+      expect(cases(i).map((c) => c.headers), path).toEqual(want);
+      expect(cases(i)[0]!.wire).toBe(cases(d)[0]!.wire);
+    }
+  });
+
+  it('--verify passes every story of every hpack-test-case folder and skips raw-data', async () => {
+    const dir = tempDir();
+    const paths: string[] = [];
+    for (const [path, content] of vectorFiles()) {
+      if (!path.startsWith('hpack-test-case/')) continue;
+      mkdirSync(join(dir, path, '..'), { recursive: true });
+      writeFileSync(join(dir, path), content);
+      paths.push(join(dir, path));
+    }
+    expect(paths).toHaveLength(478);
+    const r = await run('inflatehd', ['--verify', ...paths.sort()]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.filter((l) => l.startsWith('PASS '))).toHaveLength(446);
+    expect(lines.filter((l) => l.startsWith('SKIP ')).every((l) => l.includes('/raw-data/'))).toBe(true);
+    expect(lines.at(-1)).toBe('478 files: 446 passed, 0 failed, 32 skipped; 47142 cases verified');
+    expect(r.stderr).toBe('');
+  });
+
+  it('--verify shows a short diff and exits 1 on a mismatch; each file is its own context', async () => {
+    const dir = tempDir();
+    const good = file(dir, 'good.json', story([{ wire: '82864188f439ce75c875fa5784', headers: [{ ':method': 'GET' }, { ':scheme': 'http' }, { ':authority': 'yahoo.co.jp' }, { ':path': '/' }] }, { wire: 'be', headers: [{ ':authority': 'yahoo.co.jp' }] }]));
+    const bad = file(dir, 'bad.json', story([{ wire: '8286', headers: [{ ':method': 'GET' }, { ':scheme': 'https' }] }]));
+    const r = await run('inflatehd', ['--verify', good, bad, good]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(`PASS ${good}: 2 cases\nFAIL ${bad}: 1 case differ (1 of its cases decoded)\nPASS ${good}: 2 cases\n3 files: 2 passed, 1 failed; 5 cases verified\n`);
+    expect(r.stderr).toBe(`inflatehd: ${bad}: case 0: decoded headers differ from "headers":\n  + [1] :scheme: http\n  - [1] :scheme: https\n`);
+  });
+
+  it('-d dumps the table after each case', async () => {
+    const r = await run('inflatehd', ['-d'], story([{ wire: '82864188f439ce75c875fa5784' }]));
+    expect(cases(r)[0]!.header_table).toEqual({ entries: [{ index: 62, name: ':authority', value: 'yahoo.co.jp', size: 53 }], size: 53, max_size: 4096 });
+  });
+
+  it('--explain describes every representation (RFC 7541 C.4.1, C.4.3)', async () => {
+    const r = await run('inflatehd', ['--explain'], story([{ wire: '828684418cf1e3c2e5f23a6ba0ab90f4ff' }, { wire: '828684be5886a8eb10649cbf' }, { wire: '3fe11f828785bf408825a849e95ba97d7f8925a849e95bb8e8b4bf' }]));
+    expect(r.code, r.stderr).toBe(0);
+    const [a, , b] = cases(r);
+    expect(a!.trace).toEqual([
+      { offset: 0, bytes: '82', kind: 'indexed', index: 2, name: ':method', value: 'GET' },
+      { offset: 1, bytes: '86', kind: 'indexed', index: 6, name: ':scheme', value: 'http' },
+      { offset: 2, bytes: '84', kind: 'indexed', index: 4, name: ':path', value: '/' },
+      { offset: 3, bytes: '418cf1e3c2e5f23a6ba0ab90f4ff', kind: 'literal-incremental', index: 1, value_huffman: true, name: ':authority', value: 'www.example.com', inserted: true, evicted: 0 },
+    ]);
+    expect(b!.trace![0]).toEqual({ offset: 0, bytes: '3fe11f', kind: 'size-update', size: 4096, evicted: 0 });
+    expect(b!.trace![4]).toEqual({ offset: 6, bytes: 'bf', kind: 'indexed', index: 63, name: ':authority', value: 'www.example.com' });
+    expect(b!.trace![5]).toMatchObject({ offset: 7, kind: 'literal-incremental', name_huffman: true, value_huffman: true, name: 'custom-key', value: 'custom-value' });
+  });
+
+  it('header_table_size appears when the maximum changed during the case; -s sets the initial SETTINGS', async () => {
+    const r = await run('inflatehd', [], story([{ wire: '82' }, { wire: '3f4582', header_table_size: 100 }, { wire: '82' }]));
+    expect(cases(r).map((c) => c.header_table_size)).toEqual([undefined, 100, undefined]);
+    const low = await run('inflatehd', ['-s', '100'], story([{ wire: '82' }]));
+    expect(low.code).toBe(1);
+    expect(low.stderr).toContain('inflatehd: case 0: byte 0: the maximum table size was lowered to 100, but the block does not start with a dynamic table size update [SIZE_UPDATE_MISSING]');
+    // As nghttp2: -s lowers the maximum before the first case, so signalling it changes nothing.
+    const ok = await run('inflatehd', ['-s', '100'], story([{ wire: '3f4582' }]));
+    expect(ok.code).toBe(0);
+    expect(cases(ok)[0]!.headers).toEqual([{ ':method': 'GET' }]);
+    expect(cases(ok)[0]!.header_table_size).toBeUndefined();
+  });
+
+  it('a value that is not UTF-8 is written as latin1 and round-trips through deflatehd', async () => {
+    const wire = '400178' + '03ff00e9'; // x: ff 00 e9
+    const r = await run('inflatehd', [], story([{ wire }, { wire: 'be' }]));
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('inflatehd: case 0: a name or value is not UTF-8; written with "header_encoding": "latin1"\ninflatehd: case 1: a name or value is not UTF-8; written with "header_encoding": "latin1"\n');
+    expect(cases(r)[0]).toMatchObject({ headers: [{ x: '\xff\x00\xe9' }], header_encoding: 'latin1' });
+    const d = await run('deflatehd', ['--huffman', 'never'], r.stdout);
+    expect(cases(d)[0]!.wire).toBe(wire);
+  });
+
+  describe('bad input', () => {
+    it('bad hex: the case and position are named, later cases are skipped (context lost), earlier ones written', async () => {
+      const r = await run('inflatehd', [], story([{ wire: '82' }, { wire: '8286' }, { wire: '82864' }, { wire: '82' }, { wire: '82' }]));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        'inflatehd: case 2: line 1, column 41: wire: odd number of hex digits at position 5\n' +
+          'inflatehd: case 3: skipped, with every later case: the compression context was lost at case 2\n' +
+          'inflatehd: 2 cases skipped after case 2\n',
+      );
+      expect(cases(r).map((c) => c.seq)).toEqual([0, 1]);
+      const g = await run('inflatehd', [], story([{ wire: '8g' }]));
+      expect(g.stderr).toMatch(/^inflatehd: case 0: line 1, column 11: wire: invalid hex digit "g" at position 1$/m);
+    });
+
+    it('an HPACK decoding error names the case and the byte offset', async () => {
+      const r = await run('inflatehd', [], story([{ wire: '82' }, { wire: '8286c0' }, { wire: '82' }]));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^inflatehd: case 1: byte 2: index 64 is beyond the static and dynamic table \(61 entries\) \[INDEX_OUT_OF_RANGE\]$/m);
+      expect(r.stderr).toMatch(/^inflatehd: case 2: skipped, with every later case: the compression context was lost at case 1$/m);
+      expect(cases(r).map((c) => c.seq)).toEqual([0]);
+    });
+
+    it('a header list over --max-header-list-size fails that case only', async () => {
+      const r = await run('inflatehd', ['--max-header-list-size', '60'], story([{ wire: '8282' }, { wire: '82' }]));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^inflatehd: case 0: byte 1: decoded header list exceeds 60 octets .*\[HEADER_LIST_TOO_LARGE\]$/m);
+      expect(cases(r).map((c) => c.seq)).toEqual([1]);
+    });
+
+    it('a JSON syntax error ends the input with line and column; output stays valid JSON', async () => {
+      const r = await run('inflatehd', [], '{"cases": [\n  {"wire": "82"},\n  {"wire": "82"}\n  {"wire": "82"}\n]}');
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe("inflatehd: line 4, column 3: expected ',' or ']' after case 1, found '{'\n");
+      expect(cases(r).map((c) => c.seq)).toEqual([0, 1]);
+    });
+
+    it('usage errors exit 2', async () => {
+      const two = await run('inflatehd', ['a.json', 'b.json']);
+      expect(two.code).toBe(2);
+      expect(two.stderr).toMatch(/^inflatehd: more than one FILE needs --verify/);
+      const mix = await run('inflatehd', ['--verify', '-d']);
+      expect(mix.code).toBe(2);
+    });
+  });
+
+  it('--help shows the formats with an example', async () => {
+    const h = await run('inflatehd', ['--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toContain('{"cases": [{"wire": "8286..."}, ...]}');
+    expect(h.stdout).toContain('--verify');
+    expect(h.stdout).toContain('--explain');
+    expect(h.stdout).toContain('Examples:');
+  });
+});
