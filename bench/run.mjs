@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Runs the benchmarks and writes their sections of BENCHMARKS.md.
-// Usage: npm run bench [-- SECTION...]   sections: hpack
+// Usage: npm run bench [-- SECTION...]   sections: hpack, cli
 import { writeSection } from './lib.mjs';
 
 const SECTIONS = {
   hpack: () => import('./hpack.mjs'),
+  cli: () => import('./cli.mjs'),
 };
 
 const wanted = process.argv.slice(2);

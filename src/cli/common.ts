@@ -3,7 +3,7 @@
  * on bad options, no stack traces), input streams, the error reporter, the
  * progress line, and the JSON output writer.
  */
-import { createReadStream, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 
 export const VERSION: string = (() => {
@@ -60,10 +60,62 @@ export function sizeArg(value: string): number {
   return Number(m[1]) * mult;
 }
 
-/** Chunks of a file, or of stdin when `file` is undefined or '-'. */
-export function inputChunks(file: string | undefined): AsyncIterable<Buffer> {
-  if (file === undefined || file === '-') return process.stdin as AsyncIterable<Buffer>;
-  return createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
+/**
+ * Reads a file, or stdin when `file` is undefined or '-', in chunks into one
+ * reused buffer, synchronously: a filter has nothing else to do while it
+ * waits, and reusing the buffer keeps memory flat.
+ */
+export class InputReader {
+  private readonly buf = Buffer.allocUnsafe(1 << 20);
+  private readonly fd: number;
+  private readonly owned: boolean;
+
+  constructor(file: string | undefined) {
+    this.owned = file !== undefined && file !== '-';
+    this.fd = this.owned ? openSync(file!, 'r') : 0;
+  }
+
+  /** The next chunk (valid until the next call), or null at the end. */
+  read(): Buffer | null {
+    for (;;) {
+      try {
+        const n = readSync(this.fd, this.buf, 0, this.buf.length, null);
+        if (n === 0) {
+          this.close();
+          return null;
+        }
+        return this.buf.subarray(0, n);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') pause(); // a non-blocking stdin with nothing yet
+        else if (code === 'EOF') return null;
+        else throw e;
+      }
+    }
+  }
+
+  close(): void {
+    if (this.owned) closeSync(this.fd);
+  }
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** Waits a millisecond without spinning (for EAGAIN on non-blocking descriptors). */
+function pause(): void {
+  Atomics.wait(sleeper, 0, 0, 1);
+}
+
+/** Writes all of `data` to a descriptor, waiting when it is non-blocking and full. */
+export function writeAll(fd: number, data: Uint8Array): void {
+  let off = 0;
+  while (off < data.length) {
+    try {
+      off += writeSync(fd, data, off, data.length - off);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+      pause();
+    }
+  }
 }
 
 /** "cannot read x.json: no such file" from a read error. */
@@ -130,19 +182,17 @@ export class Progress {
 
 /**
  * Writes `{"cases": [...]}` incrementally: each case is added as its own
- * indented text, encoded straight into a 1 MiB buffer that goes out when
- * full, waiting when stdout is slower than us. The document is always
- * closed, so stdout stays valid JSON whatever happened to the input.
+ * indented text, encoded straight into a 1 MiB buffer that is written out
+ * (synchronously, so stdout's pace is ours) and reused when full. The
+ * document is always closed, so stdout stays valid JSON whatever happened
+ * to the input.
  */
-const WRITE_CHUNK = 1 << 20;
-
 export class CasesWriter {
   private buf = Buffer.allocUnsafe(WRITE_CHUNK);
   private pos = 0;
   private count = 0;
-  private pending: Buffer[] = [];
 
-  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
+  constructor(private readonly fd = 1) {}
 
   add(caseText: string): void {
     this.put(this.count++ === 0 ? '{\n  "cases": [\n' : ',\n');
@@ -151,37 +201,25 @@ export class CasesWriter {
 
   private put(text: string): void {
     if (this.buf.length - this.pos < text.length * 3) {
-      this.pending.push(this.buf.subarray(0, this.pos));
-      this.buf = Buffer.allocUnsafe(Math.max(WRITE_CHUNK, text.length * 3));
-      this.pos = 0;
+      this.flush();
+      if (this.buf.length < text.length * 3) this.buf = Buffer.allocUnsafe(text.length * 3);
     }
     // utf8Write skips Buffer#write's argument handling, a tenth of the run on large inputs.
     this.pos += (this.buf as unknown as { utf8Write(s: string, offset: number): number }).utf8Write(text, this.pos);
   }
 
-  /** Sends buffered output once there is enough of it; resolves when stdout can take more. */
-  async flushIfFull(): Promise<void> {
-    if (this.pending.length > 0) await this.flush();
+  flush(): void {
+    if (this.pos > 0) writeAll(this.fd, this.buf.subarray(0, this.pos));
+    this.pos = 0;
   }
 
-  async flush(): Promise<void> {
-    const chunks = this.pending;
-    this.pending = [];
-    if (this.pos > 0) {
-      chunks.push(this.buf.subarray(0, this.pos));
-      this.buf = Buffer.allocUnsafe(WRITE_CHUNK);
-      this.pos = 0;
-    }
-    for (const c of chunks) {
-      if (!this.out.write(c)) await new Promise<void>((resolve) => this.out.once('drain', resolve));
-    }
-  }
-
-  async close(): Promise<void> {
+  close(): void {
     this.put(this.count === 0 ? '{\n  "cases": []\n}\n' : '\n  ]\n}\n');
-    await this.flush();
+    this.flush();
   }
 }
+
+const WRITE_CHUNK = 1 << 20;
 
 const NEEDS_ESCAPE = /["\\\x00-\x1f]/;
 
@@ -256,6 +294,11 @@ export function launch(prog: string, main: (argv: string[]) => Promise<number>):
       process.exitCode = code;
     },
     (e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code === 'EPIPE') {
+        // The reader went away (e.g. `| head`): stop quietly, as a Unix filter does.
+        process.exitCode = 141;
+        return;
+      }
       if (e instanceof UsageError) {
         process.stderr.write(`${prog}: ${e.message}\n${prog}: try '${prog} --help'\n`);
         process.exitCode = 2;

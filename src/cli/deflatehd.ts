@@ -7,7 +7,7 @@ import { Deflater, DEFLATE_MAX_HEADER_TABLE_SIZE, DEFAULT_HEADER_TABLE_SIZE, typ
 import {
   CasesWriter,
   headersJson,
-  inputChunks,
+  InputReader,
   nestedJson,
   octetsForJson,
   parseArgs,
@@ -150,7 +150,8 @@ export async function main(argv: string[]): Promise<number> {
 
   let inputError: string | null = null;
   try {
-    for await (const chunk of inputChunks(file)) {
+    const input = new InputReader(file);
+    for (let chunk = input.read(); chunk !== null; chunk = input.read()) {
       bytesRead += chunk.length;
       try {
         if (jsonScanner) jsonScanner.push(chunk);
@@ -160,9 +161,11 @@ export async function main(argv: string[]): Promise<number> {
         inputError = `line ${e.line}, column ${e.column}: ${e.message}`;
       }
       await drain();
-      await out.flushIfFull();
       progress.update(cases, bytesRead);
-      if (inputError) break;
+      if (inputError) {
+        input.close();
+        break;
+      }
     }
     if (!inputError) {
       try {
@@ -178,7 +181,7 @@ export async function main(argv: string[]): Promise<number> {
     inputError = readErrorMessage(file, e);
   }
   progress.clear();
-  await out.close();
+  out.close();
   if (inputError) report.error(inputError);
   process.stderr.write(`Overall: input=${inputTotal} output=${outputTotal} ratio=${(inputTotal === 0 ? 0 : outputTotal / inputTotal).toFixed(2)}\n`);
   return report.failed > 0 ? 1 : 0;

@@ -8,7 +8,7 @@ import { DEFAULT_HEADER_TABLE_SIZE, HpackError, Inflater, type TraceItem } from 
 import {
   CasesWriter,
   headersJson,
-  inputChunks,
+  InputReader,
   nestedJson,
   octetsForJson,
   parseArgs,
@@ -101,7 +101,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (latin1) report.note(`case ${index}: a name or value is not UTF-8; written with "header_encoding": "latin1"`);
     const after = inflater.maxTableSize;
-    let text = `    {\n      "seq": ${index},\n      "wire": ${JSON.stringify(c.wire)},\n      "headers": ${headersJson(headers, '      ')}`;
+    // The wire was checked to be hex: nothing in it needs escaping.
+    let text = `    {\n      "seq": ${index},\n      "wire": "${c.wire}",\n      "headers": ${headersJson(headers, '      ')}`;
     if (after !== before) text += `,\n      "header_table_size": ${after}`;
     if (latin1) text += `,\n      "header_encoding": "latin1"`;
     if (o.dumpHeaderTable) {
@@ -110,10 +111,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (trace) text += `,\n      "trace": ${nestedJson(trace.map((t) => traceJson(t, c.block, latin1)), '      ')}`;
     out.add(`${text}\n    }`);
-    return out.flushIfFull();
   });
   progress.clear();
-  await out.close();
+  out.close();
   return report.failed > 0 ? 1 : 0;
 }
 
@@ -183,7 +183,8 @@ async function decodeStory(
 
   let inputError: string | null = null;
   try {
-    for await (const chunk of inputChunks(file)) {
+    const input = new InputReader(file);
+    for (let chunk = input.read(); chunk !== null; chunk = input.read()) {
       bytesRead += chunk.length;
       try {
         scanner.push(chunk);
@@ -194,7 +195,10 @@ async function decodeStory(
       for (const c of queue) await handle(c);
       queue.length = 0;
       progress.update(scanner.cases, bytesRead);
-      if (inputError) break;
+      if (inputError) {
+        input.close();
+        break;
+      }
     }
     if (!inputError) {
       try {

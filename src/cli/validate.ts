@@ -28,7 +28,6 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-const HEX = /^[0-9a-fA-F]*$/;
 const LATIN1 = /^[\x00-\xff]*$/;
 
 function tableSizeOf(v: Record<string, unknown>): number | undefined | false {
@@ -80,7 +79,10 @@ export function checkDeflateCase(v: unknown): DeflateCase | null {
 export function checkInflateCase(v: unknown, needHeaders: boolean): InflateCase | null {
   if (!isObject(v)) return null;
   const wire = v['wire'];
-  if (typeof wire !== 'string' || wire.length % 2 !== 0 || !HEX.test(wire)) return null;
+  if (typeof wire !== 'string' || wire.length % 2 !== 0) return null;
+  // Buffer.from stops at the first character that is not hex: a short result means bad hex.
+  const block = Buffer.from(wire, 'hex');
+  if (block.length * 2 !== wire.length) return null;
   const tableSize = tableSizeOf(v);
   const latin1 = encodingOf(v);
   if (tableSize === false || latin1 === null) return null;
@@ -90,7 +92,7 @@ export function checkInflateCase(v: unknown, needHeaders: boolean): InflateCase 
     if (p === null || !wellFormed(p)) return null;
     pairs = p;
   }
-  return { wire, block: Buffer.from(wire, 'hex'), tableSize, pairs, latin1 };
+  return { wire, block, tableSize, pairs, latin1 };
 }
 
 /** Strings with lone surrogates (possible through \ud800 escapes in JSON) cannot be UTF-8. */

@@ -1,5 +1,6 @@
 /**
  * Streaming reader of story documents: `{"cases": [ {...}, {...} ], ...}`.
+ * Chunks may be reused by the caller once push() returns.
  *
  * Input arrives in chunks; the scanner checks the document's outer structure
  * itself and finds the bounds of each element of `cases` (tracking strings
@@ -78,6 +79,8 @@ export class CaseScanner {
   private currentKey = '';
   private sawCases = false;
   private caseIndex = 0;
+  // Cases that start and end in the current chunk, parsed together at its end.
+  private batch: Array<{ start: number; end: number; index: number; line: number; column: number }> = [];
 
   constructor(private readonly onCase: (c: ScannedCase) => void) {}
 
@@ -88,6 +91,15 @@ export class CaseScanner {
 
   /** Scans a chunk; calls onCase for each complete element. Throws JsonSyntaxError. */
   push(chunk: Buffer): void {
+    try {
+      this.scan(chunk);
+    } finally {
+      this.flushBatch(chunk);
+    }
+    this.offset += chunk.length;
+  }
+
+  private scan(chunk: Buffer): void {
     const n = chunk.length;
     let i = 0;
     this.nextBackslash = -1;
@@ -180,10 +192,10 @@ export class CaseScanner {
       i++;
     }
     if (this.state === S.Value && this.capture) {
-      this.pending.push(chunk.subarray(this.valueStart));
+      // Copied: the caller may reuse the chunk's memory for the next one.
+      this.pending.push(Buffer.from(chunk.subarray(this.valueStart)));
       this.valueStart = 0;
     }
-    this.offset += n;
   }
 
   /** Signals the end of input; throws JsonSyntaxError if the document is incomplete. */
@@ -294,43 +306,69 @@ export class CaseScanner {
   private endValue(chunk: Buffer, i: number): number {
     this.state = this.afterValue;
     if (this.capture) {
-      let bytes: Buffer;
+      const index = this.caseIndex++;
       if (this.pending.length > 0) {
+        // Started in an earlier chunk, so it precedes everything in the batch.
         this.pending.push(chunk.subarray(0, i));
-        bytes = Buffer.concat(this.pending);
+        const bytes = Buffer.concat(this.pending);
         this.pending.length = 0;
+        this.emit(bytes.toString('utf8'), index, this.valueLine, this.valueColumn);
       } else {
-        bytes = chunk.subarray(this.valueStart, i);
+        this.batch.push({ start: this.valueStart, end: i, index, line: this.valueLine, column: this.valueColumn });
       }
-      this.emit(bytes);
     }
     return i;
   }
 
-  private emit(bytes: Buffer): void {
-    const index = this.caseIndex++;
-    const text = bytes.toString('utf8');
+  /**
+   * Parses the cases of a chunk with one JSON.parse of "[case, case, ...]"
+   * (the separators between them are already commas), which saves the
+   * per-case call and string costs; when that fails, each case is parsed
+   * on its own so that the bad one is found and located.
+   */
+  private flushBatch(chunk: Buffer): void {
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    this.batch = [];
+    if (batch.length > 1) {
+      let values: unknown;
+      try {
+        values = JSON.parse(`[${chunk.toString('utf8', batch[0]!.start, batch[batch.length - 1]!.end)}]`);
+      } catch {
+        values = null;
+      }
+      if (Array.isArray(values) && values.length === batch.length) {
+        for (let k = 0; k < batch.length; k++) {
+          const b = batch[k]!;
+          this.onCase({ index: b.index, line: b.line, column: b.column, ok: true, value: values[k] as unknown });
+        }
+        return;
+      }
+    }
+    for (const b of batch) this.emit(chunk.toString('utf8', b.start, b.end), b.index, b.line, b.column);
+  }
+
+  private emit(text: string, index: number, valueLine: number, valueColumn: number): void {
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       const m = / in JSON at position (\d+)/.exec(msg);
-      let line = this.valueLine;
-      let column = this.valueColumn;
+      let line = valueLine;
+      let column = valueColumn;
       if (m) {
         // Locate the position (UTF-16 units in `text`) as a line and byte column.
         const before = Buffer.from(text.slice(0, Number(m[1])), 'utf8');
         const nl = before.lastIndexOf(LF);
-        const lines = countLines(before);
-        line = this.valueLine + lines;
-        column = nl === -1 ? this.valueColumn + before.length : before.length - nl;
+        line = valueLine + countLines(before);
+        column = nl === -1 ? valueColumn + before.length : before.length - nl;
       }
       const reason = msg.replace(/ in JSON at position \d+.*$/s, '').replace(/^Unexpected end of JSON input$/, 'unexpected end of the case');
-      this.onCase({ index, line: this.valueLine, column: this.valueColumn, ok: false, error: `invalid JSON: ${reason}`, errorLine: line, errorColumn: column });
+      this.onCase({ index, line: valueLine, column: valueColumn, ok: false, error: `invalid JSON: ${reason}`, errorLine: line, errorColumn: column });
       return;
     }
-    this.onCase({ index, line: this.valueLine, column: this.valueColumn, ok: true, value });
+    this.onCase({ index, line: valueLine, column: valueColumn, ok: true, value });
   }
 }
 

@@ -1,0 +1,138 @@
+// deflatehd / inflatehd on large and small inputs, against nghttp2's own
+// deflatehd / inflatehd measured in the same run when available.
+//
+// nghttp2's HPACK tools are not in Debian's binary packages. Build them from
+// Debian's source package (outside this repository) and point the benchmark
+// at them, e.g.:
+//   apt-get source nghttp2 && cd nghttp2-1.52.0 && mkdir build && cd build &&
+//   cmake .. -DENABLE_HPACK_TOOLS=ON -DENABLE_APP=OFF && make deflatehd inflatehd
+//   NGHTTP2_DEFLATEHD=$PWD/src/deflatehd NGHTTP2_INFLATEHD=$PWD/src/inflatehd npm run bench -- cli
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { corpusCases, fmt, machine, ROOT, vectorFiles, WORK } from './lib.mjs';
+
+const NODE = process.execPath;
+const OURS = { deflate: [NODE, join(ROOT, 'bin/deflatehd.js')], inflate: [NODE, join(ROOT, 'bin/inflatehd.js')] };
+const NG = {
+  deflate: process.env.NGHTTP2_DEFLATEHD ?? join(WORK, 'nghttp2', 'deflatehd'),
+  inflate: process.env.NGHTTP2_INFLATEHD ?? join(WORK, 'nghttp2', 'inflatehd'),
+};
+const RUNS = 3;
+
+/** Runs a command with stdin from a file and stdout to a file (or /dev/null); wall time and peak RSS (VmHWM). */
+function measure(argv, input, output = '/dev/null') {
+  return new Promise((resolve, reject) => {
+    const inFd = openSync(input, 'r');
+    const outFd = openSync(output, 'w');
+    const t0 = process.hrtime.bigint();
+    const child = spawn(argv[0], argv.slice(1), { stdio: [inFd, outFd, 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (b) => (stderr += b));
+    let hwm = 0;
+    const poll = () => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) hwm = Math.max(hwm, Number(m[1]));
+      } catch {}
+    };
+    const timer = setInterval(poll, 20);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      closeSync(inFd);
+      closeSync(outFd);
+      if (code !== 0) reject(new Error(`${argv.join(' ')} exited ${code}: ${stderr.slice(0, 300)}`));
+      else resolve({ ms, rssMiB: hwm / 1024 });
+    });
+    poll();
+  });
+}
+
+async function bestOf(n, argv, input, output) {
+  let best = { ms: Infinity, rssMiB: 0 };
+  for (let i = 0; i < n; i++) {
+    const r = await measure(argv, input, output);
+    if (r.ms < best.ms) best = { ms: r.ms, rssMiB: Math.max(best.rssMiB, r.rssMiB) };
+    else best.rssMiB = Math.max(best.rssMiB, r.rssMiB);
+  }
+  return best;
+}
+
+/** Writes the corpus repeated `times` times as compact JSON (the raw-data stories concatenated). */
+function writeCorpus(path, times) {
+  const cases = corpusCases();
+  const fd = openSync(path, 'w');
+  writeSync(fd, '{"cases": [');
+  const body = cases.map((c) => JSON.stringify(c)).join(', ');
+  for (let i = 0; i < times; i++) writeSync(fd, (i ? ', ' : '') + body);
+  writeSync(fd, ']}\n');
+  closeSync(fd);
+  return cases.length * times;
+}
+
+export async function run() {
+  const large = join(WORK, 'large.json');
+  const sets = writeCorpus(large, 30);
+  const largeMB = statSync(large).size / 1e6;
+  const haveNg = existsSync(NG.deflate) && existsSync(NG.inflate);
+  const ngOut = join(WORK, 'large-ng.out.json');
+  const ourOut = join(WORK, 'large-ours.out.json');
+
+  const rows = [];
+  const ours = { deflate: await bestOf(RUNS, OURS.deflate, large, ourOut) };
+  let ng = null;
+  if (haveNg) {
+    ng = { deflate: await bestOf(RUNS, [NG.deflate], large, ngOut) };
+    // Both inflaters read nghttp2's deflatehd output (the issue's setup).
+    ng.inflate = await bestOf(RUNS, [NG.inflate], ngOut);
+    ours.inflate = await bestOf(RUNS, OURS.inflate, ngOut);
+  } else {
+    ours.inflate = await bestOf(RUNS, OURS.inflate, ourOut);
+  }
+  const inflateInput = haveNg ? ngOut : ourOut;
+  const inflMB = statSync(inflateInput).size / 1e6;
+
+  // Flat memory: about 1 GB of input.
+  const huge = join(WORK, 'huge.json');
+  const hugeSets = writeCorpus(huge, Math.ceil((1e9 / largeMB / 1e6) * 30));
+  const hugeMB = statSync(huge).size / 1e6;
+  const hugeOut = join(WORK, 'huge.out.json');
+  const hugeDeflate = await measure(OURS.deflate, huge, hugeOut);
+  const hugeInflate = await measure(OURS.inflate, hugeOut);
+  const hugeOutMB = statSync(hugeOut).size / 1e6;
+
+  // Small input: start-up included.
+  const small = join(WORK, 'story_00.json');
+  writeCorpusSmall(small);
+  const smallOurs = await bestOf(15, OURS.deflate, small);
+  const smallNg = haveNg ? await bestOf(15, [NG.deflate], small) : null;
+
+  const r = (a, b) => (b ? fmt(a / b, 2) : 'n/a');
+  rows.push(
+    '## deflatehd / inflatehd',
+    '',
+    `Large input: the raw-data stories concatenated and repeated 30 times, ${sets.toLocaleString('en-US')} header sets, ${fmt(largeMB)} MB of compact JSON. inflatehd reads ${haveNg ? "nghttp2's deflatehd output" : "our deflatehd output"} (${fmt(inflMB)} MB). Best of ${RUNS} runs each; peak RSS is VmHWM. Machine: ${machine()}.`,
+    '',
+    '| command | h2kit time | h2kit peak RSS | nghttp2 time | nghttp2 peak RSS | time ratio | memory ratio |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    `| deflatehd < large | ${fmt(ours.deflate.ms / 1000, 2)} s | ${fmt(ours.deflate.rssMiB, 0)} MiB | ${ng ? fmt(ng.deflate.ms / 1000, 2) + ' s' : 'not measured'} | ${ng ? fmt(ng.deflate.rssMiB, 0) + ' MiB' : ''} | ${ng ? r(ours.deflate.ms, ng.deflate.ms) + '×' : ''} | ${ng ? r(ours.deflate.rssMiB, ng.deflate.rssMiB) + '×' : ''} |`,
+    `| inflatehd < deflatehd output | ${fmt(ours.inflate.ms / 1000, 2)} s | ${fmt(ours.inflate.rssMiB, 0)} MiB | ${ng ? fmt(ng.inflate.ms / 1000, 2) + ' s' : 'not measured'} | ${ng ? fmt(ng.inflate.rssMiB, 0) + ' MiB' : ''} | ${ng ? r(ours.inflate.ms, ng.inflate.ms) + '×' : ''} | ${ng ? r(ours.inflate.rssMiB, ng.inflate.rssMiB) + '×' : ''} |`,
+    '',
+    'Floors: at most 0.5× nghttp2\'s time and 0.25× its memory.',
+    '',
+    `Flat memory on ~1 GB: deflatehd on ${fmt(hugeMB / 1000, 2)} GB (${hugeSets.toLocaleString('en-US')} header sets) took ${fmt(hugeDeflate.ms / 1000, 1)} s with a peak RSS of **${fmt(hugeDeflate.rssMiB, 0)} MiB**; inflatehd on its ${fmt(hugeOutMB / 1000, 2)} GB output took ${fmt(hugeInflate.ms / 1000, 1)} s, peak RSS **${fmt(hugeInflate.rssMiB, 0)} MiB** (floor: 150 MiB).`,
+    '',
+    `Small input, start-up included: \`deflatehd < story_00.json\` best of 15: **${fmt(smallOurs.ms, 0)} ms** (floor 80 ms)${smallNg ? `; nghttp2's deflatehd ${fmt(smallNg.ms, 1)} ms` : ''}.`,
+    '',
+    'Command: `npm run bench -- cli` (with NGHTTP2_DEFLATEHD and NGHTTP2_INFLATEHD set to nghttp2\'s tools, see bench/cli.mjs).',
+  );
+  return rows.join('\n');
+}
+
+function writeCorpusSmall(path) {
+  const fd = openSync(path, 'w');
+  writeSync(fd, vectorFiles().get('hpack-test-case/raw-data/story_00.json'));
+  closeSync(fd);
+}
