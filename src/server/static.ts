@@ -14,7 +14,15 @@
  * and one synchronous stat (see `fresh()` for why). Larger files are
  * streamed from an open FileHandle in ranges the caller reads.
  */
-import { constants as fsConstants, existsSync, realpathSync, statSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants as fsConstants,
+  openSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+  type Stats,
+} from 'node:fs';
 import { open, readlink, realpath, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import {
@@ -281,8 +289,7 @@ export class StaticFiles {
     this.revalidateMs = nonNegative('revalidateMs', options.revalidateMs, 0);
     this.racyWindowMs = nonNegative('racyWindowMs', options.racyWindowMs, 2000);
     this.now = options.now ?? Date.now;
-    // Linux names an open descriptor's file under /proc/self/fd.
-    this.procFd = existsSync('/proc/self/fd');
+    this.procFd = procFdWorks(root);
 
     for (const status of ERROR_STATUSES) {
       this.errorPlain.set(status, this.buildError(status, options.signature, false));
@@ -440,7 +447,9 @@ export class StaticFiles {
     try {
       const stat = await handle.stat();
       // A directory in `real` may have been swapped for a symlink between
-      // realpath and open; check where the descriptor really points.
+      // realpath and open; check where the descriptor really points. Without
+      // /proc (not Linux) we resolve the path again, which narrows the race
+      // to that window but cannot close it.
       const actual = this.procFd ? await readlink(`/proc/self/fd/${handle.fd}`) : await realpath(real);
       if (!this.inside(actual)) {
         await handle.close();
@@ -772,6 +781,22 @@ function scanConditionals(headers: HeaderList): Conditionals | undefined {
 // result no longer parses, so they are ignored.
 function join(previous: string | undefined, value: string): string {
   return previous === undefined ? value : `${previous}, ${value}`;
+}
+
+/**
+ * Linux names an open descriptor's file under /proc/self/fd; some sandboxes
+ * hide it, so check that it names the root correctly before relying on it.
+ */
+function procFdWorks(root: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(root, 'r');
+    return readlinkSync(`/proc/self/fd/${fd}`) === root;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 function sameFile(a: Stats, b: Stats): boolean {
