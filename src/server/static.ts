@@ -307,7 +307,7 @@ export class StaticFiles {
     return 'status' in r ? r : undefined;
   }
 
-  /** The response for a request (see the module comment and docs/static-files.md). */
+  /** The response for a request (see docs/static-files.md for the full behaviour). */
   async respond(req: StaticRequest): Promise<StaticResponse> {
     const r = this.lookup(req);
     if ('status' in r) return r;
