@@ -311,7 +311,13 @@ export class StaticFiles {
   async respond(req: StaticRequest): Promise<StaticResponse> {
     const r = this.lookup(req);
     if ('status' in r) return r;
-    return this.load(req, r);
+    try {
+      return await this.load(req, r);
+    } catch {
+      // Errors the file system paths do not expect (EIO mid-read, EMFILE
+      // while closing): the request fails, the server does not.
+      return this.error(500, req);
+    }
   }
 
   /** Drops every cached file. */
@@ -588,9 +594,16 @@ export class StaticFiles {
 
   private async fromFile(opened: Opened, contentType: string | undefined, req: StaticRequest): Promise<StaticResponse> {
     const { handle, stat, real } = opened;
-    const rep = this.representation(stat, stat.size, contentType, this.statEtag(stat));
-    const c = scanConditionals(req.headers);
-    const d = c === undefined ? 200 : this.decide(rep, req.method, c);
+    let rep: Representation;
+    let d: Decision;
+    try {
+      rep = this.representation(stat, stat.size, contentType, this.statEtag(stat));
+      const c = scanConditionals(req.headers);
+      d = c === undefined ? 200 : this.decide(rep, req.method, c);
+    } catch (e) {
+      await handle.close();
+      throw e;
+    }
     if (typeof d === 'number' && (d !== 200 || req.method === 'HEAD')) {
       await handle.close();
       if (d === 200) return { status: 200, headers: this.fileHeaders(rep, rep.size), body: NO_BODY };

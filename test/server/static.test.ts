@@ -471,3 +471,22 @@ describe('racy files', () => {
     expect(header(await get(settled, '/fresh-big.bin', [], 'HEAD'), 'etag')).toBeDefined();
   });
 });
+
+describe('unexpected failures', () => {
+  it('an exception while loading becomes a 500 page, not a rejected promise', async () => {
+    let broken = false;
+    const s = new StaticFiles({
+      root: fx.root,
+      now: () => {
+        if (broken) throw new Error('clock failure');
+        return Date.now();
+      },
+    });
+    broken = true;
+    const res = await get(s, '/a.json');
+    expect(res.status).toBe(500);
+    expect((await bodyOf(res)).toString()).toContain('500 Internal Server Error');
+    broken = false;
+    expect((await get(s, '/a.json')).status).toBe(200);
+  });
+});
