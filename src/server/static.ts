@@ -216,6 +216,7 @@ const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) | (fsCon
 /** Errors that mean "there is nothing for you here". Anything else is a 500. */
 const NOT_FOUND_CODES = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'ENAMETOOLONG', 'EACCES', 'EPERM', 'EISDIR', 'ENXIO']);
 const ERROR_STATUSES = [400, 404, 405, 412, 416, 500] as const;
+const STAT_NO_THROW = { throwIfNoEntry: false } as const;
 
 interface ErrorVariant {
   readonly headers: HeaderList;
@@ -371,7 +372,7 @@ export class StaticFiles {
     }
     let st: Stats | undefined;
     try {
-      st = statSync(entry.fsPath, { throwIfNoEntry: false });
+      st = statSync(entry.fsPath, STAT_NO_THROW);
     } catch {
       st = undefined;
     }
@@ -440,7 +441,7 @@ export class StaticFiles {
     }
     // Checked before opening, so nothing outside the root is even opened.
     if (!this.inside(real)) return 404;
-    if (this.denyDotfiles && real.slice(this.root.length).includes('/.')) return 404;
+    if (this.denyDotfiles && real.slice(this.prefix.length - 1).includes('/.')) return 404;
 
     let handle: FileHandle;
     try {
