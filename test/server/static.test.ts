@@ -3,6 +3,7 @@ import { existsSync, realpathSync, statSync, symlinkSync, utimesSync, writeFileS
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { StaticFiles, StaticFilesError } from '../../src/server/static.js';
+import { FileRangeReader } from '../../src/server/file-body.js';
 import { BUILTIN_MIME_TYPES, readMimeTypesFile } from '../../src/server/mime.js';
 import { formatHttpDate } from '../../src/server/http-date.js';
 import { bodyOf, get, header, makeFixture, type Fixture } from './helpers.js';
@@ -404,7 +405,7 @@ describe('byte ranges (RFC 9110 §14)', () => {
     const whole = await get(sf, '/big.bin');
     expect(whole.status).toBe(200);
     expect(whole.body.kind).toBe('file');
-    expect(await bodyOf(whole)).toEqual(fx.big);
+    expect((await bodyOf(whole)).equals(fx.big)).toBe(true);
 
     const res = await get(sf, '/big.bin', [['range', 'bytes=1000-700999']]);
     expect(res.status).toBe(206);
@@ -413,7 +414,6 @@ describe('byte ranges (RFC 9110 §14)', () => {
     const body = res.body;
     if (body.kind !== 'file') throw new Error('expected a file body');
     expect([body.start, body.end, body.size]).toEqual([1000, 701000, 1048576]);
-    const { FileRangeReader } = await import('../../src/server/file-body.js');
     const reader = new FileRangeReader(body, 64 * 1024);
     const chunks: Buffer[] = [];
     let largest = 0;
@@ -424,7 +424,9 @@ describe('byte ranges (RFC 9110 §14)', () => {
     await body.handle.close();
     expect(largest).toBeLessThanOrEqual(64 * 1024);
     expect(chunks.length).toBeGreaterThan(10);
-    expect(Buffer.concat(chunks)).toEqual(fx.big.subarray(1000, 701000));
+    const joined = Buffer.concat(chunks);
+    expect(joined.length).toBe(700000);
+    expect(joined.equals(fx.big.subarray(1000, 701000))).toBe(true);
   });
   it('suffix range of a streamed file', async () => {
     const res = await get(sf, '/big.bin', [['range', 'bytes=-100']]);
