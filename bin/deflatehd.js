@@ -1,5 +1,2 @@
 #!/usr/bin/env node
-import { launch } from '../dist/cli/common.js';
-import { main } from '../dist/cli/deflatehd.js';
-
-launch('deflatehd', main);
+import '../dist/bin/deflatehd.mjs';

@@ -1,5 +1,2 @@
 #!/usr/bin/env node
-import { launch } from '../dist/cli/common.js';
-import { main } from '../dist/cli/inflatehd.js';
-
-launch('inflatehd', main);
+import '../dist/bin/inflatehd.mjs';

@@ -3,17 +3,9 @@
  * on bad options, no stack traces), input streams, the error reporter, the
  * progress line, and the JSON output writer.
  */
-import { closeSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-
-export const VERSION: string = (() => {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-})();
+import { VERSION } from '../version.js';
 
 /** Thrown for a bad command line; the launcher prints it and exits 2. */
 export class UsageError extends Error {}

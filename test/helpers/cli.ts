@@ -13,10 +13,15 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs bin/<cmd>.js with `args`, feeding `input` on stdin. */
+/**
+ * Runs bin/<cmd>.js with `args`, feeding `input` on stdin. With H2KIT_CLI_DIR
+ * set, runs the command found there instead (the single-file executables).
+ */
 export function run(cmd: string, args: string[], input?: string | Buffer, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  const exeDir = process.env['H2KIT_CLI_DIR'];
+  const argv = exeDir ? [join(exeDir, cmd), ...args] : [process.execPath, join(ROOT, 'bin', `${cmd}.js`), ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', `${cmd}.js`), ...args], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));

@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// npm run build:exe: single-file executables in dist-exe/, with Node's own
+// Single Executable Applications. The design card named `pkg`; it downloads
+// prebuilt Node binaries (impossible here) and is deprecated, so instead each
+// command is bundled into one CommonJS file (esbuild), turned into a SEA blob
+// with V8's code cache (node --experimental-sea-config), and injected into a
+// copy of the running `node` with postject. The result needs nothing at run
+// time: no Node, no node_modules. It runs on the OS and CPU it was built on.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+const out = join(root, 'dist-exe');
+const work = join(out, '.build');
+mkdirSync(work, { recursive: true });
+
+const esbuild = await import('esbuild');
+const { inject } = require('postject');
+const commands = readdirSync(join(root, 'src/cli/bin')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
+
+for (const cmd of commands) {
+  const bundle = join(work, `${cmd}.cjs`);
+  await esbuild.build({
+    entryPoints: [join(root, 'src/cli/bin', `${cmd}.ts`)],
+    outfile: bundle,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  const blob = join(work, `${cmd}.blob`);
+  const config = join(work, `${cmd}.sea.json`);
+  writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
+  execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'pipe' });
+  const exe = join(out, cmd);
+  if (existsSync(exe)) rmSync(exe);
+  copyFileSync(process.execPath, exe);
+  chmodSync(exe, 0o755);
+  await inject(exe, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2' });
+  process.stdout.write(`built dist-exe/${cmd}\n`);
+}
+rmSync(work, { recursive: true, force: true });
