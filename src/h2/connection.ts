@@ -234,6 +234,24 @@ export class Connection {
     return this.streams.size;
   }
 
+  /**
+   * What this connection holds in memory now: received octets not yet parsed,
+   * an unfinished header block, frames queued for a transport that is not
+   * taking them, request bodies held for the handler, open streams.
+   */
+  get stats(): { receiveBuffered: number; headerBlock: number; queuedBytes: number; queuedFrames: number; heldBody: number; streams: number } {
+    let held = 0;
+    for (const s of this.streams.values()) held += s.heldBytes;
+    return {
+      receiveBuffered: this.buffered,
+      headerBlock: this.hbLen,
+      queuedBytes: this.writer.pendingBytes,
+      queuedFrames: this.writer.frames,
+      heldBody: held,
+      streams: this.streams.size,
+    };
+  }
+
   /** True once the connection has ended or is ending because of an error. */
   get closed(): boolean {
     return this.dead || this.transportClosed;
@@ -985,6 +1003,7 @@ export class Connection {
     this.buffered = 0;
     this.hbStream = 0;
     this.hbBuf = EMPTY;
+    this.hbLen = 0;
     this.sendQueue.length = 0;
     this.sendHead = 0;
     this.connWaiters = [];
@@ -1086,22 +1105,24 @@ export class Connection {
   private streamErrorById(id: number, code: number, message: string): void {
     const s = this.streams.get(id);
     if (s !== undefined) return this.resetStream(s, code, message, true);
+    if (!this.countPeerFault()) return;
     this.writeRst(id, code);
     if (!this.isIdle(id)) this.remember(id, StreamState.CLOSED_RESET_SENT);
-    this.countPeerFault();
   }
 
   /** Refuses a new stream before it reaches the handler. */
   private refuse(id: number, code: number, _message: string): void {
+    if (!this.countPeerFault()) return;
     this.writeRst(id, code);
     this.remember(id, StreamState.CLOSED_RESET_SENT);
-    this.countPeerFault();
   }
 
-  private countPeerFault(): void {
-    if (!this.dead && !this.rapidReset.take(Date.now())) {
-      this.connectionError(ENHANCE_YOUR_CALM, 'too many streams reset or refused');
-    }
+  /** A stream reset caused by the peer: false (and GOAWAY ENHANCE_YOUR_CALM) when over budget. */
+  private countPeerFault(): boolean {
+    if (this.dead) return false;
+    if (this.rapidReset.take(Date.now())) return true;
+    this.connectionError(ENHANCE_YOUR_CALM, 'too many streams reset or refused');
+    return false;
   }
 
   /**
@@ -1110,10 +1131,10 @@ export class Connection {
    */
   resetStream(s: ServerStream, code: number, _message: string, peerFault = false): void {
     if (s.closed || this.dead) return;
+    if (peerFault && !this.countPeerFault()) return;
     this.apply(s, StreamEvent.SEND_RST_STREAM);
     this.writeRst(s.streamId, code);
     this.closeStream(s, code);
-    if (peerFault) this.countPeerFault();
     this.scheduleFlush();
   }
 

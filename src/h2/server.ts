@@ -65,6 +65,11 @@ export class Http2Server {
     return this.connections.size;
   }
 
+  /** The open connections. */
+  getConnections(): Connection[] {
+    return [...this.connections];
+  }
+
   /** Listens for h2c (prior knowledge) on TCP; resolves with the bound address. */
   listen(port = 0, host?: string): Promise<AddressInfo> {
     if (this.netServer) return Promise.reject(new Error('listen() called twice'));
