@@ -16,7 +16,7 @@
 import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { Connection, type ConnectionCloseInfo, type Transport } from './connection.js';
-import type { Limits, LocalSettings } from './limits.js';
+import { resolveLimits, resolveSettings, type Limits, type LocalSettings } from './limits.js';
 import type { FrameObserver } from './observer.js';
 import type { ServerStream } from './server-stream.js';
 
@@ -57,6 +57,9 @@ export class Http2Server {
 
   constructor(options: ServerOptions) {
     if (typeof options?.handler !== 'function') throw new TypeError('createServer: options.handler must be a function');
+    // Fail now rather than on the first connection.
+    resolveSettings(options.settings);
+    resolveLimits(options.limits);
     this.options = options;
   }
 
