@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 // Runs the benchmarks and writes their sections of BENCHMARKS.md.
-// Usage: npm run bench [-- SECTION...]   sections: hpack
+// Usage: npm run bench [-- SECTION...]   sections: hpack, h2
 import { writeSection } from './lib.mjs';
 
 const SECTIONS = {
   hpack: () => import('./hpack.mjs'),
+  h2: () => import('./h2.mjs'),
 };
 
 const wanted = process.argv.slice(2);
