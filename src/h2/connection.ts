@@ -745,7 +745,9 @@ export class Connection {
       this.handlerFailed(err, s2);
       return;
     }
-    if (endStream && !s2.endEmitted && s2.held === null && !s2.closed) {
+    // A request without a body ends here, after the handler attached its listeners
+    // (even when it already answered), unless the stream was reset.
+    if (endStream && !s2.endEmitted && s2.held === null && s2.state !== StreamState.CLOSED_RESET_SENT) {
       s2.endEmitted = true;
       s2.emit('end');
     }

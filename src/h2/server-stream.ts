@@ -188,15 +188,28 @@ export class ServerStream {
     return l !== undefined && l.length > 0;
   }
 
-  /** @internal Calls the listeners; a throwing listener is reported, not propagated. */
+  /**
+   * @internal Calls the listeners; a throwing listener is reported, not
+   * propagated. 'close' is the last event: its code is recorded at once, its
+   * listeners run in a microtask, after the 'end' of a request answered
+   * synchronously.
+   */
   emit<K extends keyof StreamEvents>(event: K, ...args: StreamEvents[K]): void {
+    const list = this.listeners?.[event] as Array<Listener<StreamEvents[K]>> | undefined;
     if (event === 'close') {
       if (this.closeCode >= 0) return;
       this.closeCode = args[0] as number;
+      if (!list || list.length === 0) return;
+      const snapshot = list.slice();
+      queueMicrotask(() => this.call(snapshot, args));
+      return;
     }
-    const list = this.listeners?.[event] as Array<Listener<StreamEvents[K]>> | undefined;
     if (!list || list.length === 0) return;
-    for (const fn of list.length === 1 ? list : list.slice()) {
+    this.call(list.length === 1 ? list : list.slice(), args);
+  }
+
+  private call<A extends unknown[]>(list: Array<Listener<A>>, args: A): void {
+    for (const fn of list) {
       try {
         fn(...args);
       } catch (err) {

@@ -288,3 +288,43 @@ describe('server lifecycle', () => {
     expect(() => createServer({ handler: () => {}, limits: { idleTimeout: -1 } })).toThrow(/idleTimeout/);
   });
 });
+
+describe('event order', () => {
+  it("a bodiless request answered synchronously still gets 'end', then 'close'", async () => {
+    const order: string[] = [];
+    await withHandler(
+      (s) => {
+        s.on('end', () => order.push('end'));
+        s.on('close', (code) => order.push(`close ${code}`));
+        s.respond(200, {}, 'sync');
+        order.push('responded');
+      },
+      async (c) => {
+        c.send(c.request(1));
+        await expectOk(c, 1, 'sync');
+        await sleep(5);
+        expect(order).toEqual(['responded', 'end', `close ${ErrorCode.NO_ERROR}`]);
+      },
+    );
+  });
+
+  it("a request with a body: 'data'... 'end' before 'close'", async () => {
+    const order: string[] = [];
+    await withHandler(
+      (s) => {
+        s.on('data', (d) => order.push(`data ${Buffer.from(d).toString()}`));
+        s.on('end', () => {
+          order.push('end');
+          s.respond(200, {}, 'ok');
+        });
+        s.on('close', () => order.push('close'));
+      },
+      async (c) => {
+        c.send(c.request(1, '/', { method: 'POST', endStream: false }), c.data(1, 'x', false), c.data(1, 'y'));
+        await expectOk(c, 1, 'ok');
+        await sleep(5);
+        expect(order).toEqual(['data x', 'data y', 'end', 'close']);
+      },
+    );
+  });
+});
