@@ -157,12 +157,26 @@ export function validateRequest(fields: ReadonlyArray<readonly [string, string]>
   if ((seen & Pseudo.AUTHORITY) !== 0) {
     if (authority.length === 0) return 'empty :authority (§8.3.1)';
     if (authority.indexOf('@') >= 0) return ':authority with userinfo (§8.3.1)';
-    if (host !== null && host !== authority) return 'host and :authority differ (§8.3.1)';
+    if (host !== null && normalizeAuthority(host, scheme) !== normalizeAuthority(authority, scheme)) {
+      return 'host and :authority name different hosts (§8.3.1)';
+    }
   } else if (host !== null) {
     if (host.length === 0) return 'empty host (§8.3.1)';
     authority = host;
+  } else if (scheme === 'http' || scheme === 'https') {
+    // §8.3.1: these schemes have a mandatory authority component.
+    return 'neither :authority nor host (§8.3.1)';
   }
   return { method, scheme, authority, path, headers, contentLength };
+}
+
+/** Scheme-based normalization (RFC 3986 §6.2.3) for comparing host with :authority: case and default port. */
+function normalizeAuthority(a: string, scheme: string): string {
+  let v = a.toLowerCase();
+  const port = scheme === 'http' ? ':80' : scheme === 'https' ? ':443' : '';
+  if (port && v.endsWith(port)) v = v.slice(0, -port.length);
+  else if (v.endsWith(':')) v = v.slice(0, -1);
+  return v;
 }
 
 /** Validates a trailer section (§8.1): no pseudo-header fields, regular field rules. */

@@ -265,8 +265,22 @@ describe('§8.3 HTTP control data (pseudo-header fields)', () => {
     await malformed([[':method', 'GET'], [':scheme', 'http'], [':authority', 'user:pw@host'], [':path', '/']]);
   });
 
-  it('§8.3.1 host and :authority that differ -> PROTOCOL_ERROR', async () => {
+  it('§8.3.1 host and :authority that name different hosts -> PROTOCOL_ERROR', async () => {
     await malformed([...BASE, ['host', 'other']]);
+  });
+
+  it('§8.3.1 host and :authority equal after scheme-based normalization are accepted', async () => {
+    const info = await served([[':method', 'GET'], [':scheme', 'http'], [':authority', 'Example.ORG:80'], [':path', '/info'], ['host', 'example.org']]);
+    expect(info.authority).toBe('Example.ORG:80');
+  });
+
+  it('§8.3.1 an http request with neither :authority nor host -> PROTOCOL_ERROR', async () => {
+    await malformed([[':method', 'GET'], [':scheme', 'http'], [':path', '/info']]);
+  });
+
+  it('§8.3.1 a scheme without a mandatory authority may omit it', async () => {
+    const info = await served([[':method', 'GET'], [':scheme', 'urn'], [':path', '/info']]);
+    expect(info).toMatchObject({ scheme: 'urn', authority: '' });
   });
 
   it('§8.3.1 without :authority, host gives the authority', async () => {

@@ -228,7 +228,7 @@ describe.skipIf(!CURL)(skipNote('curl --http2-prior-knowledge', CURL), () => {
 });
 
 describe.skipIf(!NGHTTP)(skipNote('nghttp client', NGHTTP), () => {
-  for (const name of ['1k', '1m', '64m']) {
+  for (const name of Object.keys(SIZES)) {
     it(`GET ${name} arrives byte-exact`, async () => {
       const r = await run(NGHTTP!, [`${base}/file/${name}`]);
       expect(r.code).toBe(0);
