@@ -199,6 +199,8 @@ export class Connection {
   private readonly createdAt: number;
   private lastActivity: number;
   private partialSince = 0;
+  /** Since when DATA has been waiting on a full transport or a closed window (0: not stalled). */
+  private stallSince = 0;
   private readonly rapidReset: TokenBucket;
   private readonly zeroProgress: TokenBucket;
 
@@ -221,7 +223,9 @@ export class Connection {
     this.rapidReset = new TokenBucket(this.limits.rapidResetBurst, this.limits.rapidResetRate, now);
     this.zeroProgress = new TokenBucket(this.limits.zeroProgressBurst, this.limits.zeroProgressRate, now);
     this.sendPreface();
-    const timeouts = [this.limits.handshakeTimeout, this.limits.settingsTimeout, this.limits.frameTimeout, this.limits.idleTimeout].filter((t) => t > 0);
+    this.scheduleFlush(); // the server preface goes out at once (§3.4)
+    const L = this.limits;
+    const timeouts = [L.handshakeTimeout, L.settingsTimeout, L.frameTimeout, L.idleTimeout, L.sendTimeout].filter((t) => t > 0);
     if (timeouts.length) {
       const period = Math.max(10, Math.min(1000, Math.min(...timeouts) / 4));
       this.timer = setInterval(this.tick, period);
@@ -285,6 +289,7 @@ export class Connection {
   onDrain(): void {
     if (!this.blocked) return;
     this.blocked = false;
+    this.stallSince = 0;
     this.flush();
   }
 
@@ -609,7 +614,7 @@ export class Connection {
     this.hbStream = id;
     this.hbFlags = f.flags;
     this.hbPriority = f.priority;
-    this.hbBuf = new Uint8Array(Math.max(4096, f.fragment.length * 2));
+    this.hbBuf = new Uint8Array(Math.max(f.fragment.length, Math.min(this.limits.maxHeaderBlockSize, Math.max(4096, f.fragment.length * 2))));
     this.hbBuf.set(f.fragment);
     this.hbLen = f.fragment.length;
     this.hbStartedAt = Date.now();
@@ -1095,6 +1100,13 @@ export class Connection {
         return this.connectionError(ENHANCE_YOUR_CALM, 'a header block stayed incomplete for too long');
       }
     }
+    if (L.sendTimeout > 0) {
+      if (!this.outputStalled()) this.stallSince = 0;
+      else if (this.stallSince === 0) this.stallSince = now;
+      else if (now - this.stallSince > L.sendTimeout) {
+        return this.connectionError(ENHANCE_YOUR_CALM, 'the peer has taken none of our DATA for too long');
+      }
+    }
     if (L.idleTimeout > 0 && this.streams.size === 0 && now - this.lastActivity > L.idleTimeout) {
       this.closeReason = 'idle timeout';
       this.goawayLastId = this.lastPeerStreamId;
@@ -1102,6 +1114,13 @@ export class Connection {
       this.maybeFinish();
     }
   };
+
+  /** True when DATA waits for a transport that takes nothing or for a window the peer keeps closed. */
+  private outputStalled(): boolean {
+    if (this.blocked || this.connWaiters.length > 0) return true;
+    for (const s of this.streams.values()) if (s.blockedOnWindow) return true;
+    return false;
+  }
 
   /** A stream error on a stream that may not exist (§5.4.2). */
   private streamErrorById(id: number, code: number, message: string): void {
@@ -1382,6 +1401,7 @@ export class Connection {
     this.writer.frame(FrameType.DATA, endStream ? Flag.END_STREAM : 0, s.streamId, buf, from, to);
     this.sendWindow -= n;
     s.sendWindow -= n;
+    if (n > 0) this.stallSince = 0;
     if (endStream) this.apply(s, StreamEvent.SEND_END_STREAM);
     if (this.onFrame) this.observeSend(FrameType.DATA, endStream ? Flag.END_STREAM : 0, s.streamId, n, { padLength: 0 });
   }

@@ -77,6 +77,12 @@ export interface Limits {
    * block may stay incomplete. Default 30 s.
    */
   frameTimeout: number;
+  /**
+   * Slow reads: milliseconds DATA may wait, without any progress, on a
+   * transport the peer does not drain or on a flow-control window it keeps
+   * closed; then GOAWAY ENHANCE_YOUR_CALM. Default 60 s.
+   */
+  sendTimeout: number;
   /** Milliseconds without frames and without open streams before GOAWAY NO_ERROR. Default 120 s. */
   idleTimeout: number;
   /** Milliseconds a closing connection waits for the peer to read our last frames before destroying it. Default 2 s. */
@@ -95,6 +101,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   handshakeTimeout: 10_000,
   settingsTimeout: 10_000,
   frameTimeout: 30_000,
+  sendTimeout: 60_000,
   idleTimeout: 120_000,
   closeLinger: 2_000,
 });

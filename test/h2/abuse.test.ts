@@ -377,6 +377,48 @@ describe('idle and slow connections', () => {
   });
 });
 
+describe('slow reads (send timeout)', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer({ limits: { sendTimeout: 300 } });
+  });
+  afterAll(() => s.close());
+
+  it('a window the peer never opens -> ENHANCE_YOUR_CALM after the send timeout', async () => {
+    const good = await bystander(s.port);
+    const c = await open(s.port, [[4, 0]]); // SETTINGS_INITIAL_WINDOW_SIZE 0
+    c.send(c.request(1, '/size/1000'));
+    await c.waitFor((f) => f.type === FrameType.HEADERS && f.streamId === 1);
+    const t0 = Date.now();
+    await calm(c);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    await good.check();
+  });
+
+  it('a peer that stops reading a large response -> ENHANCE_YOUR_CALM after the send timeout', async () => {
+    const c = await open(s.port, [[4, 2 ** 31 - 1]]);
+    c.send(c.windowUpdate(0, 2 ** 31 - 1 - 65535));
+    c.socket.pause();
+    c.send(c.request(1, '/size/67108864'));
+    const conn = s.server.getConnections().find((x) => x.remotePort === c.socket.localPort)!;
+    await until(() => conn.closed, 5000);
+    expect(conn.closed).toBe(true);
+    await until(() => s.connectionCloses.some((i) => /none of our DATA/.test(i.reason)), 5000);
+    expect(s.connectionCloses.some((i) => i.error?.code === ErrorCode.ENHANCE_YOUR_CALM && /none of our DATA/.test(i.reason))).toBe(true);
+  });
+
+  it('a slow reader that keeps making progress is served', async () => {
+    const c = await open(s.port, [[4, 1000]]);
+    c.send(c.request(1, '/size/5000'));
+    for (let i = 0; i < 5; i++) {
+      await sleep(150);
+      c.send(c.windowUpdate(1, 1000));
+    }
+    const r = await c.response(1);
+    expect(r.body.length).toBe(5000);
+  });
+});
+
 describe('memory per connection stays bounded', () => {
   it('a request body without a reader is held only up to the windows (FLOW_CONTROL_ERROR beyond)', async () => {
     const c = await open(ts.port);
