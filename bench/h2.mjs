@@ -2,7 +2,7 @@
 // nghttpd, each driven by h2load in the same run (rounds interleaved, the best
 // round kept for each server), on a 1 KiB and a 100 KiB body served from memory.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fmt, machine, ROOT } from './lib.mjs';
@@ -32,7 +32,15 @@ function startNode(kind) {
   });
 }
 
+/** Resident set size of a server process: /proc on Linux, else asked over IPC (our node children only). */
 function rssOf(child) {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
+    if (kb) return Promise.resolve(Number(kb) * 1024);
+  } catch {
+    // not Linux
+  }
+  if (!child.connected) return Promise.resolve(null);
   return new Promise((resolve) => {
     child.once('message', (m) => resolve(m.rss));
     child.send('rss');
@@ -104,7 +112,7 @@ export async function run() {
         }
       }
     }
-    for (const s of servers) if (s.child.connected) s.rss = await rssOf(s.child);
+    for (const s of servers) s.rss = await rssOf(s.child);
   } finally {
     for (const s of servers) s.child.kill();
     rmSync(htdocs, { recursive: true, force: true });
