@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Runs the benchmarks and writes their sections of BENCHMARKS.md.
-// Usage: npm run bench [-- SECTION...]   sections: hpack, cli
+// Usage: npm run bench [-- SECTION...]   sections: hpack, cli, h2
 import { writeSection } from './lib.mjs';
 
 const SECTIONS = {
   hpack: () => import('./hpack.mjs'),
   cli: () => import('./cli.mjs'),
+  h2: () => import('./h2.mjs'),
 };
 
 const wanted = process.argv.slice(2);

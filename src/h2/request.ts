@@ -1,0 +1,192 @@
+/**
+ * Request validation (RFC 9113 §8.1.1, §8.2, §8.3, §8.5). A request that
+ * breaks these rules is malformed: the connection answers with a stream
+ * error PROTOCOL_ERROR. Names and values are octet strings (one char per
+ * octet, as Inflater.inflateLatin1 returns them).
+ */
+
+/** A validated request head. */
+export interface RequestHead {
+  method: string;
+  /** Empty for CONNECT (§8.5). */
+  scheme: string;
+  /** :authority, or the Host field when :authority is absent (§8.3.1); may be empty. */
+  authority: string;
+  /** Empty for CONNECT (§8.5). */
+  path: string;
+  /** Regular fields, in order. */
+  headers: Array<[string, string]>;
+  /** The content-length value, or -1 when absent. */
+  contentLength: number;
+}
+
+const Pseudo = { METHOD: 1, SCHEME: 2, AUTHORITY: 4, PATH: 8 } as const;
+
+/**
+ * §8.2.1: a name must not contain 0x00-0x20, 0x41-0x5a (uppercase) or
+ * 0x7f-0xff, nor a colon outside the pseudo-header prefix.
+ */
+function badName(name: string, from: number): boolean {
+  if (name.length <= from) return true; // empty (or a bare ':')
+  for (let i = from; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f || (c >= 0x41 && c <= 0x5a) || c === 0x3a) return true;
+  }
+  return false;
+}
+
+/** §8.2.1: no NUL, LF or CR anywhere; no leading or trailing SP or HTAB. */
+function badValue(value: string): boolean {
+  const n = value.length;
+  if (n === 0) return false;
+  let c = value.charCodeAt(0);
+  if (c === 0x20 || c === 0x09) return true;
+  c = value.charCodeAt(n - 1);
+  if (c === 0x20 || c === 0x09) return true;
+  for (let i = 0; i < n; i++) {
+    c = value.charCodeAt(i);
+    if (c === 0x00 || c === 0x0a || c === 0x0d) return true;
+  }
+  return false;
+}
+
+/** §8.2.2: fields that are specific to one HTTP/1.1 connection. */
+const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
+/** A content-length value: 1*DIGIT (RFC 9110 §8.6); -2 when invalid. */
+function parseContentLength(v: string): number {
+  if (v.length === 0 || v.length > 15) return -2;
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i) - 0x30;
+    if (c < 0 || c > 9) return -2;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
+/** Checks a regular field; returns the reason it is malformed, or null. */
+function checkRegular(name: string, value: string): string | null {
+  if (badName(name, 0)) return `invalid field name ${JSON.stringify(name)} (§8.2.1)`;
+  if (badValue(value)) return `invalid value for ${name} (§8.2.1)`;
+  if (CONNECTION_SPECIFIC.has(name)) return `connection-specific field ${name} (§8.2.2)`;
+  if (name === 'te' && value !== 'trailers') return `te: ${JSON.stringify(value)} (only "trailers" is allowed, §8.2.2)`;
+  return null;
+}
+
+/**
+ * Validates a request's field section (§8.3.1). Returns the request head, or
+ * a string saying why the request is malformed.
+ */
+export function validateRequest(fields: ReadonlyArray<readonly [string, string]>): RequestHead | string {
+  let method = '';
+  let scheme = '';
+  let authority = '';
+  let path = '';
+  let host: string | null = null;
+  let seen = 0;
+  let contentLength = -1;
+  let regular = false;
+  const headers: Array<[string, string]> = [];
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    const name = f[0];
+    const value = f[1];
+    if (name.charCodeAt(0) === 0x3a) {
+      // §8.3: pseudo-header fields come first, once each, and only the defined ones.
+      if (regular) return `pseudo-header ${name} after a regular field (§8.3)`;
+      let bit: number;
+      switch (name) {
+        case ':method':
+          bit = Pseudo.METHOD;
+          method = value;
+          break;
+        case ':scheme':
+          bit = Pseudo.SCHEME;
+          scheme = value;
+          break;
+        case ':authority':
+          bit = Pseudo.AUTHORITY;
+          authority = value;
+          break;
+        case ':path':
+          bit = Pseudo.PATH;
+          path = value;
+          break;
+        case ':status':
+          return 'response pseudo-header :status in a request (§8.3)';
+        default:
+          return `unknown pseudo-header ${JSON.stringify(name)} (§8.3)`;
+      }
+      if ((seen & bit) !== 0) return `duplicate pseudo-header ${name} (§8.3.1)`;
+      seen |= bit;
+      if (badValue(value)) return `invalid value for ${name} (§8.2.1)`;
+      continue;
+    }
+    regular = true;
+    const bad = checkRegular(name, value);
+    if (bad) return bad;
+    if (name === 'content-length') {
+      const n = parseContentLength(value);
+      if (n < 0) return `invalid content-length ${JSON.stringify(value)} (§8.1.1)`;
+      if (contentLength >= 0 && n !== contentLength) return 'conflicting content-length fields (§8.1.1)';
+      contentLength = n;
+    } else if (name === 'host') {
+      if (host !== null) return 'more than one host field (§8.3.1)';
+      host = value;
+    }
+    headers.push([name, value]);
+  }
+
+  if ((seen & Pseudo.METHOD) === 0) return 'missing :method (§8.3.1)';
+  if (method.length === 0) return 'empty :method (§8.3.1)';
+  if (method === 'CONNECT') {
+    // §8.5: :scheme and :path omitted, :authority required.
+    if ((seen & (Pseudo.SCHEME | Pseudo.PATH)) !== 0) return 'CONNECT with :scheme or :path (§8.5)';
+    if ((seen & Pseudo.AUTHORITY) === 0 || authority.length === 0) return 'CONNECT without :authority (§8.5)';
+  } else {
+    if ((seen & Pseudo.SCHEME) === 0) return 'missing :scheme (§8.3.1)';
+    if ((seen & Pseudo.PATH) === 0) return 'missing :path (§8.3.1)';
+    if (path.length === 0) return 'empty :path (§8.3.1)';
+    if (scheme === 'http' || scheme === 'https') {
+      // §8.3.1: origin-form, or '*' for OPTIONS (asterisk-form).
+      const c = path.charCodeAt(0);
+      if (c !== 0x2f && !(path === '*' && method === 'OPTIONS')) return `:path ${JSON.stringify(path)} is not origin-form (§8.3.1)`;
+    }
+  }
+  if ((seen & Pseudo.AUTHORITY) !== 0) {
+    if (authority.length === 0) return 'empty :authority (§8.3.1)';
+    if (authority.indexOf('@') >= 0) return ':authority with userinfo (§8.3.1)';
+    if (host !== null && normalizeAuthority(host, scheme) !== normalizeAuthority(authority, scheme)) {
+      return 'host and :authority name different hosts (§8.3.1)';
+    }
+  } else if (host !== null) {
+    if (host.length === 0) return 'empty host (§8.3.1)';
+    authority = host;
+  } else if (scheme === 'http' || scheme === 'https') {
+    // §8.3.1: these schemes have a mandatory authority component.
+    return 'neither :authority nor host (§8.3.1)';
+  }
+  return { method, scheme, authority, path, headers, contentLength };
+}
+
+/** Scheme-based normalization (RFC 3986 §6.2.3) for comparing host with :authority: case and default port. */
+function normalizeAuthority(a: string, scheme: string): string {
+  let v = a.toLowerCase();
+  const port = scheme === 'http' ? ':80' : scheme === 'https' ? ':443' : '';
+  if (port && v.endsWith(port)) v = v.slice(0, -port.length);
+  else if (v.endsWith(':')) v = v.slice(0, -1);
+  return v;
+}
+
+/** Validates a trailer section (§8.1): no pseudo-header fields, regular field rules. */
+export function validateTrailers(fields: ReadonlyArray<readonly [string, string]>): Array<[string, string]> | string {
+  const out: Array<[string, string]> = [];
+  for (const [name, value] of fields) {
+    if (name.charCodeAt(0) === 0x3a) return `pseudo-header ${name} in trailers (§8.1)`;
+    const bad = checkRegular(name, value);
+    if (bad) return bad;
+    out.push([name, value]);
+  }
+  return out;
+}

@@ -1,0 +1,106 @@
+/**
+ * Response (and pushed request) field sections built from the handler's
+ * input, checked against what RFC 9113 §8.2 lets us generate: lowercase
+ * names without forbidden characters, values without NUL, CR or LF and
+ * without surrounding whitespace, no connection-specific fields (§8.2.2).
+ * A violation is the handler's mistake, so it throws a TypeError rather than
+ * sending a malformed message.
+ */
+import type { HeaderInput } from '../hpack/index.js';
+
+/** Fields as [name, value] pairs. */
+export type HeaderList = ReadonlyArray<readonly [string, string]>;
+
+/** Fields as pairs, or as an object whose array values become repeated fields. */
+export type HeadersInit = HeaderList | Readonly<Record<string, string | number | ReadonlyArray<string | number>>>;
+
+const TOKEN_LOWER = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+const BAD_VALUE = /[\0\r\n]|^[ \t]|[ \t]$/;
+const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
+// Names already checked; bounded so that odd handlers cannot grow it forever.
+const goodNames = new Set<string>();
+
+function checkName(raw: string): string {
+  if (goodNames.has(raw)) return raw;
+  const name = raw.toLowerCase();
+  if (!TOKEN_LOWER.test(name)) throw new TypeError(`invalid field name ${JSON.stringify(raw)} (RFC 9113 §8.2.1)`);
+  if (CONNECTION_SPECIFIC.has(name)) throw new TypeError(`connection-specific field ${name} is not allowed in HTTP/2 (RFC 9113 §8.2.2)`);
+  if (name === raw) {
+    if (goodNames.size >= 1024) goodNames.clear();
+    goodNames.add(name);
+  }
+  return name;
+}
+
+function checkValue(name: string, value: string): string {
+  if (BAD_VALUE.test(value)) throw new TypeError(`invalid value for field ${name} (RFC 9113 §8.2.1)`);
+  return value;
+}
+
+const STATUS_TEXT: string[] = [];
+function statusText(status: number): string {
+  return STATUS_TEXT[status] ?? (STATUS_TEXT[status] = String(status));
+}
+
+/**
+ * The response field section: :status, then the handler's fields, then
+ * content-length when `contentLength` >= 0 and the handler gave none.
+ */
+export function responseFields(status: number, init: HeadersInit | undefined, contentLength: number): HeaderInput[] {
+  if (!Number.isInteger(status) || status < 200 || status > 999) {
+    throw new RangeError(`status must be an integer from 200 to 999, got ${status}`);
+  }
+  const out: HeaderInput[] = [[':status', statusText(status)]];
+  let hasLength = false;
+  if (init !== undefined) {
+    const push = (rawName: string, value: string | number): void => {
+      if (rawName.charCodeAt(0) === 0x3a) throw new TypeError(`pseudo-header ${rawName} cannot be set by the handler (RFC 9113 §8.3)`);
+      const name = checkName(rawName);
+      if (name === 'content-length') hasLength = true;
+      out.push([name, checkValue(name, typeof value === 'number' ? String(value) : value)]);
+    };
+    if (Array.isArray(init)) {
+      for (const f of init as HeaderList) push(f[0], f[1]);
+    } else {
+      const rec = init as Readonly<Record<string, string | number | ReadonlyArray<string | number>>>;
+      for (const k of Object.keys(rec)) {
+        const v = rec[k]!;
+        if (Array.isArray(v)) for (const x of v as ReadonlyArray<string | number>) push(k, x);
+        else push(k, v as string | number);
+      }
+    }
+  }
+  if (contentLength >= 0 && !hasLength) out.push(['content-length', String(contentLength)]);
+  return out;
+}
+
+/** A trailer section: regular fields only (RFC 9113 §8.1). */
+export function trailerFields(init: HeadersInit): HeaderInput[] {
+  const out: HeaderInput[] = [];
+  const push = (rawName: string, value: string | number): void => {
+    if (rawName.charCodeAt(0) === 0x3a) throw new TypeError(`pseudo-header ${rawName} is not allowed in trailers (RFC 9113 §8.1)`);
+    const name = checkName(rawName);
+    out.push([name, checkValue(name, typeof value === 'number' ? String(value) : value)]);
+  };
+  if (Array.isArray(init)) for (const f of init as HeaderList) push(f[0], f[1]);
+  else {
+    const rec = init as Readonly<Record<string, string | number | ReadonlyArray<string | number>>>;
+    for (const k of Object.keys(rec)) {
+      const v = rec[k]!;
+      if (Array.isArray(v)) for (const x of v as ReadonlyArray<string | number>) push(k, x);
+      else push(k, v as string | number);
+    }
+  }
+  return out;
+}
+
+/** The request section of a PUSH_PROMISE (§8.4): pseudo-headers then the given fields. */
+export function promiseFields(method: string, scheme: string, authority: string, path: string, init: HeadersInit | undefined): HeaderInput[] {
+  if (method !== 'GET' && method !== 'HEAD') throw new TypeError(`a pushed request must be safe and cacheable (GET or HEAD), got ${method} (RFC 9113 §8.4)`);
+  if (path.length === 0 || (path.charCodeAt(0) !== 0x2f && path !== '*')) throw new TypeError(`push path must start with '/', got ${JSON.stringify(path)}`);
+  checkValue(':path', path);
+  const out: HeaderInput[] = [[':method', method], [':scheme', scheme], [':authority', authority], [':path', path]];
+  if (init !== undefined) for (const f of trailerFields(init)) out.push(f);
+  return out;
+}

@@ -1,0 +1,180 @@
+/**
+ * The handler API: an HTTP/2 server over TCP (h2c with prior knowledge) or
+ * over any Duplex handed in (e.g. a TLS socket that negotiated "h2").
+ *
+ * ```ts
+ * const server = createServer({
+ *   handler(stream) {
+ *     stream.respond(200, { 'content-type': 'text/plain' }, `hello ${stream.path}\n`);
+ *   },
+ * });
+ * const { port } = await server.listen(8080);
+ * // ...
+ * await server.close({ graceful: true });
+ * ```
+ */
+import net, { type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { Connection, type ConnectionCloseInfo, type Transport } from './connection.js';
+import { resolveLimits, resolveSettings, type Limits, type LocalSettings } from './limits.js';
+import type { FrameObserver } from './observer.js';
+import type { ServerStream } from './server-stream.js';
+
+/** Called once per request, when its field section has arrived and passed validation. */
+export type RequestHandler = (stream: ServerStream) => void;
+
+export interface ServerOptions {
+  handler: RequestHandler;
+  /** What we advertise in SETTINGS (see LocalSettings for the defaults). */
+  settings?: Partial<LocalSettings>;
+  /** Abuse limits and timeouts (see Limits for the defaults). */
+  limits?: Partial<Limits>;
+  /** Sees every frame sent and received, with decoded details. */
+  onFrame?: FrameObserver;
+  /** A handler or stream listener threw (the stream was reset with INTERNAL_ERROR). */
+  onError?: (error: unknown, stream: ServerStream | null) => void;
+  /** A connection closed; `error` is the connection error we sent, if any. */
+  onConnectionClose?: (info: ConnectionCloseInfo) => void;
+}
+
+export interface CloseOptions {
+  /**
+   * true (default): GOAWAY NO_ERROR, in-flight streams finish, then each
+   * connection closes. false: GOAWAY and close at once.
+   */
+  graceful?: boolean;
+  /** Milliseconds to wait for in-flight streams before closing anyway. Default 5000. */
+  timeout?: number;
+}
+
+export class Http2Server {
+  private readonly options: ServerOptions;
+  private netServer: net.Server | null = null;
+  private readonly connections = new Set<Connection>();
+  private readonly sockets = new Set<Duplex>();
+  private nextId = 1;
+  private closing = false;
+
+  constructor(options: ServerOptions) {
+    if (typeof options?.handler !== 'function') throw new TypeError('createServer: options.handler must be a function');
+    // Fail now rather than on the first connection.
+    resolveSettings(options.settings);
+    resolveLimits(options.limits);
+    this.options = options;
+  }
+
+  /** Open connections. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** The open connections. */
+  getConnections(): Connection[] {
+    return [...this.connections];
+  }
+
+  /** Listens for h2c (prior knowledge) on TCP; resolves with the bound address. */
+  listen(port = 0, host?: string): Promise<AddressInfo> {
+    if (this.netServer) return Promise.reject(new Error('listen() called twice'));
+    const srv = net.createServer({ noDelay: true }, (socket) => this.handleSocket(socket));
+    this.netServer = srv;
+    return new Promise((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(port, host, () => {
+        srv.off('error', reject);
+        resolve(srv.address() as AddressInfo);
+      });
+    });
+  }
+
+  /** The listening address, or null. */
+  address(): AddressInfo | null {
+    const a = this.netServer?.address();
+    return a && typeof a === 'object' ? a : null;
+  }
+
+  /** Serves HTTP/2 on an accepted Duplex (TCP socket, or TLS socket after ALPN "h2"). */
+  handleSocket(socket: Duplex): Connection {
+    const sock = socket as Duplex & Partial<Pick<net.Socket, 'remoteAddress' | 'remotePort' | 'setNoDelay'>>;
+    if (this.closing) {
+      socket.destroy();
+    }
+    sock.setNoDelay?.(true);
+    const transport: Transport = {
+      write(chunks) {
+        if (socket.destroyed) return;
+        if (chunks.length === 1) {
+          socket.write(chunks[0]!);
+          return;
+        }
+        socket.cork();
+        for (const c of chunks) socket.write(c);
+        socket.uncork();
+      },
+      get bufferedAmount() {
+        return socket.writableLength;
+      },
+      end() {
+        if (!socket.destroyed) socket.end();
+      },
+      destroy() {
+        socket.destroy();
+      },
+    };
+    const o = this.options;
+    const conn = new Connection(transport, {
+      onStream: o.handler,
+      id: this.nextId++,
+      remoteAddress: sock.remoteAddress ?? '',
+      remotePort: sock.remotePort ?? 0,
+      settings: o.settings,
+      limits: o.limits,
+      onFrame: o.onFrame ?? null,
+      onError: o.onError,
+      onClose: (info) => {
+        this.connections.delete(conn);
+        o.onConnectionClose?.(info);
+      },
+    });
+    this.connections.add(conn);
+    this.sockets.add(socket);
+    socket.on('data', (d: Uint8Array) => conn.receive(d));
+    socket.on('drain', () => conn.onDrain());
+    socket.on('error', () => {
+      // 'close' follows; the connection reports how it ended.
+    });
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      conn.onTransportClose();
+    });
+    if (this.closing) conn.destroy();
+    return conn;
+  }
+
+  /**
+   * Stops listening and closes every connection: gracefully (GOAWAY
+   * NO_ERROR, in-flight streams finish within `timeout`) or at once.
+   */
+  async close(options: CloseOptions = {}): Promise<void> {
+    const graceful = options.graceful ?? true;
+    const timeout = options.timeout ?? 5000;
+    this.closing = true;
+    const listening = this.netServer
+      ? new Promise<void>((resolve) => this.netServer!.close(() => resolve()))
+      : Promise.resolve();
+    for (const c of this.connections) {
+      if (graceful) c.shutdown();
+      else c.destroy();
+    }
+    const deadline = Date.now() + timeout;
+    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    for (const c of this.connections) c.destroy();
+    for (const s of this.sockets) s.destroy();
+    await listening;
+  }
+}
+
+/** Creates a server; see Http2Server. */
+export function createServer(options: ServerOptions): Http2Server {
+  return new Http2Server(options);
+}

@@ -1,0 +1,43 @@
+/** Request and response field rules (RFC 9113 §8.2, §8.3) as pure functions. */
+import { describe, expect, it } from 'vitest';
+import { validateRequest, validateTrailers } from '../../src/h2/request.js';
+import { promiseFields, responseFields, trailerFields } from '../../src/h2/response.js';
+
+const base: Array<[string, string]> = [[':method', 'GET'], [':scheme', 'https'], [':authority', 'a.example'], [':path', '/x']];
+
+describe('validateRequest', () => {
+  it('returns the head with content-length', () => {
+    expect(validateRequest([...base, ['content-length', '42'], ['accept', '*/*']])).toEqual({
+      method: 'GET', scheme: 'https', authority: 'a.example', path: '/x', headers: [['content-length', '42'], ['accept', '*/*']], contentLength: 42,
+    });
+  });
+
+  it('returns a reason for malformed requests', () => {
+    expect(validateRequest([...base, ['Accept', 'x']])).toMatch(/§8.2.1/);
+    expect(validateRequest([[':method', 'GET'], [':path', '/']])).toMatch(/missing :scheme/);
+    expect(validateRequest([...base, ['content-length', '1'], ['content-length', '1']])).not.toBeTypeOf('string');
+    expect(validateRequest([...base, ['content-length', '-1']])).toMatch(/content-length/);
+    expect(validateRequest([...base, ['host', '']])).toMatch(/differ/);
+    expect(validateTrailers([[':status', '1']])).toMatch(/trailers/);
+    expect(validateTrailers([['x-a', 'b']])).toEqual([['x-a', 'b']]);
+  });
+});
+
+describe('response fields', () => {
+  it(':status first, names lowercased, arrays repeated, content-length added once', () => {
+    expect(responseFields(200, { 'Content-Type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], 'x-n': 5 }, 10)).toEqual([
+      [':status', '200'], ['content-type', 'text/plain'], ['set-cookie', 'a=1'], ['set-cookie', 'b=2'], ['x-n', '5'], ['content-length', '10'],
+    ]);
+    expect(responseFields(200, [['content-length', '3']], 3)).toEqual([[':status', '200'], ['content-length', '3']]);
+  });
+
+  it('refuses what HTTP/2 forbids us to send', () => {
+    expect(() => responseFields(200, { connection: 'close' }, -1)).toThrow(/connection-specific/);
+    expect(() => responseFields(200, { 'x-a': 'a\r\nb' }, -1)).toThrow(/invalid value/);
+    expect(() => responseFields(200, { 'bad name': '1' }, -1)).toThrow(/invalid field name/);
+    expect(() => responseFields(200, { ':status': '1' }, -1)).toThrow(/pseudo-header/);
+    expect(() => responseFields(99, {}, -1)).toThrow(RangeError);
+    expect(() => trailerFields({ ':path': '/' })).toThrow(/trailers/);
+    expect(() => promiseFields('POST', 'http', 'a', '/', undefined)).toThrow(/safe and cacheable/);
+  });
+});
