@@ -88,6 +88,19 @@ export interface ConnectionOptions {
   /** A handler or listener threw; the stream (if any) has been reset with INTERNAL_ERROR. */
   onError?: (error: unknown, stream: ServerStream | null) => void;
   onClose?: (info: ConnectionCloseInfo) => void;
+  /**
+   * Padding (§6.1, §6.2, §6.6): up to this many octets (the Pad Length field
+   * included, at most 256) are added to every DATA, HEADERS and PUSH_PROMISE
+   * frame, within the peer's frame size and flow-control windows, as
+   * nghttpd's -b does. Default 0 (no padding).
+   */
+  padding?: number;
+  /**
+   * The HPACK encoder's own dynamic table limit (nghttpd's
+   * --encoder-header-table-size); the table used is the smaller of this and
+   * the peer's SETTINGS_HEADER_TABLE_SIZE. Default 4096.
+   */
+  encoderTableSize?: number;
 }
 
 // Receiver states.
@@ -175,8 +188,10 @@ export class Connection {
 
   // ---- output
   private readonly writer = new FrameWriter();
-  private readonly deflater = new Deflater();
+  private readonly deflater: Deflater;
   private readonly inflater: Inflater;
+  /** Maximum padding per frame, Pad Length field included (0: none). */
+  private readonly padding: number;
   private readonly sendQueue: Array<ServerStream | undefined> = [];
   private sendHead = 0;
   /** Streams with DATA that wait for the connection window. */
@@ -216,6 +231,8 @@ export class Connection {
     this.settings = resolveSettings(options.settings);
     this.limits = resolveLimits(options.limits);
     this.inflater = new Inflater({ maxHeaderListSize: this.settings.maxHeaderListSize });
+    this.deflater = new Deflater(options.encoderTableSize ?? 4096);
+    this.padding = Math.max(0, Math.min(256, Math.floor(options.padding ?? 0)));
     this.recentCap = Math.max(256, Math.min(4096, this.settings.maxConcurrentStreams * 2));
     const now = Date.now();
     this.createdAt = now;
@@ -1365,45 +1382,65 @@ export class Connection {
   private writeBlock(type: number, streamId: number, promisedId: number, fields: HeaderInput[], endStream: boolean): void {
     const block = this.deflater.deflate(fields);
     const prefix = type === FrameType.PUSH_PROMISE ? 4 : 0;
-    const max = this.peerMaxFrameSize - prefix;
+    // Padding, if any, goes on the first frame only: CONTINUATION has none (§6.10).
+    const pad = this.padding;
+    const max = this.peerMaxFrameSize - prefix - pad;
     const first = Math.min(block.length, max);
-    const flags = (endStream ? Flag.END_STREAM : 0) | (first === block.length ? Flag.END_HEADERS : 0);
+    const flags = (endStream ? Flag.END_STREAM : 0) | (first === block.length ? Flag.END_HEADERS : 0) | (pad ? Flag.PADDED : 0);
     const w = this.writer;
-    const slab = w.header(first + prefix, type, flags, streamId, first + prefix);
+    const length = pad + prefix + first;
+    const slab = w.header(length, type, flags, streamId, length);
+    if (pad) slab[w.pos++] = pad - 1;
     if (prefix) {
       writeUint32(slab, w.pos, promisedId);
       w.pos += 4;
     }
     w.copy(block, 0, first);
+    if (pad > 1) {
+      slab.fill(0, w.pos, w.pos + pad - 1);
+      w.pos += pad - 1;
+    }
     if (this.onFrame) {
       const headers = fields.map(([n, v]) => [String(n), String(v)] as [string, string]);
-      this.observeSend(type, flags, streamId, first + prefix, {
-        padLength: 0,
+      this.observeSend(type, flags, streamId, length, {
+        padLength: pad,
         ...(prefix ? { promisedStreamId: promisedId } : {}),
         ...(first === block.length ? { headers } : {}),
       });
-      for (let o = first; o < block.length; o += max) {
-        const n = Math.min(max, block.length - o);
+      for (let o = first; o < block.length; o += max + pad) {
+        const n = Math.min(max + pad, block.length - o);
         const f = o + n === block.length ? Flag.END_HEADERS : 0;
         w.frame(FrameType.CONTINUATION, f, streamId, block, o, o + n);
         this.observeSend(FrameType.CONTINUATION, f, streamId, n, f ? { headers } : {});
       }
       return;
     }
-    for (let o = first; o < block.length; o += max) {
-      const n = Math.min(max, block.length - o);
+    for (let o = first; o < block.length; o += max + pad) {
+      const n = Math.min(max + pad, block.length - o);
       w.frame(FrameType.CONTINUATION, o + n === block.length ? Flag.END_HEADERS : 0, streamId, block, o, o + n);
     }
   }
 
   private writeData(s: ServerStream, buf: Uint8Array, from: number, to: number, endStream: boolean): void {
     const n = to - from;
-    this.writer.frame(FrameType.DATA, endStream ? Flag.END_STREAM : 0, s.streamId, buf, from, to);
-    this.sendWindow -= n;
-    s.sendWindow -= n;
+    // Padding counts against both windows (§6.9.1) and the frame size; take what room is left.
+    const pad = this.padding === 0 ? 0 : Math.max(0, Math.min(this.padding, this.peerMaxFrameSize - n, this.sendWindow - n, s.sendWindow - n));
+    const flags = (endStream ? Flag.END_STREAM : 0) | (pad ? Flag.PADDED : 0);
+    if (pad === 0) {
+      this.writer.frame(FrameType.DATA, flags, s.streamId, buf, from, to);
+    } else {
+      const w = this.writer;
+      const slab = w.header(n + pad, FrameType.DATA, flags, s.streamId, n + pad);
+      slab[w.pos++] = pad - 1;
+      if (n > 0) w.copy(buf, from, to);
+      slab.fill(0, w.pos, w.pos + pad - 1);
+      w.pos += pad - 1;
+    }
+    this.sendWindow -= n + pad;
+    s.sendWindow -= n + pad;
     if (n > 0) this.stallSince = 0;
     if (endStream) this.apply(s, StreamEvent.SEND_END_STREAM);
-    if (this.onFrame) this.observeSend(FrameType.DATA, endStream ? Flag.END_STREAM : 0, s.streamId, n, { padLength: 0 });
+    if (this.onFrame) this.observeSend(FrameType.DATA, flags, s.streamId, n + pad, { padLength: pad });
   }
 
   private writeRst(id: number, code: number): void {

@@ -122,6 +122,11 @@ export class ServerStream {
   }
 
   /** The client's address, as the transport reported it. */
+  /** The id of the connection this stream belongs to (numbered by the server). */
+  get connectionId(): number {
+    return this.conn.id;
+  }
+
   get remoteAddress(): string {
     return this.conn.remoteAddress;
   }

@@ -35,6 +35,15 @@ export interface ServerOptions {
   onError?: (error: unknown, stream: ServerStream | null) => void;
   /** A connection closed; `error` is the connection error we sent, if any. */
   onConnectionClose?: (info: ConnectionCloseInfo) => void;
+  /** Sees the octets received on each connection (decrypted, under TLS) before they are parsed. */
+  onData?: (connectionId: number, data: Uint8Array) => void;
+  /** Padding per DATA, HEADERS and PUSH_PROMISE frame (see ConnectionOptions.padding). */
+  padding?: number;
+  /** The HPACK encoder's own table limit (see ConnectionOptions.encoderTableSize). */
+  encoderTableSize?: number;
+  /** Id of the first connection (default 1) and the step between ids (default 1), so that processes can number theirs apart. */
+  firstConnectionId?: number;
+  connectionIdStep?: number;
 }
 
 export interface CloseOptions {
@@ -61,6 +70,13 @@ export class Http2Server {
     resolveSettings(options.settings);
     resolveLimits(options.limits);
     this.options = options;
+    this.nextId = options.firstConnectionId ?? 1;
+  }
+
+  private takeId(): number {
+    const id = this.nextId;
+    this.nextId += this.options.connectionIdStep ?? 1;
+    return id;
   }
 
   /** Open connections. */
@@ -124,13 +140,15 @@ export class Http2Server {
     const o = this.options;
     const conn = new Connection(transport, {
       onStream: o.handler,
-      id: this.nextId++,
+      id: this.takeId(),
       remoteAddress: sock.remoteAddress ?? '',
       remotePort: sock.remotePort ?? 0,
       settings: o.settings,
       limits: o.limits,
       onFrame: o.onFrame ?? null,
       onError: o.onError,
+      ...(o.padding !== undefined ? { padding: o.padding } : {}),
+      ...(o.encoderTableSize !== undefined ? { encoderTableSize: o.encoderTableSize } : {}),
       onClose: (info) => {
         this.connections.delete(conn);
         o.onConnectionClose?.(info);
@@ -138,7 +156,16 @@ export class Http2Server {
     });
     this.connections.add(conn);
     this.sockets.add(socket);
-    socket.on('data', (d: Uint8Array) => conn.receive(d));
+    const onData = o.onData;
+    if (onData) {
+      const id = conn.id;
+      socket.on('data', (d: Uint8Array) => {
+        onData(id, d);
+        conn.receive(d);
+      });
+    } else {
+      socket.on('data', (d: Uint8Array) => conn.receive(d));
+    }
     socket.on('drain', () => conn.onDrain());
     socket.on('error', () => {
       // 'close' follows; the connection reports how it ended.

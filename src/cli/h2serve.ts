@@ -1,0 +1,308 @@
+/**
+ * h2serve: nghttpd's command line on the h2kit HTTP/2 engine.
+ *
+ *   h2serve [OPTIONS] <PORT> [<PRIVATE_KEY> <CERT>]
+ *
+ * Workers (-n) are processes sharing the listening port (node:cluster); the
+ * primary replaces a worker that dies. -D runs the server detached.
+ */
+import cluster from 'node:cluster';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { InvalidArgumentError } from 'commander';
+import { startH2Serve, type H2ServeConfig } from '../server/h2serve.js';
+import { selfSignedCertificate } from '../server/self-signed.js';
+import { parseArgs, program, sizeArg, UsageError } from './common.js';
+
+const HELP = `
+Serves the files under HTDOCS over HTTP/2: TLS with ALPN h2 when PRIVATE_KEY
+and CERT are given (or --self-signed), h2c with prior knowledge with --no-tls.
+GET and HEAD; index.html for directories; content-type from the extension;
+etag, last-modified, 304 for conditional requests, byte ranges (206, 416).
+Nothing outside HTDOCS is ever served. SIGINT or SIGTERM: GOAWAY, in-flight
+streams finish (at most 5 s), exit 0.
+
+<SIZE> takes K, M and G suffixes (powers of 1024).
+
+Examples:
+  $ h2serve --no-tls -d ./public 8080
+  $ curl --http2-prior-knowledge http://localhost:8080/
+  $ h2serve -v -p /=/style.css,/app.js --self-signed 8443
+  $ nghttp -nv https://localhost:8443/
+
+Exit status: 0 after a signal, 1 when the server cannot start, 2 bad options.
+`;
+
+interface Options {
+  address?: string;
+  daemon?: boolean;
+  verifyClient?: boolean;
+  htdocs?: string;
+  verbose?: boolean;
+  tls: boolean;
+  headerTableSize?: number;
+  encoderHeaderTableSize?: number;
+  color?: boolean;
+  push: string[];
+  padding?: number;
+  maxConcurrentStreams?: number;
+  workers: number;
+  errorGzip?: boolean;
+  windowBits?: number;
+  connectionWindowBits?: number;
+  earlyResponse?: boolean;
+  trailer: string[];
+  hexdump?: boolean;
+  echoUpload?: boolean;
+  mimeTypesFile?: string;
+  contentLength: boolean;
+  selfSigned?: boolean;
+}
+
+const intArg = (min: number, max: number) => (v: string) => {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`'${v}' is not a non-negative integer.`);
+  const n = Number(v);
+  if (n < min || n > max) throw new InvalidArgumentError(`${v} is out of range (${min} to ${max}).`);
+  return n;
+};
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+function buildProgram() {
+  return program('h2serve', 'A static HTTP/2 file server (nghttpd\'s options) on the h2kit engine.')
+    .usage('[OPTIONS] <PORT> [<PRIVATE_KEY> <CERT>]')
+    .argument('<PORT>', 'port to listen on (0: any free port)')
+    .argument('[PRIVATE_KEY]', 'private key file (PEM), unless --no-tls or --self-signed')
+    .argument('[CERT]', 'certificate file (PEM)')
+    .option('-a, --address <ADDR>', 'address to bind (default: all interfaces)')
+    .option('-D, --daemon', 'run in the background (stdout and stderr go to /dev/null)')
+    .option('-V, --verify-client', 'request a client certificate and refuse clients without one (it is not verified, as in nghttpd)')
+    .option('-d, --htdocs <PATH>', 'document root (default: the current directory)')
+    .option('-v, --verbose', 'print every frame sent and received, in nghttpd\'s format')
+    .option('--no-tls', 'h2c with prior knowledge instead of TLS')
+    .option('-c, --header-table-size <SIZE>', 'our SETTINGS_HEADER_TABLE_SIZE (the decoder\'s table)', sizeArg)
+    .option('--encoder-header-table-size <SIZE>', 'the encoder\'s own table limit; the table used is the smaller of this and the client\'s setting', sizeArg)
+    .option('--color', 'colour the output even when it is not a terminal')
+    .option('-p, --push <PATH=PUSH_PATH,...>', 'push PUSH_PATHs when PATH is requested (repeatable), e.g. -p /=/style.css,/app.js', collect, [])
+    .option('-b, --padding <N>', 'add up to N octets of padding (Pad Length included) to DATA, HEADERS and PUSH_PROMISE frames', intArg(0, 256))
+    .option('-m, --max-concurrent-streams <N>', 'SETTINGS_MAX_CONCURRENT_STREAMS (default 100)', intArg(0, 0xffffffff))
+    .option('-n, --workers <N>', 'worker processes sharing the port (default 1)', intArg(1, 256), 1)
+    .option('-e, --error-gzip', 'gzip error pages')
+    .option('-w, --window-bits <N>', 'per-stream window: 2^N-1 (default 16)', intArg(0, 31))
+    .option('-W, --connection-window-bits <N>', 'connection window: 2^N-1 (default 20)', intArg(0, 31))
+    .option('--early-response', 'respond when the request headers arrive, not when the request ends')
+    .option('--trailer <HEADER>', 'add a trailer field to responses with a body (repeatable), e.g. --trailer \'foo: bar\'', collect, [])
+    .option('--hexdump', 'dump received octets (decrypted, under TLS) as hex and ASCII')
+    .option('--echo-upload', 'answer POST and PUT with the uploaded body')
+    .option('--mime-types-file <PATH>', 'mime.types file for content-type (default: /etc/mime.types when present)')
+    .option('--no-content-length', 'omit content-length from file responses')
+    .option('--self-signed', 'make a throwaway key and certificate for localhost at start-up (instead of PRIVATE_KEY and CERT)')
+    .addHelpText('after', HELP);
+}
+
+function parseTrailer(t: string): [string, string] {
+  const colon = t.indexOf(':', 1);
+  const name = colon > 0 ? t.slice(0, colon).trim().toLowerCase() : '';
+  if (!name || name.startsWith(':') || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) throw new UsageError(`--trailer '${t}': expected 'name: value' with a field name that is not a pseudo-header`);
+  return [name, t.slice(colon + 1).trim()];
+}
+
+function parsePush(p: string, into: Map<string, string[]>): void {
+  const eq = p.indexOf('=');
+  const path = p.slice(0, eq);
+  const list = p.slice(eq + 1).split(',').filter(Boolean);
+  if (eq <= 0 || !path.startsWith('/') || list.length === 0 || list.some((x) => !x.startsWith('/'))) {
+    throw new UsageError(`--push '${p}': expected PATH=PUSH_PATH[,PUSH_PATH...] with absolute paths, e.g. /=/style.css,/app.js`);
+  }
+  into.set(path, [...(into.get(path) ?? []), ...list]);
+}
+
+/** The server configuration from the command line; throws UsageError. */
+export function configFromArgs(argv: string[]): { config: H2ServeConfig; workers: number; daemon: boolean; selfSigned: string | null } | null {
+  const p = buildProgram();
+  if (!parseArgs(p, argv)) return null;
+  const o = p.opts<Options>();
+  const [portArg, keyFile, certFile] = p.args as [string, string?, string?];
+  if (!/^\d+$/.test(portArg) || Number(portArg) > 65535) throw new UsageError(`PORT '${portArg}' is not a port number (0 to 65535)`);
+  let tls: H2ServeConfig['tls'] = null;
+  let selfSigned: string | null = null;
+  if (o.tls) {
+    if (o.selfSigned) {
+      if (keyFile || certFile) throw new UsageError('--self-signed makes its own key and certificate: give no PRIVATE_KEY and CERT');
+      // Workers and a daemon use the certificate their parent made, so that every connection sees the same one.
+      const inherited = process.env['H2SERVE_SELF_SIGNED'];
+      const c = inherited ? (JSON.parse(inherited) as { key: string; cert: string; notAfter: string }) : selfSignedCertificate();
+      tls = { key: c.key, cert: c.cert, verifyClient: o.verifyClient === true };
+      selfSigned = JSON.stringify({ key: c.key, cert: c.cert, notAfter: new Date(c.notAfter).toISOString() });
+    } else {
+      if (!keyFile || !certFile) throw new UsageError('PRIVATE_KEY and CERT are required unless --no-tls or --self-signed');
+      const read = (f: string, what: string) => {
+        try {
+          return readFileSync(f);
+        } catch (e) {
+          throw new UsageError(`cannot read the ${what} ${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+        }
+      };
+      tls = { key: read(keyFile, 'private key'), cert: read(certFile, 'certificate'), verifyClient: o.verifyClient === true };
+    }
+  } else if (keyFile || certFile) {
+    throw new UsageError('--no-tls takes no PRIVATE_KEY and CERT');
+  }
+  const htdocs = resolve(o.htdocs ?? '.');
+  if (!existsSync(htdocs) || !statSync(htdocs).isDirectory()) throw new UsageError(`htdocs ${htdocs} is not a directory`);
+  if (o.mimeTypesFile && !existsSync(o.mimeTypesFile)) throw new UsageError(`--mime-types-file ${o.mimeTypesFile}: no such file`);
+  const push = new Map<string, string[]>();
+  for (const x of o.push) parsePush(x, push);
+  const config: H2ServeConfig = {
+    port: Number(portArg),
+    htdocs,
+    tls,
+    verbose: o.verbose === true,
+    hexdump: o.hexdump === true,
+    // --color forces colour; otherwise only on a terminal, and never with NO_COLOR.
+    color: o.color === true || (process.stdout.isTTY === true && !process.env['NO_COLOR']),
+    push,
+    trailers: o.trailer.map(parseTrailer),
+    errorGzip: o.errorGzip === true,
+    earlyResponse: o.earlyResponse === true,
+    echoUpload: o.echoUpload === true,
+    noContentLength: o.contentLength === false,
+    ...(o.address !== undefined ? { address: o.address } : {}),
+    ...(o.headerTableSize !== undefined ? { headerTableSize: o.headerTableSize } : {}),
+    ...(o.encoderHeaderTableSize !== undefined ? { encoderHeaderTableSize: o.encoderHeaderTableSize } : {}),
+    ...(o.padding !== undefined ? { padding: o.padding } : {}),
+    ...(o.maxConcurrentStreams !== undefined ? { maxConcurrentStreams: o.maxConcurrentStreams } : {}),
+    ...(o.windowBits !== undefined ? { windowBits: o.windowBits } : {}),
+    ...(o.connectionWindowBits !== undefined ? { connectionWindowBits: o.connectionWindowBits } : {}),
+    ...(o.mimeTypesFile !== undefined ? { mimeTypesFile: resolve(o.mimeTypesFile) } : {}),
+  };
+  return { config, workers: o.workers, daemon: o.daemon === true, selfSigned };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const parsed = configFromArgs(argv);
+  if (!parsed) return 0;
+  const { config, workers, daemon, selfSigned } = parsed;
+  if (selfSigned) process.env['H2SERVE_SELF_SIGNED'] = selfSigned; // for workers and the daemon
+  if (cluster.isWorker) return worker(config);
+  if (process.env['H2SERVE_DAEMON_CHILD']) process.chdir('/'); // paths were resolved and files read above
+  if (daemon) return daemonize(argv);
+  if (selfSigned && !process.env['H2SERVE_DAEMON_CHILD']) {
+    const until = (JSON.parse(selfSigned) as { notAfter: string }).notAfter.slice(0, 10);
+    process.stderr.write(`h2serve: --self-signed: serving with a throwaway certificate for localhost, 127.0.0.1 and ::1 (valid until ${until}); clients must not verify it\n`);
+  }
+  if (workers > 1) return primary(config, workers, argv);
+  return serve(config, (a) => process.stderr.write(`h2serve: listening on ${describe(a.address, a.port, config.tls !== null)}\n`));
+}
+
+function describe(address: string, port: number, tls: boolean): string {
+  const host = address.includes(':') ? `[${address}]` : address;
+  return `${tls ? 'https' : 'http'}://${host}:${port}/ (${tls ? 'TLS, ALPN h2' : 'h2c, prior knowledge'})`;
+}
+
+/** Runs one server until SIGINT/SIGTERM, then stops gracefully; resolves with the exit code. */
+async function serve(config: H2ServeConfig, onListening: (a: { address: string; port: number }) => void): Promise<number> {
+  let s;
+  try {
+    s = await startH2Serve(config);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const where = `${config.address ?? '*'}:${config.port}`;
+    const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EADDRNOTAVAIL' ? 'address not available' : err.message;
+    process.stderr.write(`h2serve: cannot listen on ${where}: ${why}\n`);
+    return 1;
+  }
+  onListening(s.address);
+  return new Promise<number>((done) => {
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      s.close(5000).then(() => done(0), () => done(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    process.once('disconnect', stop); // a worker whose primary went away
+  });
+}
+
+/** -n N: N worker processes share the port; one that dies is replaced, the others go on. */
+async function primary(config: H2ServeConfig, workers: number, argv: string[]): Promise<number> {
+  cluster.setupPrimary({ args: argv, silent: false });
+  // Let the kernel spread connections over the workers' accept() calls.
+  cluster.schedulingPolicy = cluster.SCHED_NONE;
+  let stopping = false;
+  let listening = 0;
+  const started: number[] = [];
+  const fork = (index: number) => {
+    const w = cluster.fork({ H2SERVE_WORKER_INDEX: String(index), H2SERVE_WORKERS: String(workers) });
+    w.on('message', (m: { listening?: { address: string; port: number }; failed?: boolean }) => {
+      if (m.listening && ++listening === workers) process.stderr.write(`h2serve: ${workers} workers listening on ${describe(m.listening.address, m.listening.port, config.tls !== null)}\n`);
+    });
+    w.on('exit', (code, signal) => {
+      if (stopping) return;
+      // A crash loop must not spin: replace at most 5 times in 10 s per slot.
+      const now = Date.now();
+      started.push(now);
+      while (started.length && now - started[0]! > 10_000) started.shift();
+      if (started.length > 5 * workers) {
+        process.stderr.write('h2serve: workers keep dying; giving up\n');
+        process.exit(1);
+      }
+      process.stderr.write(`h2serve: worker ${index} (pid ${w.process.pid}) ${signal ? `killed by ${signal}` : `exited with ${code}`}; starting another\n`);
+      fork(index);
+    });
+  };
+  for (let i = 0; i < workers; i++) fork(i);
+  return new Promise<number>((done) => {
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      const live = Object.values(cluster.workers ?? {}).filter((w) => w && !w.isDead());
+      if (live.length === 0) return done(0);
+      let left = live.length;
+      for (const w of live) {
+        w!.once('exit', () => --left === 0 && done(0));
+        w!.process.kill('SIGTERM');
+      }
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+async function worker(base: H2ServeConfig): Promise<number> {
+  const index = Number(process.env['H2SERVE_WORKER_INDEX'] ?? 0);
+  const n = Number(process.env['H2SERVE_WORKERS'] ?? 1);
+  // Connection ids are numbered apart in each worker, so that log lines do not collide.
+  const config = { ...base, connectionIds: { first: index + 1, step: n } };
+  return serve(config, (a) => process.send?.({ listening: { address: a.address, port: a.port } }));
+}
+
+/**
+ * -D: the same command runs detached (stdin, stdout and stderr closed once it
+ * listens), from our directory so that relative paths resolve, then moves to
+ * / as nghttpd does. We exit 0 once it listens, or with its error if it fails.
+ */
+async function daemonize(argv: string[]): Promise<number> {
+  const args = argv.filter((a) => a !== '-D' && a !== '--daemon');
+  const { isSea } = await import('node:sea').catch(() => ({ isSea: () => false }));
+  const cmd = isSea() ? [process.execPath, ...args] : [process.execPath, ...process.execArgv, process.argv[1]!, ...args];
+  const child = spawn(cmd[0]!, cmd.slice(1), { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, H2SERVE_DAEMON_CHILD: '1' } });
+  return new Promise<number>((done) => {
+    let err = '';
+    child.stderr!.on('data', (b: Buffer) => {
+      err += b.toString();
+      if (/listening on/.test(err)) {
+        process.stderr.write(err.replace(/\n$/, '') + ` (in the background, pid ${child.pid})\n`);
+        child.stderr!.destroy();
+        child.unref();
+        done(0);
+      }
+    });
+    child.on('exit', (code) => {
+      process.stderr.write(err);
+      done(code === 2 ? 2 : 1);
+    });
+  });
+}

@@ -1,0 +1,243 @@
+/**
+ * h2serve: a static HTTP/2 file server on the h2kit engine, with nghttpd's
+ * behaviour and options (h2c with prior knowledge or TLS with ALPN h2, server
+ * push, trailers, upload echo, padding, window and table sizes, the frame
+ * log). src/cli/h2serve.ts turns the command line into an H2ServeConfig; this
+ * module is also usable on its own.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Readable } from 'node:stream';
+import tls from 'node:tls';
+import { createServer, type Http2Server, type ServerStream } from '../h2/index.js';
+import { VERSION } from '../version.js';
+import { FrameLog, hexdump, LineSink } from './log.js';
+import { releaseBody, StaticFiles, type StaticResponse } from './static.js';
+
+export interface H2ServeConfig {
+  port: number;
+  /** Address to listen on; undefined: all interfaces. */
+  address?: string;
+  htdocs: string;
+  /** Key and certificate (PEM) for TLS; null for h2c with prior knowledge (--no-tls). */
+  tls: null | { key: string | Buffer; cert: string | Buffer; verifyClient?: boolean };
+  verbose?: boolean;
+  hexdump?: boolean;
+  color?: boolean;
+  /** Our SETTINGS_HEADER_TABLE_SIZE (-c). */
+  headerTableSize?: number;
+  /** The encoder's own table limit (--encoder-header-table-size). */
+  encoderHeaderTableSize?: number;
+  /** Request path -> paths to push (-p). */
+  push?: Map<string, string[]>;
+  /** Padding octets per frame (-b). */
+  padding?: number;
+  maxConcurrentStreams?: number;
+  /** Per-stream window: 2^bits - 1 (-w). */
+  windowBits?: number;
+  /** Connection window: 2^bits - 1 (-W). */
+  connectionWindowBits?: number;
+  errorGzip?: boolean;
+  earlyResponse?: boolean;
+  /** Trailer fields sent after every response body (--trailer). */
+  trailers?: Array<[string, string]>;
+  echoUpload?: boolean;
+  mimeTypesFile?: string;
+  noContentLength?: boolean;
+  /** First connection id and the step between ids (workers number theirs apart). */
+  connectionIds?: { first: number; step: number };
+  /** Where log lines go (default: stdout). */
+  write?: (text: string) => void;
+}
+
+export interface H2Serve {
+  server: Http2Server;
+  address: AddressInfo;
+  log: FrameLog;
+  /** Graceful stop: GOAWAY, in-flight streams finish (at most `timeout` ms), listener closed. */
+  close(timeout?: number): Promise<void>;
+}
+
+export const SERVER_NAME = `h2serve h2kit/${VERSION}`;
+
+/** The HTTP-date of the current second, computed once per second. */
+let dateSecond = -1;
+let dateValue = '';
+function httpDate(): string {
+  const now = Date.now();
+  const sec = Math.floor(now / 1000);
+  if (sec !== dateSecond) {
+    dateSecond = sec;
+    dateValue = new Date(sec * 1000).toUTCString();
+  }
+  return dateValue;
+}
+
+export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
+  const write = config.write ?? ((t: string) => void process.stdout.write(t));
+  const sink = new LineSink(write);
+  const log = new FrameLog(sink, config.color === true);
+  const files = new StaticFiles({
+    root: config.htdocs,
+    ...(config.mimeTypesFile !== undefined ? { mimeTypesFile: config.mimeTypesFile } : {}),
+    noContentLength: config.noContentLength === true,
+    errorGzip: config.errorGzip === true,
+    dotfiles: 'allow', // as nghttpd
+  });
+  const trailers = config.trailers ?? [];
+  const trailerHeader: Array<[string, string]> = trailers.length ? [['trailer', trailers.map(([n]) => n).join(', ')]] : [];
+  const push = config.push ?? new Map<string, string[]>();
+
+  /** The engine's body for a static response: bytes, a stream from the checked descriptor, or none. */
+  const bodyOf = (res: StaticResponse): Uint8Array | Readable | undefined => {
+    const b = res.body;
+    if (b.kind === 'bytes') return b.bytes.length ? b.bytes : undefined;
+    if (b.kind === 'none') return undefined;
+    if (b.end > b.start) return b.handle.createReadStream({ start: b.start, end: b.end - 1 }); // closes the handle when done or destroyed
+    void b.handle.close().catch(() => {});
+    return undefined;
+  };
+
+  /** Response fields and options: ours first (server, date), then the file's; trailers when there is a body. */
+  const shape = (res: StaticResponse, body: unknown): { headers: Array<[string, string]>; opts: { trailers: Array<[string, string]> } | undefined } => {
+    const withTrailers = body !== undefined && trailers.length > 0;
+    const headers: Array<[string, string]> = [['server', SERVER_NAME], ['date', httpDate()], ...(res.headers as Array<[string, string]>)];
+    if (withTrailers) headers.push(...trailerHeader);
+    return { headers, opts: withTrailers ? { trailers } : undefined };
+  };
+
+  const send = (stream: ServerStream, res: StaticResponse) => {
+    if (stream.closed) {
+      releaseBody(res);
+      return;
+    }
+    const body = bodyOf(res);
+    const { headers, opts } = shape(res, body);
+    stream.respond(res.status, headers, body, opts);
+  };
+
+  const resolve = (method: string, path: string, headers: ReadonlyArray<readonly [string, string]>, stream: ServerStream): StaticResponse | Promise<StaticResponse> => {
+    const req = { method, path, headers, scheme: stream.scheme, authority: stream.authority };
+    return files.respondFromCache(req) ?? files.respond(req);
+  };
+
+  const answer = async (stream: ServerStream) => {
+    const pushes = push.get(stream.path.split('?')[0]!);
+    if (pushes && !stream.closed) {
+      // PUSH_PROMISEs go before the response (RFC 9113 §8.4), so resolve the pushed files first.
+      const responses = await Promise.all(pushes.map((p) => resolve('GET', p, [], stream)));
+      responses.forEach((res, i) => {
+        if (stream.closed) return releaseBody(res);
+        const body = bodyOf(res);
+        const { headers, opts } = shape(res, body);
+        const pushed = stream.push(pushes[i]!, { status: res.status, headers, ...(body !== undefined ? { body } : {}), ...(opts ?? {}) });
+        if (!pushed && body && 'destroy' in body) body.destroy(); // push refused: release the file
+      });
+    }
+    const res = await resolve(stream.method, stream.path, stream.headers, stream);
+    send(stream, res);
+  };
+
+  const echo = (stream: ServerStream) => {
+    const parts: Uint8Array[] = [];
+    stream.on('data', (chunk) => parts.push(Uint8Array.from(chunk)));
+    stream.on('end', () => {
+      if (stream.closed) return;
+      const body = Buffer.concat(parts);
+      const headers: Array<[string, string]> = [['server', SERVER_NAME], ['date', httpDate()], ...(body.length && trailers.length ? trailerHeader : []), ['nghttpd-response', 'echo'], ['content-length', String(body.length)]];
+      stream.respond(200, headers, body, body.length && trailers.length ? { trailers } : undefined);
+    });
+  };
+
+  const handler = (stream: ServerStream) => {
+    if (config.verbose) stream.on('close', () => log.streamClosed(stream.connectionId, stream.streamId));
+    if (config.echoUpload && (stream.method === 'POST' || stream.method === 'PUT')) {
+      echo(stream);
+      return;
+    }
+    const go = () => {
+      answer(stream).catch(() => stream.reset());
+    };
+    // As nghttpd: the response starts when the request has ended, unless --early-response.
+    if (config.earlyResponse || stream.requestEnded) go();
+    else {
+      stream.on('data', () => {}); // discard an unexpected body, keeping the window open
+      stream.on('end', go);
+    }
+  };
+
+  const settings = {
+    ...(config.headerTableSize !== undefined ? { headerTableSize: config.headerTableSize } : {}),
+    ...(config.maxConcurrentStreams !== undefined ? { maxConcurrentStreams: config.maxConcurrentStreams } : {}),
+    ...(config.windowBits !== undefined ? { initialWindowSize: 2 ** config.windowBits - 1 } : {}),
+    ...(config.connectionWindowBits !== undefined ? { connectionWindowSize: 2 ** config.connectionWindowBits - 1 } : {}),
+  };
+  const server: Http2Server = createServer({
+    handler,
+    settings,
+    ...(config.padding ? { padding: config.padding } : {}),
+    ...(config.encoderHeaderTableSize !== undefined ? { encoderTableSize: config.encoderHeaderTableSize } : {}),
+    ...(config.verbose
+      ? {
+          onFrame: (e) => log.frame(e),
+          onConnectionClose: (info) => log.connectionClosed(info.connectionId),
+        }
+      : {}),
+    ...(config.hexdump ? { onData: (_id: number, d: Uint8Array) => log.line(hexdump(d)) } : {}),
+    ...(config.connectionIds ? { firstConnectionId: config.connectionIds.first, connectionIdStep: config.connectionIds.step } : {}),
+  });
+
+  let address: AddressInfo;
+  if (config.tls) {
+    const t = config.tls;
+    const tlsServer = tls.createServer({
+      key: t.key,
+      cert: t.cert,
+      minVersion: 'TLSv1.2',
+      requestCert: t.verifyClient === true,
+      rejectUnauthorized: false, // -V requests a certificate and requires one, without verifying it (as nghttpd)
+      ALPNCallback: ({ protocols }) => {
+        if (config.verbose) log.line(['[ALPN] client offers:', ...protocols.map((p) => ` * ${p}`)].join('\n'));
+        // A client that does not offer h2 gets TLS's no_application_protocol alert (RFC 7301 §3.2).
+        return protocols.includes('h2') ? 'h2' : undefined;
+      },
+    });
+    tlsServer.on('secureConnection', (socket: tls.TLSSocket) => {
+      if (config.verbose) log.line(`SSL/TLS handshake completed\nThe negotiated protocol: ${socket.alpnProtocol || '(none)'}`);
+      if (socket.alpnProtocol !== 'h2') {
+        // No ALPN at all: nothing to speak with this client.
+        socket.destroy();
+        return;
+      }
+      if (t.verifyClient && !socket.getPeerCertificate()?.raw) {
+        socket.destroy();
+        return;
+      }
+      server.handleSocket(socket);
+    });
+    tlsServer.on('tlsClientError', () => {});
+    address = await new Promise<AddressInfo>((ok, fail) => {
+      tlsServer.once('error', fail);
+      tlsServer.listen(config.port, config.address, () => ok(tlsServer.address() as AddressInfo));
+    });
+    return {
+      server,
+      address,
+      log,
+      close: async (timeout = 5000) => {
+        tlsServer.close();
+        await server.close({ graceful: true, timeout });
+        sink.flush();
+      },
+    };
+  }
+  address = await server.listen(config.port, config.address);
+  return {
+    server,
+    address,
+    log,
+    close: async (timeout = 5000) => {
+      await server.close({ graceful: true, timeout });
+      sink.flush();
+    },
+  };
+}
