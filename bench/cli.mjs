@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { corpusCases, fmt, machine, ROOT, vectorFiles, WORK } from './lib.mjs';
 
 const NODE = process.execPath;
-const OURS = { deflate: [NODE, join(ROOT, 'bin/deflatehd.js')], inflate: [NODE, join(ROOT, 'bin/inflatehd.js')] };
+// The launchers run as users run them: directly, so that their shebang's V8 flags apply.
+const OURS = { deflate: [join(ROOT, 'bin/deflatehd.js')], inflate: [join(ROOT, 'bin/inflatehd.js')] };
+const EXE = join(ROOT, 'dist-exe', 'deflatehd');
 const NG = {
   deflate: process.env.NGHTTP2_DEFLATEHD ?? join(WORK, 'nghttp2', 'deflatehd'),
   inflate: process.env.NGHTTP2_INFLATEHD ?? join(WORK, 'nghttp2', 'inflatehd'),
@@ -107,6 +109,8 @@ export async function run() {
   const small = join(WORK, 'story_00.json');
   writeCorpusSmall(small);
   const smallOurs = await bestOf(15, OURS.deflate, small);
+  const smallExe = existsSync(EXE) ? await bestOf(15, [EXE], small) : null;
+  const smallNode = await bestOf(15, [NODE, '-e', '0'], small);
   const smallNg = haveNg ? await bestOf(15, [NG.deflate], small) : null;
 
   const r = (a, b) => (b ? fmt(a / b, 2) : 'n/a');
@@ -124,7 +128,7 @@ export async function run() {
     '',
     `Flat memory on ~1 GB: deflatehd on ${fmt(hugeMB / 1000, 2)} GB (${hugeSets.toLocaleString('en-US')} header sets) took ${fmt(hugeDeflate.ms / 1000, 1)} s with a peak RSS of **${fmt(hugeDeflate.rssMiB, 0)} MiB**; inflatehd on its ${fmt(hugeOutMB / 1000, 2)} GB output took ${fmt(hugeInflate.ms / 1000, 1)} s, peak RSS **${fmt(hugeInflate.rssMiB, 0)} MiB** (floor: 150 MiB).`,
     '',
-    `Small input, start-up included: \`deflatehd < story_00.json\` best of 15: **${fmt(smallOurs.ms, 0)} ms** (floor 80 ms)${smallNg ? `; nghttp2's deflatehd ${fmt(smallNg.ms, 1)} ms` : ''}.`,
+    `Small input, start-up included: \`deflatehd < story_00.json\`, best of 15 runs: npm command **${fmt(smallOurs.ms, 0)} ms** (floor 80 ms), single-file executable ${smallExe ? `**${fmt(smallExe.ms, 0)} ms** (floor 60 ms)` : 'not built (npm run build:exe)'}; for scale, \`node -e 0\` takes ${fmt(smallNode.ms, 0)} ms here${smallNg ? ` and nghttp2's deflatehd ${fmt(smallNg.ms, 1)} ms` : ''}.`,
     '',
     'Command: `npm run bench -- cli` (with NGHTTP2_DEFLATEHD and NGHTTP2_INFLATEHD set to nghttp2\'s tools, see bench/cli.mjs).',
   );

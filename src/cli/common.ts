@@ -224,13 +224,14 @@ export function jsonString(s: string): string {
  * The `headers` array at the given indent, one `{"name": "value"}` object per
  * line: readable, diffable, and half the size of fully expanded objects.
  */
-export function headersJson(headers: ReadonlyArray<readonly [string, string]>, indent: string): string {
+export function headersJson(headers: ReadonlyArray<readonly [string, string]>, indent: string, plain = false): string {
   if (headers.length === 0) return '[]';
   const i1 = `\n${indent}  {`;
   let s = '[';
   for (let k = 0; k < headers.length; k++) {
     const h = headers[k]!;
-    s += `${k === 0 ? '' : ','}${i1}${jsonString(h[0])}: ${jsonString(h[1])}}`;
+    // `plain`: known to need no escaping (see ScannedCase.plain).
+    s += plain ? `${k === 0 ? '' : ','}${i1}"${h[0]}": "${h[1]}"}` : `${k === 0 ? '' : ','}${i1}${jsonString(h[0])}: ${jsonString(h[1])}}`;
   }
   return `${s}\n${indent}]`;
 }

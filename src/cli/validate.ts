@@ -6,6 +6,7 @@
  */
 import type { HeaderInput } from '../hpack/index.js';
 
+/** A checked case; its `pairs` and `fields` are valid until the next case is checked. */
 export interface DeflateCase {
   /** Fields for the deflater: text, or bytes for header_encoding latin1. */
   fields: HeaderInput[];
@@ -42,10 +43,16 @@ function encodingOf(v: Record<string, unknown>): boolean | null {
   return e === 'latin1' ? true : null;
 }
 
+// The [name, value] tuples are reused from case to case (a million of them on
+// large inputs would be a tenth of the garbage): a case's pairs are valid
+// until the next case is checked.
+const tuples: Array<[string, string]> = [];
+
 /** The header list of a case as pairs, or null if it is not an array of one-name objects with string values. */
 function pairsOf(list: unknown, latin1: boolean): Array<[string, string]> | null {
   if (!Array.isArray(list)) return null;
   const pairs: Array<[string, string]> = new Array(list.length);
+  while (tuples.length < list.length) tuples.push(['', '']);
   for (let i = 0; i < list.length; i++) {
     const h: unknown = list[i];
     if (!isObject(h)) return null;
@@ -57,7 +64,10 @@ function pairsOf(list: unknown, latin1: boolean): Array<[string, string]> | null
     if (name === undefined) return null;
     const value = h[name];
     if (typeof value !== 'string') return null;
-    pairs[i] = [name, value];
+    const t = tuples[i]!;
+    t[0] = name;
+    t[1] = value;
+    pairs[i] = t;
   }
   if (latin1) for (const [n, v] of pairs) if (!LATIN1.test(n) || !LATIN1.test(v)) return null;
   return pairs;

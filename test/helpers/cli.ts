@@ -19,7 +19,8 @@ export interface RunResult {
  */
 export function run(cmd: string, args: string[], input?: string | Buffer, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
   const exeDir = process.env['H2KIT_CLI_DIR'];
-  const argv = exeDir ? [join(exeDir, cmd), ...args] : [process.execPath, join(ROOT, 'bin', `${cmd}.js`), ...args];
+  // bin/ launchers run as users run them (their shebang passes V8 flags).
+  const argv = exeDir ? [join(exeDir, cmd), ...args] : [join(ROOT, 'bin', `${cmd}.js`), ...args];
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];

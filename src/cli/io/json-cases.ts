@@ -23,7 +23,19 @@ export class JsonSyntaxError extends Error {
 
 /** One element of `cases`, parsed, or with the reason it could not be. */
 export type ScannedCase =
-  | { index: number; line: number; column: number; ok: true; value: unknown }
+  | {
+      index: number;
+      line: number;
+      column: number;
+      ok: true;
+      value: unknown;
+      /**
+       * The case's text has no backslash, so none of its strings contains a
+       * quote, a backslash or a control character (JSON requires them
+       * escaped): its strings can be written back without escaping.
+       */
+      plain: boolean;
+    }
   | { index: number; line: number; column: number; ok: false; error: string; errorLine: number; errorColumn: number };
 
 const enum S {
@@ -338,9 +350,12 @@ export class CaseScanner {
         values = null;
       }
       if (Array.isArray(values) && values.length === batch.length) {
+        let bs = chunk.indexOf(BACKSLASH, batch[0]!.start);
         for (let k = 0; k < batch.length; k++) {
           const b = batch[k]!;
-          this.onCase({ index: b.index, line: b.line, column: b.column, ok: true, value: values[k] as unknown });
+          if (bs !== -1 && bs < b.start) bs = chunk.indexOf(BACKSLASH, b.start);
+          const plain = bs === -1 || bs >= b.end;
+          this.onCase({ index: b.index, line: b.line, column: b.column, ok: true, value: values[k] as unknown, plain });
         }
         return;
       }
@@ -368,7 +383,7 @@ export class CaseScanner {
       this.onCase({ index, line: valueLine, column: valueColumn, ok: false, error: `invalid JSON: ${reason}`, errorLine: line, errorColumn: column });
       return;
     }
-    this.onCase({ index, line: valueLine, column: valueColumn, ok: true, value });
+    this.onCase({ index, line: valueLine, column: valueColumn, ok: true, value, plain: !text.includes('\\') });
   }
 }
 
