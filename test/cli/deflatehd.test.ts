@@ -154,6 +154,14 @@ describe('deflatehd', () => {
       });
     }
 
+    it('input that is not UTF-8: reported with its position, never turned into U+FFFD', async () => {
+      const input = Buffer.concat([Buffer.from('{"cases": [{"headers": [{"a": "1"}]}, {"headers": [{"b": "'), Buffer.from([0xc3, 0x28]), Buffer.from('"}]}, {"headers": []}]}')]);
+      const r = await run('deflatehd', [], input);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^deflatehd: case 1: line 1, column 59: the input is not valid UTF-8 \(octet 0xc3\)$/m);
+      expect(cases(r).map((c) => c.seq)).toEqual([0, 2]);
+    });
+
     it('a missing file', async () => {
       const r = await run('deflatehd', ['/nonexistent/x.json']);
       expect(r.code).toBe(1);

@@ -10,6 +10,8 @@
  * columns (columns count bytes).
  */
 
+import { isUtf8 } from 'node:buffer';
+
 /** A syntax error in the document, with where it is. */
 export class JsonSyntaxError extends Error {
   constructor(
@@ -324,7 +326,7 @@ export class CaseScanner {
         this.pending.push(chunk.subarray(0, i));
         const bytes = Buffer.concat(this.pending);
         this.pending.length = 0;
-        this.emit(bytes.toString('utf8'), index, this.valueLine, this.valueColumn);
+        this.emit(bytes, 0, bytes.length, index, this.valueLine, this.valueColumn);
       } else {
         this.batch.push({ start: this.valueStart, end: i, index, line: this.valueLine, column: this.valueColumn });
       }
@@ -342,15 +344,17 @@ export class CaseScanner {
     const batch = this.batch;
     if (batch.length === 0) return;
     this.batch = [];
-    if (batch.length > 1) {
+    const from = batch[0]!.start;
+    const to = batch[batch.length - 1]!.end;
+    if (batch.length > 1 && isUtf8(chunk.subarray(from, to))) {
       let values: unknown;
       try {
-        values = JSON.parse(`[${chunk.toString('utf8', batch[0]!.start, batch[batch.length - 1]!.end)}]`);
+        values = JSON.parse(`[${chunk.toString('utf8', from, to)}]`);
       } catch {
         values = null;
       }
       if (Array.isArray(values) && values.length === batch.length) {
-        let bs = chunk.indexOf(BACKSLASH, batch[0]!.start);
+        let bs = chunk.indexOf(BACKSLASH, from);
         for (let k = 0; k < batch.length; k++) {
           const b = batch[k]!;
           if (bs !== -1 && bs < b.start) bs = chunk.indexOf(BACKSLASH, b.start);
@@ -360,10 +364,28 @@ export class CaseScanner {
         return;
       }
     }
-    for (const b of batch) this.emit(chunk.toString('utf8', b.start, b.end), b.index, b.line, b.column);
+    for (const b of batch) this.emit(chunk, b.start, b.end, b.index, b.line, b.column);
   }
 
-  private emit(text: string, index: number, valueLine: number, valueColumn: number): void {
+  private emit(bytes: Buffer, start: number, end: number, index: number, valueLine: number, valueColumn: number): void {
+    const raw = bytes.subarray(start, end);
+    if (!isUtf8(raw)) {
+      // RFC 8259 §8.1: JSON text is UTF-8; decoding would silently turn the bad octets into U+FFFD.
+      const bad = firstInvalidUtf8(raw);
+      const before = raw.subarray(0, bad);
+      const nl = before.lastIndexOf(LF);
+      this.onCase({
+        index,
+        line: valueLine,
+        column: valueColumn,
+        ok: false,
+        error: `the input is not valid UTF-8 (octet 0x${raw[bad]!.toString(16).padStart(2, '0')})`,
+        errorLine: valueLine + countLines(before),
+        errorColumn: nl === -1 ? valueColumn + before.length : before.length - nl,
+      });
+      return;
+    }
+    const text = raw.toString('utf8');
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -385,6 +407,28 @@ export class CaseScanner {
     }
     this.onCase({ index, line: valueLine, column: valueColumn, ok: true, value, plain: !text.includes('\\') });
   }
+}
+
+/** Offset of the first octet that breaks UTF-8 in `b` (RFC 3629 §4: no overlongs, surrogates or values above U+10FFFF). */
+function firstInvalidUtf8(b: Buffer): number {
+  for (let i = 0; i < b.length; ) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    const n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
+    if (n === 0) return i;
+    let cp = c & (0x3f >> n);
+    for (let k = 1; k <= n; k++) {
+      const x = b[i + k];
+      if (x === undefined || (x & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (x & 0x3f);
+    }
+    if (cp < [0, 0x80, 0x800, 0x10000][n]! || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return i;
+    i += n + 1;
+  }
+  return Math.max(0, b.length - 1);
 }
 
 function countLines(b: Buffer): number {
