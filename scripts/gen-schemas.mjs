@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Writes schemas/*.schema.json (JSON Schema 2020-12) from the zod schemas in
 // src/cli/schema.ts (compiled to dist/), so editors and CI can validate story files.
+// Usage: node scripts/gen-schemas.mjs [OUT_DIR]   (default: schemas/)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +9,7 @@ import { z } from 'zod';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const s = await import(join(root, 'dist/cli/schema.js'));
-const out = join(root, 'schemas');
+const out = process.argv[2] ?? join(root, 'schemas');
 mkdirSync(out, { recursive: true });
 
 const documents = {
