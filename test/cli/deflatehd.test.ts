@@ -1,6 +1,9 @@
 /** deflatehd end to end: the real bin/ command on real inputs. */
 import { describe, expect, it } from 'vitest';
-import { cases, file, run, tempDir } from '../helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cases, file, ROOT, run, tempDir } from '../helpers/cli.js';
 import { vectorFolder, vectorFolders, vectorJson, type StoryCase } from '../helpers/vectors.js';
 
 interface GoldenCase extends StoryCase {
@@ -193,9 +196,23 @@ describe('deflatehd', () => {
     expect(v.stdout).toMatch(/^deflatehd \(h2kit\) \d+\.\d+\.\d+\n$/);
   });
 
+  it('shows progress (cases, MB read, MB/s) when stderr is a terminal', async () => {
+    const dir = tempDir();
+    const input = file(dir, 'big.json', JSON.stringify({ cases: Array.from({ length: 300000 }, (_, i) => ({ headers: [{ 'x-n': String(i) }] })) }));
+    const out = join(dir, 'out.json');
+    // script(1) gives the command a pseudo-terminal; stdout still goes to a file.
+    const exeDir = process.env['H2KIT_CLI_DIR'];
+    const cmd = `${exeDir ? join(exeDir, 'deflatehd') : join(ROOT, 'bin/deflatehd.js')} ${input} > ${out}`;
+    const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, H2KIT_PROGRESS_AFTER_MS: '0' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\rdeflatehd: [\d,]+ cases, [\d.]+ MB read, [\d.]+ MB\/s/);
+    expect(r.stdout).toMatch(/Overall: input=\d+/);
+    expect(JSON.parse(readFileSync(out, 'utf8')).cases).toHaveLength(300000);
+  });
+
   it('never shows progress in a pipe', async () => {
     const big = JSON.stringify({ cases: Array.from({ length: 20000 }, (_, i) => ({ headers: [{ 'x-n': String(i) }] })) });
-    const r = await run('deflatehd', [], big);
+    const r = await run('deflatehd', [], big, { H2KIT_PROGRESS_AFTER_MS: '0' });
     expect(r.stderr).toMatch(/^Overall: /);
     expect(r.stderr).not.toContain('\r');
   });
