@@ -6,6 +6,7 @@
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { VERSION } from '../version.js';
+import { JsonSyntaxError } from './io/json-cases.js';
 
 /** Thrown for a bad command line; the launcher prints it and exits 2. */
 export class UsageError extends Error {}
@@ -107,6 +108,60 @@ export function writeAll(fd: number, data: Uint8Array): void {
       if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
       pause();
     }
+  }
+}
+
+/** What a story reader is: chunks in, cases out through its callback; JsonSyntaxError when the input is broken. */
+export interface ChunkConsumer {
+  push(chunk: Buffer): void;
+  end(): void;
+}
+
+/**
+ * Feeds a file (or stdin) to `consumer` chunk by chunk, calling `drain`
+ * after each chunk to handle the cases it produced. Returns null when the
+ * whole input was read, else the one-line reason it could not be: a
+ * syntax error (line, column) or a read error. Cases before the problem
+ * have been handled.
+ */
+export async function consumeInput(
+  file: string | undefined,
+  consumer: ChunkConsumer,
+  drain: () => Promise<void> | void,
+  progress: (bytesRead: number) => void,
+): Promise<string | null> {
+  const syntax = (e: unknown): string => {
+    if (!(e instanceof JsonSyntaxError)) throw e;
+    return `line ${e.line}, column ${e.column}: ${e.message}`;
+  };
+  let bytesRead = 0;
+  try {
+    const input = new InputReader(file);
+    for (let chunk = input.read(); chunk !== null; chunk = input.read()) {
+      bytesRead += chunk.length;
+      let error: string | null = null;
+      try {
+        consumer.push(chunk);
+      } catch (e) {
+        error = syntax(e);
+      }
+      await drain();
+      progress(bytesRead);
+      if (error) {
+        input.close();
+        return error;
+      }
+    }
+    try {
+      consumer.end();
+    } catch (e) {
+      await drain();
+      return syntax(e);
+    }
+    await drain();
+    return null;
+  } catch (e) {
+    return readErrorMessage(file, e);
   }
 }
 

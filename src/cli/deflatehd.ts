@@ -7,17 +7,16 @@ import { Deflater, DEFLATE_MAX_HEADER_TABLE_SIZE, DEFAULT_HEADER_TABLE_SIZE, typ
 import {
   CasesWriter,
   headersJson,
-  InputReader,
+  consumeInput,
   nestedJson,
   octetsForJson,
   parseArgs,
   program,
   Progress,
-  readErrorMessage,
   Reporter,
   tableSizeArg,
 } from './common.js';
-import { CaseScanner, JsonSyntaxError, type ScannedCase } from './io/json-cases.js';
+import { CaseScanner, type ScannedCase } from './io/json-cases.js';
 import { Http1Reader, type Http1Set } from './io/http1-text.js';
 import { checkDeflateCase, explainDeflateCase, type DeflateCase } from './validate.js';
 
@@ -85,7 +84,6 @@ export async function main(argv: string[]): Promise<number> {
   let inputTotal = 0;
   let outputTotal = 0;
   let cases = 0;
-  let bytesRead = 0;
 
   // header_table_size goes on the first case written (the -s value, or the
   // case's own) and on later cases that set one, so that inflatehd applies
@@ -148,38 +146,7 @@ export async function main(argv: string[]): Promise<number> {
     queue.length = 0;
   };
 
-  let inputError: string | null = null;
-  try {
-    const input = new InputReader(file);
-    for (let chunk = input.read(); chunk !== null; chunk = input.read()) {
-      bytesRead += chunk.length;
-      try {
-        if (jsonScanner) jsonScanner.push(chunk);
-        else http1!.push(chunk);
-      } catch (e) {
-        if (!(e instanceof JsonSyntaxError)) throw e;
-        inputError = `line ${e.line}, column ${e.column}: ${e.message}`;
-      }
-      await drain();
-      progress.update(cases, bytesRead);
-      if (inputError) {
-        input.close();
-        break;
-      }
-    }
-    if (!inputError) {
-      try {
-        if (jsonScanner) jsonScanner.end();
-        else http1!.end();
-      } catch (e) {
-        if (!(e instanceof JsonSyntaxError)) throw e;
-        inputError = `line ${e.line}, column ${e.column}: ${e.message}`;
-      }
-      await drain();
-    }
-  } catch (e) {
-    inputError = readErrorMessage(file, e);
-  }
+  const inputError = await consumeInput(file, jsonScanner ?? http1!, drain, (bytes) => progress.update(cases, bytes));
   progress.clear();
   out.close();
   if (inputError) report.error(inputError);

@@ -8,20 +8,19 @@ import { DEFAULT_HEADER_TABLE_SIZE, HpackError, Inflater, type TraceItem } from 
 import {
   CasesWriter,
   headersJson,
-  InputReader,
+  consumeInput,
   nestedJson,
   octetsForJson,
   parseArgs,
   program,
   Progress,
-  readErrorMessage,
   Reporter,
   sizeArg,
   tableSizeArg,
   textOctets,
   UsageError,
 } from './common.js';
-import { CaseScanner, JsonSyntaxError, type ScannedCase } from './io/json-cases.js';
+import { CaseScanner, type ScannedCase } from './io/json-cases.js';
 import { checkInflateCase, explainInflateCase, type InflateCase } from './validate.js';
 
 const HELP = `
@@ -141,7 +140,6 @@ async function decodeStory(
   let skipped = 0;
   let decoded = 0;
   let raw = 0;
-  let bytesRead = 0;
   const queue: ScannedCase[] = [];
   const scanner = new CaseScanner((c) => queue.push(c));
 
@@ -181,37 +179,14 @@ async function decodeStory(
     }
   };
 
-  let inputError: string | null = null;
-  try {
-    const input = new InputReader(file);
-    for (let chunk = input.read(); chunk !== null; chunk = input.read()) {
-      bytesRead += chunk.length;
-      try {
-        scanner.push(chunk);
-      } catch (e) {
-        if (!(e instanceof JsonSyntaxError)) throw e;
-        inputError = `line ${e.line}, column ${e.column}: ${e.message}`;
-      }
-      for (const c of queue) await handle(c);
-      queue.length = 0;
-      progress.update(scanner.cases, bytesRead);
-      if (inputError) {
-        input.close();
-        break;
-      }
+  const drain = async () => {
+    for (const c of queue) {
+      const r = handle(c);
+      if (r) await r;
     }
-    if (!inputError) {
-      try {
-        scanner.end();
-      } catch (e) {
-        if (!(e instanceof JsonSyntaxError)) throw e;
-        inputError = `line ${e.line}, column ${e.column}: ${e.message}`;
-      }
-      for (const c of queue) await handle(c);
-    }
-  } catch (e) {
-    inputError = readErrorMessage(file, e);
-  }
+    queue.length = 0;
+  };
+  const inputError = await consumeInput(file, scanner, drain, (bytes) => progress.update(scanner.cases, bytes));
   if (skipped > 1) report.note(`${skipped} cases skipped after case ${lostAt}`);
   if (inputError) report.error(inputError);
   if (raw > 0 && decoded > 0) report.error(`${raw} case${raw === 1 ? ' has' : 's have'} "headers" but no "wire"`);

@@ -20,7 +20,8 @@
 import { HpackError } from './errors.js';
 import { huffmanEncode, huffmanEncodeAscii } from './huffman.js';
 import { encodeInteger, integerLength } from './integer.js';
-import { bytesToOctets, isAscii, octetsToTextLossy, toOctets } from './octets.js';
+import { bytesToOctets, isAscii, toOctets } from './octets.js';
+import { EntryRing } from './dynamic-table.js';
 import { ENTRY_OVERHEAD, STATIC_NAME_INDEX, STATIC_PAIR_INDEX, STATIC_TABLE_LENGTH } from './static-table.js';
 import {
   DEFAULT_HEADER_TABLE_SIZE,
@@ -135,14 +136,9 @@ export class Deflater {
   /** Smallest maximum since the last block, when a change is pending. */
   private minSizeSinceBlock = Infinity;
   private sizeChangePending: boolean;
-  private size = 0;
 
   private readonly names = new Map<string, NameInfo>();
-  // Ring buffer of entries, oldest at `head`.
-  private ring: Array<Entry | undefined> = new Array(64);
-  private mask = 63;
-  private head = 0;
-  private count = 0;
+  private readonly table = new EntryRing<Entry>();
   private nextSeq = 0;
   /** Seq of the last entry evicted: entries are evicted in seq order. */
   private evictedSeq = 0;
@@ -248,14 +244,7 @@ export class Deflater {
    * text ('utf8', with U+FFFD for octets that are not UTF-8) or octet strings ('latin1').
    */
   getTable(encoding: 'utf8' | 'latin1' = 'utf8'): TableSnapshot {
-    const entries = [];
-    for (let i = 0; i < this.count; i++) {
-      const e = this.ring[(this.head + this.count - 1 - i) & this.mask]!;
-      const name = encoding === 'latin1' ? e.name : octetsToTextLossy(e.name);
-      const value = encoding === 'latin1' ? e.value : octetsToTextLossy(e.value);
-      entries.push({ index: STATIC_TABLE_LENGTH + 1 + i, name, value, size: e.size });
-    }
-    return { entries, size: this.size, maxSize: this.maxSize };
+    return this.table.snapshot(this.maxSize, encoding);
   }
 
   /** Octets of the names and values of the last block encoded (nghttp2's deflatehd input_length). */
@@ -265,7 +254,7 @@ export class Deflater {
 
   /** Sum of the entry sizes. */
   get tableSize(): number {
-    return this.size;
+    return this.table.size;
   }
 
   /** The table's current maximum size. */
@@ -449,10 +438,7 @@ export class Deflater {
     // ones; the eviction above may just have removed its last one.
     if (info.count === 0 && info.staticIndex === 0) this.names.set(name, info);
     const e = new Entry(name, value, valueAscii, entrySize, ++this.nextSeq, info);
-    if (this.count === this.ring.length) this.grow();
-    this.ring[(this.head + this.count) & this.mask] = e;
-    this.count++;
-    this.size += entrySize;
+    this.table.push(e);
     info.newest = e;
     info.count++;
     const byValue = (info.byValue ??= new Map());
@@ -464,12 +450,9 @@ export class Deflater {
 
   /** Evicts the oldest entries until the table size is at most `limit`. */
   private evictTo(limit: number): void {
-    while (this.size > limit && this.count > 0) {
-      const e = this.ring[this.head]!;
-      this.ring[this.head] = undefined;
-      this.head = (this.head + 1) & this.mask;
-      this.count--;
-      this.size -= e.size;
+    const table = this.table;
+    while (table.size > limit && table.count > 0) {
+      const e = table.shift();
       this.evictedSeq = e.seq;
       const info = e.info;
       // The newest entry of a name is its last to go, so `newest` stays live while count > 0.
@@ -479,15 +462,6 @@ export class Deflater {
         if (info.staticIndex === 0) this.names.delete(e.name);
       }
     }
-  }
-
-  private grow(): void {
-    const old = this.ring;
-    const ring: Array<Entry | undefined> = new Array(old.length * 2);
-    for (let i = 0; i < this.count; i++) ring[i] = old[(this.head + i) & this.mask];
-    this.ring = ring;
-    this.mask = ring.length - 1;
-    this.head = 0;
   }
 
   /**

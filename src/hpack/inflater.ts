@@ -18,7 +18,8 @@
 import { HpackError, type HpackErrorCode } from './errors.js';
 import { decodedOr, huffmanDecode, huffmanMaxDecodedLength } from './huffman.js';
 import { MAX_CONTINUATION_OCTETS, MAX_INTEGER } from './integer.js';
-import { bytesToOctets, isAscii, octetsToBytes, octetsToText, octetsToTextLossy, textToOctets } from './octets.js';
+import { bytesToOctets, isAscii, octetsToBytes, octetsToText, textToOctets } from './octets.js';
+import { EntryRing } from './dynamic-table.js';
 import { ENTRY_OVERHEAD, STATIC_ENTRIES, STATIC_TABLE_LENGTH } from './static-table.js';
 import { DEFAULT_HEADER_TABLE_SIZE, DEFAULT_MAX_HEADER_LIST_SIZE, type TableSnapshot } from './types.js';
 
@@ -94,11 +95,7 @@ export class Inflater {
   private requiredUpdate = Infinity;
   private broken = false;
 
-  private ring: Array<Entry | undefined> = new Array(64);
-  private mask = 63;
-  private head = 0;
-  private count = 0;
-  private size = 0;
+  private readonly table = new EntryRing<Entry>();
 
   private scratch = new Uint8Array(256);
   // State of the block being decoded.
@@ -159,19 +156,12 @@ export class Inflater {
    * text ('utf8', with U+FFFD for octets that are not UTF-8) or octet strings ('latin1').
    */
   getTable(encoding: 'utf8' | 'latin1' = 'utf8'): TableSnapshot {
-    const entries = [];
-    for (let i = 0; i < this.count; i++) {
-      const e = this.ring[(this.head + this.count - 1 - i) & this.mask]!;
-      const name = encoding === 'latin1' ? e.name : octetsToTextLossy(e.name);
-      const value = encoding === 'latin1' ? e.value : octetsToTextLossy(e.value);
-      entries.push({ index: STATIC_TABLE_LENGTH + 1 + i, name, value, size: e.size });
-    }
-    return { entries, size: this.size, maxSize: this.maxSize };
+    return this.table.snapshot(this.maxSize, encoding);
   }
 
   /** Sum of the entry sizes. */
   get tableSize(): number {
-    return this.size;
+    return this.table.size;
   }
 
   /** The table's current maximum size. */
@@ -225,9 +215,9 @@ export class Inflater {
           this.requiredUpdate = Infinity;
         }
         this.maxSize = v;
-        const before = this.count;
+        const before = this.table.count;
         this.evictTo(v);
-        if (trace) trace.push({ offset: start, length: this.pos - start, kind: 'size-update', size: v, evicted: before - this.count });
+        if (trace) trace.push({ offset: start, length: this.pos - start, kind: 'size-update', size: v, evicted: before - this.table.count });
         continue;
       }
       if (this.requiredUpdate !== Infinity) this.missingUpdate(start);
@@ -273,9 +263,9 @@ export class Inflater {
         }
         let evicted = 0;
         if (incremental) {
-          const before = this.count;
+          const before = this.table.count;
           const e = this.insert(name, value, nameAscii && valueAscii);
-          evicted = before + (e ? 1 : 0) - this.count;
+          evicted = before + (e ? 1 : 0) - this.table.count;
           if (e !== null && mode === MODE_TEXT) {
             e.nameText = nameText;
             e.valueText = valueText;
@@ -418,14 +408,14 @@ export class Inflater {
   private entryAt(index: number, start: number): Entry {
     if (index <= STATIC_TABLE_LENGTH) return STATIC[index - 1]!;
     const d = index - STATIC_TABLE_LENGTH - 1;
-    if (d >= this.count) {
+    if (d >= this.table.count) {
       this.fail(
         'INDEX_OUT_OF_RANGE',
         start,
-        `index ${index} is beyond the static and dynamic table (${STATIC_TABLE_LENGTH + this.count} entries) (byte ${start})`,
+        `index ${index} is beyond the static and dynamic table (${STATIC_TABLE_LENGTH + this.table.count} entries) (byte ${start})`,
       );
     }
-    return this.ring[(this.head + this.count - 1 - d) & this.mask]!;
+    return this.table.newest(d);
   }
 
   /** Adds an entry (§4.4); returns null when it is larger than the table (which is then empty). */
@@ -434,29 +424,13 @@ export class Inflater {
     this.evictTo(this.maxSize - entrySize);
     if (entrySize > this.maxSize) return null;
     const e = new Entry(name, value, entrySize, ascii);
-    if (this.count === this.ring.length) this.grow();
-    this.ring[(this.head + this.count) & this.mask] = e;
-    this.count++;
-    this.size += entrySize;
+    this.table.push(e);
     return e;
   }
 
   private evictTo(limit: number): void {
-    while (this.size > limit && this.count > 0) {
-      this.size -= this.ring[this.head]!.size;
-      this.ring[this.head] = undefined;
-      this.head = (this.head + 1) & this.mask;
-      this.count--;
-    }
-  }
-
-  private grow(): void {
-    const old = this.ring;
-    const ring: Array<Entry | undefined> = new Array(old.length * 2);
-    for (let i = 0; i < this.count; i++) ring[i] = old[(this.head + i) & this.mask];
-    this.ring = ring;
-    this.mask = ring.length - 1;
-    this.head = 0;
+    const table = this.table;
+    while (table.size > limit && table.count > 0) table.shift();
   }
 }
 
