@@ -179,7 +179,13 @@ export function configFromArgs(argv: string[]): { config: H2ServeConfig; workers
   return { config, workers: o.workers, daemon: o.daemon === true, selfSigned };
 }
 
+/** True in the single-file executable (scripts/build-exe.mjs defines it), where argv has no script path. */
+const IS_SEA = (globalThis as { __H2KIT_SEA__?: boolean }).__H2KIT_SEA__ === true;
+
 export async function main(argv: string[]): Promise<number> {
+  // Workers take the primary's arguments from the environment: how fork() passes a
+  // script path differs between node and the single-file executable.
+  if (cluster.isWorker && process.env['H2SERVE_ARGS']) argv = JSON.parse(process.env['H2SERVE_ARGS']) as string[];
   const parsed = configFromArgs(argv);
   if (!parsed) return 0;
   const { config, workers, daemon, selfSigned } = parsed;
@@ -228,14 +234,14 @@ async function serve(config: H2ServeConfig, onListening: (a: { address: string; 
 
 /** -n N: N worker processes share the port; one that dies is replaced, the others go on. */
 async function primary(config: H2ServeConfig, workers: number, argv: string[]): Promise<number> {
-  cluster.setupPrimary({ args: argv, silent: false });
+  cluster.setupPrimary({ silent: false });
   // Let the kernel spread connections over the workers' accept() calls.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   let stopping = false;
   let listening = 0;
   const started: number[] = [];
   const fork = (index: number) => {
-    const w = cluster.fork({ H2SERVE_WORKER_INDEX: String(index), H2SERVE_WORKERS: String(workers) });
+    const w = cluster.fork({ H2SERVE_WORKER_INDEX: String(index), H2SERVE_WORKERS: String(workers), H2SERVE_ARGS: JSON.stringify(argv) });
     w.on('message', (m: { listening?: { address: string; port: number }; failed?: boolean }) => {
       if (m.listening && ++listening === workers) process.stderr.write(`h2serve: ${workers} workers listening on ${describe(m.listening.address, m.listening.port, config.tls !== null)}\n`);
     });
@@ -286,8 +292,7 @@ async function worker(base: H2ServeConfig): Promise<number> {
  */
 async function daemonize(argv: string[]): Promise<number> {
   const args = argv.filter((a) => a !== '-D' && a !== '--daemon');
-  const { isSea } = await import('node:sea').catch(() => ({ isSea: () => false }));
-  const cmd = isSea() ? [process.execPath, ...args] : [process.execPath, ...process.execArgv, process.argv[1]!, ...args];
+  const cmd = IS_SEA ? [process.execPath, ...args] : [process.execPath, ...process.execArgv, process.argv[1]!, ...args];
   const child = spawn(cmd[0]!, cmd.slice(1), { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, H2SERVE_DAEMON_CHILD: '1' } });
   return new Promise<number>((done) => {
     let err = '';
