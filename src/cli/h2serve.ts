@@ -10,6 +10,7 @@ import cluster from 'node:cluster';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 import { InvalidArgumentError } from 'commander';
 import { startH2Serve, type H2ServeConfig } from '../server/h2serve.js';
 import { selfSignedCertificate } from '../server/self-signed.js';
@@ -100,6 +101,12 @@ function buildProgram() {
     .addHelpText('after', HELP);
 }
 
+/** OpenSSL's reason without its code: 'error:05800074:x509 certificate routines::key values mismatch' -> 'x509 certificate routines: key values mismatch'. */
+function opensslReason(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.replace(/^error:[0-9A-F]+:([^:]*)::?/, '$1: ');
+}
+
 function parseTrailer(t: string): [string, string] {
   const colon = t.indexOf(':', 1);
   const name = colon > 0 ? t.slice(0, colon).trim().toLowerCase() : '';
@@ -143,7 +150,15 @@ export function configFromArgs(argv: string[]): { config: H2ServeConfig; workers
           throw new UsageError(`cannot read the ${what} ${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
         }
       };
-      tls = { key: read(keyFile, 'private key'), cert: read(certFile, 'certificate'), verifyClient: o.verifyClient === true };
+      const key = read(keyFile, 'private key');
+      const cert = read(certFile, 'certificate');
+      // Now rather than when listening, so that the message names the files (not the port).
+      try {
+        createSecureContext({ key, cert });
+      } catch (e) {
+        throw new UsageError(`PRIVATE_KEY ${keyFile} and CERT ${certFile} cannot be used: ${opensslReason(e)}`);
+      }
+      tls = { key, cert, verifyClient: o.verifyClient === true };
     }
   } else if (keyFile || certFile) {
     throw new UsageError('--no-tls takes no PRIVATE_KEY and CERT');

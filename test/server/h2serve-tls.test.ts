@@ -155,4 +155,18 @@ describe('TLS start-up errors', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toBe(`h2serve: cannot read the private key ${join(dir, 'nonexistent.key')}: no such file`);
   });
+  it('a key that is not PEM, a certificate that is not PEM, a key that does not match: exit 2 naming the files, not a listen error', async () => {
+    const a = await opensslCert(dir, 'a');
+    const b = await opensslCert(dir, 'b');
+    const garbage = join(dir, 'garbage.pem');
+    writeFileSync(garbage, 'this is not PEM\n');
+    for (const [key, cert] of [[garbage, a.cert], [a.key, garbage], [a.key, b.cert]] as const) {
+      const r = await runH2Serve(['0', key, cert]);
+      expect(r.code, `${key} ${cert}: ${r.stderr}`).toBe(2);
+      const first = r.stderr.split('\n')[0]!;
+      expect(first).toContain(`PRIVATE_KEY ${key} and CERT ${cert} cannot be used`);
+      expect(first).not.toMatch(/cannot listen/);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
 });
