@@ -8,7 +8,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import tls from 'node:tls';
-import { createServer, type Http2Server, type ServerStream } from '../h2/index.js';
+import { createServer, type BodyProducer, type Http2Server, type ServerStream } from '../h2/index.js';
 import { VERSION } from '../version.js';
 import { FrameLog, hexdump, LineSink } from './log.js';
 import { releaseBody, StaticFiles, type StaticResponse } from './static.js';
@@ -72,6 +72,16 @@ function httpDate(): string {
   return dateValue;
 }
 
+/** A producer that yields `bytes` once. */
+function once(bytes: Uint8Array): BodyProducer {
+  let done = false;
+  return () => {
+    if (done) return null;
+    done = true;
+    return bytes;
+  };
+}
+
 export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
   const write = config.write ?? ((t: string) => void process.stdout.write(t));
   const sink = new LineSink(write);
@@ -88,9 +98,13 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
   const push = config.push ?? new Map<string, string[]>();
 
   /** The engine's body for a static response: bytes, a stream from the checked descriptor, or none. */
-  const bodyOf = (res: StaticResponse): Uint8Array | Readable | undefined => {
+  const bodyOf = (res: StaticResponse): Uint8Array | Readable | BodyProducer | undefined => {
     const b = res.body;
-    if (b.kind === 'bytes') return b.bytes.length ? b.bytes : undefined;
+    if (b.kind === 'bytes') {
+      if (!b.bytes.length) return undefined;
+      // The engine adds content-length to a Uint8Array body; a producer gets none (--no-content-length).
+      return config.noContentLength ? once(b.bytes) : b.bytes;
+    }
     if (b.kind === 'none') return undefined;
     if (b.end > b.start) return b.handle.createReadStream({ start: b.start, end: b.end - 1 }); // closes the handle when done or destroyed
     void b.handle.close().catch(() => {});

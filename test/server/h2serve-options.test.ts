@@ -434,4 +434,21 @@ describe('responses', () => {
       rmSync(types, { force: true });
     }
   });
+
+  it('--no-content-length: no content-length for small and large files nor error pages (the body is intact)', async () => {
+    for (const [opts, has] of [[['--no-content-length'], false], [[], true]] as const) {
+      const c = await openWide(await serve([...opts]));
+      c.send(c.request(1, '/app.js'), c.request(3, '/big.bin'));
+      const small = await c.response(1);
+      const large = await c.response(3, 10_000);
+      c.send(c.request(5, '/missing.html'));
+      const missing = await c.response(5);
+      expect(missing.status).toBe('404');
+      expect(small.body.equals(APP)).toBe(true);
+      expect(large.body.equals(MIB)).toBe(true);
+      expect(field(small.headers, 'content-length') !== undefined, opts.join()).toBe(has);
+      expect(field(large.headers, 'content-length') !== undefined, opts.join()).toBe(has);
+      expect(field(missing.headers, 'content-length') !== undefined, opts.join()).toBe(has);
+    }
+  });
 });
