@@ -34,7 +34,7 @@ export interface H2ServeConfig {
   maxConcurrentStreams?: number;
   /** Per-stream window: 2^bits - 1 (-w). */
   windowBits?: number;
-  /** Connection window: 2^bits - 1 (-W). */
+  /** Connection window: 2^bits - 1 (-W; default 20). */
   connectionWindowBits?: number;
   errorGzip?: boolean;
   earlyResponse?: boolean;
@@ -183,7 +183,8 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
     ...(config.headerTableSize !== undefined ? { headerTableSize: config.headerTableSize } : {}),
     ...(config.maxConcurrentStreams !== undefined ? { maxConcurrentStreams: config.maxConcurrentStreams } : {}),
     ...(config.windowBits !== undefined ? { initialWindowSize: 2 ** config.windowBits - 1 } : {}),
-    ...(config.connectionWindowBits !== undefined ? { connectionWindowSize: 2 ** config.connectionWindowBits - 1 } : {}),
+    // -W defaults to 20, as its help says (the engine's own default is 2^20, one more).
+    connectionWindowSize: 2 ** (config.connectionWindowBits ?? 20) - 1,
   };
   const server: Http2Server = createServer({
     handler,

@@ -139,8 +139,9 @@ describe('SETTINGS and windows', () => {
     expect(serverSettings(c).get(SettingId.INITIAL_WINDOW_SIZE)).toBe(2 ** 20 - 1);
   });
 
-  it('-W 24: WINDOW_UPDATE on stream 0 that brings the connection window to 2^24-1', async () => {
-    for (const [bits, s] of [[24, await serve(['-W', '24'])], [20, await serve(['-W', '20'])]] as const) {
+  it('-W 24: WINDOW_UPDATE on stream 0 that brings the connection window to 2^24-1 (2^20-1 by default)', async () => {
+    // No -W: the default, 20, as --help says.
+    for (const [bits, s] of [[24, await serve(['-W', '24'])], [20, await serve(['-W', '20'])], [20, await serve([])]] as const) {
       const c = await open(s);
       const wu = c.frames.filter((f) => f.type === FrameType.WINDOW_UPDATE && f.streamId === 0);
       expect(wu.length, `-W ${bits}`).toBe(1);
