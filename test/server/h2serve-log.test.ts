@@ -1,0 +1,184 @@
+/**
+ * h2serve -v prints nghttpd's frame log. A deterministic session driven by
+ * the raw client (each step waits for the server's answer) must produce
+ * exactly the expected lines, with only the timestamps normalised; and the
+ * same session against the real nghttpd must give the same structure where
+ * the two servers behave alike.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeGoaway, ErrorCode, Flag, FrameType, CONNECTION_PREFACE, encodeSettings } from '../../src/h2/frame.js';
+import { VERSION } from '../../src/version.js';
+import { RawClient } from '../helpers/h2-raw-client.js';
+import { freePort, killAll, requireBin, startH2Serve, until } from '../helpers/h2serve.js';
+
+const INDEX = 'hello\n';
+let dir = '';
+let mimeTypes = '';
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'h2serve-log-'));
+  writeFileSync(join(dir, 'index.html'), INDEX);
+  writeFileSync(join(dir, 'style.css'), 'p{}\n');
+  const t = new Date('2024-01-02T03:04:05Z');
+  utimesSync(join(dir, 'index.html'), t, t);
+  utimesSync(join(dir, 'style.css'), t, t);
+  // The same content-type on every machine, for both servers.
+  mimeTypes = join(dir, '..', `${dir.split('/').pop()}.types`);
+  writeFileSync(mimeTypes, 'text/html html\ntext/css css\n');
+});
+
+afterAll(async () => {
+  await killAll();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(mimeTypes, { force: true });
+});
+
+interface Session {
+  /** Length of the request HEADERS frame we sent, and of the response HEADERS we got. */
+  requestLength: number;
+  responseLength: number;
+  responseFields: Array<[string, string]>;
+}
+
+/**
+ * The scripted session: wait for the server's preface, send ours (empty
+ * SETTINGS), wait for the ACK, send our ACK and GET /index.html with
+ * END_STREAM, read the whole response, send GOAWAY, wait for the close.
+ */
+async function scriptedSession(port: number, serverPrefaceFrames: number): Promise<Session> {
+  const c = await RawClient.connect(port, { preface: false, autoAck: false });
+  try {
+    await until(() => c.frames.length >= serverPrefaceFrames, 5000, "the server's preface");
+    c.send(CONNECTION_PREFACE, encodeSettings([]));
+    await c.waitFor((f) => f.type === FrameType.SETTINGS && (f.flags & Flag.ACK) !== 0);
+    const request = c.request(1, '/index.html');
+    c.send(encodeSettings([], true), request);
+    const r = await c.response(1);
+    expect(r.status).toBe('200');
+    expect(r.body.toString()).toBe(INDEX);
+    c.send(encodeGoaway(0, ErrorCode.NO_ERROR));
+    await c.waitClosed(5000);
+    const h = c.frames.find((f) => f.type === FrameType.HEADERS && f.streamId === 1)!;
+    return { requestLength: request.length - 9, responseLength: h.length, responseFields: h.headers! };
+  } finally {
+    c.close();
+  }
+}
+
+const normaliseTimes = (log: string): string => log.replace(/^(\[id=\d+\]) \[ *\d+\.\d{3}\]/gm, '$1 [T]');
+
+describe('the -v log', () => {
+  it('a scripted session prints exactly the expected lines', async () => {
+    const s = await startH2Serve(['-v', '--no-tls', '--mime-types-file', mimeTypes, '-d', dir, '0']);
+    const session = await scriptedSession(s.port, 2);
+    await s.waitForStdout(/^\[id=1\] \[ *\d+\.\d{3}\] closed$/m);
+    await s.stop();
+    const fields = new Map(session.responseFields);
+    const etag = fields.get('etag');
+    const date = fields.get('date');
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]+"$/);
+    expect(date).toMatch(/^[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$/);
+    const expected = `[id=1] [T] send SETTINGS frame <length=12, flags=0x00, stream_id=0>
+          (niv=2)
+          [SETTINGS_MAX_CONCURRENT_STREAMS(0x03):100]
+          [SETTINGS_MAX_HEADER_LIST_SIZE(0x06):65536]
+[id=1] [T] send WINDOW_UPDATE frame <length=4, flags=0x00, stream_id=0>
+          (window_size_increment=983040)
+[id=1] [T] recv SETTINGS frame <length=0, flags=0x00, stream_id=0>
+          (niv=0)
+[id=1] [T] send SETTINGS frame <length=0, flags=0x01, stream_id=0>
+          ; ACK
+          (niv=0)
+[id=1] [T] recv SETTINGS frame <length=0, flags=0x01, stream_id=0>
+          ; ACK
+          (niv=0)
+[id=1] [T] recv (stream_id=1) :method: GET
+[id=1] [T] recv (stream_id=1) :scheme: http
+[id=1] [T] recv (stream_id=1) :authority: localhost
+[id=1] [T] recv (stream_id=1) :path: /index.html
+[id=1] [T] recv HEADERS frame <length=${session.requestLength}, flags=0x05, stream_id=1>
+          ; END_STREAM | END_HEADERS
+          (padlen=0)
+          ; Open new stream
+[id=1] [T] send HEADERS frame <length=${session.responseLength}, flags=0x04, stream_id=1>
+          ; END_HEADERS
+          (padlen=0)
+          ; First response header
+          :status: 200
+          server: h2serve h2kit/${VERSION}
+          date: ${date}
+          content-type: text/html
+          content-length: 6
+          last-modified: Tue, 02 Jan 2024 03:04:05 GMT
+          etag: ${etag}
+          cache-control: max-age=3600
+          accept-ranges: bytes
+[id=1] [T] send DATA frame <length=6, flags=0x01, stream_id=1>
+          ; END_STREAM
+[id=1] [T] stream_id=1 closed
+[id=1] [T] recv GOAWAY frame <length=8, flags=0x00, stream_id=0>
+          (last_stream_id=0, error_code=NO_ERROR(0x00), opaque_data(0)=[])
+[id=1] [T] send GOAWAY frame <length=8, flags=0x00, stream_id=0>
+          (last_stream_id=1, error_code=NO_ERROR(0x00), opaque_data(0)=[])
+[id=1] [T] closed
+`;
+    expect(normaliseTimes(s.stdout)).toBe(expected);
+    // The timestamps themselves: seconds.milliseconds since start, never decreasing.
+    const times = [...s.stdout.matchAll(/^\[id=1\] \[ *(\d+\.\d{3})\]/gm)].map((m) => Number(m[1]));
+    expect(times.length).toBe(expected.match(/^\[id=1\] \[T\]/gm)!.length);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+
+  it('has the structure of real nghttpd -v for the same session', async () => {
+    const nghttpd = requireBin('nghttpd');
+    const ours = await startH2Serve(['-v', '--no-tls', '--mime-types-file', mimeTypes, '-d', dir, '0']);
+    await scriptedSession(ours.port, 2);
+    await ours.waitForStdout(/^\[id=1\] \[ *\d+\.\d{3}\] closed$/m);
+    await ours.stop();
+
+    // -W 20: nghttpd then raises its connection window as h2serve does by default.
+    const port = await freePort();
+    const ref: ChildProcess = spawn(nghttpd, ['-v', '--no-tls', '-W', '20', '--mime-types-file', mimeTypes, '-d', dir, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let theirs = '';
+    ref.stdout!.on('data', (b: Buffer) => (theirs += b.toString()));
+    ref.stderr!.on('data', (b: Buffer) => (theirs += b.toString()));
+    try {
+      await until(() => /listen/.test(theirs), 10_000, 'nghttpd to listen');
+      await scriptedSession(port, 2);
+      await until(() => /^\[id=1\] \[ *\d+\.\d{3}\] closed$/m.test(theirs), 10_000, "nghttpd's closed line");
+    } finally {
+      ref.kill('SIGTERM');
+    }
+
+    /**
+     * Frame lines, their '; ...' annotation lines and the closed lines, from
+     * the first connection. Where the servers differ by design, and only there:
+     * our SETTINGS also carries SETTINGS_MAX_HEADER_LIST_SIZE and our response
+     * has other fields (so those two lengths are left out), and we answer the
+     * client's GOAWAY with ours (RFC 9113 §6.8 allows either).
+     */
+    const structure = (log: string): string[] =>
+      normaliseTimes(log)
+        .split('\n')
+        .filter((l) => l.startsWith('[id=1] ') || l.startsWith('          ;'))
+        .map((l) => l.replace(/(send (?:SETTINGS|HEADERS) frame <length=)\d+(, flags=0x00, stream_id=0>|, flags=0x04, stream_id=1>)/, '$1*$2'))
+        .filter((l) => !/ send GOAWAY frame /.test(l));
+    const a = structure(ours.stdout);
+    const b = structure(theirs);
+    expect(a).toEqual(b);
+    expect(a).toContain('          ; Open new stream');
+    expect(a).toContain('          ; First response header');
+    expect(a).toContain('[id=1] [T] stream_id=1 closed');
+    expect(a[a.length - 1]).toBe('[id=1] [T] closed');
+    // What the client sent is printed identically, attribute lines included.
+    const recvBlocks = (log: string): string[] => normaliseTimes(log).split(/\n(?=\[id=)/).filter((x) => / recv /.test(x));
+    expect(recvBlocks(ours.stdout)).toEqual(recvBlocks(theirs));
+    // And the connection window update.
+    expect(ours.stdout).toContain('(window_size_increment=983040)');
+    expect(theirs).toContain('(window_size_increment=983040)');
+  });
+});
