@@ -134,6 +134,9 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
     return files.respondFromCache(req) ?? files.respond(req);
   };
 
+  /** -v: `stream_id=N closed`, for requests and for pushed streams alike (as nghttpd). */
+  const logClose = (stream: ServerStream) => stream.on('close', () => log.streamClosed(stream.connectionId, stream.streamId));
+
   const answer = async (stream: ServerStream) => {
     const pushes = push.get(stream.path.split('?')[0]!);
     if (pushes && !stream.closed) {
@@ -145,6 +148,7 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
         const { headers, opts } = shape(res, body);
         const pushed = stream.push(pushes[i]!, { status: res.status, headers, ...(body !== undefined ? { body } : {}), ...(opts ?? {}) });
         if (!pushed && body && 'destroy' in body) body.destroy(); // push refused: release the file
+        if (pushed && config.verbose) logClose(pushed);
       });
     }
     const res = await resolve(stream.method, stream.path, stream.headers, stream);
@@ -163,7 +167,7 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
   };
 
   const handler = (stream: ServerStream) => {
-    if (config.verbose) stream.on('close', () => log.streamClosed(stream.connectionId, stream.streamId));
+    if (config.verbose) logClose(stream);
     if (config.echoUpload && (stream.method === 'POST' || stream.method === 'PUT')) {
       echo(stream);
       return;

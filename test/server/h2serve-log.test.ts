@@ -181,4 +181,21 @@ describe('the -v log', () => {
     expect(ours.stdout).toContain('(window_size_increment=983040)');
     expect(theirs).toContain('(window_size_increment=983040)');
   });
+
+  it('with -p, the pushed stream is announced and its close is logged, as nghttpd does', async () => {
+    const s = await startH2Serve(['-v', '--no-tls', '-p', '/index.html=/style.css', '--mime-types-file', mimeTypes, '-d', dir, '0']);
+    const c = await RawClient.open(s.port);
+    c.send(c.request(1, '/index.html'));
+    await c.response(1);
+    await c.response(2);
+    c.close();
+    await s.waitForStdout(/^\[id=1\] \[ *\d+\.\d{3}\] closed$/m);
+    await s.stop();
+    const log = normaliseTimes(s.stdout);
+    expect(log).toMatch(/\[id=1\] \[T\] send PUSH_PROMISE frame <length=\d+, flags=0x04, stream_id=1>\n {10}; END_HEADERS\n {10}\(padlen=0, promised_stream_id=2\)\n( {10}:[a-z]+: .*\n){4}\[id=1\]/);
+    expect(log).toContain('          :path: /style.css\n');
+    expect(log).toMatch(/send HEADERS frame <length=\d+, flags=0x04, stream_id=2>\n {10}; END_HEADERS\n {10}\(padlen=0\)\n {10}; First push response header\n/);
+    expect(log).toContain('[id=1] [T] stream_id=1 closed\n');
+    expect(log).toContain('[id=1] [T] stream_id=2 closed\n');
+  });
 });
