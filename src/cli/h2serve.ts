@@ -217,27 +217,36 @@ function describe(address: string, port: number, tls: boolean): string {
 
 /** Runs one server until SIGINT/SIGTERM, then stops gracefully; resolves with the exit code. */
 async function serve(config: H2ServeConfig, onListening: (a: { address: string; port: number }) => void): Promise<number> {
+  // The handlers go in before anything is announced: whoever reads "listening" may signal at once.
+  let stop: (() => void) | null = null;
+  let stopRequested = false;
+  const onSignal = () => {
+    stopRequested = true;
+    stop?.();
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'disconnect'] as const; // disconnect: a worker whose primary went away
+  for (const sig of signals) process.once(sig, onSignal);
   let s;
   try {
     s = await startH2Serve(config);
   } catch (e) {
+    for (const sig of signals) process.off(sig, onSignal);
     const err = e as NodeJS.ErrnoException;
     const where = `${config.address ?? '*'}:${config.port}`;
     const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EADDRNOTAVAIL' ? 'address not available' : err.message;
     process.stderr.write(`h2serve: cannot listen on ${where}: ${why}\n`);
     return 1;
   }
-  onListening(s.address);
+  const server = s;
   return new Promise<number>((done) => {
     let stopping = false;
-    const stop = () => {
+    stop = () => {
       if (stopping) return;
       stopping = true;
-      s.close(5000).then(() => done(0), () => done(0));
+      server.close(5000).then(() => done(0), () => done(0));
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    process.once('disconnect', stop); // a worker whose primary went away
+    onListening(server.address);
+    if (stopRequested) stop();
   });
 }
 
