@@ -300,7 +300,10 @@ async function worker(base: H2ServeConfig): Promise<number> {
   const n = Number(process.env['H2SERVE_WORKERS'] ?? 1);
   // Connection ids are numbered apart in each worker, so that log lines do not collide.
   const config = { ...base, connectionIds: { first: index + 1, step: n } };
-  return serve(config, (a) => process.send?.({ listening: { address: a.address, port: a.port } }));
+  const code = await serve(config, (a) => process.send?.({ listening: { address: a.address, port: a.port } }));
+  // The IPC channel to the primary would keep this process alive after the server stopped.
+  if (process.connected) process.disconnect();
+  return code;
 }
 
 /**

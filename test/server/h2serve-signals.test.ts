@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, Flag, FrameType, SettingId } from '../../src/h2/frame.js';
 import { RawClient } from '../helpers/h2-raw-client.js';
-import { h2serveArgv, killAll, requireBin, startH2Serve, until } from '../helpers/h2serve.js';
+import { alive, childPids, h2serveArgv, killAll, requireBin, startH2Serve, until } from '../helpers/h2serve.js';
 
 let dir = '';
 const MIB = randomBytes(1 << 20);
@@ -111,5 +111,18 @@ describe('signals', () => {
     expect(code, err).not.toBe(0);
     expect(Number(out)).toBeGreaterThan(0);
     expect(Number(out)).toBeLessThan(64 << 20);
+  });
+  it.each(['SIGTERM', 'SIGINT'] as const)('-n 2 and %s: the workers stop and the primary exits 0', async (signal) => {
+    const s = await startH2Serve(['-n', '2', '--no-tls', '-d', dir, '0'], { ready: /2 workers listening/ });
+    await until(() => childPids(s.pid).length === 2, 10_000, 'two workers');
+    const workers = childPids(s.pid);
+    const c = await RawClient.open(s.port);
+    c.send(c.request(1, '/index.html'));
+    expect((await c.response(1)).body.toString()).toBe('signals\n');
+    const exit = s.kill(signal);
+    const g = await c.goaway(10_000);
+    expect(g.errorCode).toBe(ErrorCode.NO_ERROR);
+    expect(await exit).toEqual({ code: 0, signal: null });
+    expect(workers.filter(alive)).toEqual([]);
   });
 });
