@@ -8,8 +8,9 @@
  */
 import cluster from 'node:cluster';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { createSecureContext } from 'node:tls';
 import { InvalidArgumentError } from 'commander';
 import { startH2Serve, type H2ServeConfig } from '../server/h2serve.js';
@@ -194,6 +195,36 @@ export function configFromArgs(argv: string[]): { config: H2ServeConfig; workers
   return { config, workers: o.workers, daemon: o.daemon === true, selfSigned };
 }
 
+/**
+ * Our own messages go to stderr, except in a daemon (-D) until it listens:
+ * its stdout and stderr are /dev/null, and the status pipe (fd 3) carries the
+ * listening line or the failure to the command that started it.
+ */
+let statusFd: number | null = process.env['H2SERVE_DAEMON_CHILD'] && !cluster.isWorker ? 3 : null;
+
+function say(text: string): void {
+  if (statusFd !== null) {
+    try {
+      writeSync(statusFd, text);
+      return;
+    } catch {
+      statusFd = null; // the starter went away
+    }
+  }
+  process.stderr.write(text);
+}
+
+/** Listening: a daemon closes its status pipe, which lets the command that started it exit. */
+function detached(): void {
+  if (statusFd === null) return;
+  try {
+    closeSync(statusFd);
+  } catch {
+    // already closed
+  }
+  statusFd = null;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const parsed = configFromArgs(argv);
   if (!parsed) return 0;
@@ -202,12 +233,15 @@ export async function main(argv: string[]): Promise<number> {
   if (cluster.isWorker) return worker(config);
   if (process.env['H2SERVE_DAEMON_CHILD']) process.chdir('/'); // paths were resolved and files read above
   if (daemon) return daemonize(argv);
-  if (selfSigned && !process.env['H2SERVE_DAEMON_CHILD']) {
+  if (selfSigned) {
     const until = (JSON.parse(selfSigned) as { notAfter: string }).notAfter.slice(0, 10);
-    process.stderr.write(`h2serve: --self-signed: serving with a throwaway certificate for localhost, 127.0.0.1 and ::1 (valid until ${until}); clients must not verify it\n`);
+    say(`h2serve: --self-signed: serving with a throwaway certificate for localhost, 127.0.0.1 and ::1 (valid until ${until}); clients must not verify it\n`);
   }
   if (workers > 1) return primary(config, workers, argv);
-  return serve(config, (a) => process.stderr.write(`h2serve: listening on ${describe(a.address, a.port, config.tls !== null)}\n`));
+  return serve(config, (a) => {
+    say(`h2serve: listening on ${describe(a.address, a.port, config.tls !== null)}\n`);
+    detached();
+  });
 }
 
 function describe(address: string, port: number, tls: boolean): string {
@@ -224,7 +258,8 @@ async function serve(config: H2ServeConfig, onListening: (a: { address: string; 
     stopRequested = true;
     stop?.();
   };
-  const signals = ['SIGINT', 'SIGTERM', 'disconnect'] as const; // disconnect: a worker whose primary went away
+  // disconnect: a worker whose primary went away.
+  const signals = cluster.isWorker ? (['SIGINT', 'SIGTERM', 'disconnect'] as const) : (['SIGINT', 'SIGTERM'] as const);
   for (const sig of signals) process.once(sig, onSignal);
   let s;
   try {
@@ -234,7 +269,7 @@ async function serve(config: H2ServeConfig, onListening: (a: { address: string; 
     const err = e as NodeJS.ErrnoException;
     const where = `${config.address ?? '*'}:${config.port}`;
     const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EADDRNOTAVAIL' ? 'address not available' : err.message;
-    process.stderr.write(`h2serve: cannot listen on ${where}: ${why}\n`);
+    say(`h2serve: cannot listen on ${where}: ${why}\n`);
     return 1;
   }
   const server = s;
@@ -261,7 +296,10 @@ async function primary(config: H2ServeConfig, workers: number, argv: string[]): 
   const fork = (index: number) => {
     const w = cluster.fork({ H2SERVE_WORKER_INDEX: String(index), H2SERVE_WORKERS: String(workers) });
     w.on('message', (m: { listening?: { address: string; port: number }; failed?: boolean }) => {
-      if (m.listening && ++listening === workers) process.stderr.write(`h2serve: ${workers} workers listening on ${describe(m.listening.address, m.listening.port, config.tls !== null)}\n`);
+      if (m.listening && ++listening === workers) {
+        say(`h2serve: ${workers} workers listening on ${describe(m.listening.address, m.listening.port, config.tls !== null)}\n`);
+        detached();
+      }
     });
     w.on('exit', (code, signal) => {
       if (stopping) return;
@@ -270,10 +308,10 @@ async function primary(config: H2ServeConfig, workers: number, argv: string[]): 
       started.push(now);
       while (started.length && now - started[0]! > 10_000) started.shift();
       if (started.length > 5 * workers) {
-        process.stderr.write('h2serve: workers keep dying; giving up\n');
+        say('h2serve: workers keep dying; giving up\n');
         process.exit(1);
       }
-      process.stderr.write(`h2serve: worker ${index} (pid ${w.process.pid}) ${signal ? `killed by ${signal}` : `exited with ${code}`}; starting another\n`);
+      say(`h2serve: worker ${index} (pid ${w.process.pid}) ${signal ? `killed by ${signal}` : `exited with ${code}`}; starting another\n`);
       fork(index);
     });
   };
@@ -307,29 +345,55 @@ async function worker(base: H2ServeConfig): Promise<number> {
 }
 
 /**
- * -D: the same command runs detached (stdin, stdout and stderr closed once it
- * listens), from our directory so that relative paths resolve, then moves to
- * / as nghttpd does. We exit 0 once it listens, or with its error if it fails.
+ * -D: the same command runs detached, in its own session, with stdin, stdout
+ * and stderr on /dev/null, from our directory so that relative paths resolve
+ * (it then moves to / as nghttpd does). A pipe on its fd 3 brings back the
+ * listening line or why it could not start: we exit 0 once it listens, or
+ * with its error.
  */
 async function daemonize(argv: string[]): Promise<number> {
   const args = argv.filter((a) => a !== '-D' && a !== '--daemon');
   const { isSea } = await import('node:sea').catch(() => ({ isSea: () => false }));
   const cmd = isSea() ? [process.execPath, ...args] : [process.execPath, ...process.execArgv, process.argv[1]!, ...args];
-  const child = spawn(cmd[0]!, cmd.slice(1), { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, H2SERVE_DAEMON_CHILD: '1' } });
+  const child = spawn(cmd[0]!, cmd.slice(1), { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe'], env: { ...process.env, H2SERVE_DAEMON_CHILD: '1' } });
+  const status = child.stdio[3] as Readable;
   return new Promise<number>((done) => {
-    let err = '';
-    child.stderr!.on('data', (b: Buffer) => {
-      err += b.toString();
-      if (/listening on/.test(err)) {
-        process.stderr.write(err.replace(/\n$/, '') + ` (in the background, pid ${child.pid})\n`);
-        child.stderr!.destroy();
-        child.unref();
-        done(0);
+    let text = '';
+    let finished = false;
+    let exitCode: number | null | undefined;
+    let ended = false;
+    const finish = (code: number) => {
+      if (finished) return;
+      finished = true;
+      status.destroy();
+      child.unref();
+      done(code);
+    };
+    const failed = () => {
+      if (exitCode === undefined || !ended) return;
+      process.stderr.write(text || `h2serve: the background server exited with ${exitCode} before listening\n`);
+      finish(exitCode === 2 ? 2 : 1);
+    };
+    status.on('data', (b: Buffer) => {
+      text += b.toString();
+      if (/listening on/.test(text)) {
+        process.stderr.write(text.replace(/\n$/, '') + ` (in the background, pid ${child.pid})\n`);
+        finish(0);
       }
     });
+    status.on('error', () => {});
+    status.on('close', () => {
+      ended = true;
+      failed();
+    });
     child.on('exit', (code) => {
-      process.stderr.write(err);
-      done(code === 2 ? 2 : 1);
+      exitCode = code;
+      // Workers may hold a copy of the pipe: do not wait for its end for ever.
+      setTimeout(() => {
+        ended = true;
+        failed();
+      }, 2000).unref();
+      failed();
     });
   });
 }
