@@ -69,6 +69,12 @@ const intArg = (min: number, max: number) => (v: string) => {
   return n;
 };
 const collect = (v: string, prev: string[]) => [...prev, v];
+/** -W: the connection window starts at 65535 and a WINDOW_UPDATE can only raise it. */
+const connectionWindowBitsArg = (v: string): number => {
+  const n = intArg(0, 31)(v);
+  if (n < 16) throw new InvalidArgumentError('The connection window cannot start below 65535 (2^16-1, RFC 9113 §6.9.2): N is 16 to 31.');
+  return n;
+};
 
 function buildProgram() {
   return program('h2serve', 'A static HTTP/2 file server (nghttpd\'s options) on the h2kit engine.')
@@ -91,7 +97,7 @@ function buildProgram() {
     .option('-n, --workers <N>', 'worker processes sharing the port (default 1)', intArg(1, 256), 1)
     .option('-e, --error-gzip', 'gzip error pages')
     .option('-w, --window-bits <N>', 'per-stream window: 2^N-1 (default 16)', intArg(0, 31))
-    .option('-W, --connection-window-bits <N>', 'connection window: 2^N-1 (default 20)', intArg(0, 31))
+    .option('-W, --connection-window-bits <N>', 'connection window: 2^N-1, N from 16 to 31 (default 20)', connectionWindowBitsArg)
     .option('--early-response', 'respond when the request headers arrive, not when the request ends')
     .option('--trailer <HEADER>', 'add a trailer field to responses with a body (repeatable), e.g. --trailer \'foo: bar\'', collect, [])
     .option('--hexdump', 'dump received octets (decrypted, under TLS) as hex and ASCII')

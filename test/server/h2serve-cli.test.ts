@@ -249,6 +249,7 @@ describe('command line', () => {
     [['-b', '300'], /^h2serve: option '-b, --padding <N>' argument '300' is invalid\. 300 is out of range \(0 to 256\)\.$/],
     [['-w', '40'], /^h2serve: option '-w, --window-bits <N>' argument '40' is invalid\. 40 is out of range \(0 to 31\)\.$/],
     [['-W', '40'], /^h2serve: option '-W, --connection-window-bits <N>' argument '40' is invalid\. 40 is out of range \(0 to 31\)\.$/],
+    [['-W', '15'], /^h2serve: option '-W, --connection-window-bits <N>' argument '15' is invalid\. The connection window cannot start below 65535 \(2\^16-1, RFC 9113 §6\.9\.2\): N is 16 to 31\.$/],
     [['-p', 'bad'], /^h2serve: --push 'bad': expected PATH=PUSH_PATH\[,PUSH_PATH\.\.\.\] with absolute paths/],
     [['--trailer', ':x: y'], /^h2serve: --trailer ':x: y': expected 'name: value' with a field name that is not a pseudo-header$/],
     [['--bogus'], /^h2serve: unknown option '--bogus'$/],

@@ -147,6 +147,10 @@ describe('SETTINGS and windows', () => {
       expect(wu.length, `-W ${bits}`).toBe(1);
       expect(65535 + wu[0]!.increment!, `-W ${bits}`).toBe(2 ** bits - 1);
     }
+    // -W 16 is the initial window itself: nothing to raise.
+    const c = await open(await serve(['-W', '16']));
+    expect(await c.ping()).toBe(true);
+    expect(c.frames.filter((f) => f.type === FrameType.WINDOW_UPDATE)).toEqual([]);
   });
 });
 
