@@ -231,14 +231,20 @@ function detached(): void {
   statusFd = null;
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(commandLine: string[]): Promise<number> {
+  // Workers and a daemon get the arguments from the environment: a
+  // single-file executable sees the script path that fork() inserts as an
+  // argument of its own.
+  const inherited = (cluster.isWorker || process.env['H2SERVE_DAEMON_CHILD']) && process.env['H2SERVE_ARGV'];
+  const argv = inherited ? (JSON.parse(inherited) as string[]) : commandLine;
   const parsed = configFromArgs(argv);
   if (!parsed) return 0;
   const { config, workers, daemon, selfSigned } = parsed;
   if (selfSigned) process.env['H2SERVE_SELF_SIGNED'] = selfSigned; // for workers and the daemon
   if (cluster.isWorker) return worker(config);
   if (process.env['H2SERVE_DAEMON_CHILD']) process.chdir('/'); // paths were resolved and files read above
-  if (daemon) return daemonize(argv);
+  // The daemon itself ignores -D (also when given as part of combined flags, e.g. -vD).
+  if (daemon && !process.env['H2SERVE_DAEMON_CHILD']) return daemonize(argv);
   if (selfSigned) {
     const until = (JSON.parse(selfSigned) as { notAfter: string }).notAfter.slice(0, 10);
     say(`h2serve: --self-signed: serving with a throwaway certificate for localhost, 127.0.0.1 and ::1 (valid until ${until}); clients must not verify it\n`);
@@ -293,14 +299,14 @@ async function serve(config: H2ServeConfig, onListening: (a: { address: string; 
 
 /** -n N: N worker processes share the port; one that dies is replaced, the others go on. */
 async function primary(config: H2ServeConfig, workers: number, argv: string[]): Promise<number> {
-  cluster.setupPrimary({ args: argv, silent: false });
+  cluster.setupPrimary({ args: [], silent: false });
   // Let the kernel spread connections over the workers' accept() calls.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
   let stopping = false;
   let listening = 0;
   const started: number[] = [];
   const fork = (index: number) => {
-    const w = cluster.fork({ H2SERVE_WORKER_INDEX: String(index), H2SERVE_WORKERS: String(workers) });
+    const w = cluster.fork({ H2SERVE_WORKER_INDEX: String(index), H2SERVE_WORKERS: String(workers), H2SERVE_ARGV: JSON.stringify(argv) });
     w.on('message', (m: { listening?: { address: string; port: number }; failed?: boolean }) => {
       if (m.listening && ++listening === workers) {
         say(`h2serve: ${workers} workers listening on ${describe(m.listening.address, m.listening.port, config.tls !== null)}\n`);
@@ -359,9 +365,12 @@ async function worker(base: H2ServeConfig): Promise<number> {
  */
 async function daemonize(argv: string[]): Promise<number> {
   const args = argv.filter((a) => a !== '-D' && a !== '--daemon');
-  const { isSea } = await import('node:sea').catch(() => ({ isSea: () => false }));
-  const cmd = isSea() ? [process.execPath, ...args] : [process.execPath, ...process.execArgv, process.argv[1]!, ...args];
-  const child = spawn(cmd[0]!, cmd.slice(1), { detached: true, stdio: ['ignore', 'ignore', 'ignore', 'pipe'], env: { ...process.env, H2SERVE_DAEMON_CHILD: '1' } });
+  // The arguments go in the environment (see main); a single-file executable takes process.argv[1] as one more.
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    env: { ...process.env, H2SERVE_DAEMON_CHILD: '1', H2SERVE_ARGV: JSON.stringify(args) },
+  });
   const status = child.stdio[3] as Readable;
   return new Promise<number>((done) => {
     let text = '';

@@ -151,6 +151,19 @@ describe('-D', () => {
     await until(() => !alive(pid), 10_000, 'the daemon to exit');
   });
 
+  it('-vD (combined flags): one daemon, which does not daemonize again', async () => {
+    const r = await runH2Serve(['-vD', '--no-tls', '-d', dir, '0'], { timeout: 20_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const m = /listening on http:\/\/\S+:(\d+)\/.*\(in the background, pid (\d+)\)/.exec(r.stderr);
+    expect(m, r.stderr).not.toBeNull();
+    const pid = Number(m![2]);
+    daemons.push(pid);
+    expect(await get(`http://127.0.0.1:${m![1]}/`)).toBe('<h1>cli</h1>\n');
+    expect(childPids(pid)).toEqual([]);
+    process.kill(pid, 'SIGTERM');
+    await until(() => !alive(pid), 10_000, 'the daemon to exit');
+  });
+
   it('a daemon that cannot start: the command fails with its message', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, resolve));
