@@ -27,6 +27,9 @@ streams finish (at most 5 s), exit 0.
 
 <SIZE> takes K, M and G suffixes (powers of 1024).
 
+The -v log is coloured on a terminal, unless NO_COLOR is set; FORCE_COLOR
+(0: never) and --color decide otherwise.
+
 Examples:
   $ h2serve --no-tls -d ./public 8080
   $ curl --http2-prior-knowledge http://localhost:8080/
@@ -114,6 +117,17 @@ function opensslReason(e: unknown): string {
   return m.replace(/^error:[0-9A-F]+:([^:]*)::?/, '$1: ');
 }
 
+/**
+ * Colour without --color: FORCE_COLOR decides when set (0 or false: none),
+ * then NO_COLOR (set and not empty: none), then whether stdout is a terminal.
+ */
+function colorFromEnvironment(tty: boolean): boolean {
+  const force = process.env['FORCE_COLOR'];
+  if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';
+  if (process.env['NO_COLOR']) return false;
+  return tty;
+}
+
 function parseTrailer(t: string): [string, string] {
   const colon = t.indexOf(':', 1);
   const name = colon > 0 ? t.slice(0, colon).trim().toLowerCase() : '';
@@ -181,8 +195,7 @@ export function configFromArgs(argv: string[]): { config: H2ServeConfig; workers
     tls,
     verbose: o.verbose === true,
     hexdump: o.hexdump === true,
-    // --color forces colour; otherwise only on a terminal, and never with NO_COLOR.
-    color: o.color === true || (process.stdout.isTTY === true && !process.env['NO_COLOR']),
+    color: o.color === true || colorFromEnvironment(process.stdout.isTTY === true),
     push,
     trailers: o.trailer.map(parseTrailer),
     errorGzip: o.errorGzip === true,

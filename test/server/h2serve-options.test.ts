@@ -251,6 +251,14 @@ describe('--color', () => {
     const plain = await runOnTty({ NO_COLOR: '1' });
     expect(plain).toMatch(/stream_id=1 closed/);
     expect(plain).not.toContain(ESC);
+    const forcedOff = await runOnTty({ NO_COLOR: '', FORCE_COLOR: '0' });
+    expect(forcedOff).toMatch(/stream_id=1 closed/);
+    expect(forcedOff).not.toContain(ESC);
+  });
+
+  it('FORCE_COLOR=1 colours a pipe too; --color wins over NO_COLOR (the flag is the more specific wish)', async () => {
+    expect(await logOf([], { FORCE_COLOR: '1' })).toContain(ESC);
+    expect(await logOf(['--color'], { NO_COLOR: '1' })).toContain(ESC);
   });
 });
 
