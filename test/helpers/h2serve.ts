@@ -207,7 +207,7 @@ function which(bin: string): string | null {
   return found.get(bin)!;
 }
 
-const PACKAGE: Record<string, string> = { curl: 'curl', nghttp: 'nghttp2-client', h2load: 'nghttp2-client', nghttpd: 'nghttp2-server', openssl: 'openssl', script: 'util-linux' };
+const PACKAGE: Record<string, string> = { curl: 'curl', nghttp: 'nghttp2-client', h2load: 'nghttp2-client', nghttpd: 'nghttp2-server', openssl: 'openssl', script: 'util-linux', stdbuf: 'coreutils' };
 
 /** The path of a peer program; throws (so the test fails, never skips) when it is not installed. */
 export function requireBin(bin: string): string {
@@ -225,6 +225,20 @@ export async function freePort(): Promise<number> {
   const { port } = s.address() as net.AddressInfo;
   await new Promise<void>((resolve) => s.close(() => resolve()));
   return port;
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:port. */
+export async function waitForPort(port: number, timeout = 10_000): Promise<void> {
+  const connects = () =>
+    new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once('error', () => resolve(false));
+    });
+  await until(connects, timeout, `a listener on port ${port}`);
 }
 
 /** Pids of the live children of `pid` (from /proc). */

@@ -10,10 +10,10 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeGoaway, ErrorCode, Flag, FrameType, CONNECTION_PREFACE, encodeSettings } from '../../src/h2/frame.js';
+import { CONNECTION_PREFACE, encodeGoaway, encodeSettings, ErrorCode, Flag, FrameType, SettingId } from '../../src/h2/frame.js';
 import { VERSION } from '../../src/version.js';
 import { RawClient } from '../helpers/h2-raw-client.js';
-import { freePort, killAll, requireBin, startH2Serve, until } from '../helpers/h2serve.js';
+import { freePort, killAll, requireBin, startH2Serve, until, waitForPort } from '../helpers/h2serve.js';
 
 const INDEX = 'hello\n';
 let dir = '';
@@ -197,5 +197,49 @@ describe('the -v log', () => {
     expect(log).toMatch(/send HEADERS frame <length=\d+, flags=0x04, stream_id=2>\n {10}; END_HEADERS\n {10}\(padlen=0\)\n {10}; First push response header\n/);
     expect(log).toContain('[id=1] [T] stream_id=1 closed\n');
     expect(log).toContain('[id=1] [T] stream_id=2 closed\n');
+  });
+
+  it('--hexdump prints what nghttpd --hexdump prints for the same octets', async () => {
+    const nghttpd = requireBin('nghttpd');
+    /** Sends the preface with SETTINGS in one write and waits for the server's ACK. */
+    const drive = async (port: number): Promise<void> => {
+      // No automatic ACK: nothing but these 39 octets may reach the server before it dumps them.
+      const c = await RawClient.connect(port, { preface: false, autoAck: false });
+      try {
+        c.send(CONNECTION_PREFACE, encodeSettings([[SettingId.ENABLE_PUSH, 0]]));
+        await c.waitFor((f) => f.type === FrameType.SETTINGS && (f.flags & Flag.ACK) !== 0);
+      } finally {
+        c.close();
+      }
+    };
+    const ours = await startH2Serve(['--hexdump', '--no-tls', '-d', dir, '0']);
+    await drive(ours.port);
+    await ours.waitForStdout(/\|PRI \* HTTP\/2\.0\.\.\|/);
+    await ours.stop();
+    const port = await freePort();
+    // Without -v, nghttpd leaves its stdout fully buffered (and loses it on SIGTERM): stdbuf makes it line-buffered.
+    const ref = spawn(requireBin('stdbuf'), ['-oL', nghttpd, '--hexdump', '--no-tls', '-d', dir, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let theirs = '';
+    ref.stdout!.on('data', (b: Buffer) => (theirs += b.toString()));
+    const closed = new Promise<void>((resolve) => ref.on('close', () => resolve()));
+    try {
+      await waitForPort(port);
+      await drive(port);
+      await until(() => /^[0-9a-f]{8}$/m.test(theirs), 5000, "nghttpd's dump");
+    } finally {
+      ref.kill('SIGTERM');
+      await closed;
+    }
+    // The first dump: the 33 octets of the preface and our SETTINGS, and the line with the length.
+    const firstDump = (out: string): string => /^00000000 .*\n(?:[0-9a-f]{8} .*\n)*?[0-9a-f]{8}$/m.exec(out)?.[0] ?? `(no dump in ${JSON.stringify(out)})`;
+    expect(firstDump(ours.stdout)).toBe(firstDump(theirs));
+    expect(firstDump(ours.stdout)).toBe(
+      [
+        '00000000  50 52 49 20 2a 20 48 54  54 50 2f 32 2e 30 0d 0a  |PRI * HTTP/2.0..|',
+        '00000010  0d 0a 53 4d 0d 0a 0d 0a  00 00 06 04 00 00 00 00  |..SM............|',
+        '00000020  00 00 02 00 00 00 00                              |.......|',
+        '00000027',
+      ].join('\n'),
+    );
   });
 });

@@ -138,6 +138,28 @@ describe.each(SETUPS)('TLS with %s', (_name, setup) => {
   });
 });
 
+describe('TLS and the log', () => {
+  it('-v --hexdump under TLS: the ALPN offer, the negotiated protocol, the decrypted preface and the frames', async () => {
+    const root = mkdtempSync(join(dir, 'log-'));
+    writeFileSync(join(root, 'index.html'), 'tls log\n');
+    const s = await startH2Serve(['-v', '--hexdump', '--self-signed', '-d', root, '0']);
+    try {
+      const r = await exec(requireBin('curl'), ['-sS', '-k', '--http2', `${s.url}/`]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.toString()).toBe('tls log\n');
+      await s.waitForStdout(/stream_id=1 closed/);
+      const out = s.stdout;
+      expect(out).toMatch(/^\[ALPN\] client offers:\n \* h2\n \* http\/1\.1$/m);
+      expect(out).toMatch(/^SSL\/TLS handshake completed\nThe negotiated protocol: h2$/m);
+      expect(out).toContain('00000000  50 52 49 20 2a 20 48 54  54 50 2f 32 2e 30 0d 0a  |PRI * HTTP/2.0..|');
+      expect(out).toMatch(/^\[id=1\] \[ *\d+\.\d{3}\] recv \(stream_id=1\) :scheme: https$/m);
+      expect(out).toMatch(/^\[id=1\] \[ *\d+\.\d{3}\] send DATA frame <length=8, flags=0x01, stream_id=1>$/m);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
 describe('TLS start-up errors', () => {
   it('PRIVATE_KEY and CERT missing without --no-tls: exit 2 with a clear message', async () => {
     for (const args of [['0'], ['0', join(dir, 'only-a-key.pem')]]) {
