@@ -5,7 +5,7 @@
  * log). src/cli/h2serve.ts turns the command line into an H2ServeConfig; this
  * module is also usable on its own.
  */
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import tls from 'node:tls';
 import { createServer, type BodyProducer, type Http2Server, type ServerStream } from '../h2/index.js';
@@ -234,6 +234,12 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
       server.handleSocket(socket);
     });
     tlsServer.on('tlsClientError', () => {});
+    // Connections still in (or never starting) the handshake are not the engine's: close() ends them.
+    const rawSockets = new Set<Socket>();
+    tlsServer.on('connection', (raw: Socket) => {
+      rawSockets.add(raw);
+      raw.once('close', () => rawSockets.delete(raw));
+    });
     address = await new Promise<AddressInfo>((ok, fail) => {
       tlsServer.once('error', fail);
       tlsServer.listen(config.port, config.address, () => ok(tlsServer.address() as AddressInfo));
@@ -245,6 +251,7 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
       close: async (timeout = 5000) => {
         tlsServer.close();
         await server.close({ graceful: true, timeout });
+        for (const raw of rawSockets) raw.destroy();
         sink.flush();
       },
     };

@@ -6,10 +6,12 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, Flag, FrameType, SettingId } from '../../src/h2/frame.js';
+import { fetchWith } from '../helpers/h2-clients.js';
 import { RawClient } from '../helpers/h2-raw-client.js';
 import { alive, childPids, h2serveArgv, killAll, requireBin, startH2Serve, until } from '../helpers/h2serve.js';
 
@@ -40,6 +42,19 @@ describe('signals', () => {
     expect(g.lastStreamId).toBe(1);
     await c.waitClosed(10_000);
     expect(await exit).toEqual({ code: 0, signal: null });
+  });
+
+  it('TLS: a client that never completes the handshake does not hold up the exit', async () => {
+    const s = await startH2Serve(['--self-signed', '-d', dir, '0']);
+    const idle = net.connect(s.port, '127.0.0.1');
+    idle.on('error', () => {});
+    const closed = new Promise<void>((resolve) => idle.on('close', () => resolve()));
+    await new Promise<void>((resolve) => idle.once('connect', () => resolve()));
+    // And one that completed it and was served.
+    const r = await fetchWith('node', `${s.url}/index.html`, { insecure: true });
+    expect(r.body.toString()).toBe('signals\n');
+    expect(await s.kill('SIGTERM', 20_000)).toEqual({ code: 0, signal: null });
+    await closed;
   });
 
   it('a signal the moment the listening line appears still gets the graceful exit 0', async () => {
