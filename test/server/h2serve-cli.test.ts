@@ -98,8 +98,8 @@ describe('listening', () => {
 
 describe('-D', () => {
   /** Starts h2serve -D; returns the daemon's pid and port once the command has exited 0. */
-  async function daemon(args: string[]): Promise<{ pid: number; port: number; stderr: string }> {
-    const r = await runH2Serve(['-D', ...args], { timeout: 20_000 });
+  async function daemon(args: string[], cwd?: string): Promise<{ pid: number; port: number; stderr: string }> {
+    const r = await runH2Serve(['-D', ...args], { timeout: 20_000, ...(cwd ? { cwd } : {}) });
     expect(r.code, r.stderr).toBe(0);
     const m = /listening on http:\/\/\S+:(\d+)\/.*\(in the background, pid (\d+)\)/.exec(r.stderr);
     expect(m, r.stderr).not.toBeNull();
@@ -108,10 +108,11 @@ describe('-D', () => {
     return { pid, port: Number(m![1]), stderr: r.stderr };
   }
 
-  it('returns with exit 0, the server keeps serving from /, detached; SIGTERM to the printed pid stops it', async () => {
-    const d = await daemon(['--no-tls', '-d', dir, '0']);
+  it('returns with exit 0, the server keeps serving (relative -d resolved first) from /, detached; SIGTERM to the printed pid stops it', async () => {
+    // A relative -d is resolved where the command ran, before the daemon moves to /.
+    const d = await daemon(['--no-tls', '-d', 'other', '0'], dir);
     expect(alive(d.pid)).toBe(true);
-    expect(await get(`http://127.0.0.1:${d.port}/`)).toBe('<h1>cli</h1>\n');
+    expect(await get(`http://127.0.0.1:${d.port}/`)).toBe('<h1>other</h1>\n');
     expect(readlinkSync(`/proc/${d.pid}/cwd`)).toBe('/');
     // Its own session (setsid), and no terminal output: stdout and stderr go to /dev/null.
     const stat = readFileSync(`/proc/${d.pid}/stat`, 'utf8');
