@@ -398,7 +398,7 @@ async function daemonize(argv: string[]): Promise<number> {
       done(code);
     };
     const failed = () => {
-      if (exitCode === undefined || !ended) return;
+      if (finished || exitCode === undefined || !ended) return;
       process.stderr.write(text || `h2serve: the background server exited with ${exitCode} before listening\n`);
       finish(exitCode === 2 ? 2 : 1);
     };
