@@ -312,9 +312,11 @@ async function serve(config: H2ServeConfig, onListening: (a: { address: string; 
 
 /** -n N: N worker processes share the port; one that dies is replaced, the others go on. */
 async function primary(config: H2ServeConfig, workers: number, argv: string[]): Promise<number> {
-  cluster.setupPrimary({ args: [], silent: false });
-  // Let the kernel spread connections over the workers' accept() calls.
+  // Let the kernel spread connections over the workers' accept() calls. This must come before
+  // setupPrimary(), which freezes the policy: with Node's default round robin the primary accepts
+  // every connection and one handed to a worker that dies meanwhile hangs for ever.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
+  cluster.setupPrimary({ args: [], silent: false });
   let stopping = false;
   let listening = 0;
   const started: number[] = [];

@@ -128,6 +128,11 @@ async function nodeFetch(url: string, opts: FetchOptions): Promise<FetchResult> 
         clearTimeout(timer);
         resolve({ status, headers, body: Buffer.concat(parts), httpVersion: '2' });
       });
+      // A connection that just ends (no GOAWAY, no RST) closes the stream without 'end' or 'error'.
+      req.on('close', () => {
+        clearTimeout(timer);
+        reject(new Error(`node http2: the stream closed before the response ended (RST_STREAM code ${req.rstCode})`));
+      });
     });
   } finally {
     session.close();

@@ -5,7 +5,7 @@
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from './cli.js';
@@ -256,6 +256,42 @@ export function childPids(pid: number): number[] {
     }
   }
   return out.sort((a, b) => a - b);
+}
+
+/** Inodes of the sockets listening on TCP `port` (from /proc/net/tcp and tcp6). */
+export function listeningInodes(port: number): string[] {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes: string[] = [];
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is ADDR:PORT; state 0A is LISTEN; the inode is the tenth field.
+      if (f.length > 9 && f[1]!.endsWith(`:${hexPort}`) && f[3] === '0A') inodes.push(f[9]!);
+    }
+  }
+  return inodes;
+}
+
+/** True when process `pid` holds one of the socket `inodes`. */
+export function holdsSocket(pid: number, inodes: string[]): boolean {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        return m !== null && inodes.includes(m[1]!);
+      } catch {
+        return false;
+      }
+    });
+  } catch {
+    return false;
+  }
 }
 
 /** True while a process with this pid exists (and is not a zombie). */

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/version.js';
 import { fetchWith } from '../helpers/h2-clients.js';
 import { RawClient } from '../helpers/h2-raw-client.js';
-import { alive, childPids, exec, killAll, opensslCert, requireBin, runH2Serve, startH2Serve, until, type H2ServeProcess } from '../helpers/h2serve.js';
+import { alive, childPids, exec, holdsSocket, killAll, listeningInodes, opensslCert, requireBin, runH2Serve, startH2Serve, until, type H2ServeProcess } from '../helpers/h2serve.js';
 
 let dir = '';
 let other = '';
@@ -237,6 +237,43 @@ describe('-n workers', () => {
     servers.splice(servers.indexOf(s), 1);
     await s.stop();
     expect(workers.filter(alive)).toEqual([]);
+  });
+});
+
+describe('-n: the kernel spreads the connections', () => {
+  it('each worker holds the listening socket and accepts itself', async () => {
+    const s = await serve(['-n', '2', '--no-tls', '-d', dir, '0'], { ready: /2 workers listening on/ });
+    await until(() => childPids(s.pid).length === 2, 10_000, 'two workers');
+    const inodes = listeningInodes(s.port);
+    expect(inodes.length).toBeGreaterThan(0);
+    for (const w of childPids(s.pid)) expect(holdsSocket(w, inodes), `worker ${w}`).toBe(true);
+  });
+
+  it('a connection made as a worker is killed is served or reset, never left hanging', async () => {
+    const s = await serve(['-n', '2', '--no-tls', '-d', dir, '0'], { ready: /2 workers listening on/ });
+    const outcomes: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      await until(() => childPids(s.pid).length === 2, 10_000, 'two workers');
+      const [victim] = childPids(s.pid);
+      const sock = net.connect(s.port, '127.0.0.1');
+      process.kill(victim!, 'SIGKILL');
+      outcomes.push(
+        await new Promise<string>((resolve) => {
+          const t = setTimeout(() => resolve('no answer within 5 s'), 5000);
+          const done = (what: string) => {
+            clearTimeout(t);
+            resolve(what);
+          };
+          sock.on('connect', () => sock.write('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00'));
+          sock.on('data', () => done('served'));
+          sock.on('error', () => done('reset'));
+          sock.on('close', () => done('closed'));
+        }),
+      );
+      sock.destroy();
+      await until(() => !alive(victim!), 10_000, 'the killed worker to go');
+    }
+    expect(outcomes.filter((o) => o.startsWith('no answer'))).toEqual([]);
   });
 });
 
