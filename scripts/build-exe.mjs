@@ -34,8 +34,6 @@ for (const cmd of commands) {
     minify: true,
     legalComments: 'none',
     logLevel: 'warning',
-    // Lets the code know it runs as a single-file executable (argv has no script path there).
-    define: { 'globalThis.__H2KIT_SEA__': 'true' },
   });
   const blob = join(work, `${cmd}.blob`);
   const config = join(work, `${cmd}.sea.json`);

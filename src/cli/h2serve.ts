@@ -8,8 +8,10 @@
  */
 import cluster from 'node:cluster';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { createSecureContext } from 'node:tls';
 import { InvalidArgumentError } from 'commander';
 import { startH2Serve, type H2ServeConfig } from '../server/h2serve.js';
 import { selfSignedCertificate } from '../server/self-signed.js';
@@ -24,6 +26,9 @@ Nothing outside HTDOCS is ever served. SIGINT or SIGTERM: GOAWAY, in-flight
 streams finish (at most 5 s), exit 0.
 
 <SIZE> takes K, M and G suffixes (powers of 1024).
+
+The -v log is coloured on a terminal, unless NO_COLOR is set; FORCE_COLOR
+(0: never) and --color decide otherwise.
 
 Examples:
   $ h2serve --no-tls -d ./public 8080
@@ -67,6 +72,12 @@ const intArg = (min: number, max: number) => (v: string) => {
   return n;
 };
 const collect = (v: string, prev: string[]) => [...prev, v];
+/** -W: the connection window starts at 65535 and a WINDOW_UPDATE can only raise it. */
+const connectionWindowBitsArg = (v: string): number => {
+  const n = intArg(0, 31)(v);
+  if (n < 16) throw new InvalidArgumentError('The connection window cannot start below 65535 (2^16-1, RFC 9113 §6.9.2): N is 16 to 31.');
+  return n;
+};
 
 function buildProgram() {
   return program('h2serve', 'A static HTTP/2 file server (nghttpd\'s options) on the h2kit engine.')
@@ -89,7 +100,7 @@ function buildProgram() {
     .option('-n, --workers <N>', 'worker processes sharing the port (default 1)', intArg(1, 256), 1)
     .option('-e, --error-gzip', 'gzip error pages')
     .option('-w, --window-bits <N>', 'per-stream window: 2^N-1 (default 16)', intArg(0, 31))
-    .option('-W, --connection-window-bits <N>', 'connection window: 2^N-1 (default 20)', intArg(0, 31))
+    .option('-W, --connection-window-bits <N>', 'connection window: 2^N-1, N from 16 to 31 (default 20)', connectionWindowBitsArg)
     .option('--early-response', 'respond when the request headers arrive, not when the request ends')
     .option('--trailer <HEADER>', 'add a trailer field to responses with a body (repeatable), e.g. --trailer \'foo: bar\'', collect, [])
     .option('--hexdump', 'dump received octets (decrypted, under TLS) as hex and ASCII')
@@ -98,6 +109,23 @@ function buildProgram() {
     .option('--no-content-length', 'omit content-length from file responses')
     .option('--self-signed', 'make a throwaway key and certificate for localhost at start-up (instead of PRIVATE_KEY and CERT)')
     .addHelpText('after', HELP);
+}
+
+/** OpenSSL's reason without its code: 'error:05800074:x509 certificate routines::key values mismatch' -> 'x509 certificate routines: key values mismatch'. */
+function opensslReason(e: unknown): string {
+  const m = e instanceof Error ? e.message : String(e);
+  return m.replace(/^error:[0-9A-F]+:([^:]*)::?/, '$1: ');
+}
+
+/**
+ * Colour without --color: FORCE_COLOR decides when set (0 or false: none),
+ * then NO_COLOR (set and not empty: none), then whether stdout is a terminal.
+ */
+function colorFromEnvironment(tty: boolean): boolean {
+  const force = process.env['FORCE_COLOR'];
+  if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';
+  if (process.env['NO_COLOR']) return false;
+  return tty;
 }
 
 function parseTrailer(t: string): [string, string] {
@@ -143,7 +171,15 @@ export function configFromArgs(argv: string[]): { config: H2ServeConfig; workers
           throw new UsageError(`cannot read the ${what} ${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
         }
       };
-      tls = { key: read(keyFile, 'private key'), cert: read(certFile, 'certificate'), verifyClient: o.verifyClient === true };
+      const key = read(keyFile, 'private key');
+      const cert = read(certFile, 'certificate');
+      // Now rather than when listening, so that the message names the files (not the port).
+      try {
+        createSecureContext({ key, cert });
+      } catch (e) {
+        throw new UsageError(`PRIVATE_KEY ${keyFile} and CERT ${certFile} cannot be used: ${opensslReason(e)}`);
+      }
+      tls = { key, cert, verifyClient: o.verifyClient === true };
     }
   } else if (keyFile || certFile) {
     throw new UsageError('--no-tls takes no PRIVATE_KEY and CERT');
@@ -159,8 +195,7 @@ export function configFromArgs(argv: string[]): { config: H2ServeConfig; workers
     tls,
     verbose: o.verbose === true,
     hexdump: o.hexdump === true,
-    // --color forces colour; otherwise only on a terminal, and never with NO_COLOR.
-    color: o.color === true || (process.stdout.isTTY === true && !process.env['NO_COLOR']),
+    color: o.color === true || colorFromEnvironment(process.stdout.isTTY === true),
     push,
     trailers: o.trailer.map(parseTrailer),
     errorGzip: o.errorGzip === true,
@@ -179,26 +214,59 @@ export function configFromArgs(argv: string[]): { config: H2ServeConfig; workers
   return { config, workers: o.workers, daemon: o.daemon === true, selfSigned };
 }
 
-/** True in the single-file executable (scripts/build-exe.mjs defines it), where argv has no script path. */
-const IS_SEA = (globalThis as { __H2KIT_SEA__?: boolean }).__H2KIT_SEA__ === true;
+/**
+ * Our own messages go to stderr, except in a daemon (-D) until it listens:
+ * its stdout and stderr are /dev/null, and the status pipe (fd 3) carries the
+ * listening line or the failure to the command that started it.
+ */
+let statusFd: number | null = process.env['H2SERVE_DAEMON_CHILD'] && !cluster.isWorker ? 3 : null;
 
-export async function main(argv: string[]): Promise<number> {
-  // Workers take the primary's arguments from the environment: how fork() passes a
-  // script path differs between node and the single-file executable.
-  if (cluster.isWorker && process.env['H2SERVE_ARGS']) argv = JSON.parse(process.env['H2SERVE_ARGS']) as string[];
+function say(text: string): void {
+  if (statusFd !== null) {
+    try {
+      writeSync(statusFd, text);
+      return;
+    } catch {
+      statusFd = null; // the starter went away
+    }
+  }
+  process.stderr.write(text);
+}
+
+/** Listening: a daemon closes its status pipe, which lets the command that started it exit. */
+function detached(): void {
+  if (statusFd === null) return;
+  try {
+    closeSync(statusFd);
+  } catch {
+    // already closed
+  }
+  statusFd = null;
+}
+
+export async function main(commandLine: string[]): Promise<number> {
+  // Workers and a daemon get the arguments from the environment: a
+  // single-file executable sees the script path that fork() inserts as an
+  // argument of its own.
+  const inherited = (cluster.isWorker || process.env['H2SERVE_DAEMON_CHILD']) && process.env['H2SERVE_ARGV'];
+  const argv = inherited ? (JSON.parse(inherited) as string[]) : commandLine;
   const parsed = configFromArgs(argv);
   if (!parsed) return 0;
   const { config, workers, daemon, selfSigned } = parsed;
   if (selfSigned) process.env['H2SERVE_SELF_SIGNED'] = selfSigned; // for workers and the daemon
   if (cluster.isWorker) return worker(config);
   if (process.env['H2SERVE_DAEMON_CHILD']) process.chdir('/'); // paths were resolved and files read above
-  if (daemon) return daemonize(argv);
-  if (selfSigned && !process.env['H2SERVE_DAEMON_CHILD']) {
+  // The daemon itself ignores -D (also when given as part of combined flags, e.g. -vD).
+  if (daemon && !process.env['H2SERVE_DAEMON_CHILD']) return daemonize(argv);
+  if (selfSigned) {
     const until = (JSON.parse(selfSigned) as { notAfter: string }).notAfter.slice(0, 10);
-    process.stderr.write(`h2serve: --self-signed: serving with a throwaway certificate for localhost, 127.0.0.1 and ::1 (valid until ${until}); clients must not verify it\n`);
+    say(`h2serve: --self-signed: serving with a throwaway certificate for localhost, 127.0.0.1 and ::1 (valid until ${until}); clients must not verify it\n`);
   }
   if (workers > 1) return primary(config, workers, argv);
-  return serve(config, (a) => process.stderr.write(`h2serve: listening on ${describe(a.address, a.port, config.tls !== null)}\n`));
+  return serve(config, (a) => {
+    say(`h2serve: listening on ${describe(a.address, a.port, config.tls !== null)}\n`);
+    detached();
+  });
 }
 
 function describe(address: string, port: number, tls: boolean): string {
@@ -208,42 +276,57 @@ function describe(address: string, port: number, tls: boolean): string {
 
 /** Runs one server until SIGINT/SIGTERM, then stops gracefully; resolves with the exit code. */
 async function serve(config: H2ServeConfig, onListening: (a: { address: string; port: number }) => void): Promise<number> {
+  // The handlers go in before anything is announced: whoever reads "listening" may signal at once.
+  let stop: (() => void) | null = null;
+  let stopRequested = false;
+  const onSignal = () => {
+    stopRequested = true;
+    stop?.();
+  };
+  // disconnect: a worker whose primary went away.
+  const signals = cluster.isWorker ? (['SIGINT', 'SIGTERM', 'disconnect'] as const) : (['SIGINT', 'SIGTERM'] as const);
+  for (const sig of signals) process.once(sig, onSignal);
   let s;
   try {
     s = await startH2Serve(config);
   } catch (e) {
+    for (const sig of signals) process.off(sig, onSignal);
     const err = e as NodeJS.ErrnoException;
     const where = `${config.address ?? '*'}:${config.port}`;
     const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EADDRNOTAVAIL' ? 'address not available' : err.message;
-    process.stderr.write(`h2serve: cannot listen on ${where}: ${why}\n`);
+    say(`h2serve: cannot listen on ${where}: ${why}\n`);
     return 1;
   }
-  onListening(s.address);
+  const server = s;
   return new Promise<number>((done) => {
     let stopping = false;
-    const stop = () => {
+    stop = () => {
       if (stopping) return;
       stopping = true;
-      s.close(5000).then(() => done(0), () => done(0));
+      server.close(5000).then(() => done(0), () => done(0));
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    process.once('disconnect', stop); // a worker whose primary went away
+    onListening(server.address);
+    if (stopRequested) stop();
   });
 }
 
 /** -n N: N worker processes share the port; one that dies is replaced, the others go on. */
 async function primary(config: H2ServeConfig, workers: number, argv: string[]): Promise<number> {
-  cluster.setupPrimary({ silent: false });
-  // Let the kernel spread connections over the workers' accept() calls.
+  // Let the kernel spread connections over the workers' accept() calls. This must come before
+  // setupPrimary(), which freezes the policy: with Node's default round robin the primary accepts
+  // every connection and one handed to a worker that dies meanwhile hangs for ever.
   cluster.schedulingPolicy = cluster.SCHED_NONE;
+  cluster.setupPrimary({ args: [], silent: false });
   let stopping = false;
   let listening = 0;
   const started: number[] = [];
   const fork = (index: number) => {
-    const w = cluster.fork({ H2SERVE_WORKER_INDEX: String(index), H2SERVE_WORKERS: String(workers), H2SERVE_ARGS: JSON.stringify(argv) });
+    const w = cluster.fork({ H2SERVE_WORKER_INDEX: String(index), H2SERVE_WORKERS: String(workers), H2SERVE_ARGV: JSON.stringify(argv) });
     w.on('message', (m: { listening?: { address: string; port: number }; failed?: boolean }) => {
-      if (m.listening && ++listening === workers) process.stderr.write(`h2serve: ${workers} workers listening on ${describe(m.listening.address, m.listening.port, config.tls !== null)}\n`);
+      if (m.listening && ++listening === workers) {
+        say(`h2serve: ${workers} workers listening on ${describe(m.listening.address, m.listening.port, config.tls !== null)}\n`);
+        detached();
+      }
     });
     w.on('exit', (code, signal) => {
       if (stopping) return;
@@ -252,10 +335,10 @@ async function primary(config: H2ServeConfig, workers: number, argv: string[]): 
       started.push(now);
       while (started.length && now - started[0]! > 10_000) started.shift();
       if (started.length > 5 * workers) {
-        process.stderr.write('h2serve: workers keep dying; giving up\n');
+        say('h2serve: workers keep dying; giving up\n');
         process.exit(1);
       }
-      process.stderr.write(`h2serve: worker ${index} (pid ${w.process.pid}) ${signal ? `killed by ${signal}` : `exited with ${code}`}; starting another\n`);
+      say(`h2serve: worker ${index} (pid ${w.process.pid}) ${signal ? `killed by ${signal}` : `exited with ${code}`}; starting another\n`);
       fork(index);
     });
   };
@@ -282,32 +365,65 @@ async function worker(base: H2ServeConfig): Promise<number> {
   const n = Number(process.env['H2SERVE_WORKERS'] ?? 1);
   // Connection ids are numbered apart in each worker, so that log lines do not collide.
   const config = { ...base, connectionIds: { first: index + 1, step: n } };
-  return serve(config, (a) => process.send?.({ listening: { address: a.address, port: a.port } }));
+  const code = await serve(config, (a) => process.send?.({ listening: { address: a.address, port: a.port } }));
+  // The IPC channel to the primary would keep this process alive after the server stopped.
+  if (process.connected) process.disconnect();
+  return code;
 }
 
 /**
- * -D: the same command runs detached (stdin, stdout and stderr closed once it
- * listens), from our directory so that relative paths resolve, then moves to
- * / as nghttpd does. We exit 0 once it listens, or with its error if it fails.
+ * -D: the same command runs detached, in its own session, with stdin, stdout
+ * and stderr on /dev/null, from our directory so that relative paths resolve
+ * (it then moves to / as nghttpd does). A pipe on its fd 3 brings back the
+ * listening line or why it could not start: we exit 0 once it listens, or
+ * with its error.
  */
 async function daemonize(argv: string[]): Promise<number> {
   const args = argv.filter((a) => a !== '-D' && a !== '--daemon');
-  const cmd = IS_SEA ? [process.execPath, ...args] : [process.execPath, ...process.execArgv, process.argv[1]!, ...args];
-  const child = spawn(cmd[0]!, cmd.slice(1), { detached: true, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, H2SERVE_DAEMON_CHILD: '1' } });
+  // The arguments go in the environment (see main); a single-file executable takes process.argv[1] as one more.
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    env: { ...process.env, H2SERVE_DAEMON_CHILD: '1', H2SERVE_ARGV: JSON.stringify(args) },
+  });
+  const status = child.stdio[3] as Readable;
   return new Promise<number>((done) => {
-    let err = '';
-    child.stderr!.on('data', (b: Buffer) => {
-      err += b.toString();
-      if (/listening on/.test(err)) {
-        process.stderr.write(err.replace(/\n$/, '') + ` (in the background, pid ${child.pid})\n`);
-        child.stderr!.destroy();
-        child.unref();
-        done(0);
+    let text = '';
+    let finished = false;
+    let exitCode: number | null | undefined;
+    let ended = false;
+    const finish = (code: number) => {
+      if (finished) return;
+      finished = true;
+      status.destroy();
+      child.unref();
+      done(code);
+    };
+    const failed = () => {
+      if (finished || exitCode === undefined || !ended) return;
+      process.stderr.write(text || `h2serve: the background server exited with ${exitCode} before listening\n`);
+      finish(exitCode === 2 ? 2 : 1);
+    };
+    status.on('data', (b: Buffer) => {
+      text += b.toString();
+      if (/listening on/.test(text)) {
+        process.stderr.write(text.replace(/\n$/, '') + ` (in the background, pid ${child.pid})\n`);
+        finish(0);
       }
     });
+    status.on('error', () => {});
+    status.on('close', () => {
+      ended = true;
+      failed();
+    });
     child.on('exit', (code) => {
-      process.stderr.write(err);
-      done(code === 2 ? 2 : 1);
+      exitCode = code;
+      // Workers may hold a copy of the pipe: do not wait for its end for ever.
+      setTimeout(() => {
+        ended = true;
+        failed();
+      }, 2000).unref();
+      failed();
     });
   });
 }

@@ -5,10 +5,10 @@
  * log). src/cli/h2serve.ts turns the command line into an H2ServeConfig; this
  * module is also usable on its own.
  */
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import tls from 'node:tls';
-import { createServer, type Http2Server, type ServerStream } from '../h2/index.js';
+import { createServer, type BodyProducer, type Http2Server, type ServerStream } from '../h2/index.js';
 import { VERSION } from '../version.js';
 import { FrameLog, hexdump, LineSink } from './log.js';
 import { releaseBody, StaticFiles, type StaticResponse } from './static.js';
@@ -34,7 +34,7 @@ export interface H2ServeConfig {
   maxConcurrentStreams?: number;
   /** Per-stream window: 2^bits - 1 (-w). */
   windowBits?: number;
-  /** Connection window: 2^bits - 1 (-W). */
+  /** Connection window: 2^bits - 1 (-W; default 20). */
   connectionWindowBits?: number;
   errorGzip?: boolean;
   earlyResponse?: boolean;
@@ -72,6 +72,16 @@ function httpDate(): string {
   return dateValue;
 }
 
+/** A producer that yields `bytes` once. */
+function once(bytes: Uint8Array): BodyProducer {
+  let done = false;
+  return () => {
+    if (done) return null;
+    done = true;
+    return bytes;
+  };
+}
+
 export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
   const write = config.write ?? ((t: string) => void process.stdout.write(t));
   const sink = new LineSink(write);
@@ -88,9 +98,13 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
   const push = config.push ?? new Map<string, string[]>();
 
   /** The engine's body for a static response: bytes, a stream from the checked descriptor, or none. */
-  const bodyOf = (res: StaticResponse): Uint8Array | Readable | undefined => {
+  const bodyOf = (res: StaticResponse): Uint8Array | Readable | BodyProducer | undefined => {
     const b = res.body;
-    if (b.kind === 'bytes') return b.bytes.length ? b.bytes : undefined;
+    if (b.kind === 'bytes') {
+      if (!b.bytes.length) return undefined;
+      // The engine adds content-length to a Uint8Array body; a producer gets none (--no-content-length).
+      return config.noContentLength ? once(b.bytes) : b.bytes;
+    }
     if (b.kind === 'none') return undefined;
     if (b.end > b.start) return b.handle.createReadStream({ start: b.start, end: b.end - 1 }); // closes the handle when done or destroyed
     void b.handle.close().catch(() => {});
@@ -120,6 +134,9 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
     return files.respondFromCache(req) ?? files.respond(req);
   };
 
+  /** -v: `stream_id=N closed`, for requests and for pushed streams alike (as nghttpd). */
+  const logClose = (stream: ServerStream) => stream.on('close', () => log.streamClosed(stream.connectionId, stream.streamId));
+
   const answer = async (stream: ServerStream) => {
     const pushes = push.get(stream.path.split('?')[0]!);
     if (pushes && !stream.closed) {
@@ -131,6 +148,7 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
         const { headers, opts } = shape(res, body);
         const pushed = stream.push(pushes[i]!, { status: res.status, headers, ...(body !== undefined ? { body } : {}), ...(opts ?? {}) });
         if (!pushed && body && 'destroy' in body) body.destroy(); // push refused: release the file
+        if (pushed && config.verbose) logClose(pushed);
       });
     }
     const res = await resolve(stream.method, stream.path, stream.headers, stream);
@@ -149,7 +167,7 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
   };
 
   const handler = (stream: ServerStream) => {
-    if (config.verbose) stream.on('close', () => log.streamClosed(stream.connectionId, stream.streamId));
+    if (config.verbose) logClose(stream);
     if (config.echoUpload && (stream.method === 'POST' || stream.method === 'PUT')) {
       echo(stream);
       return;
@@ -169,7 +187,8 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
     ...(config.headerTableSize !== undefined ? { headerTableSize: config.headerTableSize } : {}),
     ...(config.maxConcurrentStreams !== undefined ? { maxConcurrentStreams: config.maxConcurrentStreams } : {}),
     ...(config.windowBits !== undefined ? { initialWindowSize: 2 ** config.windowBits - 1 } : {}),
-    ...(config.connectionWindowBits !== undefined ? { connectionWindowSize: 2 ** config.connectionWindowBits - 1 } : {}),
+    // -W defaults to 20, as its help says (the engine's own default is 2^20, one more).
+    connectionWindowSize: 2 ** (config.connectionWindowBits ?? 20) - 1,
   };
   const server: Http2Server = createServer({
     handler,
@@ -215,6 +234,12 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
       server.handleSocket(socket);
     });
     tlsServer.on('tlsClientError', () => {});
+    // Connections still in (or never starting) the handshake are not the engine's: close() ends them.
+    const rawSockets = new Set<Socket>();
+    tlsServer.on('connection', (raw: Socket) => {
+      rawSockets.add(raw);
+      raw.once('close', () => rawSockets.delete(raw));
+    });
     address = await new Promise<AddressInfo>((ok, fail) => {
       tlsServer.once('error', fail);
       tlsServer.listen(config.port, config.address, () => ok(tlsServer.address() as AddressInfo));
@@ -226,6 +251,7 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
       close: async (timeout = 5000) => {
         tlsServer.close();
         await server.close({ graceful: true, timeout });
+        for (const raw of rawSockets) raw.destroy();
         sink.flush();
       },
     };
