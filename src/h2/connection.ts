@@ -1372,14 +1372,14 @@ export class Connection {
     }
   }
 
-  private writeHeaders(s: ServerStream, fields: HeaderInput[], endStream: boolean): void {
+  private writeHeaders(s: ServerStream, fields: readonly HeaderInput[], endStream: boolean): void {
     this.apply(s, StreamEvent.SEND_HEADERS);
     if (endStream) this.apply(s, StreamEvent.SEND_END_STREAM);
     this.writeBlock(FrameType.HEADERS, s.streamId, 0, fields, endStream);
   }
 
   /** A field block as HEADERS or PUSH_PROMISE plus CONTINUATIONs within the peer's frame size (§4.3). */
-  private writeBlock(type: number, streamId: number, promisedId: number, fields: HeaderInput[], endStream: boolean): void {
+  private writeBlock(type: number, streamId: number, promisedId: number, fields: readonly HeaderInput[], endStream: boolean): void {
     const block = this.deflater.deflate(fields);
     const prefix = type === FrameType.PUSH_PROMISE ? 4 : 0;
     // Padding, if any, goes on the first frame only: CONTINUATION has none (§6.10).

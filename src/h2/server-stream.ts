@@ -231,7 +231,9 @@ export class ServerStream {
    * Readable is read as the peer's flow-control windows allow (bounded
    * memory); a producer is called likewise. HEAD requests and 204/304
    * responses carry no body. Does nothing when the stream is already closed.
-   * Throws when called twice or with fields HTTP/2 forbids.
+   * Throws when called twice or with fields HTTP/2 forbids. `headers` as a
+   * frozen array of frozen pairs is checked once and its header block reused
+   * while the connection's HPACK table is unchanged (see responseFields).
    */
   respond(status: number, headers?: HeadersInit, body?: ResponseBody, options?: RespondOptions): void {
     this.conn.respond(this, status, headers, body, options?.trailers ?? null);
