@@ -59,6 +59,14 @@ export interface Transport {
   write(chunks: Uint8Array[]): void;
   /** Octets written but not yet handed to the network. */
   readonly bufferedAmount: number;
+  /**
+   * True when, once bufferedAmount is 0, the transport keeps no reference to
+   * the chunks it was given (a Node socket: the kernel, or TLS, has copied
+   * them). The connection then writes its next frames over the same memory
+   * instead of new memory. Leave it unset for a transport that may hold on
+   * to chunks (e.g. one that passes them to a reader).
+   */
+  readonly releasesWritten?: boolean;
   /** Closes the sending side once everything written has gone out. */
   end(): void;
   /** Closes at once. */
@@ -1517,7 +1525,9 @@ export class Connection {
       const chunks = this.writer.take();
       if (chunks === null) return;
       this.transport.write(chunks);
-      if (this.transport.bufferedAmount >= this.limits.outputHighWater) {
+      const buffered = this.transport.bufferedAmount;
+      if (buffered === 0 && this.transport.releasesWritten === true) this.writer.rewind();
+      if (buffered >= this.limits.outputHighWater) {
         this.blocked = true;
         return;
       }
