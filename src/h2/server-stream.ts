@@ -144,6 +144,15 @@ export class ServerStream {
     return this.endEmitted;
   }
 
+  /**
+   * True once the request's END_STREAM has arrived: no more DATA will come
+   * (chunks that came may still wait for a 'data' listener). In the handler
+   * it means the request has no body; 'end' follows the handler.
+   */
+  get endStreamReceived(): boolean {
+    return this.requestComplete;
+  }
+
   /** True once respond() has been called. */
   get headersSent(): boolean {
     return this.responded;

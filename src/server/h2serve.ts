@@ -199,8 +199,9 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
       echo(stream);
       return;
     }
-    // As nghttpd: the response starts when the request has ended, unless --early-response.
-    if (config.earlyResponse || stream.requestEnded) go(stream);
+    // As nghttpd: the response starts when the request has ended, unless
+    // --early-response. END_STREAM already in the handler: a request without a body.
+    if (config.earlyResponse || stream.requestEnded || stream.endStreamReceived) go(stream);
     else {
       stream.on('data', () => {}); // discard an unexpected body, keeping the window open
       stream.on('end', () => go(stream));
