@@ -135,6 +135,10 @@ export async function run() {
   }
 
   const best = (s, l) => Math.max(...s.cells[l.name].runs);
+  const median = (s, l) => {
+    const r = [...s.cells[l.name].runs].sort((a, b) => a - b);
+    return r.length % 2 ? r[(r.length - 1) / 2] : (r[r.length / 2 - 1] + r[r.length / 2]) / 2;
+  };
   const find = (kind, transport, workers) => servers.find((s) => s.kind === kind && s.transport === transport && s.workers === workers);
   const lines = [
     '## h2serve against nghttpd',
@@ -150,15 +154,18 @@ export async function run() {
     const total = LOADS.reduce((a, l) => a + s.cells[l.name].total, 0);
     lines.push(`| ${s.transport} | ${s.workers} | ${s.kind} | ${cells.join(' | ')} | ${failed} of ${total} | ${s.rss ? `${fmt(s.rss / 2 ** 20, 1)} MiB` : 'n/a'} |`);
   }
-  lines.push('', `| h2serve / nghttpd | ${LOADS.map((l) => `${l.name} (floor ${l.floor}× with -n 1)`).join(' | ')} |`, `|---|${LOADS.map(() => '---:').join('|')}|`);
+  lines.push('', `| h2serve / nghttpd, best rounds (medians) | ${LOADS.map((l) => `${l.name} (floor ${l.floor}× with -n 1)`).join(' | ')} |`, `|---|${LOADS.map(() => '---:').join('|')}|`);
   const verdicts = [];
   for (const transport of transports) {
     for (const workers of WORKERS) {
       const cells = LOADS.map((l) => {
-        const ratio = best(find('h2serve', transport, workers), l) / best(find('nghttpd', transport, workers), l);
-        if (workers !== 1) return `${fmt(ratio, 2)}×`;
+        const ours = find('h2serve', transport, workers);
+        const theirs = find('nghttpd', transport, workers);
+        const ratio = best(ours, l) / best(theirs, l);
+        const medians = `(${fmt(median(ours, l) / median(theirs, l), 2)}×)`;
+        if (workers !== 1) return `${fmt(ratio, 2)}× ${medians}`;
         verdicts.push(ratio >= l.floor);
-        return `**${fmt(ratio, 2)}×** (${ratio >= l.floor ? 'met' : 'NOT met'})`;
+        return `**${fmt(ratio, 2)}×** ${medians}: ${ratio >= l.floor ? 'met' : 'NOT met'}`;
       });
       lines.push(`| ${transport}, -n ${workers} | ${cells.join(' | ')} |`);
     }
