@@ -1,22 +1,17 @@
 // HTTP/2 server throughput: our engine against Node's built-in http2 and
 // nghttpd, each driven by h2load in the same run (rounds interleaved, the best
 // round kept for each server), on a 1 KiB and a 100 KiB body served from memory.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fmt, machine, ROOT } from './lib.mjs';
+import { fmt, h2load as runH2load, machine, ROOT, which } from './lib.mjs';
 
 const ROUNDS = 3;
 const LOADS = [
   { name: '1 KiB', path: '/1k', args: ['-n', '100000', '-c', '10', '-m', '10'] },
   { name: '100 KiB', path: '/100k', args: ['-n', '20000', '-c', '10', '-m', '10'] },
 ];
-
-const which = (bin) => {
-  const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : null;
-};
 
 /** Starts `node bench/h2-server.mjs kind`; resolves with { port, child }. */
 function startNode(kind) {
@@ -73,10 +68,7 @@ async function startNghttpd(bin, htdocs) {
 }
 
 function h2load(bin, port, load) {
-  const out = execFileSync(bin, [...load.args, `http://127.0.0.1:${port}${load.path}`], { encoding: 'utf8', maxBuffer: 16 << 20 });
-  const rps = Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out)?.[1] ?? NaN);
-  const m = /requests: (\d+) total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out);
-  return { rps, total: Number(m?.[1]), succeeded: Number(m?.[2]), failed: Number(m?.[3]) + Number(m?.[4]) };
+  return runH2load(bin, `http://127.0.0.1:${port}${load.path}`, load.args);
 }
 
 export async function run() {

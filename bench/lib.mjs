@@ -1,7 +1,7 @@
 // Shared helpers for the benchmarks: the vector corpus, the nghttp2 oracle,
 // timing, and updating one section of BENCHMARKS.md.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,4 +77,59 @@ export function writeSection(name, markdown) {
   const b = doc.indexOf(close);
   doc = a >= 0 && b > a ? doc.slice(0, a) + block + doc.slice(b + close.length) : `${doc.trimEnd()}\n\n${block}\n`;
   writeFileSync(file, doc);
+}
+
+/** The path of a command on PATH, or null. */
+export function which(bin) {
+  const r = spawnSync('sh', ['-c', `command -v ${bin}`], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+/**
+ * Runs h2load with `args` against `url`; returns req/s and the request
+ * counts from its summary (failed includes errored).
+ */
+export function h2load(bin, url, args) {
+  const out = execFileSync(bin, [...args, url], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  const rps = Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out)?.[1] ?? NaN);
+  const m = /requests: (\d+) total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out);
+  return { rps, total: Number(m?.[1]), succeeded: Number(m?.[2]), failed: Number(m?.[3]) + Number(m?.[4]) };
+}
+
+/** Resident set size in bytes of a process and all its descendants (Linux /proc), or null elsewhere. */
+export function treeRss(pid) {
+  const rss = (p) => {
+    try {
+      const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1];
+      return kb ? Number(kb) * 1024 : 0;
+    } catch {
+      return 0;
+    }
+  };
+  let entries;
+  try {
+    entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
+  const children = new Map();
+  for (const d of entries) {
+    try {
+      // The fields after the command name, which may itself contain spaces or parentheses.
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  let total = 0;
+  const todo = [pid];
+  while (todo.length) {
+    const p = todo.pop();
+    total += rss(p);
+    todo.push(...(children.get(p) ?? []));
+  }
+  return total || null;
 }

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Runs the benchmarks and writes their sections of BENCHMARKS.md.
-// Usage: npm run bench [-- SECTION...]   sections: hpack, cli, h2
+// Usage: npm run bench [-- SECTION...]   sections: hpack, cli, h2, h2serve
 import { writeSection } from './lib.mjs';
 
 const SECTIONS = {
   hpack: () => import('./hpack.mjs'),
   cli: () => import('./cli.mjs'),
   h2: () => import('./h2.mjs'),
+  h2serve: () => import('./h2serve.mjs'),
 };
 
 const wanted = process.argv.slice(2);

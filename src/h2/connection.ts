@@ -59,6 +59,14 @@ export interface Transport {
   write(chunks: Uint8Array[]): void;
   /** Octets written but not yet handed to the network. */
   readonly bufferedAmount: number;
+  /**
+   * True when, once bufferedAmount is 0, the transport keeps no reference to
+   * the chunks it was given (a Node socket: the kernel, or TLS, has copied
+   * them). The connection then writes its next frames over the same memory
+   * instead of new memory. Leave it unset for a transport that may hold on
+   * to chunks (e.g. one that passes them to a reader).
+   */
+  readonly releasesWritten?: boolean;
   /** Closes the sending side once everything written has gone out. */
   end(): void;
   /** Closes at once. */
@@ -1372,14 +1380,14 @@ export class Connection {
     }
   }
 
-  private writeHeaders(s: ServerStream, fields: HeaderInput[], endStream: boolean): void {
+  private writeHeaders(s: ServerStream, fields: readonly HeaderInput[], endStream: boolean): void {
     this.apply(s, StreamEvent.SEND_HEADERS);
     if (endStream) this.apply(s, StreamEvent.SEND_END_STREAM);
     this.writeBlock(FrameType.HEADERS, s.streamId, 0, fields, endStream);
   }
 
   /** A field block as HEADERS or PUSH_PROMISE plus CONTINUATIONs within the peer's frame size (§4.3). */
-  private writeBlock(type: number, streamId: number, promisedId: number, fields: HeaderInput[], endStream: boolean): void {
+  private writeBlock(type: number, streamId: number, promisedId: number, fields: readonly HeaderInput[], endStream: boolean): void {
     const block = this.deflater.deflate(fields);
     const prefix = type === FrameType.PUSH_PROMISE ? 4 : 0;
     // Padding, if any, goes on the first frame only: CONTINUATION has none (§6.10).
@@ -1517,7 +1525,9 @@ export class Connection {
       const chunks = this.writer.take();
       if (chunks === null) return;
       this.transport.write(chunks);
-      if (this.transport.bufferedAmount >= this.limits.outputHighWater) {
+      const buffered = this.transport.bufferedAmount;
+      if (buffered === 0 && this.transport.releasesWritten === true) this.writer.rewind();
+      if (buffered >= this.limits.outputHighWater) {
         this.blocked = true;
         return;
       }

@@ -44,14 +44,27 @@ function statusText(status: number): string {
 }
 
 /**
+ * Sections built from frozen field lists of frozen pairs: such a list cannot
+ * change, so it is checked once, and the same section (frozen too, so that
+ * the HPACK encoder may reuse its block) serves every response that gives
+ * the list again with the same status and length.
+ */
+const sections = new WeakMap<HeaderList, { status: number; contentLength: number; fields: readonly HeaderInput[] }>();
+
+/**
  * The response field section: :status, then the handler's fields, then
  * content-length when `contentLength` >= 0 and the handler gave none.
  */
-export function responseFields(status: number, init: HeadersInit | undefined, contentLength: number): HeaderInput[] {
+export function responseFields(status: number, init: HeadersInit | undefined, contentLength: number): readonly HeaderInput[] {
+  const frozen = init !== undefined && Array.isArray(init) && Object.isFrozen(init);
+  if (frozen) {
+    const m = sections.get(init as HeaderList);
+    if (m !== undefined && m.status === status && m.contentLength === contentLength) return m.fields;
+  }
   if (!Number.isInteger(status) || status < 200 || status > 999) {
     throw new RangeError(`status must be an integer from 200 to 999, got ${status}`);
   }
-  const out: HeaderInput[] = [[':status', statusText(status)]];
+  const out: Array<readonly [string, string]> = [[':status', statusText(status)]];
   let hasLength = false;
   if (init !== undefined) {
     const push = (rawName: string, value: string | number): void => {
@@ -72,6 +85,10 @@ export function responseFields(status: number, init: HeadersInit | undefined, co
     }
   }
   if (contentLength >= 0 && !hasLength) out.push(['content-length', String(contentLength)]);
+  if (frozen && (init as HeaderList).every((f) => Object.isFrozen(f))) {
+    for (const f of out) Object.freeze(f);
+    sections.set(init as HeaderList, { status, contentLength, fields: Object.freeze(out) });
+  }
   return out;
 }
 

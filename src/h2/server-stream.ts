@@ -144,6 +144,15 @@ export class ServerStream {
     return this.endEmitted;
   }
 
+  /**
+   * True once the request's END_STREAM has arrived: no more DATA will come
+   * (chunks that came may still wait for a 'data' listener). In the handler
+   * it means the request has no body; 'end' follows the handler.
+   */
+  get endStreamReceived(): boolean {
+    return this.requestComplete;
+  }
+
   /** True once respond() has been called. */
   get headersSent(): boolean {
     return this.responded;
@@ -231,7 +240,9 @@ export class ServerStream {
    * Readable is read as the peer's flow-control windows allow (bounded
    * memory); a producer is called likewise. HEAD requests and 204/304
    * responses carry no body. Does nothing when the stream is already closed.
-   * Throws when called twice or with fields HTTP/2 forbids.
+   * Throws when called twice or with fields HTTP/2 forbids. `headers` as a
+   * frozen array of frozen pairs is checked once and its header block reused
+   * while the connection's HPACK table is unchanged (see responseFields).
    */
   respond(status: number, headers?: HeadersInit, body?: ResponseBody, options?: RespondOptions): void {
     this.conn.respond(this, status, headers, body, options?.trailers ?? null);

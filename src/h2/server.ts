@@ -130,6 +130,9 @@ export class Http2Server {
       get bufferedAmount() {
         return socket.writableLength;
       },
+      // A net.Socket (TLS ones included) has handed its chunks to the kernel
+      // or to OpenSSL, which copy them, once nothing is pending.
+      releasesWritten: socket instanceof net.Socket,
       end() {
         if (!socket.destroyed) socket.end();
       },

@@ -2,7 +2,8 @@
  * Coalescing frame writer: frames are serialized into large slabs, and each
  * flush hands the transport the written regions in one batch (one write, or
  * one corked writev when large payloads are attached without copying). A
- * region handed out is never written again, so the transport may keep it.
+ * region handed out is not written again, so the transport may keep it,
+ * unless the connection learns that it has been consumed (rewind()).
  */
 import { FRAME_HEADER_LENGTH, writeFrameHeader } from './frame.js';
 
@@ -94,6 +95,15 @@ export class FrameWriter {
       this.pos = 0;
     }
     return out;
+  }
+
+  /**
+   * Everything taken so far has been consumed (the transport copied or sent
+   * it): the next frames are written from the start of the slab again, which
+   * keeps one warm slab instead of filling new ones.
+   */
+  rewind(): void {
+    if (this.chunks.length === 0 && this.pos === this.start) this.start = this.pos = 0;
   }
 
   /** Drops whatever has not been taken (on a fatal error). */

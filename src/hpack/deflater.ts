@@ -142,6 +142,19 @@ export class Deflater {
   private nextSeq = 0;
   /** Seq of the last entry evicted: entries are evicted in seq order. */
   private evictedSeq = 0;
+  /**
+   * Changes whenever the table or its maximum may change (an insertion or
+   * eviction, a size change): blocks encoded in one version encode the
+   * same fields the same way.
+   */
+  private version = 0;
+  /**
+   * Blocks of frozen field lists that left the table as it was, with the
+   * version they were encoded in: a server sends the same list again and
+   * again (a cached file's response), and encoding it again would give the
+   * same octets while the version holds.
+   */
+  private readonly memo = new WeakMap<readonly HeaderInput[], { version: number; block: Uint8Array; octetsIn: number }>();
 
   // Blocks are written one after another into an arena and returned as
   // views; returned octets are never written again. A fresh ArrayBuffer per
@@ -187,6 +200,7 @@ export class Deflater {
    */
   changeTableSize(settingsMaxSize: number): void {
     checkSize(settingsMaxSize, 'settingsMaxSize');
+    this.version++;
     const next = Math.min(settingsMaxSize, this.deflateLimit);
     this.maxSize = next;
     this.minSizeSinceBlock = Math.min(this.minSizeSinceBlock, next);
@@ -196,9 +210,17 @@ export class Deflater {
 
   /**
    * Encodes one header block. Input is checked before anything changes, so
-   * an ENCODER_INPUT error leaves the encoder as it was.
+   * an ENCODER_INPUT error leaves the encoder as it was. The returned octets
+   * must not be modified. A frozen list whose fields are frozen pairs may
+   * get the same block (the same object) as the last time it was encoded,
+   * when the table has not changed since.
    */
   deflate(headers: readonly HeaderInput[]): Uint8Array {
+    const memo = this.memo.get(headers);
+    if (memo !== undefined && memo.version === this.version) {
+      this.octetsIn = memo.octetsIn;
+      return memo.block;
+    }
     for (let i = 0; i < headers.length; i++) {
       const f = headers[i]!;
       const n = f[0];
@@ -210,7 +232,9 @@ export class Deflater {
     this.blockStart = this.bufPos;
     this.octetsIn = 0;
     let pos = this.blockStart;
+    const version = this.version;
     if (this.sizeChangePending) {
+      this.version++;
       pos = this.ensure(pos, 12);
       const min = this.minSizeSinceBlock;
       this.sizeChangePending = false;
@@ -236,6 +260,12 @@ export class Deflater {
     }
     const block = this.buf.subarray(this.blockStart, pos);
     this.bufPos = pos;
+    if (this.version === version && Object.isFrozen(headers) && frozenPairs(headers)) {
+      // Its own copy: a view would keep the whole arena alive.
+      const own = block.slice();
+      this.memo.set(headers, { version, block: own, octetsIn: this.octetsIn });
+      return own;
+    }
     return block;
   }
 
@@ -431,6 +461,7 @@ export class Deflater {
 
   /** Adds an entry, evicting the oldest ones to make room (§4.4). */
   private insert(name: string, value: string, valueAscii: boolean, entrySize: number, info: NameInfo | undefined): void {
+    this.version++;
     this.evictTo(this.maxSize - entrySize);
     if (entrySize > this.maxSize) return; // §4.4: an entry larger than the table empties it
     info ??= new NameInfo(0, null, POLICY_INDEX, isAscii(name));
@@ -477,6 +508,15 @@ export class Deflater {
     this.blockStart = 0;
     return used;
   }
+}
+
+/** Every field is a frozen [name, value] with string names and values: the list cannot change. */
+function frozenPairs(headers: readonly HeaderInput[]): boolean {
+  for (let i = 0; i < headers.length; i++) {
+    const f = headers[i]!;
+    if (f.length !== 2 || !Object.isFrozen(f) || typeof f[0] !== 'string' || typeof f[1] !== 'string') return false;
+  }
+  return true;
 }
 
 /** The octets of a name or value (checked to be text or bytes by deflate()). */

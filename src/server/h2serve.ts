@@ -11,7 +11,7 @@ import tls from 'node:tls';
 import { createServer, type BodyProducer, type Http2Server, type ServerStream } from '../h2/index.js';
 import { VERSION } from '../version.js';
 import { FrameLog, hexdump, LineSink } from './log.js';
-import { releaseBody, StaticFiles, type StaticResponse } from './static.js';
+import { releaseBody, StaticFiles, type HeaderList, type StaticResponse } from './static.js';
 
 export interface H2ServeConfig {
   port: number;
@@ -92,10 +92,17 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
     noContentLength: config.noContentLength === true,
     errorGzip: config.errorGzip === true,
     dotfiles: 'allow', // as nghttpd
+    statOncePerTurn: true, // the requests of one read share a stat of their file
   });
   const trailers = config.trailers ?? [];
   const trailerHeader: Array<[string, string]> = trailers.length ? [['trailer', trailers.map(([n]) => n).join(', ')]] : [];
+  for (const f of trailerHeader) Object.freeze(f);
+  const trailerOpts = trailers.length ? { trailers } : undefined;
   const push = config.push ?? new Map<string, string[]>();
+  // Requests are answered as soon as their file is known, without a promise,
+  // unless they push (PUSH_PROMISEs go first) or the frame log is on (it
+  // shows every frame received in a read before our answers, as nghttpd).
+  const syncAnswers = config.verbose !== true;
 
   /** The engine's body for a static response: bytes, a stream from the checked descriptor, or none. */
   const bodyOf = (res: StaticResponse): Uint8Array | Readable | BodyProducer | undefined => {
@@ -111,12 +118,32 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
     return undefined;
   };
 
-  /** Response fields and options: ours first (server, date), then the file's; trailers when there is a body. */
-  const shape = (res: StaticResponse, body: unknown): { headers: Array<[string, string]>; opts: { trailers: Array<[string, string]> } | undefined } => {
-    const withTrailers = body !== undefined && trailers.length > 0;
-    const headers: Array<[string, string]> = [['server', SERVER_NAME], ['date', httpDate()], ...(res.headers as Array<[string, string]>)];
-    if (withTrailers) headers.push(...trailerHeader);
-    return { headers, opts: withTrailers ? { trailers } : undefined };
+  const build = (src: HeaderList, date: readonly [string, string], withTrailers: boolean): HeaderList => {
+    const list: Array<readonly [string, string]> = [SERVER_FIELD, date];
+    for (let i = 0; i < src.length; i++) list.push(src[i]!);
+    if (withTrailers) for (const f of trailerHeader) list.push(f);
+    return list;
+  };
+  // A frozen list from the static layer is the same on every call (a cached
+  // file's, an error page's): its full list is built once per second, and
+  // the engine, seeing the same frozen list again, skips checking and
+  // encoding it anew.
+  const shaped = new WeakMap<HeaderList, ShapedFields>();
+
+  /** Response fields: ours first (server, date), then the file's, then the trailer field when trailers follow the body. */
+  const shape = (res: StaticResponse, withTrailers: boolean): HeaderList => {
+    const date = dateHeader();
+    const src = res.headers;
+    if (!Object.isFrozen(src)) return build(src, date, withTrailers);
+    let m = shaped.get(src);
+    if (m === undefined) {
+      m = { date, plain: null, trailed: null };
+      shaped.set(src, m);
+    } else if (m.date !== date) {
+      m.date = date;
+      m.plain = m.trailed = null;
+    }
+    return withTrailers ? (m.trailed ??= Object.freeze(build(src, date, true))) : (m.plain ??= Object.freeze(build(src, date, false)));
   };
 
   const send = (stream: ServerStream, res: StaticResponse) => {
@@ -125,11 +152,11 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
       return;
     }
     const body = bodyOf(res);
-    const { headers, opts } = shape(res, body);
-    stream.respond(res.status, headers, body, opts);
+    const withTrailers = body !== undefined && trailerOpts !== undefined;
+    stream.respond(res.status, shape(res, withTrailers), body, withTrailers ? trailerOpts : undefined);
   };
 
-  const resolve = (method: string, path: string, headers: ReadonlyArray<readonly [string, string]>, stream: ServerStream): StaticResponse | Promise<StaticResponse> => {
+  const resolve = (method: string, path: string, headers: HeaderList, stream: ServerStream): StaticResponse | Promise<StaticResponse> => {
     const req = { method, path, headers, scheme: stream.scheme, authority: stream.authority };
     return files.respondFromCache(req) ?? files.respond(req);
   };
@@ -138,15 +165,16 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
   const logClose = (stream: ServerStream) => stream.on('close', () => log.streamClosed(stream.connectionId, stream.streamId));
 
   const answer = async (stream: ServerStream) => {
-    const pushes = push.get(stream.path.split('?')[0]!);
+    const pushes = push.size === 0 ? undefined : push.get(pathOf(stream.path));
     if (pushes && !stream.closed) {
       // PUSH_PROMISEs go before the response (RFC 9113 §8.4), so resolve the pushed files first.
       const responses = await Promise.all(pushes.map((p) => resolve('GET', p, [], stream)));
       responses.forEach((res, i) => {
         if (stream.closed) return releaseBody(res);
         const body = bodyOf(res);
-        const { headers, opts } = shape(res, body);
-        const pushed = stream.push(pushes[i]!, { status: res.status, headers, ...(body !== undefined ? { body } : {}), ...(opts ?? {}) });
+        const withTrailers = body !== undefined && trailerOpts !== undefined;
+        const headers = shape(res, withTrailers);
+        const pushed = stream.push(pushes[i]!, { status: res.status, headers, ...(body !== undefined ? { body } : {}), ...(withTrailers ? trailerOpts : {}) });
         if (!pushed && body && 'destroy' in body) body.destroy(); // push refused: release the file
         if (pushed && config.verbose) logClose(pushed);
       });
@@ -166,20 +194,35 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
     });
   };
 
+  /** Answers a request whose body (if any) has ended (or at once with --early-response). */
+  const go = (stream: ServerStream) => {
+    if (syncAnswers && (push.size === 0 || !push.has(pathOf(stream.path)))) {
+      // The stream carries method, path, headers, scheme and authority: it is the request.
+      const res = files.respondFromCache(stream);
+      if (res !== undefined) {
+        try {
+          send(stream, res);
+        } catch {
+          stream.reset();
+        }
+        return;
+      }
+    }
+    answer(stream).catch(() => stream.reset());
+  };
+
   const handler = (stream: ServerStream) => {
     if (config.verbose) logClose(stream);
     if (config.echoUpload && (stream.method === 'POST' || stream.method === 'PUT')) {
       echo(stream);
       return;
     }
-    const go = () => {
-      answer(stream).catch(() => stream.reset());
-    };
-    // As nghttpd: the response starts when the request has ended, unless --early-response.
-    if (config.earlyResponse || stream.requestEnded) go();
+    // As nghttpd: the response starts when the request has ended, unless
+    // --early-response. END_STREAM already in the handler: a request without a body.
+    if (config.earlyResponse || stream.requestEnded || stream.endStreamReceived) go(stream);
     else {
       stream.on('data', () => {}); // discard an unexpected body, keeping the window open
-      stream.on('end', go);
+      stream.on('end', () => go(stream));
     }
   };
 
@@ -266,4 +309,26 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
       sink.flush();
     },
   };
+}
+
+/** The path without its query. */
+function pathOf(path: string): string {
+  const q = path.indexOf('?');
+  return q < 0 ? path : path.slice(0, q);
+}
+
+const SERVER_FIELD: readonly [string, string] = Object.freeze(['server', SERVER_NAME] as const);
+let dateField: readonly [string, string] = Object.freeze(['date', ''] as const);
+/** The `date` field of the current second (frozen; the same object all second). */
+function dateHeader(): readonly [string, string] {
+  const date = httpDate();
+  if (dateField[1] !== date) dateField = Object.freeze(['date', date] as const);
+  return dateField;
+}
+
+/** A response's full field list for one date, with and without the trailer field (each built when first needed). */
+interface ShapedFields {
+  date: readonly [string, string];
+  plain: HeaderList | null;
+  trailed: HeaderList | null;
 }

@@ -11,8 +11,11 @@
  *
  * Speed: files up to `memoryFileLimit` bytes are read whole and cached with
  * their response objects ready, so a hit costs a path check, a Map lookup
- * and one synchronous stat (see `fresh()` for why). Larger files are
- * streamed from an open FileHandle in ranges the caller reads.
+ * and one synchronous stat (see `fresh()` for why; `statOncePerTurn` shares
+ * it between the requests that arrived together). Larger files are
+ * streamed from an open FileHandle in ranges the caller reads. Header lists
+ * that are the same on every call (cached files, error pages) are frozen,
+ * so a caller may memoise work per list (`Object.isFrozen`).
  */
 import {
   closeSync,
@@ -137,6 +140,15 @@ export interface StaticFilesOptions {
    */
   readonly revalidateMs?: number;
   /**
+   * false (default): every cache hit is checked with its own stat. true: a
+   * cached file is checked at most once per turn of the event loop (one
+   * synchronous run of lookups, which ends when the microtask queue runs),
+   * so the requests that arrived in one read share one stat. A change made
+   * before the turn began is always seen; one made during it is seen from
+   * the next turn on.
+   */
+  readonly statOncePerTurn?: boolean;
+  /**
    * A file whose ctime is less than this many ms old is "racy": a second
    * write in the same tick of the file system's clock, keeping the size,
    * would leave its stat unchanged. Racy cached files are read again once
@@ -187,6 +199,8 @@ interface CacheEntry {
   readonly head: StaticResponse;
   readonly notModified: StaticResponse;
   checkedAt: number;
+  /** The turn (see statOncePerTurn) in which the entry was last checked with a stat; 0: none. */
+  checkedTurn: number;
   /** 0, or when a racy entry must be read again (see racyWindowMs). */
   readonly racyUntil: number;
   /** Second-chance bit for eviction. */
@@ -238,6 +252,14 @@ export class StaticFiles {
   private readonly cacheMaxBytes: number;
   private readonly cacheMaxEntries: number;
   private readonly revalidateMs: number;
+  private readonly statOncePerTurn: boolean;
+  /** The current turn for statOncePerTurn (never 0), and whether its end is scheduled. */
+  private turn = 1;
+  private turnEndScheduled = false;
+  private readonly endTurn = (): void => {
+    this.turn++;
+    this.turnEndScheduled = false;
+  };
   private readonly racyWindowMs: number;
   private readonly now: () => number;
   private readonly procFd: boolean;
@@ -246,6 +268,7 @@ export class StaticFiles {
   private readonly cache = new Map<string, CacheEntry>();
   private cacheBytes = 0;
   private reads = 0;
+  private stats = 0;
 
   /**
    * Resolves the root and loads the mime table synchronously: this runs once
@@ -288,6 +311,7 @@ export class StaticFiles {
     this.cacheMaxBytes = nonNegative('cacheMaxBytes', options.cacheMaxBytes, 64 * 1024 * 1024);
     this.cacheMaxEntries = nonNegative('cacheMaxEntries', options.cacheMaxEntries, 10_000);
     this.revalidateMs = nonNegative('revalidateMs', options.revalidateMs, 0);
+    this.statOncePerTurn = options.statOncePerTurn === true;
     this.racyWindowMs = nonNegative('racyWindowMs', options.racyWindowMs, 2000);
     this.now = options.now ?? Date.now;
     this.procFd = procFdWorks(root);
@@ -327,9 +351,12 @@ export class StaticFiles {
     this.cacheBytes = 0;
   }
 
-  /** Cached files, their total size, and how many times a small file was read from disk. */
-  get cacheStats(): { readonly entries: number; readonly bytes: number; readonly reads: number } {
-    return { entries: this.cache.size, bytes: this.cacheBytes, reads: this.reads };
+  /**
+   * Cached files, their total size, how many times a small file was read
+   * from disk, and how many stats checked cache hits.
+   */
+  get cacheStats(): { readonly entries: number; readonly bytes: number; readonly reads: number; readonly stats: number } {
+    return { entries: this.cache.size, bytes: this.cacheBytes, reads: this.reads, stats: this.stats };
   }
 
   private lookup(req: StaticRequest): StaticResponse | NormalisedPath {
@@ -354,7 +381,8 @@ export class StaticFiles {
    * metadata lookup in the kernel's cache (well under a microsecond here)
    * against ~15 µs for a thread-pool round trip, and it keeps hits free of
    * promises. `revalidateMs` trades freshness for fewer stats on slow file
-   * systems. Stat cannot see a same-size rewrite within one tick of the
+   * systems; `statOncePerTurn` shares one stat between the hits of one
+   * turn (requests that arrived together). Stat cannot see a same-size rewrite within one tick of the
    * file system's clock, so an entry filled while its file was racy (see
    * racyWindowMs) is read again once the window has passed. Bytes served
    * from a hit were read when the file was verified to lie under the root;
@@ -370,6 +398,8 @@ export class StaticFiles {
       }
       if (this.revalidateMs > 0 && now - entry.checkedAt < this.revalidateMs) return true;
     }
+    if (entry.checkedTurn === this.turn) return true; // set only with statOncePerTurn
+    this.stats++;
     let st: Stats | undefined;
     try {
       st = statSync(entry.fsPath, STAT_NO_THROW);
@@ -388,6 +418,13 @@ export class StaticFiles {
       return false;
     }
     entry.checkedAt = now;
+    if (this.statOncePerTurn) {
+      entry.checkedTurn = this.turn;
+      if (!this.turnEndScheduled) {
+        this.turnEndScheduled = true;
+        queueMicrotask(this.endTurn);
+      }
+    }
     return true;
   }
 
@@ -503,7 +540,7 @@ export class StaticFiles {
     const now = this.now();
     const full: StaticResponse = {
       status: 200,
-      headers: this.fileHeaders(rep, data.length),
+      headers: freezeList(this.fileHeaders(rep, data.length)),
       body: data.length === 0 ? NO_BODY : { kind: 'bytes', bytes: data },
     };
     return {
@@ -517,8 +554,9 @@ export class StaticFiles {
       data,
       full,
       head: { status: 200, headers: full.headers, body: NO_BODY },
-      notModified: { status: 304, headers: this.notModifiedHeaders(rep), body: NO_BODY },
+      notModified: { status: 304, headers: freezeList(this.notModifiedHeaders(rep)), body: NO_BODY },
       checkedAt: now,
+      checkedTurn: 0,
       racyUntil: now - stat.ctimeMs < this.racyWindowMs ? now + this.racyWindowMs : 0,
       used: false,
     };
@@ -723,7 +761,7 @@ export class StaticFiles {
     if (this.errorGzip) h.push(['vary', 'accept-encoding']);
     if (!this.noContentLength) h.push(['content-length', String(bytes.length)]);
     if (status === 405) h.push([ALLOW[0], ALLOW[1]]);
-    return { headers: h, body: { kind: 'bytes', bytes } };
+    return { headers: freezeList(h), body: { kind: 'bytes', bytes } };
   }
 
   private insert(key: string, entry: CacheEntry): void {
@@ -811,6 +849,12 @@ function procFdWorks(root: string): boolean {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/** Freezes a header list and its fields: the list is then the same on every call and cannot change. */
+function freezeList(list: Array<[string, string]>): HeaderList {
+  for (const field of list) Object.freeze(field);
+  return Object.freeze(list);
 }
 
 function sameFile(a: Stats, b: Stats): boolean {

@@ -137,6 +137,36 @@ describe('respond()', () => {
 });
 
 describe('request events', () => {
+  it('endStreamReceived: true in the handler for a request without a body; for one with a body, once it has all come', async () => {
+    const seen: string[] = [];
+    await withHandler(
+      (s) => {
+        seen.push(`${s.method} handler end=${s.endStreamReceived} ended=${s.requestEnded}`);
+        if (s.method === 'GET') return s.respond(200, {}, 'g');
+        s.on('data', () => seen.push(`data end=${s.endStreamReceived}`));
+        s.on('end', () => {
+          seen.push(`end end=${s.endStreamReceived} ended=${s.requestEnded}`);
+          s.respond(200, {}, 'p');
+        });
+      },
+      async (c) => {
+        c.send(c.request(1));
+        await expectOk(c, 1, 'g');
+        c.send(c.request(3, '/', { method: 'POST', endStream: false }), c.data(3, 'a', false));
+        await sleep(20);
+        c.send(c.data(3, 'b', true));
+        await expectOk(c, 3, 'p');
+        expect(seen).toEqual([
+          'GET handler end=true ended=false',
+          'POST handler end=false ended=false',
+          'data end=false',
+          'data end=false', // delivered before the END_STREAM of its frame is processed
+          'end end=true ended=true',
+        ]);
+      },
+    );
+  });
+
   it('a late data listener gets the held chunks and the end, and the window is returned then', async () => {
     await withHandler(
       (s) => {

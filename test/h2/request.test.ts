@@ -40,4 +40,34 @@ describe('response fields', () => {
     expect(() => trailerFields({ ':path': '/' })).toThrow(/trailers/);
     expect(() => promiseFields('POST', 'http', 'a', '/', undefined)).toThrow(/safe and cacheable/);
   });
+
+  it('a frozen list of frozen fields is checked once: the same section comes back for the same status and length', () => {
+    const list = Object.freeze([Object.freeze(['server', 'x'] as const), Object.freeze(['Content-Type', 'text/plain'] as const)]);
+    const a = responseFields(200, list, 10);
+    expect(a).toEqual([[':status', '200'], ['server', 'x'], ['content-type', 'text/plain'], ['content-length', '10']]);
+    expect(Object.isFrozen(a) && a.every((f) => Object.isFrozen(f))).toBe(true);
+    expect(responseFields(200, list, 10)).toBe(a);
+    // Another status or length: another section, built and checked.
+    expect(responseFields(404, list, 10)).toEqual([[':status', '404'], ['server', 'x'], ['content-type', 'text/plain'], ['content-length', '10']]);
+    expect(responseFields(200, list, -1)).toEqual([[':status', '200'], ['server', 'x'], ['content-type', 'text/plain']]);
+    expect(() => responseFields(99, list, -1)).toThrow(RangeError);
+    // A bad frozen list is refused every time (never remembered).
+    const bad = Object.freeze([Object.freeze(['x-a', 'a\r\nb'] as const)]);
+    expect(() => responseFields(200, bad, -1)).toThrow(/invalid value/);
+    expect(() => responseFields(200, bad, -1)).toThrow(/invalid value/);
+  });
+
+  it('lists that can change are checked on every call', () => {
+    const loose: Array<[string, string]> = [['x-a', 'ok']];
+    const a = responseFields(200, loose, -1);
+    expect(responseFields(200, loose, -1)).not.toBe(a);
+    loose[0]![1] = 'a\nb';
+    expect(() => responseFields(200, loose, -1)).toThrow(/invalid value/);
+    // A frozen list of fields that are not frozen: the fields can change.
+    const half = Object.freeze([['x-a', 'ok'] as [string, string]]);
+    expect(responseFields(200, half, -1)).toEqual([[':status', '200'], ['x-a', 'ok']]);
+    half[0]![1] = 'a\rb';
+    expect(() => responseFields(200, half, -1)).toThrow(/invalid value/);
+    expect(Object.isFrozen(responseFields(200, [['x-b', '1']], -1))).toBe(false);
+  });
 });

@@ -86,6 +86,79 @@ describe('Deflater', () => {
     expect(hex(new Deflater(4096, { strategy: 'naive', huffman: 'never' }).deflate(fields))).toBe('00073a6d6574686f640347455400' + '03782d610162' + '0003782d610162');
     expect(hex(new Deflater(4096, { strategy: 'linear', huffman: 'never' }).deflate(fields))).toBe('82' + '4003782d610162' + 'be');
   });
+
+  it('a frozen list encoded again while the table holds gets the same block, without encoding it again', () => {
+    const fields = Object.freeze([Object.freeze([':status', '200'] as const), Object.freeze(['etag', '"abc"'] as const), Object.freeze(['content-length', '1024'] as const)]);
+    const d = new Deflater();
+    const first = d.deflate(fields);
+    const again = d.deflate(fields);
+    expect(again).toBe(first);
+    expect(d.inputOctets).toBe(':status200etag"abc"content-length1024'.length);
+    // The table changes (a field with incremental indexing): the list is encoded anew, as a fresh encoder would.
+    const other = new Deflater();
+    other.deflate(fields.map((f) => [...f] as [string, string]));
+    expect(hex(d.deflate([['x-new', 'v']]))).toBe(hex(other.deflate([['x-new', 'v']])));
+    const after = d.deflate(fields);
+    expect(after).not.toBe(first);
+    expect(hex(after)).toBe(hex(first)); // these fields do not use the dynamic table
+    // A list that inserts is never reused: the second time it is indexed.
+    const indexed = Object.freeze([Object.freeze(['x-indexed', 'yes'] as const)]);
+    const a = d.deflate(indexed);
+    const b = d.deflate(indexed);
+    expect(hex(b)).not.toBe(hex(a));
+    expect(hex(b)).toBe('be');
+    // Unfrozen lists and lists with unfrozen fields are always encoded anew.
+    const loose = [['etag', '"abc"']] as Array<[string, string]>;
+    const x = d.deflate(loose);
+    loose[0]![1] = '"xyz"';
+    expect(hex(d.deflate(loose))).not.toBe(hex(x));
+    const half = Object.freeze([['etag', '"abc"'] as [string, string]]);
+    const y = d.deflate(half);
+    half[0]![1] = '"xyz"';
+    expect(hex(d.deflate(half))).not.toBe(hex(y));
+  });
+
+  it('reused blocks are byte-identical with a fresh encoding, through any table changes (random runs)', () => {
+    const f = (n: string, v: string) => Object.freeze([n, v] as const);
+    const pool = [
+      Object.freeze([f(':status', '200'), f('server', 'h2serve'), f('date', 'Sat, 21 Nov 2026 03:00:00 GMT'), f('content-length', '1024'), f('etag', '"e1"')]),
+      Object.freeze([f(':status', '200'), f('server', 'h2serve'), f('date', 'Sat, 21 Nov 2026 03:00:01 GMT'), f('content-length', '99')]),
+      Object.freeze([f(':status', '304'), f('etag', '"e1"'), f('cache-control', 'max-age=3600')]),
+      Object.freeze([f(':status', '404'), f('content-type', 'text/html; charset=UTF-8'), f('x-big', 'z'.repeat(900))]),
+      Object.freeze([f('cookie', 'short'), f('authorization', 'secret'), f(':path', '/a')]),
+    ];
+    let seed = 12345;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    let reused = 0;
+    for (let run = 0; run < 200; run++) {
+      const last = new Map<object, Uint8Array>();
+      const limit = [0, 64, 256, 1024, 4096][rnd(5)]!;
+      const memo = new Deflater(limit);
+      const fresh = new Deflater(limit);
+      for (let step = 0; step < 40; step++) {
+        const k = rnd(10);
+        if (k === 0) {
+          const size = [0, 100, 512, 4096][rnd(4)]!;
+          memo.changeTableSize(size);
+          fresh.changeTableSize(size);
+        } else if (k === 1) {
+          const loose: Array<[string, string]> = [['x-' + rnd(4), String(rnd(3))]];
+          expect(hex(memo.deflate(loose))).toBe(hex(fresh.deflate(loose)));
+        } else {
+          const list = pool[rnd(pool.length)]!;
+          const block = memo.deflate(list);
+          if (last.get(list) === block) reused++;
+          last.set(list, block);
+          expect(hex(block)).toBe(hex(fresh.deflate(list.map((x) => [...x] as [string, string]))));
+        }
+      }
+      expect(memo.getTable('latin1')).toEqual(fresh.getTable('latin1'));
+    }
+    expect(reused).toBeGreaterThan(100);
+  });
 });
 
 describe('formatTable', () => {

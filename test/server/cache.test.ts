@@ -220,4 +220,63 @@ describe('small-file cache', () => {
     expect(header(await get(sf, f2.url), 'etag')).toBe(e1);
     expect(header(await get(sf, f3.url), 'etag')).not.toBe(e1);
   });
+
+  it('statOncePerTurn: the hits of one turn share a stat; a change is seen from the next turn on', async () => {
+    const sf = new StaticFiles({ root: fx.root, statOncePerTurn: true });
+    const f = file('turn one');
+    expect(await text(sf, f.url)).toBe('turn one');
+    await new Promise((r) => setImmediate(r));
+    const req = { method: 'GET', path: f.url, headers: [] };
+    const stats = sf.cacheStats.stats;
+    const hits = [sf.respondFromCache(req), sf.respondFromCache({ ...req, method: 'HEAD' }), sf.respondFromCache(req)];
+    expect(hits.map((h) => h?.status)).toEqual([200, 200, 200]);
+    expect(sf.cacheStats.stats).toBe(stats + 1);
+    writeFileSync(f.path, 'turn two, longer');
+    // Checked already in this turn: the change is not looked for yet.
+    expect((await bodyOf(sf.respondFromCache(req)!)).toString()).toBe('turn one');
+    await new Promise((r) => setImmediate(r));
+    expect(sf.respondFromCache(req)).toBeUndefined();
+    expect(await text(sf, f.url)).toBe('turn two, longer');
+    // A microtask boundary is enough to end a turn: each awaited request stats again.
+    const before = sf.cacheStats.stats;
+    for (let i = 0; i < 3; i++) expect(await text(sf, f.url)).toBe('turn two, longer');
+    expect(sf.cacheStats.stats).toBe(before + 3);
+  });
+
+  it('without statOncePerTurn every hit is checked with a stat, even within a turn', async () => {
+    const sf = new StaticFiles({ root: fx.root });
+    const f = file('each hit');
+    expect(await text(sf, f.url)).toBe('each hit');
+    const req = { method: 'GET', path: f.url, headers: [] };
+    const stats = sf.cacheStats.stats;
+    expect(sf.respondFromCache(req)?.status).toBe(200);
+    writeFileSync(f.path, 'each hit, changed');
+    expect(sf.respondFromCache(req)).toBeUndefined();
+    expect(sf.cacheStats.stats).toBe(stats + 2);
+    expect(await text(sf, f.url)).toBe('each hit, changed');
+  });
+
+  it('header lists that are the same on every call are frozen, and the same object', async () => {
+    const sf = new StaticFiles({ root: fx.root });
+    const f = file('frozen fields');
+    await text(sf, f.url);
+    const get1 = sf.respondFromCache({ method: 'GET', path: f.url, headers: [] })!;
+    const get2 = sf.respondFromCache({ method: 'GET', path: f.url, headers: [] })!;
+    const head = sf.respondFromCache({ method: 'HEAD', path: f.url, headers: [] })!;
+    expect(get2.headers).toBe(get1.headers);
+    expect(head.headers).toBe(get1.headers);
+    expect(Object.isFrozen(get1.headers)).toBe(true);
+    expect(get1.headers.every((field) => Object.isFrozen(field))).toBe(true);
+    const etag = header(get1, 'etag')!;
+    const notModified = sf.respondFromCache({ method: 'GET', path: f.url, headers: [['if-none-match', etag]] })!;
+    expect(notModified.status).toBe(304);
+    expect(Object.isFrozen(notModified.headers)).toBe(true);
+    const missing = sf.respondFromCache({ method: 'GET', path: '/../x', headers: [] })!;
+    expect(missing.status).toBe(404);
+    expect(Object.isFrozen(missing.headers)).toBe(true);
+    // Per-request lists (a range) are not frozen.
+    const partial = sf.respondFromCache({ method: 'GET', path: f.url, headers: [['range', 'bytes=0-3']] })!;
+    expect(partial.status).toBe(206);
+    expect(Object.isFrozen(partial.headers)).toBe(false);
+  });
 });

@@ -1,0 +1,113 @@
+/** The frame writer's memory: regions handed out stay intact, unless the transport says it has consumed them. */
+import { describe, expect, it } from 'vitest';
+import { Connection, CONNECTION_PREFACE, Flag, FrameType, parseFrameHeader, type Transport } from '../../src/h2/index.js';
+import { FrameWriter } from '../../src/h2/writer.js';
+import { Deflater, Inflater } from '../../src/hpack/index.js';
+
+const frameBytes = (w: FrameWriter, streamId: number, fill: number): void => w.frame(FrameType.DATA, 0, streamId, new Uint8Array(100).fill(fill));
+
+describe('FrameWriter', () => {
+  it('never writes a taken region again by itself', () => {
+    const w = new FrameWriter();
+    const taken: Array<{ view: Uint8Array; copy: Buffer }> = [];
+    for (let i = 0; i < 2000; i++) {
+      frameBytes(w, 1, i & 0xff);
+      for (const view of w.take()!) taken.push({ view, copy: Buffer.from(view) });
+    }
+    for (const t of taken) expect(Buffer.from(t.view).equals(t.copy)).toBe(true);
+  });
+
+  it('rewind(): the next frames reuse the slab from its start, only when everything was taken', () => {
+    const w = new FrameWriter();
+    frameBytes(w, 1, 1);
+    const [first] = w.take()!;
+    w.rewind();
+    frameBytes(w, 3, 2);
+    const [second] = w.take()!;
+    expect(second!.buffer).toBe(first!.buffer);
+    expect(second!.byteOffset).toBe(0);
+    expect(first![8]).toBe(3); // the first region now holds the second frame: it had been consumed
+    // Written but not taken: rewind() must not move.
+    frameBytes(w, 5, 3);
+    w.rewind();
+    frameBytes(w, 7, 4);
+    const chunks = w.take()!;
+    const all = Buffer.concat(chunks);
+    expect(all.length).toBe(2 * 109);
+    expect(parseFrameHeader(all, 0).streamId).toBe(5);
+    expect(parseFrameHeader(all, 109).streamId).toBe(7);
+  });
+});
+
+/** A client: the preface and SETTINGS first, then GET requests on odd stream ids, `n` per call. */
+function client(path: string): (n: number) => Uint8Array {
+  const d = new Deflater();
+  let nextId = 1;
+  return (n) => {
+    const parts: Uint8Array[] = nextId === 1 ? [CONNECTION_PREFACE, frame(FrameType.SETTINGS, 0, 0, new Uint8Array(0))] : [];
+    for (let i = 0; i < n; i++) {
+      const block = d.deflate([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', path]]);
+      parts.push(frame(FrameType.HEADERS, Flag.END_HEADERS | Flag.END_STREAM, nextId, block));
+      nextId += 2;
+    }
+    return Buffer.concat(parts);
+  };
+}
+
+function frame(type: number, flags: number, streamId: number, payload: Uint8Array): Uint8Array {
+  const b = Buffer.alloc(9 + payload.length);
+  b.writeUIntBE(payload.length, 0, 3);
+  b[3] = type;
+  b[4] = flags;
+  b.writeUInt32BE(streamId, 5);
+  b.set(payload, 9);
+  return b;
+}
+
+/** Responses by stream id: status and body, from the octets the server wrote. */
+function responses(out: Buffer): Map<number, { status: string; body: string }> {
+  const inf = new Inflater();
+  const res = new Map<number, { status: string; body: string }>();
+  for (let o = 0; o < out.length; ) {
+    const h = parseFrameHeader(out, o);
+    const p = out.subarray(o + 9, o + 9 + h.length);
+    if (h.type === FrameType.HEADERS) res.set(h.streamId, { status: inf.inflateLatin1(p).find(([n]) => n === ':status')![1], body: '' });
+    if (h.type === FrameType.DATA) res.get(h.streamId)!.body += p.toString('latin1');
+    o += 9 + h.length;
+  }
+  return res;
+}
+
+describe('Connection over a transport that releases what it is given', () => {
+  for (const releases of [true, false]) {
+    it(`answers correctly (releasesWritten: ${releases}; the transport keeps views and reads them after later writes)`, async () => {
+      const views: Uint8Array[] = [];
+      const transport: Transport = {
+        // Keeps the views without copying: what it reads at the end must still be what was written, unless it said it releases them.
+        write: (chunks) => {
+          if (releases) views.push(Buffer.concat(chunks));
+          else views.push(...chunks);
+        },
+        bufferedAmount: 0,
+        releasesWritten: releases,
+        end: () => {},
+        destroy: () => {},
+      };
+      const conn = new Connection(transport, {
+        onStream: (s) => s.respond(200, { 'content-type': 'text/plain' }, `body of ${s.streamId} `.repeat(1 + (s.streamId % 7))),
+      });
+      const send = client('/x');
+      for (let round = 0; round < 50; round++) {
+        conn.receive(send(10));
+        await Promise.resolve();
+      }
+      const got = responses(Buffer.concat(views));
+      expect(got.size).toBe(500);
+      for (const [id, r] of got) {
+        expect(r.status).toBe('200');
+        expect(r.body).toBe(`body of ${id} `.repeat(1 + (id % 7)));
+      }
+      conn.destroy();
+    });
+  }
+});
