@@ -3,7 +3,7 @@
 // bundled ES modules (esbuild -> dist/bin/, one file each plus lazily loaded
 // chunks, so start-up reads one file), and the JSON Schemas (schemas/).
 import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 
+// Stale chunks of earlier bundles would otherwise be packed.
+rmSync(join(root, 'dist/bin'), { recursive: true, force: true });
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 
 const esbuild = await import('esbuild');
