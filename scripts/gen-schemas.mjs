@@ -15,7 +15,7 @@ mkdirSync(out, { recursive: true });
 const documents = {
   'deflatehd-input': [s.story(s.deflateInputCase), 'deflatehd input: header sets to encode (hpack-test-case story format)'],
   'deflatehd-output': [s.story(s.deflateOutputCase), 'deflatehd output: encoded header blocks'],
-  'inflatehd-input': [s.story(s.inflateInputCase), 'inflatehd input: header blocks to decode (hpack-test-case story format)'],
+  'inflatehd-input': [s.story(s.inflateInputDocument), 'inflatehd input: header blocks to decode (hpack-test-case story format)'],
   'inflatehd-output': [s.story(s.inflateOutputCase), 'inflatehd output: decoded header lists'],
 };
 for (const [name, [schema, title]] of Object.entries(documents)) {

@@ -51,13 +51,18 @@ export const deflateInputCase = z.looseObject({
   header_encoding: headerEncoding,
 });
 
-/** A case inflatehd reads; `headers` is what --verify compares with. */
+/** A case inflatehd reads (other keys, "headers" included, are ignored). */
 export const inflateInputCase = z.looseObject({
   wire: hexWire,
-  headers: headerList.optional(),
   header_table_size: headerTableSize,
   header_encoding: headerEncoding,
 });
+
+/** A case inflatehd --verify reads: `headers` is what the decoded list must equal. */
+export const verifyInputCase = inflateInputCase.extend({ headers: headerList });
+
+/** The published schema of inflatehd's input: `headers` optional, checked by --verify. */
+export const inflateInputDocument = inflateInputCase.extend({ headers: headerList.optional() });
 
 const tableEntry = z.object({ index: z.number().int(), name: z.string(), value: z.string(), size: z.number().int() });
 

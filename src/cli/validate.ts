@@ -96,8 +96,9 @@ export function checkInflateCase(v: unknown, needHeaders: boolean): InflateCase 
   const tableSize = tableSizeOf(v);
   const latin1 = encodingOf(v);
   if (tableSize === false || latin1 === null) return null;
+  // "headers" matter only to --verify; otherwise they are ignored like any other key.
   let pairs: Array<[string, string]> | undefined;
-  if (v['headers'] !== undefined || needHeaders) {
+  if (needHeaders) {
     const p = pairsOf(v['headers'], latin1);
     if (p === null || !wellFormed(p)) return null;
     pairs = p;
@@ -121,10 +122,10 @@ export async function explainDeflateCase(v: unknown): Promise<string> {
 
 /** Why an inflatehd case is not valid. */
 export async function explainInflateCase(v: unknown, needHeaders: boolean): Promise<string> {
-  const { inflateInputCase, describeIssues } = await import('./schema.js');
-  const r = inflateInputCase.safeParse(v);
+  const { inflateInputCase, verifyInputCase, describeIssues } = await import('./schema.js');
+  if (needHeaders && typeof v === 'object' && v !== null && (v as Record<string, unknown>)['headers'] === undefined) return 'headers: required to verify against';
+  const r = (needHeaders ? verifyInputCase : inflateInputCase).safeParse(v);
   if (!r.success) return describeIssues(r.error);
-  if (needHeaders && (v as Record<string, unknown>)['headers'] === undefined) return 'headers: required to verify against';
   return extraProblem(v as Record<string, unknown>) ?? 'invalid case';
 }
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CaseScanner, JsonSyntaxError, type ScannedCase } from '../../src/cli/io/json-cases.js';
 import { Http1Reader, type Http1Set } from '../../src/cli/io/http1-text.js';
 import { checkDeflateCase, checkInflateCase } from '../../src/cli/validate.js';
-import { deflateInputCase, inflateInputCase } from '../../src/cli/schema.js';
+import { deflateInputCase, inflateInputCase, verifyInputCase } from '../../src/cli/schema.js';
 
 function scan(text: string | Buffer, cuts: number[] = []): { cases: ScannedCase[]; error?: JsonSyntaxError } {
   const buf = Buffer.isBuffer(text) ? text : Buffer.from(text, 'utf8');
@@ -131,11 +131,12 @@ describe('fast validators agree with the zod schemas', () => {
     ),
     fc.jsonValue({ maxDepth: 1 }),
   );
-  it('deflatehd and inflatehd cases', () => {
+  it('deflatehd, inflatehd and inflatehd --verify cases', () => {
     fc.assert(
       fc.property(anyCase, (v) => {
         expect(checkDeflateCase(v) !== null, JSON.stringify(v)).toBe(deflateInputCase.safeParse(v).success && extraOk(v));
-        expect(checkInflateCase(v, false) !== null, JSON.stringify(v)).toBe(inflateInputCase.safeParse(v).success && extraOk(v));
+        expect(checkInflateCase(v, false) !== null, JSON.stringify(v)).toBe(inflateInputCase.safeParse(v).success);
+        expect(checkInflateCase(v, true) !== null, JSON.stringify(v)).toBe(verifyInputCase.safeParse(v).success && extraOk(v));
       }),
       { numRuns: 3000 },
     );
