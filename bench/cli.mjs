@@ -14,13 +14,15 @@ import { corpusCases, fmt, machine, ROOT, vectorFiles, WORK } from './lib.mjs';
 
 const NODE = process.execPath;
 // The launchers run as users run them: directly, so that their shebang's V8 flags apply.
-const OURS = { deflate: [join(ROOT, 'bin/deflatehd.js')], inflate: [join(ROOT, 'bin/inflatehd.js')] };
+const OURS = { deflate: [join(ROOT, 'bin/deflatehd.cjs')], inflate: [join(ROOT, 'bin/inflatehd.cjs')] };
 const EXE = join(ROOT, 'dist-exe', 'deflatehd');
 const NG = {
   deflate: process.env.NGHTTP2_DEFLATEHD ?? join(WORK, 'nghttp2', 'deflatehd'),
   inflate: process.env.NGHTTP2_INFLATEHD ?? join(WORK, 'nghttp2', 'inflatehd'),
 };
 const RUNS = 3;
+const PAIRS = 5;
+const median = (xs) => { const a = [...xs].sort((x, y) => x - y); return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2; };
 
 /** Runs a command with stdin from a file and stdout to a file (or /dev/null); wall time and peak RSS (VmHWM). */
 function measure(argv, input, output = '/dev/null') {
@@ -83,18 +85,22 @@ export async function run() {
   const ourOut = join(WORK, 'large-ours.out.json');
 
   const rows = [];
-  const ours = { deflate: await bestOf(RUNS, OURS.deflate, large, ourOut) };
-  let ng = null;
-  if (haveNg) {
-    ng = { deflate: await bestOf(RUNS, [NG.deflate], large, ngOut) };
-    // Both inflaters read nghttp2's deflatehd output (the issue's setup).
-    ng.inflate = await bestOf(RUNS, [NG.inflate], ngOut);
-    ours.inflate = await bestOf(RUNS, OURS.inflate, ngOut);
-  } else {
-    ours.inflate = await bestOf(RUNS, OURS.inflate, ourOut);
+  // The input of the inflaters: nghttp2's deflatehd output (the issue's setup), made once, untimed.
+  await measure(haveNg ? [NG.deflate] : OURS.deflate, large, haveNg ? ngOut : ourOut);
+  const inflIn = haveNg ? ngOut : ourOut;
+  // Timed runs write to /dev/null (writing 100 MB files slows whatever runs next while the
+  // page cache flushes), in interleaved pairs so both tools see the same machine.
+  const timing = { ours: { deflate: [], inflate: [] }, ng: { deflate: [], inflate: [] } };
+  for (let i = 0; i < PAIRS; i++) {
+    timing.ours.deflate.push(await measure(OURS.deflate, large));
+    if (haveNg) timing.ng.deflate.push(await measure([NG.deflate], large));
+    timing.ours.inflate.push(await measure(OURS.inflate, inflIn));
+    if (haveNg) timing.ng.inflate.push(await measure([NG.inflate], inflIn));
   }
-  const inflateInput = haveNg ? ngOut : ourOut;
-  const inflMB = statSync(inflateInput).size / 1e6;
+  const summary = (runs) => ({ ms: Math.min(...runs.map((r) => r.ms)), median: median(runs.map((r) => r.ms)), rssMiB: Math.max(...runs.map((r) => r.rssMiB)) });
+  const ours = { deflate: summary(timing.ours.deflate), inflate: summary(timing.ours.inflate) };
+  const ng = haveNg ? { deflate: summary(timing.ng.deflate), inflate: summary(timing.ng.inflate) } : null;
+  const inflMB = statSync(inflIn).size / 1e6;
 
   // Flat memory: about 1 GB of input.
   const huge = join(WORK, 'huge.json');
@@ -117,12 +123,12 @@ export async function run() {
   rows.push(
     '## deflatehd / inflatehd',
     '',
-    `Large input: the raw-data stories concatenated and repeated 30 times, ${sets.toLocaleString('en-US')} header sets, ${fmt(largeMB)} MB of compact JSON. inflatehd reads ${haveNg ? "nghttp2's deflatehd output" : "our deflatehd output"} (${fmt(inflMB)} MB). Best of ${RUNS} runs each; peak RSS is VmHWM. Machine: ${machine()}.`,
+    `Large input: the raw-data stories concatenated and repeated 30 times, ${sets.toLocaleString('en-US')} header sets, ${fmt(largeMB)} MB of compact JSON. inflatehd reads ${haveNg ? "nghttp2's deflatehd output" : "our deflatehd output"} (${fmt(inflMB)} MB). ${PAIRS} interleaved pairs of runs (h2kit, then nghttp2), output to /dev/null; the best time is shown and the ratio of the best times, with the ratio of the medians in brackets; peak RSS is the largest VmHWM. Machine: ${machine()}.`,
     '',
     '| command | h2kit time | h2kit peak RSS | nghttp2 time | nghttp2 peak RSS | time ratio | memory ratio |',
     '|---|---:|---:|---:|---:|---:|---:|',
-    `| deflatehd < large | ${fmt(ours.deflate.ms / 1000, 2)} s | ${fmt(ours.deflate.rssMiB, 0)} MiB | ${ng ? fmt(ng.deflate.ms / 1000, 2) + ' s' : 'not measured'} | ${ng ? fmt(ng.deflate.rssMiB, 0) + ' MiB' : ''} | ${ng ? r(ours.deflate.ms, ng.deflate.ms) + '×' : ''} | ${ng ? r(ours.deflate.rssMiB, ng.deflate.rssMiB) + '×' : ''} |`,
-    `| inflatehd < deflatehd output | ${fmt(ours.inflate.ms / 1000, 2)} s | ${fmt(ours.inflate.rssMiB, 0)} MiB | ${ng ? fmt(ng.inflate.ms / 1000, 2) + ' s' : 'not measured'} | ${ng ? fmt(ng.inflate.rssMiB, 0) + ' MiB' : ''} | ${ng ? r(ours.inflate.ms, ng.inflate.ms) + '×' : ''} | ${ng ? r(ours.inflate.rssMiB, ng.inflate.rssMiB) + '×' : ''} |`,
+    `| deflatehd < large | ${fmt(ours.deflate.ms / 1000, 2)} s | ${fmt(ours.deflate.rssMiB, 0)} MiB | ${ng ? fmt(ng.deflate.ms / 1000, 2) + ' s' : 'not measured'} | ${ng ? fmt(ng.deflate.rssMiB, 0) + ' MiB' : ''} | ${ng ? `${r(ours.deflate.ms, ng.deflate.ms)}× (${r(ours.deflate.median, ng.deflate.median)}×)` : ''} | ${ng ? r(ours.deflate.rssMiB, ng.deflate.rssMiB) + '×' : ''} |`,
+    `| inflatehd < deflatehd output | ${fmt(ours.inflate.ms / 1000, 2)} s | ${fmt(ours.inflate.rssMiB, 0)} MiB | ${ng ? fmt(ng.inflate.ms / 1000, 2) + ' s' : 'not measured'} | ${ng ? fmt(ng.inflate.rssMiB, 0) + ' MiB' : ''} | ${ng ? `${r(ours.inflate.ms, ng.inflate.ms)}× (${r(ours.inflate.median, ng.inflate.median)}×)` : ''} | ${ng ? r(ours.inflate.rssMiB, ng.inflate.rssMiB) + '×' : ''} |`,
     '',
     'Floors: at most 0.5× nghttp2\'s time and 0.25× its memory.',
     '',

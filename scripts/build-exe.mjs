@@ -22,9 +22,19 @@ const esbuild = await import('esbuild');
 const { inject } = require('postject');
 const commands = readdirSync(join(root, 'src/cli/bin')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
 
+// As in scripts/build.mjs: the file tools run no subprocess, so commander's child_process is a stub.
+const noChildProcess = {
+  name: 'no-child-process',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?child_process$/ }, () => ({ path: 'child_process', namespace: 'h2kit-stub' }));
+    build.onLoad({ filter: /.*/, namespace: 'h2kit-stub' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+  },
+};
+
 for (const cmd of commands) {
   const bundle = join(work, `${cmd}.cjs`);
   await esbuild.build({
+    plugins: cmd === 'h2serve' ? [] : [noChildProcess],
     entryPoints: [join(root, 'src/cli/bin', `${cmd}.ts`)],
     outfile: bundle,
     bundle: true,

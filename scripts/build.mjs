@@ -17,12 +17,10 @@ execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', joi
 
 const esbuild = await import('esbuild');
 const entries = readdirSync(join(root, 'src/cli/bin')).filter((f) => f.endsWith('.ts')).map((f) => join(root, 'src/cli/bin', f));
-await esbuild.build({
-  entryPoints: entries,
+const common = {
   outdir: join(root, 'dist/bin'),
   outExtension: { '.js': '.mjs' },
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
@@ -31,6 +29,36 @@ await esbuild.build({
   logLevel: 'warning',
   // commander is CommonJS and require()s Node's built-ins.
   banner: { js: "import { createRequire as __h2kitCreateRequire } from 'node:module'; const require = __h2kitCreateRequire(import.meta.url);" },
+};
+// One file per command, so start-up loads one module. The zod schemas (only needed to explain
+// a bad case) are their own bundle, imported on first use.
+const schemaExternal = {
+  name: 'schema-external',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/schema\.js$/ }, () => ({ path: './schema.mjs', external: true }));
+  },
+};
+// deflatehd and inflatehd run no subprocess; commander require()s child_process (which loads
+// net and dgram) only for git-style subcommands they do not have.
+const noChildProcess = {
+  name: 'no-child-process',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?child_process$/ }, () => ({ path: 'child_process', namespace: 'h2kit-stub' }));
+    build.onLoad({ filter: /.*/, namespace: 'h2kit-stub' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+  },
+};
+// The file tools are CommonJS bundles behind CommonJS launchers: start-up stays in Node's CJS
+// loader, which is quicker than the ES module loader and its facades for built-in modules.
+const files = entries.filter((e) => !e.endsWith('h2serve.ts'));
+await esbuild.build({
+  ...common,
+  entryPoints: files,
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  banner: {},
+  plugins: [schemaExternal, noChildProcess],
 });
+await esbuild.build({ ...common, entryPoints: entries.filter((e) => e.endsWith('h2serve.ts')), plugins: [schemaExternal] });
+await esbuild.build({ ...common, entryPoints: [join(root, 'src/cli/schema.ts')] });
 
 await import('./gen-schemas.mjs');

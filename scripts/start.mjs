@@ -14,7 +14,7 @@ const encoded = join(dir, 'encoded.json');
 
 function step(cmd, args, cwd = root) {
   console.log(`\n$ ${[cmd, ...args].join(' ')}`);
-  return spawnSync(join(root, 'bin', `${cmd}.js`), args, { cwd, encoding: 'utf8' });
+  return spawnSync(join(root, 'bin', `${cmd}.cjs`), args, { cwd, encoding: 'utf8' });
 }
 
 const d = step('deflatehd', ['examples/requests.json']);

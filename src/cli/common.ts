@@ -18,7 +18,7 @@ export function program(name: string, description: string): Command {
     .version(`${name} (h2kit) ${VERSION}`, '--version', 'print the version and exit')
     .helpOption('-h, --help', 'show this help and exit')
     // Errors are printed once, in our one-line format, by launch().
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s), outputError: () => {} })
+    .configureOutput({ writeErr: (s) => writeErr(s), writeOut: (s) => writeOut(s), outputError: () => {} })
     .exitOverride();
   return p;
 }
@@ -192,7 +192,7 @@ export class Reporter {
 
   private line(message: string): void {
     this.progress?.clear();
-    process.stderr.write(`${this.prog}: ${message}\n`);
+    writeErr(`${this.prog}: ${message}\n`);
   }
 }
 
@@ -202,30 +202,30 @@ export class Reporter {
  * for small inputs.
  */
 export class Progress {
-  private readonly enabled: boolean;
+  /** Decided on first use: asking whether stderr is a terminal costs start-up time short runs need not pay. */
+  private enabled: boolean | null = null;
   private readonly start = Date.now();
   /** How long a run lasts before progress shows (H2KIT_PROGRESS_AFTER_MS, for tests). */
   private readonly after = Number(process.env['H2KIT_PROGRESS_AFTER_MS'] ?? 1000);
   private last = 0;
   private shown = false;
-  constructor(private readonly prog: string) {
-    this.enabled = process.stderr.isTTY === true;
-  }
+  constructor(private readonly prog: string) {}
 
   update(cases: number, bytes: number): void {
-    if (!this.enabled) return;
     const now = Date.now();
     if (now - this.start < this.after || now - this.last < 250) return;
+    this.enabled ??= process.stderr.isTTY === true;
+    if (!this.enabled) return;
     this.last = now;
     const mb = bytes / 1e6;
     const rate = mb / ((now - this.start) / 1000);
-    process.stderr.write(`\r${this.prog}: ${cases.toLocaleString('en-US')} cases, ${mb.toFixed(1)} MB read, ${rate.toFixed(1)} MB/s\x1b[K`);
+    writeErr(`\r${this.prog}: ${cases.toLocaleString('en-US')} cases, ${mb.toFixed(1)} MB read, ${rate.toFixed(1)} MB/s\x1b[K`);
     this.shown = true;
   }
 
   clear(): void {
     if (this.shown) {
-      process.stderr.write('\r\x1b[K');
+      writeErr('\r\x1b[K');
       this.shown = false;
     }
   }
@@ -333,14 +333,33 @@ function decodeUtf8(octets: string): string | null {
   }
 }
 
-/** Runs a CLI main: exit code from its result, one-line messages for every failure, never a stack trace. */
-export function launch(prog: string, main: (argv: string[]) => Promise<number>): void {
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    // The reader went away (e.g. `| head`): stop quietly, as a Unix filter does.
-    if (e.code === 'EPIPE') process.exit(141);
-    process.stderr.write(`${prog}: cannot write output: ${e.message}\n`);
-    process.exit(1);
-  });
+/**
+ * Writes to stderr (or stdout) synchronously, without process.stderr: the
+ * file tools never create Node's stdio streams, whose modules would add a
+ * tenth to their start-up.
+ */
+export function writeErr(text: string): void {
+  writeAll(2, Buffer.from(text));
+}
+
+export function writeOut(text: string): void {
+  writeAll(1, Buffer.from(text));
+}
+
+/**
+ * Runs a CLI main: exit code from its result, one-line messages for every
+ * failure, never a stack trace. `streams`: the command writes through
+ * process.stdout (h2serve's log), whose write errors are then handled too.
+ */
+export function launch(prog: string, main: (argv: string[]) => Promise<number>, options: { streams?: boolean } = {}): void {
+  if (options.streams) {
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      // The reader went away (e.g. `| head`): stop quietly, as a Unix filter does.
+      if (e.code === 'EPIPE') process.exit(141);
+      writeErr(`${prog}: cannot write output: ${e.message}\n`);
+      process.exit(1);
+    });
+  }
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
@@ -351,12 +370,16 @@ export function launch(prog: string, main: (argv: string[]) => Promise<number>):
         process.exitCode = 141;
         return;
       }
-      if (e instanceof UsageError) {
-        process.stderr.write(`${prog}: ${e.message}\n${prog}: try '${prog} --help'\n`);
-        process.exitCode = 2;
-      } else {
-        process.stderr.write(`${prog}: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
-        process.exitCode = 70;
+      try {
+        if (e instanceof UsageError) {
+          writeErr(`${prog}: ${e.message}\n${prog}: try '${prog} --help'\n`);
+          process.exitCode = 2;
+        } else {
+          writeErr(`${prog}: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+          process.exitCode = 70;
+        }
+      } catch {
+        process.exitCode = process.exitCode ?? 70;
       }
     },
   );

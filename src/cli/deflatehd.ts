@@ -14,6 +14,7 @@ import {
   program,
   Progress,
   Reporter,
+  writeErr,
   tableSizeArg,
 } from './common.js';
 import { CaseScanner, type ScannedCase } from './io/json-cases.js';
@@ -150,6 +151,6 @@ export async function main(argv: string[]): Promise<number> {
   progress.clear();
   out.close();
   if (inputError) report.error(inputError);
-  process.stderr.write(`Overall: input=${inputTotal} output=${outputTotal} ratio=${(inputTotal === 0 ? 0 : outputTotal / inputTotal).toFixed(2)}\n`);
+  writeErr(`Overall: input=${inputTotal} output=${outputTotal} ratio=${(inputTotal === 0 ? 0 : outputTotal / inputTotal).toFixed(2)}\n`);
   return report.failed > 0 ? 1 : 0;
 }

@@ -15,6 +15,7 @@ import {
   program,
   Progress,
   Reporter,
+  writeOut,
   sizeArg,
   tableSizeArg,
   textOctets,
@@ -243,18 +244,18 @@ async function verify(files: string[], o: Options): Promise<number> {
     progress.clear();
     if (report.failed === 0 && cases === 0 && raw > 0) {
       skippedFiles++;
-      process.stdout.write(`SKIP ${name}: raw header data, no "wire" to decode (${raw} cases)\n`);
+      writeOut(`SKIP ${name}: raw header data, no "wire" to decode (${raw} cases)\n`);
     } else if (report.failed === 0) {
-      process.stdout.write(`PASS ${name}: ${cases} case${cases === 1 ? '' : 's'}\n`);
+      writeOut(`PASS ${name}: ${cases} case${cases === 1 ? '' : 's'}\n`);
     } else {
       failedFiles++;
       const what = mismatches > 0 ? `${mismatches} case${mismatches === 1 ? '' : 's'} differ` : `${report.failed} error${report.failed === 1 ? '' : 's'}`;
-      process.stdout.write(`FAIL ${name}: ${what} (${cases} of its cases decoded)\n`);
+      writeOut(`FAIL ${name}: ${what} (${cases} of its cases decoded)\n`);
     }
   }
   const passed = files.length - failedFiles - skippedFiles;
   const skipped = skippedFiles > 0 ? `, ${skippedFiles} skipped` : '';
-  process.stdout.write(`${files.length} file${files.length === 1 ? '' : 's'}: ${passed} passed, ${failedFiles} failed${skipped}; ${totalCases} cases verified\n`);
+  writeOut(`${files.length} file${files.length === 1 ? '' : 's'}: ${passed} passed, ${failedFiles} failed${skipped}; ${totalCases} cases verified\n`);
   return failedFiles > 0 ? 1 : 0;
 }
 

@@ -202,7 +202,7 @@ describe('deflatehd', () => {
     const out = join(dir, 'out.json');
     // script(1) gives the command a pseudo-terminal; stdout still goes to a file.
     const exeDir = process.env['H2KIT_CLI_DIR'];
-    const cmd = `${exeDir ? join(exeDir, 'deflatehd') : join(ROOT, 'bin/deflatehd.js')} ${input} > ${out}`;
+    const cmd = `${exeDir ? join(exeDir, 'deflatehd') : join(ROOT, 'bin/deflatehd.cjs')} ${input} > ${out}`;
     const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', env: { ...process.env, H2KIT_PROGRESS_AFTER_MS: '0' } });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\rdeflatehd: [\d,]+ cases, [\d.]+ MB read, [\d.]+ MB\/s/);

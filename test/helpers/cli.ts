@@ -7,6 +7,11 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/** The launcher of a command in bin/ (the file tools are CommonJS launchers, h2serve an ES module). */
+export function binPath(cmd: string): string {
+  return join(ROOT, 'bin', cmd === 'h2serve' ? 'h2serve.js' : `${cmd}.cjs`);
+}
+
 export interface RunResult {
   code: number | null;
   stdout: string;
@@ -20,7 +25,7 @@ export interface RunResult {
 export function run(cmd: string, args: string[], input?: string | Buffer, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
   const exeDir = process.env['H2KIT_CLI_DIR'];
   // bin/ launchers run as users run them (their shebang passes V8 flags).
-  const argv = exeDir ? [join(exeDir, cmd), ...args] : [join(ROOT, 'bin', `${cmd}.js`), ...args];
+  const argv = exeDir ? [join(exeDir, cmd), ...args] : [binPath(cmd), ...args];
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];

@@ -2,4 +2,4 @@
 import { launch } from '../common.js';
 import { main } from '../h2serve.js';
 
-launch('h2serve', main);
+launch('h2serve', main, { streams: true });
