@@ -31,10 +31,40 @@ const noChildProcess = {
   },
 };
 
+// The zod schemas (only needed to explain a bad case) travel as an asset of the executable and are
+// evaluated on first use, so they cost start-up nothing.
+const schemaBundle = join(work, 'schema.cjs');
+await esbuild.build({
+  entryPoints: [join(root, 'src/cli/schema.ts')],
+  outfile: schemaBundle,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+const schemaFromAsset = {
+  name: 'schema-from-asset',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/schema\.js$/ }, () => ({ path: 'schema', namespace: 'h2kit-asset' }));
+    build.onLoad({ filter: /.*/, namespace: 'h2kit-asset' }, () => ({
+      loader: 'js',
+      contents: [
+        "const code = require('node:sea').getAsset('schema.cjs', 'utf8');",
+        'const mod = { exports: {} };',
+        "require('node:vm').runInThisContext('(function (module, exports, require) {' + code + '\\n})', { filename: 'schema.cjs' })(mod, mod.exports, require);",
+        'module.exports = mod.exports;',
+      ].join('\n'),
+    }));
+  },
+};
+
 for (const cmd of commands) {
   const bundle = join(work, `${cmd}.cjs`);
   await esbuild.build({
-    plugins: cmd === 'h2serve' ? [] : [noChildProcess],
+    plugins: cmd === 'h2serve' ? [] : [noChildProcess, schemaFromAsset],
     entryPoints: [join(root, 'src/cli/bin', `${cmd}.ts`)],
     outfile: bundle,
     bundle: true,
@@ -47,7 +77,8 @@ for (const cmd of commands) {
   });
   const blob = join(work, `${cmd}.blob`);
   const config = join(work, `${cmd}.sea.json`);
-  writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true }));
+  const assets = cmd === 'h2serve' ? {} : { assets: { 'schema.cjs': schemaBundle } };
+  writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, ...assets }));
   execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'pipe' });
   const exe = join(out, cmd);
   if (existsSync(exe)) rmSync(exe);
