@@ -47,7 +47,7 @@ describe('deflatehd', () => {
       checked++;
     });
     expect(checked).toBe(191);
-  });
+  }, 300_000);
 
   it('reports input_length, percentage_of_original_size and the Overall line as nghttp2 does', async () => {
     const r = await run('deflatehd', [], JSON.stringify({ cases: [{ headers: [{ ':method': 'GET' }, { 'x-é': 'ü' }] }, { headers: [] }] }));
