@@ -91,6 +91,9 @@ const HUFFMAN_MODES: Readonly<Record<HuffmanMode, number>> = { auto: HUFFMAN_AUT
 
 /** A dynamic table entry; `seq` numbers insertions so that an index is one subtraction. */
 class Entry {
+  /** The next older and newer entries with the same name (a name's entries, newest first). */
+  older: Entry | null = null;
+  newer: Entry | null = null;
   constructor(
     readonly name: string,
     readonly value: string,
@@ -104,22 +107,19 @@ class Entry {
 
 /** What the encoder knows about one name: its static entries and its dynamic entries. */
 class NameInfo {
-  /** Newest dynamic entry with this name. */
-  newest: Entry | null = null;
   /**
-   * Newest dynamic entry per value. Eviction does not touch it (two Map
-   * operations per eviction were a tenth of the encoder's time): an entry
-   * found here may be stale, which `seq <= evictedSeq` tells. The map is
-   * dropped when the name's last entry goes, and swept when stale keys
-   * outnumber live entries.
+   * Newest dynamic entry with this name; older ones follow through `older`.
+   * As in nghttp2, values are compared along this short chain rather than
+   * hashed: hashing every (fresh) value string cost more than the walk.
    */
-  byValue: Map<string, Entry> | null = null;
+  newest: Entry | null = null;
   /** Number of dynamic entries with this name. */
   count = 0;
   constructor(
     /** Index of the first static entry with this name, 0 when none. */
     readonly staticIndex: number,
-    readonly staticValues: ReadonlyMap<string, number> | null,
+    /** The values of its static entries, [value, index] (one to seven of them). */
+    readonly staticValues: ReadonlyArray<readonly [string, number]> | null,
     readonly policy: number,
     /** The name has no octet >= 0x80, so equal text is its own octet string. */
     readonly ascii: boolean,
@@ -140,8 +140,6 @@ export class Deflater {
   private readonly names = new Map<string, NameInfo>();
   private readonly table = new EntryRing<Entry>();
   private nextSeq = 0;
-  /** Seq of the last entry evicted: entries are evicted in seq order. */
-  private evictedSeq = 0;
   /**
    * Changes whenever the table or its maximum may change (an insertion or
    * eviction, a size change): blocks encoded in one version encode the
@@ -187,7 +185,7 @@ export class Deflater {
     }
     const policies = strategy === STRATEGY_NGHTTP2 ? NGHTTP2_POLICIES : null;
     for (const [name, index] of STATIC_NAME_INDEX) {
-      this.names.set(name, new NameInfo(index, STATIC_PAIR_INDEX.get(name)!, policies?.get(name) ?? POLICY_INDEX, true));
+      this.names.set(name, new NameInfo(index, [...STATIC_PAIR_INDEX.get(name)!], policies?.get(name) ?? POLICY_INDEX, true));
     }
   }
 
@@ -331,7 +329,7 @@ export class Deflater {
           value = rawValue;
         } else {
           exact = undefined;
-          staticExact = info.staticValues === null ? undefined : info.staticValues.get(rawValue);
+          staticExact = staticMatch(info, rawValue);
           if (staticExact !== undefined) value = rawValue; // static values are ASCII
         }
       }
@@ -344,7 +342,7 @@ export class Deflater {
       valueAscii = isAscii(value);
       if (info !== undefined) {
         exact = this.exactMatch(info, value);
-        staticExact = info.staticValues === null ? undefined : info.staticValues.get(value);
+        staticExact = staticMatch(info, value);
       }
     }
 
@@ -381,7 +379,7 @@ export class Deflater {
     let nameIndex = 0;
     if (info !== undefined) {
       if (!sensitive) {
-        const s = info.staticValues?.get(value);
+        const s = staticMatch(info, value);
         if (s !== undefined) return encodeInteger(this.buf, pos, s, 7, 0x80);
         const exact = this.exactMatch(info, value);
         if (exact !== undefined) return encodeInteger(this.buf, pos, this.indexOf(exact), 7, 0x80);
@@ -400,7 +398,7 @@ export class Deflater {
     let nameIndex = 0;
     if (info !== undefined && info.staticIndex !== 0) {
       if (!sensitive) {
-        const s = info.staticValues!.get(value);
+        const s = staticMatch(info, value);
         if (s !== undefined) return encodeInteger(this.buf, pos, s, 7, 0x80);
       }
       nameIndex = info.staticIndex;
@@ -448,11 +446,10 @@ export class Deflater {
 
   // ---- dynamic table -----------------------------------------------------
 
-  /** The newest live entry with this name and value. */
+  /** The newest entry with this name and value. */
   private exactMatch(info: NameInfo, value: string): Entry | undefined {
-    if (info.byValue === null) return undefined;
-    const e = info.byValue.get(value);
-    return e !== undefined && e.seq > this.evictedSeq ? e : undefined;
+    for (let e = info.newest; e !== null; e = e.older) if (e.value === value) return e;
+    return undefined;
   }
 
   private indexOf(e: Entry): number {
@@ -470,13 +467,10 @@ export class Deflater {
     if (info.count === 0 && info.staticIndex === 0) this.names.set(name, info);
     const e = new Entry(name, value, valueAscii, entrySize, ++this.nextSeq, info);
     this.table.push(e);
+    e.older = info.newest;
+    if (info.newest !== null) info.newest.newer = e;
     info.newest = e;
     info.count++;
-    const byValue = (info.byValue ??= new Map());
-    byValue.set(value, e);
-    if (byValue.size > 4 * info.count + 16) {
-      for (const [v, old] of byValue) if (old.seq <= this.evictedSeq) byValue.delete(v);
-    }
   }
 
   /** Evicts the oldest entries until the table size is at most `limit`. */
@@ -484,12 +478,12 @@ export class Deflater {
     const table = this.table;
     while (table.size > limit && table.count > 0) {
       const e = table.shift();
-      this.evictedSeq = e.seq;
       const info = e.info;
-      // The newest entry of a name is its last to go, so `newest` stays live while count > 0.
+      // Eviction is oldest first, so `e` is the last of its name's chain: unlink it.
+      if (e.newer !== null) e.newer.older = null;
+      e.newer = null;
       if (--info.count === 0) {
         info.newest = null;
-        info.byValue = null;
         if (info.staticIndex === 0) this.names.delete(e.name);
       }
     }
@@ -517,6 +511,14 @@ function frozenPairs(headers: readonly HeaderInput[]): boolean {
     if (f.length !== 2 || !Object.isFrozen(f) || typeof f[0] !== 'string' || typeof f[1] !== 'string') return false;
   }
   return true;
+}
+
+/** Index of the static entry with this name and value, or undefined. */
+function staticMatch(info: NameInfo, value: string): number | undefined {
+  const values = info.staticValues;
+  if (values === null) return undefined;
+  for (let i = 0; i < values.length; i++) if (values[i]![0] === value) return values[i]![1];
+  return undefined;
 }
 
 /** The octets of a name or value (checked to be text or bytes by deflate()). */
