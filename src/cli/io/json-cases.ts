@@ -263,6 +263,39 @@ export class CaseScanner {
   private scanValue(chunk: Buffer, i: number): number {
     const n = chunk.length;
     while (i < n) {
+      if (!this.inString && !this.scalar && this.depth > 0) {
+        // Inside an object or array, outside strings (most of the input): a tight loop on
+        // locals, skipping each string with indexOf. Anything unusual goes to the loop below.
+        let depth = this.depth;
+        for (; i < n; i++) {
+          const b = chunk[i]!;
+          if (b === 0x20) continue;
+          if (b === QUOTE) {
+            const q = chunk.indexOf(QUOTE, i + 1);
+            if (this.nextBackslash <= i) {
+              const found = chunk.indexOf(BACKSLASH, i + 1);
+              this.nextBackslash = found === -1 ? n : found;
+            }
+            if (q !== -1 && this.nextBackslash > q) {
+              i = q; // the closing quote; the loop steps past it
+              continue;
+            }
+            break; // an escape, or a string running past the chunk: the general loop handles it
+          }
+          if (b === 0x7b || b === 0x5b) depth++;
+          else if (b === 0x7d || b === 0x5d) {
+            if (--depth === 0) {
+              this.depth = 0;
+              return this.endValue(chunk, i + 1);
+            }
+          } else if (b === LF) {
+            this.line++;
+            this.lineStart = this.offset + i + 1;
+          }
+        }
+        this.depth = depth;
+        if (i >= n) return n;
+      }
       if (this.inString) {
         // Jump to the next quote; backslashes before it decide whether it closes the string.
         if (this.escaped) {
