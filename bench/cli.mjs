@@ -25,12 +25,12 @@ const PAIRS = 5;
 const median = (xs) => { const a = [...xs].sort((x, y) => x - y); return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2; };
 
 /** Runs a command with stdin from a file and stdout to a file (or /dev/null); wall time and peak RSS (VmHWM). */
-function measure(argv, input, output = '/dev/null') {
+function measure(argv, input, output = '/dev/null', env = process.env) {
   return new Promise((resolve, reject) => {
     const inFd = openSync(input, 'r');
     const outFd = openSync(output, 'w');
     const t0 = process.hrtime.bigint();
-    const child = spawn(argv[0], argv.slice(1), { stdio: [inFd, outFd, 'pipe'] });
+    const child = spawn(argv[0], argv.slice(1), { stdio: [inFd, outFd, 'pipe'], env });
     let stderr = '';
     child.stderr.on('data', (b) => (stderr += b));
     let hwm = 0;
@@ -89,18 +89,34 @@ export async function run() {
   const small = join(WORK, 'story_00.json');
   writeCorpusSmall(small);
   // Interleaved, best of 40 each: start-up times on this VM swing by tens of milliseconds.
-  const startRuns = { ours: [], exe: [], node: [], ng: [] };
-  for (let i = 0; i < 40; i++) {
-    startRuns.node.push((await measure([NODE, '-e', '0'], small)).ms);
-    startRuns.ours.push((await measure(OURS.deflate, small)).ms);
-    if (existsSync(EXE)) startRuns.exe.push((await measure([EXE], small)).ms);
-    if (haveNg) startRuns.ng.push((await measure([NG.deflate], small)).ms);
+  // NODE_EXTRA_CA_CERTS makes every Node process parse that file and build its root
+  // certificate store before any JavaScript runs (tens of milliseconds for a system bundle),
+  // so when the environment sets it, start-up is measured both with and without it.
+  const extraCa = process.env.NODE_EXTRA_CA_CERTS;
+  const envs = [{ label: 'Node defaults', env: process.env }];
+  if (extraCa) {
+    const clean = { ...process.env };
+    delete clean.NODE_EXTRA_CA_CERTS;
+    envs[0] = { label: 'Node defaults (NODE_EXTRA_CA_CERTS unset)', env: clean };
+    envs.push({ label: `this environment (NODE_EXTRA_CA_CERTS=${extraCa}${countCerts(extraCa)})`, env: process.env });
   }
-  const bestMs = (xs) => (xs.length ? { ms: Math.min(...xs) } : null);
-  const smallOurs = bestMs(startRuns.ours);
-  const smallExe = bestMs(startRuns.exe);
-  const smallNode = bestMs(startRuns.node);
-  const smallNg = bestMs(startRuns.ng);
+  const startRuns = envs.map(() => ({ ours: [], exe: [], node: [], ng: [] }));
+  for (let i = 0; i < 40; i++) {
+    for (const [k, { env }] of envs.entries()) {
+      const runs = startRuns[k];
+      runs.node.push((await measure([NODE, '-e', '0'], small, '/dev/null', env)).ms);
+      runs.ours.push((await measure(OURS.deflate, small, '/dev/null', env)).ms);
+      if (existsSync(EXE)) runs.exe.push((await measure([EXE], small, '/dev/null', env)).ms);
+      if (haveNg) runs.ng.push((await measure([NG.deflate], small, '/dev/null', env)).ms);
+    }
+  }
+  const bestMs = (xs) => (xs.length ? Math.min(...xs) : NaN);
+  const startRows = envs.map(({ label }, k) => {
+    const runs = startRuns[k];
+    const ms = (xs) => (xs.length ? `${fmt(bestMs(xs), 0)} ms` : 'n/a');
+    const own = (xs) => (xs.length ? ` (+${fmt(bestMs(xs) - bestMs(runs.node), 0)})` : '');
+    return `| ${label} | ${ms(runs.node)} | ${ms(runs.ours)}${own(runs.ours)} | ${runs.exe.length ? ms(runs.exe) + own(runs.exe) : 'not built (npm run build:exe)'} | ${runs.ng.length ? fmt(bestMs(runs.ng), 1) + ' ms' : 'n/a'} |`;
+  });
 
   // The input of the inflaters: nghttp2's deflatehd output (the issue's setup), made once, untimed.
   await measure(haveNg ? [NG.deflate] : OURS.deflate, large, haveNg ? ngOut : ourOut);
@@ -145,11 +161,25 @@ export async function run() {
     '',
     `Flat memory on ~1 GB: deflatehd on ${fmt(hugeMB / 1000, 2)} GB (${hugeSets.toLocaleString('en-US')} header sets) took ${fmt(hugeDeflate.ms / 1000, 1)} s with a peak RSS of **${fmt(hugeDeflate.rssMiB, 0)} MiB**; inflatehd on its ${fmt(hugeOutMB / 1000, 2)} GB output took ${fmt(hugeInflate.ms / 1000, 1)} s, peak RSS **${fmt(hugeInflate.rssMiB, 0)} MiB** (floor: 150 MiB).`,
     '',
-    `Small input, start-up included: \`deflatehd < story_00.json\`, best of 40 interleaved runs: npm command **${fmt(smallOurs.ms, 0)} ms** (floor 80 ms), single-file executable ${smallExe ? `**${fmt(smallExe.ms, 0)} ms** (floor 60 ms)` : 'not built (npm run build:exe)'}. Node itself (\`node -e 0\`) takes ${fmt(smallNode.ms, 0)} ms in the same runs, so our own start-up and work cost ${fmt(smallOurs.ms - smallNode.ms, 0)} ms (npm command) and ${smallExe ? fmt(smallExe.ms - smallNode.ms, 0) : 'n/a'} ms (executable)${smallNg ? `; nghttp2's deflatehd takes ${fmt(smallNg.ms, 1)} ms` : ''}.`,
+    `Small input, start-up included: \`deflatehd < story_00.json\`, best of 40 interleaved runs; in brackets, what our own start-up and work add to Node's (\`node -e 0\` in the same runs). Floors: 80 ms for the npm command, 60 ms for the single-file executable.`,
+    '',
+    '| environment | node -e 0 | npm command | executable | nghttp2 deflatehd |',
+    '|---|---:|---:|---:|---:|',
+    ...startRows,
     '',
     'Command: `npm run bench -- cli` (with NGHTTP2_DEFLATEHD and NGHTTP2_INFLATEHD set to nghttp2\'s tools, see bench/cli.mjs).',
   );
   return rows.join('\n');
+}
+
+/** ", 144 certificates" for a PEM bundle, or nothing when it cannot be read. */
+function countCerts(path) {
+  try {
+    const n = readFileSync(path, 'latin1').split('-----BEGIN CERTIFICATE-----').length - 1;
+    return `, ${n} certificate${n === 1 ? '' : 's'}`;
+  } catch {
+    return '';
+  }
 }
 
 function writeCorpusSmall(path) {

@@ -53,17 +53,6 @@ export function machine() {
   return `${c.length} × ${c[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
 }
 
-/** Best of `runs` timings of fn(), in nanoseconds. */
-export function best(runs, fn) {
-  let min = Infinity;
-  for (let i = 0; i < runs; i++) {
-    const t = process.hrtime.bigint();
-    fn();
-    min = Math.min(min, Number(process.hrtime.bigint() - t));
-  }
-  return min;
-}
-
 export const fmt = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : 'n/a');
 
 /** Replaces (or appends) the section between <!-- bench:NAME --> markers in BENCHMARKS.md. */
