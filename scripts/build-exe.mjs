@@ -31,19 +31,16 @@ const noChildProcess = {
   },
 };
 
+// One CommonJS file per command, minified, for Node 20.
+const BUNDLE_OPTIONS = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', minify: true, legalComments: 'none', logLevel: 'warning' };
+
 // The zod schemas (only needed to explain a bad case) travel as an asset of the executable and are
 // evaluated on first use, so they cost start-up nothing.
 const schemaBundle = join(work, 'schema.cjs');
 await esbuild.build({
   entryPoints: [join(root, 'src/cli/schema.ts')],
   outfile: schemaBundle,
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  minify: true,
-  legalComments: 'none',
-  logLevel: 'warning',
+  ...BUNDLE_OPTIONS,
 });
 const schemaFromAsset = {
   name: 'schema-from-asset',
@@ -67,13 +64,7 @@ for (const cmd of commands) {
     plugins: cmd === 'h2serve' ? [] : [noChildProcess, schemaFromAsset],
     entryPoints: [join(root, 'src/cli/bin', `${cmd}.ts`)],
     outfile: bundle,
-    bundle: true,
-    format: 'cjs',
-    platform: 'node',
-    target: 'node20',
-    minify: true,
-    legalComments: 'none',
-    logLevel: 'warning',
+    ...BUNDLE_OPTIONS,
   });
   const blob = join(work, `${cmd}.blob`);
   const config = join(work, `${cmd}.sea.json`);
