@@ -249,13 +249,13 @@ async function verify(files: string[], o: Options): Promise<number> {
       writeOut(`PASS ${name}: ${cases} case${cases === 1 ? '' : 's'}\n`);
     } else {
       failedFiles++;
-      const what = mismatches > 0 ? `${mismatches} case${mismatches === 1 ? '' : 's'} differ` : `${report.failed} error${report.failed === 1 ? '' : 's'}`;
+      const what = mismatches > 0 ? (mismatches === 1 ? '1 case differs' : `${mismatches} cases differ`) : `${report.failed} error${report.failed === 1 ? '' : 's'}`;
       writeOut(`FAIL ${name}: ${what} (${cases} of its cases decoded)\n`);
     }
   }
   const passed = files.length - failedFiles - skippedFiles;
   const skipped = skippedFiles > 0 ? `, ${skippedFiles} skipped` : '';
-  writeOut(`${files.length} file${files.length === 1 ? '' : 's'}: ${passed} passed, ${failedFiles} failed${skipped}; ${totalCases} cases verified\n`);
+  writeOut(`${files.length} file${files.length === 1 ? '' : 's'}: ${passed} passed, ${failedFiles} failed${skipped}; ${totalCases} case${totalCases === 1 ? '' : 's'} verified\n`);
   return failedFiles > 0 ? 1 : 0;
 }
 

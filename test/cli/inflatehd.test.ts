@@ -55,7 +55,7 @@ describe('inflatehd', () => {
     const bad = file(dir, 'bad.json', story([{ wire: '8286', headers: [{ ':method': 'GET' }, { ':scheme': 'https' }] }]));
     const r = await run('inflatehd', ['--verify', good, bad, good]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe(`PASS ${good}: 2 cases\nFAIL ${bad}: 1 case differ (1 of its cases decoded)\nPASS ${good}: 2 cases\n3 files: 2 passed, 1 failed; 5 cases verified\n`);
+    expect(r.stdout).toBe(`PASS ${good}: 2 cases\nFAIL ${bad}: 1 case differs (1 of its cases decoded)\nPASS ${good}: 2 cases\n3 files: 2 passed, 1 failed; 5 cases verified\n`);
     expect(r.stderr).toBe(`inflatehd: ${bad}: case 0: decoded headers differ from "headers":\n  + [1] :scheme: http\n  - [1] :scheme: https\n`);
   });
 

@@ -32,7 +32,7 @@ describe('the npm package', () => {
     const d = spawnSync(join(app, 'node_modules/.bin/deflatehd'), [], { input: story, encoding: 'utf8' });
     expect(d.status, d.stderr).toBe(0);
     const i = spawnSync(join(app, 'node_modules/.bin/inflatehd'), ['--verify'], { input: d.stdout, encoding: 'utf8' });
-    expect(i.stdout).toContain('1 file: 1 passed, 0 failed; 1 cases verified');
+    expect(i.stdout).toContain('1 file: 1 passed, 0 failed; 1 case verified');
 
     // h2kit/hpack is pure TypeScript: its types need nothing from @types/node.
     writeFileSync(
