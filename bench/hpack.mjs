@@ -23,7 +23,7 @@ export async function run() {
   const perPass = (ns) => ({ mbps: (bytes * ROUNDS) / ns * 1e3, setsps: (sets.length * ROUNDS) / ns * 1e9 });
 
   // One timing of each implementation per round, interleaved, so that all of them see the same
-  // machine (this VM's speed drifts by up to 1.5x over minutes); best and median over the rounds.
+  // machine (this VM's speed drifts, by up to 3x over minutes); best and median over the rounds.
   const hpack = createRequire(import.meta.url)('hpack.js');
   const hsets = sets.map((s) => s.map(([name, value]) => ({ name, value })));
   const time = (fn) => {
