@@ -82,6 +82,8 @@ export interface ConnectionCloseInfo {
   error: H2Error | null;
   /** Why it closed, in words. */
   reason: string;
+  /** The client sent an HTTP/1.x request instead of the preface and was answered 505 in HTTP/1.1. */
+  http1: boolean;
 }
 
 export interface ConnectionOptions {
@@ -109,7 +111,23 @@ export interface ConnectionOptions {
    * the peer's SETTINGS_HEADER_TABLE_SIZE. Default 4096.
    */
   encoderTableSize?: number;
+  /**
+   * Answer a client that sends an HTTP/1.x request instead of the preface
+   * with an HTTP/1.1 505 it can show (the h2c port of a server). The server
+   * preface then waits until the client's first four octets rule HTTP/1.x
+   * out, or for PREFACE_GRACE ms of silence, so that the 505 is not preceded
+   * by a binary frame. Default false: the preface is sent at once, as after
+   * TLS has negotiated ALPN h2.
+   */
+  answerHttp1?: boolean;
 }
+
+/**
+ * How long (ms) an h2c connection holds the server preface for the client's
+ * first octets. Clients send their preface without waiting for ours (§3.4),
+ * so this only delays a client that waits, and only this once.
+ */
+export const PREFACE_GRACE = 100;
 
 // Receiver states.
 const R_PREFACE = 0; // reading the 24 octets of the client preface (§3.4)
@@ -145,6 +163,11 @@ export class Connection {
   // ---- receiver
   private rstate = R_PREFACE;
   private prefacePos = 0;
+  private prefaceSent = false;
+  private readonly answerHttp1Requests: boolean;
+  private prefaceTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The client spoke HTTP/1.x and was answered 505 (see answerHttp1). */
+  private http1Answered = false;
   private chunks: Uint8Array[] = [];
   private chunkHead = 0;
   private buffered = 0;
@@ -247,8 +270,21 @@ export class Connection {
     this.lastActivity = now;
     this.rapidReset = new TokenBucket(this.limits.rapidResetBurst, this.limits.rapidResetRate, now);
     this.zeroProgress = new TokenBucket(this.limits.zeroProgressBurst, this.limits.zeroProgressRate, now);
-    this.sendPreface();
-    this.scheduleFlush(); // the server preface goes out at once (§3.4)
+    // The server preface (§3.4) goes out at once, or on an h2c port once the client's first
+    // octets show it is not speaking HTTP/1.x (see answerHttp1 and PREFACE_GRACE).
+    this.answerHttp1Requests = options.answerHttp1 ?? false;
+    if (this.answerHttp1Requests) {
+      this.prefaceTimer = setTimeout(() => {
+        this.prefaceTimer = null;
+        if (this.dead || this.transportClosed) return;
+        this.sendPreface();
+        this.scheduleFlush();
+      }, PREFACE_GRACE);
+      (this.prefaceTimer as { unref?: () => void }).unref?.();
+    } else {
+      this.sendPreface();
+      this.scheduleFlush();
+    }
     const L = this.limits;
     const timeouts = [L.handshakeTimeout, L.settingsTimeout, L.frameTimeout, L.idleTimeout, L.sendTimeout].filter((t) => t > 0);
     if (timeouts.length) {
@@ -371,12 +407,17 @@ export class Connection {
           while (this.prefacePos < CONNECTION_PREFACE.length && this.buffered > 0) {
             const b = this.take(1)[0]!;
             if (b !== CONNECTION_PREFACE[this.prefacePos]) {
-              this.connectionError(PROTOCOL_ERROR, 'invalid connection preface (§3.4)');
+              // "GET ", "POST", "PUT " ...: an uppercase method token where "PRI " was expected.
+              if (this.answerHttp1Requests && !this.prefaceSent && this.prefacePos <= 3 && b >= 0x41 && b <= 0x5a) this.answerHttp1();
+              else this.connectionError(PROTOCOL_ERROR, 'invalid connection preface (§3.4)');
               return frames;
             }
             this.prefacePos++;
+            // "PRI " cannot start an HTTP/1.x request line ("PROPFIND" diverges at its third octet).
+            if (this.prefacePos === 4 && !this.prefaceSent) this.sendPreface();
           }
           if (this.prefacePos < CONNECTION_PREFACE.length) return frames;
+          this.sendPreface();
           this.rstate = R_FIRST;
           break;
         }
@@ -844,6 +885,8 @@ export class Connection {
 
   private sendPreface(): void {
     // §3.4: the server preface is a SETTINGS frame; only values that differ from the defaults.
+    if (this.prefaceSent) return;
+    this.prefaceSent = true;
     const st = this.settings;
     const entries: Array<[number, number]> = [[SettingId.MAX_CONCURRENT_STREAMS, st.maxConcurrentStreams]];
     if (st.headerTableSize !== DEFAULT_HEADER_TABLE_SIZE) entries.push([SettingId.HEADER_TABLE_SIZE, st.headerTableSize]);
@@ -1027,6 +1070,28 @@ export class Connection {
     this.finishTransport();
   }
 
+  /**
+   * The client sent an HTTP/1.x request where the connection preface belongs:
+   * it does not speak HTTP/2 (or does not know this server needs prior
+   * knowledge), so it gets an HTTP/1.1 answer it can show, rather than frames
+   * it would take for garbage. Still a connection error (§3.4), without GOAWAY.
+   */
+  private answerHttp1(): void {
+    if (this.dead) return;
+    const message = 'an HTTP/1.x request instead of the connection preface (§3.4): answered 505 HTTP Version Not Supported';
+    this.closeError = new H2Error('connection', PROTOCOL_ERROR, message);
+    this.closeReason = message;
+    this.http1Answered = true;
+    this.die();
+    const body = 'This server speaks HTTP/2 only (RFC 9113), without an HTTP/1.1 upgrade: connect with HTTP/2 directly,\n' + 'e.g. curl --http2-prior-knowledge, nghttp, or h2load (or over TLS with ALPN h2 where the server offers it).\n';
+    const response = utf8.encode(
+      `HTTP/1.1 505 HTTP Version Not Supported\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+    );
+    this.writer.reserve(response.length);
+    this.writer.copy(response);
+    this.finishTransport();
+  }
+
   /** Stops all input processing and DATA production. */
   private die(): void {
     this.dead = true;
@@ -1093,10 +1158,15 @@ export class Connection {
       remotePort: this.remotePort,
       error: this.closeError,
       reason: this.closeReason || 'closed',
+      http1: this.http1Answered,
     });
   }
 
   private stopTimers(): void {
+    if (this.prefaceTimer !== null) {
+      clearTimeout(this.prefaceTimer);
+      this.prefaceTimer = null;
+    }
     if (this.timer !== null) {
       clearInterval(this.timer);
       this.timer = null;
@@ -1466,6 +1536,7 @@ export class Connection {
   }
 
   private writeGoaway(lastId: number, code: number, message: string): void {
+    this.sendPreface(); // our first frame is always SETTINGS, even when we close before the client's preface
     this.goawaySent = true;
     const debug = utf8.encode(message.slice(0, 200));
     const slab = this.writer.header(8 + debug.length, FrameType.GOAWAY, 0, 0, 8 + debug.length);

@@ -150,6 +150,9 @@ export class Http2Server {
       limits: o.limits,
       onFrame: o.onFrame ?? null,
       onError: o.onError,
+      // A plain TCP socket is an h2c port, where an HTTP/1.x client gets an HTTP/1.1 505;
+      // after TLS, ALPN has already settled on h2.
+      answerHttp1: socket instanceof net.Socket && (socket as { encrypted?: boolean }).encrypted !== true,
       ...(o.padding !== undefined ? { padding: o.padding } : {}),
       ...(o.encoderTableSize !== undefined ? { encoderTableSize: o.encoderTableSize } : {}),
       onClose: (info) => {

@@ -241,7 +241,10 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
     ...(config.verbose
       ? {
           onFrame: (e) => log.frame(e),
-          onConnectionClose: (info) => log.connectionClosed(info.connectionId),
+          onConnectionClose: (info) => {
+            if (info.http1) log.event(info.connectionId, 'HTTP/1.x request instead of the HTTP/2 preface: answered 505 HTTP Version Not Supported');
+            log.connectionClosed(info.connectionId);
+          },
         }
       : {}),
     ...(config.hexdump ? { onData: (_id: number, d: Uint8Array) => log.line(hexdump(d)) } : {}),

@@ -8,7 +8,7 @@ import { DEFAULT_LIMITS } from '../../src/h2/limits.js';
 import { CONNECTION_PREFACE, encodePing, encodeSettings, ErrorCode, Flag, FrameType } from '../../src/h2/frame.js';
 import type { RawClient } from '../helpers/h2-raw-client.js';
 import type { Connection } from '../../src/h2/connection.js';
-import { connect, expectConnectionError, expectOk, open } from '../helpers/h2-expect.js';
+import { connect, expectConnectionError, expectOk, open, until } from '../helpers/h2-expect.js';
 import { startTestServer, type TestServer } from '../helpers/h2-test-server.js';
 
 let ts: TestServer; // default limits
@@ -18,11 +18,6 @@ beforeAll(async () => {
 afterAll(() => ts.close());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Polls `cond` until it holds (or 2 s pass). */
-async function until(cond: () => boolean, timeout = 2000): Promise<void> {
-  const end = Date.now() + timeout;
-  while (!cond() && Date.now() < end) await sleep(5);
-}
 
 /** A well-behaved client on the same server: before, during and after the attack. */
 async function bystander(port: number): Promise<{ check(): Promise<void> }> {
@@ -324,11 +319,13 @@ describe('idle and slow connections', () => {
     expect(await c.ping()).toBe(true);
   });
 
-  it('slowloris: no preface within the handshake timeout -> close', async () => {
+  it('slowloris: no preface within the handshake timeout -> SETTINGS (our preface comes first), GOAWAY, close', async () => {
     const c = await connect(s.port, { preface: false });
     c.send(CONNECTION_PREFACE.subarray(0, 10));
     await c.waitClosed(2000);
     expect(c.closed).toBe(true);
+    expect(c.frames[0]!.type).toBe(FrameType.SETTINGS);
+    expect(c.frames.at(-1)!.type).toBe(FrameType.GOAWAY);
     await until(() => s.connectionCloses.some((i) => /preface/.test(i.reason)));
     expect(s.connectionCloses.some((i) => /preface/.test(i.reason))).toBe(true);
   });

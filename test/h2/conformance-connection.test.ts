@@ -2,9 +2,10 @@
  * RFC 9113 §3 (starting HTTP/2), §4 (frames), §5 (streams and multiplexing):
  * crafted frames against a live server, checking the exact answer.
  */
+import { createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONNECTION_PREFACE, encodeSettings, ErrorCode, Flag, FrameType, SettingId } from '../../src/h2/frame.js';
-import { connect, expectConnectionError, expectNothing, expectOk, expectStreamError, isRst, open } from '../helpers/h2-expect.js';
+import { connect, expectConnectionError, expectNothing, expectOk, expectStreamError, isRst, open, until } from '../helpers/h2-expect.js';
 import { startTestServer, type TestServer } from '../helpers/h2-test-server.js';
 
 let ts: TestServer;
@@ -35,18 +36,65 @@ describe('§3 starting HTTP/2', () => {
     expect(entries).toContainEqual([SettingId.MAX_HEADER_LIST_SIZE, 65536]);
   });
 
-  it('§3.4 an invalid preface (an HTTP/1.1 request) -> PROTOCOL_ERROR and close', async () => {
-    const c = await connect(ts.port, { preface: false });
-    c.send(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
-    await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
+  for (const request of ['GET / HTTP/1.1\r\nHost: x\r\n\r\n', 'POST /x HTTP/1.1\r\nHost: x\r\ncontent-length: 0\r\n\r\n', 'PUT / HTTP/1.0\r\n\r\n', 'OPTIONS * HTTP/1.1\r\n\r\n', 'PROPFIND /dav HTTP/1.1\r\n\r\n']) {
+    it(`§3.4 an HTTP/1.x request instead of the preface (${request.split(' ')[0]}) -> an HTTP/1.1 505 answer, no frames, close`, async () => {
+      const sock = createConnection(ts.port, '127.0.0.1');
+      const got: Buffer[] = [];
+      sock.on('data', (d: Buffer) => got.push(d));
+      const closed = new Promise((r) => sock.on('close', r));
+      sock.write(request);
+      await closed;
+      const text = Buffer.concat(got).toString('latin1');
+      const [head, body] = text.split('\r\n\r\n');
+      expect(head!.split('\r\n')).toEqual(['HTTP/1.1 505 HTTP Version Not Supported', 'content-type: text/plain; charset=utf-8', `content-length: ${body!.length}`, 'connection: close']);
+      expect(body).toContain('curl --http2-prior-knowledge');
+      await until(() => ts.connectionCloses.some((i) => i.http1));
+      const info = ts.connectionCloses.find((i) => i.http1)!;
+      expect(info.error?.code).toBe(ErrorCode.PROTOCOL_ERROR);
+      ts.connectionCloses.length = 0;
+    });
+  }
+
+  it('§3.4 a client that waits for the server preface gets it after a short grace period, and the connection works', async () => {
+    const c = await connect(ts.port, { preface: false, autoAck: false });
+    const t0 = Date.now();
+    const settings = await c.waitFor((f) => f.type === FrameType.SETTINGS, 2000);
+    expect(settings.flags & Flag.ACK).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(1500); // PREFACE_GRACE is 100 ms; the handshake timeout is far longer
+    await new Promise((r) => setTimeout(r, 50));
+    expect(c.frames.map((f) => f.type)).toEqual(c.frames.length === 1 ? [FrameType.SETTINGS] : [FrameType.SETTINGS, FrameType.WINDOW_UPDATE]);
+    c.send(CONNECTION_PREFACE, encodeSettings([]), encodeSettings([], true), c.request(1, '/'));
+    await expectOk(c, 1);
+    expect(c.frames.filter((f) => f.type === FrameType.SETTINGS && (f.flags & Flag.ACK) === 0).length).toBe(1);
+    c.close();
   });
 
-  it('§3.4 a preface with one wrong octet -> PROTOCOL_ERROR', async () => {
+  it('§3.4 an HTTP/1.x request after the server preface went out -> GOAWAY PROTOCOL_ERROR (no 505 after binary frames)', async () => {
+    const c = await connect(ts.port, { preface: false, autoAck: false });
+    await c.waitFor((f) => f.type === FrameType.SETTINGS, 2000);
+    await new Promise((r) => setTimeout(r, 50));
+    const preface = c.frames.length;
+    c.send(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
+    expect(c.frames.length).toBe(preface + 1);
+    expect(c.frames.at(-1)!.type).toBe(FrameType.GOAWAY);
+  });
+
+  it('§3.4 a preface with one wrong octet -> SETTINGS (the server preface), then GOAWAY PROTOCOL_ERROR', async () => {
     const c = await connect(ts.port, { preface: false });
     const bad = Buffer.from(CONNECTION_PREFACE);
     bad[20] = 0x41;
     c.send(bad);
     await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
+    expect(c.frames[0]!.type).toBe(FrameType.SETTINGS);
+    expect(c.frames.at(-1)!.type).toBe(FrameType.GOAWAY);
+  });
+
+  it('§3.4 garbage that is not an HTTP/1 request line -> GOAWAY PROTOCOL_ERROR, after SETTINGS', async () => {
+    const c = await connect(ts.port, { preface: false });
+    c.send(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x10])); // a TLS ClientHello on the h2c port
+    await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
+    expect(c.frames[0]!.type).toBe(FrameType.SETTINGS);
   });
 
   it('§3.4 the preface must be followed by SETTINGS: PING first -> PROTOCOL_ERROR', async () => {

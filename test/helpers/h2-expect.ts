@@ -22,6 +22,12 @@ export async function connect(port: number, opts: ConnectOptions = {}): Promise<
   return c;
 }
 
+/** Polls `cond` until it holds or `timeout` ms pass (the assertion after it says what was expected). */
+export async function until(cond: () => boolean, timeout = 2000): Promise<void> {
+  const end = Date.now() + timeout;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+}
+
 /** The server must answer with GOAWAY carrying `code` and close the connection (§5.4.1). */
 export async function expectConnectionError(c: RawClient, code: number): Promise<void> {
   const g = await c.goaway();

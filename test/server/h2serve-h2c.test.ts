@@ -135,3 +135,34 @@ describe('h2c with h2load', () => {
     expect(out).toMatch(/status codes: 10000 2xx/);
   });
 });
+
+describe('a client that speaks HTTP/1.1 to the h2c port', () => {
+  // nghttpd answers with HTTP/2 frames, which curl reports as "Received HTTP/0.9 when not allowed".
+  it.each([
+    ['plain HTTP/1.1', ['--http1.1']],
+    ['an h2c upgrade (deprecated by RFC 9113, not offered)', ['--http2']],
+  ])('%s gets 505 with a body that says how to connect; HTTP/2 still works after', async (_what, flags) => {
+    const curl = requireBin('curl');
+    const r = await exec(curl, ['-sS', '-i', ...flags, `${server.url}/index.html`]);
+    expect(r.code, r.stderr).toBe(0);
+    const text = r.stdout.toString('latin1');
+    expect(text.split('\r\n')[0]).toBe('HTTP/1.1 505 HTTP Version Not Supported');
+    expect(text).toMatch(/\r\nconnection: close\r\n/);
+    expect(text).toContain('curl --http2-prior-knowledge');
+    const ok = await exec(curl, ['-sS', '--http2-prior-knowledge', `${server.url}/index.html`]);
+    expect(ok.stdout.toString()).toBe('<h1>the index</h1>\n');
+  });
+
+  it('-v says so in the log', async () => {
+    const s = await startH2Serve(['-v', '--no-tls', '-d', dir, '0']);
+    try {
+      const r = await exec(requireBin('curl'), ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--http1.1', `${s.url}/`]);
+      expect(r.stdout.toString()).toBe('505');
+      await s.waitForStdout(/\] closed$/m);
+      expect(s.stdout).toMatch(/^\[id=1\] \[ *\d+\.\d{3}\] HTTP\/1\.x request instead of the HTTP\/2 preface: answered 505 HTTP Version Not Supported\n\[id=1\] \[ *\d+\.\d{3}\] closed$/m);
+      expect(s.stdout).not.toMatch(/send SETTINGS/);
+    } finally {
+      await s.stop();
+    }
+  });
+});
