@@ -19,7 +19,9 @@ import { parseArgs, program, sizeArg, UsageError } from './common.js';
 
 const HELP = `
 Serves the files under HTDOCS over HTTP/2: TLS with ALPN h2 when PRIVATE_KEY
-and CERT are given (or --self-signed), h2c with prior knowledge with --no-tls.
+and CERT are given (or --self-signed), h2c with --no-tls (prior knowledge, or
+an HTTP/1.1 "Upgrade: h2c" request without a body, as curl --http2 and
+nghttp -u send; other HTTP/1.x requests get an HTTP/1.1 505 that says why).
 GET and HEAD; index.html for directories; content-type from the extension;
 etag, last-modified, 304 for conditional requests, byte ranges (206, 416).
 Nothing outside HTDOCS is ever served. SIGINT or SIGTERM: GOAWAY, in-flight
@@ -33,6 +35,7 @@ The -v log is coloured on a terminal, unless NO_COLOR is set; FORCE_COLOR
 Examples:
   $ h2serve --no-tls -d ./public 8080
   $ curl --http2-prior-knowledge http://localhost:8080/
+  $ curl --http2 http://localhost:8080/          (upgrades to h2c)
   $ h2serve -v -p /=/style.css,/app.js --self-signed 8443
   $ nghttp -nv https://localhost:8443/
 
@@ -271,7 +274,7 @@ export async function main(commandLine: string[]): Promise<number> {
 
 function describe(address: string, port: number, tls: boolean): string {
   const host = address.includes(':') ? `[${address}]` : address;
-  return `${tls ? 'https' : 'http'}://${host}:${port}/ (${tls ? 'TLS, ALPN h2' : 'h2c, prior knowledge'})`;
+  return `${tls ? 'https' : 'http'}://${host}:${port}/ (${tls ? 'TLS, ALPN h2' : 'h2c: prior knowledge or Upgrade'})`;
 }
 
 /** Runs one server until SIGINT/SIGTERM, then stops gracefully; resolves with the exit code. */

@@ -50,6 +50,7 @@ import {
   type ResponseBody,
 } from './server-stream.js';
 import { StreamEvent, StreamState, transition } from './stream.js';
+import { http1HeadEnd, http1Response, MAX_HTTP1_HEAD, parseHttp1Request, SWITCHING_PROTOCOLS } from './upgrade.js';
 import { FrameWriter } from './writer.js';
 import type { Readable } from 'node:stream';
 
@@ -82,8 +83,21 @@ export interface ConnectionCloseInfo {
   error: H2Error | null;
   /** Why it closed, in words. */
   reason: string;
-  /** The client sent an HTTP/1.x request instead of the preface and was answered 505 in HTTP/1.1. */
-  http1: boolean;
+  /**
+   * The client sent an HTTP/1.x request instead of the preface and was
+   * answered in HTTP/1.1 with this status (505 when it was not an h2c
+   * upgrade, 400, 408, 431 or 503); null otherwise.
+   */
+  http1Status: number | null;
+}
+
+/** An HTTP/1.1 request upgraded the connection to h2c (RFC 7540 §3.2) and became stream 1. */
+export interface UpgradeInfo {
+  connectionId: number;
+  method: string;
+  target: string;
+  /** The client's settings, from its HTTP2-Settings field. */
+  settings: Array<[number, number]>;
 }
 
 export interface ConnectionOptions {
@@ -120,6 +134,8 @@ export interface ConnectionOptions {
    * TLS has negotiated ALPN h2.
    */
   answerHttp1?: boolean;
+  /** With answerHttp1: an HTTP/1.1 request upgraded the connection to h2c. */
+  onUpgrade?: (info: UpgradeInfo) => void;
 }
 
 /**
@@ -135,6 +151,7 @@ const R_FIRST = 1; // the next frame must be SETTINGS (§3.4)
 const R_HEADER = 2; // reading a 9-octet frame header
 const R_PAYLOAD = 3; // reading `fLength` payload octets
 const R_CLOSED = 4;
+const R_HTTP1 = 5; // reading an HTTP/1.1 request head that came instead of the preface (h2c port)
 
 const EMPTY = new Uint8Array(0);
 /** Octets of DATA produced per pump before handing them to the transport. */
@@ -166,8 +183,13 @@ export class Connection {
   private prefaceSent = false;
   private readonly answerHttp1Requests: boolean;
   private prefaceTimer: ReturnType<typeof setTimeout> | null = null;
-  /** The client spoke HTTP/1.x and was answered 505 (see answerHttp1). */
-  private http1Answered = false;
+  /** The HTTP/1.1 status an HTTP/1.x client was answered with (see answerHttp1). */
+  private http1Status: number | null = null;
+  /** The HTTP/1.1 request head being read in R_HTTP1, and how far it has been searched for its end. */
+  private http1Head: Uint8Array = EMPTY;
+  private http1Len = 0;
+  private http1Scanned = 0;
+  private readonly onUpgradeCb: ((info: UpgradeInfo) => void) | null;
   private chunks: Uint8Array[] = [];
   private chunkHead = 0;
   private buffered = 0;
@@ -259,6 +281,7 @@ export class Connection {
     this.onFrame = options.onFrame ?? null;
     this.onErrorCb = options.onError ?? null;
     this.onCloseCb = options.onClose ?? null;
+    this.onUpgradeCb = options.onUpgrade ?? null;
     this.settings = resolveSettings(options.settings);
     this.limits = resolveLimits(options.limits);
     this.inflater = new Inflater({ maxHeaderListSize: this.settings.maxHeaderListSize });
@@ -338,7 +361,7 @@ export class Connection {
     } finally {
       this.inReceive = false;
     }
-    if (this.buffered > 0 || this.rstate === R_PAYLOAD || this.rstate === R_PREFACE) {
+    if (this.buffered > 0 || this.rstate === R_PAYLOAD || this.rstate === R_PREFACE || this.rstate === R_HTTP1) {
       if (this.partialSince === 0 || frames > 0) this.partialSince = now;
     } else {
       this.partialSince = 0;
@@ -408,14 +431,18 @@ export class Connection {
             const b = this.take(1)[0]!;
             if (b !== CONNECTION_PREFACE[this.prefacePos]) {
               // "GET ", "POST", "PUT " ...: an uppercase method token where "PRI " was expected.
-              if (this.answerHttp1Requests && !this.prefaceSent && this.prefacePos <= 3 && b >= 0x41 && b <= 0x5a) this.answerHttp1();
-              else this.connectionError(PROTOCOL_ERROR, 'invalid connection preface (§3.4)');
+              if (this.answerHttp1Requests && !this.prefaceSent && this.prefacePos <= 3 && b >= 0x41 && b <= 0x5a) {
+                this.startHttp1(b);
+                break;
+              }
+              this.connectionError(PROTOCOL_ERROR, 'invalid connection preface (§3.4)');
               return frames;
             }
             this.prefacePos++;
             // "PRI " cannot start an HTTP/1.x request line ("PROPFIND" diverges at its third octet).
             if (this.prefacePos === 4 && !this.prefaceSent) this.sendPreface();
           }
+          if ((this.rstate as number) === R_HTTP1) break; // startHttp1() switched states
           if (this.prefacePos < CONNECTION_PREFACE.length) return frames;
           this.sendPreface();
           this.rstate = R_FIRST;
@@ -451,6 +478,31 @@ export class Connection {
             return frames;
           }
           this.rstate = R_PAYLOAD;
+          break;
+        }
+        case R_HTTP1: {
+          const n = Math.min(MAX_HTTP1_HEAD - this.http1Len, this.buffered);
+          if (n > 0) {
+            this.http1Head.set(this.take(n), this.http1Len);
+            this.http1Len += n;
+          }
+          const head = this.http1Head.subarray(0, this.http1Len);
+          const end = http1HeadEnd(head, Math.max(0, this.http1Scanned - 3));
+          if (end === -1) {
+            this.http1Scanned = this.http1Len;
+            if (this.http1Len >= MAX_HTTP1_HEAD) this.answerHttp1(431, `the request head exceeds ${MAX_HTTP1_HEAD} octets`);
+            return frames;
+          }
+          // What follows the head (after an upgrade: the client's preface) goes back in the queue.
+          if (end < head.length) {
+            if (this.chunkHead > 0) {
+              this.chunks[0] = this.chunks[0]!.subarray(this.chunkHead);
+              this.chunkHead = 0;
+            }
+            this.chunks.unshift(head.slice(end));
+            this.buffered += head.length - end;
+          }
+          this.http1Request(head.subarray(0, end));
           break;
         }
         case R_PAYLOAD: {
@@ -781,6 +833,11 @@ export class Connection {
       // RFC 7540 §5.3.1: a stream cannot depend on itself.
       return this.refuse(id, PROTOCOL_ERROR, `stream ${id} depends on itself (RFC 7540 §5.3.1)`);
     }
+    this.openRequestStream(id, endStream, fields, tooLarge);
+  }
+
+  /** A request on new stream `id`: state, windows, validation, and the handler (§5.1, §8.1). */
+  private openRequestStream(id: number, endStream: boolean, fields: Array<[string, string]> | null, tooLarge: boolean): void {
     if (this.activeClientStreams >= this.settings.maxConcurrentStreams) {
       return this.refuse(id, ErrorCode.REFUSED_STREAM, `more than ${this.settings.maxConcurrentStreams} concurrent streams (§5.1.2)`);
     }
@@ -932,8 +989,13 @@ export class Connection {
     if (this.settingsSeen) this.zeroProgressFrame();
     this.settingsSeen = true;
     if (this.dead) return;
-    // §6.5.3: values are processed in order; the last of an id wins.
-    for (const [id, v] of f.settings) {
+    if (!this.applyPeerSettings(f.settings)) return;
+    this.writeFrameBytes(FrameType.SETTINGS, Flag.ACK, 0, EMPTY);
+  }
+
+  /** Applies the peer's settings (§6.5.3: in order, the last of an id wins); false after a connection error. */
+  private applyPeerSettings(settings: ReadonlyArray<readonly [number, number]>): boolean {
+    for (const [id, v] of settings) {
       switch (id) {
         case SettingId.HEADER_TABLE_SIZE:
           this.deflater.changeTableSize(v);
@@ -951,7 +1013,8 @@ export class Connection {
           for (const s of this.streams.values()) {
             s.sendWindow += delta;
             if (s.sendWindow > MAX_WINDOW_SIZE) {
-              return this.connectionError(FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE makes the window of stream ${s.streamId} exceed 2^31-1 (§6.9.2)`);
+              this.connectionError(FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE makes the window of stream ${s.streamId} exceed 2^31-1 (§6.9.2)`);
+              return false;
             }
             if (delta > 0 && s.blockedOnWindow && s.sendWindow > 0) {
               s.blockedOnWindow = false;
@@ -967,7 +1030,7 @@ export class Connection {
           break; // MAX_HEADER_LIST_SIZE is advisory; unknown settings are ignored (§6.5.2)
       }
     }
-    this.writeFrameBytes(FrameType.SETTINGS, Flag.ACK, 0, EMPTY);
+    return true;
   }
   /** The peer's first SETTINGS arrived (§3.4). */
   private settingsSeen = false;
@@ -1060,6 +1123,7 @@ export class Connection {
   /** A connection error (§5.4.1): GOAWAY with `code`, then close. */
   connectionError(code: number, message: string): void {
     if (this.dead) return;
+    if (this.rstate === R_HTTP1) return this.answerHttp1(503, `the server closed the connection: ${message}`);
     const err = new H2Error('connection', code, message);
     this.closeError = err;
     this.closeReason = message;
@@ -1070,23 +1134,62 @@ export class Connection {
     this.finishTransport();
   }
 
+  /** The first octet of an HTTP/1.x request line (`b`) arrived where the preface belongs: read the request head. */
+  private startHttp1(b: number): void {
+    this.rstate = R_HTTP1;
+    if (this.prefaceTimer !== null) {
+      clearTimeout(this.prefaceTimer); // nothing binary may precede the HTTP/1.1 answer
+      this.prefaceTimer = null;
+    }
+    this.http1Head = new Uint8Array(MAX_HTTP1_HEAD);
+    this.http1Head.set(CONNECTION_PREFACE.subarray(0, this.prefacePos));
+    this.http1Head[this.prefacePos] = b;
+    this.http1Len = this.prefacePos + 1;
+  }
+
+  /** A complete HTTP/1.x request head: upgrade to h2c (RFC 7540 §3.2), or answer in HTTP/1.1. */
+  private http1Request(head: Uint8Array): void {
+    const r = parseHttp1Request(head);
+    this.http1Head = EMPTY;
+    if (!r.upgrade) return this.answerHttp1(r.status, r.reason);
+    this.onUpgradeCb?.({ connectionId: this.id, method: r.method, target: r.target, settings: r.settings });
+    const sw = utf8.encode(SWITCHING_PROTOCOLS);
+    this.writer.reserve(sw.length);
+    this.writer.copy(sw);
+    this.sendPreface();
+    // The settings count as received; the 101 acknowledges them (RFC 7540 §3.2.1).
+    if (!this.applyPeerSettings(r.settings)) return;
+    // Next: the client's connection preface and SETTINGS, as with prior knowledge.
+    this.rstate = R_PREFACE;
+    this.prefacePos = 0;
+    // RFC 7540 §3.2: the request is stream 1, half-closed (remote).
+    this.lastPeerStreamId = 1;
+    let size = 0;
+    for (const [n, v] of r.fields) size += n.length + v.length + 32;
+    this.openRequestStream(1, true, r.fields, size > this.settings.maxHeaderListSize);
+  }
+
   /**
-   * The client sent an HTTP/1.x request where the connection preface belongs:
-   * it does not speak HTTP/2 (or does not know this server needs prior
-   * knowledge), so it gets an HTTP/1.1 answer it can show, rather than frames
-   * it would take for garbage. Still a connection error (§3.4), without GOAWAY.
+   * The client sent an HTTP/1.x request where the connection preface belongs
+   * and it does not upgrade to h2c: it gets an HTTP/1.1 answer it can show,
+   * rather than frames it would take for garbage. Still a connection error
+   * (§3.4), without GOAWAY.
    */
-  private answerHttp1(): void {
+  private answerHttp1(status: number, reason: string): void {
     if (this.dead) return;
-    const message = 'an HTTP/1.x request instead of the connection preface (§3.4): answered 505 HTTP Version Not Supported';
+    const message = `an HTTP/1.x request instead of the connection preface (§3.4), answered ${status}: ${reason}`;
     this.closeError = new H2Error('connection', PROTOCOL_ERROR, message);
     this.closeReason = message;
-    this.http1Answered = true;
+    this.http1Status = status;
     this.die();
-    const body = 'This server speaks HTTP/2 only (RFC 9113), without an HTTP/1.1 upgrade: connect with HTTP/2 directly,\n' + 'e.g. curl --http2-prior-knowledge, nghttp, or h2load (or over TLS with ALPN h2 where the server offers it).\n';
-    const response = utf8.encode(
-      `HTTP/1.1 505 HTTP Version Not Supported\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
-    );
+    const body =
+      status === 505
+        ? `This server speaks HTTP/2 (RFC 9113), and this was ${reason}.\n` +
+          'Connect with HTTP/2 directly (curl --http2-prior-knowledge, nghttp, h2load), or upgrade with an\n' +
+          'HTTP/1.1 request without a body that carries "Upgrade: h2c", one "HTTP2-Settings" and\n' +
+          '"Connection: Upgrade, HTTP2-Settings" (curl --http2, nghttp -u).\n'
+        : `${reason}.\n`;
+    const response = utf8.encode(http1Response(status, body));
     this.writer.reserve(response.length);
     this.writer.copy(response);
     this.finishTransport();
@@ -1122,6 +1225,7 @@ export class Connection {
 
   /** Graceful shutdown (§6.8): GOAWAY NO_ERROR, let open streams finish, then close. */
   shutdown(): void {
+    if (this.rstate === R_HTTP1) return this.answerHttp1(503, 'the server is shutting down');
     if (this.dead || this.goawaySent) {
       this.maybeFinish();
       return;
@@ -1158,7 +1262,7 @@ export class Connection {
       remotePort: this.remotePort,
       error: this.closeError,
       reason: this.closeReason || 'closed',
-      http1: this.http1Answered,
+      http1Status: this.http1Status,
     });
   }
 
@@ -1181,6 +1285,11 @@ export class Connection {
     if (this.dead || this.transportClosed) return this.stopTimers();
     const now = Date.now();
     const L = this.limits;
+    if (this.rstate === R_HTTP1) {
+      const limit = L.handshakeTimeout > 0 ? L.handshakeTimeout : L.frameTimeout;
+      if (limit > 0 && now - this.createdAt > limit) this.answerHttp1(408, 'the request head did not arrive in time');
+      return;
+    }
     if (L.handshakeTimeout > 0 && !this.settingsSeen && now - this.createdAt > L.handshakeTimeout) {
       return this.connectionError(ENHANCE_YOUR_CALM, 'no connection preface and SETTINGS in time');
     }

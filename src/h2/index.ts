@@ -10,7 +10,7 @@ export {
   type PushOptions,
 } from './server-stream.js';
 export type { HeaderList, HeadersInit } from './response.js';
-export { Connection, type ConnectionOptions, type ConnectionCloseInfo, type Transport } from './connection.js';
+export { Connection, type ConnectionOptions, type ConnectionCloseInfo, type Transport, type UpgradeInfo } from './connection.js';
 export { DEFAULT_LIMITS, DEFAULT_SETTINGS, type Limits, type LocalSettings } from './limits.js';
 export { formatFrameEvent, type FrameEvent, type FrameObserver } from './observer.js';
 export * from './frame.js';

@@ -15,7 +15,7 @@
  */
 import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Connection, type ConnectionCloseInfo, type Transport } from './connection.js';
+import { Connection, type ConnectionCloseInfo, type Transport, type UpgradeInfo } from './connection.js';
 import { resolveLimits, resolveSettings, type Limits, type LocalSettings } from './limits.js';
 import type { FrameObserver } from './observer.js';
 import type { ServerStream } from './server-stream.js';
@@ -35,6 +35,8 @@ export interface ServerOptions {
   onError?: (error: unknown, stream: ServerStream | null) => void;
   /** A connection closed; `error` is the connection error we sent, if any. */
   onConnectionClose?: (info: ConnectionCloseInfo) => void;
+  /** On a cleartext (h2c) port: an HTTP/1.1 request upgraded its connection (RFC 7540 §3.2) and became stream 1. */
+  onUpgrade?: (info: UpgradeInfo) => void;
   /** Sees the octets received on each connection (decrypted, under TLS) before they are parsed. */
   onData?: (connectionId: number, data: Uint8Array) => void;
   /** Padding per DATA, HEADERS and PUSH_PROMISE frame (see ConnectionOptions.padding). */
@@ -150,9 +152,10 @@ export class Http2Server {
       limits: o.limits,
       onFrame: o.onFrame ?? null,
       onError: o.onError,
-      // A plain TCP socket is an h2c port, where an HTTP/1.x client gets an HTTP/1.1 505;
+      // A plain TCP socket is an h2c port, where an HTTP/1.1 request may upgrade (or gets an HTTP/1.1 answer);
       // after TLS, ALPN has already settled on h2.
       answerHttp1: socket instanceof net.Socket && (socket as { encrypted?: boolean }).encrypted !== true,
+      ...(o.onUpgrade ? { onUpgrade: o.onUpgrade } : {}),
       ...(o.padding !== undefined ? { padding: o.padding } : {}),
       ...(o.encoderTableSize !== undefined ? { encoderTableSize: o.encoderTableSize } : {}),
       onClose: (info) => {

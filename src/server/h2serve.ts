@@ -241,8 +241,9 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
     ...(config.verbose
       ? {
           onFrame: (e) => log.frame(e),
+          onUpgrade: (info) => log.upgrade(info),
           onConnectionClose: (info) => {
-            if (info.http1) log.event(info.connectionId, 'HTTP/1.x request instead of the HTTP/2 preface: answered 505 HTTP Version Not Supported');
+            if (info.http1Status !== null) log.event(info.connectionId, `HTTP/1.x request instead of the HTTP/2 preface: ${info.reason.replace(/^.*answered /, 'answered ')}`);
             log.connectionClosed(info.connectionId);
           },
         }

@@ -11,7 +11,7 @@
  * and the canonical hex+ASCII dump of --hexdump.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { errorCodeName, Flag, FrameType, frameTypeName, settingName, type FrameEvent } from '../h2/index.js';
+import { errorCodeName, Flag, FrameType, frameTypeName, settingName, type FrameEvent, type UpgradeInfo } from '../h2/index.js';
 
 const INDENT = '          ';
 
@@ -76,6 +76,13 @@ export class FrameLog {
     s?.recv.delete(streamId);
     s?.sent.delete(streamId);
     this.event(connectionId, `stream_id=${streamId} closed`);
+  }
+
+  /** An HTTP/1.1 request upgraded its connection to h2c and became stream 1, with the client's HTTP2-Settings. */
+  upgrade(info: UpgradeInfo): void {
+    this.event(info.connectionId, `HTTP/1.1 Upgrade to h2c: ${text(info.method)} ${text(info.target)} becomes stream 1; HTTP2-Settings:`);
+    this.out.push(`${INDENT}(niv=${info.settings.length})`);
+    for (const [id, v] of info.settings) this.out.push(`${INDENT}[${settingName(id)}(0x${hex2(id)}):${v}]`);
   }
 
   connectionClosed(connectionId: number): void {

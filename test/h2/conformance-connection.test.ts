@@ -48,9 +48,10 @@ describe('§3 starting HTTP/2', () => {
       const [head, body] = text.split('\r\n\r\n');
       expect(head!.split('\r\n')).toEqual(['HTTP/1.1 505 HTTP Version Not Supported', 'content-type: text/plain; charset=utf-8', `content-length: ${body!.length}`, 'connection: close']);
       expect(body).toContain('curl --http2-prior-knowledge');
-      await until(() => ts.connectionCloses.some((i) => i.http1));
-      const info = ts.connectionCloses.find((i) => i.http1)!;
+      await until(() => ts.connectionCloses.some((i) => i.http1Status !== null));
+      const info = ts.connectionCloses.find((i) => i.http1Status !== null)!;
       expect(info.error?.code).toBe(ErrorCode.PROTOCOL_ERROR);
+      expect(info.http1Status).toBe(505);
       ts.connectionCloses.length = 0;
     });
   }

@@ -158,9 +158,28 @@ export class RawClient {
     return encodeHeaders(streamId, this.encode(fields), { endStream });
   }
 
+  /**
+   * For an h2c upgrade: the HTTP/1.1 response head that precedes the frames
+   * (null until it has arrived), when expectHttp1() was called.
+   */
+  http1Head: string | null = null;
+  private http1Pending = false;
+
+  /** The server's first octets are an HTTP/1.1 response head (e.g. a 101 to an upgrade request); frames follow it. */
+  expectHttp1(): void {
+    this.http1Pending = true;
+  }
+
   private onData(d: Buffer): void {
     this.received += d.length;
     this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    if (this.http1Pending) {
+      const end = this.buf.indexOf('\r\n\r\n');
+      if (end === -1) return this.wake();
+      this.http1Head = this.buf.subarray(0, end + 4).toString('latin1');
+      this.buf = this.buf.subarray(end + 4);
+      this.http1Pending = false;
+    }
     while (this.buf.length >= FRAME_HEADER_LENGTH) {
       const h = parseFrameHeader(this.buf);
       if (this.buf.length < FRAME_HEADER_LENGTH + h.length) break;

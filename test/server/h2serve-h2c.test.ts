@@ -5,7 +5,7 @@
  * h2load's 10,000 requests over 100 concurrent streams all succeed.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,13 +137,10 @@ describe('h2c with h2load', () => {
 });
 
 describe('a client that speaks HTTP/1.1 to the h2c port', () => {
-  // nghttpd answers with HTTP/2 frames, which curl reports as "Received HTTP/0.9 when not allowed".
-  it.each([
-    ['plain HTTP/1.1', ['--http1.1']],
-    ['an h2c upgrade (deprecated by RFC 9113, not offered)', ['--http2']],
-  ])('%s gets 505 with a body that says how to connect; HTTP/2 still works after', async (_what, flags) => {
+  // nghttpd 1.52 answers both with HTTP/2 frames, which curl reports as "Received HTTP/0.9 when not allowed".
+  it('plain HTTP/1.1 gets 505 with a body that says how to connect; HTTP/2 still works after', async () => {
     const curl = requireBin('curl');
-    const r = await exec(curl, ['-sS', '-i', ...flags, `${server.url}/index.html`]);
+    const r = await exec(curl, ['-sS', '-i', '--http1.1', `${server.url}/index.html`]);
     expect(r.code, r.stderr).toBe(0);
     const text = r.stdout.toString('latin1');
     expect(text.split('\r\n')[0]).toBe('HTTP/1.1 505 HTTP Version Not Supported');
@@ -153,14 +150,51 @@ describe('a client that speaks HTTP/1.1 to the h2c port', () => {
     expect(ok.stdout.toString()).toBe('<h1>the index</h1>\n');
   });
 
-  it('-v says so in the log', async () => {
+  it('curl --http2 upgrades to h2c (RFC 7540 §3.2) and gets the file over HTTP/2', async () => {
+    const r = await exec(requireBin('curl'), ['-sS', '-v', '--http2', '-w', '\n%{http_version} %{http_code}', `${server.url}/index.html`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.toString()).toBe('<h1>the index</h1>\n\n2 200');
+    expect(r.stderr.toString()).toMatch(/< HTTP\/1\.1 101 Switching Protocols/);
+  });
+
+  it('curl --http2 with a request body is not upgraded: 505 saying why', async () => {
+    const r = await exec(requireBin('curl'), ['-sS', '-i', '--http2', '--data', 'x=1', `${server.url}/index.html`]);
+    expect(r.code, r.stderr).toBe(0);
+    const text = r.stdout.toString('latin1');
+    expect(text.split('\r\n')[0]).toBe('HTTP/1.1 505 HTTP Version Not Supported');
+    expect(text).toContain('an h2c upgrade with a request body');
+  });
+
+  it('nghttp -u (HTTP Upgrade) gets the file, byte-exact, on stream 1', async () => {
+    const r = await exec(requireBin('nghttp'), ['-u', '-v', `${server.url}/1k.bin`]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = r.stdout.toString('latin1');
+    expect(out).toContain('HTTP Upgrade success');
+    expect(out).toMatch(/recv DATA frame <length=1024, flags=0x01, stream_id=1>/);
+    const body = await exec(requireBin('nghttp'), ['-u', `${server.url}/1k.bin`]);
+    expect(Buffer.compare(body.stdout, readFileSync(join(dir, '1k.bin')))).toBe(0);
+  });
+
+  it('-v says so in the log: the 505, and an upgrade with the client\'s HTTP2-Settings', async () => {
     const s = await startH2Serve(['-v', '--no-tls', '-d', dir, '0']);
     try {
       const r = await exec(requireBin('curl'), ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--http1.1', `${s.url}/`]);
       expect(r.stdout.toString()).toBe('505');
-      await s.waitForStdout(/\] closed$/m);
-      expect(s.stdout).toMatch(/^\[id=1\] \[ *\d+\.\d{3}\] HTTP\/1\.x request instead of the HTTP\/2 preface: answered 505 HTTP Version Not Supported\n\[id=1\] \[ *\d+\.\d{3}\] closed$/m);
+      await s.waitForStdout(/^\[id=1\] \[ *\d+\.\d{3}\] closed$/m);
+      expect(s.stdout).toMatch(
+        /^\[id=1\] \[ *\d+\.\d{3}\] HTTP\/1\.x request instead of the HTTP\/2 preface: answered 505: an HTTP\/1\.1 request without "Upgrade: h2c"\n\[id=1\] \[ *\d+\.\d{3}\] closed$/m,
+      );
       expect(s.stdout).not.toMatch(/send SETTINGS/);
+      const u = await exec(requireBin('curl'), ['-sS', '-o', '/dev/null', '-w', '%{http_version} %{http_code}', '--http2', `${s.url}/index.html`]);
+      expect(u.stdout.toString()).toBe('2 200');
+      await s.waitForStdout(/^\[id=2\] \[ *\d+\.\d{3}\] closed$/m);
+      const lines = s.stdout.split('\n');
+      const at = lines.findIndex((l) => /^\[id=2\] \[ *\d+\.\d{3}\] HTTP\/1\.1 Upgrade to h2c: GET \/index\.html becomes stream 1; HTTP2-Settings:$/.test(l));
+      expect(at).toBeGreaterThanOrEqual(0);
+      expect(lines[at + 1]).toMatch(/^ {10}\(niv=\d+\)$/);
+      expect(lines[at + 2]).toMatch(/^ {10}\[SETTINGS_[A-Z_]+\(0x0\d\):\d+\]$/);
+      // Our SETTINGS follows the upgrade line, and the response goes out on stream 1.
+      expect(lines.slice(at).join('\n')).toMatch(/send SETTINGS frame <length=\d+, flags=0x00, stream_id=0>[\s\S]*send HEADERS frame <length=\d+, flags=0x04, stream_id=1>/);
     } finally {
       await s.stop();
     }

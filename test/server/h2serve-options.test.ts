@@ -97,7 +97,7 @@ describe('-v and --no-tls', () => {
 
   it('--no-tls: h2c with prior knowledge; without it the same bytes get no HTTP/2', async () => {
     const s = await serve([]);
-    expect(s.stderr).toMatch(/listening on http:\/\/\S+ \(h2c, prior knowledge\)/);
+    expect(s.stderr).toMatch(/listening on http:\/\/\S+ \(h2c: prior knowledge or Upgrade\)/);
     const c = await open(s);
     expect(serverSettings(c).get(SettingId.MAX_CONCURRENT_STREAMS)).toBe(100);
     const t = await startH2Serve(['--self-signed', '-d', dir, '0']);
