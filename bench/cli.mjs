@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { corpusCases, fmt, machine, ROOT, vectorFiles, WORK } from './lib.mjs';
+import { corpusCases, fmt, machine, median, ROOT, vectorFiles, WORK } from './lib.mjs';
 
 const NODE = process.execPath;
 // The launchers run as users run them: directly, so that their shebang's V8 flags apply.
@@ -20,9 +20,7 @@ const NG = {
   deflate: process.env.NGHTTP2_DEFLATEHD ?? join(WORK, 'nghttp2', 'deflatehd'),
   inflate: process.env.NGHTTP2_INFLATEHD ?? join(WORK, 'nghttp2', 'inflatehd'),
 };
-const RUNS = 3;
 const PAIRS = 5;
-const median = (xs) => { const a = [...xs].sort((x, y) => x - y); return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2; };
 
 /** Runs a command with stdin from a file and stdout to a file (or /dev/null); wall time and peak RSS (VmHWM). */
 function measure(argv, input, output = '/dev/null', env = process.env) {
@@ -52,16 +50,6 @@ function measure(argv, input, output = '/dev/null', env = process.env) {
     });
     poll();
   });
-}
-
-async function bestOf(n, argv, input, output) {
-  let best = { ms: Infinity, rssMiB: 0 };
-  for (let i = 0; i < n; i++) {
-    const r = await measure(argv, input, output);
-    if (r.ms < best.ms) best = { ms: r.ms, rssMiB: Math.max(best.rssMiB, r.rssMiB) };
-    else best.rssMiB = Math.max(best.rssMiB, r.rssMiB);
-  }
-  return best;
 }
 
 /** Writes the corpus repeated `times` times as compact JSON (the raw-data stories concatenated). */

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fmt, h2load as runH2load, machine, ROOT, which } from './lib.mjs';
+import { accepts, fmt, freePort, h2load as runH2load, machine, ROOT, which } from './lib.mjs';
 
 const ROUNDS = 3;
 const LOADS = [
@@ -43,24 +43,10 @@ function rssOf(child) {
 }
 
 async function startNghttpd(bin, htdocs) {
-  // Find a free port by binding and releasing one.
-  const net = await import('node:net');
-  const port = await new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
+  const port = await freePort();
   const child = spawn(bin, ['--no-tls', '-a', '127.0.0.1', '-d', htdocs, String(port)], { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
-    const ok = await new Promise((resolve) => {
-      const c = net.connect(port, '127.0.0.1', () => {
-        c.destroy();
-        resolve(true);
-      });
-      c.on('error', () => resolve(false));
-    });
-    if (ok) return { port, child };
+    if (await accepts(port)) return { port, child };
     await new Promise((r) => setTimeout(r, 50));
   }
   child.kill();

@@ -6,10 +6,9 @@
 // each server's processes after the run.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fmt, h2load, machine, ROOT, treeRss, which } from './lib.mjs';
+import { accepts, fmt, freePort, h2load, machine, median, ROOT, treeRss, which } from './lib.mjs';
 
 const ROUNDS = 3;
 const LOADS = [
@@ -19,26 +18,6 @@ const LOADS = [
 const WARM_UP = { '/1k': ['-n', '20000', '-c', '10', '-m', '10'], '/100k': ['-n', '4000', '-c', '10', '-m', '10'] };
 const TRANSPORTS = ['TLS', 'h2c'];
 const WORKERS = [1, 2];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-    s.on('error', reject);
-  });
-}
-
-function accepts(port) {
-  return new Promise((resolve) => {
-    const c = net.connect(port, '127.0.0.1', () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.on('error', () => resolve(false));
-  });
-}
 
 /** Spawns a server and waits until its port accepts connections. */
 async function start(name, argv, port) {
@@ -135,10 +114,7 @@ export async function run() {
   }
 
   const best = (s, l) => Math.max(...s.cells[l.name].runs);
-  const median = (s, l) => {
-    const r = [...s.cells[l.name].runs].sort((a, b) => a - b);
-    return r.length % 2 ? r[(r.length - 1) / 2] : (r[r.length / 2 - 1] + r[r.length / 2]) / 2;
-  };
+  const middle = (s, l) => median(s.cells[l.name].runs);
   const find = (kind, transport, workers) => servers.find((s) => s.kind === kind && s.transport === transport && s.workers === workers);
   const lines = [
     '## h2serve against nghttpd',
@@ -162,7 +138,7 @@ export async function run() {
         const ours = find('h2serve', transport, workers);
         const theirs = find('nghttpd', transport, workers);
         const ratio = best(ours, l) / best(theirs, l);
-        const medians = `(${fmt(median(ours, l) / median(theirs, l), 2)}×)`;
+        const medians = `(${fmt(middle(ours, l) / middle(theirs, l), 2)}×)`;
         if (workers !== 1) return `${fmt(ratio, 2)}× ${medians}`;
         verdicts.push(ratio >= l.floor);
         return `**${fmt(ratio, 2)}×** ${medians}: ${ratio >= l.floor ? 'met' : 'NOT met'}`;

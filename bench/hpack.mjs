@@ -6,9 +6,8 @@ import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Deflater, Inflater } from '../dist/index.js';
-import { corpusCases, fmt, hdoracle, machine, WORK } from './lib.mjs';
+import { corpusCases, fmt, hdoracle, machine, median, WORK } from './lib.mjs';
 
-const median = (xs) => { const a = [...xs].sort((x, y) => x - y); return a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2; };
 
 const ROUNDS = 20; // passes over the corpus per timing, as `hdoracle bench-* 20`
 const RUNS = 9; // interleaved rounds of timings; best and median kept, for every implementation

@@ -11,6 +11,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSy
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { noChildProcess } from './esbuild-plugins.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -22,14 +23,6 @@ const esbuild = await import('esbuild');
 const { inject } = require('postject');
 const commands = readdirSync(join(root, 'src/cli/bin')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
 
-// As in scripts/build.mjs: the file tools run no subprocess, so commander's child_process is a stub.
-const noChildProcess = {
-  name: 'no-child-process',
-  setup(build) {
-    build.onResolve({ filter: /^(node:)?child_process$/ }, () => ({ path: 'child_process', namespace: 'h2kit-stub' }));
-    build.onLoad({ filter: /.*/, namespace: 'h2kit-stub' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
-  },
-};
 
 // One CommonJS file per command, minified, for Node 20.
 const BUNDLE_OPTIONS = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', minify: true, legalComments: 'none', logLevel: 'warning' };

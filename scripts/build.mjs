@@ -7,6 +7,7 @@ import { readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { noChildProcess } from './esbuild-plugins.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -36,15 +37,6 @@ const schemaExternal = {
   name: 'schema-external',
   setup(build) {
     build.onResolve({ filter: /^\.\/schema\.js$/ }, () => ({ path: './schema.mjs', external: true }));
-  },
-};
-// deflatehd and inflatehd run no subprocess; commander require()s child_process (which loads
-// net and dgram) only for git-style subcommands they do not have.
-const noChildProcess = {
-  name: 'no-child-process',
-  setup(build) {
-    build.onResolve({ filter: /^(node:)?child_process$/ }, () => ({ path: 'child_process', namespace: 'h2kit-stub' }));
-    build.onLoad({ filter: /.*/, namespace: 'h2kit-stub' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
   },
 };
 // The file tools are CommonJS bundles behind CommonJS launchers: start-up stays in Node's CJS

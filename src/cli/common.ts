@@ -5,6 +5,7 @@
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { octetsToText } from '../hpack/octets.js';
 import { VERSION } from '../version.js';
 import { JsonSyntaxError } from './io/json-cases.js';
 
@@ -300,14 +301,6 @@ export function nestedJson(value: unknown, indent: string): string {
   return JSON.stringify(value, null, 2).replace(/\n/g, `\n${indent}`);
 }
 
-/** Octets (latin1 string) of text given as UTF-8. */
-export function textOctets(s: string): string {
-  return Buffer.from(s, 'utf8').toString('latin1');
-}
-
-const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const NON_ASCII = /[^\x00-\x7f]/;
-
 /**
  * Names and values given as octet strings, as JSON text: UTF-8 text when every
  * one of them is UTF-8, else unchanged with latin1 = true (the case is then
@@ -317,20 +310,12 @@ export function octetsForJson(headers: ReadonlyArray<readonly [string, string]>)
   const out: Array<[string, string]> = new Array(headers.length);
   for (let i = 0; i < headers.length; i++) {
     const [n, v] = headers[i]!;
-    const tn = NON_ASCII.test(n) ? decodeUtf8(n) : n;
-    const tv = NON_ASCII.test(v) ? decodeUtf8(v) : v;
+    const tn = octetsToText(n);
+    const tv = octetsToText(v);
     if (tn === null || tv === null) return { headers: headers.map(([a, b]) => [a, b]), latin1: true };
     out[i] = [tn, tv];
   }
   return { headers: out, latin1: false };
-}
-
-function decodeUtf8(octets: string): string | null {
-  try {
-    return utf8Strict.decode(Buffer.from(octets, 'latin1'));
-  } catch {
-    return null;
-  }
 }
 
 /**

@@ -89,13 +89,13 @@ export async function main(argv: string[]): Promise<number> {
   // header_table_size goes on the first case written (the -s value, or the
   // case's own) and on later cases that set one, so that inflatehd applies
   // the same SETTINGS changes.
-  const encode = (seq: number, c: DeflateCase, explicitTableSize: boolean, plain: boolean) => {
+  const encode = (seq: number, c: DeflateCase, plain: boolean) => {
     if (c.tableSize !== undefined) deflater.changeTableSize(c.tableSize);
     const wire = deflater.deflate(c.fields);
     const inputLength = deflater.inputOctets;
     inputTotal += inputLength;
     outputTotal += wire.length;
-    const tableSize = cases === 0 ? (c.tableSize ?? o.tableSize) : explicitTableSize ? c.tableSize : undefined;
+    const tableSize = cases === 0 ? (c.tableSize ?? o.tableSize) : c.tableSize;
     let text =
       `    {\n      "seq": ${seq},\n      "input_length": ${inputLength},\n      "output_length": ${wire.length},\n` +
       `      "percentage_of_original_size": ${inputLength === 0 ? 0 : (wire.length / inputLength) * 100},\n` +
@@ -119,7 +119,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const checked = checkDeflateCase(c.value);
     if (checked) {
-      encode(c.index, checked, checked.tableSize !== undefined, c.plain);
+      encode(c.index, checked, c.plain);
       return;
     }
     return explainDeflateCase(c.value).then((why) => report.error(`case ${c.index}: line ${c.line}, column ${c.column}: ${why}`));
@@ -133,7 +133,7 @@ export async function main(argv: string[]): Promise<number> {
     // Lines are read as octets: present them as UTF-8 text when they are, else as latin1.
     const { headers, latin1 } = octetsForJson(s.headers);
     const fields = latin1 ? headers.map(([n, v]): [Buffer, Buffer] => [Buffer.from(n, 'latin1'), Buffer.from(v, 'latin1')]) : headers;
-    encode(s.index, { fields, pairs: headers, tableSize: undefined, latin1 }, false, false);
+    encode(s.index, { fields, pairs: headers, tableSize: undefined, latin1 }, false);
   };
 
   const queue: Array<ScannedCase | Http1Set> = [];

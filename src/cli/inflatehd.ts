@@ -5,6 +5,7 @@
  * --explain (describe every representation).
  */
 import { DEFAULT_HEADER_TABLE_SIZE, HpackError, Inflater, type TraceItem } from '../hpack/index.js';
+import { octetsToTextLossy, textToOctets } from '../hpack/octets.js';
 import {
   CasesWriter,
   headersJson,
@@ -18,7 +19,6 @@ import {
   writeOut,
   sizeArg,
   tableSizeArg,
-  textOctets,
   UsageError,
 } from './common.js';
 import { CaseScanner, type ScannedCase } from './io/json-cases.js';
@@ -135,7 +135,7 @@ async function decodeStory(
   o: Options,
   report: Reporter,
   progress: Progress,
-  decode: (c: InflateCase, index: number) => Promise<void> | void,
+  decode: (c: InflateCase, index: number) => void,
 ): Promise<{ decoded: number; raw: number }> {
   let lostAt = -1;
   let skipped = 0;
@@ -148,7 +148,17 @@ async function decodeStory(
     report.error(`case ${index}: ${message}`);
     if (breaks && lostAt < 0) lostAt = index;
   };
-  const handle = async (c: ScannedCase) => {
+  const run = (checked: InflateCase, index: number) => {
+    try {
+      decode(checked, index);
+      decoded++;
+    } catch (e) {
+      if (!(e instanceof HpackError)) throw e;
+      fail(index, `byte ${e.offset}: ${e.message.replace(/ \(byte \d+\)$/, '')} [${e.code}]`, e.breaksContext);
+    }
+  };
+  // Synchronous for good cases; a promise only where zod has to explain a bad one.
+  const handle = (c: ScannedCase): Promise<void> | void => {
     if (lostAt >= 0) {
       if (skipped++ === 0) report.note(`case ${c.index}: skipped, with every later case: the compression context was lost at case ${lostAt}`);
       return;
@@ -160,24 +170,19 @@ async function decodeStory(
       return;
     }
     const where = `line ${c.line}, column ${c.column}`;
-    let checked = checkInflateCase(c.value, o.verify === true);
-    if (!checked && o.verify) {
+    const checked = checkInflateCase(c.value, o.verify === true);
+    if (checked) return run(checked, c.index);
+    if (o.verify) {
       // Bad "headers" but a good "wire": decode anyway, so the context stays in sync.
       const block = checkInflateCase(c.value, false);
       if (block) {
-        fail(c.index, `${where}: ${await explainInflateCase(c.value, true)}`, false);
-        checked = { ...block, pairs: undefined };
+        return explainInflateCase(c.value, true).then((why) => {
+          fail(c.index, `${where}: ${why}`, false);
+          run({ ...block, pairs: undefined }, c.index);
+        });
       }
     }
-    if (!checked) return fail(c.index, `${where}: ${await explainInflateCase(c.value, o.verify === true)}`, true);
-    try {
-      const r = decode(checked, c.index);
-      if (r) await r;
-      decoded++;
-    } catch (e) {
-      if (!(e instanceof HpackError)) throw e;
-      fail(c.index, `byte ${e.offset}: ${e.message.replace(/ \(byte \d+\)$/, '')} [${e.code}]`, e.breaksContext);
-    }
+    return explainInflateCase(c.value, o.verify === true).then((why) => fail(c.index, `${where}: ${why}`, true));
   };
 
   const drain = async () => {
@@ -200,7 +205,7 @@ function isRawCase(v: unknown): boolean {
 
 /** A trace item as JSON: octets shown as text (or latin1 with header_encoding), bytes in hex. */
 function traceJson(t: TraceItem, block: Uint8Array, latin1: boolean): Record<string, unknown> {
-  const text = (s: string | undefined) => (s === undefined || latin1 ? s : Buffer.from(s, 'latin1').toString('utf8'));
+  const text = (s: string | undefined) => (s === undefined || latin1 ? s : octetsToTextLossy(s));
   const item: Record<string, unknown> = {
     offset: t.offset,
     bytes: Buffer.from(block.subarray(t.offset, t.offset + t.length)).toString('hex'),
@@ -234,7 +239,7 @@ async function verify(files: string[], o: Options): Promise<number> {
       if (c.tableSize !== undefined) inflater.changeTableSize(c.tableSize);
       const got = inflater.inflateLatin1(c.block);
       if (!c.pairs) return; // already reported: nothing valid to compare with
-      const want = c.latin1 ? c.pairs : c.pairs.map(([n, v]): [string, string] => [textOctets(n), textOctets(v)]);
+      const want = c.latin1 ? c.pairs : c.pairs.map(([n, v]): [string, string] => [textToOctets(n), textToOctets(v)]);
       if (!samePairs(got, want)) {
         mismatches++;
         report.error(`case ${index}: decoded headers differ from "headers":\n${shortDiff(want, got).join('\n')}`);

@@ -9,6 +9,7 @@
  * the close of the transport (§5.4.1), a stream error an RST_STREAM (§5.4.2).
  */
 import { Deflater, HpackError, Inflater, type HeaderInput } from '../hpack/index.js';
+import { ENTRY_OVERHEAD } from '../hpack/static-table.js';
 import {
   CONNECTION_PREFACE,
   DEFAULT_HEADER_TABLE_SIZE,
@@ -30,6 +31,7 @@ import {
   parseRstStream,
   parseSettings,
   parseWindowUpdate,
+  readUint31,
   SettingId,
   writeUint32,
   type FrameHeader,
@@ -149,7 +151,7 @@ export const PREFACE_GRACE = 100;
 const R_PREFACE = 0; // reading the 24 octets of the client preface (§3.4)
 const R_FIRST = 1; // the next frame must be SETTINGS (§3.4)
 const R_HEADER = 2; // reading a 9-octet frame header
-const R_PAYLOAD = 3; // reading `fLength` payload octets
+const R_PAYLOAD = 3; // reading the payload of the frame whose header is in `fh`
 const R_CLOSED = 4;
 const R_HTTP1 = 5; // reading an HTTP/1.1 request head that came instead of the preface (h2c port)
 
@@ -193,10 +195,7 @@ export class Connection {
   private chunks: Uint8Array[] = [];
   private chunkHead = 0;
   private buffered = 0;
-  private fLength = 0;
-  private fType = 0;
-  private fFlags = 0;
-  private fStream = 0;
+  /** The header of the frame being received (reused; copy it to keep it). */
   private readonly fh: FrameHeader = { length: 0, type: 0, flags: 0, streamId: 0 };
   private inReceive = false;
 
@@ -464,17 +463,18 @@ export class Connection {
             b = this.take(FRAME_HEADER_LENGTH);
             o = 0;
           }
-          this.fLength = (b[o]! << 16) | (b[o + 1]! << 8) | b[o + 2]!;
-          this.fType = b[o + 3]!;
-          this.fFlags = b[o + 4]!;
-          this.fStream = ((b[o + 5]! & 0x7f) * 0x1000000 + ((b[o + 6]! << 16) | (b[o + 7]! << 8) | b[o + 8]!)) >>> 0;
-          if (this.rstate === R_FIRST && (this.fType !== FrameType.SETTINGS || (this.fFlags & Flag.ACK) !== 0)) {
+          const h = this.fh;
+          h.length = (b[o]! << 16) | (b[o + 1]! << 8) | b[o + 2]!;
+          h.type = b[o + 3]!;
+          h.flags = b[o + 4]!;
+          h.streamId = readUint31(b, o + 5);
+          if (this.rstate === R_FIRST && (h.type !== FrameType.SETTINGS || (h.flags & Flag.ACK) !== 0)) {
             this.connectionError(PROTOCOL_ERROR, 'the client preface must be followed by a SETTINGS frame (§3.4)');
             return frames;
           }
-          if (this.fLength > this.recvMaxFrameSize) {
+          if (h.length > this.recvMaxFrameSize) {
             // §4.2: checked before buffering the payload, so memory stays bounded.
-            this.connectionError(ErrorCode.FRAME_SIZE_ERROR, `frame of ${this.fLength} octets exceeds SETTINGS_MAX_FRAME_SIZE ${this.recvMaxFrameSize} (§4.2)`);
+            this.connectionError(ErrorCode.FRAME_SIZE_ERROR, `frame of ${h.length} octets exceeds SETTINGS_MAX_FRAME_SIZE ${this.recvMaxFrameSize} (§4.2)`);
             return frames;
           }
           this.rstate = R_PAYLOAD;
@@ -506,8 +506,8 @@ export class Connection {
           break;
         }
         case R_PAYLOAD: {
-          if (this.buffered < this.fLength) return frames;
-          const payload = this.take(this.fLength);
+          if (this.buffered < this.fh.length) return frames;
+          const payload = this.take(this.fh.length);
           this.rstate = R_HEADER;
           frames++;
           this.dispatch(payload);
@@ -521,10 +521,6 @@ export class Connection {
 
   private dispatch(p: Uint8Array): void {
     const h = this.fh;
-    h.length = this.fLength;
-    h.type = this.fType;
-    h.flags = this.fFlags;
-    h.streamId = this.fStream;
     if (this.hbStream !== 0 && h.type !== FrameType.CONTINUATION) {
       // §6.10 and §4.3: a field block is contiguous; §5.5: extension frames in it too.
       this.connectionError(PROTOCOL_ERROR, `${h.type <= 9 ? 'frame' : 'extension frame'} of type ${h.type} inside a header block on stream ${this.hbStream} (§6.10)`);
@@ -544,7 +540,7 @@ export class Connection {
       case FrameType.PUSH_PROMISE: {
         const f = parsePushPromise(h, p);
         if (f instanceof H2Error) return this.frameError(f);
-        this.observeRecv(h, { padLength: f.padLength, promisedStreamId: f.promisedStreamId });
+        if (this.onFrame !== null) this.observeRecv(h, { padLength: f.padLength, promisedStreamId: f.promisedStreamId });
         // §8.4: a client cannot push.
         return this.connectionError(PROTOCOL_ERROR, 'PUSH_PROMISE from a client (§8.4)');
       }
@@ -596,7 +592,7 @@ export class Connection {
   private onData(h: FrameHeader, p: Uint8Array): void {
     const f = parseData(h, p);
     if (f instanceof H2Error) return this.frameError(f);
-    this.observeRecv(h, { padLength: f.padLength });
+    if (this.onFrame !== null) this.observeRecv(h, { padLength: f.padLength });
     const len = h.length;
     // §6.9: DATA counts against the connection window whatever the stream's state.
     if (len > this.recvWindow) {
@@ -727,7 +723,7 @@ export class Connection {
       if (this.onFrame) this.observeRecvHeaders(h, f.padLength, f.priority);
       return this.headerBlock(id, f.flags, f.priority, f.fragment);
     }
-    this.observeRecv(h, { padLength: f.padLength, ...(f.priority ? { priority: f.priority } : {}) });
+    if (this.onFrame !== null) this.observeRecv(h, { padLength: f.padLength, ...(f.priority ? { priority: f.priority } : {}) });
     if (f.fragment.length > this.limits.maxHeaderBlockSize) return this.headerBlockTooLarge();
     this.hbStream = id;
     this.hbFlags = f.flags;
@@ -852,7 +848,6 @@ export class Connection {
     }
     if (tooLarge) {
       // The HPACK bomb stops at maxHeaderListSize: answer 431 and keep the connection.
-      s2.noBody = false;
       this.respond(s2, 431, undefined, undefined, null);
       return;
     }
@@ -909,7 +904,7 @@ export class Connection {
   private onPriority(h: FrameHeader, p: Uint8Array): void {
     const f = parsePriority(h, p);
     if (f instanceof H2Error) return this.frameError(f);
-    this.observeRecv(h, { priority: f.priority });
+    if (this.onFrame !== null) this.observeRecv(h, { priority: f.priority });
     if (f.priority.dependency === h.streamId) {
       return this.streamErrorById(h.streamId, PROTOCOL_ERROR, `stream ${h.streamId} depends on itself (RFC 7540 §5.3.1)`);
     }
@@ -920,7 +915,7 @@ export class Connection {
   private onRstStream(h: FrameHeader, p: Uint8Array): void {
     const f = parseRstStream(h, p);
     if (f instanceof H2Error) return this.frameError(f);
-    this.observeRecv(h, { errorCode: f.errorCode });
+    if (this.onFrame !== null) this.observeRecv(h, { errorCode: f.errorCode });
     const s = this.streams.get(h.streamId);
     if (s === undefined) {
       const t = transition(this.stateOfUnknown(h.streamId), StreamEvent.RECV_RST_STREAM);
@@ -979,7 +974,7 @@ export class Connection {
   private onSettings(h: FrameHeader, p: Uint8Array): void {
     const f = parseSettings(h, p);
     if (f instanceof H2Error) return this.frameError(f);
-    this.observeRecv(h, { settings: f.settings });
+    if (this.onFrame !== null) this.observeRecv(h, { settings: f.settings });
     if (f.ack) {
       const acked = this.pendingAcks.shift();
       if (acked === undefined) return this.zeroProgressFrame(); // unsolicited ACK: nothing to apply
@@ -1060,7 +1055,7 @@ export class Connection {
   private onPing(h: FrameHeader, p: Uint8Array): void {
     const f = parsePing(h, p);
     if (f instanceof H2Error) return this.frameError(f);
-    this.observeRecv(h, { opaque: f.opaque });
+    if (this.onFrame !== null) this.observeRecv(h, { opaque: f.opaque });
     this.zeroProgressFrame();
     if (this.dead || f.ack) return;
     this.writeFrameBytes(FrameType.PING, Flag.ACK, 0, f.opaque);
@@ -1069,7 +1064,7 @@ export class Connection {
   private onGoaway(h: FrameHeader, p: Uint8Array): void {
     const f = parseGoaway(h, p);
     if (f instanceof H2Error) return this.frameError(f);
-    this.observeRecv(h, { lastStreamId: f.lastStreamId, errorCode: f.errorCode, debugData: f.debugData });
+    if (this.onFrame !== null) this.observeRecv(h, { lastStreamId: f.lastStreamId, errorCode: f.errorCode, debugData: f.debugData });
     // §6.8: the peer opens no more streams; ours finish, then the connection closes.
     this.peerGoaway = true;
     for (const s of [...this.streams.values()]) {
@@ -1087,7 +1082,7 @@ export class Connection {
       }
       return this.frameError(f);
     }
-    this.observeRecv(h, { increment: f.increment });
+    if (this.onFrame !== null) this.observeRecv(h, { increment: f.increment });
     if (h.streamId === 0) {
       this.sendWindow += f.increment;
       if (this.sendWindow > MAX_WINDOW_SIZE) {
@@ -1128,7 +1123,7 @@ export class Connection {
     this.closeError = err;
     this.closeReason = message;
     this.die();
-    this.writeGoaway(this.lastPeerStreamId, code, message);
+    this.writeGoaway(code, message);
     const streamCode = code === NO_ERROR ? ErrorCode.CANCEL : code;
     for (const s of [...this.streams.values()]) this.abortStream(s, streamCode);
     this.finishTransport();
@@ -1165,7 +1160,7 @@ export class Connection {
     // RFC 7540 §3.2: the request is stream 1, half-closed (remote).
     this.lastPeerStreamId = 1;
     let size = 0;
-    for (const [n, v] of r.fields) size += n.length + v.length + 32;
+    for (const [n, v] of r.fields) size += n.length + v.length + ENTRY_OVERHEAD;
     this.openRequestStream(1, true, r.fields, size > this.settings.maxHeaderListSize);
   }
 
@@ -1230,8 +1225,7 @@ export class Connection {
       this.maybeFinish();
       return;
     }
-    this.goawayLastId = this.lastPeerStreamId;
-    this.writeGoaway(this.lastPeerStreamId, NO_ERROR, '');
+    this.writeGoaway(NO_ERROR, '');
     this.maybeFinish();
     this.scheduleFlush();
   }
@@ -1248,7 +1242,7 @@ export class Connection {
   private maybeFinish(): void {
     if (this.dead || this.streams.size > 0) return;
     if (!this.goawaySent && !this.peerGoaway) return;
-    if (!this.goawaySent) this.writeGoaway(this.lastPeerStreamId, NO_ERROR, '');
+    if (!this.goawaySent) this.writeGoaway(NO_ERROR, '');
     this.die();
     this.finishTransport();
   }
@@ -1313,8 +1307,7 @@ export class Connection {
     }
     if (L.idleTimeout > 0 && this.streams.size === 0 && now - this.lastActivity > L.idleTimeout) {
       this.closeReason = 'idle timeout';
-      this.goawayLastId = this.lastPeerStreamId;
-      if (!this.goawaySent) this.writeGoaway(this.lastPeerStreamId, NO_ERROR, 'idle');
+      if (!this.goawaySent) this.writeGoaway(NO_ERROR, 'idle');
       this.maybeFinish();
     }
   };
@@ -1587,24 +1580,19 @@ export class Connection {
       slab.fill(0, w.pos, w.pos + pad - 1);
       w.pos += pad - 1;
     }
-    if (this.onFrame) {
-      const headers = fields.map(([n, v]) => [String(n), String(v)] as [string, string]);
+    const headers = this.onFrame ? fields.map(([n, v]) => [String(n), String(v)] as [string, string]) : null;
+    if (headers) {
       this.observeSend(type, flags, streamId, length, {
         padLength: pad,
         ...(prefix ? { promisedStreamId: promisedId } : {}),
         ...(first === block.length ? { headers } : {}),
       });
-      for (let o = first; o < block.length; o += max + pad) {
-        const n = Math.min(max + pad, block.length - o);
-        const f = o + n === block.length ? Flag.END_HEADERS : 0;
-        w.frame(FrameType.CONTINUATION, f, streamId, block, o, o + n);
-        this.observeSend(FrameType.CONTINUATION, f, streamId, n, f ? { headers } : {});
-      }
-      return;
     }
     for (let o = first; o < block.length; o += max + pad) {
       const n = Math.min(max + pad, block.length - o);
-      w.frame(FrameType.CONTINUATION, o + n === block.length ? Flag.END_HEADERS : 0, streamId, block, o, o + n);
+      const f = o + n === block.length ? Flag.END_HEADERS : 0;
+      w.frame(FrameType.CONTINUATION, f, streamId, block, o, o + n);
+      if (headers) this.observeSend(FrameType.CONTINUATION, f, streamId, n, f ? { headers } : {});
     }
   }
 
@@ -1644,8 +1632,11 @@ export class Connection {
     if (this.onFrame) this.observeSend(FrameType.WINDOW_UPDATE, 0, id, 4, { increment });
   }
 
-  private writeGoaway(lastId: number, code: number, message: string): void {
+  /** GOAWAY with the last stream we opened (§6.8); streams above it are not processed from now on. */
+  private writeGoaway(code: number, message: string): void {
     this.sendPreface(); // our first frame is always SETTINGS, even when we close before the client's preface
+    const lastId = this.lastPeerStreamId;
+    this.goawayLastId = lastId;
     this.goawaySent = true;
     const debug = utf8.encode(message.slice(0, 200));
     const slab = this.writer.header(8 + debug.length, FrameType.GOAWAY, 0, 0, 8 + debug.length);

@@ -71,7 +71,8 @@ export const MAX_MAX_FRAME_SIZE = 16777215;
 /** Flow-control windows (§6.9.1, §6.9.2). */
 export const DEFAULT_INITIAL_WINDOW_SIZE = 65535;
 export const MAX_WINDOW_SIZE = 0x7fffffff;
-export const DEFAULT_HEADER_TABLE_SIZE = 4096;
+/** SETTINGS_HEADER_TABLE_SIZE's initial value: HPACK's (RFC 7541 §4.2). */
+export { DEFAULT_HEADER_TABLE_SIZE } from '../hpack/types.js';
 
 /** The client connection preface (§3.4). */
 export const CONNECTION_PREFACE = new Uint8Array([

@@ -12,7 +12,7 @@ export {
 export type { HeaderList, HeadersInit } from './response.js';
 export { Connection, type ConnectionOptions, type ConnectionCloseInfo, type Transport, type UpgradeInfo } from './connection.js';
 export { DEFAULT_LIMITS, DEFAULT_SETTINGS, type Limits, type LocalSettings } from './limits.js';
-export { formatFrameEvent, type FrameEvent, type FrameObserver } from './observer.js';
+export { flagNames, formatFrameEvent, type FrameEvent, type FrameObserver } from './observer.js';
 export * from './frame.js';
 export { StreamState, StreamEvent, transition, stateName, eventName, type Transition } from './stream.js';
 export { validateRequest, validateTrailers, type RequestHead } from './request.js';

@@ -3,6 +3,7 @@
  * limit exists because a peer can otherwise make a connection cost us
  * unbounded memory or CPU; each is configurable and has a test.
  */
+import { DEFAULT_HEADER_TABLE_SIZE, DEFAULT_INITIAL_WINDOW_SIZE, DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE, MAX_WINDOW_SIZE } from './frame.js';
 
 /** What we advertise in our SETTINGS (RFC 9113 §6.5.2) plus the connection window. */
 export interface LocalSettings {
@@ -25,10 +26,10 @@ export interface LocalSettings {
 }
 
 export const DEFAULT_SETTINGS: Readonly<LocalSettings> = Object.freeze({
-  headerTableSize: 4096,
+  headerTableSize: DEFAULT_HEADER_TABLE_SIZE,
   maxConcurrentStreams: 100,
-  initialWindowSize: 65535,
-  maxFrameSize: 16384,
+  initialWindowSize: DEFAULT_INITIAL_WINDOW_SIZE,
+  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   maxHeaderListSize: 65536,
   connectionWindowSize: 1 << 20,
 });
@@ -143,10 +144,10 @@ export function resolveSettings(s: Partial<LocalSettings> = {}): LocalSettings {
   const r = { ...DEFAULT_SETTINGS, ...s };
   checkNumber('headerTableSize', r.headerTableSize, 0, 0xffffffff);
   checkNumber('maxConcurrentStreams', r.maxConcurrentStreams, 0, 0xffffffff);
-  checkNumber('initialWindowSize', r.initialWindowSize, 0, 0x7fffffff);
-  checkNumber('maxFrameSize', r.maxFrameSize, 16384, 16777215);
+  checkNumber('initialWindowSize', r.initialWindowSize, 0, MAX_WINDOW_SIZE);
+  checkNumber('maxFrameSize', r.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE);
   checkNumber('maxHeaderListSize', r.maxHeaderListSize, 0, 0xffffffff);
-  checkNumber('connectionWindowSize', r.connectionWindowSize, 65535, 0x7fffffff);
+  checkNumber('connectionWindowSize', r.connectionWindowSize, DEFAULT_INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE);
   return r;
 }
 

@@ -43,7 +43,8 @@ export interface FrameEvent {
 
 export type FrameObserver = (event: FrameEvent) => void;
 
-function flagNames(type: number, flags: number): string[] {
+/** The names of the flags a frame type defines that are set, in nghttp2's order: END_STREAM, END_HEADERS, PADDED, PRIORITY (ACK for SETTINGS and PING). */
+export function flagNames(type: number, flags: number): string[] {
   const names: string[] = [];
   if (type === FrameType.SETTINGS || type === FrameType.PING) {
     if (flags & Flag.ACK) names.push('ACK');

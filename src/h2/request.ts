@@ -36,7 +36,7 @@ function badName(name: string, from: number): boolean {
 }
 
 /** §8.2.1: no NUL, LF or CR anywhere; no leading or trailing SP or HTAB. */
-function badValue(value: string): boolean {
+export function badValue(value: string): boolean {
   const n = value.length;
   if (n === 0) return false;
   let c = value.charCodeAt(0);
@@ -51,7 +51,7 @@ function badValue(value: string): boolean {
 }
 
 /** §8.2.2: fields that are specific to one HTTP/1.1 connection. */
-const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+export const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
 /** A content-length value: 1*DIGIT (RFC 9110 §8.6); -2 when invalid. */
 function parseContentLength(v: string): number {

@@ -7,6 +7,7 @@
  * sending a malformed message.
  */
 import type { HeaderInput } from '../hpack/index.js';
+import { badValue, CONNECTION_SPECIFIC } from './request.js';
 
 /** Fields as [name, value] pairs. */
 export type HeaderList = ReadonlyArray<readonly [string, string]>;
@@ -15,8 +16,6 @@ export type HeaderList = ReadonlyArray<readonly [string, string]>;
 export type HeadersInit = HeaderList | Readonly<Record<string, string | number | ReadonlyArray<string | number>>>;
 
 const TOKEN_LOWER = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
-const BAD_VALUE = /[\0\r\n]|^[ \t]|[ \t]$/;
-const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
 // Names already checked; bounded so that odd handlers cannot grow it forever.
 const goodNames = new Set<string>();
@@ -34,8 +33,28 @@ function checkName(raw: string): string {
 }
 
 function checkValue(name: string, value: string): string {
-  if (BAD_VALUE.test(value)) throw new TypeError(`invalid value for field ${name} (RFC 9113 §8.2.1)`);
+  if (badValue(value)) throw new TypeError(`invalid value for field ${name} (RFC 9113 §8.2.1)`);
   return value;
+}
+
+/** A handler's regular field, checked: the name lowercased, a number value as text. */
+function checkedField(rawName: string, value: string | number): [string, string] {
+  const name = checkName(rawName);
+  return [name, checkValue(name, typeof value === 'number' ? String(value) : value)];
+}
+
+/** Calls `fn` for every field of `init`, in order; an array value of a record gives one field per item. */
+function eachField(init: HeadersInit, fn: (rawName: string, value: string | number) => void): void {
+  if (Array.isArray(init)) {
+    for (const f of init as HeaderList) fn(f[0], f[1]);
+    return;
+  }
+  const rec = init as Readonly<Record<string, string | number | ReadonlyArray<string | number>>>;
+  for (const k of Object.keys(rec)) {
+    const v = rec[k]!;
+    if (Array.isArray(v)) for (const x of v as ReadonlyArray<string | number>) fn(k, x);
+    else fn(k, v as string | number);
+  }
 }
 
 const STATUS_TEXT: string[] = [];
@@ -67,22 +86,12 @@ export function responseFields(status: number, init: HeadersInit | undefined, co
   const out: Array<readonly [string, string]> = [[':status', statusText(status)]];
   let hasLength = false;
   if (init !== undefined) {
-    const push = (rawName: string, value: string | number): void => {
+    eachField(init, (rawName, value) => {
       if (rawName.charCodeAt(0) === 0x3a) throw new TypeError(`pseudo-header ${rawName} cannot be set by the handler (RFC 9113 §8.3)`);
-      const name = checkName(rawName);
-      if (name === 'content-length') hasLength = true;
-      out.push([name, checkValue(name, typeof value === 'number' ? String(value) : value)]);
-    };
-    if (Array.isArray(init)) {
-      for (const f of init as HeaderList) push(f[0], f[1]);
-    } else {
-      const rec = init as Readonly<Record<string, string | number | ReadonlyArray<string | number>>>;
-      for (const k of Object.keys(rec)) {
-        const v = rec[k]!;
-        if (Array.isArray(v)) for (const x of v as ReadonlyArray<string | number>) push(k, x);
-        else push(k, v as string | number);
-      }
-    }
+      const field = checkedField(rawName, value);
+      if (field[0] === 'content-length') hasLength = true;
+      out.push(field);
+    });
   }
   if (contentLength >= 0 && !hasLength) out.push(['content-length', String(contentLength)]);
   if (frozen && (init as HeaderList).every((f) => Object.isFrozen(f))) {
@@ -95,20 +104,10 @@ export function responseFields(status: number, init: HeadersInit | undefined, co
 /** A trailer section: regular fields only (RFC 9113 §8.1). */
 export function trailerFields(init: HeadersInit): HeaderInput[] {
   const out: HeaderInput[] = [];
-  const push = (rawName: string, value: string | number): void => {
+  eachField(init, (rawName, value) => {
     if (rawName.charCodeAt(0) === 0x3a) throw new TypeError(`pseudo-header ${rawName} is not allowed in trailers (RFC 9113 §8.1)`);
-    const name = checkName(rawName);
-    out.push([name, checkValue(name, typeof value === 'number' ? String(value) : value)]);
-  };
-  if (Array.isArray(init)) for (const f of init as HeaderList) push(f[0], f[1]);
-  else {
-    const rec = init as Readonly<Record<string, string | number | ReadonlyArray<string | number>>>;
-    for (const k of Object.keys(rec)) {
-      const v = rec[k]!;
-      if (Array.isArray(v)) for (const x of v as ReadonlyArray<string | number>) push(k, x);
-      else push(k, v as string | number);
-    }
-  }
+    out.push(checkedField(rawName, value));
+  });
   return out;
 }
 

@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import type { Connection } from './connection.js';
 import { ErrorCode } from './frame.js';
-import type { HeaderList, HeadersInit } from './response.js';
+import type { HeadersInit } from './response.js';
 import { StreamState, isClosed } from './stream.js';
 
 /**
@@ -105,8 +105,6 @@ export class ServerStream {
   /** @internal Out of the queue until a WINDOW_UPDATE for this stream. */
   blockedOnWindow = false;
   /** @internal */ trailersOut: HeadersInit | (() => HeadersInit) | null = null;
-  /** @internal HEAD request, 204 or 304: the body is dropped. */
-  noBody = false;
 
   private listeners: { [K in keyof StreamEvents]?: Array<Listener<StreamEvents[K]>> } | null = null;
   private closeCode = -1;
@@ -121,12 +119,12 @@ export class ServerStream {
     this.state = state;
   }
 
-  /** The client's address, as the transport reported it. */
   /** The id of the connection this stream belongs to (numbered by the server). */
   get connectionId(): number {
     return this.conn.id;
   }
 
+  /** The client's address, as the transport reported it. */
   get remoteAddress(): string {
     return this.conn.remoteAddress;
   }
@@ -281,5 +279,3 @@ export class ServerStream {
     this.conn.resetStream(this, code, 'reset by the handler');
   }
 }
-
-export type { HeaderList, HeadersInit };

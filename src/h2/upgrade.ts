@@ -7,7 +7,9 @@
  *
  * Pure functions on octets; the connection does the I/O.
  */
-import { checkSetting } from './frame.js';
+import { bytesToOctets } from '../hpack/octets.js';
+import { FrameType, H2Error, parseSettings } from './frame.js';
+import { CONNECTION_SPECIFIC } from './request.js';
 
 /** The largest HTTP/1.1 request head read before answering 431. */
 export const MAX_HTTP1_HEAD = 16 * 1024;
@@ -54,7 +56,7 @@ const TCHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: VCHAR, obs-text, SP and HTAB (RFC 9110 §5.5).
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 // Hop-by-hop fields, never forwarded into the HTTP/2 request (RFC 9113 §8.2.2, RFC 7540 §3.2.1).
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'host', 'te']);
+const HOP_BY_HOP: ReadonlySet<string> = new Set([...CONNECTION_SPECIFIC, 'http2-settings', 'host', 'te']);
 
 function tokens(values: string[]): string[] {
   return values.flatMap((v) => v.split(',')).map((t) => t.trim().toLowerCase()).filter((t) => t !== '');
@@ -65,9 +67,7 @@ function tokens(values: string[]): string[] {
  * including its empty line, read as Latin-1).
  */
 export function parseHttp1Request(head: Uint8Array): H2cUpgrade | Http1Refusal {
-  let text = '';
-  for (let i = 0; i < head.length; i++) text += String.fromCharCode(head[i]!);
-  const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  const lines = bytesToOctets(head, 0, head.length).split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   const bad = (reason: string): Http1Refusal => ({ upgrade: false, status: 400, reason });
 
@@ -155,7 +155,8 @@ export function decodeSettings(value: string): Array<[number, number]> | string 
   const s = value.slice(0, end);
   if (!/^[A-Za-z0-9_-]*$/.test(s)) return 'not base64url';
   if (s.length % 4 === 1) return 'not base64url (bad length)';
-  const octets: number[] = [];
+  const octets = new Uint8Array(Math.floor((s.length * 6) / 8));
+  let n = 0;
   let acc = 0;
   let bits = 0;
   for (let i = 0; i < s.length; i++) {
@@ -165,19 +166,12 @@ export function decodeSettings(value: string): Array<[number, number]> | string 
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
-      octets.push((acc >> bits) & 0xff);
+      octets[n++] = (acc >> bits) & 0xff;
     }
   }
-  if (octets.length % 6 !== 0) return `a SETTINGS payload of ${octets.length} octets, not a multiple of 6`;
-  const settings: Array<[number, number]> = [];
-  for (let o = 0; o < octets.length; o += 6) {
-    const id = (octets[o]! << 8) | octets[o + 1]!;
-    const v = ((octets[o + 2]! << 24) | (octets[o + 3]! << 16) | (octets[o + 4]! << 8) | octets[o + 5]!) >>> 0;
-    const err = checkSetting(id, v);
-    if (err) return err.message;
-    settings.push([id, v]);
-  }
-  return settings;
+  if (n % 6 !== 0) return `a SETTINGS payload of ${n} octets, not a multiple of 6`;
+  const f = parseSettings({ length: n, type: FrameType.SETTINGS, flags: 0, streamId: 0 }, octets);
+  return f instanceof H2Error ? f.message : f.settings;
 }
 
 /** A complete HTTP/1.1 response with a plain-text body, after which the connection closes. */

@@ -20,9 +20,9 @@
 import { HpackError } from './errors.js';
 import { huffmanEncode, huffmanEncodeAscii } from './huffman.js';
 import { encodeInteger, integerLength } from './integer.js';
-import { bytesToOctets, isAscii, toOctets } from './octets.js';
+import { isAscii, toOctets } from './octets.js';
 import { EntryRing } from './dynamic-table.js';
-import { ENTRY_OVERHEAD, STATIC_NAME_INDEX, STATIC_PAIR_INDEX, STATIC_TABLE_LENGTH } from './static-table.js';
+import { ENTRY_OVERHEAD, STATIC_NAME_INDEX, STATIC_TABLE_LENGTH, STATIC_VALUES } from './static-table.js';
 import {
   DEFAULT_HEADER_TABLE_SIZE,
   DEFLATE_MAX_HEADER_TABLE_SIZE,
@@ -185,7 +185,7 @@ export class Deflater {
     }
     const policies = strategy === STRATEGY_NGHTTP2 ? NGHTTP2_POLICIES : null;
     for (const [name, index] of STATIC_NAME_INDEX) {
-      this.names.set(name, new NameInfo(index, [...STATIC_PAIR_INDEX.get(name)!], policies?.get(name) ?? POLICY_INDEX, true));
+      this.names.set(name, new NameInfo(index, STATIC_VALUES.get(name)!, policies?.get(name) ?? POLICY_INDEX, true));
     }
   }
 
@@ -248,8 +248,8 @@ export class Deflater {
         pos = this.fieldNghttp2(pos, field[0], field[1], sensitive);
         continue;
       }
-      const name = inputOctets(field[0]);
-      const value = inputOctets(field[1]);
+      const name = toOctets(field[0]);
+      const value = toOctets(field[1]);
       this.octetsIn += name.length + value.length;
       pos = this.ensure(pos, 24 + 4 * (name.length + value.length));
       if (strategy === STRATEGY_LINEAR) pos = this.fieldLinear(pos, name, value, sensitive);
@@ -311,7 +311,7 @@ export class Deflater {
         if (name !== rawName) info = this.names.get(name);
       }
     } else {
-      name = inputOctets(rawName);
+      name = toOctets(rawName);
       info = this.names.get(name);
     }
 
@@ -338,7 +338,7 @@ export class Deflater {
         valueChecked = false;
       }
     } else {
-      value = inputOctets(rawValue);
+      value = toOctets(rawValue);
       valueAscii = isAscii(value);
       if (info !== undefined) {
         exact = this.exactMatch(info, value);
@@ -519,11 +519,6 @@ function staticMatch(info: NameInfo, value: string): number | undefined {
   if (values === null) return undefined;
   for (let i = 0; i < values.length; i++) if (values[i]![0] === value) return values[i]![1];
   return undefined;
-}
-
-/** The octets of a name or value (checked to be text or bytes by deflate()). */
-function inputOctets(input: string | Uint8Array): string {
-  return typeof input === 'string' ? toOctets(input) : bytesToOctets(input, 0, input.length);
 }
 
 function checkSize(n: number, what: string): void {

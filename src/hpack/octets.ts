@@ -46,12 +46,7 @@ export function textToOctets(s: string): string {
 
 /** The octets of a name or value given as text (UTF-8) or as bytes. */
 export function toOctets(input: string | Uint8Array): string {
-  if (typeof input === 'string') {
-    if (!NON_ASCII.test(input)) return input;
-    const bytes = utf8Encoder.encode(input);
-    return bytesToOctets(bytes, 0, bytes.length);
-  }
-  return bytesToOctets(input, 0, input.length);
+  return typeof input === 'string' ? textToOctets(input) : bytesToOctets(input, 0, input.length);
 }
 
 /** The bytes of an octet string. */

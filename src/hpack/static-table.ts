@@ -14,13 +14,13 @@ export const STATIC_NAME_INDEX: ReadonlyMap<string, number> = new Map(
   [...STATIC_ENTRIES.entries()].reverse().map(([i, [name]]) => [name, i + 1]),
 );
 
-/** Static name -> (value -> index) for every entry. */
-export const STATIC_PAIR_INDEX: ReadonlyMap<string, ReadonlyMap<string, number>> = (() => {
-  const m = new Map<string, Map<string, number>>();
+/** Static name -> its values, each with the index of its first entry: [value, index]. */
+export const STATIC_VALUES: ReadonlyMap<string, ReadonlyArray<readonly [string, number]>> = (() => {
+  const m = new Map<string, Array<[string, number]>>();
   STATIC_ENTRIES.forEach(([name, value], i) => {
     let values = m.get(name);
-    if (!values) m.set(name, (values = new Map()));
-    if (!values.has(value)) values.set(value, i + 1);
+    if (!values) m.set(name, (values = []));
+    if (!values.some(([v]) => v === value)) values.push([value, i + 1]);
   });
   return m;
 })();

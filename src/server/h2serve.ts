@@ -11,6 +11,7 @@ import tls from 'node:tls';
 import { createServer, type BodyProducer, type Http2Server, type ServerStream } from '../h2/index.js';
 import { VERSION } from '../version.js';
 import { FrameLog, hexdump, LineSink } from './log.js';
+import { formatHttpDate } from './http-date.js';
 import { releaseBody, StaticFiles, type HeaderList, type StaticResponse } from './static.js';
 
 export interface H2ServeConfig {
@@ -58,19 +59,6 @@ export interface H2Serve {
 }
 
 export const SERVER_NAME = `h2serve h2kit/${VERSION}`;
-
-/** The HTTP-date of the current second, computed once per second. */
-let dateSecond = -1;
-let dateValue = '';
-function httpDate(): string {
-  const now = Date.now();
-  const sec = Math.floor(now / 1000);
-  if (sec !== dateSecond) {
-    dateSecond = sec;
-    dateValue = new Date(sec * 1000).toUTCString();
-  }
-  return dateValue;
-}
 
 /** A producer that yields `bytes` once. */
 function once(bytes: Uint8Array): BodyProducer {
@@ -146,19 +134,25 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
     return withTrailers ? (m.trailed ??= Object.freeze(build(src, date, true))) : (m.plain ??= Object.freeze(build(src, date, false)));
   };
 
+  /** What goes on the wire for a static response: its body, its fields, and the trailers when a body carries them. */
+  const prepare = (res: StaticResponse) => {
+    const body = bodyOf(res);
+    const withTrailers = body !== undefined && trailerOpts !== undefined;
+    return { body, headers: shape(res, withTrailers), trailers: withTrailers ? trailerOpts : undefined };
+  };
+
   const send = (stream: ServerStream, res: StaticResponse) => {
     if (stream.closed) {
       releaseBody(res);
       return;
     }
-    const body = bodyOf(res);
-    const withTrailers = body !== undefined && trailerOpts !== undefined;
-    stream.respond(res.status, shape(res, withTrailers), body, withTrailers ? trailerOpts : undefined);
+    const { body, headers, trailers } = prepare(res);
+    stream.respond(res.status, headers, body, trailers);
   };
 
-  const resolve = (method: string, path: string, headers: HeaderList, stream: ServerStream): StaticResponse | Promise<StaticResponse> => {
+  const resolve = (method: string, path: string, headers: HeaderList, stream: ServerStream): Promise<StaticResponse> => {
     const req = { method, path, headers, scheme: stream.scheme, authority: stream.authority };
-    return files.respondFromCache(req) ?? files.respond(req);
+    return files.respond(req);
   };
 
   /** -v: `stream_id=N closed`, for requests and for pushed streams alike (as nghttpd). */
@@ -171,10 +165,8 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
       const responses = await Promise.all(pushes.map((p) => resolve('GET', p, [], stream)));
       responses.forEach((res, i) => {
         if (stream.closed) return releaseBody(res);
-        const body = bodyOf(res);
-        const withTrailers = body !== undefined && trailerOpts !== undefined;
-        const headers = shape(res, withTrailers);
-        const pushed = stream.push(pushes[i]!, { status: res.status, headers, ...(body !== undefined ? { body } : {}), ...(withTrailers ? trailerOpts : {}) });
+        const { body, headers, trailers } = prepare(res);
+        const pushed = stream.push(pushes[i]!, { status: res.status, headers, ...(body !== undefined ? { body } : {}), ...trailers });
         if (!pushed && body && 'destroy' in body) body.destroy(); // push refused: release the file
         if (pushed && config.verbose) logClose(pushed);
       });
@@ -189,7 +181,7 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
     stream.on('end', () => {
       if (stream.closed) return;
       const body = Buffer.concat(parts);
-      const headers: Array<[string, string]> = [['server', SERVER_NAME], ['date', httpDate()], ...(body.length && trailers.length ? trailerHeader : []), ['nghttpd-response', 'echo'], ['content-length', String(body.length)]];
+      const headers: Array<readonly [string, string]> = [SERVER_FIELD, dateHeader(), ...(body.length && trailers.length ? trailerHeader : []), ['nghttpd-response', 'echo'], ['content-length', String(body.length)]];
       stream.respond(200, headers, body, body.length && trailers.length ? { trailers } : undefined);
     });
   };
@@ -322,11 +314,15 @@ function pathOf(path: string): string {
 }
 
 const SERVER_FIELD: readonly [string, string] = Object.freeze(['server', SERVER_NAME] as const);
+let dateSecond = -1;
 let dateField: readonly [string, string] = Object.freeze(['date', ''] as const);
-/** The `date` field of the current second (frozen; the same object all second). */
+/** The `date` field of the current second, formatted once per second (frozen; the same object all second). */
 function dateHeader(): readonly [string, string] {
-  const date = httpDate();
-  if (dateField[1] !== date) dateField = Object.freeze(['date', date] as const);
+  const sec = Math.floor(Date.now() / 1000);
+  if (sec !== dateSecond) {
+    dateSecond = sec;
+    dateField = Object.freeze(['date', formatHttpDate(sec)] as const);
+  }
   return dateField;
 }
 

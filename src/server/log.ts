@@ -11,7 +11,7 @@
  * and the canonical hex+ASCII dump of --hexdump.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { errorCodeName, Flag, FrameType, frameTypeName, settingName, type FrameEvent, type UpgradeInfo } from '../h2/index.js';
+import { errorCodeName, flagNames, FrameType, frameTypeName, settingName, type FrameEvent, type UpgradeInfo } from '../h2/index.js';
 
 const INDENT = '          ';
 
@@ -166,37 +166,6 @@ function asciiDump(b: Uint8Array): string {
   let s = '';
   for (const x of b) s += x >= 0x20 && x < 0x7f ? String.fromCharCode(x) : '.';
   return s;
-}
-
-/** Flag names in nghttp2's order: END_STREAM, END_HEADERS, PADDED, PRIORITY (ACK for SETTINGS and PING). */
-function flagNames(type: number, flags: number): string[] {
-  const names: string[] = [];
-  switch (type) {
-    case FrameType.DATA:
-      if (flags & Flag.END_STREAM) names.push('END_STREAM');
-      if (flags & Flag.PADDED) names.push('PADDED');
-      break;
-    case FrameType.HEADERS:
-      if (flags & Flag.END_STREAM) names.push('END_STREAM');
-      if (flags & Flag.END_HEADERS) names.push('END_HEADERS');
-      if (flags & Flag.PADDED) names.push('PADDED');
-      if (flags & Flag.PRIORITY) names.push('PRIORITY');
-      break;
-    case FrameType.PUSH_PROMISE:
-      if (flags & Flag.END_HEADERS) names.push('END_HEADERS');
-      if (flags & Flag.PADDED) names.push('PADDED');
-      break;
-    case FrameType.CONTINUATION:
-      if (flags & Flag.END_HEADERS) names.push('END_HEADERS');
-      break;
-    case FrameType.SETTINGS:
-    case FrameType.PING:
-      if (flags & Flag.ACK) names.push('ACK');
-      break;
-    default:
-      break;
-  }
-  return names;
 }
 
 /**

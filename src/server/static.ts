@@ -406,14 +406,7 @@ export class StaticFiles {
     } catch {
       st = undefined;
     }
-    if (
-      st === undefined ||
-      st.ino !== entry.ino ||
-      st.dev !== entry.dev ||
-      st.size !== entry.size ||
-      st.mtimeMs !== entry.mtimeMs ||
-      st.ctimeMs !== entry.ctimeMs
-    ) {
+    if (st === undefined || !sameFile(st, entry)) {
       this.evict(key, entry);
       return false;
     }
@@ -857,7 +850,10 @@ function freezeList(list: Array<[string, string]>): HeaderList {
   return Object.freeze(list);
 }
 
-function sameFile(a: Stats, b: Stats): boolean {
+/** The same file, unchanged: what a stat shows of identity and content (see fresh()). */
+type FileIdentity = Pick<Stats, 'ino' | 'dev' | 'size' | 'mtimeMs' | 'ctimeMs'>;
+
+function sameFile(a: FileIdentity, b: FileIdentity): boolean {
   return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 
