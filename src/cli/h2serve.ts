@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createSecureContext } from 'node:tls';
 import { InvalidArgumentError } from 'commander';
+import { trailerFields } from '../h2/response.js';
 import { startH2Serve, type H2ServeConfig } from '../server/h2serve.js';
 import { selfSignedCertificate } from '../server/self-signed.js';
 import { parseArgs, program, sizeArg, UsageError } from './common.js';
@@ -135,7 +136,13 @@ function parseTrailer(t: string): [string, string] {
   const colon = t.indexOf(':', 1);
   const name = colon > 0 ? t.slice(0, colon).trim().toLowerCase() : '';
   if (!name || name.startsWith(':') || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) throw new UsageError(`--trailer '${t}': expected 'name: value' with a field name that is not a pseudo-header`);
-  return [name, t.slice(colon + 1).trim()];
+  const value = t.slice(colon + 1).trim();
+  try {
+    trailerFields([[name, value]]); // the engine's rules (connection-specific fields, values), checked now rather than on every response
+  } catch (e) {
+    throw new UsageError(`--trailer '${t}': ${(e as Error).message}`);
+  }
+  return [name, value];
 }
 
 function parsePush(p: string, into: Map<string, string[]>): void {

@@ -303,6 +303,8 @@ describe('command line', () => {
     [['-W', '15'], /^h2serve: option '-W, --connection-window-bits <N>' argument '15' is invalid\. The connection window cannot start below 65535 \(2\^16-1, RFC 9113 §6\.9\.2\): N is 16 to 31\.$/],
     [['-p', 'bad'], /^h2serve: --push 'bad': expected PATH=PUSH_PATH\[,PUSH_PATH\.\.\.\] with absolute paths/],
     [['--trailer', ':x: y'], /^h2serve: --trailer ':x: y': expected 'name: value' with a field name that is not a pseudo-header$/],
+    // Accepted before, it made every response with a body end in RST_STREAM INTERNAL_ERROR.
+    [['--trailer', 'connection: x'], /^h2serve: --trailer 'connection: x': connection-specific field connection is not allowed in HTTP\/2 \(RFC 9113 §8\.2\.2\)$/],
     [['--bogus'], /^h2serve: unknown option '--bogus'$/],
     [['-m', '-1'], /^h2serve: option '-m, --max-concurrent-streams <N>' argument '-1' is invalid/],
     [['-n', '0'], /^h2serve: option '-n, --workers <N>' argument '0' is invalid/],
