@@ -1,18 +1,42 @@
 /**
- * h2kit/h2: the server side of HTTP/2 (RFC 9113) on Node.js.
+ * h2kit/h2: HTTP/2 (RFC 9113) on Node.js, both ends of the wire.
  */
-export { createServer, Http2Server, type ServerOptions, type CloseOptions, type RequestHandler } from './server.js';
+export { createServer, createSecureServer, Http2Server, type ServerOptions, type CloseOptions, type RequestHandler } from './server.js';
 export {
   ServerStream,
   type BodyProducer,
   type ResponseBody,
   type RespondOptions,
   type PushOptions,
+  type StreamEvents,
 } from './server-stream.js';
+export type { BodyInit, TrailersInit } from './body.js';
 export type { HeaderList, HeadersInit } from './response.js';
-export { Connection, type ConnectionOptions, type ConnectionCloseInfo, type Transport, type UpgradeInfo } from './connection.js';
+export {
+  ServerConnection,
+  ServerConnection as Connection,
+  PREFACE_GRACE,
+  type ConnectionOptions,
+  type UpgradeInfo,
+} from './server-connection.js';
+export { Phase, type ConnectionCloseInfo, type Transport, type EndpointOptions } from './endpoint.js';
 export { DEFAULT_LIMITS, DEFAULT_SETTINGS, type Limits, type LocalSettings } from './limits.js';
 export { flagNames, formatFrameEvent, type FrameEvent, type FrameObserver } from './observer.js';
 export * from './frame.js';
+export {
+  FrameWriter,
+  encodeContinuation,
+  encodeData,
+  encodeFrame,
+  encodeGoaway,
+  encodeHeaders,
+  encodePing,
+  encodePriority,
+  encodePushPromise,
+  encodeRstStream,
+  encodeSettings,
+  encodeWindowUpdate,
+} from './frame-writer.js';
+export { FrameReader, FieldBlock, type FrameSink } from './frame-reader.js';
 export { StreamState, StreamEvent, transition, stateName, eventName, type Transition } from './stream.js';
 export { validateRequest, validateTrailers, type RequestHead } from './request.js';

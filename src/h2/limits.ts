@@ -17,6 +17,8 @@ export interface LocalSettings {
   maxFrameSize: number;
   /** SETTINGS_MAX_HEADER_LIST_SIZE, also the Inflater's cap (HPACK bomb). Default 65536. */
   maxHeaderListSize: number;
+  /** SETTINGS_ENABLE_PUSH (a client's: whether it accepts pushed responses). Default true. */
+  enablePush: boolean;
   /**
    * The connection-level receive window (raised with a WINDOW_UPDATE on stream 0
    * after the preface). It bounds the request-body octets buffered per connection.
@@ -31,6 +33,7 @@ export const DEFAULT_SETTINGS: Readonly<LocalSettings> = Object.freeze({
   initialWindowSize: DEFAULT_INITIAL_WINDOW_SIZE,
   maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
   maxHeaderListSize: 65536,
+  enablePush: true,
   connectionWindowSize: 1 << 20,
 });
 
@@ -58,6 +61,12 @@ export interface Limits {
    * Default 256 KiB (4 x maxHeaderListSize of compressed octets).
    */
   maxHeaderBlockSize: number;
+  /**
+   * CONTINUATION flood of small frames: CONTINUATION frames in one header
+   * block; above: GOAWAY ENHANCE_YOUR_CALM. Default 16 (enough for a block
+   * of maxHeaderBlockSize in frames of the default 16 KiB; nghttp2 allows 8).
+   */
+  maxContinuations: number;
   /**
    * While the peer does not read (the transport holds more than
    * `outputHighWater` octets), our replies (PING and SETTINGS ACKs, RST_STREAM,
@@ -96,6 +105,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   zeroProgressBurst: 1000,
   zeroProgressRate: 100,
   maxHeaderBlockSize: 256 * 1024,
+  maxContinuations: 16,
   maxQueuedFrames: 10000,
   maxQueuedBytes: 1 << 20,
   outputHighWater: 64 * 1024,
@@ -147,6 +157,7 @@ export function resolveSettings(s: Partial<LocalSettings> = {}): LocalSettings {
   checkNumber('initialWindowSize', r.initialWindowSize, 0, MAX_WINDOW_SIZE);
   checkNumber('maxFrameSize', r.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE);
   checkNumber('maxHeaderListSize', r.maxHeaderListSize, 0, 0xffffffff);
+  if (typeof r.enablePush !== 'boolean') throw new RangeError(`enablePush must be true or false, got ${String(r.enablePush)}`);
   checkNumber('connectionWindowSize', r.connectionWindowSize, DEFAULT_INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE);
   return r;
 }

@@ -39,6 +39,8 @@ export interface FrameEvent {
   opaque?: Uint8Array;
   /** PUSH_PROMISE. */
   promisedStreamId?: number;
+  /** RST_STREAM and GOAWAY we send: why, in words. */
+  reason?: string;
 }
 
 export type FrameObserver = (event: FrameEvent) => void;

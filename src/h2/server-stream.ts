@@ -1,28 +1,23 @@
 /**
- * One request/response exchange as the handler sees it, and the per-stream
- * bookkeeping the connection needs (state, windows, the body being sent).
- * One plain object per stream: no Node stream, no EventEmitter.
+ * One request/response exchange on the server: what the connection keeps of
+ * it (ServerExchange: the request, the body held for the handler, the
+ * listeners) and what the handler sees (ServerStream: the request and the
+ * methods that answer it). One plain object each: no Node stream, no
+ * EventEmitter.
  */
-import type { Readable } from 'node:stream';
-import type { Connection } from './connection.js';
+import type { BodyInit, BodyProducer, TrailersInit } from './body.js';
 import { ErrorCode } from './frame.js';
 import type { HeadersInit } from './response.js';
-import { StreamState, isClosed } from './stream.js';
+import { StreamCore, type StreamState } from './stream.js';
 
-/**
- * A body producer, as nghttp2's data provider: called when the stream may
- * send, with the most octets that can go out now. It returns a chunk (any
- * length; what does not fit waits for the next turn), `null` at the end of
- * the body, or `'deferred'` to pause until `stream.resume()`.
- */
-export type BodyProducer = (maxLength: number) => Uint8Array | null | 'deferred';
+export type { BodyProducer };
 
-/** A response body: text (sent as UTF-8), octets, a Node Readable, or a producer. */
-export type ResponseBody = string | Uint8Array | Readable | BodyProducer | null | undefined;
+/** A response body: text (sent as UTF-8), octets, a Node Readable, an async iterable, or a producer. */
+export type ResponseBody = BodyInit;
 
 export interface RespondOptions {
   /** Trailers sent after the body (RFC 9113 §8.1); a function is called when the body ends. */
-  trailers?: HeadersInit | (() => HeadersInit);
+  trailers?: TrailersInit;
 }
 
 export interface PushOptions {
@@ -34,11 +29,11 @@ export interface PushOptions {
   status?: number;
   headers?: HeadersInit;
   body?: ResponseBody;
-  trailers?: HeadersInit | (() => HeadersInit);
+  trailers?: TrailersInit;
 }
 
 type Listener<A extends unknown[]> = (...args: A) => void;
-interface StreamEvents {
+export interface StreamEvents {
   /** A chunk of the request body (a view: copy it to keep it past the handler). */
   data: [chunk: Uint8Array];
   /** Request trailers, just before 'end'. */
@@ -49,114 +44,180 @@ interface StreamEvents {
   close: [code: number];
 }
 
-/** Body kinds being sent. */
-export const BODY_NONE = 0;
-export const BODY_BYTES = 1;
-export const BODY_READABLE = 2;
-export const BODY_PRODUCER = 3;
+/** What an exchange needs from its connection (the server role implements it). */
+export interface ExchangeHost {
+  readonly id: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  respond(x: ServerExchange, status: number, headers: HeadersInit | undefined, body: ResponseBody, trailers: TrailersInit | null): void;
+  resumeBody(x: ServerExchange): void;
+  push(x: ServerExchange, path: string, options: PushOptions): ServerExchange | null;
+  resetStream(x: ServerExchange, code: number, message: string): void;
+  releaseHeld(x: ServerExchange): void;
+  reportError(err: unknown, x: ServerExchange | null): void;
+}
 
-export class ServerStream {
-  /** :method. Request fields are octet strings (one char per octet, as received). */
+/** The connection's side of one exchange. */
+export class ServerExchange extends StreamCore {
   method = '';
-  /** :scheme ('' for CONNECT). */
   scheme = '';
-  /** :authority, or the host field when :authority is absent. */
   authority = '';
-  /** :path ('' for CONNECT). */
   path = '';
-  /** Regular request fields, in order. */
   headers: Array<[string, string]> = [];
-  /** Request trailers, once received. */
   trailers: Array<[string, string]> | null = null;
-
-  /** @internal */ state: StreamState;
-  /** @internal Peer's window for our DATA on this stream (may go negative, §6.9.2). */
-  sendWindow = 0;
-  /** @internal Our window for the peer's DATA. */
-  recvWindow = 0;
-  /** @internal Octets consumed but not yet returned with WINDOW_UPDATE. */
-  recvUnacked = 0;
-  /** @internal content-length of the request, -1 when absent. */
-  contentLength = -1;
-  /** @internal Request body octets received. */
-  received = 0;
-  /** @internal Request body chunks held until a 'data' listener exists. */
+  /** Request body chunks held until a 'data' listener exists. */
   held: Uint8Array[] | null = null;
-  /** @internal */ heldBytes = 0;
-  /** @internal The request's END_STREAM arrived. */
-  requestComplete = false;
-  /** @internal 'end' was emitted. */
+  heldBytes = 0;
+  /** 'end' was emitted. */
   endEmitted = false;
-
-  /** @internal respond() was called. */
+  /** respond() was called. */
   responded = false;
-  /** @internal */ bodyKind = BODY_NONE;
-  /** @internal Current chunk being sent, and the offset in it. */
-  chunk: Uint8Array | null = null;
-  /** @internal */ chunkOffset = 0;
-  /** @internal No chunk will follow the current one. */
-  bodyDone = false;
-  /** @internal */ readable: Readable | null = null;
-  /** @internal */ producer: BodyProducer | null = null;
-  /** @internal The producer said 'deferred', or the Readable has nothing buffered. */
-  waiting = false;
-  /** @internal In the connection's send queue. */
-  queued = false;
-  /** @internal Out of the queue until a WINDOW_UPDATE for this stream. */
-  blockedOnWindow = false;
-  /** @internal */ trailersOut: HeadersInit | (() => HeadersInit) | null = null;
-
+  /** The stream the handler sees. */
+  readonly api: ServerStream;
   private listeners: { [K in keyof StreamEvents]?: Array<Listener<StreamEvents[K]>> } | null = null;
-  private closeCode = -1;
 
   constructor(
-    /** @internal */ readonly conn: Connection,
-    readonly streamId: number,
+    readonly host: ExchangeHost,
+    id: number,
     /** True for a stream we pushed (RFC 9113 §8.4). */
-    readonly pushed: boolean,
+    pushed: boolean,
     state: StreamState,
+    sendWindow: number,
+    recvWindow: number,
   ) {
-    this.state = state;
+    super(id, pushed, state, sendWindow, recvWindow);
+    this.api = new ServerStream(this);
   }
 
+  on<K extends keyof StreamEvents>(event: K, fn: Listener<StreamEvents[K]>): void {
+    const ls = (this.listeners ??= {});
+    ((ls[event] ??= []) as Array<Listener<StreamEvents[K]>>).push(fn);
+    if (event === 'data' && this.held !== null) this.host.releaseHeld(this);
+    else if (event === 'end' && this.endEmitted) queueMicrotask(() => (fn as Listener<[]>)());
+    else if (event === 'close' && this.closeCode >= 0) {
+      const code = this.closeCode;
+      queueMicrotask(() => (fn as Listener<[number]>)(code));
+    }
+  }
+
+  off<K extends keyof StreamEvents>(event: K, fn: Listener<StreamEvents[K]>): void {
+    const list = this.listeners?.[event] as Array<Listener<StreamEvents[K]>> | undefined;
+    if (list) {
+      const i = list.indexOf(fn);
+      if (i >= 0) list.splice(i, 1);
+    }
+  }
+
+  hasListener(event: keyof StreamEvents): boolean {
+    const l = this.listeners?.[event];
+    return l !== undefined && l.length > 0;
+  }
+
+  /**
+   * Calls the listeners; a throwing listener is reported, not propagated.
+   * 'close' is the last event: its listeners run in a microtask, after the
+   * 'end' of a request answered synchronously (the code is already set).
+   */
+  emit<K extends keyof StreamEvents>(event: K, ...args: StreamEvents[K]): void {
+    const list = this.listeners?.[event] as Array<Listener<StreamEvents[K]>> | undefined;
+    if (!list || list.length === 0) return;
+    if (event === 'close') {
+      const snapshot = list.slice();
+      queueMicrotask(() => this.call(snapshot, args));
+      return;
+    }
+    this.call(list.length === 1 ? list : list.slice(), args);
+  }
+
+  /** Emits 'end' once. */
+  end(): void {
+    if (this.endEmitted) return;
+    this.endEmitted = true;
+    this.emit('end');
+  }
+
+  private call<A extends unknown[]>(list: Array<Listener<A>>, args: A): void {
+    for (const fn of list) {
+      try {
+        fn(...args);
+      } catch (err) {
+        this.host.reportError(err, this);
+      }
+    }
+  }
+}
+
+/** One request as the handler sees it, and the methods that answer it. */
+export class ServerStream {
+  readonly #x: ServerExchange;
+
+  /** @internal Made by the connection. */
+  constructor(x: ServerExchange) {
+    this.#x = x;
+  }
+
+  get streamId(): number {
+    return this.#x.id;
+  }
+  /** True for a stream we pushed (RFC 9113 §8.4). */
+  get pushed(): boolean {
+    return this.#x.local;
+  }
+  /** :method. Request fields are octet strings (one char per octet, as received). */
+  get method(): string {
+    return this.#x.method;
+  }
+  /** :scheme ('' for CONNECT). */
+  get scheme(): string {
+    return this.#x.scheme;
+  }
+  /** :authority, or the host field when :authority is absent. */
+  get authority(): string {
+    return this.#x.authority;
+  }
+  /** :path ('' for CONNECT). */
+  get path(): string {
+    return this.#x.path;
+  }
+  /** Regular request fields, in order. */
+  get headers(): Array<[string, string]> {
+    return this.#x.headers;
+  }
+  /** Request trailers, once received. */
+  get trailers(): Array<[string, string]> | null {
+    return this.#x.trailers;
+  }
   /** The id of the connection this stream belongs to (numbered by the server). */
   get connectionId(): number {
-    return this.conn.id;
+    return this.#x.host.id;
   }
-
   /** The client's address, as the transport reported it. */
   get remoteAddress(): string {
-    return this.conn.remoteAddress;
+    return this.#x.host.remoteAddress;
   }
   get remotePort(): number {
-    return this.conn.remotePort;
+    return this.#x.host.remotePort;
   }
-
   /** True once the stream is closed (completed, reset, or its connection gone). */
   get closed(): boolean {
-    return isClosed(this.state) || this.closeCode >= 0;
+    return this.#x.closed;
   }
-
   /** True once the whole request body has been delivered ('end' emitted). */
   get requestEnded(): boolean {
-    return this.endEmitted;
+    return this.#x.endEmitted;
   }
-
   /**
    * True once the request's END_STREAM has arrived: no more DATA will come
    * (chunks that came may still wait for a 'data' listener). In the handler
    * it means the request has no body; 'end' follows the handler.
    */
   get endStreamReceived(): boolean {
-    return this.requestComplete;
+    return this.#x.remoteEnded;
   }
-
   /** True once respond() has been called. */
   get headersSent(): boolean {
-    return this.responded;
+    return this.#x.responded;
   }
-
-  // ---- events ---------------------------------------------------------------
 
   /**
    * Listens to 'data', 'trailers', 'end' or 'close'. Body chunks that arrive
@@ -165,14 +226,7 @@ export class ServerStream {
    * (asynchronously) to listeners added after they happened.
    */
   on<K extends keyof StreamEvents>(event: K, fn: Listener<StreamEvents[K]>): this {
-    const ls = (this.listeners ??= {});
-    ((ls[event] ??= []) as Array<Listener<StreamEvents[K]>>).push(fn);
-    if (event === 'data' && this.held !== null) this.conn.releaseHeld(this);
-    else if (event === 'end' && this.endEmitted) queueMicrotask(() => (fn as Listener<[]>)());
-    else if (event === 'close' && this.closeCode >= 0) {
-      const code = this.closeCode;
-      queueMicrotask(() => (fn as Listener<[number]>)(code));
-    }
+    this.#x.on(event, fn);
     return this;
   }
 
@@ -186,64 +240,22 @@ export class ServerStream {
   }
 
   off<K extends keyof StreamEvents>(event: K, fn: Listener<StreamEvents[K]>): this {
-    const list = this.listeners?.[event] as Array<Listener<StreamEvents[K]>> | undefined;
-    if (list) {
-      const i = list.indexOf(fn);
-      if (i >= 0) list.splice(i, 1);
-    }
+    this.#x.off(event, fn);
     return this;
   }
-
-  /** @internal */
-  hasListener(event: keyof StreamEvents): boolean {
-    const l = this.listeners?.[event];
-    return l !== undefined && l.length > 0;
-  }
-
-  /**
-   * @internal Calls the listeners; a throwing listener is reported, not
-   * propagated. 'close' is the last event: its code is recorded at once, its
-   * listeners run in a microtask, after the 'end' of a request answered
-   * synchronously.
-   */
-  emit<K extends keyof StreamEvents>(event: K, ...args: StreamEvents[K]): void {
-    const list = this.listeners?.[event] as Array<Listener<StreamEvents[K]>> | undefined;
-    if (event === 'close') {
-      if (this.closeCode >= 0) return;
-      this.closeCode = args[0] as number;
-      if (!list || list.length === 0) return;
-      const snapshot = list.slice();
-      queueMicrotask(() => this.call(snapshot, args));
-      return;
-    }
-    if (!list || list.length === 0) return;
-    this.call(list.length === 1 ? list : list.slice(), args);
-  }
-
-  private call<A extends unknown[]>(list: Array<Listener<A>>, args: A): void {
-    for (const fn of list) {
-      try {
-        fn(...args);
-      } catch (err) {
-        this.conn.reportError(err, this);
-      }
-    }
-  }
-
-  // ---- the response ----------------------------------------------------------
 
   /**
    * Sends the response: HEADERS with `:status` and `headers`, then the body.
    * A string or Uint8Array body gets a content-length unless one is given. A
-   * Readable is read as the peer's flow-control windows allow (bounded
-   * memory); a producer is called likewise. HEAD requests and 204/304
-   * responses carry no body. Does nothing when the stream is already closed.
-   * Throws when called twice or with fields HTTP/2 forbids. `headers` as a
-   * frozen array of frozen pairs is checked once and its header block reused
-   * while the connection's HPACK table is unchanged (see responseFields).
+   * Readable or an async iterable is read as the peer's flow-control windows
+   * allow (bounded memory); a producer is called likewise. HEAD requests and
+   * 204/304 responses carry no body. Does nothing when the stream is already
+   * closed. Throws when called twice or with fields HTTP/2 forbids.
+   * `headers` as a frozen array of frozen pairs is checked once and its
+   * header block reused while the connection's HPACK table is unchanged.
    */
   respond(status: number, headers?: HeadersInit, body?: ResponseBody, options?: RespondOptions): void {
-    this.conn.respond(this, status, headers, body, options?.trailers ?? null);
+    this.#x.host.respond(this.#x, status, headers, body, options?.trailers ?? null);
   }
 
   /**
@@ -251,16 +263,15 @@ export class ServerStream {
    * body ends: with a producer or a Readable body, before the end is reached.
    */
   sendTrailers(trailers: HeadersInit): void {
-    if (!this.responded) throw new Error('sendTrailers() before respond()');
-    if (this.bodyDone && this.chunk === null && !this.queued && this.bodyKind !== BODY_NONE) {
-      throw new Error('sendTrailers() after the body was sent');
-    }
-    this.trailersOut = trailers;
+    const x = this.#x;
+    if (!x.responded) throw new Error('sendTrailers() before respond()');
+    if (x.out === null) throw new Error('sendTrailers() after the body was sent');
+    x.out.trailers = trailers;
   }
 
   /** Resumes a producer that returned 'deferred'. */
   resume(): void {
-    this.conn.resumeStream(this);
+    this.#x.host.resumeBody(this.#x);
   }
 
   /**
@@ -271,11 +282,11 @@ export class ServerStream {
    * carry a PUSH_PROMISE.
    */
   push(path: string, options: PushOptions = {}): ServerStream | null {
-    return this.conn.push(this, path, options);
+    return this.#x.host.push(this.#x, path, options)?.api ?? null;
   }
 
   /** Resets the stream (RST_STREAM, default CANCEL). */
   reset(code: number = ErrorCode.CANCEL): void {
-    this.conn.resetStream(this, code, 'reset by the handler');
+    this.#x.host.resetStream(this.#x, code, 'reset by the handler');
   }
 }

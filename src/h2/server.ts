@@ -15,9 +15,11 @@
  */
 import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { Connection, type ConnectionCloseInfo, type Transport, type UpgradeInfo } from './connection.js';
+import tls from 'node:tls';
+import type { ConnectionCloseInfo, Transport } from './endpoint.js';
 import { resolveLimits, resolveSettings, type Limits, type LocalSettings } from './limits.js';
 import type { FrameObserver } from './observer.js';
+import { ServerConnection, type UpgradeInfo } from './server-connection.js';
 import type { ServerStream } from './server-stream.js';
 
 /** Called once per request, when its field section has arrived and passed validation. */
@@ -46,6 +48,14 @@ export interface ServerOptions {
   /** Id of the first connection (default 1) and the step between ids (default 1), so that processes can number theirs apart. */
   firstConnectionId?: number;
   connectionIdStep?: number;
+  /**
+   * Serve HTTP/2 over TLS (ALPN "h2", RFC 9113 §3.2): the key and
+   * certificate (PEM), and any other option of tls.createServer. A client
+   * that does not offer h2 fails the handshake (no_application_protocol);
+   * one that does not finish the handshake within limits.handshakeTimeout
+   * is disconnected.
+   */
+  tls?: tls.TlsOptions;
 }
 
 export interface CloseOptions {
@@ -61,7 +71,9 @@ export interface CloseOptions {
 export class Http2Server {
   private readonly options: ServerOptions;
   private netServer: net.Server | null = null;
-  private readonly connections = new Set<Connection>();
+  private readonly connections = new Set<ServerConnection>();
+  /** Sockets still in the TLS handshake (not yet the engine's). */
+  private readonly handshaking = new Set<net.Socket>();
   private readonly sockets = new Set<Duplex>();
   private nextId = 1;
   private closing = false;
@@ -87,14 +99,18 @@ export class Http2Server {
   }
 
   /** The open connections. */
-  getConnections(): Connection[] {
+  getConnections(): ServerConnection[] {
     return [...this.connections];
   }
 
-  /** Listens for h2c (prior knowledge) on TCP; resolves with the bound address. */
+  /**
+   * Listens on TCP: h2c with prior knowledge (and the HTTP/1.1 Upgrade), or
+   * TLS with ALPN h2 when the server was created with `tls`. Resolves with
+   * the bound address.
+   */
   listen(port = 0, host?: string): Promise<AddressInfo> {
     if (this.netServer) return Promise.reject(new Error('listen() called twice'));
-    const srv = net.createServer({ noDelay: true }, (socket) => this.handleSocket(socket));
+    const srv = this.options.tls ? this.secureServer(this.options.tls) : net.createServer({ noDelay: true }, (socket) => this.handleSocket(socket));
     this.netServer = srv;
     return new Promise((resolve, reject) => {
       srv.once('error', reject);
@@ -105,6 +121,33 @@ export class Http2Server {
     });
   }
 
+  private secureServer(options: tls.TlsOptions): tls.Server {
+    const limit = resolveLimits(this.options.limits).handshakeTimeout;
+    const srv = tls.createServer({
+      minVersion: 'TLSv1.2',
+      ...options,
+      ...(limit > 0 ? { handshakeTimeout: limit } : {}),
+      // A client that does not offer h2 gets TLS's no_application_protocol alert (RFC 7301 §3.2).
+      ALPNCallback: ({ protocols }) => (protocols.includes('h2') ? 'h2' : undefined),
+    });
+    srv.on('connection', (raw: net.Socket) => {
+      this.handshaking.add(raw);
+      raw.once('close', () => this.handshaking.delete(raw));
+      if (this.closing) raw.destroy();
+    });
+    srv.on('secureConnection', (socket: tls.TLSSocket) => {
+      if (socket.alpnProtocol !== 'h2') {
+        socket.destroy();
+        return;
+      }
+      this.handleSocket(socket);
+    });
+    srv.on('tlsClientError', () => {
+      // the handshake failed or timed out; the socket is destroyed
+    });
+    return srv;
+  }
+
   /** The listening address, or null. */
   address(): AddressInfo | null {
     const a = this.netServer?.address();
@@ -112,7 +155,7 @@ export class Http2Server {
   }
 
   /** Serves HTTP/2 on an accepted Duplex (TCP socket, or TLS socket after ALPN "h2"). */
-  handleSocket(socket: Duplex): Connection {
+  handleSocket(socket: Duplex): ServerConnection {
     const sock = socket as Duplex & Partial<Pick<net.Socket, 'remoteAddress' | 'remotePort' | 'setNoDelay'>>;
     if (this.closing) {
       socket.destroy();
@@ -143,7 +186,7 @@ export class Http2Server {
       },
     };
     const o = this.options;
-    const conn = new Connection(transport, {
+    const conn = new ServerConnection(transport, {
       onStream: o.handler,
       id: this.takeId(),
       remoteAddress: sock.remoteAddress ?? '',
@@ -206,6 +249,7 @@ export class Http2Server {
     while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     for (const c of this.connections) c.destroy();
     for (const s of this.sockets) s.destroy();
+    for (const s of this.handshaking) s.destroy();
     await listening;
   }
 }
@@ -213,4 +257,9 @@ export class Http2Server {
 /** Creates a server; see Http2Server. */
 export function createServer(options: ServerOptions): Http2Server {
   return new Http2Server(options);
+}
+
+/** Creates a server for HTTP/2 over TLS: createServer() with `tls` (key and certificate at least). */
+export function createSecureServer(tlsOptions: tls.TlsOptions, options: ServerOptions): Http2Server {
+  return new Http2Server({ ...options, tls: tlsOptions });
 }

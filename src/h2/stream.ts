@@ -11,6 +11,8 @@
  * peer's RST_STREAM) only PRIORITY, WINDOW_UPDATE and RST_STREAM are
  * tolerated (CLOSED).
  */
+import type { Outgoing } from './body.js';
+import { RecvWindow, SendWindow } from './flow.js';
 import { ErrorCode } from './frame.js';
 
 export const StreamState = {
@@ -170,4 +172,52 @@ export function isActive(state: StreamState): boolean {
 /** True once the stream is in either closed state. */
 export function isClosed(state: StreamState): boolean {
   return state === S.CLOSED || state === S.CLOSED_RESET_SENT;
+}
+
+/**
+ * What the endpoint keeps of one stream, whichever role opened it: its
+ * state, its windows, the body it sends, and what it has received. The
+ * roles extend it with their own side (a request being answered, a request
+ * being made); the objects applications see wrap it.
+ */
+export class StreamCore {
+  state: StreamState;
+  /** The peer's window for our DATA on this stream. */
+  readonly sendWindow: SendWindow;
+  /** Our window for the peer's DATA. */
+  readonly recvWindow: RecvWindow;
+  /** The body being sent, once there is one. */
+  out: Outgoing | null = null;
+  /** content-length of the incoming message, -1 when absent. */
+  contentLength = -1;
+  /** DATA octets received (padding excluded). */
+  received = 0;
+  /** The peer's END_STREAM arrived. */
+  remoteEnded = false;
+  /** We sent the header section that starts our message. */
+  headersSent = false;
+  /** The code the stream closed with, -1 while it is open. */
+  closeCode = -1;
+
+  constructor(
+    readonly id: number,
+    /** True when this endpoint opened the stream (a client's request, a server's push). */
+    readonly local: boolean,
+    state: StreamState,
+    sendWindow: number,
+    recvWindow: number,
+  ) {
+    this.state = state;
+    this.sendWindow = new SendWindow(sendWindow);
+    this.recvWindow = new RecvWindow(recvWindow);
+  }
+
+  get closed(): boolean {
+    return isClosed(this.state) || this.closeCode >= 0;
+  }
+
+  /** We may still send on it (§5.1: open or half-closed (remote)). */
+  get canSend(): boolean {
+    return this.state === S.OPEN || this.state === S.HALF_CLOSED_REMOTE;
+  }
 }

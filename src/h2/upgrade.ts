@@ -51,6 +51,57 @@ export function http1HeadEnd(b: Uint8Array, from = 0): number {
   return -1;
 }
 
+/**
+ * An HTTP/1.x message head arriving in pieces, held up to MAX_HTTP1_HEAD
+ * octets: push() octets until it returns the head's end.
+ */
+export class Http1HeadReader {
+  private buf: Uint8Array = new Uint8Array(MAX_HTTP1_HEAD);
+  length = 0;
+  private scanned = 0;
+
+  /**
+   * Adds octets; returns the head and what followed it once the head is
+   * complete, 'too-large' when MAX_HTTP1_HEAD octets came without its end,
+   * null while it is incomplete.
+   */
+  push(chunk: Uint8Array): { head: Uint8Array; rest: Uint8Array } | 'too-large' | null {
+    const n = Math.min(MAX_HTTP1_HEAD - this.length, chunk.length);
+    this.buf.set(chunk.subarray(0, n), this.length);
+    this.length += n;
+    const all = this.buf.subarray(0, this.length);
+    const end = http1HeadEnd(all, Math.max(0, this.scanned - 3));
+    if (end === -1) {
+      this.scanned = this.length;
+      return this.length >= MAX_HTTP1_HEAD ? 'too-large' : null;
+    }
+    // What follows the head: the rest of this buffer, then the rest of the chunk.
+    const extra = chunk.subarray(n);
+    const tail = all.subarray(end);
+    const rest = new Uint8Array(tail.length + extra.length);
+    rest.set(tail);
+    rest.set(extra, tail.length);
+    return { head: all.subarray(0, end), rest };
+  }
+
+  /** The first line so far, when it is complete (without its line end); null before its LF. */
+  firstLine(): string | null {
+    const lf = this.buf.subarray(0, this.length).indexOf(0x0a);
+    if (lf === -1) return null;
+    const end = lf > 0 && this.buf[lf - 1] === 0x0d ? lf - 1 : lf;
+    return bytesToOctets(this.buf, 0, end);
+  }
+}
+
+/**
+ * True when `line` could be an HTTP/1.x request line (RFC 9112 §3: method
+ * SP request-target SP HTTP-version): what tells an HTTP/1.x client that
+ * missed the HTTP/2 preface from a peer that sent garbage (RFC 9113 §3.4).
+ */
+export function isHttp1RequestLine(line: string): boolean {
+  return /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [^ ]+ HTTP\/\d\.\d$/.test(line);
+}
+
 // RFC 9110 §5.6.2: tchar.
 const TCHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: VCHAR, obs-text, SP and HTAB (RFC 9110 §5.5).

@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../../src/h2/limits.js';
-import { CONNECTION_PREFACE, encodePing, encodeSettings, ErrorCode, Flag, FrameType } from '../../src/h2/frame.js';
+import { CONNECTION_PREFACE, encodePing, encodeSettings, ErrorCode, Flag, FrameType } from '../../src/h2/index.js';
 import type { RawClient } from '../helpers/h2-raw-client.js';
-import type { Connection } from '../../src/h2/connection.js';
+import type { Connection } from '../../src/h2/index.js';
 import { connect, expectConnectionError, expectOk, open, until } from '../helpers/h2-expect.js';
 import { startTestServer, type TestServer } from '../helpers/h2-test-server.js';
 

@@ -4,7 +4,7 @@
  */
 import { createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONNECTION_PREFACE, encodeSettings, ErrorCode, Flag, FrameType, SettingId } from '../../src/h2/frame.js';
+import { CONNECTION_PREFACE, encodeSettings, ErrorCode, Flag, FrameType, SettingId } from '../../src/h2/index.js';
 import { connect, expectConnectionError, expectNothing, expectOk, expectStreamError, isRst, open, until } from '../helpers/h2-expect.js';
 import { startTestServer, type TestServer } from '../helpers/h2-test-server.js';
 

@@ -11,7 +11,7 @@ import {
   Flag,
   FrameType,
   SettingId,
-} from '../../src/h2/frame.js';
+} from '../../src/h2/index.js';
 import { RawClient } from '../helpers/h2-raw-client.js';
 import { connect, expectConnectionError, expectOk, expectStreamError, open } from '../helpers/h2-expect.js';
 import { pattern, startTestServer, type TestServer } from '../helpers/h2-test-server.js';

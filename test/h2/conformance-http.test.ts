@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HeaderInput } from '../../src/hpack/index.js';
-import { encodeHeaders, ErrorCode, Flag, FrameType } from '../../src/h2/frame.js';
+import { encodeHeaders, ErrorCode, Flag, FrameType } from '../../src/h2/index.js';
 import { expectConnectionError, expectOk, expectStreamError, open } from '../helpers/h2-expect.js';
 import { startTestServer, type TestServer } from '../helpers/h2-test-server.js';
 

@@ -24,7 +24,7 @@ import {
   settingName,
   SettingId,
   type Frame,
-} from '../../src/h2/frame.js';
+} from '../../src/h2/index.js';
 
 const parse = (bytes: Uint8Array): Frame | H2Error => parseFrame(parseFrameHeader(bytes), bytes.subarray(FRAME_HEADER_LENGTH));
 const ok = (bytes: Uint8Array): Frame => {

@@ -1,6 +1,6 @@
 /** The stream state table (RFC 9113 §5.1). */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode } from '../../src/h2/frame.js';
+import { ErrorCode } from '../../src/h2/index.js';
 import { eventName, isActive, stateName, StreamEvent as E, StreamState as S, transition, type StreamEvent, type StreamState } from '../../src/h2/stream.js';
 
 const STATES = Object.values(S) as StreamState[];

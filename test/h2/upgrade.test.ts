@@ -6,7 +6,7 @@
 import { createConnection } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONNECTION_PREFACE, encodeSettings, ErrorCode, Flag, FrameType, SettingId } from '../../src/h2/frame.js';
+import { CONNECTION_PREFACE, encodeSettings, ErrorCode, Flag, FrameType, SettingId } from '../../src/h2/index.js';
 import { decodeSettings, http1HeadEnd, MAX_HTTP1_HEAD, parseHttp1Request } from '../../src/h2/upgrade.js';
 import { RawClient } from '../helpers/h2-raw-client.js';
 import { until } from '../helpers/h2-expect.js';

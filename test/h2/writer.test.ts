@@ -1,7 +1,7 @@
 /** The frame writer's memory: regions handed out stay intact, unless the transport says it has consumed them. */
 import { describe, expect, it } from 'vitest';
 import { Connection, CONNECTION_PREFACE, Flag, FrameType, parseFrameHeader, type Transport } from '../../src/h2/index.js';
-import { FrameWriter } from '../../src/h2/writer.js';
+import { FrameWriter } from '../../src/h2/frame-writer.js';
 import { Deflater, Inflater } from '../../src/hpack/index.js';
 
 const frameBytes = (w: FrameWriter, streamId: number, fill: number): void => w.frame(FrameType.DATA, 0, streamId, new Uint8Array(100).fill(fill));

@@ -22,7 +22,7 @@ import {
   readUint31,
   readUint32,
   type PriorityFields,
-} from '../../src/h2/frame.js';
+} from '../../src/h2/index.js';
 
 export interface RecvFrame {
   type: number;

@@ -1,6 +1,6 @@
 /** A server on our engine with a few routes that the tests exercise. */
 import { createServer, type Http2Server, type ServerOptions, type ServerStream } from '../../src/h2/index.js';
-import type { ConnectionCloseInfo } from '../../src/h2/connection.js';
+import type { ConnectionCloseInfo } from '../../src/h2/index.js';
 
 export interface TestServer {
   server: Http2Server;

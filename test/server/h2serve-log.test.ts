@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONNECTION_PREFACE, encodeGoaway, encodeSettings, ErrorCode, Flag, FrameType, SettingId } from '../../src/h2/frame.js';
+import { CONNECTION_PREFACE, encodeGoaway, encodeSettings, ErrorCode, Flag, FrameType, SettingId } from '../../src/h2/index.js';
 import { VERSION } from '../../src/version.js';
 import { RawClient } from '../helpers/h2-raw-client.js';
 import { freePort, killAll, requireBin, startH2Serve, until, waitForPort } from '../helpers/h2serve.js';

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode, Flag, FrameType, SettingId } from '../../src/h2/frame.js';
+import { ErrorCode, Flag, FrameType, SettingId } from '../../src/h2/index.js';
 import { Inflater, type TraceItem } from '../../src/hpack/index.js';
 import { RawClient, type RecvFrame } from '../helpers/h2-raw-client.js';
 import { exec, h2serveArgv, killAll, requireBin, startH2Serve, type H2ServeProcess } from '../helpers/h2serve.js';

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode, FrameType } from '../../src/h2/frame.js';
+import { ErrorCode, FrameType } from '../../src/h2/index.js';
 import { RawClient } from '../helpers/h2-raw-client.js';
 import { killAll, startH2Serve, type H2ServeProcess } from '../helpers/h2serve.js';
 

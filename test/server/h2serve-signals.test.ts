@@ -10,7 +10,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode, Flag, FrameType, SettingId } from '../../src/h2/frame.js';
+import { ErrorCode, Flag, FrameType, SettingId } from '../../src/h2/index.js';
 import { fetchWith } from '../helpers/h2-clients.js';
 import { RawClient } from '../helpers/h2-raw-client.js';
 import { alive, childPids, h2serveArgv, killAll, requireBin, startH2Serve, until } from '../helpers/h2serve.js';

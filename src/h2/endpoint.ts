@@ -1,0 +1,1291 @@
+/**
+ * One HTTP/2 connection (RFC 9113), either role, independent of the
+ * transport: octets go in through receive(), frames come out through a
+ * Transport. This is what frames mean to both ends: SETTINGS, PING, GOAWAY,
+ * RST_STREAM, WINDOW_UPDATE, DATA and the stream states, flow control, the
+ * abuse limits and the timeouts. The roles (server.ts's ServerConnection,
+ * client.ts's ClientConnection) add what a header section means to them.
+ *
+ * Errors are values: frame handlers return an H2Error, and fail() turns it
+ * into GOAWAY with its RFC code and the close of the transport (§5.4.1), or
+ * into an RST_STREAM (§5.4.2); either way the reason reaches the observer.
+ */
+import { Deflater, HpackError, Inflater, type HeaderInput } from '../hpack/index.js';
+import { classifyBody, discardBody, Outgoing, BODY_BYTES, BODY_NONE, type BodyInit, type TrailersInit } from './body.js';
+import { RecvWindow, SendWindow } from './flow.js';
+import {
+  DEFAULT_HEADER_TABLE_SIZE,
+  DEFAULT_INITIAL_WINDOW_SIZE,
+  DEFAULT_MAX_FRAME_SIZE,
+  ErrorCode,
+  errorCodeName,
+  Flag,
+  FrameType,
+  H2Error,
+  parseContinuation,
+  parseData,
+  parseGoaway,
+  parseHeaders,
+  parsePing,
+  parsePriority,
+  parsePushPromise,
+  parseRstStream,
+  parseSettings,
+  parseWindowUpdate,
+  SettingId,
+  type FrameHeader,
+  type PriorityFields,
+} from './frame.js';
+import { FieldBlock, FrameReader, type FrameSink } from './frame-reader.js';
+import { FrameWriter } from './frame-writer.js';
+import { resolveLimits, resolveSettings, TokenBucket, type Limits, type LocalSettings } from './limits.js';
+import type { FrameEvent, FrameObserver } from './observer.js';
+import { Scheduler, type SchedulerHost } from './scheduler.js';
+import { StreamCore, StreamEvent, StreamState, transition } from './stream.js';
+
+/** Where the connection's octets go. */
+export interface Transport {
+  /** Writes the chunks in order (as one batch when possible). */
+  write(chunks: Uint8Array[]): void;
+  /** Octets written but not yet handed to the network. */
+  readonly bufferedAmount: number;
+  /**
+   * True when, once bufferedAmount is 0, the transport keeps no reference to
+   * the chunks it was given (a Node socket: the kernel, or TLS, has copied
+   * them). The connection then writes its next frames over the same memory
+   * instead of new memory. Leave it unset for a transport that may hold on
+   * to chunks (e.g. one that passes them to a reader).
+   */
+  readonly releasesWritten?: boolean;
+  /** Closes the sending side once everything written has gone out. */
+  end(): void;
+  /** Closes at once. */
+  destroy(): void;
+}
+
+/** How a connection ended. */
+export interface ConnectionCloseInfo {
+  connectionId: number;
+  remoteAddress: string;
+  remotePort: number;
+  /** The connection error we sent in GOAWAY, or null when it closed without one. */
+  error: H2Error | null;
+  /** Why it closed, in words. */
+  reason: string;
+  /**
+   * The client sent an HTTP/1.x request instead of the preface and was
+   * answered in HTTP/1.1 with this status (505 when it was not an h2c
+   * upgrade, 400, 408, 431 or 503); null otherwise.
+   */
+  http1Status: number | null;
+  /** The GOAWAY the peer sent, if it sent one. */
+  peerGoaway: { lastStreamId: number; errorCode: number; debug: string } | null;
+}
+
+/** Options both roles share. */
+export interface EndpointOptions {
+  id?: number;
+  remoteAddress?: string;
+  remotePort?: number;
+  settings?: Partial<LocalSettings>;
+  limits?: Partial<Limits>;
+  onFrame?: FrameObserver | null;
+  onClose?: (info: ConnectionCloseInfo) => void;
+  /**
+   * Padding (§6.1, §6.2, §6.6): up to this many octets (the Pad Length field
+   * included, at most 256) are added to every DATA, HEADERS and PUSH_PROMISE
+   * frame, within the peer's frame size and flow-control windows, as
+   * nghttp2's -b does. Default 0 (no padding).
+   */
+  padding?: number;
+  /**
+   * The HPACK encoder's own dynamic table limit (nghttp2's
+   * --encoder-header-table-size); the table used is the smaller of this and
+   * the peer's SETTINGS_HEADER_TABLE_SIZE. Default 4096.
+   */
+  encoderTableSize?: number;
+}
+
+/** Where a connection is in its life. */
+export const Phase = {
+  /** Waiting for the peer's preface (its first SETTINGS, §3.4). */
+  STARTING: 0,
+  ACTIVE: 1,
+  /** GOAWAY sent or received (§6.8): no new streams; open ones finish. */
+  DRAINING: 2,
+  /** Failed or finished: no more input is read, the last frames are going out. */
+  CLOSING: 3,
+  /** The transport is closed. */
+  CLOSED: 4,
+} as const;
+export type Phase = (typeof Phase)[keyof typeof Phase];
+
+const EMPTY = new Uint8Array(0);
+/** Octets of DATA produced per pump before handing them to the transport. */
+const PUMP_BUDGET = 256 * 1024;
+/** Pump-and-write rounds per tick before yielding to other connections. */
+const MAX_ROUNDS = 4;
+const { PROTOCOL_ERROR, FLOW_CONTROL_ERROR, ENHANCE_YOUR_CALM, NO_ERROR } = ErrorCode;
+const utf8 = new TextEncoder();
+
+const connErr = (code: number, message: string): H2Error => new H2Error('connection', code, message);
+const streamErr = (id: number, code: number, message: string): H2Error => new H2Error('stream', code, message, id);
+
+export abstract class Endpoint<S extends StreamCore = StreamCore> implements FrameSink, SchedulerHost {
+  readonly id: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly settings: LocalSettings;
+  readonly limits: Limits;
+  protected readonly transport: Transport;
+  protected readonly onFrame: FrameObserver | null;
+  private readonly onCloseCb: ((info: ConnectionCloseInfo) => void) | null;
+
+  protected phase: Phase = Phase.STARTING;
+  protected readonly reader: FrameReader;
+  protected readonly block: FieldBlock;
+  protected readonly writer = new FrameWriter(0);
+  protected readonly deflater: Deflater;
+  protected readonly inflater: Inflater;
+  protected readonly scheduler: Scheduler;
+  /** Maximum padding per frame, Pad Length field included (0: none). */
+  protected readonly padding: number;
+
+  // ---- streams
+  protected readonly streams = new Map<number, S>();
+  /** Recently closed streams and how they closed, oldest first (bounded). */
+  private readonly recent = new Map<number, StreamState>();
+  private readonly recentCap: number;
+  /** Highest stream id the peer opened or promised (§5.1.1); also our GOAWAY's Last-Stream-ID. */
+  protected lastPeerStreamId = 0;
+  /** The next stream id we open (odd for a client, even for a server's pushes). */
+  protected nextLocalId: number;
+  /** Peer-initiated streams that count toward our SETTINGS_MAX_CONCURRENT_STREAMS (§5.1.2). */
+  protected activePeerStreams = 0;
+  /** Streams we initiated that count toward the peer's. */
+  protected activeLocalStreams = 0;
+
+  // ---- settings (§6.5)
+  protected peerEnablePush = true;
+  protected peerMaxConcurrentStreams = Infinity;
+  protected peerInitialWindow = DEFAULT_INITIAL_WINDOW_SIZE;
+  peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
+  protected peerMaxHeaderListSize = Infinity;
+  /** SETTINGS we sent that the peer has not acknowledged, oldest first (§6.5.3). */
+  private readonly pendingAcks: Array<{ entries: Array<[number, number]>; at: number }> = [];
+  /** The initial stream window we enforce for the peer's DATA. */
+  protected recvInitialWindow = DEFAULT_INITIAL_WINDOW_SIZE;
+  protected prefaceSent = false;
+
+  // ---- flow control (§6.9)
+  /** The peer's window for our DATA on the connection. */
+  readonly sendWindow = new SendWindow(DEFAULT_INITIAL_WINDOW_SIZE);
+  /** Our window for the peer's DATA on the connection. */
+  protected readonly recvWindow = new RecvWindow(DEFAULT_INITIAL_WINDOW_SIZE);
+
+  // ---- output
+  private blocked = false;
+  private flushScheduled = false;
+  private immediateScheduled = false;
+  private inReceive = false;
+
+  // ---- lifecycle
+  /** Last-Stream-ID of the GOAWAY we sent, -1 before we send one. */
+  protected goawayLastId = -1;
+  /** The peer's GOAWAY, once received. */
+  protected peerGoaway: ConnectionCloseInfo['peerGoaway'] = null;
+  protected closeError: H2Error | null = null;
+  protected closeReason = '';
+  private lingerTimer: ReturnType<typeof setTimeout> | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  protected readonly createdAt: number;
+  protected lastActivity: number;
+  private partialSince = 0;
+  /** Since when DATA has been waiting on a full transport or a closed window (0: not stalled). */
+  private stallSince = 0;
+  private readonly rapidReset: TokenBucket;
+  private readonly zeroProgress: TokenBucket;
+
+  /** True for the server role: the peer opens odd streams and we push even ones (§5.1.1). */
+  protected abstract readonly isServer: boolean;
+
+  constructor(transport: Transport, options: EndpointOptions, expectPreface: boolean, firstLocalId: number) {
+    this.transport = transport;
+    this.id = options.id ?? 1;
+    this.remoteAddress = options.remoteAddress ?? '';
+    this.remotePort = options.remotePort ?? 0;
+    this.onFrame = options.onFrame ?? null;
+    this.onCloseCb = options.onClose ?? null;
+    this.settings = resolveSettings(options.settings);
+    this.limits = resolveLimits(options.limits);
+    this.nextLocalId = firstLocalId;
+    this.reader = new FrameReader(this, expectPreface, DEFAULT_MAX_FRAME_SIZE);
+    this.block = new FieldBlock(this.limits.maxHeaderBlockSize, this.limits.maxContinuations);
+    this.inflater = new Inflater({ maxHeaderListSize: this.settings.maxHeaderListSize });
+    this.deflater = new Deflater(options.encoderTableSize ?? 4096);
+    this.scheduler = new Scheduler(this);
+    this.padding = Math.max(0, Math.min(256, Math.floor(options.padding ?? 0)));
+    this.recentCap = Math.max(256, Math.min(4096, this.settings.maxConcurrentStreams * 2));
+    const now = Date.now();
+    this.createdAt = now;
+    this.lastActivity = now;
+    this.rapidReset = new TokenBucket(this.limits.rapidResetBurst, this.limits.rapidResetRate, now);
+    this.zeroProgress = new TokenBucket(this.limits.zeroProgressBurst, this.limits.zeroProgressRate, now);
+    const L = this.limits;
+    const timeouts = [L.handshakeTimeout, L.settingsTimeout, L.frameTimeout, L.idleTimeout, L.sendTimeout].filter((t) => t > 0);
+    if (timeouts.length) {
+      const period = Math.max(10, Math.min(1000, Math.min(...timeouts) / 4));
+      this.timer = setInterval(this.tick, period);
+      (this.timer as { unref?: () => void }).unref?.();
+    }
+  }
+
+  /** Number of open streams (both directions). */
+  get streamCount(): number {
+    return this.streams.size;
+  }
+
+  /**
+   * What this connection holds in memory now: received octets not yet parsed,
+   * an unfinished header block, frames queued for a transport that is not
+   * taking them, received body octets not yet taken, open streams.
+   */
+  get stats(): { receiveBuffered: number; headerBlock: number; queuedBytes: number; queuedFrames: number; heldBody: number; streams: number } {
+    let held = 0;
+    for (const s of this.streams.values()) held += this.heldBytes(s);
+    return {
+      receiveBuffered: this.reader.buffered,
+      headerBlock: this.block.length,
+      queuedBytes: this.writer.pendingBytes,
+      queuedFrames: this.writer.frames,
+      heldBody: held,
+      streams: this.streams.size,
+    };
+  }
+
+  /** True once the connection has ended or is ending because of an error. */
+  get closed(): boolean {
+    return this.phase >= Phase.CLOSING;
+  }
+
+  // ==== what the roles add ======================================================
+
+  /** The SETTINGS of our preface (§3.4). */
+  protected abstract prefaceSettings(): Array<[number, number]>;
+  /**
+   * A complete, decoded field block: HEADERS on `streamId` (a new stream, a
+   * response, trailers), or PUSH_PROMISE on `streamId` promising
+   * `promisedStreamId`. `fields` is null when the list exceeded our
+   * SETTINGS_MAX_HEADER_LIST_SIZE (`tooLarge`; the HPACK context is intact).
+   */
+  protected abstract fieldSection(
+    type: number,
+    streamId: number,
+    flags: number,
+    priority: PriorityFields | null,
+    promisedStreamId: number,
+    fields: Array<[string, string]> | null,
+  ): H2Error | null | void;
+  /** DATA for `s` passed the checks (state, windows, content-length): hand it to the application. */
+  protected abstract deliver(s: S, data: Uint8Array): void;
+  /** The peer's END_STREAM on `s` (after DATA or trailers). */
+  protected abstract remoteEnd(s: S): void;
+  /** `s` closed with `code`; tell the application. */
+  protected abstract streamClosed(s: S, code: number, reason: string): void;
+  /** Received body octets of `s` not yet taken by the application. */
+  protected heldBytes(_s: S): number {
+    return 0;
+  }
+  /** Drops what `s` holds of received body (it closed); returns the octets dropped. */
+  protected dropHeld(_s: S): number {
+    return 0;
+  }
+  /** A handler or listener threw; `s` (if any) is reset with INTERNAL_ERROR. */
+  protected reportError(_err: unknown, _s: S | null): void {}
+
+  // ==== input ===================================================================
+
+  /** Feeds octets received from the transport. */
+  receive(chunk: Uint8Array): void {
+    if (this.phase >= Phase.CLOSING || chunk.length === 0) return;
+    const now = Date.now();
+    this.lastActivity = now;
+    this.inReceive = true;
+    let frames = 0;
+    try {
+      frames = this.reader.push(chunk);
+    } finally {
+      this.inReceive = false;
+    }
+    if (this.reader.midFrame) {
+      if (this.partialSince === 0 || frames > 0) this.partialSince = now;
+    } else {
+      this.partialSince = 0;
+    }
+    this.flush();
+  }
+
+  /** The transport can take more octets. */
+  onDrain(): void {
+    if (!this.blocked) return;
+    this.blocked = false;
+    this.stallSince = 0;
+    this.flush();
+  }
+
+  /** The transport closed (peer gone, or after our end()). */
+  onTransportClose(reason = 'transport closed'): void {
+    if (this.phase === Phase.CLOSED) return;
+    this.phase = Phase.CLOSED;
+    this.reader.close();
+    if (!this.closeReason) this.closeReason = reason;
+    this.stopTimers();
+    const code = this.closeError?.code ?? ErrorCode.CANCEL;
+    for (const s of [...this.streams.values()]) this.abortStream(s, code, this.closeReason);
+    this.writer.discard();
+    this.writer.release();
+    this.notifyClose();
+  }
+
+  /** FrameSink: the framing rules were broken. */
+  framingError(code: number, message: string): void {
+    this.connectionError(code, message);
+  }
+
+  /** FrameSink: one frame. */
+  frame(h: FrameHeader, p: Uint8Array): void {
+    let err: H2Error | null | void;
+    if (this.block.streamId !== 0 && h.type !== FrameType.CONTINUATION) {
+      // §6.10 and §4.3: a field block is contiguous; §5.5: extension frames in it too.
+      err = connErr(PROTOCOL_ERROR, `${h.type <= 9 ? 'frame' : 'extension frame'} of type ${h.type} inside a header block on stream ${this.block.streamId} (§6.10)`);
+    } else {
+      switch (h.type) {
+        case FrameType.DATA:
+          err = this.onData(h, p);
+          break;
+        case FrameType.HEADERS:
+          err = this.onHeaders(h, p);
+          break;
+        case FrameType.PRIORITY:
+          err = this.onPriority(h, p);
+          break;
+        case FrameType.RST_STREAM:
+          err = this.onRstStream(h, p);
+          break;
+        case FrameType.SETTINGS:
+          err = this.onSettings(h, p);
+          break;
+        case FrameType.PUSH_PROMISE:
+          err = this.onPushPromise(h, p);
+          break;
+        case FrameType.PING:
+          err = this.onPing(h, p);
+          break;
+        case FrameType.GOAWAY:
+          err = this.onGoaway(h, p);
+          break;
+        case FrameType.WINDOW_UPDATE:
+          err = this.onWindowUpdate(h, p);
+          break;
+        case FrameType.CONTINUATION:
+          err = this.onContinuation(h, p);
+          break;
+        default:
+          // §4.1, §5.5: unknown frame types are ignored.
+          this.observeRecv(h, {});
+          err = this.zeroProgressFrame();
+      }
+    }
+    if (err) this.fail(err);
+  }
+
+  /** The one place where errors become frames: GOAWAY and close, or RST_STREAM (§5.4). */
+  protected fail(e: H2Error): void {
+    if (e.scope === 'connection') this.connectionError(e.code, e.message);
+    else this.streamError(e.streamId, e.code, e.message);
+  }
+
+  protected observeRecv(h: FrameHeader, details: Partial<FrameEvent>): void {
+    if (this.onFrame === null) return;
+    this.onFrame({ connectionId: this.id, direction: 'recv', type: h.type, flags: h.flags, streamId: h.streamId, length: h.length, ...details });
+  }
+
+  /** True for an id the peer opens (odd for a server, even for a client). */
+  protected isPeerId(id: number): boolean {
+    return (id & 1) === (this.isServer ? 1 : 0);
+  }
+
+  /** True when `id` is idle: never opened or promised by either side (§5.1). */
+  protected isIdle(id: number): boolean {
+    return this.isPeerId(id) ? id > this.lastPeerStreamId : id >= this.nextLocalId;
+  }
+
+  /** The state of a stream that is not in the map: idle, or closed (remembered or forgotten). */
+  protected stateOfUnknown(id: number): StreamState {
+    if (this.isIdle(id)) return StreamState.IDLE;
+    return this.recent.get(id) ?? StreamState.CLOSED;
+  }
+
+  /** How a recently closed stream closed; undefined when it was never opened or has been forgotten. */
+  protected recentState(id: number): StreamState | undefined {
+    return this.recent.get(id);
+  }
+
+  protected zeroProgressFrame(): H2Error | null {
+    return this.zeroProgress.take(Date.now()) ? null : connErr(ENHANCE_YOUR_CALM, 'too many frames that make no progress');
+  }
+
+  // ---- DATA (§6.1) ------------------------------------------------------------
+
+  private onData(h: FrameHeader, p: Uint8Array): H2Error | null | void {
+    const f = parseData(h, p);
+    if (f instanceof H2Error) return f;
+    if (this.onFrame !== null) this.observeRecv(h, { padLength: f.padLength });
+    const len = h.length;
+    const id = h.streamId;
+    // §6.9: DATA counts against the connection window whatever the stream's state.
+    if (!this.recvWindow.consume(len)) {
+      return connErr(FLOW_CONTROL_ERROR, `DATA of ${len} octets exceeds the connection window ${this.recvWindow.size} (§6.9.1)`);
+    }
+    const endStream = (f.flags & Flag.END_STREAM) !== 0;
+    const s = this.streams.get(id);
+    if (s === undefined) {
+      const t = transition(this.stateOfUnknown(id), StreamEvent.RECV_DATA);
+      this.creditConnection(len);
+      if (t.action === 'connection-error') return connErr(t.code, `DATA on idle stream ${id} (§5.1)`);
+      if (t.action === 'stream-error') return streamErr(id, t.code, `DATA on closed stream ${id} (§6.1)`);
+      return this.zeroProgressFrame(); // ignored: we reset that stream
+    }
+    const t = transition(s.state, StreamEvent.RECV_DATA);
+    if (t.action !== 'ok') {
+      this.creditConnection(len);
+      if (t.action === 'connection-error') return connErr(t.code, `DATA on stream ${id} in state ${s.state} (§5.1)`);
+      if (t.action === 'stream-error') return streamErr(id, t.code, `DATA on half-closed (remote) stream ${id} (§5.1)`);
+      return;
+    }
+    if (!s.recvWindow.consume(len)) {
+      this.creditConnection(len);
+      return streamErr(id, FLOW_CONTROL_ERROR, `DATA of ${len} octets exceeds the stream window ${s.recvWindow.size} (§6.9.1)`);
+    }
+    const data = f.data;
+    if (len === 0 && !endStream) {
+      const e = this.zeroProgressFrame();
+      if (e) return e;
+    }
+    s.received += data.length;
+    if (s.contentLength >= 0 && s.received > s.contentLength) {
+      this.creditConnection(len);
+      return streamErr(id, PROTOCOL_ERROR, `more DATA than content-length ${s.contentLength} (§8.1.1)`);
+    }
+    // Padding is consumed at once (§6.1: it counts toward flow control).
+    const pad = len - data.length;
+    if (pad > 0) {
+      this.creditConnection(pad);
+      this.creditStream(s, pad);
+    }
+    if (data.length > 0) this.deliver(s, data);
+    if (endStream) return this.endOfMessage(s);
+  }
+
+  /** The peer's END_STREAM: content-length must match (§8.1.1); half-close, tell the role. */
+  protected endOfMessage(s: S): H2Error | null | void {
+    if (s.contentLength >= 0 && s.received !== s.contentLength) {
+      return streamErr(s.id, PROTOCOL_ERROR, `${s.received} octets of DATA but content-length ${s.contentLength} (§8.1.1)`);
+    }
+    this.apply(s, StreamEvent.RECV_END_STREAM);
+    s.remoteEnded = true;
+    this.remoteEnd(s);
+    if (s.state === StreamState.CLOSED) this.closeStream(s, NO_ERROR);
+  }
+
+  /** Returns consumed octets to the peer's connection window (WINDOW_UPDATE when half is used). */
+  protected creditConnection(n: number): void {
+    if (n <= 0 || this.phase >= Phase.CLOSING) return;
+    const inc = this.recvWindow.release(n, this.settings.connectionWindowSize >>> 1, false);
+    if (inc > 0) this.writeWindowUpdate(0, inc);
+  }
+
+  /** Returns octets of `s` the application took to the peer's stream window. */
+  protected creditStream(s: S, n: number): void {
+    if (n <= 0 || s.remoteEnded || s.closed) return;
+    const inc = s.recvWindow.release(n, this.recvInitialWindow >>> 1, true);
+    if (inc > 0) this.writeWindowUpdate(s.id, inc);
+  }
+
+  // ---- HEADERS (§6.2), PUSH_PROMISE (§6.6) and CONTINUATION (§6.10) ----------------
+
+  private onHeaders(h: FrameHeader, p: Uint8Array): H2Error | null | void {
+    const f = parseHeaders(h, p);
+    if (f instanceof H2Error) return f;
+    const id = h.streamId;
+    if (!this.isPeerId(id) && this.isServer) {
+      // §5.1.1: clients open odd streams; even ones are ours (reserved (local) or idle).
+      return connErr(PROTOCOL_ERROR, `HEADERS on server-initiated stream ${id} (§5.1.1)`);
+    }
+    if ((f.flags & Flag.END_HEADERS) !== 0) {
+      if (this.onFrame) this.observeFieldBlockEnd(h, f.padLength, f.priority, 0);
+      return this.decodeBlock(FrameType.HEADERS, id, f.flags, f.priority, 0, f.fragment);
+    }
+    if (this.onFrame !== null) this.observeRecv(h, { padLength: f.padLength, ...(f.priority ? { priority: f.priority } : {}) });
+    const tooBig = this.block.open(FrameType.HEADERS, id, f.flags, f.priority, 0, f.fragment, Date.now());
+    if (tooBig) return connErr(ENHANCE_YOUR_CALM, tooBig);
+  }
+
+  private onPushPromise(h: FrameHeader, p: Uint8Array): H2Error | null | void {
+    const f = parsePushPromise(h, p);
+    if (f instanceof H2Error) return f;
+    if (this.isServer || !this.settings.enablePush) {
+      if (this.onFrame !== null) this.observeRecv(h, { padLength: f.padLength, promisedStreamId: f.promisedStreamId });
+      // §8.4: a client cannot push; §6.6: nor may a server once the client disabled push.
+      return connErr(PROTOCOL_ERROR, this.isServer ? 'PUSH_PROMISE from a client (§8.4)' : 'PUSH_PROMISE while SETTINGS_ENABLE_PUSH is 0 (§6.6)');
+    }
+    if ((f.flags & Flag.END_HEADERS) !== 0) {
+      if (this.onFrame) this.observeFieldBlockEnd(h, f.padLength, null, f.promisedStreamId);
+      return this.decodeBlock(FrameType.PUSH_PROMISE, h.streamId, f.flags, null, f.promisedStreamId, f.fragment);
+    }
+    if (this.onFrame !== null) this.observeRecv(h, { padLength: f.padLength, promisedStreamId: f.promisedStreamId });
+    const tooBig = this.block.open(FrameType.PUSH_PROMISE, h.streamId, f.flags, null, f.promisedStreamId, f.fragment, Date.now());
+    if (tooBig) return connErr(ENHANCE_YOUR_CALM, tooBig);
+  }
+
+  private onContinuation(h: FrameHeader, p: Uint8Array): H2Error | null | void {
+    const f = parseContinuation(h, p);
+    if (f instanceof H2Error) return f;
+    const b = this.block;
+    if (b.streamId === 0) return connErr(PROTOCOL_ERROR, `CONTINUATION on stream ${h.streamId} without HEADERS (§6.10)`);
+    if (h.streamId !== b.streamId) {
+      return connErr(PROTOCOL_ERROR, `CONTINUATION on stream ${h.streamId} while a header block is open on stream ${b.streamId} (§6.10)`);
+    }
+    const over = b.append(f.fragment);
+    if (over) return connErr(ENHANCE_YOUR_CALM, over);
+    if ((f.flags & Flag.END_HEADERS) === 0) {
+      this.observeRecv(h, {});
+      if (f.fragment.length === 0) return this.zeroProgressFrame();
+      return;
+    }
+    const { type, streamId, flags, priority, promisedStreamId } = b;
+    const block = b.finish();
+    if (this.onFrame) this.observeFieldBlockEnd(h, undefined, null, 0);
+    return this.decodeBlock(type, streamId, flags, priority, promisedStreamId, block);
+  }
+
+  /** The frame that ended a field block, reported once the block is decoded so that the event carries the fields. */
+  private pendingObserved: { h: FrameHeader; padLength: number | undefined; priority: PriorityFields | null; promised: number } | null = null;
+  private observeFieldBlockEnd(h: FrameHeader, padLength: number | undefined, priority: PriorityFields | null, promised: number): void {
+    this.pendingObserved = { h: { ...h }, padLength, priority, promised };
+  }
+
+  private flushObserved(fields: Array<[string, string]> | null): void {
+    const o = this.pendingObserved;
+    if (o === null) return;
+    this.pendingObserved = null;
+    const details: Partial<FrameEvent> = {};
+    if (o.padLength !== undefined) details.padLength = o.padLength;
+    if (o.priority) details.priority = o.priority;
+    if (o.promised) details.promisedStreamId = o.promised;
+    if (fields) details.headers = fields;
+    this.observeRecv(o.h, details);
+  }
+
+  /** Decodes a whole field block (§4.3) and hands it to the role. */
+  private decodeBlock(type: number, streamId: number, flags: number, priority: PriorityFields | null, promised: number, block: Uint8Array): H2Error | null | void {
+    let fields: Array<[string, string]> | null = null;
+    try {
+      fields = this.inflater.inflateLatin1(block);
+    } catch (e) {
+      if (!(e instanceof HpackError)) throw e;
+      if (e.breaksContext) {
+        this.flushObserved(null);
+        // §4.3: a decoding error is a connection error COMPRESSION_ERROR.
+        return connErr(ErrorCode.COMPRESSION_ERROR, `HPACK ${e.code} at octet ${e.offset}: ${e.message}`);
+      }
+      // HEADER_LIST_TOO_LARGE: the table is in sync; only this message is refused.
+    }
+    this.flushObserved(fields);
+    return this.fieldSection(type, streamId, flags, priority, promised, fields);
+  }
+
+  // ---- PRIORITY (§6.3), RST_STREAM (§6.4) -----------------------------------------
+
+  private onPriority(h: FrameHeader, p: Uint8Array): H2Error | null | void {
+    const f = parsePriority(h, p);
+    if (f instanceof H2Error) return f;
+    if (this.onFrame !== null) this.observeRecv(h, { priority: f.priority });
+    if (f.priority.dependency === h.streamId) {
+      return streamErr(h.streamId, PROTOCOL_ERROR, `stream ${h.streamId} depends on itself (RFC 7540 §5.3.1)`);
+    }
+    // Priorities are otherwise ignored (RFC 9113 §5.3.2), but count as no progress.
+    return this.zeroProgressFrame();
+  }
+
+  private onRstStream(h: FrameHeader, p: Uint8Array): H2Error | null | void {
+    const f = parseRstStream(h, p);
+    if (f instanceof H2Error) return f;
+    if (this.onFrame !== null) this.observeRecv(h, { errorCode: f.errorCode });
+    const s = this.streams.get(h.streamId);
+    if (s === undefined) {
+      const t = transition(this.stateOfUnknown(h.streamId), StreamEvent.RECV_RST_STREAM);
+      if (t.action === 'connection-error') return connErr(t.code, `RST_STREAM on idle stream ${h.streamId} (§6.4)`);
+      return this.zeroProgressFrame();
+    }
+    const t = transition(s.state, StreamEvent.RECV_RST_STREAM);
+    if (t.action === 'connection-error') return connErr(t.code, `RST_STREAM on stream ${h.streamId} (§5.1)`);
+    // Streams the peer cancels of the ones it opened count toward the rapid reset budget (CVE-2023-44487).
+    const counts = !s.local;
+    s.state = t.next;
+    this.closeStream(s, f.errorCode, `reset by the peer (${errorCodeName(f.errorCode)})`);
+    if (counts && !this.rapidReset.take(Date.now())) return connErr(ENHANCE_YOUR_CALM, 'too many streams reset (rapid reset)');
+  }
+
+  // ---- SETTINGS (§6.5) ----------------------------------------------------------
+
+  /** Our preface (§3.4): SETTINGS, and a WINDOW_UPDATE for a connection window above the default. */
+  protected sendPreface(): void {
+    if (this.prefaceSent) return;
+    this.prefaceSent = true;
+    const st = this.settings;
+    this.writeSettings(this.prefaceSettings());
+    // Larger limits apply at once (the peer may use them as soon as it reads them);
+    // smaller ones when acknowledged (§6.5.3).
+    if (st.initialWindowSize > this.recvInitialWindow) this.recvInitialWindow = st.initialWindowSize;
+    if (st.maxFrameSize > this.reader.maxFrameSize) this.reader.maxFrameSize = st.maxFrameSize;
+    if (st.connectionWindowSize > DEFAULT_INITIAL_WINDOW_SIZE) {
+      const inc = st.connectionWindowSize - DEFAULT_INITIAL_WINDOW_SIZE;
+      this.recvWindow.size += inc;
+      this.writeWindowUpdate(0, inc);
+    }
+  }
+
+  /** The settings that differ from the RFC's defaults, as a preface sends them. */
+  protected changedSettings(entries: Array<[number, number]>): Array<[number, number]> {
+    const st = this.settings;
+    if (st.headerTableSize !== DEFAULT_HEADER_TABLE_SIZE) entries.push([SettingId.HEADER_TABLE_SIZE, st.headerTableSize]);
+    if (st.initialWindowSize !== DEFAULT_INITIAL_WINDOW_SIZE) entries.push([SettingId.INITIAL_WINDOW_SIZE, st.initialWindowSize]);
+    if (st.maxFrameSize !== DEFAULT_MAX_FRAME_SIZE) entries.push([SettingId.MAX_FRAME_SIZE, st.maxFrameSize]);
+    return entries;
+  }
+
+  protected writeSettings(entries: Array<[number, number]>): void {
+    this.writer.settings(entries);
+    this.pendingAcks.push({ entries, at: Date.now() });
+    if (this.onFrame) this.observeSend(FrameType.SETTINGS, 0, 0, entries.length * 6, { settings: entries });
+  }
+
+  private onSettings(h: FrameHeader, p: Uint8Array): H2Error | null | void {
+    const f = parseSettings(h, p);
+    if (f instanceof H2Error) return f;
+    if (this.onFrame !== null) this.observeRecv(h, { settings: f.settings });
+    if (f.ack) {
+      const acked = this.pendingAcks.shift();
+      if (acked === undefined) return this.zeroProgressFrame(); // unsolicited ACK: nothing to apply
+      for (const [id, v] of acked.entries) this.applyAckedSetting(id, v);
+      return;
+    }
+    if (this.phase === Phase.STARTING) this.phase = Phase.ACTIVE;
+    else {
+      const e = this.zeroProgressFrame();
+      if (e) return e;
+    }
+    const e = this.applyPeerSettings(f.settings);
+    if (e) return e;
+    this.writer.settings([], true);
+    if (this.onFrame) this.observeSend(FrameType.SETTINGS, Flag.ACK, 0, 0, { settings: [] });
+  }
+
+  /** Applies the peer's settings (§6.5.3: in order, the last of an id wins). */
+  protected applyPeerSettings(settings: ReadonlyArray<readonly [number, number]>): H2Error | null {
+    for (const [id, v] of settings) {
+      switch (id) {
+        case SettingId.HEADER_TABLE_SIZE:
+          this.deflater.changeTableSize(v);
+          break;
+        case SettingId.ENABLE_PUSH:
+          if (!this.isServer && v !== 0) return connErr(PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH ${v} from a server (§6.5.2)`);
+          this.peerEnablePush = v === 1;
+          break;
+        case SettingId.MAX_CONCURRENT_STREAMS:
+          this.peerMaxConcurrentStreams = v;
+          break;
+        case SettingId.INITIAL_WINDOW_SIZE: {
+          // §6.9.2: the change applies to every stream's window, which may go negative.
+          const delta = v - this.peerInitialWindow;
+          this.peerInitialWindow = v;
+          for (const s of this.streams.values()) {
+            if (!s.sendWindow.add(delta)) {
+              return connErr(FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE makes the window of stream ${s.id} exceed 2^31-1 (§6.9.2)`);
+            }
+            if (delta > 0) this.scheduler.streamWindowOpened(s);
+          }
+          break;
+        }
+        case SettingId.MAX_FRAME_SIZE:
+          this.peerMaxFrameSize = v;
+          break;
+        case SettingId.MAX_HEADER_LIST_SIZE:
+          this.peerMaxHeaderListSize = v;
+          break;
+        default:
+          break; // unknown settings are ignored (§6.5.2)
+      }
+    }
+    this.peerSettingsChanged();
+    return null;
+  }
+
+  /** The peer's settings changed (e.g. more concurrent streams are allowed). */
+  protected peerSettingsChanged(): void {}
+
+  /** Our setting `id` = `v` is now acknowledged (§6.5.3). */
+  private applyAckedSetting(id: number, v: number): void {
+    switch (id) {
+      case SettingId.HEADER_TABLE_SIZE:
+        this.inflater.changeTableSize(v);
+        break;
+      case SettingId.INITIAL_WINDOW_SIZE: {
+        const delta = v - this.recvInitialWindow;
+        this.recvInitialWindow = v;
+        if (delta !== 0) for (const s of this.streams.values()) s.recvWindow.adjust(delta);
+        break;
+      }
+      case SettingId.MAX_FRAME_SIZE:
+        this.reader.maxFrameSize = v;
+        break;
+      default:
+        break;
+    }
+  }
+
+  // ---- PING (§6.7), GOAWAY (§6.8), WINDOW_UPDATE (§6.9) ------------------------------
+
+  /** Our PINGs awaiting their ACK, by opaque data (hex). */
+  private readonly pings = new Map<string, { at: number; resolve: (ms: number) => void }>();
+
+  private onPing(h: FrameHeader, p: Uint8Array): H2Error | null | void {
+    const f = parsePing(h, p);
+    if (f instanceof H2Error) return f;
+    if (this.onFrame !== null) this.observeRecv(h, { opaque: f.opaque });
+    if (f.ack) {
+      const key = hexOf(f.opaque);
+      const waiting = this.pings.get(key);
+      if (waiting !== undefined) {
+        this.pings.delete(key);
+        waiting.resolve(Date.now() - waiting.at);
+        return;
+      }
+    }
+    const e = this.zeroProgressFrame();
+    if (e) return e;
+    if (f.ack) return;
+    this.writer.ping(f.opaque, true);
+    if (this.onFrame) this.observeSend(FrameType.PING, Flag.ACK, 0, 8, { opaque: f.opaque.slice() });
+  }
+
+  /** Sends a PING (§6.7); resolves with the round trip in ms when its ACK arrives, or rejects when the connection closes. */
+  ping(opaque?: Uint8Array): Promise<number> {
+    if (this.phase >= Phase.CLOSING) return Promise.reject(new Error('the connection is closed'));
+    const data = opaque ?? new Uint8Array(8);
+    if (opaque === undefined) for (let i = 0; i < 8; i++) data[i] = (Math.random() * 256) | 0;
+    if (data.length !== 8) return Promise.reject(new RangeError('PING opaque data must be 8 octets'));
+    return new Promise<number>((resolve, reject) => {
+      this.pings.set(hexOf(data), { at: Date.now(), resolve });
+      this.pingRejects.push(reject);
+      this.writer.ping(data);
+      if (this.onFrame) this.observeSend(FrameType.PING, 0, 0, 8, { opaque: data.slice() });
+      this.scheduleFlush();
+    });
+  }
+  private pingRejects: Array<(err: Error) => void> = [];
+
+  private onGoaway(h: FrameHeader, p: Uint8Array): H2Error | null | void {
+    const f = parseGoaway(h, p);
+    if (f instanceof H2Error) return f;
+    if (this.onFrame !== null) this.observeRecv(h, { lastStreamId: f.lastStreamId, errorCode: f.errorCode, debugData: f.debugData });
+    // §6.8: the peer opens no more streams; ours above its last stream id were not processed.
+    this.peerGoaway = { lastStreamId: f.lastStreamId, errorCode: f.errorCode, debug: new TextDecoder().decode(f.debugData) };
+    if (this.phase < Phase.DRAINING) this.phase = Phase.DRAINING;
+    for (const s of [...this.streams.values()]) {
+      if (s.local && s.id > f.lastStreamId) this.abortStream(s, ErrorCode.REFUSED_STREAM, 'not processed by the peer (GOAWAY)');
+    }
+    this.peerWentAway(f.lastStreamId, f.errorCode);
+    this.maybeFinish();
+  }
+
+  /** The peer sent GOAWAY (the streams above `lastStreamId` are already closed with REFUSED_STREAM). */
+  protected peerWentAway(_lastStreamId: number, _code: number): void {}
+
+  private onWindowUpdate(h: FrameHeader, p: Uint8Array): H2Error | null | void {
+    const f = parseWindowUpdate(h, p);
+    if (f instanceof H2Error) {
+      if (f.scope === 'stream' && !this.streams.has(h.streamId) && this.isIdle(h.streamId)) {
+        return connErr(PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${h.streamId} (§5.1)`);
+      }
+      return f;
+    }
+    if (this.onFrame !== null) this.observeRecv(h, { increment: f.increment });
+    if (h.streamId === 0) {
+      if (!this.sendWindow.add(f.increment)) {
+        return connErr(FLOW_CONTROL_ERROR, 'WINDOW_UPDATE makes the connection window exceed 2^31-1 (§6.9.1)');
+      }
+      this.scheduler.connectionWindowOpened();
+      return;
+    }
+    const s = this.streams.get(h.streamId);
+    if (s === undefined) {
+      const t = transition(this.stateOfUnknown(h.streamId), StreamEvent.RECV_WINDOW_UPDATE);
+      if (t.action === 'connection-error') return connErr(t.code, `WINDOW_UPDATE on idle stream ${h.streamId} (§5.1)`);
+      return this.zeroProgressFrame();
+    }
+    const t = transition(s.state, StreamEvent.RECV_WINDOW_UPDATE);
+    if (t.action === 'connection-error') return connErr(t.code, `WINDOW_UPDATE on stream ${h.streamId} (§5.1)`);
+    if (!s.sendWindow.add(f.increment)) {
+      return streamErr(s.id, FLOW_CONTROL_ERROR, 'WINDOW_UPDATE makes the stream window exceed 2^31-1 (§6.9.1)');
+    }
+    this.scheduler.streamWindowOpened(s);
+  }
+
+  // ==== errors and closing ===========================================================
+
+  /** A connection error (§5.4.1): GOAWAY with `code`, then close. */
+  connectionError(code: number, message: string): void {
+    if (this.phase >= Phase.CLOSING) return;
+    this.closeError = new H2Error('connection', code, message);
+    this.closeReason = message;
+    this.die();
+    this.writeGoaway(code, message);
+    const streamCode = code === NO_ERROR ? ErrorCode.CANCEL : code;
+    for (const s of [...this.streams.values()]) this.abortStream(s, streamCode, message);
+    this.finishTransport();
+  }
+
+  /** A stream error (§5.4.2) caused by the peer, on a stream that may not exist. */
+  protected streamError(id: number, code: number, message: string): void {
+    const s = this.streams.get(id);
+    if (s !== undefined) return this.resetStream(s, code, message, true);
+    if (!this.countPeerFault()) return;
+    this.writeRst(id, code, message);
+    if (!this.isIdle(id)) this.remember(id, StreamState.CLOSED_RESET_SENT);
+  }
+
+  /** Refuses a new stream of the peer's before it reaches the application. */
+  protected refuse(id: number, code: number, message: string): void {
+    if (!this.countPeerFault()) return;
+    this.writeRst(id, code, message);
+    this.remember(id, StreamState.CLOSED_RESET_SENT);
+  }
+
+  /**
+   * A stream reset caused by the peer drains the same budget as the peer's
+   * own resets (rapid reset, CVE-2023-44487; MadeYouReset, CVE-2025-8671):
+   * false (and GOAWAY ENHANCE_YOUR_CALM) when it is empty.
+   */
+  private countPeerFault(): boolean {
+    if (this.phase >= Phase.CLOSING) return false;
+    if (this.rapidReset.take(Date.now())) return true;
+    this.connectionError(ENHANCE_YOUR_CALM, 'too many streams reset or refused');
+    return false;
+  }
+
+  /** Resets `s` (§5.4.2): RST_STREAM with `code`; `peerFault` counts it against the reset budget. */
+  resetStream(s: S, code: number, message: string, peerFault = false): void {
+    if (s.closed || this.phase >= Phase.CLOSING) return;
+    if (peerFault && !this.countPeerFault()) return;
+    this.apply(s, StreamEvent.SEND_RST_STREAM);
+    this.writeRst(s.id, code, message);
+    this.closeStream(s, code, message);
+    this.scheduleFlush();
+  }
+
+  protected remember(id: number, state: StreamState): void {
+    if (this.recent.size >= this.recentCap) {
+      const oldest = this.recent.keys().next().value;
+      if (oldest !== undefined) this.recent.delete(oldest);
+    }
+    this.recent.set(id, state);
+  }
+
+  protected addStream(s: S): void {
+    this.streams.set(s.id, s);
+    if (s.local) this.activeLocalStreams++;
+    else this.activePeerStreams++;
+  }
+
+  private removeStream(s: S): boolean {
+    if (!this.streams.delete(s.id)) return false;
+    if (s.local) this.activeLocalStreams--;
+    else this.activePeerStreams--;
+    s.out?.release();
+    s.out = null;
+    return true;
+  }
+
+  /** Removes a closed stream and tells the role. */
+  protected closeStream(s: S, code: number, reason = ''): void {
+    if (!this.removeStream(s)) return;
+    this.remember(s.id, s.state === StreamState.CLOSED_RESET_SENT ? StreamState.CLOSED_RESET_SENT : StreamState.CLOSED);
+    const held = this.dropHeld(s);
+    if (held > 0) this.creditConnection(held);
+    this.lastActivity = Date.now();
+    s.closeCode = code;
+    this.streamClosed(s, code, reason);
+    this.maybeFinish();
+  }
+
+  /** The connection is going (or the peer refused the stream): `s` closes with `code` without a frame of its own. */
+  protected abortStream(s: S, code: number, reason: string): void {
+    if (!this.removeStream(s)) return;
+    s.state = StreamState.CLOSED;
+    this.dropHeld(s);
+    s.closeCode = code;
+    this.streamClosed(s, code, reason);
+  }
+
+  /** Stops all input processing and DATA production. */
+  protected die(): void {
+    this.phase = Phase.CLOSING;
+    this.reader.close();
+    this.block.reset();
+    this.scheduler.clear();
+    const rejects = this.pingRejects;
+    this.pingRejects = [];
+    this.pings.clear();
+    for (const r of rejects) r(new Error('the connection closed before the PING was acknowledged'));
+  }
+
+  /** Writes what is pending, ends the transport, and destroys it if the peer lingers. */
+  protected finishTransport(): void {
+    this.stopTimers();
+    const chunks = this.writer.take();
+    if (this.phase !== Phase.CLOSED) {
+      if (chunks) this.transport.write(chunks);
+      this.transport.end();
+      if (this.limits.closeLinger > 0) {
+        this.lingerTimer = setTimeout(() => this.transport.destroy(), this.limits.closeLinger);
+        (this.lingerTimer as { unref?: () => void }).unref?.();
+      } else this.transport.destroy();
+    }
+  }
+
+  /** Graceful shutdown (§6.8): GOAWAY NO_ERROR, let open streams finish, then close. */
+  shutdown(): void {
+    if (this.phase >= Phase.CLOSING || this.goawayLastId >= 0) {
+      this.maybeFinish();
+      return;
+    }
+    this.writeGoaway(NO_ERROR, '');
+    this.maybeFinish();
+    this.scheduleFlush();
+  }
+
+  /** Closes now: GOAWAY with `code` (streams close with CANCEL when it is NO_ERROR), then the transport. */
+  destroy(code: number = NO_ERROR, message = 'closed'): void {
+    if (this.phase >= Phase.CLOSING) {
+      if (this.phase !== Phase.CLOSED) this.transport.destroy();
+      return;
+    }
+    this.connectionError(code, message);
+  }
+
+  protected maybeFinish(): void {
+    if (this.phase >= Phase.CLOSING || this.streams.size > 0) return;
+    if (this.goawayLastId < 0 && this.peerGoaway === null) return;
+    if (this.goawayLastId < 0) this.writeGoaway(NO_ERROR, '');
+    this.die();
+    this.finishTransport();
+  }
+
+  private notifyClose(): void {
+    this.onCloseCb?.({
+      connectionId: this.id,
+      remoteAddress: this.remoteAddress,
+      remotePort: this.remotePort,
+      error: this.closeError,
+      reason: this.closeReason || 'closed',
+      http1Status: this.http1Status(),
+      peerGoaway: this.peerGoaway,
+    });
+  }
+
+  /** The HTTP/1.1 status an HTTP/1.x peer was answered with, if any (server role). */
+  protected http1Status(): number | null {
+    return null;
+  }
+
+  protected stopTimers(): void {
+    if (this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+    if (this.phase === Phase.CLOSED && this.lingerTimer !== null) {
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = null;
+    }
+  }
+
+  /**
+   * A role's own timeouts, checked first on every tick; true when it
+   * handled the tick (the connection is closing, or nothing else applies).
+   */
+  protected roleTick(_now: number): boolean {
+    return false;
+  }
+
+  private readonly tick = (): void => {
+    if (this.phase >= Phase.CLOSING) return this.stopTimers();
+    const now = Date.now();
+    if (this.roleTick(now)) return;
+    const L = this.limits;
+    if (L.handshakeTimeout > 0 && this.phase === Phase.STARTING && now - this.createdAt > L.handshakeTimeout) {
+      return this.connectionError(ENHANCE_YOUR_CALM, 'no connection preface and SETTINGS in time');
+    }
+    if (L.settingsTimeout > 0 && this.pendingAcks.length > 0 && now - this.pendingAcks[0]!.at > L.settingsTimeout) {
+      return this.connectionError(ErrorCode.SETTINGS_TIMEOUT, 'SETTINGS not acknowledged in time (§6.5.3)');
+    }
+    if (L.frameTimeout > 0) {
+      if (this.partialSince !== 0 && now - this.partialSince > L.frameTimeout) {
+        return this.connectionError(ENHANCE_YOUR_CALM, 'a frame stayed incomplete for too long');
+      }
+      if (this.block.streamId !== 0 && now - this.block.startedAt > L.frameTimeout) {
+        return this.connectionError(ENHANCE_YOUR_CALM, 'a header block stayed incomplete for too long');
+      }
+    }
+    if (L.sendTimeout > 0) {
+      if (!this.outputStalled()) this.stallSince = 0;
+      else if (this.stallSince === 0) this.stallSince = now;
+      else if (now - this.stallSince > L.sendTimeout) {
+        return this.connectionError(ENHANCE_YOUR_CALM, 'the peer has taken none of our DATA for too long');
+      }
+    }
+    // An idle connection gives its output slab back (a new one is taken on the next write).
+    if (this.streams.size === 0 && !this.blocked && this.transport.releasesWritten === true && this.transport.bufferedAmount === 0) this.writer.release();
+    if (L.idleTimeout > 0 && this.streams.size === 0 && now - this.lastActivity > L.idleTimeout) {
+      this.closeReason = 'idle timeout';
+      if (this.goawayLastId < 0) this.writeGoaway(NO_ERROR, 'idle');
+      this.maybeFinish();
+    }
+  };
+
+  /** True when DATA waits for a transport that takes nothing or for a window the peer keeps closed. */
+  private outputStalled(): boolean {
+    if (this.blocked || this.scheduler.waitingForWindow) return true;
+    for (const s of this.streams.values()) if (s.out?.blockedOnWindow) return true;
+    return false;
+  }
+
+  /** Applies a transition we initiate; a refused one is a bug in the engine. */
+  protected apply(s: S, event: StreamEvent): void {
+    const t = transition(s.state, event);
+    if (t.action !== 'ok' && t.action !== 'ignore') {
+      throw new Error(`h2: event ${event} not allowed on stream ${s.id} in state ${s.state}`);
+    }
+    s.state = t.next;
+  }
+
+  // ==== output ===========================================================================
+
+  /**
+   * Sends a message on `s`: the header section `fields`, then `body` and
+   * `trailers` as the windows allow. `noBody`: the message has no content
+   * whatever `body` is (HEAD, 204, 304).
+   */
+  protected sendMessage(s: S, fields: readonly HeaderInput[], kind: number, body: BodyInit, bytes: Uint8Array | null, trailers: TrailersInit | null, noBody: boolean): void {
+    this.scheduleFlush();
+    const empty = kind === BODY_NONE || (bytes !== null && bytes.length === 0);
+    if (noBody || (empty && trailers === null)) {
+      this.writeHeaders(s, fields, true);
+      discardBody(kind, body);
+      this.sentEnd(s);
+      return;
+    }
+    this.writeHeaders(s, fields, false);
+    if (kind === BODY_BYTES || kind === BODY_NONE) {
+      const n = bytes === null ? 0 : bytes.length;
+      // Fast path: the whole body fits in one frame and both windows.
+      if (trailers === null && !this.blocked && n <= this.peerMaxFrameSize && n <= this.sendWindow.size && n <= s.sendWindow.size) {
+        this.writeData(s, bytes!, 0, n, true);
+        return;
+      }
+    }
+    s.out = new Outgoing(
+      kind,
+      body,
+      bytes,
+      trailers,
+      () => {
+        if (s.out === null || s.closed) return;
+        this.scheduler.enqueue(s);
+        this.scheduleFlush();
+      },
+      (err) => {
+        if (s.closed) return;
+        this.reportError(err, s);
+        this.resetStream(s, ErrorCode.INTERNAL_ERROR, 'the body failed');
+      },
+    );
+    this.scheduler.enqueue(s);
+  }
+
+  /** Classifies a body the application gave (throws a TypeError for what cannot be a body). */
+  protected classify(body: BodyInit): { kind: number; bytes: Uint8Array | null } {
+    return classifyBody(body);
+  }
+
+  /** Resumes the producer of `s` that returned 'deferred'. */
+  resumeBody(s: S): void {
+    const o = s.out;
+    if (o === null || !o.waiting || o.producer === null || s.closed) return;
+    o.waiting = false;
+    this.scheduler.enqueue(s);
+    this.scheduleFlush();
+  }
+
+  /** We sent END_STREAM on `s`: it closes when the peer's side is closed too. */
+  protected sentEnd(s: S): void {
+    s.out?.release();
+    if (s.state === StreamState.CLOSED) this.closeStream(s, NO_ERROR);
+  }
+
+  protected writeHeaders(s: S, fields: readonly HeaderInput[], endStream: boolean): void {
+    this.apply(s, StreamEvent.SEND_HEADERS);
+    if (endStream) this.apply(s, StreamEvent.SEND_END_STREAM);
+    s.headersSent = true;
+    this.writeBlock(s.id, 0, fields, endStream);
+  }
+
+  /** A field block as HEADERS (or PUSH_PROMISE when `promisedId` > 0) plus CONTINUATIONs (§4.3). */
+  protected writeBlock(streamId: number, promisedId: number, fields: readonly HeaderInput[], endStream: boolean): void {
+    const block = this.deflater.deflate(fields);
+    if (this.onFrame === null) {
+      this.writer.fieldBlock(streamId, promisedId, block, endStream, this.padding, this.peerMaxFrameSize);
+      return;
+    }
+    const headers = fields.map(([n, v]) => [String(n), String(v)] as [string, string]);
+    this.writer.fieldBlock(streamId, promisedId, block, endStream, this.padding, this.peerMaxFrameSize, (type, flags, length) => {
+      const details: Partial<FrameEvent> = type === FrameType.CONTINUATION ? {} : { padLength: this.padding, ...(promisedId ? { promisedStreamId: promisedId } : {}) };
+      if (flags & Flag.END_HEADERS) details.headers = headers;
+      this.observeSend(type, flags, streamId, length, details);
+    });
+  }
+
+  /** SchedulerHost: one DATA frame (END_STREAM when `end`), counted against both windows. */
+  writeData(s: S, buf: Uint8Array, from: number, to: number, end: boolean): void {
+    const n = to - from;
+    // Padding counts against both windows (§6.9.1) and the frame size; take what room is left.
+    const pad = this.padding === 0 ? 0 : Math.max(0, Math.min(this.padding, this.peerMaxFrameSize - n, this.sendWindow.size - n, s.sendWindow.size - n));
+    const len = this.writer.data(s.id, buf, from, to, end, pad - 1);
+    this.sendWindow.take(len);
+    s.sendWindow.take(len);
+    if (n > 0) this.stallSince = 0;
+    if (this.onFrame) this.observeSend(FrameType.DATA, (end ? Flag.END_STREAM : 0) | (pad ? Flag.PADDED : 0), s.id, len, { padLength: pad });
+    if (end) {
+      this.apply(s, StreamEvent.SEND_END_STREAM);
+      this.sentEnd(s);
+    }
+  }
+
+  /** SchedulerHost: the body is over: trailers (HEADERS with END_STREAM, §8.1) or an empty END_STREAM DATA. */
+  finishBody(s: S): void {
+    const t = s.out?.trailers ?? null;
+    if (t === null) return this.writeData(s, EMPTY, 0, 0, true);
+    let fields: HeaderInput[];
+    try {
+      fields = this.trailerSection(typeof t === 'function' ? t() : t);
+    } catch (err) {
+      return this.bodyFailed(s, err);
+    }
+    s.out!.trailers = null;
+    this.writeHeaders(s, fields, true);
+    this.sentEnd(s);
+  }
+
+  /** The trailer section to send (checked as the role requires). */
+  protected abstract trailerSection(init: Exclude<TrailersInit, () => unknown>): HeaderInput[];
+
+  /** SchedulerHost: the body's source threw. */
+  bodyFailed(s: S, err: unknown): void {
+    this.reportError(err, s);
+    this.resetStream(s, ErrorCode.INTERNAL_ERROR, 'the body source threw');
+  }
+
+  get pendingBytes(): number {
+    return this.writer.pendingBytes;
+  }
+
+  protected writeRst(id: number, code: number, reason: string): void {
+    this.writer.rstStream(id, code);
+    if (this.onFrame) this.observeSend(FrameType.RST_STREAM, 0, id, 4, { errorCode: code, ...(reason ? { reason } : {}) });
+  }
+
+  protected writeWindowUpdate(id: number, increment: number): void {
+    this.writer.windowUpdate(id, increment);
+    if (this.onFrame) this.observeSend(FrameType.WINDOW_UPDATE, 0, id, 4, { increment });
+  }
+
+  /** GOAWAY with the last stream the peer opened (§6.8); its streams above it are not processed from now on. */
+  protected writeGoaway(code: number, message: string): void {
+    this.sendPreface(); // our first frame is always SETTINGS, even when we close before the peer's preface
+    const lastId = this.lastPeerStreamId;
+    this.goawayLastId = lastId;
+    if (this.phase < Phase.DRAINING) this.phase = Phase.DRAINING;
+    const debug = utf8.encode(message.slice(0, 200));
+    this.writer.goaway(lastId, code, debug);
+    if (this.onFrame) this.observeSend(FrameType.GOAWAY, 0, 0, 8 + debug.length, { lastStreamId: lastId, errorCode: code, debugData: debug, ...(message ? { reason: message } : {}) });
+  }
+
+  protected observeSend(type: number, flags: number, streamId: number, length: number, details: Partial<FrameEvent>): void {
+    this.onFrame!({ connectionId: this.id, direction: 'send', type, flags, streamId, length, ...details });
+  }
+
+  /** Flushes soon (coalescing everything written in this tick). */
+  scheduleFlush(): void {
+    if (this.inReceive || this.flushScheduled || this.phase === Phase.CLOSED) return;
+    this.flushScheduled = true;
+    queueMicrotask(this.flushTask);
+  }
+  private readonly flushTask = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
+  private readonly immediateTask = (): void => {
+    this.immediateScheduled = false;
+    this.flush();
+  };
+
+  /** Produces DATA while the transport takes it, and hands it all the frames written. */
+  protected flush(): void {
+    if (this.phase === Phase.CLOSED) return;
+    for (let round = 0; ; round++) {
+      if (this.blocked) {
+        // The peer is not reading: our replies queue up, within bounds.
+        if (this.writer.frames > this.limits.maxQueuedFrames || this.writer.pendingBytes > this.limits.maxQueuedBytes) {
+          this.writer.discard();
+          this.connectionError(ENHANCE_YOUR_CALM, 'the peer does not read our frames');
+        }
+        return;
+      }
+      if (this.phase < Phase.CLOSING) this.scheduler.pump(PUMP_BUDGET);
+      const chunks = this.writer.take();
+      if (chunks === null) return;
+      this.transport.write(chunks);
+      const buffered = this.transport.bufferedAmount;
+      if (buffered === 0 && this.transport.releasesWritten === true) this.writer.rewind();
+      if (buffered >= this.limits.outputHighWater) {
+        this.blocked = true;
+        return;
+      }
+      if (!this.scheduler.pending) return;
+      if (round + 1 >= MAX_ROUNDS) {
+        if (!this.immediateScheduled) {
+          this.immediateScheduled = true;
+          setImmediate(this.immediateTask);
+        }
+        return;
+      }
+    }
+  }
+}
+
+function hexOf(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += (b[i]! < 16 ? '0' : '') + b[i]!.toString(16);
+  return s;
+}
