@@ -10,7 +10,7 @@
  * into GOAWAY with its RFC code and the close of the transport (§5.4.1), or
  * into an RST_STREAM (§5.4.2); either way the reason reaches the observer.
  */
-import { Deflater, HpackError, Inflater, type HeaderInput } from '../hpack/index.js';
+import { Deflater, Inflater, type HeaderInput } from '../hpack/index.js';
 import { classifyBody, discardBody, Outgoing, BODY_BYTES, BODY_NONE, type BodyInit, type TrailersInit } from './body.js';
 import { RecvWindow, SendWindow } from './flow.js';
 import {
@@ -22,13 +22,10 @@ import {
   Flag,
   FrameType,
   H2Error,
-  parseContinuation,
   parseData,
   parseGoaway,
-  parseHeaders,
   parsePing,
   parsePriority,
-  parsePushPromise,
   parseRstStream,
   parseSettings,
   parseWindowUpdate,
@@ -36,32 +33,15 @@ import {
   type FrameHeader,
   type PriorityFields,
 } from './frame.js';
-import { FieldBlock, FrameReader, type FrameSink } from './frame-reader.js';
-import { FrameWriter } from './frame-writer.js';
+import { FieldSectionReader } from './field-section.js';
+import { FrameReader, type FrameSink } from './frame-reader.js';
 import { resolveLimits, resolveSettings, TokenBucket, type Limits, type LocalSettings } from './limits.js';
 import type { FrameEvent, FrameObserver } from './observer.js';
 import { Scheduler, type SchedulerHost } from './scheduler.js';
+import { Sender, type Transport } from './sender.js';
 import { StreamCore, StreamEvent, StreamState, transition } from './stream.js';
 
-/** Where the connection's octets go. */
-export interface Transport {
-  /** Writes the chunks in order (as one batch when possible). */
-  write(chunks: Uint8Array[]): void;
-  /** Octets written but not yet handed to the network. */
-  readonly bufferedAmount: number;
-  /**
-   * True when, once bufferedAmount is 0, the transport keeps no reference to
-   * the chunks it was given (a Node socket: the kernel, or TLS, has copied
-   * them). The connection then writes its next frames over the same memory
-   * instead of new memory. Leave it unset for a transport that may hold on
-   * to chunks (e.g. one that passes them to a reader).
-   */
-  readonly releasesWritten?: boolean;
-  /** Closes the sending side once everything written has gone out. */
-  end(): void;
-  /** Closes at once. */
-  destroy(): void;
-}
+export type { Transport };
 
 /** How a connection ended. */
 export interface ConnectionCloseInfo {
@@ -121,12 +101,7 @@ export const Phase = {
 export type Phase = (typeof Phase)[keyof typeof Phase];
 
 const EMPTY = new Uint8Array(0);
-/** Octets of DATA produced per pump before handing them to the transport. */
-const PUMP_BUDGET = 256 * 1024;
-/** Pump-and-write rounds per tick before yielding to other connections. */
-const MAX_ROUNDS = 4;
 const { PROTOCOL_ERROR, FLOW_CONTROL_ERROR, ENHANCE_YOUR_CALM, NO_ERROR } = ErrorCode;
-const utf8 = new TextEncoder();
 
 const connErr = (code: number, message: string): H2Error => new H2Error('connection', code, message);
 const streamErr = (id: number, code: number, message: string): H2Error => new H2Error('stream', code, message, id);
@@ -137,14 +112,13 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   readonly remotePort: number;
   readonly settings: LocalSettings;
   readonly limits: Limits;
-  protected readonly transport: Transport;
   protected readonly onFrame: FrameObserver | null;
   private readonly onCloseCb: ((info: ConnectionCloseInfo) => void) | null;
 
   protected phase: Phase = Phase.STARTING;
   protected readonly reader: FrameReader;
-  protected readonly block: FieldBlock;
-  protected readonly writer = new FrameWriter(0);
+  protected readonly sections: FieldSectionReader;
+  protected readonly sender: Sender;
   protected readonly deflater: Deflater;
   protected readonly inflater: Inflater;
   protected readonly scheduler: Scheduler;
@@ -183,12 +157,6 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   /** Our window for the peer's DATA on the connection. */
   protected readonly recvWindow = new RecvWindow(DEFAULT_INITIAL_WINDOW_SIZE);
 
-  // ---- output
-  private blocked = false;
-  private flushScheduled = false;
-  private immediateScheduled = false;
-  private inReceive = false;
-
   // ---- lifecycle
   /** Last-Stream-ID of the GOAWAY we sent, -1 before we send one. */
   protected goawayLastId = -1;
@@ -196,7 +164,6 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   protected peerGoaway: ConnectionCloseInfo['peerGoaway'] = null;
   protected closeError: H2Error | null = null;
   protected closeReason = '';
-  private lingerTimer: ReturnType<typeof setTimeout> | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   protected readonly createdAt: number;
   protected lastActivity: number;
@@ -210,7 +177,6 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   protected abstract readonly isServer: boolean;
 
   constructor(transport: Transport, options: EndpointOptions, expectPreface: boolean, firstLocalId: number) {
-    this.transport = transport;
     this.id = options.id ?? 1;
     this.remoteAddress = options.remoteAddress ?? '';
     this.remotePort = options.remotePort ?? 0;
@@ -220,8 +186,24 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     this.limits = resolveLimits(options.limits);
     this.nextLocalId = firstLocalId;
     this.reader = new FrameReader(this, expectPreface, DEFAULT_MAX_FRAME_SIZE);
-    this.block = new FieldBlock(this.limits.maxHeaderBlockSize, this.limits.maxContinuations);
     this.inflater = new Inflater({ maxHeaderListSize: this.settings.maxHeaderListSize });
+    this.sections = new FieldSectionReader(
+      this.inflater,
+      this.limits.maxHeaderBlockSize,
+      this.limits.maxContinuations,
+      {
+        fieldSection: (type, id, flags, priority, promised, fields) => this.fieldSection(type, id, flags, priority, promised, fields),
+        observeRecv: (h, details) => this.observeRecv(h, details),
+        zeroProgressFrame: () => this.zeroProgressFrame(),
+      },
+      this.onFrame !== null,
+    );
+    this.sender = new Sender(transport, this.limits, this.id, this.onFrame, {
+      pump: (budget) => this.scheduler.pump(budget),
+      producing: () => this.phase < Phase.CLOSING,
+      moreToSend: () => this.scheduler.pending,
+      peerNotReading: () => this.connectionError(ENHANCE_YOUR_CALM, 'the peer does not read our frames'),
+    });
     this.deflater = new Deflater(options.encoderTableSize ?? 4096);
     this.scheduler = new Scheduler(this);
     this.padding = Math.max(0, Math.min(256, Math.floor(options.padding ?? 0)));
@@ -255,9 +237,9 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     for (const s of this.streams.values()) held += this.heldBytes(s);
     return {
       receiveBuffered: this.reader.buffered,
-      headerBlock: this.block.length,
-      queuedBytes: this.writer.pendingBytes,
-      queuedFrames: this.writer.frames,
+      headerBlock: this.sections.block.length,
+      queuedBytes: this.sender.writer.pendingBytes,
+      queuedFrames: this.sender.writer.frames,
       heldBody: held,
       streams: this.streams.size,
     };
@@ -310,12 +292,12 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     if (this.phase >= Phase.CLOSING || chunk.length === 0) return;
     const now = Date.now();
     this.lastActivity = now;
-    this.inReceive = true;
+    this.sender.inReceive = true;
     let frames = 0;
     try {
       frames = this.reader.push(chunk);
     } finally {
-      this.inReceive = false;
+      this.sender.inReceive = false;
     }
     if (this.reader.midFrame) {
       if (this.partialSince === 0 || frames > 0) this.partialSince = now;
@@ -327,10 +309,9 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
 
   /** The transport can take more octets. */
   onDrain(): void {
-    if (!this.blocked) return;
-    this.blocked = false;
+    if (!this.sender.blocked) return;
     this.stallSince = 0;
-    this.flush();
+    this.sender.drained();
   }
 
   /** The transport closed (peer gone, or after our end()). */
@@ -342,8 +323,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     this.stopTimers();
     const code = this.closeError?.code ?? ErrorCode.CANCEL;
     for (const s of [...this.streams.values()]) this.abortStream(s, code, this.closeReason);
-    this.writer.discard();
-    this.writer.release();
+    this.sender.transportClosed();
     this.notifyClose();
   }
 
@@ -355,9 +335,9 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   /** FrameSink: one frame. */
   frame(h: FrameHeader, p: Uint8Array): void {
     let err: H2Error | null | void;
-    if (this.block.streamId !== 0 && h.type !== FrameType.CONTINUATION) {
+    if (this.sections.block.streamId !== 0 && h.type !== FrameType.CONTINUATION) {
       // §6.10 and §4.3: a field block is contiguous; §5.5: extension frames in it too.
-      err = connErr(PROTOCOL_ERROR, `${h.type <= 9 ? 'frame' : 'extension frame'} of type ${h.type} inside a header block on stream ${this.block.streamId} (§6.10)`);
+      err = connErr(PROTOCOL_ERROR, `${h.type <= 9 ? 'frame' : 'extension frame'} of type ${h.type} inside a header block on stream ${this.sections.block.streamId} (§6.10)`);
     } else {
       switch (h.type) {
         case FrameType.DATA:
@@ -388,7 +368,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
           err = this.onWindowUpdate(h, p);
           break;
         case FrameType.CONTINUATION:
-          err = this.onContinuation(h, p);
+          err = this.sections.continuation(h, p);
           break;
         default:
           // §4.1, §5.5: unknown frame types are ignored.
@@ -515,94 +495,20 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   // ---- HEADERS (§6.2), PUSH_PROMISE (§6.6) and CONTINUATION (§6.10) ----------------
 
   private onHeaders(h: FrameHeader, p: Uint8Array): H2Error | null | void {
-    const f = parseHeaders(h, p);
-    if (f instanceof H2Error) return f;
-    const id = h.streamId;
-    if (!this.isPeerId(id) && this.isServer) {
+    if (this.isServer && !this.isPeerId(h.streamId) && h.streamId !== 0) {
       // §5.1.1: clients open odd streams; even ones are ours (reserved (local) or idle).
-      return connErr(PROTOCOL_ERROR, `HEADERS on server-initiated stream ${id} (§5.1.1)`);
+      return connErr(PROTOCOL_ERROR, `HEADERS on server-initiated stream ${h.streamId} (§5.1.1)`);
     }
-    if ((f.flags & Flag.END_HEADERS) !== 0) {
-      if (this.onFrame) this.observeFieldBlockEnd(h, f.padLength, f.priority, 0);
-      return this.decodeBlock(FrameType.HEADERS, id, f.flags, f.priority, 0, f.fragment);
-    }
-    if (this.onFrame !== null) this.observeRecv(h, { padLength: f.padLength, ...(f.priority ? { priority: f.priority } : {}) });
-    const tooBig = this.block.open(FrameType.HEADERS, id, f.flags, f.priority, 0, f.fragment, Date.now());
-    if (tooBig) return connErr(ENHANCE_YOUR_CALM, tooBig);
+    return this.sections.headers(h, p);
   }
 
   private onPushPromise(h: FrameHeader, p: Uint8Array): H2Error | null | void {
-    const f = parsePushPromise(h, p);
-    if (f instanceof H2Error) return f;
     if (this.isServer || !this.settings.enablePush) {
-      if (this.onFrame !== null) this.observeRecv(h, { padLength: f.padLength, promisedStreamId: f.promisedStreamId });
+      if (this.onFrame !== null) this.observeRecv(h, {});
       // §8.4: a client cannot push; §6.6: nor may a server once the client disabled push.
       return connErr(PROTOCOL_ERROR, this.isServer ? 'PUSH_PROMISE from a client (§8.4)' : 'PUSH_PROMISE while SETTINGS_ENABLE_PUSH is 0 (§6.6)');
     }
-    if ((f.flags & Flag.END_HEADERS) !== 0) {
-      if (this.onFrame) this.observeFieldBlockEnd(h, f.padLength, null, f.promisedStreamId);
-      return this.decodeBlock(FrameType.PUSH_PROMISE, h.streamId, f.flags, null, f.promisedStreamId, f.fragment);
-    }
-    if (this.onFrame !== null) this.observeRecv(h, { padLength: f.padLength, promisedStreamId: f.promisedStreamId });
-    const tooBig = this.block.open(FrameType.PUSH_PROMISE, h.streamId, f.flags, null, f.promisedStreamId, f.fragment, Date.now());
-    if (tooBig) return connErr(ENHANCE_YOUR_CALM, tooBig);
-  }
-
-  private onContinuation(h: FrameHeader, p: Uint8Array): H2Error | null | void {
-    const f = parseContinuation(h, p);
-    if (f instanceof H2Error) return f;
-    const b = this.block;
-    if (b.streamId === 0) return connErr(PROTOCOL_ERROR, `CONTINUATION on stream ${h.streamId} without HEADERS (§6.10)`);
-    if (h.streamId !== b.streamId) {
-      return connErr(PROTOCOL_ERROR, `CONTINUATION on stream ${h.streamId} while a header block is open on stream ${b.streamId} (§6.10)`);
-    }
-    const over = b.append(f.fragment);
-    if (over) return connErr(ENHANCE_YOUR_CALM, over);
-    if ((f.flags & Flag.END_HEADERS) === 0) {
-      this.observeRecv(h, {});
-      if (f.fragment.length === 0) return this.zeroProgressFrame();
-      return;
-    }
-    const { type, streamId, flags, priority, promisedStreamId } = b;
-    const block = b.finish();
-    if (this.onFrame) this.observeFieldBlockEnd(h, undefined, null, 0);
-    return this.decodeBlock(type, streamId, flags, priority, promisedStreamId, block);
-  }
-
-  /** The frame that ended a field block, reported once the block is decoded so that the event carries the fields. */
-  private pendingObserved: { h: FrameHeader; padLength: number | undefined; priority: PriorityFields | null; promised: number } | null = null;
-  private observeFieldBlockEnd(h: FrameHeader, padLength: number | undefined, priority: PriorityFields | null, promised: number): void {
-    this.pendingObserved = { h: { ...h }, padLength, priority, promised };
-  }
-
-  private flushObserved(fields: Array<[string, string]> | null): void {
-    const o = this.pendingObserved;
-    if (o === null) return;
-    this.pendingObserved = null;
-    const details: Partial<FrameEvent> = {};
-    if (o.padLength !== undefined) details.padLength = o.padLength;
-    if (o.priority) details.priority = o.priority;
-    if (o.promised) details.promisedStreamId = o.promised;
-    if (fields) details.headers = fields;
-    this.observeRecv(o.h, details);
-  }
-
-  /** Decodes a whole field block (§4.3) and hands it to the role. */
-  private decodeBlock(type: number, streamId: number, flags: number, priority: PriorityFields | null, promised: number, block: Uint8Array): H2Error | null | void {
-    let fields: Array<[string, string]> | null = null;
-    try {
-      fields = this.inflater.inflateLatin1(block);
-    } catch (e) {
-      if (!(e instanceof HpackError)) throw e;
-      if (e.breaksContext) {
-        this.flushObserved(null);
-        // §4.3: a decoding error is a connection error COMPRESSION_ERROR.
-        return connErr(ErrorCode.COMPRESSION_ERROR, `HPACK ${e.code} at octet ${e.offset}: ${e.message}`);
-      }
-      // HEADER_LIST_TOO_LARGE: the table is in sync; only this message is refused.
-    }
-    this.flushObserved(fields);
-    return this.fieldSection(type, streamId, flags, priority, promised, fields);
+    return this.sections.pushPromise(h, p);
   }
 
   // ---- PRIORITY (§6.3), RST_STREAM (§6.4) -----------------------------------------
@@ -666,9 +572,8 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   }
 
   protected writeSettings(entries: Array<[number, number]>): void {
-    this.writer.settings(entries);
+    this.sender.settings(entries);
     this.pendingAcks.push({ entries, at: Date.now() });
-    if (this.onFrame) this.observeSend(FrameType.SETTINGS, 0, 0, entries.length * 6, { settings: entries });
   }
 
   private onSettings(h: FrameHeader, p: Uint8Array): H2Error | null | void {
@@ -688,8 +593,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     }
     const e = this.applyPeerSettings(f.settings);
     if (e) return e;
-    this.writer.settings([], true);
-    if (this.onFrame) this.observeSend(FrameType.SETTINGS, Flag.ACK, 0, 0, { settings: [] });
+    this.sender.settingsAck();
   }
 
   /** Applies the peer's settings (§6.5.3: in order, the last of an id wins). */
@@ -776,8 +680,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     const e = this.zeroProgressFrame();
     if (e) return e;
     if (f.ack) return;
-    this.writer.ping(f.opaque, true);
-    if (this.onFrame) this.observeSend(FrameType.PING, Flag.ACK, 0, 8, { opaque: f.opaque.slice() });
+    this.sender.ping(f.opaque, true);
   }
 
   /** Sends a PING (§6.7); resolves with the round trip in ms when its ACK arrives, or rejects when the connection closes. */
@@ -789,8 +692,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     return new Promise<number>((resolve, reject) => {
       this.pings.set(hexOf(data), { at: Date.now(), resolve });
       this.pingRejects.push(reject);
-      this.writer.ping(data);
-      if (this.onFrame) this.observeSend(FrameType.PING, 0, 0, 8, { opaque: data.slice() });
+      this.sender.ping(data, false);
       this.scheduleFlush();
     });
   }
@@ -943,7 +845,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   protected die(): void {
     this.phase = Phase.CLOSING;
     this.reader.close();
-    this.block.reset();
+    this.sections.block.reset();
     this.scheduler.clear();
     const rejects = this.pingRejects;
     this.pingRejects = [];
@@ -954,15 +856,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   /** Writes what is pending, ends the transport, and destroys it if the peer lingers. */
   protected finishTransport(): void {
     this.stopTimers();
-    const chunks = this.writer.take();
-    if (this.phase !== Phase.CLOSED) {
-      if (chunks) this.transport.write(chunks);
-      this.transport.end();
-      if (this.limits.closeLinger > 0) {
-        this.lingerTimer = setTimeout(() => this.transport.destroy(), this.limits.closeLinger);
-        (this.lingerTimer as { unref?: () => void }).unref?.();
-      } else this.transport.destroy();
-    }
+    this.sender.finish();
   }
 
   /** Graceful shutdown (§6.8): GOAWAY NO_ERROR, let open streams finish, then close. */
@@ -979,7 +873,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   /** Closes now: GOAWAY with `code` (streams close with CANCEL when it is NO_ERROR), then the transport. */
   destroy(code: number = NO_ERROR, message = 'closed'): void {
     if (this.phase >= Phase.CLOSING) {
-      if (this.phase !== Phase.CLOSED) this.transport.destroy();
+      this.sender.destroy();
       return;
     }
     this.connectionError(code, message);
@@ -1015,10 +909,6 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
       clearInterval(this.timer);
       this.timer = null;
     }
-    if (this.phase === Phase.CLOSED && this.lingerTimer !== null) {
-      clearTimeout(this.lingerTimer);
-      this.lingerTimer = null;
-    }
   }
 
   /**
@@ -1044,7 +934,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
       if (this.partialSince !== 0 && now - this.partialSince > L.frameTimeout) {
         return this.connectionError(ENHANCE_YOUR_CALM, 'a frame stayed incomplete for too long');
       }
-      if (this.block.streamId !== 0 && now - this.block.startedAt > L.frameTimeout) {
+      if (this.sections.block.streamId !== 0 && now - this.sections.block.startedAt > L.frameTimeout) {
         return this.connectionError(ENHANCE_YOUR_CALM, 'a header block stayed incomplete for too long');
       }
     }
@@ -1056,7 +946,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
       }
     }
     // An idle connection gives its output slab back (a new one is taken on the next write).
-    if (this.streams.size === 0 && !this.blocked && this.transport.releasesWritten === true && this.transport.bufferedAmount === 0) this.writer.release();
+    if (this.streams.size === 0) this.sender.releaseIfIdle();
     if (L.idleTimeout > 0 && this.streams.size === 0 && now - this.lastActivity > L.idleTimeout) {
       this.closeReason = 'idle timeout';
       if (this.goawayLastId < 0) this.writeGoaway(NO_ERROR, 'idle');
@@ -1066,7 +956,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
 
   /** True when DATA waits for a transport that takes nothing or for a window the peer keeps closed. */
   private outputStalled(): boolean {
-    if (this.blocked || this.scheduler.waitingForWindow) return true;
+    if (this.sender.blocked || this.scheduler.waitingForWindow) return true;
     for (const s of this.streams.values()) if (s.out?.blockedOnWindow) return true;
     return false;
   }
@@ -1100,7 +990,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     if (kind === BODY_BYTES || kind === BODY_NONE) {
       const n = bytes === null ? 0 : bytes.length;
       // Fast path: the whole body fits in one frame and both windows.
-      if (trailers === null && !this.blocked && n <= this.peerMaxFrameSize && n <= this.sendWindow.size && n <= s.sendWindow.size) {
+      if (trailers === null && !this.sender.blocked && n <= this.peerMaxFrameSize && n <= this.sendWindow.size && n <= s.sendWindow.size) {
         this.writeData(s, bytes!, 0, n, true);
         return;
       }
@@ -1153,17 +1043,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
 
   /** A field block as HEADERS (or PUSH_PROMISE when `promisedId` > 0) plus CONTINUATIONs (§4.3). */
   protected writeBlock(streamId: number, promisedId: number, fields: readonly HeaderInput[], endStream: boolean): void {
-    const block = this.deflater.deflate(fields);
-    if (this.onFrame === null) {
-      this.writer.fieldBlock(streamId, promisedId, block, endStream, this.padding, this.peerMaxFrameSize);
-      return;
-    }
-    const headers = fields.map(([n, v]) => [String(n), String(v)] as [string, string]);
-    this.writer.fieldBlock(streamId, promisedId, block, endStream, this.padding, this.peerMaxFrameSize, (type, flags, length) => {
-      const details: Partial<FrameEvent> = type === FrameType.CONTINUATION ? {} : { padLength: this.padding, ...(promisedId ? { promisedStreamId: promisedId } : {}) };
-      if (flags & Flag.END_HEADERS) details.headers = headers;
-      this.observeSend(type, flags, streamId, length, details);
-    });
+    this.sender.fieldBlock(streamId, promisedId, this.deflater.deflate(fields), endStream, this.padding, this.peerMaxFrameSize, fields);
   }
 
   /** SchedulerHost: one DATA frame (END_STREAM when `end`), counted against both windows. */
@@ -1171,11 +1051,10 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     const n = to - from;
     // Padding counts against both windows (§6.9.1) and the frame size; take what room is left.
     const pad = this.padding === 0 ? 0 : Math.max(0, Math.min(this.padding, this.peerMaxFrameSize - n, this.sendWindow.size - n, s.sendWindow.size - n));
-    const len = this.writer.data(s.id, buf, from, to, end, pad - 1);
+    const len = this.sender.data(s.id, buf, from, to, end, pad);
     this.sendWindow.take(len);
     s.sendWindow.take(len);
     if (n > 0) this.stallSince = 0;
-    if (this.onFrame) this.observeSend(FrameType.DATA, (end ? Flag.END_STREAM : 0) | (pad ? Flag.PADDED : 0), s.id, len, { padLength: pad });
     if (end) {
       this.apply(s, StreamEvent.SEND_END_STREAM);
       this.sentEnd(s);
@@ -1207,17 +1086,15 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   }
 
   get pendingBytes(): number {
-    return this.writer.pendingBytes;
+    return this.sender.writer.pendingBytes;
   }
 
   protected writeRst(id: number, code: number, reason: string): void {
-    this.writer.rstStream(id, code);
-    if (this.onFrame) this.observeSend(FrameType.RST_STREAM, 0, id, 4, { errorCode: code, ...(reason ? { reason } : {}) });
+    this.sender.rst(id, code, reason);
   }
 
   protected writeWindowUpdate(id: number, increment: number): void {
-    this.writer.windowUpdate(id, increment);
-    if (this.onFrame) this.observeSend(FrameType.WINDOW_UPDATE, 0, id, 4, { increment });
+    this.sender.windowUpdate(id, increment);
   }
 
   /** GOAWAY with the last stream the peer opened (§6.8); its streams above it are not processed from now on. */
@@ -1226,61 +1103,16 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     const lastId = this.lastPeerStreamId;
     this.goawayLastId = lastId;
     if (this.phase < Phase.DRAINING) this.phase = Phase.DRAINING;
-    const debug = utf8.encode(message.slice(0, 200));
-    this.writer.goaway(lastId, code, debug);
-    if (this.onFrame) this.observeSend(FrameType.GOAWAY, 0, 0, 8 + debug.length, { lastStreamId: lastId, errorCode: code, debugData: debug, ...(message ? { reason: message } : {}) });
-  }
-
-  protected observeSend(type: number, flags: number, streamId: number, length: number, details: Partial<FrameEvent>): void {
-    this.onFrame!({ connectionId: this.id, direction: 'send', type, flags, streamId, length, ...details });
+    this.sender.goaway(lastId, code, message);
   }
 
   /** Flushes soon (coalescing everything written in this tick). */
   scheduleFlush(): void {
-    if (this.inReceive || this.flushScheduled || this.phase === Phase.CLOSED) return;
-    this.flushScheduled = true;
-    queueMicrotask(this.flushTask);
+    this.sender.scheduleFlush();
   }
-  private readonly flushTask = (): void => {
-    this.flushScheduled = false;
-    this.flush();
-  };
-  private readonly immediateTask = (): void => {
-    this.immediateScheduled = false;
-    this.flush();
-  };
 
-  /** Produces DATA while the transport takes it, and hands it all the frames written. */
   protected flush(): void {
-    if (this.phase === Phase.CLOSED) return;
-    for (let round = 0; ; round++) {
-      if (this.blocked) {
-        // The peer is not reading: our replies queue up, within bounds.
-        if (this.writer.frames > this.limits.maxQueuedFrames || this.writer.pendingBytes > this.limits.maxQueuedBytes) {
-          this.writer.discard();
-          this.connectionError(ENHANCE_YOUR_CALM, 'the peer does not read our frames');
-        }
-        return;
-      }
-      if (this.phase < Phase.CLOSING) this.scheduler.pump(PUMP_BUDGET);
-      const chunks = this.writer.take();
-      if (chunks === null) return;
-      this.transport.write(chunks);
-      const buffered = this.transport.bufferedAmount;
-      if (buffered === 0 && this.transport.releasesWritten === true) this.writer.rewind();
-      if (buffered >= this.limits.outputHighWater) {
-        this.blocked = true;
-        return;
-      }
-      if (!this.scheduler.pending) return;
-      if (round + 1 >= MAX_ROUNDS) {
-        if (!this.immediateScheduled) {
-          this.immediateScheduled = true;
-          setImmediate(this.immediateTask);
-        }
-        return;
-      }
-    }
+    this.sender.flush();
   }
 }
 

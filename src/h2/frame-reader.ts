@@ -5,11 +5,8 @@
  * length against SETTINGS_MAX_FRAME_SIZE before buffering its payload, so
  * memory stays bounded; then it hands each whole frame up. What frames mean
  * is the endpoint's business.
- *
- * FieldBlock assembles HEADERS or PUSH_PROMISE plus CONTINUATION frames into
- * one field block, with its limits (octets and frames: CONTINUATION floods).
  */
-import { CONNECTION_PREFACE, ErrorCode, Flag, FRAME_HEADER_LENGTH, FrameType, readUint31, type FrameHeader, type PriorityFields } from './frame.js';
+import { CONNECTION_PREFACE, ErrorCode, Flag, FRAME_HEADER_LENGTH, FrameType, readUint31, type FrameHeader } from './frame.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -225,81 +222,5 @@ export class FrameReader {
           return frames;
       }
     }
-  }
-}
-
-/**
- * A field block being received (§4.3, §6.10): HEADERS or PUSH_PROMISE
- * without END_HEADERS, then CONTINUATIONs on the same stream, nothing else
- * in between. Bounded in octets and in frames: a CONTINUATION flood of tiny
- * frames is stopped as early as one of huge ones.
- */
-export class FieldBlock {
-  /** The stream whose block is open; 0 when none is. */
-  streamId = 0;
-  /** HEADERS or PUSH_PROMISE. */
-  type = 0;
-  /** Flags of the frame that opened the block (END_STREAM, PRIORITY...). */
-  flags = 0;
-  priority: PriorityFields | null = null;
-  promisedStreamId = 0;
-  /** When the block was opened (ms), for the slowloris timeout. */
-  startedAt = 0;
-  private buf: Uint8Array = EMPTY;
-  length = 0;
-  private continuations = 0;
-
-  constructor(
-    private readonly maxOctets: number,
-    private readonly maxContinuations: number,
-  ) {}
-
-  /** Opens a block with its first fragment; an error message when that alone is over the limit. */
-  open(type: number, streamId: number, flags: number, priority: PriorityFields | null, promisedStreamId: number, fragment: Uint8Array, now: number): string | null {
-    if (fragment.length > this.maxOctets) return this.tooLarge();
-    this.type = type;
-    this.streamId = streamId;
-    this.flags = flags;
-    this.priority = priority;
-    this.promisedStreamId = promisedStreamId;
-    this.startedAt = now;
-    this.continuations = 0;
-    this.buf = new Uint8Array(Math.max(fragment.length, Math.min(this.maxOctets, Math.max(4096, fragment.length * 2))));
-    this.buf.set(fragment);
-    this.length = fragment.length;
-    return null;
-  }
-
-  /** Adds a CONTINUATION's fragment; an error message when over a limit. */
-  append(fragment: Uint8Array): string | null {
-    if (++this.continuations > this.maxContinuations) {
-      return `more than ${this.maxContinuations} CONTINUATION frames in one field block`;
-    }
-    if (this.length + fragment.length > this.maxOctets) return this.tooLarge();
-    if (this.length + fragment.length > this.buf.length) {
-      const next = new Uint8Array(Math.min(this.maxOctets, Math.max(this.buf.length * 2, this.length + fragment.length)));
-      next.set(this.buf.subarray(0, this.length));
-      this.buf = next;
-    }
-    this.buf.set(fragment, this.length);
-    this.length += fragment.length;
-    return null;
-  }
-
-  /** The whole block (END_HEADERS arrived); the assembler is empty again. */
-  finish(): Uint8Array {
-    const block = this.buf.subarray(0, this.length);
-    this.reset();
-    return block;
-  }
-
-  reset(): void {
-    this.streamId = 0;
-    this.buf = EMPTY;
-    this.length = 0;
-  }
-
-  private tooLarge(): string {
-    return `header block larger than ${this.maxOctets} octets`;
   }
 }

@@ -37,6 +37,7 @@ export {
   encodeSettings,
   encodeWindowUpdate,
 } from './frame-writer.js';
-export { FrameReader, FieldBlock, type FrameSink } from './frame-reader.js';
+export { FrameReader, type FrameSink } from './frame-reader.js';
+export { FieldBlock, FieldSectionReader } from './field-section.js';
 export { StreamState, StreamEvent, transition, stateName, eventName, type Transition } from './stream.js';
 export { validateRequest, validateTrailers, type RequestHead } from './request.js';

@@ -136,9 +136,7 @@ export class ServerConnection extends Endpoint<ServerExchange> implements Exchan
     if (!r.upgrade) return this.answerHttp1(r.status, r.reason);
     this.http1 = null;
     this.onUpgradeCb?.({ connectionId: this.id, method: r.method, target: r.target, settings: r.settings });
-    const sw = utf8.encode(SWITCHING_PROTOCOLS);
-    this.writer.reserve(sw.length);
-    this.writer.copy(sw);
+    this.sender.octets(utf8.encode(SWITCHING_PROTOCOLS));
     this.sendPreface();
     // The settings count as received; the 101 acknowledges them (RFC 7540 §3.2.1).
     const e = this.applyPeerSettings(r.settings);
@@ -173,9 +171,7 @@ export class ServerConnection extends Endpoint<ServerExchange> implements Exchan
           'HTTP/1.1 request without a body that carries "Upgrade: h2c", one "HTTP2-Settings" and\n' +
           '"Connection: Upgrade, HTTP2-Settings" (curl --http2, nghttp -u).\n'
         : `${reason}.\n`;
-    const response = utf8.encode(http1Response(status, body));
-    this.writer.reserve(response.length);
-    this.writer.copy(response);
+    this.sender.octets(utf8.encode(http1Response(status, body)));
     this.finishTransport();
   }
 

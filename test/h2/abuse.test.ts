@@ -111,6 +111,27 @@ describe('CONTINUATION flood', () => {
     await good.check();
   });
 
+  it(`CONTINUATION frames are counted too: one-octet frames stop after ${DEFAULT_LIMITS.maxContinuations} -> ENHANCE_YOUR_CALM`, async () => {
+    const good = await bystander(ts.port);
+    const c = await open(ts.port);
+    const block = c.encode([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', '/'], ['x-pad', 'y'.repeat(200)]]);
+    const frames = [c.raw(FrameType.HEADERS, Flag.END_STREAM, 1, block.subarray(0, 1))];
+    for (let i = 1; i < 200; i++) frames.push(c.raw(FrameType.CONTINUATION, 0, 1, block.subarray(i, i + 1)));
+    c.send(...frames);
+    await calm(c);
+    const g = c.frames.find((f) => f.type === FrameType.GOAWAY)!;
+    expect(Buffer.from(g.payload.subarray(8)).toString()).toMatch(new RegExp(`more than ${DEFAULT_LIMITS.maxContinuations} CONTINUATION frames`));
+    await good.check();
+  });
+
+  it('a header block split into the allowed number of CONTINUATION frames is served', async () => {
+    const c = await open(ts.port);
+    const block = c.encode([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', '/'], ['x-pad', 'y'.repeat(200)]]);
+    const step = Math.ceil(block.length / (DEFAULT_LIMITS.maxContinuations + 1));
+    c.send(c.split(1, block, true, step));
+    expect((await c.response(1)).status).toBe('200');
+  });
+
   it('empty CONTINUATION frames are zero-progress frames -> ENHANCE_YOUR_CALM', async () => {
     const c = await open(ts.port);
     const block = c.encode([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', '/']]);

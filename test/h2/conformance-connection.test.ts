@@ -91,6 +91,14 @@ describe('§3 starting HTTP/2', () => {
     expect(c.frames.at(-1)!.type).toBe(FrameType.GOAWAY);
   });
 
+  it('§3.4 "INVALID CONNECTION PREFACE" (uppercase, but not an HTTP/1.x request line) -> GOAWAY PROTOCOL_ERROR, not an HTTP/1.1 answer (h2spec 3.5 #2)', async () => {
+    const c = await connect(ts.port, { preface: false });
+    c.send(Buffer.from('INVALID CONNECTION PREFACE\r\n\r\n'));
+    await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
+    expect(c.frames[0]!.type).toBe(FrameType.SETTINGS);
+    expect(c.frames.at(-1)!.type).toBe(FrameType.GOAWAY);
+  });
+
   it('§3.4 garbage that is not an HTTP/1 request line -> GOAWAY PROTOCOL_ERROR, after SETTINGS', async () => {
     const c = await connect(ts.port, { preface: false });
     c.send(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x10])); // a TLS ClientHello on the h2c port

@@ -15,10 +15,10 @@ import {
   encodeWindowUpdate,
   errorCodeName,
   Flag,
-  FRAME_HEADER_LENGTH,
+  FrameReader,
   FrameType,
   frameTypeName,
-  parseFrameHeader,
+  MAX_MAX_FRAME_SIZE,
   readUint31,
   readUint32,
   type PriorityFields,
@@ -72,7 +72,6 @@ export class RawClient {
   closed = false;
   /** Octets received in total. */
   received = 0;
-  private buf: Buffer = Buffer.alloc(0);
   private waiters: Array<() => void> = [];
   private block: { frame: RecvFrame; parts: Uint8Array[] } | null = null;
   readonly closedPromise: Promise<void>;
@@ -170,24 +169,35 @@ export class RawClient {
     this.http1Pending = true;
   }
 
+  /** The server's octets, framed by the engine's own reader (no limits: the tests see whatever the server sends). */
+  private readonly reader = new FrameReader(
+    {
+      frame: (h, payload) => this.record({ type: h.type, flags: h.flags, streamId: h.streamId, length: h.length, payload: payload.slice() }),
+      framingError: () => {},
+      diverted: (chunk) => this.http1Octets(chunk),
+    },
+    false,
+    MAX_MAX_FRAME_SIZE,
+    false,
+  );
+  private http1Buf: Buffer = Buffer.alloc(0);
+
   private onData(d: Buffer): void {
     this.received += d.length;
-    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
-    if (this.http1Pending) {
-      const end = this.buf.indexOf('\r\n\r\n');
-      if (end === -1) return this.wake();
-      this.http1Head = this.buf.subarray(0, end + 4).toString('latin1');
-      this.buf = this.buf.subarray(end + 4);
-      this.http1Pending = false;
-    }
-    while (this.buf.length >= FRAME_HEADER_LENGTH) {
-      const h = parseFrameHeader(this.buf);
-      if (this.buf.length < FRAME_HEADER_LENGTH + h.length) break;
-      const payload = new Uint8Array(this.buf.subarray(FRAME_HEADER_LENGTH, FRAME_HEADER_LENGTH + h.length));
-      this.buf = this.buf.subarray(FRAME_HEADER_LENGTH + h.length);
-      this.record({ type: h.type, flags: h.flags, streamId: h.streamId, length: h.length, payload });
-    }
+    if (this.http1Pending) this.reader.divert();
+    this.http1Pending = false;
+    this.reader.push(d);
     this.wake();
+  }
+
+  private http1Octets(chunk: Uint8Array): void {
+    this.http1Buf = Buffer.concat([this.http1Buf, chunk]);
+    const end = this.http1Buf.indexOf('\r\n\r\n');
+    if (end === -1) return;
+    this.http1Head = this.http1Buf.subarray(0, end + 4).toString('latin1');
+    const rest = this.http1Buf.subarray(end + 4);
+    this.http1Buf = Buffer.alloc(0);
+    this.reader.resume(rest, false);
   }
 
   private record(f: RecvFrame): void {
