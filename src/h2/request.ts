@@ -22,6 +22,13 @@ export interface RequestHead {
 
 const Pseudo = { METHOD: 1, SCHEME: 2, AUTHORITY: 4, PATH: 8 } as const;
 
+/** RFC 9110 §5.6.2 token (a method). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ). */
+const SCHEME = /^[A-Za-z][A-Za-z0-9+\-.]*$/;
+/** RFC 3986 §3.2.2-3 without userinfo: reg-name or IP literal, then an optional port. No "/", "?", "#", space or controls. */
+const AUTHORITY = /^(\[[0-9A-Fa-f:.vV\-_~!$&'()*+,;=]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(:[0-9]*)?$/;
+
 /**
  * §8.2.1: a name must not contain 0x00-0x20, 0x41-0x5a (uppercase) or
  * 0x7f-0xff, nor a colon outside the pseudo-header prefix.
@@ -139,6 +146,7 @@ export function validateRequest(fields: ReadonlyArray<readonly [string, string]>
   }
 
   if ((seen & Pseudo.METHOD) === 0) return 'missing :method (§8.3.1)';
+  if (!TOKEN.test(method)) return `invalid :method ${JSON.stringify(method)} (§8.3.1: a token)`;
   if (method.length === 0) return 'empty :method (§8.3.1)';
   if (method === 'CONNECT') {
     // §8.5: :scheme and :path omitted, :authority required.
@@ -146,6 +154,7 @@ export function validateRequest(fields: ReadonlyArray<readonly [string, string]>
     if ((seen & Pseudo.AUTHORITY) === 0 || authority.length === 0) return 'CONNECT without :authority (§8.5)';
   } else {
     if ((seen & Pseudo.SCHEME) === 0) return 'missing :scheme (§8.3.1)';
+    if (!SCHEME.test(scheme)) return `invalid :scheme ${JSON.stringify(scheme)} (§8.3.1, RFC 3986 §3.1)`;
     if ((seen & Pseudo.PATH) === 0) return 'missing :path (§8.3.1)';
     if (path.length === 0) return 'empty :path (§8.3.1)';
     if (scheme === 'http' || scheme === 'https') {
@@ -157,6 +166,7 @@ export function validateRequest(fields: ReadonlyArray<readonly [string, string]>
   if ((seen & Pseudo.AUTHORITY) !== 0) {
     if (authority.length === 0) return 'empty :authority (§8.3.1)';
     if (authority.indexOf('@') >= 0) return ':authority with userinfo (§8.3.1)';
+    if (!AUTHORITY.test(authority)) return `invalid :authority ${JSON.stringify(authority)} (§8.3.1: host and optional port, RFC 3986 §3.2)`;
     if (host !== null && normalizeAuthority(host, scheme) !== normalizeAuthority(authority, scheme)) {
       return 'host and :authority name different hosts (§8.3.1)';
     }

@@ -223,6 +223,12 @@ describe('§8.3 HTTP control data (pseudo-header fields)', () => {
     await malformed([...BASE, [':path', '/x']]);
   });
 
+  for (const [name, value] of [[':scheme', ''], [':scheme', '0x'], [':authority', 'localhost/etc'], [':authority', 'local host'], [':authority', 'a#b']] as const) {
+    it(`§8.3.1 ${name} ${JSON.stringify(value)} -> PROTOCOL_ERROR (not served)`, async () => {
+      await malformed(BASE.map(([n, v]) => [n, n === name ? value : v] as HeaderInput));
+    });
+  }
+
   it('§8.3.1 duplicate :authority -> PROTOCOL_ERROR', async () => {
     await malformed([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':authority', 'a'], [':path', '/']]);
   });

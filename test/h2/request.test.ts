@@ -23,6 +23,32 @@ describe('validateRequest', () => {
   });
 });
 
+describe('validateRequest: pseudo-header values (§8.3.1)', () => {
+  const req = (name: string, value: string) => validateRequest(base.map(([n, v]) => [n, n === name ? value : v] as [string, string]));
+  it.each([
+    [':scheme', '', /invalid :scheme/],
+    [':scheme', '1http', /invalid :scheme/],
+    [':scheme', 'ht tp', /invalid :scheme/],
+    [':authority', 'a.example/x', /invalid :authority/],
+    [':authority', 'a example', /invalid :authority/],
+    [':authority', 'a.example:80/', /invalid :authority/],
+    [':authority', 'a.example?q', /invalid :authority/],
+    [':method', 'G T', /invalid :method/],
+  ])('%s %j is malformed', (name, value, reason) => {
+    expect(req(name, value)).toMatch(reason);
+  });
+  it.each([
+    [':scheme', 'https'],
+    [':scheme', 'coap+tcp'],
+    [':authority', 'a.example:8443'],
+    [':authority', '[::1]:8443'],
+    [':authority', '127.0.0.1'],
+    [':authority', 'xn--caf-dma.example'],
+  ])('%s %j is accepted', (name, value) => {
+    expect(req(name, value)).not.toBeTypeOf('string');
+  });
+});
+
 describe('response fields', () => {
   it(':status first, names lowercased, arrays repeated, content-length added once', () => {
     expect(responseFields(200, { 'Content-Type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], 'x-n': 5 }, 10)).toEqual([
