@@ -86,6 +86,14 @@ export interface EndpointOptions {
   encoderTableSize?: number;
 }
 
+/**
+ * How a stream ended: both sides done ('done'), reset by us ('reset') or by
+ * the peer ('peer-reset'), not processed because of the peer's GOAWAY
+ * ('goaway'), or gone with its connection ('connection': a connection
+ * error; 'transport': the transport closed).
+ */
+export type StreamEnd = 'done' | 'reset' | 'peer-reset' | 'goaway' | 'connection' | 'transport';
+
 /** Where a connection is in its life. */
 export const Phase = {
   /** Waiting for the peer's preface (its first SETTINGS, §3.4). */
@@ -269,11 +277,11 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     fields: Array<[string, string]> | null,
   ): H2Error | null | void;
   /** DATA for `s` passed the checks (state, windows, content-length): hand it to the application. */
-  protected abstract deliver(s: S, data: Uint8Array): void;
+  protected abstract deliver(s: S, data: Uint8Array): H2Error | null | void;
   /** The peer's END_STREAM on `s` (after DATA or trailers). */
   protected abstract remoteEnd(s: S): void;
   /** `s` closed with `code`; tell the application. */
-  protected abstract streamClosed(s: S, code: number, reason: string): void;
+  protected abstract streamClosed(s: S, code: number, reason: string, how: StreamEnd): void;
   /** Received body octets of `s` not yet taken by the application. */
   protected heldBytes(_s: S): number {
     return 0;
@@ -322,7 +330,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     if (!this.closeReason) this.closeReason = reason;
     this.stopTimers();
     const code = this.closeError?.code ?? ErrorCode.CANCEL;
-    for (const s of [...this.streams.values()]) this.abortStream(s, code, this.closeReason);
+    for (const s of [...this.streams.values()]) this.abortStream(s, code, this.closeReason, 'transport');
     this.sender.transportClosed();
     this.notifyClose();
   }
@@ -463,7 +471,10 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
       this.creditConnection(pad);
       this.creditStream(s, pad);
     }
-    if (data.length > 0) this.deliver(s, data);
+    if (data.length > 0) {
+      const e = this.deliver(s, data);
+      if (e) return e;
+    }
     if (endStream) return this.endOfMessage(s);
   }
 
@@ -539,7 +550,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     // Streams the peer cancels of the ones it opened count toward the rapid reset budget (CVE-2023-44487).
     const counts = !s.local;
     s.state = t.next;
-    this.closeStream(s, f.errorCode, `reset by the peer (${errorCodeName(f.errorCode)})`);
+    this.closeStream(s, f.errorCode, `reset by the peer (${errorCodeName(f.errorCode)})`, 'peer-reset');
     if (counts && !this.rapidReset.take(Date.now())) return connErr(ENHANCE_YOUR_CALM, 'too many streams reset (rapid reset)');
   }
 
@@ -706,7 +717,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     this.peerGoaway = { lastStreamId: f.lastStreamId, errorCode: f.errorCode, debug: new TextDecoder().decode(f.debugData) };
     if (this.phase < Phase.DRAINING) this.phase = Phase.DRAINING;
     for (const s of [...this.streams.values()]) {
-      if (s.local && s.id > f.lastStreamId) this.abortStream(s, ErrorCode.REFUSED_STREAM, 'not processed by the peer (GOAWAY)');
+      if (s.local && s.id > f.lastStreamId) this.abortStream(s, ErrorCode.REFUSED_STREAM, 'not processed by the peer (GOAWAY)', 'goaway');
     }
     this.peerWentAway(f.lastStreamId, f.errorCode);
     this.maybeFinish();
@@ -755,7 +766,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     this.die();
     this.writeGoaway(code, message);
     const streamCode = code === NO_ERROR ? ErrorCode.CANCEL : code;
-    for (const s of [...this.streams.values()]) this.abortStream(s, streamCode, message);
+    for (const s of [...this.streams.values()]) this.abortStream(s, streamCode, message, 'connection');
     this.finishTransport();
   }
 
@@ -793,7 +804,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     if (peerFault && !this.countPeerFault()) return;
     this.apply(s, StreamEvent.SEND_RST_STREAM);
     this.writeRst(s.id, code, message);
-    this.closeStream(s, code, message);
+    this.closeStream(s, code, message, 'reset');
     this.scheduleFlush();
   }
 
@@ -821,24 +832,24 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   }
 
   /** Removes a closed stream and tells the role. */
-  protected closeStream(s: S, code: number, reason = ''): void {
+  protected closeStream(s: S, code: number, reason = '', how: StreamEnd = 'done'): void {
     if (!this.removeStream(s)) return;
     this.remember(s.id, s.state === StreamState.CLOSED_RESET_SENT ? StreamState.CLOSED_RESET_SENT : StreamState.CLOSED);
     const held = this.dropHeld(s);
     if (held > 0) this.creditConnection(held);
     this.lastActivity = Date.now();
     s.closeCode = code;
-    this.streamClosed(s, code, reason);
+    this.streamClosed(s, code, reason, how);
     this.maybeFinish();
   }
 
   /** The connection is going (or the peer refused the stream): `s` closes with `code` without a frame of its own. */
-  protected abortStream(s: S, code: number, reason: string): void {
+  protected abortStream(s: S, code: number, reason: string, how: StreamEnd): void {
     if (!this.removeStream(s)) return;
     s.state = StreamState.CLOSED;
     this.dropHeld(s);
     s.closeCode = code;
-    this.streamClosed(s, code, reason);
+    this.streamClosed(s, code, reason, how);
   }
 
   /** Stops all input processing and DATA production. */

@@ -1,6 +1,10 @@
 /**
  * h2kit/h2: HTTP/2 (RFC 9113) on Node.js, both ends of the wire.
  */
+export { connect, ClientSession, type ConnectOptions, type RequestOptions, type SessionTimings } from './client.js';
+export { ClientResponse } from './client-stream.js';
+export { ClientConnection, type ClientConnectionOptions, type PushPromise } from './client-connection.js';
+export { Http2Error, type LocalErrorCode } from './errors.js';
 export { createServer, createSecureServer, Http2Server, type ServerOptions, type CloseOptions, type RequestHandler } from './server.js';
 export {
   ServerStream,
@@ -19,7 +23,7 @@ export {
   type ConnectionOptions,
   type UpgradeInfo,
 } from './server-connection.js';
-export { Phase, type ConnectionCloseInfo, type Transport, type EndpointOptions } from './endpoint.js';
+export { Phase, type ConnectionCloseInfo, type Transport, type EndpointOptions, type StreamEnd } from './endpoint.js';
 export { DEFAULT_LIMITS, DEFAULT_SETTINGS, type Limits, type LocalSettings } from './limits.js';
 export { flagNames, formatFrameEvent, type FrameEvent, type FrameObserver } from './observer.js';
 export * from './frame.js';
@@ -40,4 +44,4 @@ export {
 export { FrameReader, type FrameSink } from './frame-reader.js';
 export { FieldBlock, FieldSectionReader } from './field-section.js';
 export { StreamState, StreamEvent, transition, stateName, eventName, type Transition } from './stream.js';
-export { validateRequest, validateTrailers, type RequestHead } from './request.js';
+export { validateRequest, validateResponse, validateTrailers, type RequestHead, type ResponseHead } from './request.js';

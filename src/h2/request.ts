@@ -200,3 +200,45 @@ export function validateTrailers(fields: ReadonlyArray<readonly [string, string]
   }
   return out;
 }
+
+/** A validated response head (§8.3.2). */
+export interface ResponseHead {
+  status: number;
+  /** Regular fields, in order. */
+  headers: Array<[string, string]>;
+  /** The content-length value, or -1 when absent. */
+  contentLength: number;
+}
+
+/**
+ * Validates a response's field section (§8.3.2): one :status of three
+ * digits before the regular fields, no other pseudo-header. Returns the head,
+ * or a string saying why the response is malformed.
+ */
+export function validateResponse(fields: ReadonlyArray<readonly [string, string]>): ResponseHead | string {
+  let status = -1;
+  let contentLength = -1;
+  const headers: Array<[string, string]> = [];
+  for (let i = 0; i < fields.length; i++) {
+    const [name, value] = fields[i]!;
+    if (name.charCodeAt(0) === 0x3a) {
+      if (headers.length > 0) return `pseudo-header ${name} after a regular field (§8.3)`;
+      if (name !== ':status') return `${name} in a response (§8.3.2)`;
+      if (status >= 0) return 'duplicate :status (§8.3.2)';
+      if (!/^[1-9][0-9][0-9]$/.test(value)) return `invalid :status ${JSON.stringify(value)} (§8.3.2)`;
+      status = Number(value);
+      continue;
+    }
+    const bad = checkRegular(name, value);
+    if (bad) return bad;
+    if (name === 'content-length') {
+      const n = parseContentLength(value);
+      if (n < 0) return `invalid content-length ${JSON.stringify(value)} (§8.1.1)`;
+      if (contentLength >= 0 && n !== contentLength) return 'conflicting content-length fields (§8.1.1)';
+      contentLength = n;
+    }
+    headers.push([name, value]);
+  }
+  if (status < 0) return 'missing :status (§8.3.2)';
+  return { status, headers, contentLength };
+}

@@ -120,3 +120,50 @@ export function promiseFields(method: string, scheme: string, authority: string,
   if (init !== undefined) for (const f of trailerFields(init)) out.push(f);
   return out;
 }
+
+/**
+ * A request section to send (§8.3.1): the pseudo-headers (:method GET and
+ * :path / unless given; :scheme and :authority from the connection unless
+ * given), then the given regular fields, checked as §8.2 requires.
+ */
+export function requestFields(init: HeadersInit | undefined, scheme: string, authority: string): { fields: HeaderInput[]; method: string; path: string } {
+  let method = 'GET';
+  let path = '/';
+  let sch = scheme;
+  let auth = authority;
+  const regular: HeaderInput[] = [];
+  if (init !== undefined) {
+    eachField(init, (rawName, value) => {
+      const v = typeof value === 'number' ? String(value) : value;
+      switch (rawName) {
+        case ':method':
+          method = v;
+          return;
+        case ':path':
+          path = v;
+          return;
+        case ':scheme':
+          sch = v;
+          return;
+        case ':authority':
+          auth = v;
+          return;
+        default:
+          if (rawName.charCodeAt(0) === 0x3a) throw new TypeError(`unknown pseudo-header ${rawName} in a request (RFC 9113 §8.3.1)`);
+      }
+      const field = checkedField(rawName, v);
+      if (field[0] === 'te' && field[1] !== 'trailers') throw new TypeError('te may only be "trailers" in HTTP/2 (RFC 9113 §8.2.2)');
+      if (field[0] === 'host') return; // :authority carries it (§8.3.1)
+      regular.push(field);
+    });
+  }
+  if (!TOKEN.test(method)) throw new TypeError(`invalid :method ${JSON.stringify(method)}`);
+  checkValue(':path', path);
+  checkValue(':authority', auth);
+  const fields: HeaderInput[] =
+    method === 'CONNECT' ? [[':method', method], [':authority', auth]] : [[':method', method], [':scheme', sch], [':authority', auth], [':path', path]];
+  for (const f of regular) fields.push(f);
+  return { fields, method, path };
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

@@ -16,11 +16,12 @@
 import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import type { ConnectionCloseInfo, Transport } from './endpoint.js';
+import type { ConnectionCloseInfo } from './endpoint.js';
 import { resolveLimits, resolveSettings, type Limits, type LocalSettings } from './limits.js';
 import type { FrameObserver } from './observer.js';
 import { ServerConnection, type UpgradeInfo } from './server-connection.js';
 import type { ServerStream } from './server-stream.js';
+import { attachSocket, socketTransport } from './socket.js';
 
 /** Called once per request, when its field section has arrived and passed validation. */
 export type RequestHandler = (stream: ServerStream) => void;
@@ -161,30 +162,7 @@ export class Http2Server {
       socket.destroy();
     }
     sock.setNoDelay?.(true);
-    const transport: Transport = {
-      write(chunks) {
-        if (socket.destroyed) return;
-        if (chunks.length === 1) {
-          socket.write(chunks[0]!);
-          return;
-        }
-        socket.cork();
-        for (const c of chunks) socket.write(c);
-        socket.uncork();
-      },
-      get bufferedAmount() {
-        return socket.writableLength;
-      },
-      // A net.Socket (TLS ones included) has handed its chunks to the kernel
-      // or to OpenSSL, which copy them, once nothing is pending.
-      releasesWritten: socket instanceof net.Socket,
-      end() {
-        if (!socket.destroyed) socket.end();
-      },
-      destroy() {
-        socket.destroy();
-      },
-    };
+    const transport = socketTransport(socket);
     const o = this.options;
     const conn = new ServerConnection(transport, {
       onStream: o.handler,
@@ -209,23 +187,7 @@ export class Http2Server {
     this.connections.add(conn);
     this.sockets.add(socket);
     const onData = o.onData;
-    if (onData) {
-      const id = conn.id;
-      socket.on('data', (d: Uint8Array) => {
-        onData(id, d);
-        conn.receive(d);
-      });
-    } else {
-      socket.on('data', (d: Uint8Array) => conn.receive(d));
-    }
-    socket.on('drain', () => conn.onDrain());
-    socket.on('error', () => {
-      // 'close' follows; the connection reports how it ended.
-    });
-    socket.on('close', () => {
-      this.sockets.delete(socket);
-      conn.onTransportClose();
-    });
+    attachSocket(socket, conn, onData ? (d) => onData(conn.id, d) : null, () => this.sockets.delete(socket));
     if (this.closing) conn.destroy();
     return conn;
   }

@@ -1,0 +1,273 @@
+/**
+ * One request on the client: what the connection keeps of it
+ * (ClientExchange: the response as it arrives, the body chunks not yet
+ * read) and what the application sees (ClientResponse). The body is read
+ * with backpressure: octets are given back to the server's flow-control
+ * windows only as the application takes them, so a slow reader holds at
+ * most a window's worth.
+ */
+import type { Http2Error } from './errors.js';
+import type { ResponseHead } from './request.js';
+import { StreamCore, type StreamState } from './stream.js';
+
+/** What an exchange needs from its connection (the client role implements it). */
+export interface ClientExchangeHost {
+  /** The application took `n` body octets of `x`: return them to the windows. */
+  consumed(x: ClientExchange, n: number): void;
+  /** The application no longer wants `x`: RST_STREAM CANCEL, unless it is over. */
+  cancel(x: ClientExchange, reason: string): void;
+}
+
+interface Waiter {
+  resolve: (r: IteratorResult<Uint8Array>) => void;
+  reject: (e: Http2Error) => void;
+}
+
+/** The connection's side of one request (or of one pushed response). */
+export class ClientExchange extends StreamCore {
+  /** The promised request, for a pushed stream. */
+  pushRequest: Array<[string, string]> | null = null;
+  /** The stream a push was promised on. */
+  parentId = 0;
+  /** The request's method (a HEAD response has no content, §8.1.1). */
+  method = 'GET';
+  /** 1xx responses before the final one. */
+  readonly informational: ResponseHead[] = [];
+  head: ResponseHead | null = null;
+  response: ClientResponse | null = null;
+  onResponse: ((r: ClientResponse) => void) | null = null;
+  onFailure: ((e: Http2Error) => void) | null = null;
+  /** Body chunks received and not read yet. */
+  private chunks: Uint8Array[] = [];
+  private chunkHead = 0;
+  heldBytes = 0;
+  private waiter: Waiter | null = null;
+  /** The exchange failed: reads reject with this. */
+  error: Http2Error | null = null;
+  trailerFields: Array<[string, string]> | null = null;
+  private trailersWaiters: Array<[(t: Array<[string, string]>) => void, (e: Http2Error) => void]> | null = null;
+  /** Cleanup of the request's timer and AbortSignal listener. */
+  cleanup: (() => void) | null = null;
+  /** Last time a frame arrived for this stream (request inactivity timeout). */
+  lastActivity = Date.now();
+
+  constructor(
+    readonly host: ClientExchangeHost,
+    id: number,
+    local: boolean,
+    state: StreamState,
+    sendWindow: number,
+    recvWindow: number,
+  ) {
+    super(id, local, state, sendWindow, recvWindow);
+  }
+
+  /** The final response head arrived. */
+  responded(head: ResponseHead): void {
+    this.head = head;
+    this.contentLength = this.method === 'HEAD' || head.status === 204 || head.status === 304 ? -1 : head.contentLength;
+    this.response = new ClientResponse(this);
+    const cb = this.onResponse;
+    this.onResponse = null;
+    this.onFailure = null;
+    cb?.(this.response);
+  }
+
+  /** A body chunk arrived; returns true when a reader took it at once. */
+  push(chunk: Uint8Array): boolean {
+    const w = this.waiter;
+    if (w !== null && this.heldBytes === 0) {
+      this.waiter = null;
+      w.resolve({ value: chunk, done: false });
+      return true;
+    }
+    this.chunks.push(chunk);
+    this.heldBytes += chunk.length;
+    return false;
+  }
+
+  /** The server's END_STREAM: the body (and trailers) are complete. */
+  ended(): void {
+    const w = this.waiter;
+    if (w !== null && this.heldBytes === 0) {
+      this.waiter = null;
+      w.resolve({ value: undefined, done: true });
+    }
+    this.settleTrailers();
+  }
+
+  /** The exchange failed (reset, connection gone, timeout, abort). */
+  fail(e: Http2Error): void {
+    if (this.error !== null) return;
+    if (this.remoteEnded && this.head !== null) {
+      // Complete already: what was received stays readable.
+      this.settleTrailers();
+      return;
+    }
+    this.error = e;
+    const f = this.onFailure;
+    this.onResponse = null;
+    this.onFailure = null;
+    f?.(e);
+    const w = this.waiter;
+    if (w !== null) {
+      this.waiter = null;
+      w.reject(e);
+    }
+    this.settleTrailers();
+  }
+
+  /** Drops the chunks not read (the stream closed); returns their octets. */
+  drop(): number {
+    const n = this.heldBytes;
+    if (this.error !== null) {
+      this.chunks = [];
+      this.chunkHead = 0;
+      this.heldBytes = 0;
+      return n;
+    }
+    return 0;
+  }
+
+  /** The next body chunk, or the end. */
+  next(): Promise<IteratorResult<Uint8Array>> {
+    if (this.chunkHead < this.chunks.length) {
+      const c = this.chunks[this.chunkHead]!;
+      this.chunks[this.chunkHead++] = EMPTY;
+      if (this.chunkHead === this.chunks.length) {
+        this.chunks = [];
+        this.chunkHead = 0;
+      }
+      this.heldBytes -= c.length;
+      this.host.consumed(this, c.length);
+      return Promise.resolve({ value: c, done: false });
+    }
+    if (this.error !== null) return Promise.reject(this.error);
+    if (this.remoteEnded) return Promise.resolve({ value: undefined, done: true });
+    if (this.waiter !== null) return Promise.reject(new Error('the body is being read already'));
+    return new Promise((resolve, reject) => {
+      this.waiter = {
+        resolve: (r) => {
+          if (!r.done) this.host.consumed(this, r.value.length);
+          resolve(r);
+        },
+        reject,
+      };
+    });
+  }
+
+  trailers(): Promise<Array<[string, string]>> {
+    if (this.remoteEnded) return Promise.resolve(this.trailerFields ?? []);
+    if (this.error !== null) return Promise.reject(this.error);
+    return new Promise((resolve, reject) => (this.trailersWaiters ??= []).push([resolve, reject]));
+  }
+
+  private settleTrailers(): void {
+    const ws = this.trailersWaiters;
+    if (ws === null) return;
+    this.trailersWaiters = null;
+    for (const [resolve, reject] of ws) {
+      if (this.remoteEnded) resolve(this.trailerFields ?? []);
+      else reject(this.error!);
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** A response as the application sees it. */
+export class ClientResponse {
+  readonly #x: ClientExchange;
+
+  /** @internal Made by the connection. */
+  constructor(x: ClientExchange) {
+    this.#x = x;
+  }
+
+  get streamId(): number {
+    return this.#x.id;
+  }
+  /** The status code (RFC 9110 §15). */
+  get status(): number {
+    return this.#x.head!.status;
+  }
+  /** The regular fields, in order (octet strings: one char per octet, as received). */
+  get headers(): Array<[string, string]> {
+    return this.#x.head!.headers;
+  }
+  /** The value of the first field `name` (lowercase), or undefined. */
+  get(name: string): string | undefined {
+    for (const [n, v] of this.#x.head!.headers) if (n === name) return v;
+    return undefined;
+  }
+  /** The values of every field `name` (lowercase), in order. */
+  getAll(name: string): string[] {
+    const out: string[] = [];
+    for (const [n, v] of this.#x.head!.headers) if (n === name) out.push(v);
+    return out;
+  }
+  /** 1xx responses received before this one (RFC 9113 §8.1). */
+  get informational(): ReadonlyArray<{ status: number; headers: Array<[string, string]> }> {
+    return this.#x.informational;
+  }
+  /** True for a pushed response (RFC 9113 §8.4). */
+  get pushed(): boolean {
+    return !this.#x.local;
+  }
+
+  /**
+   * The body, chunk by chunk (`for await (const chunk of res.body)`). Read
+   * it, or cancel(): octets not read keep the server's window closed.
+   * Leaving the loop early cancels the stream.
+   */
+  get body(): AsyncIterable<Uint8Array> {
+    const x = this.#x;
+    return {
+      [Symbol.asyncIterator]: () => ({
+        next: () => x.next(),
+        return: () => {
+          if (!x.remoteEnded) x.host.cancel(x, 'the body was not read to its end');
+          return Promise.resolve({ value: undefined, done: true });
+        },
+      }),
+    };
+  }
+
+  /** The whole body. */
+  async bytes(): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let n = 0;
+    for (let r = await this.#x.next(); !r.done; r = await this.#x.next()) {
+      parts.push(r.value);
+      n += r.value.length;
+    }
+    if (parts.length === 1) return parts[0]!;
+    const out = new Uint8Array(n);
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  }
+
+  /** The whole body as UTF-8 text. */
+  async text(): Promise<string> {
+    return new TextDecoder().decode(await this.bytes());
+  }
+
+  /** The whole body parsed as JSON. */
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text()) as unknown;
+  }
+
+  /** The trailer fields (empty when there were none), once the body is complete. */
+  get trailers(): Promise<Array<[string, string]>> {
+    return this.#x.trailers();
+  }
+
+  /** Stops the response: RST_STREAM CANCEL (nothing happens once it is complete). */
+  cancel(): void {
+    if (!this.#x.remoteEnded) this.#x.host.cancel(this.#x, 'cancelled by the application');
+  }
+}
