@@ -87,14 +87,14 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
   private firstOctets: Uint8Array | null = null;
 
   constructor(transport: Transport, options: ClientConnectionOptions) {
-    super(transport, options, false, 1);
+    super(transport, options, false);
     this.scheme = options.scheme;
     this.authority = options.authority;
     this.onPush = options.onPush ?? null;
     this.onGoawayCb = options.onGoaway ?? null;
     this.explicitPreface = options.prefaceSettings ?? null;
     // Until the server's SETTINGS say otherwise (§6.5.2: "initially, there is no limit"; 100 is the RFC's advice).
-    this.peerMaxConcurrentStreams = 100;
+    this.peer.maxConcurrentStreams = 100;
     this.upgrade = options.upgrade ? 'waiting' : null;
     if (this.upgrade) this.reader.divert();
     else {
@@ -138,7 +138,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
 
   /** True while new requests can be made on this connection. */
   get acceptsRequests(): boolean {
-    return this.phase < Phase.DRAINING && this.nextLocalId <= MAX_WINDOW_SIZE;
+    return this.phase < Phase.DRAINING && this.table.nextLocalId <= MAX_WINDOW_SIZE;
   }
 
   /** Requests waiting for a stream. */
@@ -157,7 +157,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
   }
 
   private canOpen(): boolean {
-    return this.phase < Phase.DRAINING && this.activeLocalStreams < this.peerMaxConcurrentStreams && this.upgrade !== 'sent';
+    return this.phase < Phase.DRAINING && this.table.localCount < this.peer.maxConcurrentStreams && this.upgrade !== 'sent';
   }
 
   /** Opens streams for queued requests while the server's limit allows. */
@@ -206,13 +206,12 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
   }
 
   private open(p: PendingRequest): void {
-    const id = this.nextLocalId;
-    if (id > MAX_WINDOW_SIZE) {
+    const id = this.table.takeLocalId();
+    if (id < 0) {
       discardBody(p.kind, p.body);
       return p.reject(new Http2Error('STREAM_IDS_EXHAUSTED', 'no stream identifiers left on this connection (§5.1.1); use a new one', { retryable: true }));
     }
-    this.nextLocalId += 2;
-    const x = new ClientExchange(this, id, true, StreamState.IDLE, this.peerInitialWindow, this.recvInitialWindow);
+    const x = new ClientExchange(this, id, true, StreamState.IDLE, this.peer.initialWindowSize, this.recvInitialWindow);
     x.method = p.method;
     p.exchange = x;
     this.bind(x, p);
@@ -298,8 +297,8 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     const s = this.streams.get(id);
     if (s === undefined) {
       // §8.4: a server opens streams only by promising them.
-      if (this.isIdle(id)) return new H2Error('connection', PROTOCOL_ERROR, `HEADERS on idle stream ${id} (§5.1.1, §8.4)`);
-      const t = transition(this.stateOfUnknown(id), StreamEvent.RECV_HEADERS);
+      if (this.table.isIdle(id)) return new H2Error('connection', PROTOCOL_ERROR, `HEADERS on idle stream ${id} (§5.1.1, §8.4)`);
+      const t = transition(this.table.stateOf(id), StreamEvent.RECV_HEADERS);
       if (t.action === 'connection-error') return new H2Error('connection', t.code, `HEADERS on closed stream ${id} (§5.1)`);
       if (t.action === 'stream-error') return new H2Error('stream', t.code, `HEADERS on closed stream ${id} (§5.1)`, id);
       return this.zeroProgressFrame();
@@ -426,19 +425,19 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     const parent = this.streams.get(parentId);
     // §6.6: on a stream we opened that is open or half-closed (local) for us.
     if (parent === undefined || !parent.local || (parent.state !== StreamState.OPEN && parent.state !== StreamState.HALF_CLOSED_LOCAL)) {
-      const state = parent === undefined ? this.stateOfUnknown(parentId) : parent.state;
+      const state = parent === undefined ? this.table.stateOf(parentId) : parent.state;
       if (state === StreamState.CLOSED_RESET_SENT) {
         // We reset the parent: the promised stream is refused without a look (§6.6 "MUST" be handled).
-        if (promised > this.lastPeerStreamId && (promised & 1) === 0) this.lastPeerStreamId = promised;
+        if (promised > this.table.lastPeerId && (promised & 1) === 0) this.table.lastPeerId = promised;
         this.refuse(promised, CANCEL, 'promised on a stream we reset');
         return;
       }
       return new H2Error('connection', PROTOCOL_ERROR, `PUSH_PROMISE on stream ${parentId}, which is not an open request of ours (§6.6)`);
     }
-    if ((promised & 1) !== 0 || promised <= this.lastPeerStreamId) {
+    if ((promised & 1) !== 0 || promised <= this.table.lastPeerId) {
       return new H2Error('connection', PROTOCOL_ERROR, `PUSH_PROMISE promising stream ${promised}, which is not a new even stream (§6.6, §5.1.1)`);
     }
-    this.lastPeerStreamId = promised;
+    this.table.lastPeerId = promised;
     if (fields === null) return this.refuse(promised, CANCEL, 'the promised request exceeds SETTINGS_MAX_HEADER_LIST_SIZE');
     const req = validateRequest(fields);
     // §8.4: the promised request must be safe, cacheable and without content; else a stream error on the promised stream.
@@ -446,11 +445,11 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       this.refuse(promised, PROTOCOL_ERROR, `malformed promised request: ${typeof req === 'string' ? req : `method ${req.method} is not safe and cacheable (§8.4)`}`);
       return;
     }
-    if (this.onPush === null || this.activePeerStreams >= this.settings.maxConcurrentStreams || this.goawayLastId >= 0) {
+    if (this.onPush === null || this.table.peerCount >= this.settings.maxConcurrentStreams || this.goawayLastId >= 0) {
       this.refuse(promised, this.onPush === null ? CANCEL : REFUSED_STREAM, 'push not wanted');
       return;
     }
-    const x = new ClientExchange(this, promised, false, StreamState.RESERVED_REMOTE, this.peerInitialWindow, this.recvInitialWindow);
+    const x = new ClientExchange(this, promised, false, StreamState.RESERVED_REMOTE, this.peer.initialWindowSize, this.recvInitialWindow);
     x.pushRequest = fields;
     x.parentId = parentId;
     x.method = req.method;
@@ -481,7 +480,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     if (!this.peerSettingsSeen) {
       this.peerSettingsSeen = true;
       // No MAX_CONCURRENT_STREAMS: no limit (§6.5.2).
-      if (!settings.some(([id]) => id === SettingId.MAX_CONCURRENT_STREAMS)) this.peerMaxConcurrentStreams = Infinity;
+      if (!settings.some(([id]) => id === SettingId.MAX_CONCURRENT_STREAMS)) this.peer.maxConcurrentStreams = Infinity;
     }
     return super.applyPeerSettings(settings);
   }

@@ -14,7 +14,6 @@ import { Deflater, Inflater, type HeaderInput } from '../hpack/index.js';
 import { classifyBody, discardBody, Outgoing, BODY_BYTES, BODY_NONE, type BodyInit, type TrailersInit } from './body.js';
 import { RecvWindow, SendWindow } from './flow.js';
 import {
-  DEFAULT_HEADER_TABLE_SIZE,
   DEFAULT_INITIAL_WINDOW_SIZE,
   DEFAULT_MAX_FRAME_SIZE,
   ErrorCode,
@@ -35,11 +34,13 @@ import {
 } from './frame.js';
 import { FieldSectionReader } from './field-section.js';
 import { FrameReader, type FrameSink } from './frame-reader.js';
-import { resolveLimits, resolveSettings, TokenBucket, type Limits, type LocalSettings } from './limits.js';
+import { resolveLimits, Watchdog, type Limits } from './limits.js';
 import type { FrameEvent, FrameObserver } from './observer.js';
 import { Scheduler, type SchedulerHost } from './scheduler.js';
 import { Sender, type Transport } from './sender.js';
+import { changedSettings, PeerSettings, PendingSettings, resolveSettings, type LocalSettings } from './settings.js';
 import { StreamCore, StreamEvent, StreamState, transition } from './stream.js';
+import { StreamTable } from './stream-table.js';
 
 export type { Transport };
 
@@ -134,27 +135,14 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   protected readonly padding: number;
 
   // ---- streams
-  protected readonly streams = new Map<number, S>();
-  /** Recently closed streams and how they closed, oldest first (bounded). */
-  private readonly recent = new Map<number, StreamState>();
-  private readonly recentCap: number;
-  /** Highest stream id the peer opened or promised (§5.1.1); also our GOAWAY's Last-Stream-ID. */
-  protected lastPeerStreamId = 0;
-  /** The next stream id we open (odd for a client, even for a server's pushes). */
-  protected nextLocalId: number;
-  /** Peer-initiated streams that count toward our SETTINGS_MAX_CONCURRENT_STREAMS (§5.1.2). */
-  protected activePeerStreams = 0;
-  /** Streams we initiated that count toward the peer's. */
-  protected activeLocalStreams = 0;
+  protected readonly table: StreamTable<S>;
+  /** The open streams (the table's). */
+  protected readonly streams: Map<number, S>;
 
   // ---- settings (§6.5)
-  protected peerEnablePush = true;
-  protected peerMaxConcurrentStreams = Infinity;
-  protected peerInitialWindow = DEFAULT_INITIAL_WINDOW_SIZE;
-  peerMaxFrameSize = DEFAULT_MAX_FRAME_SIZE;
-  protected peerMaxHeaderListSize = Infinity;
-  /** SETTINGS we sent that the peer has not acknowledged, oldest first (§6.5.3). */
-  private readonly pendingAcks: Array<{ entries: Array<[number, number]>; at: number }> = [];
+  /** What the peer advertised. */
+  protected readonly peer = new PeerSettings();
+  private readonly pendingSettings = new PendingSettings();
   /** The initial stream window we enforce for the peer's DATA. */
   protected recvInitialWindow = DEFAULT_INITIAL_WINDOW_SIZE;
   protected prefaceSent = false;
@@ -172,19 +160,13 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   protected peerGoaway: ConnectionCloseInfo['peerGoaway'] = null;
   protected closeError: H2Error | null = null;
   protected closeReason = '';
-  private timer: ReturnType<typeof setInterval> | null = null;
-  protected readonly createdAt: number;
-  protected lastActivity: number;
-  private partialSince = 0;
-  /** Since when DATA has been waiting on a full transport or a closed window (0: not stalled). */
-  private stallSince = 0;
-  private readonly rapidReset: TokenBucket;
-  private readonly zeroProgress: TokenBucket;
+  /** Timeouts and the budgets of costly frames. */
+  protected readonly watchdog: Watchdog;
 
   /** True for the server role: the peer opens odd streams and we push even ones (§5.1.1). */
   protected abstract readonly isServer: boolean;
 
-  constructor(transport: Transport, options: EndpointOptions, expectPreface: boolean, firstLocalId: number) {
+  constructor(transport: Transport, options: EndpointOptions, server: boolean) {
     this.id = options.id ?? 1;
     this.remoteAddress = options.remoteAddress ?? '';
     this.remotePort = options.remotePort ?? 0;
@@ -192,8 +174,9 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     this.onCloseCb = options.onClose ?? null;
     this.settings = resolveSettings(options.settings);
     this.limits = resolveLimits(options.limits);
-    this.nextLocalId = firstLocalId;
-    this.reader = new FrameReader(this, expectPreface, DEFAULT_MAX_FRAME_SIZE);
+    this.table = new StreamTable<S>(server, Math.max(256, Math.min(4096, this.settings.maxConcurrentStreams * 2)));
+    this.streams = this.table.streams;
+    this.reader = new FrameReader(this, server, DEFAULT_MAX_FRAME_SIZE);
     this.inflater = new Inflater({ maxHeaderListSize: this.settings.maxHeaderListSize });
     this.sections = new FieldSectionReader(
       this.inflater,
@@ -215,19 +198,8 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     this.deflater = new Deflater(options.encoderTableSize ?? 4096);
     this.scheduler = new Scheduler(this);
     this.padding = Math.max(0, Math.min(256, Math.floor(options.padding ?? 0)));
-    this.recentCap = Math.max(256, Math.min(4096, this.settings.maxConcurrentStreams * 2));
-    const now = Date.now();
-    this.createdAt = now;
-    this.lastActivity = now;
-    this.rapidReset = new TokenBucket(this.limits.rapidResetBurst, this.limits.rapidResetRate, now);
-    this.zeroProgress = new TokenBucket(this.limits.zeroProgressBurst, this.limits.zeroProgressRate, now);
-    const L = this.limits;
-    const timeouts = [L.handshakeTimeout, L.settingsTimeout, L.frameTimeout, L.idleTimeout, L.sendTimeout].filter((t) => t > 0);
-    if (timeouts.length) {
-      const period = Math.max(10, Math.min(1000, Math.min(...timeouts) / 4));
-      this.timer = setInterval(this.tick, period);
-      (this.timer as { unref?: () => void }).unref?.();
-    }
+    this.watchdog = new Watchdog(this.limits, Date.now());
+    this.watchdog.start(this.tick);
   }
 
   /** Number of open streams (both directions). */
@@ -298,8 +270,6 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   /** Feeds octets received from the transport. */
   receive(chunk: Uint8Array): void {
     if (this.phase >= Phase.CLOSING || chunk.length === 0) return;
-    const now = Date.now();
-    this.lastActivity = now;
     this.sender.inReceive = true;
     let frames = 0;
     try {
@@ -307,18 +277,14 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     } finally {
       this.sender.inReceive = false;
     }
-    if (this.reader.midFrame) {
-      if (this.partialSince === 0 || frames > 0) this.partialSince = now;
-    } else {
-      this.partialSince = 0;
-    }
+    this.watchdog.received(Date.now(), this.reader.midFrame, frames);
     this.flush();
   }
 
   /** The transport can take more octets. */
   onDrain(): void {
     if (!this.sender.blocked) return;
-    this.stallSince = 0;
+    this.watchdog.progressed();
     this.sender.drained();
   }
 
@@ -398,29 +364,8 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     this.onFrame({ connectionId: this.id, direction: 'recv', type: h.type, flags: h.flags, streamId: h.streamId, length: h.length, ...details });
   }
 
-  /** True for an id the peer opens (odd for a server, even for a client). */
-  protected isPeerId(id: number): boolean {
-    return (id & 1) === (this.isServer ? 1 : 0);
-  }
-
-  /** True when `id` is idle: never opened or promised by either side (§5.1). */
-  protected isIdle(id: number): boolean {
-    return this.isPeerId(id) ? id > this.lastPeerStreamId : id >= this.nextLocalId;
-  }
-
-  /** The state of a stream that is not in the map: idle, or closed (remembered or forgotten). */
-  protected stateOfUnknown(id: number): StreamState {
-    if (this.isIdle(id)) return StreamState.IDLE;
-    return this.recent.get(id) ?? StreamState.CLOSED;
-  }
-
-  /** How a recently closed stream closed; undefined when it was never opened or has been forgotten. */
-  protected recentState(id: number): StreamState | undefined {
-    return this.recent.get(id);
-  }
-
   protected zeroProgressFrame(): H2Error | null {
-    return this.zeroProgress.take(Date.now()) ? null : connErr(ENHANCE_YOUR_CALM, 'too many frames that make no progress');
+    return this.watchdog.zeroProgress.take(Date.now()) ? null : connErr(ENHANCE_YOUR_CALM, 'too many frames that make no progress');
   }
 
   // ---- DATA (§6.1) ------------------------------------------------------------
@@ -438,7 +383,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     const endStream = (f.flags & Flag.END_STREAM) !== 0;
     const s = this.streams.get(id);
     if (s === undefined) {
-      const t = transition(this.stateOfUnknown(id), StreamEvent.RECV_DATA);
+      const t = transition(this.table.stateOf(id), StreamEvent.RECV_DATA);
       this.creditConnection(len);
       if (t.action === 'connection-error') return connErr(t.code, `DATA on idle stream ${id} (§5.1)`);
       if (t.action === 'stream-error') return streamErr(id, t.code, `DATA on closed stream ${id} (§6.1)`);
@@ -506,7 +451,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   // ---- HEADERS (§6.2), PUSH_PROMISE (§6.6) and CONTINUATION (§6.10) ----------------
 
   private onHeaders(h: FrameHeader, p: Uint8Array): H2Error | null | void {
-    if (this.isServer && !this.isPeerId(h.streamId) && h.streamId !== 0) {
+    if (this.isServer && !this.table.isPeerId(h.streamId) && h.streamId !== 0) {
       // §5.1.1: clients open odd streams; even ones are ours (reserved (local) or idle).
       return connErr(PROTOCOL_ERROR, `HEADERS on server-initiated stream ${h.streamId} (§5.1.1)`);
     }
@@ -541,7 +486,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     if (this.onFrame !== null) this.observeRecv(h, { errorCode: f.errorCode });
     const s = this.streams.get(h.streamId);
     if (s === undefined) {
-      const t = transition(this.stateOfUnknown(h.streamId), StreamEvent.RECV_RST_STREAM);
+      const t = transition(this.table.stateOf(h.streamId), StreamEvent.RECV_RST_STREAM);
       if (t.action === 'connection-error') return connErr(t.code, `RST_STREAM on idle stream ${h.streamId} (§6.4)`);
       return this.zeroProgressFrame();
     }
@@ -551,7 +496,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     const counts = !s.local;
     s.state = t.next;
     this.closeStream(s, f.errorCode, `reset by the peer (${errorCodeName(f.errorCode)})`, 'peer-reset');
-    if (counts && !this.rapidReset.take(Date.now())) return connErr(ENHANCE_YOUR_CALM, 'too many streams reset (rapid reset)');
+    if (counts && !this.watchdog.resets.take(Date.now())) return connErr(ENHANCE_YOUR_CALM, 'too many streams reset (rapid reset)');
   }
 
   // ---- SETTINGS (§6.5) ----------------------------------------------------------
@@ -575,16 +520,12 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
 
   /** The settings that differ from the RFC's defaults, as a preface sends them. */
   protected changedSettings(entries: Array<[number, number]>): Array<[number, number]> {
-    const st = this.settings;
-    if (st.headerTableSize !== DEFAULT_HEADER_TABLE_SIZE) entries.push([SettingId.HEADER_TABLE_SIZE, st.headerTableSize]);
-    if (st.initialWindowSize !== DEFAULT_INITIAL_WINDOW_SIZE) entries.push([SettingId.INITIAL_WINDOW_SIZE, st.initialWindowSize]);
-    if (st.maxFrameSize !== DEFAULT_MAX_FRAME_SIZE) entries.push([SettingId.MAX_FRAME_SIZE, st.maxFrameSize]);
-    return entries;
+    return changedSettings(this.settings, entries);
   }
 
   protected writeSettings(entries: Array<[number, number]>): void {
     this.sender.settings(entries);
-    this.pendingAcks.push({ entries, at: Date.now() });
+    this.pendingSettings.sent(entries, Date.now());
   }
 
   private onSettings(h: FrameHeader, p: Uint8Array): H2Error | null | void {
@@ -592,9 +533,9 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     if (f instanceof H2Error) return f;
     if (this.onFrame !== null) this.observeRecv(h, { settings: f.settings });
     if (f.ack) {
-      const acked = this.pendingAcks.shift();
+      const acked = this.pendingSettings.acked();
       if (acked === undefined) return this.zeroProgressFrame(); // unsolicited ACK: nothing to apply
-      for (const [id, v] of acked.entries) this.applyAckedSetting(id, v);
+      for (const [id, v] of acked) this.applyAckedSetting(id, v);
       return;
     }
     if (this.phase === Phase.STARTING) this.phase = Phase.ACTIVE;
@@ -616,15 +557,15 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
           break;
         case SettingId.ENABLE_PUSH:
           if (!this.isServer && v !== 0) return connErr(PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH ${v} from a server (§6.5.2)`);
-          this.peerEnablePush = v === 1;
+          this.peer.enablePush = v === 1;
           break;
         case SettingId.MAX_CONCURRENT_STREAMS:
-          this.peerMaxConcurrentStreams = v;
+          this.peer.maxConcurrentStreams = v;
           break;
         case SettingId.INITIAL_WINDOW_SIZE: {
           // §6.9.2: the change applies to every stream's window, which may go negative.
-          const delta = v - this.peerInitialWindow;
-          this.peerInitialWindow = v;
+          const delta = v - this.peer.initialWindowSize;
+          this.peer.initialWindowSize = v;
           for (const s of this.streams.values()) {
             if (!s.sendWindow.add(delta)) {
               return connErr(FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE makes the window of stream ${s.id} exceed 2^31-1 (§6.9.2)`);
@@ -634,10 +575,10 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
           break;
         }
         case SettingId.MAX_FRAME_SIZE:
-          this.peerMaxFrameSize = v;
+          this.peer.maxFrameSize = v;
           break;
         case SettingId.MAX_HEADER_LIST_SIZE:
-          this.peerMaxHeaderListSize = v;
+          this.peer.maxHeaderListSize = v;
           break;
         default:
           break; // unknown settings are ignored (§6.5.2)
@@ -729,7 +670,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   private onWindowUpdate(h: FrameHeader, p: Uint8Array): H2Error | null | void {
     const f = parseWindowUpdate(h, p);
     if (f instanceof H2Error) {
-      if (f.scope === 'stream' && !this.streams.has(h.streamId) && this.isIdle(h.streamId)) {
+      if (f.scope === 'stream' && !this.streams.has(h.streamId) && this.table.isIdle(h.streamId)) {
         return connErr(PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${h.streamId} (§5.1)`);
       }
       return f;
@@ -744,7 +685,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     }
     const s = this.streams.get(h.streamId);
     if (s === undefined) {
-      const t = transition(this.stateOfUnknown(h.streamId), StreamEvent.RECV_WINDOW_UPDATE);
+      const t = transition(this.table.stateOf(h.streamId), StreamEvent.RECV_WINDOW_UPDATE);
       if (t.action === 'connection-error') return connErr(t.code, `WINDOW_UPDATE on idle stream ${h.streamId} (§5.1)`);
       return this.zeroProgressFrame();
     }
@@ -776,14 +717,14 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     if (s !== undefined) return this.resetStream(s, code, message, true);
     if (!this.countPeerFault()) return;
     this.writeRst(id, code, message);
-    if (!this.isIdle(id)) this.remember(id, StreamState.CLOSED_RESET_SENT);
+    if (!this.table.isIdle(id)) this.table.remember(id, StreamState.CLOSED_RESET_SENT);
   }
 
   /** Refuses a new stream of the peer's before it reaches the application. */
   protected refuse(id: number, code: number, message: string): void {
     if (!this.countPeerFault()) return;
     this.writeRst(id, code, message);
-    this.remember(id, StreamState.CLOSED_RESET_SENT);
+    this.table.remember(id, StreamState.CLOSED_RESET_SENT);
   }
 
   /**
@@ -793,7 +734,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
    */
   private countPeerFault(): boolean {
     if (this.phase >= Phase.CLOSING) return false;
-    if (this.rapidReset.take(Date.now())) return true;
+    if (this.watchdog.resets.take(Date.now())) return true;
     this.connectionError(ENHANCE_YOUR_CALM, 'too many streams reset or refused');
     return false;
   }
@@ -808,24 +749,12 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     this.scheduleFlush();
   }
 
-  protected remember(id: number, state: StreamState): void {
-    if (this.recent.size >= this.recentCap) {
-      const oldest = this.recent.keys().next().value;
-      if (oldest !== undefined) this.recent.delete(oldest);
-    }
-    this.recent.set(id, state);
-  }
-
   protected addStream(s: S): void {
-    this.streams.set(s.id, s);
-    if (s.local) this.activeLocalStreams++;
-    else this.activePeerStreams++;
+    this.table.add(s);
   }
 
   private removeStream(s: S): boolean {
-    if (!this.streams.delete(s.id)) return false;
-    if (s.local) this.activeLocalStreams--;
-    else this.activePeerStreams--;
+    if (!this.table.remove(s)) return false;
     s.out?.release();
     s.out = null;
     return true;
@@ -834,10 +763,10 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   /** Removes a closed stream and tells the role. */
   protected closeStream(s: S, code: number, reason = '', how: StreamEnd = 'done'): void {
     if (!this.removeStream(s)) return;
-    this.remember(s.id, s.state === StreamState.CLOSED_RESET_SENT ? StreamState.CLOSED_RESET_SENT : StreamState.CLOSED);
+    this.table.remember(s.id, s.state === StreamState.CLOSED_RESET_SENT ? StreamState.CLOSED_RESET_SENT : StreamState.CLOSED);
     const held = this.dropHeld(s);
     if (held > 0) this.creditConnection(held);
-    this.lastActivity = Date.now();
+    this.watchdog.lastActivity = Date.now();
     s.closeCode = code;
     this.streamClosed(s, code, reason, how);
     this.maybeFinish();
@@ -916,10 +845,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   }
 
   protected stopTimers(): void {
-    if (this.timer !== null) {
-      clearInterval(this.timer);
-      this.timer = null;
-    }
+    this.watchdog.stop();
   }
 
   /**
@@ -934,35 +860,21 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     if (this.phase >= Phase.CLOSING) return this.stopTimers();
     const now = Date.now();
     if (this.roleTick(now)) return;
-    const L = this.limits;
-    if (L.handshakeTimeout > 0 && this.phase === Phase.STARTING && now - this.createdAt > L.handshakeTimeout) {
-      return this.connectionError(ENHANCE_YOUR_CALM, 'no connection preface and SETTINGS in time');
-    }
-    if (L.settingsTimeout > 0 && this.pendingAcks.length > 0 && now - this.pendingAcks[0]!.at > L.settingsTimeout) {
-      return this.connectionError(ErrorCode.SETTINGS_TIMEOUT, 'SETTINGS not acknowledged in time (§6.5.3)');
-    }
-    if (L.frameTimeout > 0) {
-      if (this.partialSince !== 0 && now - this.partialSince > L.frameTimeout) {
-        return this.connectionError(ENHANCE_YOUR_CALM, 'a frame stayed incomplete for too long');
-      }
-      if (this.sections.block.streamId !== 0 && now - this.sections.block.startedAt > L.frameTimeout) {
-        return this.connectionError(ENHANCE_YOUR_CALM, 'a header block stayed incomplete for too long');
-      }
-    }
-    if (L.sendTimeout > 0) {
-      if (!this.outputStalled()) this.stallSince = 0;
-      else if (this.stallSince === 0) this.stallSince = now;
-      else if (now - this.stallSince > L.sendTimeout) {
-        return this.connectionError(ENHANCE_YOUR_CALM, 'the peer has taken none of our DATA for too long');
-      }
-    }
-    // An idle connection gives its output slab back (a new one is taken on the next write).
-    if (this.streams.size === 0) this.sender.releaseIfIdle();
-    if (L.idleTimeout > 0 && this.streams.size === 0 && now - this.lastActivity > L.idleTimeout) {
+    const verdict = this.watchdog.check(now, {
+      starting: this.phase === Phase.STARTING,
+      unackedSettingsSince: this.pendingSettings.since,
+      fieldBlockSince: this.sections.block.streamId !== 0 ? this.sections.block.startedAt : 0,
+      outputStalled: this.outputStalled(),
+      streamCount: this.streams.size,
+    });
+    if (verdict === 'idle') {
       this.closeReason = 'idle timeout';
       if (this.goawayLastId < 0) this.writeGoaway(NO_ERROR, 'idle');
-      this.maybeFinish();
+      return this.maybeFinish();
     }
+    if (verdict !== null) return this.connectionError(verdict.code, verdict.message);
+    // An idle connection gives its output slab back (a new one is taken on the next write).
+    if (this.streams.size === 0) this.sender.releaseIfIdle();
   };
 
   /** True when DATA waits for a transport that takes nothing or for a window the peer keeps closed. */
@@ -1001,7 +913,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     if (kind === BODY_BYTES || kind === BODY_NONE) {
       const n = bytes === null ? 0 : bytes.length;
       // Fast path: the whole body fits in one frame and both windows.
-      if (trailers === null && !this.sender.blocked && n <= this.peerMaxFrameSize && n <= this.sendWindow.size && n <= s.sendWindow.size) {
+      if (trailers === null && !this.sender.blocked && n <= this.peer.maxFrameSize && n <= this.sendWindow.size && n <= s.sendWindow.size) {
         this.writeData(s, bytes!, 0, n, true);
         return;
       }
@@ -1054,18 +966,18 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
 
   /** A field block as HEADERS (or PUSH_PROMISE when `promisedId` > 0) plus CONTINUATIONs (§4.3). */
   protected writeBlock(streamId: number, promisedId: number, fields: readonly HeaderInput[], endStream: boolean): void {
-    this.sender.fieldBlock(streamId, promisedId, this.deflater.deflate(fields), endStream, this.padding, this.peerMaxFrameSize, fields);
+    this.sender.fieldBlock(streamId, promisedId, this.deflater.deflate(fields), endStream, this.padding, this.peer.maxFrameSize, fields);
   }
 
   /** SchedulerHost: one DATA frame (END_STREAM when `end`), counted against both windows. */
   writeData(s: S, buf: Uint8Array, from: number, to: number, end: boolean): void {
     const n = to - from;
     // Padding counts against both windows (§6.9.1) and the frame size; take what room is left.
-    const pad = this.padding === 0 ? 0 : Math.max(0, Math.min(this.padding, this.peerMaxFrameSize - n, this.sendWindow.size - n, s.sendWindow.size - n));
+    const pad = this.padding === 0 ? 0 : Math.max(0, Math.min(this.padding, this.peer.maxFrameSize - n, this.sendWindow.size - n, s.sendWindow.size - n));
     const len = this.sender.data(s.id, buf, from, to, end, pad);
     this.sendWindow.take(len);
     s.sendWindow.take(len);
-    if (n > 0) this.stallSince = 0;
+    if (n > 0) this.watchdog.progressed();
     if (end) {
       this.apply(s, StreamEvent.SEND_END_STREAM);
       this.sentEnd(s);
@@ -1096,6 +1008,11 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     this.resetStream(s, ErrorCode.INTERNAL_ERROR, 'the body source threw');
   }
 
+  /** SchedulerHost: the peer's SETTINGS_MAX_FRAME_SIZE. */
+  get peerMaxFrameSize(): number {
+    return this.peer.maxFrameSize;
+  }
+
   get pendingBytes(): number {
     return this.sender.writer.pendingBytes;
   }
@@ -1111,7 +1028,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   /** GOAWAY with the last stream the peer opened (§6.8); its streams above it are not processed from now on. */
   protected writeGoaway(code: number, message: string): void {
     this.sendPreface(); // our first frame is always SETTINGS, even when we close before the peer's preface
-    const lastId = this.lastPeerStreamId;
+    const lastId = this.table.lastPeerId;
     this.goawayLastId = lastId;
     if (this.phase < Phase.DRAINING) this.phase = Phase.DRAINING;
     this.sender.goaway(lastId, code, message);

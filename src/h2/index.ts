@@ -24,7 +24,8 @@ export {
   type UpgradeInfo,
 } from './server-connection.js';
 export { Phase, type ConnectionCloseInfo, type Transport, type EndpointOptions, type StreamEnd } from './endpoint.js';
-export { DEFAULT_LIMITS, DEFAULT_SETTINGS, type Limits, type LocalSettings } from './limits.js';
+export { DEFAULT_LIMITS, type Limits } from './limits.js';
+export { DEFAULT_SETTINGS, type LocalSettings } from './settings.js';
 export { flagNames, formatFrameEvent, type FrameEvent, type FrameObserver } from './observer.js';
 export * from './frame.js';
 export {

@@ -1,41 +1,9 @@
 /**
- * Settings we advertise and the abuse limits, with their defaults. Every
- * limit exists because a peer can otherwise make a connection cost us
- * unbounded memory or CPU; each is configurable and has a test.
+ * The abuse limits, with their defaults, and the watchdog that enforces the
+ * ones in time. Every limit exists because a peer can otherwise make a
+ * connection cost us unbounded memory or CPU; each is configurable and has a
+ * test.
  */
-import { DEFAULT_HEADER_TABLE_SIZE, DEFAULT_INITIAL_WINDOW_SIZE, DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE, MAX_WINDOW_SIZE } from './frame.js';
-
-/** What we advertise in our SETTINGS (RFC 9113 §6.5.2) plus the connection window. */
-export interface LocalSettings {
-  /** SETTINGS_HEADER_TABLE_SIZE: our HPACK decoder's table (applied when the peer ACKs). Default 4096. */
-  headerTableSize: number;
-  /** SETTINGS_MAX_CONCURRENT_STREAMS. Default 100 (as nghttpd). */
-  maxConcurrentStreams: number;
-  /** SETTINGS_INITIAL_WINDOW_SIZE for request bodies. Default 65535. */
-  initialWindowSize: number;
-  /** SETTINGS_MAX_FRAME_SIZE we accept. Default 16384. */
-  maxFrameSize: number;
-  /** SETTINGS_MAX_HEADER_LIST_SIZE, also the Inflater's cap (HPACK bomb). Default 65536. */
-  maxHeaderListSize: number;
-  /** SETTINGS_ENABLE_PUSH (a client's: whether it accepts pushed responses). Default true. */
-  enablePush: boolean;
-  /**
-   * The connection-level receive window (raised with a WINDOW_UPDATE on stream 0
-   * after the preface). It bounds the request-body octets buffered per connection.
-   * Default 1 MiB.
-   */
-  connectionWindowSize: number;
-}
-
-export const DEFAULT_SETTINGS: Readonly<LocalSettings> = Object.freeze({
-  headerTableSize: DEFAULT_HEADER_TABLE_SIZE,
-  maxConcurrentStreams: 100,
-  initialWindowSize: DEFAULT_INITIAL_WINDOW_SIZE,
-  maxFrameSize: DEFAULT_MAX_FRAME_SIZE,
-  maxHeaderListSize: 65536,
-  enablePush: true,
-  connectionWindowSize: 1 << 20,
-});
 
 export interface Limits {
   /**
@@ -142,24 +110,11 @@ export class TokenBucket {
   }
 }
 
-function checkNumber(name: string, v: unknown, min: number, max: number): number {
+export function checkNumber(name: string, v: unknown, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || !Number.isInteger(v)) {
     throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${String(v)}`);
   }
   return v;
-}
-
-/** Defaults merged with the given values, each checked against its legal range. */
-export function resolveSettings(s: Partial<LocalSettings> = {}): LocalSettings {
-  const r = { ...DEFAULT_SETTINGS, ...s };
-  checkNumber('headerTableSize', r.headerTableSize, 0, 0xffffffff);
-  checkNumber('maxConcurrentStreams', r.maxConcurrentStreams, 0, 0xffffffff);
-  checkNumber('initialWindowSize', r.initialWindowSize, 0, MAX_WINDOW_SIZE);
-  checkNumber('maxFrameSize', r.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE);
-  checkNumber('maxHeaderListSize', r.maxHeaderListSize, 0, 0xffffffff);
-  if (typeof r.enablePush !== 'boolean') throw new RangeError(`enablePush must be true or false, got ${String(r.enablePush)}`);
-  checkNumber('connectionWindowSize', r.connectionWindowSize, DEFAULT_INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE);
-  return r;
 }
 
 export function resolveLimits(l: Partial<Limits> = {}): Limits {
@@ -168,4 +123,104 @@ export function resolveLimits(l: Partial<Limits> = {}): Limits {
     if (typeof r[k] !== 'number' || !(r[k] >= 0)) throw new RangeError(`limit ${k} must be a number >= 0, got ${String(r[k])}`);
   }
   return r;
+}
+
+/** What the watchdog reads of its connection on each check. */
+export interface WatchedConnection {
+  /** The peer's preface (its first SETTINGS) has not arrived. */
+  readonly starting: boolean;
+  /** When our oldest unacknowledged SETTINGS went out (0: none pending). */
+  readonly unackedSettingsSince: number;
+  /** When the open field block began (0: none open). */
+  readonly fieldBlockSince: number;
+  /** True when DATA waits for a transport that takes nothing or for a window the peer keeps closed. */
+  readonly outputStalled: boolean;
+  /** Open streams. */
+  readonly streamCount: number;
+}
+
+/** A verdict of the watchdog: a connection error to send, or 'idle' (close gracefully). */
+export type WatchVerdict = { code: number; message: string } | 'idle' | null;
+
+/**
+ * The time-based limits of one connection (handshake, SETTINGS ACK,
+ * slowloris, slow reading, idleness) and the budgets of frames that cost us
+ * without making progress (rapid reset, zero-progress floods).
+ */
+export class Watchdog {
+  readonly createdAt: number;
+  /** Last time octets arrived or a stream closed. */
+  lastActivity: number;
+  /** Since when part of a frame has been outstanding (0: none). */
+  private partialSince = 0;
+  /** Since when DATA has been waiting (0: not stalled). */
+  private stallSince = 0;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  /** Streams reset by or because of the peer (CVE-2023-44487, CVE-2025-8671). */
+  readonly resets: TokenBucket;
+  /** Frames that make no progress (CVE-2019-9512, -9515, -9518...). */
+  readonly zeroProgress: TokenBucket;
+
+  constructor(
+    private readonly limits: Limits,
+    now: number,
+  ) {
+    this.createdAt = now;
+    this.lastActivity = now;
+    this.resets = new TokenBucket(limits.rapidResetBurst, limits.rapidResetRate, now);
+    this.zeroProgress = new TokenBucket(limits.zeroProgressBurst, limits.zeroProgressRate, now);
+  }
+
+  /** Calls `tick` periodically (a fraction of the shortest timeout) until stop(). */
+  start(tick: () => void): void {
+    const L = this.limits;
+    const timeouts = [L.handshakeTimeout, L.settingsTimeout, L.frameTimeout, L.idleTimeout, L.sendTimeout].filter((t) => t > 0);
+    if (timeouts.length === 0) return;
+    const period = Math.max(10, Math.min(1000, Math.min(...timeouts) / 4));
+    this.timer = setInterval(tick, period);
+    (this.timer as { unref?: () => void }).unref?.();
+  }
+
+  stop(): void {
+    if (this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+  }
+
+  /** Octets arrived: `frames` frames completed, and part of one is outstanding when `midFrame`. */
+  received(now: number, midFrame: boolean, frames: number): void {
+    this.lastActivity = now;
+    if (midFrame) {
+      if (this.partialSince === 0 || frames > 0) this.partialSince = now;
+    } else this.partialSince = 0;
+  }
+
+  /** DATA went out, or the transport drained. */
+  progressed(): void {
+    this.stallSince = 0;
+  }
+
+  /** Checks every timeout at `now`. */
+  check(now: number, c: WatchedConnection): WatchVerdict {
+    const L = this.limits;
+    const calm = 0xb; // ENHANCE_YOUR_CALM
+    if (L.handshakeTimeout > 0 && c.starting && now - this.createdAt > L.handshakeTimeout) {
+      return { code: calm, message: 'no connection preface and SETTINGS in time' };
+    }
+    if (L.settingsTimeout > 0 && c.unackedSettingsSince > 0 && now - c.unackedSettingsSince > L.settingsTimeout) {
+      return { code: 0x4, message: 'SETTINGS not acknowledged in time (§6.5.3)' }; // SETTINGS_TIMEOUT
+    }
+    if (L.frameTimeout > 0) {
+      if (this.partialSince !== 0 && now - this.partialSince > L.frameTimeout) return { code: calm, message: 'a frame stayed incomplete for too long' };
+      if (c.fieldBlockSince !== 0 && now - c.fieldBlockSince > L.frameTimeout) return { code: calm, message: 'a header block stayed incomplete for too long' };
+    }
+    if (L.sendTimeout > 0) {
+      if (!c.outputStalled) this.stallSince = 0;
+      else if (this.stallSince === 0) this.stallSince = now;
+      else if (now - this.stallSince > L.sendTimeout) return { code: calm, message: 'the peer has taken none of our DATA for too long' };
+    }
+    if (L.idleTimeout > 0 && c.streamCount === 0 && now - this.lastActivity > L.idleTimeout) return 'idle';
+    return null;
+  }
 }

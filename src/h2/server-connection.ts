@@ -9,7 +9,7 @@ import type { HeaderInput } from '../hpack/index.js';
 import { ENTRY_OVERHEAD } from '../hpack/static-table.js';
 import { discardBody, type TrailersInit } from './body.js';
 import { Endpoint, Phase, type EndpointOptions, type Transport } from './endpoint.js';
-import { ErrorCode, Flag, H2Error, MAX_WINDOW_SIZE, SettingId, type PriorityFields } from './frame.js';
+import { ErrorCode, Flag, H2Error, SettingId, type PriorityFields } from './frame.js';
 import { validateRequest, validateTrailers } from './request.js';
 import { promiseFields, responseFields, trailerFields, type HeadersInit } from './response.js';
 import { ServerExchange, type ExchangeHost, type PushOptions, type ResponseBody, type ServerStream } from './server-stream.js';
@@ -67,7 +67,7 @@ export class ServerConnection extends Endpoint<ServerExchange> implements Exchan
   private activePushes = 0;
 
   constructor(transport: Transport, options: ConnectionOptions) {
-    super(transport, options, true, 2);
+    super(transport, options, true);
     this.onStream = options.onStream;
     this.onErrorCb = options.onError ?? null;
     this.onUpgradeCb = options.onUpgrade ?? null;
@@ -142,7 +142,7 @@ export class ServerConnection extends Endpoint<ServerExchange> implements Exchan
     const e = this.applyPeerSettings(r.settings);
     if (e) return this.fail(e);
     // RFC 7540 §3.2: the request is stream 1, half-closed (remote).
-    this.lastPeerStreamId = 1;
+    this.table.lastPeerId = 1;
     let size = 0;
     for (const [n, v] of r.fields) size += n.length + v.length + ENTRY_OVERHEAD;
     this.openRequestStream(1, true, size > this.settings.maxHeaderListSize ? null : r.fields);
@@ -193,7 +193,7 @@ export class ServerConnection extends Endpoint<ServerExchange> implements Exchan
     if (this.http1 === null) return false;
     const L = this.limits;
     const limit = L.handshakeTimeout > 0 ? L.handshakeTimeout : L.frameTimeout;
-    if (limit > 0 && now - this.createdAt > limit) this.answerHttp1(408, 'the request head did not arrive in time');
+    if (limit > 0 && now - this.watchdog.createdAt > limit) this.answerHttp1(408, 'the request head did not arrive in time');
     return true;
   }
 
@@ -219,10 +219,10 @@ export class ServerConnection extends Endpoint<ServerExchange> implements Exchan
     const s = this.streams.get(id);
     if (s !== undefined) return this.trailersBlock(s, endStream, fields);
 
-    if (id <= this.lastPeerStreamId) {
-      const state = this.recentState(id);
+    if (id <= this.table.lastPeerId) {
+      const state = this.table.recentState(id);
       if (state === undefined) {
-        return new H2Error('connection', PROTOCOL_ERROR, `HEADERS on stream ${id}, lower than stream ${this.lastPeerStreamId} already opened (§5.1.1)`);
+        return new H2Error('connection', PROTOCOL_ERROR, `HEADERS on stream ${id}, lower than stream ${this.table.lastPeerId} already opened (§5.1.1)`);
       }
       const t = transition(state, StreamEvent.RECV_HEADERS);
       if (t.action === 'connection-error') return new H2Error('connection', t.code, `HEADERS on closed stream ${id} (§5.1)`);
@@ -231,10 +231,10 @@ export class ServerConnection extends Endpoint<ServerExchange> implements Exchan
     }
 
     // A new stream (§5.1.1): every lower idle stream is now closed.
-    this.lastPeerStreamId = id;
+    this.table.lastPeerId = id;
     if (this.goawayLastId >= 0 && id > this.goawayLastId) {
       // §6.8: streams above the GOAWAY's last stream id are not processed.
-      this.remember(id, StreamState.CLOSED_RESET_SENT);
+      this.table.remember(id, StreamState.CLOSED_RESET_SENT);
       return;
     }
     if (priority !== null && priority.dependency === id) {
@@ -246,10 +246,10 @@ export class ServerConnection extends Endpoint<ServerExchange> implements Exchan
 
   /** A request on new stream `id`: state, windows, validation, and the handler (§5.1, §8.1). */
   private openRequestStream(id: number, endStream: boolean, fields: Array<[string, string]> | null): void {
-    if (this.activePeerStreams >= this.settings.maxConcurrentStreams) {
+    if (this.table.peerCount >= this.settings.maxConcurrentStreams) {
       return this.refuse(id, ErrorCode.REFUSED_STREAM, `more than ${this.settings.maxConcurrentStreams} concurrent streams (§5.1.2)`);
     }
-    const s = new ServerExchange(this, id, false, transition(StreamState.IDLE, StreamEvent.RECV_HEADERS).next, this.peerInitialWindow, this.recvInitialWindow);
+    const s = new ServerExchange(this, id, false, transition(StreamState.IDLE, StreamEvent.RECV_HEADERS).next, this.peer.initialWindowSize, this.recvInitialWindow);
     this.addStream(s);
     if (endStream) {
       this.apply(s, StreamEvent.RECV_END_STREAM);
@@ -404,13 +404,13 @@ export class ServerConnection extends Endpoint<ServerExchange> implements Exchan
     const method = opts.method ?? 'GET';
     const scheme = parent.scheme || 'https';
     const reqFields = promiseFields(method, scheme, parent.authority, path, opts.requestHeaders);
-    if (!this.peerEnablePush || this.phase >= Phase.DRAINING || parent.local) return null;
+    if (!this.peer.enablePush || this.phase >= Phase.DRAINING || parent.local) return null;
     // §6.6: PUSH_PROMISE only on a peer-initiated stream that is open or half-closed (remote).
     if (parent.state !== StreamState.OPEN && parent.state !== StreamState.HALF_CLOSED_REMOTE) return null;
-    if (this.activePushes >= this.peerMaxConcurrentStreams || this.nextLocalId > MAX_WINDOW_SIZE) return null;
-    const id = this.nextLocalId;
-    this.nextLocalId += 2;
-    const pushed = new ServerExchange(this, id, true, transition(StreamState.IDLE, StreamEvent.SEND_PUSH_PROMISE).next, this.peerInitialWindow, 0);
+    if (this.activePushes >= this.peer.maxConcurrentStreams) return null;
+    const id = this.table.takeLocalId();
+    if (id < 0) return null;
+    const pushed = new ServerExchange(this, id, true, transition(StreamState.IDLE, StreamEvent.SEND_PUSH_PROMISE).next, this.peer.initialWindowSize, 0);
     this.apply(parent, StreamEvent.SEND_PUSH_PROMISE);
     pushed.method = method;
     pushed.scheme = scheme;
