@@ -188,6 +188,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
         zeroProgressFrame: () => this.zeroProgressFrame(),
       },
       this.onFrame !== null,
+      this.limits.maxHeaderFields,
     );
     this.sender = new Sender(transport, this.limits, this.id, this.onFrame, {
       pump: (budget) => this.scheduler.pump(budget),

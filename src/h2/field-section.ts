@@ -5,7 +5,8 @@
  * floods), then decoded with the connection's HPACK decoder. A decoding
  * error breaks the compression context: a connection error
  * COMPRESSION_ERROR. A list over SETTINGS_MAX_HEADER_LIST_SIZE leaves the
- * context intact and reaches the connection as `null` fields.
+ * context intact and reaches the connection as `null` fields, as does a
+ * section of more fields than allowed.
  */
 import { HpackError, type Inflater } from '../hpack/index.js';
 import { ErrorCode, Flag, FrameType, H2Error, parseContinuation, parseHeaders, parsePushPromise, type FrameHeader, type PriorityFields } from './frame.js';
@@ -40,6 +41,8 @@ export class FieldSectionReader {
     maxContinuations: number,
     private readonly sink: FieldSectionSink,
     private readonly observing: boolean,
+    /** More fields than this in one section count as over the list size: the "HTTP/2 bomb" of indexed references. */
+    private readonly maxFields = Infinity,
   ) {
     this.block = new FieldBlock(maxOctets, maxContinuations);
   }
@@ -118,6 +121,7 @@ export class FieldSectionReader {
       }
       // HEADER_LIST_TOO_LARGE: the table is in sync; only this message is refused.
     }
+    if (fields !== null && fields.length > this.maxFields) fields = null;
     this.flushObserved(fields);
     return this.sink.fieldSection(type, streamId, flags, priority, promised, fields);
   }

@@ -36,6 +36,13 @@ export interface Limits {
    */
   maxContinuations: number;
   /**
+   * Fields in one header section; more are handled as a list over
+   * SETTINGS_MAX_HEADER_LIST_SIZE (a request gets 431). Bounds what one
+   * stream holds when a peer sends thousands of one-octet indexed fields
+   * and keeps the streams open (the "HTTP/2 bomb"). Default 128.
+   */
+  maxHeaderFields: number;
+  /**
    * While the peer does not read (the transport holds more than
    * `outputHighWater` octets), our replies (PING and SETTINGS ACKs, RST_STREAM,
    * WINDOW_UPDATE, HEADERS) queue up; more than `maxQueuedFrames` frames or
@@ -74,6 +81,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   zeroProgressRate: 100,
   maxHeaderBlockSize: 256 * 1024,
   maxContinuations: 16,
+  maxHeaderFields: 128,
   maxQueuedFrames: 10000,
   maxQueuedBytes: 1 << 20,
   outputHighWater: 64 * 1024,

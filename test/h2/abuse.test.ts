@@ -178,6 +178,18 @@ describe('HPACK bomb', () => {
     expect(JSON.parse(info.body.toString()).headers).toEqual([['x-bomb', 'b'.repeat(4000)]]);
   });
 
+  it(`the "HTTP/2 bomb": more than ${DEFAULT_LIMITS.maxHeaderFields} fields of one-octet indexed references get 431, the context stays intact`, async () => {
+    const c = await open(ts.port);
+    const pseudo = [0x82, 0x86, 0x84, 0x01, 0x01, 0x61];
+    // accept-encoding: gzip, deflate (static index 16) 2000 times: 2 KB on the wire, under 64 KiB of list size.
+    const refs = Buffer.alloc(2000, 0x90);
+    c.send(c.split(1, Buffer.concat([Buffer.from(pseudo), refs])));
+    expect((await c.response(1)).status).toBe('431');
+    // Just at the cap: served.
+    c.send(c.split(3, Buffer.concat([Buffer.from(pseudo), Buffer.alloc(DEFAULT_LIMITS.maxHeaderFields - 4, 0x90)])));
+    await expectOk(c, 3, 'hello');
+  });
+
   it('a header list just under the limit is served', async () => {
     const c = await open(ts.port);
     const block = c.encode([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', '/'], ['x-big', 'v'.repeat(60000)]]);
