@@ -146,7 +146,7 @@ export function validateRequest(fields: ReadonlyArray<readonly [string, string]>
   }
 
   if ((seen & Pseudo.METHOD) === 0) return 'missing :method (§8.3.1)';
-  if (!TOKEN.test(method)) return `invalid :method ${JSON.stringify(method)} (§8.3.1: a token)`;
+  if (method !== lastMethod && !TOKEN.test(method)) return `invalid :method ${JSON.stringify(method)} (§8.3.1: a token)`;
   if (method.length === 0) return 'empty :method (§8.3.1)';
   if (method === 'CONNECT') {
     // §8.5: :scheme and :path omitted, :authority required.
@@ -154,7 +154,7 @@ export function validateRequest(fields: ReadonlyArray<readonly [string, string]>
     if ((seen & Pseudo.AUTHORITY) === 0 || authority.length === 0) return 'CONNECT without :authority (§8.5)';
   } else {
     if ((seen & Pseudo.SCHEME) === 0) return 'missing :scheme (§8.3.1)';
-    if (!SCHEME.test(scheme)) return `invalid :scheme ${JSON.stringify(scheme)} (§8.3.1, RFC 3986 §3.1)`;
+    if (scheme !== lastScheme && !SCHEME.test(scheme)) return `invalid :scheme ${JSON.stringify(scheme)} (§8.3.1, RFC 3986 §3.1)`;
     if ((seen & Pseudo.PATH) === 0) return 'missing :path (§8.3.1)';
     if (path.length === 0) return 'empty :path (§8.3.1)';
     if (scheme === 'http' || scheme === 'https') {
@@ -166,7 +166,7 @@ export function validateRequest(fields: ReadonlyArray<readonly [string, string]>
   if ((seen & Pseudo.AUTHORITY) !== 0) {
     if (authority.length === 0) return 'empty :authority (§8.3.1)';
     if (authority.indexOf('@') >= 0) return ':authority with userinfo (§8.3.1)';
-    if (!AUTHORITY.test(authority)) return `invalid :authority ${JSON.stringify(authority)} (§8.3.1: host and optional port, RFC 3986 §3.2)`;
+    if (authority !== lastAuthority && !AUTHORITY.test(authority)) return `invalid :authority ${JSON.stringify(authority)} (§8.3.1: host and optional port, RFC 3986 §3.2)`;
     if (host !== null && normalizeAuthority(host, scheme) !== normalizeAuthority(authority, scheme)) {
       return 'host and :authority name different hosts (§8.3.1)';
     }
@@ -177,8 +177,16 @@ export function validateRequest(fields: ReadonlyArray<readonly [string, string]>
     // §8.3.1: these schemes have a mandatory authority component.
     return 'neither :authority nor host (§8.3.1)';
   }
+  // Most requests repeat these values: the next check of the same one is skipped.
+  lastMethod = method;
+  if ((seen & Pseudo.SCHEME) !== 0) lastScheme = scheme;
+  if ((seen & Pseudo.AUTHORITY) !== 0) lastAuthority = authority;
   return { method, scheme, authority, path, headers, contentLength };
 }
+
+let lastMethod = '';
+let lastScheme = '';
+let lastAuthority = '';
 
 /** Scheme-based normalization (RFC 3986 §6.2.3) for comparing host with :authority: case and default port. */
 function normalizeAuthority(a: string, scheme: string): string {

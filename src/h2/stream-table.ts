@@ -10,8 +10,13 @@ import { StreamState, type StreamCore } from './stream.js';
 export class StreamTable<S extends StreamCore> {
   /** The open streams (any state but idle and closed). */
   readonly streams = new Map<number, S>();
-  /** Recently closed streams and how they closed, oldest first. */
-  private readonly recent = new Map<number, StreamState>();
+  /**
+   * Recently closed streams and how they closed: a ring indexed by the id
+   * modulo its size (a newer id takes an older one's slot; forgotten
+   * streams count as closed). Allocated on the first close.
+   */
+  private recentIds: Int32Array | null = null;
+  private recentStates: Uint8Array | null = null;
   /** Highest stream id the peer opened or promised (§5.1.1); also our GOAWAY's Last-Stream-ID. */
   lastPeerId = 0;
   /** The next stream id we open (odd for a client, even for a server's pushes). */
@@ -46,20 +51,25 @@ export class StreamTable<S extends StreamCore> {
   /** The state of a stream that is not open: idle, or closed (remembered or forgotten). */
   stateOf(id: number): StreamState {
     if (this.isIdle(id)) return StreamState.IDLE;
-    return this.recent.get(id) ?? StreamState.CLOSED;
+    return this.recentState(id) ?? StreamState.CLOSED;
   }
 
   /** How a recently closed stream closed; undefined when it was never opened or has been forgotten. */
   recentState(id: number): StreamState | undefined {
-    return this.recent.get(id);
+    const ids = this.recentIds;
+    if (ids === null) return undefined;
+    const slot = id % this.recentCap;
+    return ids[slot] === id ? (this.recentStates![slot] as StreamState) : undefined;
   }
 
   remember(id: number, state: StreamState): void {
-    if (this.recent.size >= this.recentCap) {
-      const oldest = this.recent.keys().next().value;
-      if (oldest !== undefined) this.recent.delete(oldest);
+    if (this.recentIds === null) {
+      this.recentIds = new Int32Array(this.recentCap);
+      this.recentStates = new Uint8Array(this.recentCap);
     }
-    this.recent.set(id, state);
+    const slot = id % this.recentCap;
+    this.recentIds[slot] = id;
+    this.recentStates![slot] = state;
   }
 
   /** The next id of ours (§5.1.1), or -1 when they are used up. */
