@@ -93,15 +93,14 @@ export function validateRequest(fields: ReadonlyArray<readonly [string, string]>
   let host: string | null = null;
   let seen = 0;
   let contentLength = -1;
-  let regular = false;
-  const headers: Array<[string, string]> = [];
+  let firstRegular = -1;
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
     const name = f[0];
     const value = f[1];
     if (name.charCodeAt(0) === 0x3a) {
       // §8.3: pseudo-header fields come first, once each, and only the defined ones.
-      if (regular) return `pseudo-header ${name} after a regular field (§8.3)`;
+      if (firstRegular >= 0) return `pseudo-header ${name} after a regular field (§8.3)`;
       let bit: number;
       switch (name) {
         case ':method':
@@ -130,7 +129,7 @@ export function validateRequest(fields: ReadonlyArray<readonly [string, string]>
       if (badValue(value)) return `invalid value for ${name} (§8.2.1)`;
       continue;
     }
-    regular = true;
+    if (firstRegular < 0) firstRegular = i;
     const bad = checkRegular(name, value);
     if (bad) return bad;
     if (name === 'content-length') {
@@ -142,12 +141,13 @@ export function validateRequest(fields: ReadonlyArray<readonly [string, string]>
       if (host !== null) return 'more than one host field (§8.3.1)';
       host = value;
     }
-    headers.push([name, value]);
   }
+  // The regular fields follow the pseudo-headers: the decoder's own pairs, not copies.
+  const headers = (firstRegular < 0 ? [] : fields.slice(firstRegular)) as Array<[string, string]>;
 
   if ((seen & Pseudo.METHOD) === 0) return 'missing :method (§8.3.1)';
-  if (method !== lastMethod && !TOKEN.test(method)) return `invalid :method ${JSON.stringify(method)} (§8.3.1: a token)`;
   if (method.length === 0) return 'empty :method (§8.3.1)';
+  if (method !== lastMethod && !TOKEN.test(method)) return `invalid :method ${JSON.stringify(method)} (§8.3.1: a token)`;
   if (method === 'CONNECT') {
     // §8.5: :scheme and :path omitted, :authority required.
     if ((seen & (Pseudo.SCHEME | Pseudo.PATH)) !== 0) return 'CONNECT with :scheme or :path (§8.5)';
