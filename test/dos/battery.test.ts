@@ -1,0 +1,87 @@
+/**
+ * The HTTP/2 DoS battery against the real h2serve process: for each attack
+ * (test/helpers/dos.ts), the attacker gets the RFC's or nghttp2's answer, the
+ * server stays up, its memory and descriptors stay bounded, and a second,
+ * well-behaved client on its own connection keeps getting answers.
+ *
+ * With H2KIT_DOS_PEERS set (e.g. "nghttpd"), the same attacks also run
+ * against those servers and a comparison table is printed (informational).
+ */
+import { closeSync, mkdtempSync, openSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attacks, EXPECTED, runAttack, type Outcome } from '../helpers/dos.js';
+import { alive, freePort, killAll, requireBin, startH2Serve, waitForPort, type H2ServeProcess } from '../helpers/h2serve.js';
+
+/** The bystander's slowest answer during an attack, in ms (generous: CI machines are slow and shared). */
+const LATENCY_CEILING = 3000;
+/** Growth of the server's resident memory during an attack, at its peak (KiB). */
+const RSS_CEILING = 96 * 1024;
+/** Descriptors open in the server at the attack's peak. */
+const FD_CEILING = 400;
+
+const root = mkdtempSync(join(tmpdir(), 'dos-'));
+writeFileSync(join(root, 'index.html'), '<!doctype html><title>ok</title>\n');
+const bigFd = openSync(join(root, 'big'), 'w');
+ftruncateSync(bigFd, 64 << 20);
+closeSync(bigFd);
+
+const table: Array<{ target: string; row: string; o: Outcome }> = [];
+const ATTACKS = attacks('/big', '/index.html');
+let server: H2ServeProcess;
+
+beforeAll(async () => {
+  server = await startH2Serve(['--no-tls', '-d', root, '0']);
+});
+
+afterAll(async () => {
+  await killAll();
+  if (table.length) {
+    const lines = ['| target | attack | attacker got | bystander max / p50 ms (failed) | RSS before → peak → after MiB | fds peak |', '|---|---|---|---|---|---|'];
+    const mib = (k: number) => (k / 1024).toFixed(0);
+    for (const { target, row, o } of table) {
+      lines.push(`| ${target} | ${row} | ${o.answer} | ${o.bystander.maxMs} / ${o.bystander.p50Ms} (${o.bystander.failures}) | ${mib(o.rss.before)} → ${mib(o.rss.peak)} → ${mib(o.rss.after)} | ${o.fdsPeak} |`);
+    }
+    console.log(lines.join('\n'));
+  }
+});
+
+describe('DoS battery against h2serve', () => {
+  for (const [row, attack] of Object.entries(ATTACKS)) {
+    it(row, async () => {
+      const o = await runAttack(server.port, server.child.pid!, attack);
+      table.push({ target: 'h2serve', row, o });
+      expect(alive(server.child.pid!), 'the server is still running').toBe(true);
+      expect(o.answer).toMatch(EXPECTED[row]!);
+      expect(o.bystander.failures, 'the bystander got every answer').toBe(0);
+      expect(o.bystander.requests).toBeGreaterThan(0);
+      expect(o.bystander.maxMs).toBeLessThanOrEqual(LATENCY_CEILING);
+      expect(o.rss.peak - o.rss.before).toBeLessThanOrEqual(RSS_CEILING);
+      expect(o.fdsPeak).toBeLessThanOrEqual(FD_CEILING);
+    });
+  }
+});
+
+const peers = (process.env['H2KIT_DOS_PEERS'] ?? '').split(',').filter(Boolean);
+describe.runIf(peers.includes('nghttpd'))('the same battery against nghttpd (informational)', () => {
+  let pid = 0;
+  let port = 0;
+  beforeAll(async () => {
+    port = await freePort();
+    const child = spawn(requireBin('nghttpd'), ['--no-tls', '-d', root, String(port)], { stdio: 'ignore' });
+    pid = child.pid!;
+    await waitForPort(port);
+  });
+  for (const [row, attack] of Object.entries(ATTACKS)) {
+    it(row, async () => {
+      const o = await runAttack(port, pid, attack);
+      table.push({ target: 'nghttpd', row, o });
+      expect(o.bystander.requests).toBeGreaterThan(0);
+    });
+  }
+  afterAll(() => {
+    if (pid) process.kill(pid, 'SIGKILL');
+  });
+});
