@@ -4,11 +4,16 @@
 // what the server's process looked like meanwhile (RSS and descriptors from /proc, CPU time)
 // and how long a well-behaved second client waited for a small file.
 //
-//   node bench/attacks.mjs [--only zero-window,slow-read,rapid-reset,herd,aborted]
-//                          [--servers h2serve,nghttpd] [--h2serve PATH/bin/h2serve.js] [--quick] [--linger S]
+//   node bench/attacks.mjs [--only download,zero-window,slow-read,rapid-reset,herd,aborted]
+//                          [--servers h2serve,before,nghttpd] [--h2serve PATH/bin/h2serve.js]
+//                          [--before PATH/bin/h2serve.js] [--quick] [--linger S]
 //
-// --h2serve runs another build (e.g. an older checkout) as "h2serve"; --quick scales the
-// attacks down (for a smoke run); --linger keeps each server up that long after its attack. Not part of `npm run bench`: it writes nothing, it prints
+// --h2serve runs another build as "h2serve"; --before adds a second build (e.g. an older
+// checkout: `git archive BASE | tar -x -C DIR`, then `npm ci` or a node_modules link and
+// `node scripts/build.mjs` there) as "before", run in turn with the others; --quick scales the
+// attacks down (for a smoke run); --linger keeps each server up that long after its attack.
+// "download" is no attack: h2load's throughput on the same files, the servers interleaved
+// (3 rounds, best and median), so a change that bounds memory can be checked for its cost. Not part of `npm run bench`: it writes nothing, it prints
 // one markdown table per attack. The client is written out here (frames and HPACK literals by
 // hand) so that it does not depend on the engine it attacks.
 import { execFileSync, spawn } from 'node:child_process';
@@ -26,8 +31,9 @@ const opt = (name, fallback) => {
 };
 const QUICK = argv.includes('--quick');
 const H2SERVE = opt('h2serve', join(ROOT, 'bin', 'h2serve.js'));
-const SERVERS = opt('servers', 'h2serve,nghttpd').split(',');
-const ONLY = opt('only', 'zero-window,slow-read,rapid-reset,herd,aborted').split(',');
+const BEFORE = opt('before', null);
+const SERVERS = opt('servers', BEFORE ? 'h2serve,before,nghttpd' : 'h2serve,nghttpd').split(',');
+const ONLY = opt('only', 'download,zero-window,slow-read,rapid-reset,herd,aborted').split(',');
 const scale = (n) => (QUICK ? Math.max(1, Math.ceil(n / 10)) : n);
 /** Seconds to keep each server running after its attack (to inspect it: gdb, heap snapshots). */
 const LINGER = Number(opt('linger', '0'));
@@ -261,7 +267,8 @@ async function startServer(kind, htdocs) {
   const cmd =
     kind === 'nghttpd'
       ? [which('nghttpd'), '--no-tls', '-a', '127.0.0.1', '-d', htdocs, String(port)]
-      : [process.execPath, H2SERVE, '--no-tls', '-a', '127.0.0.1', '-d', htdocs, String(port)];
+      : [process.execPath, kind === 'before' ? BEFORE : H2SERVE, '--no-tls', '-a', '127.0.0.1', '-d', htdocs, String(port)];
+  if (kind === 'before' && !BEFORE) throw new Error('the "before" server needs --before PATH');
   const child = spawn(cmd[0], cmd.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
@@ -303,8 +310,49 @@ async function flood(port, conns, streams, path, settings, options = {}) {
   return { clients, streams: all };
 }
 
+/** h2load's MB/s for `args` against `url`. */
+function h2loadMBps(url, args) {
+  const out = execFileSync(which('h2load'), [...args, url], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  const m = /finished in [\d.]+m?s, [\d.]+ req\/s, ([\d.]+)([KMG]?)B\/s/.exec(out);
+  const failed = /requests: \d+ total, \d+ started, \d+ done, \d+ succeeded, (\d+) failed, (\d+) errored/.exec(out);
+  if (!m || !failed || Number(failed[1]) + Number(failed[2]) > 0) throw new Error(`h2load failed:\n${out}`);
+  return Number(m[1]) * { '': 1 / 1048576, K: 1 / 1024, M: 1, G: 1024 }[m[2]];
+}
+
 // ---- the attacks ------------------------------------------------------------------------------
 const ATTACKS = {
+  /** Not an attack: what well-behaved downloads of large files get, the servers up together and interleaved. */
+  download: {
+    together: true,
+    title: (p) => `Downloads (no attack): h2load ${p.loads.map((l) => `\`${l.args.join(' ')} ${l.path}\``).join(' and ')}, ${p.rounds} rounds, the servers interleaved; MB/s, best (median)`,
+    params: () => ({
+      rounds: 3,
+      loads: [
+        { path: '/big.bin', name: '64 MiB, one stream at a time', args: ['-n', String(QUICK ? 2 : 8), '-c', '1', '-m', '1', '-w', '30', '-W', '30'] },
+        { path: '/4m.bin', name: '4 MiB, 4 connections × 10 streams', args: ['-n', String(QUICK ? 40 : 400), '-c', '4', '-m', '10', '-w', '30', '-W', '30'] },
+      ],
+    }),
+    async runTogether(servers, p) {
+      const cells = new Map(servers.map((s) => [s, p.loads.map(() => [])]));
+      for (let r = 0; r < p.rounds; r++) {
+        for (const [i, l] of p.loads.entries()) {
+          const order = r % 2 ? [...servers].reverse() : servers;
+          for (const s of order) cells.get(s)[i].push(h2loadMBps(`http://127.0.0.1:${s.port}${l.path}`, l.args));
+        }
+      }
+      return servers.map((s) => {
+        const row = { kind: s.kind };
+        p.loads.forEach((l, i) => {
+          const xs = cells.get(s)[i];
+          row[`l${i}`] = `${fmt(Math.max(...xs), 0)} (${fmt(median(xs), 0)})`;
+        });
+        row.rss = MB(procStats(s.pid).rss);
+        return row;
+      });
+    },
+    columns: ['l0', 'l1', 'rss'],
+    heads: ['64 MiB, one stream at a time', '4 MiB, 4 connections × 10 streams', 'RSS after'],
+  },
   /** Many streams of a 64 MiB file, the client's stream windows at 0: nothing can be sent. */
   'zero-window': {
     title: (p) => `Zero window: ${p.conns} connections × ${p.streams} streams of a 64 MiB file, SETTINGS_INITIAL_WINDOW_SIZE 0, held ${p.hold / 1000} s`,
@@ -460,22 +508,37 @@ mkdirSync(join(htdocs, 'many'), { recursive: true });
 try {
   writeFileSync(join(htdocs, 'big.bin'), execFileSync('head', ['-c', String(64 << 20), '/dev/urandom'], { maxBuffer: 80 << 20 }));
   writeFileSync(join(htdocs, 'small.html'), '<!doctype html><title>small</title><p>second client</p>\n');
+  writeFileSync(join(htdocs, '4m.bin'), execFileSync('head', ['-c', String(4 << 20), '/dev/urandom'], { maxBuffer: 8 << 20 }));
   if (ONLY.includes('rapid-reset')) {
     const p = ATTACKS['rapid-reset'].params();
     const one = Buffer.alloc(1024, 0x2e);
     // Every server gets its own fresh names: enough files for all of them.
     for (let i = 0; i < p.conns * p.streams * SERVERS.length; i++) writeFileSync(join(htdocs, 'many', `f${String(i).padStart(5, '0')}`), one);
   }
-  const h2serveVersion = execFileSync(process.execPath, [H2SERVE, '--version'], { encoding: 'utf8' }).trim();
+  const version = (path) => execFileSync(process.execPath, [path, '--version'], { encoding: 'utf8' }).trim();
   const nghttpdVersion = which('nghttpd') ? execFileSync(which('nghttpd'), ['--version'], { encoding: 'utf8' }).trim() : 'not installed';
-  console.log(`# h2serve and nghttpd under attack\n\nh2serve: \`${H2SERVE}\` (${h2serveVersion}); nghttpd: ${nghttpdVersion}; both \`--no-tls\` on 127.0.0.1, one process each. Machine: ${machine()}.\n`);
+  const before = BEFORE ? `; before: \`${BEFORE}\` (${version(BEFORE)})` : '';
+  console.log(`# h2serve and nghttpd under attack\n\nh2serve: \`${H2SERVE}\` (${version(H2SERVE)})${before}; nghttpd: ${nghttpdVersion}; all \`--no-tls\` on 127.0.0.1, one process each, each attack on freshly started servers. Machine: ${machine()}.\n`);
   for (const name of ONLY) {
     const attack = ATTACKS[name];
     if (!attack) throw new Error(`unknown attack ${name} (have: ${Object.keys(ATTACKS).join(', ')})`);
     const p = attack.params();
     const rows = [];
-    for (const kind of SERVERS) {
-      if (kind === 'nghttpd' && !which('nghttpd')) continue;
+    const kinds = SERVERS.filter((k) => k !== 'nghttpd' || which('nghttpd'));
+    if (attack.together) {
+      const servers = [];
+      try {
+        for (const kind of kinds) servers.push(await startServer(kind, htdocs));
+        process.stderr.write(`attacks: ${name} against ${kinds.join(', ')}\n`);
+        for (const row of await attack.runTogether(servers, p)) {
+          const s = servers.find((x) => x.kind === row.kind);
+          rows.push({ ...row, startRss: MB(s.base.rss), startFds: s.base.fds });
+        }
+      } finally {
+        await Promise.all(servers.map(stopServer));
+      }
+    }
+    for (const kind of attack.together ? [] : kinds) {
       const s = await startServer(kind, htdocs);
       process.stderr.write(`attacks: ${name} against ${kind} (pid ${s.pid})\n`);
       try {
