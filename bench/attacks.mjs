@@ -6,7 +6,7 @@
 //
 //   node bench/attacks.mjs [--only download,zero-window,slow-read,rapid-reset,herd,aborted]
 //                          [--servers h2serve,before,nghttpd] [--h2serve PATH/bin/h2serve.js]
-//                          [--before PATH/bin/h2serve.js] [--quick] [--linger S]
+//                          [--before PATH/bin/h2serve.js] [--quick] [--conns N] [--linger S]
 //
 // --h2serve runs another build as "h2serve"; --before adds a second build (e.g. an older
 // checkout: `git archive BASE | tar -x -C DIR`, then `npm ci` or a node_modules link and
@@ -35,6 +35,8 @@ const BEFORE = opt('before', null);
 const SERVERS = opt('servers', BEFORE ? 'h2serve,before,nghttpd' : 'h2serve,nghttpd').split(',');
 const ONLY = opt('only', 'download,zero-window,slow-read,rapid-reset,herd,aborted').split(',');
 const scale = (n) => (QUICK ? Math.max(1, Math.ceil(n / 10)) : n);
+/** Connections for the attacks that open many (zero-window, slow-read, rapid-reset, herd), instead of their defaults. */
+const CONNS = opt('conns', null);
 /** Seconds to keep each server running after its attack (to inspect it: gdb, heap snapshots). */
 const LINGER = Number(opt('linger', '0'));
 
@@ -442,7 +444,7 @@ const ATTACKS = {
   },
   /** Many simultaneous first requests for one small file, then the same again (warm). */
   herd: {
-    title: (p) => `Cold-cache herd: ${p.conns} connections × ${p.streams} simultaneous first GETs of one 10 KiB file, then the same warm${p.strace ? ' (opens counted with strace in a separate run)' : ''}`,
+    title: (p) => `Cold-cache herd: ${p.conns} connections × ${p.streams} simultaneous first GETs of one 10 KiB file, then the same warm, after two such rounds on another file (warm code)${p.strace ? '; opens counted with strace in a separate round on a third file' : ''}`,
     params: () => ({ conns: scale(20), streams: 100, strace: which('strace') !== null }),
     async run(s, p, htdocs) {
       const round = async (path) => {
@@ -452,6 +454,11 @@ const ATTACKS = {
         for (const c of f.clients) c.close();
         return { mean: lat.reduce((a, b) => a + b, 0) / lat.length, max: Math.max(...lat) };
       };
+      // The server's code is warmed up on another file first, so "cold" is about the file only.
+      const warmup = `/herd-warmup-${s.kind}-${Date.now()}.txt`;
+      writeFileSync(join(htdocs, warmup), Buffer.alloc(10 * 1024, 0x63));
+      await round(warmup);
+      await round(warmup);
       const name = `/herd-${s.kind}-${Date.now()}.txt`;
       writeFileSync(join(htdocs, name), Buffer.alloc(10 * 1024, 0x61));
       const cold = await round(name);
@@ -523,6 +530,7 @@ try {
     const attack = ATTACKS[name];
     if (!attack) throw new Error(`unknown attack ${name} (have: ${Object.keys(ATTACKS).join(', ')})`);
     const p = attack.params();
+    if (CONNS !== null && 'conns' in p) p.conns = Number(CONNS);
     const rows = [];
     const kinds = SERVERS.filter((k) => k !== 'nghttpd' || which('nghttpd'));
     if (attack.together) {
