@@ -6,13 +6,13 @@
  * module is also usable on its own.
  */
 import type { AddressInfo, Socket } from 'node:net';
-import type { Readable } from 'node:stream';
 import tls from 'node:tls';
 import { createServer, type BodyProducer, type Http2Server, type ServerStream } from '../h2/index.js';
 import { VERSION } from '../version.js';
+import { FileProducer, ReadAhead, type ProducerHost } from './file-body.js';
 import { FrameLog, hexdump, LineSink } from './log.js';
 import { formatHttpDate } from './http-date.js';
-import { releaseBody, StaticFiles, type HeaderList, type StaticResponse } from './static.js';
+import { releaseBody, StaticFiles, type HeaderList, type StaticFs, type StaticRequest, type StaticResponse } from './static.js';
 
 export interface H2ServeConfig {
   port: number;
@@ -48,12 +48,20 @@ export interface H2ServeConfig {
   connectionIds?: { first: number; step: number };
   /** Where log lines go (default: stdout). */
   write?: (text: string) => void;
+  /** Bounds on file bytes read ahead of sending (see ReadAhead; library use and tests). */
+  readAhead?: { perConnection?: number; perProcess?: number };
+  /** The static layer's file system calls (tests count or delay them). */
+  fs?: StaticFs;
 }
 
 export interface H2Serve {
   server: Http2Server;
   address: AddressInfo;
   log: FrameLog;
+  /** The static file layer (its cacheStats count cached files and open descriptors). */
+  files: StaticFiles;
+  /** File bytes read and not yet sent, bounded per connection and per process. */
+  readAhead: ReadAhead;
   /** Graceful stop: GOAWAY, in-flight streams finish (at most `timeout` ms), listener closed. */
   close(timeout?: number): Promise<void>;
 }
@@ -81,7 +89,9 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
     errorGzip: config.errorGzip === true,
     dotfiles: 'allow', // as nghttpd
     statOncePerTurn: true, // the requests of one read share a stat of their file
+    ...(config.fs !== undefined ? { fs: config.fs } : {}),
   });
+  const readAhead = new ReadAhead(config.readAhead?.perConnection, config.readAhead?.perProcess);
   const trailers = config.trailers ?? [];
   const trailerHeader: Array<[string, string]> = trailers.length ? [['trailer', trailers.map(([n]) => n).join(', ')]] : [];
   for (const f of trailerHeader) Object.freeze(f);
@@ -92,18 +102,12 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
   // shows every frame received in a read before our answers, as nghttpd).
   const syncAnswers = config.verbose !== true;
 
-  /** The engine's body for a static response: bytes, a stream from the checked descriptor, or none. */
-  const bodyOf = (res: StaticResponse): Uint8Array | Readable | BodyProducer | undefined => {
+  /** The engine's body for bytes or no content (file bodies get a producer, see prepare). */
+  const bodyOf = (res: StaticResponse): Uint8Array | BodyProducer | undefined => {
     const b = res.body;
-    if (b.kind === 'bytes') {
-      if (!b.bytes.length) return undefined;
-      // The engine adds content-length to a Uint8Array body; a producer gets none (--no-content-length).
-      return config.noContentLength ? once(b.bytes) : b.bytes;
-    }
-    if (b.kind === 'none') return undefined;
-    if (b.end > b.start) return b.handle.createReadStream({ start: b.start, end: b.end - 1 }); // closes the handle when done or destroyed
-    void b.handle.close().catch(() => {});
-    return undefined;
+    if (b.kind !== 'bytes' || !b.bytes.length) return undefined;
+    // The engine adds content-length to a Uint8Array body; a producer gets none (--no-content-length).
+    return config.noContentLength ? once(b.bytes) : b.bytes;
   };
 
   const build = (src: HeaderList, date: readonly [string, string], withTrailers: boolean): HeaderList => {
@@ -134,26 +138,43 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
     return withTrailers ? (m.trailed ??= Object.freeze(build(src, date, true))) : (m.plain ??= Object.freeze(build(src, date, false)));
   };
 
-  /** What goes on the wire for a static response: its body, its fields, and the trailers when a body carries them. */
-  const prepare = (res: StaticResponse) => {
-    const body = bodyOf(res);
+  /**
+   * What goes on the wire for a static response: its body, its fields, and
+   * the trailers when a body carries them. A file is sent by a producer that
+   * reads it as `host`'s windows open; close it when that stream closes.
+   */
+  const prepare = (res: StaticResponse, host: ProducerHost) => {
+    let producer: FileProducer | null = null;
+    let body: Uint8Array | BodyProducer | undefined;
+    const b = res.body;
+    if (b.kind !== 'file') body = bodyOf(res);
+    else if (b.end > b.start) body = (producer = new FileProducer(b, host, readAhead)).produce;
+    else void b.release();
     const withTrailers = body !== undefined && trailerOpts !== undefined;
-    return { body, headers: shape(res, withTrailers), trailers: withTrailers ? trailerOpts : undefined };
+    return { body, producer, headers: shape(res, withTrailers), trailers: withTrailers ? trailerOpts : undefined };
   };
 
   const send = (stream: ServerStream, res: StaticResponse) => {
     if (stream.closed) {
-      releaseBody(res);
+      void releaseBody(res);
       return;
     }
-    const { body, headers, trailers } = prepare(res);
+    const { body, producer, headers, trailers } = prepare(res, stream);
+    if (producer !== null) stream.on('close', () => producer.close());
     stream.respond(res.status, headers, body, trailers);
   };
 
-  const resolve = (method: string, path: string, headers: HeaderList, stream: ServerStream): Promise<StaticResponse> => {
-    const req = { method, path, headers, scheme: stream.scheme, authority: stream.authority };
-    return files.respond(req);
-  };
+  /** A request for the file layer: the stream itself (method, path, headers, scheme, authority, closed), or a pushed path on it. */
+  const pushRequest = (path: string, stream: ServerStream): StaticRequest => ({
+    method: 'GET',
+    path,
+    headers: [],
+    scheme: stream.scheme,
+    authority: stream.authority,
+    get closed() {
+      return stream.closed;
+    },
+  });
 
   /** -v: `stream_id=N closed`, for requests and for pushed streams alike (as nghttpd). */
   const logClose = (stream: ServerStream) => stream.on('close', () => log.streamClosed(stream.connectionId, stream.streamId));
@@ -162,17 +183,25 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
     const pushes = push.size === 0 ? undefined : push.get(pathOf(stream.path));
     if (pushes && !stream.closed) {
       // PUSH_PROMISEs go before the response (RFC 9113 §8.4), so resolve the pushed files first.
-      const responses = await Promise.all(pushes.map((p) => resolve('GET', p, [], stream)));
+      const responses = await Promise.all(pushes.map((p) => files.respond(pushRequest(p, stream))));
       responses.forEach((res, i) => {
-        if (stream.closed) return releaseBody(res);
-        const { body, headers, trailers } = prepare(res);
-        const pushed = stream.push(pushes[i]!, { status: res.status, headers, ...(body !== undefined ? { body } : {}), ...trailers });
-        if (!pushed && body && 'destroy' in body) body.destroy(); // push refused: release the file
-        if (pushed && config.verbose) logClose(pushed);
+        if (stream.closed) return void releaseBody(res);
+        // The pushed stream exists only once push() returns: its producer reaches it through `host`.
+        let pushed: ServerStream | null = null;
+        const host: ProducerHost = { connectionId: stream.connectionId, resume: () => pushed?.resume() };
+        const { body, producer, headers, trailers } = prepare(res, host);
+        pushed = stream.push(pushes[i]!, { status: res.status, headers, ...(body !== undefined ? { body } : {}), ...trailers });
+        if (pushed === null) {
+          // Push refused: release the file.
+          producer?.close();
+          void releaseBody(res);
+          return;
+        }
+        if (producer !== null) pushed.on('close', () => producer.close());
+        if (config.verbose) logClose(pushed);
       });
     }
-    const res = await resolve(stream.method, stream.path, stream.headers, stream);
-    send(stream, res);
+    send(stream, await files.respond(stream));
   };
 
   const echo = (stream: ServerStream) => {
@@ -287,6 +316,8 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
       server,
       address,
       log,
+      files,
+      readAhead,
       close: async (timeout = 5000) => {
         tlsServer.close();
         await server.close({ graceful: true, timeout });
@@ -300,6 +331,8 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
     server,
     address,
     log,
+    files,
+    readAhead,
     close: async (timeout = 5000) => {
       await server.close({ graceful: true, timeout });
       sink.flush();

@@ -5,7 +5,9 @@
 export {
   StaticFiles,
   StaticFilesError,
+  ABANDONED,
   releaseBody,
+  type StaticFs,
   type StaticFilesErrorCode,
   type StaticFilesOptions,
   type StaticRequest,
@@ -16,7 +18,7 @@ export {
   type FileBody,
   type HeaderList,
 } from './static.js';
-export { FileRangeReader, FileChangedError } from './file-body.js';
+export { FileRangeReader, FileChangedError, FileProducer, ReadAhead, type ProducerHost } from './file-body.js';
 export {
   BUILTIN_MIME_TYPES,
   DEFAULT_MIME_TYPES_FILE,

@@ -1,32 +1,25 @@
 /**
  * The static-file layer of h2serve: turns a GET or HEAD request into a
  * response description (status, header fields, body) without knowing about
- * HTTP/2. The engine sends it; this module only reads files.
+ * HTTP/2. The engine sends it; this module only finds files.
  *
  * Safety: the request path is normalised by request-path.ts (nothing in it
- * can climb out), the file is resolved with realpath and must lie under the
- * real root, and after opening, the descriptor itself is checked (on Linux
- * through /proc/self/fd) so a symlink swapped in between cannot redirect
- * the open outside the root.
+ * can climb out), and files are opened by open-inside.ts, which checks the
+ * resolved path and then the descriptor against the root.
  *
- * Speed: files up to `memoryFileLimit` bytes are read whole and cached with
- * their response objects ready, so a hit costs a path check, a Map lookup
- * and one synchronous stat (see `fresh()` for why; `statOncePerTurn` shares
- * it between the requests that arrived together). Larger files are
- * streamed from an open FileHandle in ranges the caller reads. Header lists
- * that are the same on every call (cached files, error pages) are frozen,
- * so a caller may memoise work per list (`Object.isFrozen`).
+ * Speed and bounds: files up to `memoryFileLimit` bytes are read whole and
+ * cached with their responses ready; larger ones are streamed from one
+ * descriptor per file, shared by every response streaming it (shared-file.ts).
+ * Both are answered without opening anything while a stat shows the same
+ * file (file-cache.ts), so a hit costs a path check, a Map lookup and one
+ * synchronous stat (`statOncePerTurn` shares it between the requests that
+ * arrived together). Concurrent lookups of one path share one load, and a
+ * load whose requests are all gone (`StaticRequest.closed`) stops before its
+ * next file operation. Header lists that are the same on every call (cached
+ * files, error pages) are frozen, so a caller may memoise work per list
+ * (`Object.isFrozen`).
  */
-import {
-  closeSync,
-  constants as fsConstants,
-  openSync,
-  readlinkSync,
-  realpathSync,
-  statSync,
-  type Stats,
-} from 'node:fs';
-import { open, readlink, realpath, type FileHandle } from 'node:fs/promises';
+import { realpathSync, statSync, type Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import {
   acceptsGzip,
@@ -37,6 +30,7 @@ import {
   weakMatch,
 } from './conditional.js';
 import { errorPageBytes } from './error-pages.js';
+import { FileCache, type Checked, type OpenEntry, type Representation, type SmallEntry } from './file-cache.js';
 import { formatHttpDate, parseHttpDate } from './http-date.js';
 import {
   BUILTIN_MIME_TYPES,
@@ -45,59 +39,13 @@ import {
   readMimeTypesFile,
   type MimeTable,
 } from './mime.js';
+import { NODE_FS, openInside, procFdWorks, sameFile, type Opened, type RootCheck, type StaticFs } from './open-inside.js';
 import { encodeKey, normaliseRequestPath, type NormalisedPath } from './request-path.js';
+import { OpenFiles } from './shared-file.js';
+import type { BytesBody, HeaderList, NoBody, StaticBody, StaticRequest, StaticResponse } from './types.js';
 
-/** Header fields: lower-case names. Shared arrays; never mutate them. */
-export type HeaderList = ReadonlyArray<readonly [string, string]>;
-
-export interface StaticRequest {
-  readonly method: string;
-  /** The raw `:path`. */
-  readonly path: string;
-  /** Request header fields, lower-case names; pseudo-header fields may be included. */
-  readonly headers: HeaderList;
-  /** `:scheme`, when the engine keeps it out of `headers` (used for redirects). */
-  readonly scheme?: string;
-  /** `:authority`, when the engine keeps it out of `headers` (used for redirects). */
-  readonly authority?: string;
-}
-
-/** No content: send HEADERS with END_STREAM. */
-export interface NoBody {
-  readonly kind: 'none';
-}
-
-/** Content in memory (cached files and error pages). Shared; never mutate it. */
-export interface BytesBody {
-  readonly kind: 'bytes';
-  readonly bytes: Uint8Array;
-}
-
-/**
- * Content to stream from an open file: bytes [start, end) of a file of
- * `size` bytes. The caller owns `handle` and must close it when done or when
- * the stream is abandoned (see `releaseBody`). Read it with positional reads
- * (`FileRangeReader` does), so memory stays bounded by the chunk size.
- */
-export interface FileBody {
-  readonly kind: 'file';
-  readonly handle: FileHandle;
-  /** The real path that was opened (for logs). */
-  readonly path: string;
-  readonly start: number;
-  /** Exclusive. */
-  readonly end: number;
-  readonly size: number;
-}
-
-export type StaticBody = NoBody | BytesBody | FileBody;
-
-export interface StaticResponse {
-  readonly status: number;
-  /** Without `:status`, `date` and `server`, which are the caller's. */
-  readonly headers: HeaderList;
-  readonly body: StaticBody;
-}
+export type { BytesBody, FileBody, HeaderList, NoBody, StaticBody, StaticRequest, StaticResponse } from './types.js';
+export type { StaticFs } from './open-inside.js';
 
 export interface StaticFilesOptions {
   /** Document root (nghttpd's -d). Must be an existing directory. */
@@ -158,6 +106,8 @@ export interface StaticFilesOptions {
   readonly racyWindowMs?: number;
   /** The clock, in ms since the epoch (tests pin it). Default Date.now. */
   readonly now?: () => number;
+  /** The file system calls (tests count or delay them). Default node:fs. */
+  readonly fs?: StaticFs;
 }
 
 export type StaticFilesErrorCode = 'ROOT_UNUSABLE' | 'MIME_TYPES_UNREADABLE' | 'BAD_OPTION';
@@ -173,38 +123,23 @@ export class StaticFilesError extends Error {
   }
 }
 
-/** What the response depends on: computed from a stat. */
-interface Representation {
-  readonly size: number;
-  /** Undefined when the file changed while we read it. */
-  readonly etag: string | undefined;
-  /** Whole seconds, never later than when it was computed (§8.8.2.1). */
-  readonly lastModified: number | undefined;
-  readonly lastModifiedText: string | undefined;
-  readonly contentType: string | undefined;
-}
+/**
+ * The answer to a request that was closed (`StaticRequest.closed`) before
+ * its file was found: nothing more was looked up, and nobody will see it.
+ */
+export const ABANDONED: StaticResponse = Object.freeze({ status: 503, headers: Object.freeze([]), body: Object.freeze({ kind: 'none' }) });
 
-/** A small file held in memory, with its common responses prebuilt. */
-interface CacheEntry {
-  /** The path stat'ed to revalidate: root + request path (+ index file), symlinks unresolved. */
-  readonly fsPath: string;
-  readonly dev: number;
-  readonly ino: number;
-  readonly size: number;
-  readonly mtimeMs: number;
-  readonly ctimeMs: number;
-  readonly rep: Representation;
-  readonly data: Uint8Array;
-  readonly full: StaticResponse;
-  readonly head: StaticResponse;
-  readonly notModified: StaticResponse;
-  checkedAt: number;
-  /** The turn (see statOncePerTurn) in which the entry was last checked with a stat; 0: none. */
-  checkedTurn: number;
-  /** 0, or when a racy entry must be read again (see racyWindowMs). */
-  readonly racyUntil: number;
-  /** Second-chance bit for eviction. */
-  used: boolean;
+/** What loading a path found: the same for every request that waited for it. */
+type Loaded =
+  | { readonly kind: 'status'; readonly status: number }
+  | { readonly kind: 'redirect' }
+  | { readonly kind: 'small'; readonly entry: SmallEntry }
+  | { readonly kind: 'open'; readonly entry: OpenEntry; readonly release: () => Promise<void> }
+  | { readonly kind: 'abandoned' };
+
+/** One load of a path and the requests waiting for it. */
+interface Load {
+  readonly waiters: Array<{ readonly req: StaticRequest; readonly resolve: (res: StaticResponse) => void }>;
 }
 
 interface Conditionals {
@@ -216,21 +151,13 @@ interface Conditionals {
   ifRange?: string;
 }
 
-interface Opened {
-  readonly handle: FileHandle;
-  readonly stat: Stats;
-  readonly real: string;
-}
-
 type Decision = 200 | 304 | 412 | 416 | { readonly start: number; readonly end: number };
 
 const NO_BODY: NoBody = Object.freeze({ kind: 'none' });
 const ALLOW: readonly [string, string] = ['allow', 'GET, HEAD'];
-const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NOFOLLOW ?? 0) | (fsConstants.O_NONBLOCK ?? 0);
-/** Errors that mean "there is nothing for you here". Anything else is a 500. */
-const NOT_FOUND_CODES = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'ENAMETOOLONG', 'EACCES', 'EPERM', 'EISDIR', 'ENXIO']);
 const ERROR_STATUSES = [400, 404, 405, 412, 416, 500] as const;
-const STAT_NO_THROW = { throwIfNoEntry: false } as const;
+const LOAD_ABANDONED: Loaded = Object.freeze({ kind: 'abandoned' });
+const LOAD_REDIRECT: Loaded = Object.freeze({ kind: 'redirect' });
 
 interface ErrorVariant {
   readonly headers: HeaderList;
@@ -240,7 +167,7 @@ interface ErrorVariant {
 export class StaticFiles {
   /** The real path of the document root. */
   readonly root: string;
-  private readonly prefix: string;
+  private readonly check: RootCheck;
   private readonly mime: MimeTable;
   private readonly defaultContentType: string | undefined;
   private readonly noContentLength: boolean;
@@ -249,26 +176,14 @@ export class StaticFiles {
   private readonly denyDotfiles: boolean;
   private readonly indexFile: string;
   private readonly memoryFileLimit: number;
-  private readonly cacheMaxBytes: number;
-  private readonly cacheMaxEntries: number;
-  private readonly revalidateMs: number;
-  private readonly statOncePerTurn: boolean;
-  /** The current turn for statOncePerTurn (never 0), and whether its end is scheduled. */
-  private turn = 1;
-  private turnEndScheduled = false;
-  private readonly endTurn = (): void => {
-    this.turn++;
-    this.turnEndScheduled = false;
-  };
   private readonly racyWindowMs: number;
   private readonly now: () => number;
-  private readonly procFd: boolean;
   private readonly errorPlain = new Map<number, ErrorVariant>();
   private readonly errorGzipped = new Map<number, ErrorVariant>();
-  private readonly cache = new Map<string, CacheEntry>();
-  private cacheBytes = 0;
+  private readonly cache: FileCache;
+  private readonly openFiles = new OpenFiles();
+  private readonly loading = new Map<string, Load>();
   private reads = 0;
-  private stats = 0;
 
   /**
    * Resolves the root and loads the mime table synchronously: this runs once
@@ -283,7 +198,6 @@ export class StaticFiles {
       throw new StaticFilesError('ROOT_UNUSABLE', `document root ${options.root}: ${(e as Error).message}`);
     }
     this.root = root;
-    this.prefix = root.endsWith('/') ? root : root + '/';
 
     if (options.mimeTypes !== undefined) {
       this.mime = options.mimeTypes;
@@ -308,13 +222,24 @@ export class StaticFiles {
     this.cacheControl = options.cacheControl === undefined ? 'max-age=3600' : options.cacheControl;
     this.denyDotfiles = (options.dotfiles ?? 'deny') === 'deny';
     this.memoryFileLimit = nonNegative('memoryFileLimit', options.memoryFileLimit, 256 * 1024);
-    this.cacheMaxBytes = nonNegative('cacheMaxBytes', options.cacheMaxBytes, 64 * 1024 * 1024);
-    this.cacheMaxEntries = nonNegative('cacheMaxEntries', options.cacheMaxEntries, 10_000);
-    this.revalidateMs = nonNegative('revalidateMs', options.revalidateMs, 0);
-    this.statOncePerTurn = options.statOncePerTurn === true;
     this.racyWindowMs = nonNegative('racyWindowMs', options.racyWindowMs, 2000);
     this.now = options.now ?? Date.now;
-    this.procFd = procFdWorks(root);
+    const fs = options.fs ?? NODE_FS;
+    this.check = {
+      fs,
+      root,
+      prefix: root.endsWith('/') ? root : root + '/',
+      denyDotfiles: this.denyDotfiles,
+      procFd: procFdWorks(root),
+    };
+    this.cache = new FileCache({
+      fs,
+      maxBytes: nonNegative('cacheMaxBytes', options.cacheMaxBytes, 64 * 1024 * 1024),
+      maxEntries: nonNegative('cacheMaxEntries', options.cacheMaxEntries, 10_000),
+      revalidateMs: nonNegative('revalidateMs', options.revalidateMs, 0),
+      statOncePerTurn: options.statOncePerTurn === true,
+      now: this.now,
+    });
 
     for (const status of ERROR_STATUSES) {
       this.errorPlain.set(status, this.buildError(status, options.signature, false));
@@ -323,40 +248,62 @@ export class StaticFiles {
   }
 
   /**
-   * Answers without waiting when no file has to be opened: cache hits,
-   * 400/404 for refused paths, 405. Returns undefined when `respond()` must
-   * do I/O. The engine may call this first to skip a promise per request.
+   * Answers without waiting when no file has to be opened: cached files,
+   * files being streamed already, 400/404 for refused paths, 405. Returns
+   * undefined when `respond()` must do I/O. The engine may call this first
+   * to skip a promise per request.
    */
   respondFromCache(req: StaticRequest): StaticResponse | undefined {
     const r = this.lookup(req);
     return 'status' in r ? r : undefined;
   }
 
-  /** The response for a request (see docs/static-files.md for the full behaviour). */
-  async respond(req: StaticRequest): Promise<StaticResponse> {
-    const r = this.lookup(req);
-    if ('status' in r) return r;
+  /**
+   * The response for a request (see docs/static-files.md for the full
+   * behaviour). A response with a file body holds a reference to the
+   * file's descriptor: call `releaseBody` (or `body.release()`) once done.
+   * Requests for the same path made while one is being looked up share
+   * that lookup. A request closed meanwhile gets `ABANDONED`.
+   */
+  respond(req: StaticRequest): Promise<StaticResponse> {
+    let r: StaticResponse | NormalisedPath;
     try {
-      return await this.load(req, r);
-    } catch {
-      // Errors the file system paths do not expect (EIO mid-read, EMFILE
-      // while closing): the request fails, the server does not.
-      return this.error(500, req);
+      r = this.lookup(req);
+    } catch (e) {
+      return Promise.reject(e);
     }
+    if ('status' in r) return Promise.resolve(r);
+    return new Promise((resolve) => {
+      let load = this.loading.get(r.key);
+      const first = load === undefined;
+      if (load === undefined) {
+        load = { waiters: [] };
+        this.loading.set(r.key, load);
+      }
+      load.waiters.push({ req, resolve });
+      if (first) void this.run(load, r);
+    });
   }
 
-  /** Drops every cached file. */
+  /** Drops every cached file (descriptors in use stay open until their responses release them). */
   clearCache(): void {
     this.cache.clear();
-    this.cacheBytes = 0;
   }
 
   /**
    * Cached files, their total size, how many times a small file was read
-   * from disk, and how many stats checked cache hits.
+   * from disk, how many stats checked cache hits, and how many descriptors
+   * are open for responses that stream files.
    */
-  get cacheStats(): { readonly entries: number; readonly bytes: number; readonly reads: number; readonly stats: number } {
-    return { entries: this.cache.size, bytes: this.cacheBytes, reads: this.reads, stats: this.stats };
+  get cacheStats(): {
+    readonly entries: number;
+    readonly bytes: number;
+    readonly reads: number;
+    readonly stats: number;
+    readonly descriptors: number;
+  } {
+    const c = this.cache;
+    return { entries: c.entries, bytes: c.bytes, reads: this.reads, stats: c.stats, descriptors: this.openFiles.size };
   }
 
   private lookup(req: StaticRequest): StaticResponse | NormalisedPath {
@@ -365,159 +312,155 @@ export class StaticFiles {
     const p = normaliseRequestPath(req.path);
     if (!p.ok) return this.error(p.status, req);
     const entry = this.cache.get(p.key);
-    if (entry !== undefined && this.fresh(p.key, entry)) {
-      entry.used = true;
-      return this.fromMemory(entry, req);
+    if (entry === undefined) return p;
+    return entry.kind === 'small' ? this.fromMemory(entry, req) : this.fromOpen(entry, req);
+  }
+
+  /** Loads a path once for every request waiting for it, then answers each. */
+  private async run(load: Load, p: NormalisedPath): Promise<void> {
+    const waiters = load.waiters;
+    // Abandoned when every request waiting is closed: the load stops, and
+    // a request that comes later starts a new one.
+    const abandoned = (): boolean => {
+      for (let i = 0; i < waiters.length; i++) if (waiters[i]!.req.closed !== true) return false;
+      if (this.loading.get(p.key) === load) this.loading.delete(p.key);
+      return true;
+    };
+    let loaded: Loaded;
+    try {
+      loaded = await this.load(p, abandoned);
+    } catch {
+      // Errors the file system paths do not expect (EIO mid-read, EMFILE
+      // while closing): the requests fail, the server does not.
+      loaded = { kind: 'status', status: 500 };
     }
-    return p;
+    if (this.loading.get(p.key) === load) this.loading.delete(p.key);
+    for (const { req, resolve } of waiters) {
+      let res: StaticResponse;
+      try {
+        res = this.answer(loaded, req, p);
+      } catch {
+        res = this.error(500, req);
+      }
+      resolve(res);
+    }
+    // The load's own reference: released once every waiter has taken theirs.
+    if (loaded.kind === 'open') void loaded.release();
+  }
+
+  private answer(loaded: Loaded, req: StaticRequest, p: NormalisedPath): StaticResponse {
+    if (req.closed === true) return ABANDONED;
+    switch (loaded.kind) {
+      case 'status':
+        return this.error(loaded.status, req);
+      case 'redirect':
+        return this.redirect(req, p);
+      case 'small':
+        return this.fromMemory(loaded.entry, req);
+      case 'open':
+        return this.fromOpen(loaded.entry, req);
+      case 'abandoned':
+        return ABANDONED;
+    }
   }
 
   /**
-   * Cache invalidation: an entry stays valid while a stat of its path shows
-   * the same (dev, ino, size, mtime, ctime). Any write changes mtime and
-   * ctime; replacing the file (rename, new symlink target) changes ino or
-   * ctime; ctime cannot be set back from user space, so a `touch -d` or an
-   * mtime-preserving copy is caught too. The stat is synchronous: it is a
-   * metadata lookup in the kernel's cache (well under a microsecond here)
-   * against ~15 µs for a thread-pool round trip, and it keeps hits free of
-   * promises. `revalidateMs` trades freshness for fewer stats on slow file
-   * systems; `statOncePerTurn` shares one stat between the hits of one
-   * turn (requests that arrived together). Stat cannot see a same-size rewrite within one tick of the
-   * file system's clock, so an entry filled while its file was racy (see
-   * racyWindowMs) is read again once the window has passed. Bytes served
-   * from a hit were read when the file was verified to lie under the root;
-   * if it changes in any way it is verified again.
+   * Finds what a path names. Every step that waits is followed by a check
+   * of `abandoned()`, so requests that are gone cost no further file work.
    */
-  private fresh(key: string, entry: CacheEntry): boolean {
-    let now = 0;
-    if (this.revalidateMs > 0 || entry.racyUntil !== 0) {
-      now = this.now();
-      if (entry.racyUntil !== 0 && now >= entry.racyUntil) {
-        this.evict(key, entry);
-        return false;
-      }
-      if (this.revalidateMs > 0 && now - entry.checkedAt < this.revalidateMs) return true;
-    }
-    if (entry.checkedTurn === this.turn) return true; // set only with statOncePerTurn
-    this.stats++;
-    let st: Stats | undefined;
-    try {
-      st = statSync(entry.fsPath, STAT_NO_THROW);
-    } catch {
-      st = undefined;
-    }
-    if (st === undefined || !sameFile(st, entry)) {
-      this.evict(key, entry);
-      return false;
-    }
-    entry.checkedAt = now;
-    if (this.statOncePerTurn) {
-      entry.checkedTurn = this.turn;
-      if (!this.turnEndScheduled) {
-        this.turnEndScheduled = true;
-        queueMicrotask(this.endTurn);
-      }
-    }
-    return true;
-  }
-
-  private async load(req: StaticRequest, p: NormalisedPath): Promise<StaticResponse> {
+  private async load(p: NormalisedPath, abandoned: () => boolean): Promise<Loaded> {
+    // Let the rest of the current read be handled first: a RST_STREAM that
+    // came with the request closes it before any file work starts.
+    await undefined;
+    if (abandoned()) return LOAD_ABANDONED;
     const key = p.key;
     const directory = key.endsWith('/');
     const rel = directory ? key.slice(0, -1) : key; // '' for the root
-    if (this.denyDotfiles && rel.includes('/.')) return this.error(404, req);
+    if (this.denyDotfiles && rel.includes('/.')) return { kind: 'status', status: 404 };
 
     let fsPath = this.root + rel;
-    let opened = await this.openInside(fsPath);
-    if (typeof opened === 'number') return this.error(opened, req);
     let name = rel;
+    let opened = await openInside(this.check, fsPath, abandoned);
+    if (opened === null) return LOAD_ABANDONED;
+    if (typeof opened === 'number') return { kind: 'status', status: opened };
     if (opened.stat.isDirectory()) {
       await opened.handle.close();
-      if (!directory) return this.redirect(req, p);
+      if (!directory) return LOAD_REDIRECT;
+      if (abandoned()) return LOAD_ABANDONED;
       fsPath = fsPath + '/' + this.indexFile;
       name = this.indexFile;
-      opened = await this.openInside(fsPath);
-      if (typeof opened === 'number') return this.error(opened, req);
+      opened = await openInside(this.check, fsPath, abandoned);
+      if (opened === null) return LOAD_ABANDONED;
+      if (typeof opened === 'number') return { kind: 'status', status: opened };
     } else if (directory) {
       // "/file.txt/" names nothing.
       await opened.handle.close();
-      return this.error(404, req);
+      return { kind: 'status', status: 404 };
     }
     if (!opened.stat.isFile()) {
       // A directory named index.html, a FIFO, a device: never served.
       await opened.handle.close();
-      return this.error(404, req);
+      return { kind: 'status', status: 404 };
     }
 
     const contentType = contentTypeFor(name, this.mime) ?? this.defaultContentType;
     if (opened.stat.size <= this.memoryFileLimit) {
-      const entry = await this.readSmall(opened, fsPath, contentType);
-      if (entry.rep.etag !== undefined) this.insert(key, entry);
-      return this.fromMemory(entry, req);
+      const entry = await this.readSmall(opened, fsPath, contentType, abandoned);
+      if (entry === null) return LOAD_ABANDONED;
+      if (entry.rep.etag !== undefined) this.cache.putSmall(key, entry);
+      return { kind: 'small', entry };
     }
-    return this.fromFile(opened, contentType, req);
+    const stat = opened.stat;
+    let checked: Checked;
+    try {
+      checked = this.checked(fsPath, stat, this.representation(stat, stat.size, contentType, this.statEtag(stat)));
+    } catch (e) {
+      await opened.handle.close();
+      throw e;
+    }
+    const { file, release } = this.openFiles.adopt(opened);
+    const entry: OpenEntry = { kind: 'open', file, ...checked };
+    this.cache.putOpen(key, entry);
+    return { kind: 'open', entry, release };
   }
 
-  /**
-   * Opens `fsPath` only if it resolves to a file or directory under the
-   * root. Returns the status to answer otherwise.
-   */
-  private async openInside(fsPath: string): Promise<Opened | number> {
-    let real: string;
-    try {
-      real = await realpath(fsPath);
-    } catch (e) {
-      return statusForError(e);
-    }
-    // Checked before opening, so nothing outside the root is even opened.
-    if (!this.inside(real)) return 404;
-    if (this.denyDotfiles && real.slice(this.prefix.length - 1).includes('/.')) return 404;
-
-    let handle: FileHandle;
-    try {
-      // O_NOFOLLOW: the last component of a real path is no symlink unless
-      // one was swapped in since realpath; O_NONBLOCK: a FIFO must not hang us.
-      handle = await open(real, OPEN_FLAGS);
-    } catch (e) {
-      return statusForError(e);
-    }
-    try {
-      const stat = await handle.stat();
-      // A directory in `real` may have been swapped for a symlink between
-      // realpath and open; check where the descriptor really points. Without
-      // /proc (not Linux) we resolve the path again, which narrows the race
-      // to that window but cannot close it.
-      const actual = this.procFd ? await readlink(`/proc/self/fd/${handle.fd}`) : await realpath(real);
-      if (!this.inside(actual)) {
-        await handle.close();
-        return 404;
-      }
-      return { handle, stat, real };
-    } catch (e) {
-      await handle.close();
-      return statusForError(e);
-    }
+  /** What an entry keeps to be revalidated, and its 200 and 304 field lists. */
+  private checked(fsPath: string, stat: Stats, rep: Representation): Checked {
+    const now = this.now();
+    return {
+      fsPath,
+      identity: { dev: stat.dev, ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs },
+      rep,
+      fields: freezeList(this.fileHeaders(rep, rep.size)),
+      notModifiedFields: freezeList(this.notModifiedHeaders(rep)),
+      checkedAt: now,
+      checkedTurn: 0,
+      racyUntil: now - stat.ctimeMs < this.racyWindowMs ? now + this.racyWindowMs : 0,
+    };
   }
 
-  private inside(real: string): boolean {
-    return real === this.root || real.startsWith(this.prefix);
-  }
-
-  /** Reads a small file whole; closes the handle. */
-  private async readSmall(opened: Opened, fsPath: string, contentType: string | undefined): Promise<CacheEntry> {
+  /** Reads a small file whole and closes it; null when abandoned meanwhile. */
+  private async readSmall(
+    opened: Opened,
+    fsPath: string,
+    contentType: string | undefined,
+    abandoned: () => boolean,
+  ): Promise<SmallEntry | null> {
     const { handle, stat } = opened;
     let data: Uint8Array;
     let stable: boolean;
-    this.reads++;
     try {
       const size = stat.size;
       // Its own ArrayBuffer (not the shared pool), so holding it holds nothing else.
       const buf = Buffer.allocUnsafeSlow(size);
       let filled = 0;
+      if (abandoned()) return null;
+      this.reads++;
       while (filled < size) {
         const { bytesRead } = await handle.read(buf, filled, size - filled, filled);
         if (bytesRead === 0) break;
         filled += bytesRead;
+        if (filled < size && abandoned()) return null;
       }
       data = filled === size ? buf : buf.subarray(0, filled);
       stable = filled === size && sameFile(stat, await handle.stat());
@@ -530,27 +473,19 @@ export class StaticFiles {
     // whatever the file system's timestamps are worth.
     const etag = stable ? `"${createHash('sha1').update(data).digest('base64url').slice(0, 22)}"` : undefined;
     const rep = this.representation(stable ? stat : undefined, data.length, contentType, etag);
-    const now = this.now();
+    const checked = this.checked(fsPath, stat, rep);
     const full: StaticResponse = {
       status: 200,
-      headers: freezeList(this.fileHeaders(rep, data.length)),
+      headers: checked.fields,
       body: data.length === 0 ? NO_BODY : { kind: 'bytes', bytes: data },
     };
     return {
-      fsPath,
-      dev: stat.dev,
-      ino: stat.ino,
-      size: stat.size,
-      mtimeMs: stat.mtimeMs,
-      ctimeMs: stat.ctimeMs,
-      rep,
+      kind: 'small',
+      ...checked,
       data,
       full,
       head: { status: 200, headers: full.headers, body: NO_BODY },
-      notModified: { status: 304, headers: freezeList(this.notModifiedHeaders(rep)), body: NO_BODY },
-      checkedAt: now,
-      checkedTurn: 0,
-      racyUntil: now - stat.ctimeMs < this.racyWindowMs ? now + this.racyWindowMs : 0,
+      notModified: { status: 304, headers: checked.notModifiedFields, body: NO_BODY },
       used: false,
     };
   }
@@ -608,7 +543,7 @@ export class StaticFiles {
     return h;
   }
 
-  private fromMemory(entry: CacheEntry, req: StaticRequest): StaticResponse {
+  private fromMemory(entry: SmallEntry, req: StaticRequest): StaticResponse {
     const c = scanConditionals(req.headers);
     const head = req.method === 'HEAD';
     if (c === undefined) return head ? entry.head : entry.full;
@@ -624,37 +559,28 @@ export class StaticFiles {
     };
   }
 
-  private async fromFile(opened: Opened, contentType: string | undefined, req: StaticRequest): Promise<StaticResponse> {
-    const { handle, stat, real } = opened;
-    let rep: Representation;
-    let d: Decision;
-    try {
-      rep = this.representation(stat, stat.size, contentType, this.statEtag(stat));
-      const c = scanConditionals(req.headers);
-      d = c === undefined ? 200 : this.decide(rep, req.method, c);
-    } catch (e) {
-      await handle.close();
-      throw e;
-    }
-    if (typeof d === 'number' && (d !== 200 || req.method === 'HEAD')) {
-      await handle.close();
-      if (d === 200) return { status: 200, headers: this.fileHeaders(rep, rep.size), body: NO_BODY };
-      if (d === 304) return { status: 304, headers: this.notModifiedHeaders(rep), body: NO_BODY };
-      if (d === 412) return this.error(412, req);
-      return this.unsatisfiable(rep.size, req);
-    }
+  /** A response streamed from an open file: a body (and a reference to the descriptor) only when one is sent. */
+  private fromOpen(entry: OpenEntry, req: StaticRequest): StaticResponse {
+    const rep = entry.rep;
+    const c = scanConditionals(req.headers);
+    const d = c === undefined ? 200 : this.decide(rep, req.method, c);
     if (d === 200) {
-      return {
-        status: 200,
-        headers: this.fileHeaders(rep, rep.size),
-        body: { kind: 'file', handle, path: real, start: 0, end: rep.size, size: rep.size },
-      };
+      const body = req.method === 'HEAD' ? NO_BODY : this.fileBody(entry, 0, rep.size);
+      return { status: 200, headers: entry.fields, body };
     }
+    if (d === 304) return { status: 304, headers: entry.notModifiedFields, body: NO_BODY };
+    if (d === 412) return this.error(412, req);
+    if (d === 416) return this.unsatisfiable(rep.size, req);
     return {
       status: 206,
       headers: this.fileHeaders(rep, d.end - d.start, `bytes ${d.start}-${d.end - 1}/${rep.size}`),
-      body: { kind: 'file', handle, path: real, start: d.start, end: d.end, size: rep.size },
+      body: this.fileBody(entry, d.start, d.end),
     };
+  }
+
+  private fileBody(entry: OpenEntry, start: number, end: number): StaticBody {
+    const file = entry.file;
+    return { kind: 'file', handle: file.handle, path: file.path, start, end, size: entry.rep.size, release: file.acquire() };
   }
 
   /**
@@ -757,35 +683,6 @@ export class StaticFiles {
     return { headers: freezeList(h), body: { kind: 'bytes', bytes } };
   }
 
-  private insert(key: string, entry: CacheEntry): void {
-    const size = entry.data.length;
-    if (size > this.cacheMaxBytes || this.cacheMaxEntries === 0) return;
-    const old = this.cache.get(key);
-    if (old !== undefined) this.evict(key, old);
-    // Second chance: an entry used since it was last passed over goes to
-    // the back instead of out, so hot files survive a scan of cold ones.
-    while (this.cache.size >= this.cacheMaxEntries || this.cacheBytes + size > this.cacheMaxBytes) {
-      const oldest = this.cache.entries().next().value;
-      if (oldest === undefined) break;
-      const [k, e] = oldest;
-      this.cache.delete(k);
-      if (e.used) {
-        e.used = false;
-        this.cache.set(k, e);
-      } else {
-        this.cacheBytes -= e.data.length;
-      }
-    }
-    this.cache.set(key, entry);
-    this.cacheBytes += size;
-  }
-
-  private evict(key: string, entry: CacheEntry): void {
-    if (this.cache.get(key) === entry) {
-      this.cache.delete(key);
-      this.cacheBytes -= entry.data.length;
-    }
-  }
 }
 
 /** One pass over the request fields; undefined (no allocation) when none is conditional. */
@@ -828,38 +725,10 @@ function join(previous: string | undefined, value: string): string {
   return previous === undefined ? value : `${previous}, ${value}`;
 }
 
-/**
- * Linux names an open descriptor's file under /proc/self/fd; some sandboxes
- * hide it, so check that it names the root correctly before relying on it.
- */
-function procFdWorks(root: string): boolean {
-  let fd: number | undefined;
-  try {
-    fd = openSync(root, 'r');
-    return readlinkSync(`/proc/self/fd/${fd}`) === root;
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
 /** Freezes a header list and its fields: the list is then the same on every call and cannot change. */
 function freezeList(list: Array<[string, string]>): HeaderList {
   for (const field of list) Object.freeze(field);
   return Object.freeze(list);
-}
-
-/** The same file, unchanged: what a stat shows of identity and content (see fresh()). */
-type FileIdentity = Pick<Stats, 'ino' | 'dev' | 'size' | 'mtimeMs' | 'ctimeMs'>;
-
-function sameFile(a: FileIdentity, b: FileIdentity): boolean {
-  return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
-}
-
-function statusForError(e: unknown): number {
-  const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  return code !== undefined && NOT_FOUND_CODES.has(code) ? 404 : 500;
 }
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
@@ -869,9 +738,10 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
 }
 
 /**
- * Closes the file of a response that will not be (fully) sent: call it
- * after streaming, on RST_STREAM, or when the connection dies.
+ * Gives back the file of a response that will not be (fully) sent, or that
+ * was: call it after streaming, on RST_STREAM, or when the connection dies.
+ * Calling it twice does nothing more.
  */
-export async function releaseBody(response: StaticResponse): Promise<void> {
-  if (response.body.kind === 'file') await response.body.handle.close();
+export function releaseBody(response: StaticResponse): Promise<void> {
+  return response.body.kind === 'file' ? response.body.release() : Promise.resolve();
 }

@@ -106,7 +106,7 @@ export async function bodyOf(res: StaticResponse, chunkSize = 16 * 1024): Promis
     for await (const chunk of new FileRangeReader(body, chunkSize).chunks()) chunks.push(Buffer.from(chunk));
     return Buffer.concat(chunks);
   } finally {
-    await body.handle.close();
+    await body.release();
   }
 }
 

@@ -421,7 +421,7 @@ describe('byte ranges (RFC 9110 §14)', () => {
       largest = Math.max(largest, c.length);
       chunks.push(Buffer.from(c));
     }
-    await body.handle.close();
+    await body.release();
     expect(largest).toBeLessThanOrEqual(64 * 1024);
     expect(chunks.length).toBeGreaterThan(10);
     const joined = Buffer.concat(chunks);
