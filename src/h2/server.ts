@@ -144,9 +144,8 @@ export class Http2Server {
       }
       this.handleSocket(socket);
     });
-    srv.on('tlsClientError', () => {
-      // the handshake failed or timed out; the socket is destroyed
-    });
+    // The handshake failed or timed out. With a listener, Node leaves the socket to us.
+    srv.on('tlsClientError', (_err, socket) => socket.destroy());
     return srv;
   }
 

@@ -7,7 +7,7 @@
  */
 import type { AddressInfo, Socket } from 'node:net';
 import tls from 'node:tls';
-import { createServer, type BodyProducer, type Http2Server, type ServerStream } from '../h2/index.js';
+import { createServer, DEFAULT_LIMITS, type BodyProducer, type Http2Server, type ServerStream } from '../h2/index.js';
 import { VERSION } from '../version.js';
 import { FileProducer, ReadAhead, type ProducerHost } from './file-body.js';
 import { FrameLog, hexdump, LineSink } from './log.js';
@@ -52,6 +52,12 @@ export interface H2ServeConfig {
   readAhead?: { perConnection?: number; perProcess?: number };
   /** The static layer's file system calls (tests count or delay them). */
   fs?: StaticFs;
+  /**
+   * Milliseconds a client has to complete the TLS handshake, and then to send
+   * its preface and SETTINGS (default 10 s, the engine's handshakeTimeout);
+   * Node's TLS default would leave a silent client connected for 120 s.
+   */
+  handshakeTimeout?: number;
 }
 
 export interface H2Serve {
@@ -254,9 +260,11 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
     // -W defaults to 20, as its help says (the engine's own default is 2^20, one more).
     connectionWindowSize: 2 ** (config.connectionWindowBits ?? 20) - 1,
   };
+  const handshakeTimeout = config.handshakeTimeout ?? DEFAULT_LIMITS.handshakeTimeout;
   const server: Http2Server = createServer({
     handler,
     settings,
+    limits: { handshakeTimeout },
     ...(config.padding ? { padding: config.padding } : {}),
     ...(config.encoderHeaderTableSize !== undefined ? { encoderTableSize: config.encoderHeaderTableSize } : {}),
     ...(config.verbose
@@ -280,6 +288,7 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
       key: t.key,
       cert: t.cert,
       minVersion: 'TLSv1.2',
+      handshakeTimeout,
       requestCert: t.verifyClient === true,
       rejectUnauthorized: false, // -V requests a certificate and requires one, without verifying it (as nghttpd)
       ALPNCallback: ({ protocols }) => {
@@ -301,7 +310,8 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
       }
       server.handleSocket(socket);
     });
-    tlsServer.on('tlsClientError', () => {});
+    // A listener keeps Node from destroying the socket itself (a failed or timed-out handshake): do it here.
+    tlsServer.on('tlsClientError', (_err, socket) => socket.destroy());
     // Connections still in (or never starting) the handshake are not the engine's: close() ends them.
     const rawSockets = new Set<Socket>();
     tlsServer.on('connection', (raw: Socket) => {

@@ -16,6 +16,8 @@ import vm from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Flag, FrameType } from '../../src/h2/frame.js';
 import { startH2Serve, type H2Serve, type H2ServeConfig } from '../../src/server/h2serve.js';
+import { selfSignedCertificate } from '../../src/server/self-signed.js';
+import net from 'node:net';
 import { countingFs } from '../helpers/counting-fs.js';
 import { RawClient } from '../helpers/h2-raw-client.js';
 import { until } from '../helpers/h2serve.js';
@@ -244,5 +246,28 @@ describe('pushed large files', () => {
     expect((await refusing.response(1)).status).toBe('200');
     expect(refusing.frames.some((f) => f.type === FrameType.PUSH_PROMISE)).toBe(false);
     await until(() => s.files.cacheStats.descriptors === 0 && s.readAhead.bytes === 0, 10_000, 'the refused push to be released');
+  });
+});
+
+describe('TLS handshake timeout (issue 16, h2serve item 6)', () => {
+  it('a client that sends half a ClientHello, or nothing, is disconnected after handshakeTimeout', async () => {
+    const { key, cert } = selfSignedCertificate();
+    const s = await startH2Serve({ port: 0, address: '127.0.0.1', htdocs: dir, tls: { key, cert }, write: () => {}, handshakeTimeout: 300 });
+    servers.push(s);
+    const closedAfter = async (first: Uint8Array | null): Promise<number> => {
+      const t0 = Date.now();
+      const sock = net.connect(s.address.port, '127.0.0.1');
+      sock.on('error', () => {});
+      await new Promise((r) => sock.once('connect', r));
+      if (first) sock.write(first);
+      await new Promise((r) => sock.once('close', r));
+      return Date.now() - t0;
+    };
+    // A TLS record header announcing 512 octets of handshake, and only 5 of them.
+    const half = Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03]);
+    const [silent, partial] = await Promise.all([closedAfter(null), closedAfter(half)]);
+    expect(silent).toBeGreaterThanOrEqual(250);
+    expect(silent).toBeLessThan(5000);
+    expect(partial).toBeLessThan(5000);
   });
 });
