@@ -68,8 +68,8 @@ const tlsTarget = (port: number): Target => ({ url: `https://localhost:${port}`,
 const h2cTarget = (port: number, upgrade = false): Target => ({ url: `http://localhost:${port}`, options: { connectTo: { host: '127.0.0.1', port }, upgrade } });
 
 /** Runs `fn` on a new session, then closes it gracefully (GOAWAY) and checks it closed without error. */
-async function withSession<T>(t: Target, fn: (s: ClientSession) => Promise<T>): Promise<T> {
-  const s = await connect(t.url, t.options);
+async function withSession<T>(t: Target, fn: (s: ClientSession) => Promise<T>, extra: ConnectOptions = {}): Promise<T> {
+  const s = await connect(t.url, { ...t.options, ...extra });
   if (t.url.startsWith('https:')) {
     expect(s.alpnProtocol).toBe('h2');
     expect(s.tls?.authorized).toBe(true);
@@ -128,6 +128,28 @@ async function expectConcurrent(t: Target, n = 1000): Promise<void> {
     expect(s.activeStreams).toBe(0);
     expect(s.pendingRequests).toBe(0);
   });
+}
+
+/**
+ * Many responses at once, read one after another only once all have begun:
+ * unread ones hold at most their stream window each, and never starve the
+ * one being read of the connection window (a request timeout turns a
+ * deadlock into a failure).
+ */
+async function expectReadInOrder(t: Target, n = 32): Promise<void> {
+  await withSession(
+    t,
+    async (s) => {
+      const responses = await Promise.all(Array.from({ length: n }, () => s.request({ ':path': '/1m' })));
+      expect(s.stats.heldBody).toBeLessThanOrEqual(n * 65535);
+      for (const r of responses) {
+        const got = await receive(r);
+        expect({ streamId: got.streamId, bytes: got.bytes, sha: got.sha }).toEqual({ streamId: r.streamId, bytes: SIZES['1m'], sha: digest.get('/1m') });
+      }
+      expect(s.stats.heldBody).toBe(0);
+    },
+    { requestTimeout: 15_000 },
+  );
 }
 
 /** The body of an upload: octets in memory for 1 MiB, a file stream (flow control, backpressure) for 64 MiB. */
@@ -201,6 +223,7 @@ describe('nghttpd, h2c (--no-tls)', () => {
   it('downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(t, ALL));
   it('uploads 1 MiB and 64 MiB intact (--echo-upload)', () => expectUploads(t, echoedAt('/echo')));
   it('1,000 concurrent requests on one session', () => expectConcurrent(t));
+  it('32 concurrent 1 MiB responses read one after another', () => expectReadInOrder(t));
 });
 
 describe('nghttpd, TLS with -p push', () => {
@@ -236,6 +259,7 @@ describe('nginx, http2 on TLS', () => {
   it('uploads 1 MiB and 64 MiB intact (WebDAV PUT, the stored file hashed)', () => expectUploads(t, storedIn(ngx.davDir)));
   it('1,000 concurrent requests on one session (above its 128 concurrent streams: the rest wait)', () => expectConcurrent(t));
   it('pushed responses arrive (http2_push)', () => expectPushes(t));
+  it('32 concurrent 1 MiB responses read one after another', () => expectReadInOrder(t));
 });
 
 describe('apache2 with mod_http2', () => {
@@ -248,6 +272,7 @@ describe('apache2 with mod_http2', () => {
   it('h2 on TLS: downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(tlsTarget(ap.tlsPort), ALL));
   it('h2 on TLS: uploads 1 MiB and 64 MiB intact (WebDAV PUT, the stored file hashed)', () => expectUploads(tlsTarget(ap.tlsPort), storedIn(ap.davDir)));
   it('h2 on TLS: 1,000 concurrent requests on one session', () => expectConcurrent(tlsTarget(ap.tlsPort)));
+  it('h2 on TLS: 32 concurrent 1 MiB responses read one after another', () => expectReadInOrder(tlsTarget(ap.tlsPort)));
   it('h2c with prior knowledge: downloads 0 B, 1 KiB and 1 MiB byte-exact', () => expectDownloads(h2cTarget(ap.h2cPort), SMALL));
 
   it('h2c with the HTTP/1.1 Upgrade: the first response on stream 1, then more on the upgraded connection', async () => {
@@ -282,6 +307,7 @@ describe('h2o on TLS', () => {
   it('downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(t, ALL));
   it('uploads 1 MiB and 64 MiB intact (an mruby handler echoes the body)', () => expectUploads(t, echoedAt('/echo')));
   it('1,000 concurrent requests on one session', () => expectConcurrent(t));
+  it('32 concurrent 1 MiB responses read one after another', () => expectReadInOrder(t));
 });
 
 describe("Node's http2 server (in-process, h2c)", () => {
@@ -366,6 +392,7 @@ describe("Node's http2 server (in-process, h2c)", () => {
     }));
   it('1,000 concurrent requests on one session', () => expectConcurrent(t));
   it('pushed responses arrive (pushStream)', () => expectPushes(t));
+  it('32 concurrent 1 MiB responses read one after another', () => expectReadInOrder(t));
 
   it('trailers both ways', async () => {
     await withSession(t, async (s) => {
@@ -399,6 +426,7 @@ describe('h2serve (bin/h2serve.js) on TLS', () => {
   it('uploads 1 MiB and 64 MiB intact (--echo-upload)', () => expectUploads(t, echoedAt('/echo')));
   it('1,000 concurrent requests on one session', () => expectConcurrent(t));
   it('pushed responses arrive (-p)', () => expectPushes(t));
+  it('32 concurrent 1 MiB responses read one after another', () => expectReadInOrder(t));
 
   it('trailers both ways', async () => {
     await withSession(t, async (s) => {
