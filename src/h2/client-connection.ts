@@ -409,9 +409,13 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
         if (this.closeError !== null && this.closeError.code === NO_ERROR) {
           return Http2Error.fromCode(code, `stream ${streamId} was cancelled: the connection was closed (${this.closeError.message})`, { streamId });
         }
-        return this.closeError !== null
-          ? Http2Error.fromCode(this.closeError.code, `the connection failed: ${this.closeError.message}`, { streamId })
-          : new Http2Error('CONNECTION_CLOSED', `the connection closed before the response was complete${reason ? ` (${reason})` : ''}`, { streamId });
+        if (this.closeError !== null) return Http2Error.fromCode(this.closeError.code, `the connection failed: ${this.closeError.message}`, { streamId });
+        if (this.peerGoaway !== null && this.peerGoaway.errorCode !== NO_ERROR) {
+          // The server said why it closed (§6.8): that is the error, not the close that followed.
+          const g = this.peerGoaway;
+          return Http2Error.fromCode(g.errorCode, `the server sent GOAWAY ${errorCodeName(g.errorCode)}${g.debug ? ` (${g.debug})` : ''} and closed the connection before the response on stream ${streamId} was complete`, { streamId });
+        }
+        return new Http2Error('CONNECTION_CLOSED', `the connection closed before the response was complete${reason ? ` (${reason})` : ''}`, { streamId });
       default:
         return new Http2Error('CONNECTION_CLOSED', `stream ${streamId} closed before the response was complete`, { streamId });
     }

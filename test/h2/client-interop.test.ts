@@ -22,7 +22,7 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type BodyInit, type ClientResponse, type ClientSession, type ConnectOptions, type PushPromise } from '../../src/h2/index.js';
+import { connect, ErrorCode, errorCodeName, Http2Error, type BodyInit, type ClientResponse, type ClientSession, type ConnectOptions, type PushPromise } from '../../src/h2/index.js';
 import { opensslCert, sha256, startH2Serve, type H2ServeProcess } from '../helpers/h2serve.js';
 import { peerDir, startApache, startH2o, startNghttpd, startNginx, type ApachePeer, type NginxPeer, type Peer, type TlsFiles } from '../helpers/peers.js';
 
@@ -259,6 +259,26 @@ describe('nginx, http2 on TLS', () => {
   it('uploads 1 MiB and 64 MiB intact (WebDAV PUT, the stored file hashed)', () => expectUploads(t, storedIn(ngx.davDir)));
   it('1,000 concurrent requests on one session (above its 128 concurrent streams: the rest wait)', () => expectConcurrent(t));
   it('pushed responses arrive (http2_push)', () => expectPushes(t));
+
+  it('a header field too large for nginx: GOAWAY, and the request fails with the code nginx sent', async () => {
+    const s = await connect(t.url, t.options);
+    try {
+      const goaway = new Promise<number>((resolve) => s.on('goaway', (_last, code) => resolve(code)));
+      const e = await s.request({ ':path': '/1k', 'x-large': 'x'.repeat(32 * 1024) }).then(
+        () => null,
+        (err: unknown) => err,
+      );
+      const code = await goaway;
+      expect(code).not.toBe(ErrorCode.NO_ERROR);
+      expect(e).toBeInstanceOf(Http2Error);
+      expect({ code: (e as Http2Error).code, errorCode: (e as Http2Error).errorCode }).toEqual({ code: errorCodeName(code), errorCode: code });
+      expect((e as Http2Error).message).toContain('GOAWAY');
+    } finally {
+      s.destroy();
+    }
+    // The server is fine: a new session works.
+    await expectDownloads(t, ['1k']);
+  });
   it('32 concurrent 1 MiB responses read one after another', () => expectReadInOrder(t));
 });
 
