@@ -14,7 +14,11 @@
  * WebDAV PUT and the stored file is hashed. 1,000 concurrent requests run on
  * one session; trailers go both ways (Node's server, h2serve); pushed
  * responses arrive (nghttpd -p, h2serve -p, Node's pushStream, nginx
- * http2_push).
+ * http2_push). Also: many responses read one after another, cancelled
+ * responses, and nginx's GOAWAY for a header field too large for it.
+ *
+ * A server that cannot start (its program not installed) fails its tests
+ * with a message naming the program; nothing is skipped.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,8 +27,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, ErrorCode, errorCodeName, Http2Error, type BodyInit, type ClientResponse, type ClientSession, type ConnectOptions, type PushPromise } from '../../src/h2/index.js';
-import { opensslCert, sha256, startH2Serve, type H2ServeProcess } from '../helpers/h2serve.js';
-import { peerDir, startApache, startH2o, startNghttpd, startNginx, type ApachePeer, type NginxPeer, type Peer, type TlsFiles } from '../helpers/peers.js';
+import { opensslCert, sha256, startH2Serve } from '../helpers/h2serve.js';
+import { findProgram, peerDir, startApache, startH2o, startNghttpd, startNginx, type TlsFiles } from '../helpers/peers.js';
 
 const SIZES = { '0': 0, '1k': 1024, '1m': 1 << 20, '64m': 64 << 20 } as const;
 type Name = keyof typeof SIZES;
@@ -40,7 +44,18 @@ let tlsFiles: TlsFiles;
 let ca = '';
 const digest = new Map<string, string>();
 
+/** Why the shared files could not be made (openssl missing ...): every test fails with it. */
+let setupError: unknown = null;
+
 beforeAll(async () => {
+  try {
+    await makeFixtures();
+  } catch (e) {
+    setupError = e;
+  }
+});
+
+async function makeFixtures(): Promise<void> {
   htdocs = peerDir('interop-htdocs');
   for (const [name, size] of Object.entries(SIZES)) {
     const data = randomBytes(size);
@@ -51,12 +66,41 @@ beforeAll(async () => {
   certDir = peerDir('interop-tls');
   tlsFiles = await opensslCert(certDir);
   ca = readFileSync(tlsFiles.cert, 'utf8');
-});
+}
 
 afterAll(() => {
   if (htdocs) rmSync(htdocs, { recursive: true, force: true });
   if (certDir) rmSync(certDir, { recursive: true, force: true });
 });
+
+/**
+ * A server for one describe block, started in its beforeAll and stopped in
+ * its afterAll. When it cannot start (a program not installed, a bad
+ * configuration), every test of the block fails with that error: a throwing
+ * beforeAll would only mark them skipped.
+ */
+function started<T>(start: () => Promise<T>, stop: (v: T) => Promise<void> | void): () => T {
+  let value: T | undefined;
+  let error: unknown = null;
+  beforeAll(async () => {
+    if (setupError !== null) {
+      error = setupError;
+      return;
+    }
+    try {
+      value = await start();
+    } catch (e) {
+      error = e;
+    }
+  });
+  afterAll(async () => {
+    if (value !== undefined) await stop(value);
+  });
+  return () => {
+    if (error !== null) throw error;
+    return value as T;
+  };
+}
 
 /** How to reach a server: the URL names localhost (SNI, :authority), TCP goes to 127.0.0.1. */
 interface Target {
@@ -152,6 +196,36 @@ async function expectReadInOrder(t: Target, n = 32): Promise<void> {
   );
 }
 
+/**
+ * Cancelled responses (mid-body, and before anything was read) leave the
+ * session usable: DATA the server sent before it saw RST_STREAM is counted
+ * and given back, and the next response arrives whole.
+ */
+async function expectCancels(t: Target): Promise<void> {
+  await withSession(
+    t,
+    async (s) => {
+      for (let i = 0; i < 3; i++) {
+        const r = await s.request({ ':path': '/64m' });
+        let n = 0;
+        for await (const chunk of r.body) {
+          n += chunk.length;
+          if (n >= 100_000) break; // leaving the loop cancels the stream
+        }
+        expect(n).toBeLessThan(SIZES['64m']);
+      }
+      const unread = await Promise.all(Array.from({ length: 20 }, () => s.request({ ':path': '/1m' })));
+      for (const r of unread) r.cancel();
+      const r = await get(s, '/1m');
+      expect({ status: r.status, sha: r.sha }).toEqual({ status: 200, sha: digest.get('/1m') });
+      await s.ping();
+      expect(s.activeStreams).toBe(0);
+      expect(s.stats.heldBody).toBe(0);
+    },
+    { requestTimeout: 15_000 },
+  );
+}
+
 /** The body of an upload: octets in memory for 1 MiB, a file stream (flow control, backpressure) for 64 MiB. */
 function uploadBody(name: Name): BodyInit {
   return name === '64m' ? createReadStream(join(htdocs, name)) : readFileSync(join(htdocs, name));
@@ -211,34 +285,34 @@ async function expectPushes(t: Target): Promise<void> {
   });
 }
 
-describe('nghttpd, h2c (--no-tls)', () => {
-  let peer: Peer;
-  let t: Target;
-  beforeAll(async () => {
-    peer = await startNghttpd(htdocs, null, ['--echo-upload']);
-    t = h2cTarget(peer.port);
+describe('peers', () => {
+  it('a server program that is not installed fails the tests that need it, naming it', () => {
+    expect(() => findProgram('h2kit-no-such-server')).toThrow(/needs 'h2kit-no-such-server', which is not installed/);
   });
-  afterAll(() => peer?.stop());
+});
 
-  it('downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(t, ALL));
-  it('uploads 1 MiB and 64 MiB intact (--echo-upload)', () => expectUploads(t, echoedAt('/echo')));
-  it('1,000 concurrent requests on one session', () => expectConcurrent(t));
-  it('32 concurrent 1 MiB responses read one after another', () => expectReadInOrder(t));
+describe('nghttpd, h2c (--no-tls)', () => {
+  const peer = started(() => startNghttpd(htdocs, null, ['--echo-upload']), (p) => p.stop());
+  const t = (): Target => h2cTarget(peer().port);
+
+  it('downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(t(), ALL));
+  it('uploads 1 MiB and 64 MiB intact (--echo-upload)', () => expectUploads(t(), echoedAt('/echo')));
+  it('1,000 concurrent requests on one session', () => expectConcurrent(t()));
+  it('32 concurrent 1 MiB responses read one after another', () => expectReadInOrder(t()));
+  it('cancelled responses leave the session usable', () => expectCancels(t()));
 });
 
 describe('nghttpd, TLS with -p push', () => {
-  let peer: Peer;
-  let t: Target;
-  beforeAll(async () => {
-    peer = await startNghttpd(htdocs, tlsFiles, ['-p', `${PUSH_PAGE}=${PUSHED.join(',')}`, '--trailer', 'x-nghttpd-trailer: end']);
-    t = tlsTarget(peer.port);
-  });
-  afterAll(() => peer?.stop());
+  const peer = started(
+    () => startNghttpd(htdocs, tlsFiles, ['-p', `${PUSH_PAGE}=${PUSHED.join(',')}`, '--trailer', 'x-nghttpd-trailer: end']),
+    (p) => p.stop(),
+  );
+  const t = (): Target => tlsTarget(peer().port);
 
-  it('downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(t, ALL));
-  it('pushed responses arrive', () => expectPushes(t));
+  it('downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(t(), ALL));
+  it('pushed responses arrive', () => expectPushes(t()));
   it('its response trailers arrive (--trailer)', async () => {
-    await withSession(t, async (s) => {
+    await withSession(t(), async (s) => {
       const r = await get(s, '/1k');
       expect(r.sha).toBe(digest.get('/1k'));
       expect(r.trailers).toEqual([['x-nghttpd-trailer', 'end']]);
@@ -247,21 +321,16 @@ describe('nghttpd, TLS with -p push', () => {
 });
 
 describe('nginx, http2 on TLS', () => {
-  let ngx: NginxPeer;
-  let t: Target;
-  beforeAll(async () => {
-    ngx = await startNginx({ htdocs, tls: tlsFiles, push: { [PUSH_PAGE]: PUSHED } });
-    t = tlsTarget(ngx.peer.port);
-  });
-  afterAll(() => ngx?.peer.stop());
+  const ngx = started(() => startNginx({ htdocs, tls: tlsFiles, push: { [PUSH_PAGE]: PUSHED } }), (n) => n.peer.stop());
+  const t = (): Target => tlsTarget(ngx().peer.port);
 
-  it('downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(t, ALL));
-  it('uploads 1 MiB and 64 MiB intact (WebDAV PUT, the stored file hashed)', () => expectUploads(t, storedIn(ngx.davDir)));
-  it('1,000 concurrent requests on one session (above its 128 concurrent streams: the rest wait)', () => expectConcurrent(t));
-  it('pushed responses arrive (http2_push)', () => expectPushes(t));
+  it('downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(t(), ALL));
+  it('uploads 1 MiB and 64 MiB intact (WebDAV PUT, the stored file hashed)', () => expectUploads(t(), storedIn(ngx().davDir)));
+  it('1,000 concurrent requests on one session (above its 128 concurrent streams: the rest wait)', () => expectConcurrent(t()));
+  it('pushed responses arrive (http2_push)', () => expectPushes(t()));
 
   it('a header field too large for nginx: GOAWAY, and the request fails with the code nginx sent', async () => {
-    const s = await connect(t.url, t.options);
+    const s = await connect(t().url, t().options);
     try {
       const goaway = new Promise<number>((resolve) => s.on('goaway', (_last, code) => resolve(code)));
       const e = await s.request({ ':path': '/1k', 'x-large': 'x'.repeat(32 * 1024) }).then(
@@ -277,68 +346,85 @@ describe('nginx, http2 on TLS', () => {
       s.destroy();
     }
     // The server is fine: a new session works.
-    await expectDownloads(t, ['1k']);
+    await expectDownloads(t(), ['1k']);
   });
-  it('32 concurrent 1 MiB responses read one after another', () => expectReadInOrder(t));
+  it('32 concurrent 1 MiB responses read one after another', () => expectReadInOrder(t()));
+  it('cancelled responses leave the session usable', () => expectCancels(t()));
 });
 
 describe('apache2 with mod_http2', () => {
-  let ap: ApachePeer;
-  beforeAll(async () => {
-    ap = await startApache({ htdocs, tls: tlsFiles });
+  const ap = started(() => startApache({ htdocs, tls: tlsFiles }), (a) => a.peer.stop());
+
+  it('h2 on TLS: downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(tlsTarget(ap().tlsPort), ALL));
+  it('h2 on TLS: uploads 1 MiB and 64 MiB intact (WebDAV PUT, the stored file hashed)', () => expectUploads(tlsTarget(ap().tlsPort), storedIn(ap().davDir)));
+  it('h2 on TLS: 1,000 concurrent requests on one session', () => expectConcurrent(tlsTarget(ap().tlsPort)));
+  it('h2 on TLS: 32 concurrent 1 MiB responses read one after another', () => expectReadInOrder(tlsTarget(ap().tlsPort)));
+  it('h2 on TLS: cancelled responses leave the session usable', () => expectCancels(tlsTarget(ap().tlsPort)));
+  it('h2c with prior knowledge: downloads 0 B, 1 KiB and 1 MiB byte-exact', () => expectDownloads(h2cTarget(ap().h2cPort), SMALL));
+
+  /** What the server sent first: its answer to the upgrade request. */
+  const firstOctets = (): { onData: (d: Uint8Array) => void; head: () => string } => {
+    let head = '';
+    return {
+      onData: (d) => {
+        if (head.length < 200) head += Buffer.from(d.subarray(0, 200)).toString('latin1');
+      },
+      head: () => head,
+    };
+  };
+
+  it('h2c with the HTTP/1.1 Upgrade: 101, the first response on stream 1, then more on the upgraded connection', async () => {
+    const seen = firstOctets();
+    await withSession(
+      h2cTarget(ap().h2cPort, true),
+      async (s) => {
+        const first = await get(s, '/1m');
+        expect(first).toMatchObject({ status: 200, streamId: 1, sha: digest.get('/1m') });
+        expect(seen.head()).toMatch(/^HTTP\/1\.1 101 /);
+        for (const name of SMALL) {
+          const r = await get(s, `/${name}`);
+          expect({ name, status: r.status, sha: r.sha }).toEqual({ name, status: 200, sha: digest.get(`/${name}`) });
+          expect(r.streamId).toBeGreaterThan(1);
+        }
+      },
+      { onData: seen.onData },
+    );
   });
-  afterAll(() => ap?.peer.stop());
 
-  it('h2 on TLS: downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(tlsTarget(ap.tlsPort), ALL));
-  it('h2 on TLS: uploads 1 MiB and 64 MiB intact (WebDAV PUT, the stored file hashed)', () => expectUploads(tlsTarget(ap.tlsPort), storedIn(ap.davDir)));
-  it('h2 on TLS: 1,000 concurrent requests on one session', () => expectConcurrent(tlsTarget(ap.tlsPort)));
-  it('h2 on TLS: 32 concurrent 1 MiB responses read one after another', () => expectReadInOrder(tlsTarget(ap.tlsPort)));
-  it('h2c with prior knowledge: downloads 0 B, 1 KiB and 1 MiB byte-exact', () => expectDownloads(h2cTarget(ap.h2cPort), SMALL));
-
-  it('h2c with the HTTP/1.1 Upgrade: the first response on stream 1, then more on the upgraded connection', async () => {
-    await withSession(h2cTarget(ap.h2cPort, true), async (s) => {
-      const first = await get(s, '/1m');
-      expect(first).toMatchObject({ status: 200, streamId: 1, sha: digest.get('/1m') });
-      for (const name of SMALL) {
-        const r = await get(s, `/${name}`);
-        expect({ name, status: r.status, sha: r.sha }).toEqual({ name, status: 200, sha: digest.get(`/${name}`) });
-        expect(r.streamId).toBeGreaterThan(1);
-      }
-    });
-  });
-
-  it('h2c with the HTTP/1.1 Upgrade and an upload first (OPTIONS * upgrades, then the PUT)', async () => {
-    await withSession(h2cTarget(ap.h2cPort, true), async (s) => {
-      const sha = await storedIn(ap.davDir)(s, '1m', uploadBody('1m'));
-      expect(sha).toBe(digest.get('/1m'));
-    });
+  it('h2c with the HTTP/1.1 Upgrade and an upload first (OPTIONS * upgrades, then the PUT on stream 3)', async () => {
+    const seen = firstOctets();
+    await withSession(
+      h2cTarget(ap().h2cPort, true),
+      async (s) => {
+        const file = 'upgrade-put';
+        const r = await s.request({ ':method': 'PUT', ':path': `/dav/${file}` }, { body: uploadBody('1m') });
+        expect(await receive(r)).toMatchObject({ status: 201, streamId: 3 });
+        expect(seen.head()).toMatch(/^HTTP\/1\.1 101 /);
+        expect(sha256(readFileSync(join(ap().davDir, file)))).toBe(digest.get('/1m'));
+      },
+      { onData: seen.onData },
+    );
   });
 });
 
 describe('h2o on TLS', () => {
-  let peer: Peer;
-  let t: Target;
-  beforeAll(async () => {
-    peer = await startH2o({ htdocs, tls: tlsFiles });
-    t = tlsTarget(peer.port);
-  });
-  afterAll(() => peer?.stop());
+  const peer = started(() => startH2o({ htdocs, tls: tlsFiles }), (p) => p.stop());
+  const t = (): Target => tlsTarget(peer().port);
 
-  it('downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(t, ALL));
-  it('uploads 1 MiB and 64 MiB intact (an mruby handler echoes the body)', () => expectUploads(t, echoedAt('/echo')));
-  it('1,000 concurrent requests on one session', () => expectConcurrent(t));
-  it('32 concurrent 1 MiB responses read one after another', () => expectReadInOrder(t));
+  it('downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(t(), ALL));
+  it('uploads 1 MiB and 64 MiB intact (an mruby handler echoes the body)', () => expectUploads(t(), echoedAt('/echo')));
+  it('1,000 concurrent requests on one session', () => expectConcurrent(t()));
+  it('32 concurrent 1 MiB responses read one after another', () => expectReadInOrder(t()));
+  it('cancelled responses leave the session usable', () => expectCancels(t()));
 });
 
 describe("Node's http2 server (in-process, h2c)", () => {
-  let server: http2.Http2Server;
   const sessions = new Set<http2.ServerHttp2Session>();
-  let t: Target;
   /** Request trailers as Node's server received them, by the x-test-id of the request. */
   const receivedTrailers = new Map<string, http2.IncomingHttpHeaders>();
 
-  beforeAll(async () => {
-    server = http2.createServer();
+  const start = async (): Promise<http2.Http2Server> => {
+    const server = http2.createServer();
     server.on('session', (s) => {
       sessions.add(s);
       s.on('close', () => sessions.delete(s));
@@ -395,27 +481,29 @@ describe("Node's http2 server (in-process, h2c)", () => {
       stream.end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    t = h2cTarget((server.address() as AddressInfo).port);
-  });
-  afterAll(async () => {
+    return server;
+  };
+  const server = started(start, async (srv) => {
     for (const s of sessions) s.destroy();
-    await new Promise<void>((resolve) => server?.close(() => resolve()));
+    await new Promise<void>((resolve) => srv.close(() => resolve()));
   });
+  const t = (): Target => h2cTarget((server().address() as AddressInfo).port);
 
-  it('downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(t, ALL));
+  it('downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(t(), ALL));
   it('uploads 1 MiB and 64 MiB intact (the server hashes the body)', () =>
-    expectUploads(t, async (s, _name, body) => {
+    expectUploads(t(), async (s, _name, body) => {
       const r = await s.request({ ':method': 'POST', ':path': '/sha256' }, { body });
       expect(r.status).toBe(200);
       const got = (await r.json()) as { bytes: number; sha256: string };
       return got.sha256;
     }));
-  it('1,000 concurrent requests on one session', () => expectConcurrent(t));
-  it('pushed responses arrive (pushStream)', () => expectPushes(t));
-  it('32 concurrent 1 MiB responses read one after another', () => expectReadInOrder(t));
+  it('1,000 concurrent requests on one session', () => expectConcurrent(t()));
+  it('pushed responses arrive (pushStream)', () => expectPushes(t()));
+  it('32 concurrent 1 MiB responses read one after another', () => expectReadInOrder(t()));
+  it('cancelled responses leave the session usable', () => expectCancels(t()));
 
   it('trailers both ways', async () => {
-    await withSession(t, async (s) => {
+    await withSession(t(), async (s) => {
       const body = readFileSync(join(htdocs, '1m'));
       const r = await s.request({ ':method': 'POST', ':path': '/trailers', 'x-test-id': 'both-ways' }, { body, trailers: { 'x-client-trailer': 'after-1m' } });
       const got = await receive(r);
@@ -431,25 +519,25 @@ describe("Node's http2 server (in-process, h2c)", () => {
 });
 
 describe('h2serve (bin/h2serve.js) on TLS', () => {
-  let h2s: H2ServeProcess;
-  let t: Target;
-  beforeAll(async () => {
-    // -v: its frame log shows the trailers it received.
-    h2s = await startH2Serve(['-v', '-a', '127.0.0.1', '-d', htdocs, '--echo-upload', '-p', `${PUSH_PAGE}=${PUSHED.join(',')}`, '--trailer', 'x-h2serve-trailer: end', '0', tlsFiles.key, tlsFiles.cert], {
-      env: { NO_COLOR: '1' },
-    });
-    t = tlsTarget(h2s.port);
-  });
-  afterAll(() => h2s?.stop());
+  // -v: its frame log shows the trailers it received.
+  const h2s = started(
+    () =>
+      startH2Serve(['-v', '-a', '127.0.0.1', '-d', htdocs, '--echo-upload', '-p', `${PUSH_PAGE}=${PUSHED.join(',')}`, '--trailer', 'x-h2serve-trailer: end', '0', tlsFiles.key, tlsFiles.cert], {
+        env: { NO_COLOR: '1' },
+      }),
+    (p) => p.stop(),
+  );
+  const t = (): Target => tlsTarget(h2s().port);
 
-  it('downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(t, ALL));
-  it('uploads 1 MiB and 64 MiB intact (--echo-upload)', () => expectUploads(t, echoedAt('/echo')));
-  it('1,000 concurrent requests on one session', () => expectConcurrent(t));
-  it('pushed responses arrive (-p)', () => expectPushes(t));
-  it('32 concurrent 1 MiB responses read one after another', () => expectReadInOrder(t));
+  it('downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(t(), ALL));
+  it('uploads 1 MiB and 64 MiB intact (--echo-upload)', () => expectUploads(t(), echoedAt('/echo')));
+  it('1,000 concurrent requests on one session', () => expectConcurrent(t()));
+  it('pushed responses arrive (-p)', () => expectPushes(t()));
+  it('32 concurrent 1 MiB responses read one after another', () => expectReadInOrder(t()));
+  it('cancelled responses leave the session usable', () => expectCancels(t()));
 
   it('trailers both ways', async () => {
-    await withSession(t, async (s) => {
+    await withSession(t(), async (s) => {
       const r = await s.request({ ':method': 'POST', ':path': '/echo' }, { body: 'trailed body', trailers: { 'x-client-trailer': 'after-body' } });
       const got = await receive(r);
       expect(got.sha).toBe(sha256(Buffer.from('trailed body')));
@@ -457,7 +545,7 @@ describe('h2serve (bin/h2serve.js) on TLS', () => {
       // Its -v log: our trailer field, then the HEADERS frame that carried it, with END_STREAM.
       const id = got.streamId;
       const re = new RegExp(`recv \\(stream_id=${id}\\) x-client-trailer: after-body\\n(?:.*\\n)*?.*recv HEADERS frame <length=\\d+, flags=0x05, stream_id=${id}>`);
-      await h2s.waitForStdout(re);
+      await h2s().waitForStdout(re);
     });
   });
 });
