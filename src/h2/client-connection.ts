@@ -346,6 +346,10 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
   }
 
   protected deliver(s: ClientExchange, data: Uint8Array): H2Error | null | void {
+    // The connection window is given back on receipt; only the stream's waits for the reader.
+    // Stream windows bound what is held, and a response not read yet must not starve the
+    // one being read of the connection window (a deadlock, §5.2.2).
+    this.creditConnection(data.length);
     if (s.head === null) return this.malformed(s, 'DATA before the response HEADERS (§8.1)');
     s.lastActivity = Date.now();
     if (s.push(data)) return;
@@ -357,7 +361,6 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
 
   /** ClientExchangeHost: the application read `n` octets. */
   consumed(s: ClientExchange, n: number): void {
-    this.creditConnection(n);
     this.creditStream(s, n);
     this.scheduleFlush();
   }
@@ -366,9 +369,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
   cancel(s: ClientExchange, reason: string): void {
     s.fail(new Http2Error('ABORTED', reason, { streamId: s.id, errorCode: CANCEL }));
     if (s.closed) {
-      const n = s.drop();
-      this.creditConnection(n);
-      this.scheduleFlush();
+      s.drop();
       return;
     }
     this.resetStream(s, CANCEL, reason);
@@ -379,7 +380,8 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
   }
 
   protected override dropHeld(s: ClientExchange): number {
-    return s.drop();
+    s.drop();
+    return 0; // the connection window had them back on receipt
   }
 
   protected streamClosed(s: ClientExchange, code: number, reason: string, how: StreamEnd): void {
@@ -407,9 +409,13 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
         if (this.closeError !== null && this.closeError.code === NO_ERROR) {
           return Http2Error.fromCode(code, `stream ${streamId} was cancelled: the connection was closed (${this.closeError.message})`, { streamId });
         }
-        return this.closeError !== null
-          ? Http2Error.fromCode(this.closeError.code, `the connection failed: ${this.closeError.message}`, { streamId })
-          : new Http2Error('CONNECTION_CLOSED', `the connection closed before the response was complete${reason ? ` (${reason})` : ''}`, { streamId });
+        if (this.closeError !== null) return Http2Error.fromCode(this.closeError.code, `the connection failed: ${this.closeError.message}`, { streamId });
+        if (this.peerGoaway !== null && this.peerGoaway.errorCode !== NO_ERROR) {
+          // The server said why it closed (§6.8): that is the error, not the close that followed.
+          const g = this.peerGoaway;
+          return Http2Error.fromCode(g.errorCode, `the server sent GOAWAY ${errorCodeName(g.errorCode)}${g.debug ? ` (${g.debug})` : ''} and closed the connection before the response on stream ${streamId} was complete`, { streamId });
+        }
+        return new Http2Error('CONNECTION_CLOSED', `the connection closed before the response was complete${reason ? ` (${reason})` : ''}`, { streamId });
       default:
         return new Http2Error('CONNECTION_CLOSED', `stream ${streamId} closed before the response was complete`, { streamId });
     }
