@@ -254,6 +254,11 @@ export class FileProducer implements ReadAheadWaiter {
         return ready.subarray(from, from + maxLength);
       }
       this.ready = null;
+      // The engine takes the chunk now (it is within the window it offered): the read-ahead is free
+      // again. Holding it until this stream's next turn would let streams whose windows stay closed
+      // keep the whole budget while the one being read waits for it.
+      this.readAhead.give(this.host.connectionId, this.charged);
+      this.charged = 0;
       return from === 0 ? ready : ready.subarray(from);
     }
     if (this.reading) return 'deferred';

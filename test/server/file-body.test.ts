@@ -136,8 +136,8 @@ describe('FileProducer', () => {
       const c = await next(p, h, max);
       if (c === null) break;
       expect(c.length).toBeLessThanOrEqual(Math.min(max, 4096));
-      // What was handed out is still counted until the engine asks again.
-      expect(ra.bytes).toBe(c.length);
+      // What was handed out whole is the engine's now: nothing stays counted.
+      expect(ra.bytes).toBe(0);
       got.push(Buffer.from(c));
     }
     expect(Buffer.concat(got)).toEqual(data);
@@ -155,10 +155,11 @@ describe('FileProducer', () => {
     expect(p.produce(8000)).toBe('deferred');
     await h.resumed();
     const a = p.produce(3000) as Uint8Array;
-    const c = p.produce(9000) as Uint8Array;
     expect(Buffer.from(a)).toEqual(data.subarray(0, 3000));
+    expect(ra.bytes).toBe(8000); // the rest of the chunk is still held
+    const c = p.produce(9000) as Uint8Array;
     expect(Buffer.from(c)).toEqual(data.subarray(3000, 8000));
-    expect(ra.bytes).toBe(8000);
+    expect(ra.bytes).toBe(0); // handed out whole
     p.close();
     expect(ra.bytes).toBe(0);
   });
@@ -182,20 +183,21 @@ describe('FileProducer', () => {
     expect(ra.bytes).toBe(17_000);
     expect(a3.produce(1000)).toBe('deferred'); // 9000 <= 10000 but 18000 > 15000: waits
     expect(ra.waiting).toBe(2);
-    // a1's chunk arrives and is handed out; closing a1 gives its bytes back: a2 fits, a3 still not.
+    // a1's chunk arrives and is handed to the engine: its bytes are free again, so a2 fits; a3 still not.
     await wokenA2; // a1's read completed (resume on the shared host)
-    expect((a1.produce(8000) as Uint8Array).length).toBe(8000);
     h1.resumes = 0;
-    a1.close();
-    expect(h1.resumes).toBe(1);
+    expect((a1.produce(8000) as Uint8Array).length).toBe(8000);
+    expect(h1.resumes).toBe(1); // a2 was granted its 8000
     expect(ra.waiting).toBe(1);
     expect(ra.bytes).toBe(9000 + 8000);
-    // Connection 2 gives its chunk back: now a3 fits.
+    a1.close();
+    expect(ra.bytes).toBe(9000 + 8000);
+    // Connection 2's chunk is handed out: now a3 fits.
     await c1Read;
     expect((c1.produce(9000) as Uint8Array).length).toBe(9000);
-    c1.close();
     expect(h1.resumes).toBe(2);
     expect(ra.waiting).toBe(0);
+    c1.close();
     expect(ra.bytes).toBe(8000 + 1000);
     for (const p of [a2, a3]) p.close();
     await new Promise((r) => setTimeout(r, 50)); // reads in flight give back on completion
