@@ -15,6 +15,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Flag, FrameType } from '../../src/h2/frame.js';
+import { connect as h2connect } from '../../src/h2/index.js';
 import { startH2Serve, type H2Serve, type H2ServeConfig } from '../../src/server/h2serve.js';
 import { selfSignedCertificate } from '../../src/server/self-signed.js';
 import net from 'node:net';
@@ -269,5 +270,18 @@ describe('TLS handshake timeout (issue 16, h2serve item 6)', () => {
     expect(silent).toBeGreaterThanOrEqual(250);
     expect(silent).toBeLessThan(5000);
     expect(partial).toBeLessThan(5000);
+  });
+});
+
+describe('read-ahead does not starve the stream being read', () => {
+  it('8 concurrent 1 MiB responses, read one after another by a client with 64 KiB stream windows', async () => {
+    const s = await serve({ readAhead: { perConnection: 256 * 1024 } });
+    const session = await h2connect(`http://127.0.0.1:${s.address.port}`, { requestTimeout: 10_000 });
+    try {
+      const rs = await Promise.all(Array.from({ length: 8 }, () => session.request({ ':path': '/big.bin' })));
+      for (const r of rs) expect(Buffer.from(await r.bytes()).equals(big)).toBe(true);
+    } finally {
+      session.destroy();
+    }
   });
 });
