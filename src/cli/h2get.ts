@@ -158,6 +158,8 @@ export function parseHeader(h: string, option: string, pseudo: boolean): [string
   if (name.startsWith(':')) {
     if (!pseudo) throw bad('a trailer cannot be a pseudo-header');
     if (![':method', ':path', ':scheme', ':authority'].includes(name)) throw bad('the request pseudo-headers are :method, :path, :scheme and :authority');
+    if (name === ':method' && !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value)) throw bad('a method is a token (RFC 9110 §9.1)');
+    if (name === ':path' && !(value.startsWith('/') || value === '*')) throw bad("a path starts with '/' (or is '*')");
   } else if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) {
     throw bad('the name is not a token (RFC 9110 §5.1)');
   }
