@@ -66,8 +66,9 @@ export class AssetScanner {
   }
 
   private openTag(name: string, attrs: Record<string, string>): void {
-    if (name === 'head' && this.head === 'before') this.head = 'in';
-    else if (name === 'body') this.head = 'after';
+    if (name === 'head') {
+      if (this.head === 'before') this.head = 'in';
+    } else if (name === 'body') this.head = 'after';
     else if (name !== 'html' && !HEAD_CONTENT.has(name)) this.head = 'after'; // body content implies </head> and <body>
     else if (this.head === 'before' && name !== 'html') this.head = 'in';
 

@@ -7,7 +7,7 @@ import type { Exchange } from './exchange.js';
 
 /** `234us`, `1.23ms`, `2.50s`: nghttp's durations (two decimals, truncated). */
 export function formatDuration(milliseconds: number): string {
-  const us = Math.max(0, Math.floor(milliseconds * 1000));
+  const us = Math.max(0, Math.round(milliseconds * 1000));
   if (us < 1000) return `${us}us`;
   const [d, unit] = us >= 1_000_000 ? [1_000_000, 's'] : [1000, 'ms'];
   const hundredths = Math.floor((us * 100) / d);
