@@ -175,7 +175,10 @@ function readPem(file: string, what: string): Buffer {
   }
 }
 
-/** -d: a regular file is read for each request as it is sent; standard input (or a pipe) is read once, now. */
+/** Files up to this size are read once, now: the last DATA frame then carries END_STREAM, as nghttp sends it. */
+const READ_AT_ONCE = 64 << 20;
+
+/** -d: a large regular file is read for each request as it is sent; smaller ones and standard input (or a pipe) once, now. */
 function upload(path: string): Upload {
   if (path !== '-') {
     let st;
@@ -185,7 +188,7 @@ function upload(path: string): Upload {
       throw new UsageError(`-d: ${readErrorMessage(path, e)}`);
     }
     if (st.isDirectory()) throw new UsageError(`-d: ${path} is a directory`);
-    if (st.isFile()) return { path, size: st.size, data: null };
+    if (st.isFile() && st.size > READ_AT_ONCE) return { path, size: st.size, data: null };
   }
   const parts: Buffer[] = [];
   try {

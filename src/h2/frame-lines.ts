@@ -100,6 +100,10 @@ export class FrameLines {
       case FrameType.SETTINGS:
         lines.push(...this.settingsLines(e.settings ?? []));
         break;
+      case FrameType.CONTINUATION:
+        // The sent fields are shown on the frame that completes the block.
+        if (!recv && e.headers) for (const [n, v] of e.headers) lines.push(`${INDENT}${p.name(text(n))}: ${text(v)}`);
+        break;
       case FrameType.PUSH_PROMISE:
         lines.push(`${INDENT}(padlen=${e.padLength ?? 0}, promised_stream_id=${e.promisedStreamId ?? 0})`);
         if (!recv && e.headers) for (const [n, v] of e.headers) lines.push(`${INDENT}${p.name(text(n))}: ${text(v)}`);

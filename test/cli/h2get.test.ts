@@ -365,6 +365,100 @@ describe('against h2serve (h2c: --echo-upload, the HTTP/1.1 Upgrade)', () => {
   });
 });
 
+describe("nghttp's options, side by side (h2serve, h2c)", () => {
+  let server: H2ServeProcess;
+  beforeAll(async () => {
+    server = await startH2Serve(['--no-tls', '--echo-upload', '-e', '-p', '/index.html=/style.css', '-d', htdocs, '0']);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  const url = (p: string) => `http://127.0.0.1:${server.port}${p}`;
+  /**
+   * The frames sent before the first request (SETTINGS ACK aside), each with its detail lines, times and
+   * lengths removed; a connection WINDOW_UPDATE apart (we send it with SETTINGS, nghttp after its PRIORITY frames).
+   */
+  const preface = (log: string) => {
+    const frames: string[] = [];
+    for (const block of log.slice(0, log.search(/^\[[ \d.]+\] send HEADERS /m)).split(/\n(?=\[)/)) {
+      const m = /^\[[ \d.]+\] (send \w+ frame) <length=\d+, (.*)$/s.exec(block.trimEnd());
+      if (m && !m[2]!.includes('; ACK')) frames.push(`${m[1]} ${m[2]}`);
+    }
+    const wu = frames.filter((f) => f.startsWith('send WINDOW_UPDATE'));
+    return { ordered: frames.filter((f) => !wu.includes(f)), windowUpdates: wu };
+  };
+
+  it.each([
+    [['-w', '20', '-W', '24', '-c', '1000', '-c', '8192', '--no-push', '--max-concurrent-streams', '7']],
+    [['-c', '8192', '-c', '1000']],
+    [['--no-rfc7540-pri']],
+    [['--no-dep']],
+  ])('%j: the same SETTINGS, WINDOW_UPDATE and PRIORITY frames as nghttp, and the same frames received', async (args) => {
+    const { ours, theirs } = await sideBySide(['-nv', ...args, url('/style.css')]);
+    const mine = preface(ours);
+    expect(mine.ordered[0]).toMatch(/^send SETTINGS frame flags=0x00/);
+    expect(mine).toEqual(preface(theirs));
+    expectSameReceived(ours, theirs);
+  });
+
+  it('--no-push: no PUSH_PROMISE; the pushed path is then asked for by -a', async () => {
+    const r = await runH2Get(['-nv', '-a', '--no-push', url('/index.html')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.toString()).not.toContain('PUSH_PROMISE');
+    expect(sentPaths(r.stdout.toString())).toEqual(['/index.html', '/style.css', '/app.js', '/a.png']);
+  });
+
+  it('a gzip-coded response is written decoded, as nghttp writes it; -s counts the octets received', async () => {
+    const theirs = await runNghttp([url('/missing')]);
+    const ours = await runH2Get([url('/missing')]);
+    expect(ours.code).toBe(0);
+    expect(ours.stdout.toString()).toContain('404 Not Found');
+    expect(ours.stdout.equals(theirs.stdout)).toBe(true);
+    const stat = await runH2Get(['-ns', url('/missing')]);
+    const size = Number(/^ 13 .* 404 +(\d+) \/missing$/m.exec(stat.stdout.toString())?.[1]);
+    expect(size).toBeGreaterThan(0);
+    expect(size).toBeLessThan(ours.stdout.length);
+  });
+
+  it('--continuation: HEADERS then CONTINUATION frames, and the server answers as it answers nghttp', async () => {
+    const { ours, theirs } = await sideBySide(['-nv', '--continuation', url('/style.css')]);
+    expect(ours).toMatch(/send HEADERS frame <length=\d+, flags=0x21, stream_id=13>/);
+    expect(ours).toMatch(/send CONTINUATION frame <length=\d+, flags=0x04, stream_id=13>/);
+    expect(ours.match(/continuation-test-\d: -{4096}/g)).toHaveLength(6);
+    expectSameReceived(ours, theirs);
+  });
+
+  it('-b: padded frames out; the same frames in', async () => {
+    const file = join(dir, 'pad.txt');
+    writeFileSync(file, 'padded');
+    const { ours, theirs } = await sideBySide(['-nv', '-b', '32', '-d', file, url('/echo')]);
+    expect(ours).toMatch(/send HEADERS frame <length=\d+, flags=0x2c, stream_id=13>\n {10}; END_HEADERS \| PADDED \| PRIORITY\n {10}\(padlen=32,/);
+    expect(ours).toMatch(/send DATA frame <length=38, flags=0x09, stream_id=13>\n {10}; END_STREAM \| PADDED\n {10}\(padlen=32\)/);
+    expectSameReceived(ours, theirs);
+  });
+
+  it('--expect-continue: expect: 100-continue, the body held until no 100 came for 1 s, then echoed', async () => {
+    const file = join(dir, 'expect.txt');
+    writeFileSync(file, 'later');
+    const r = await runH2Get(['-v', '--expect-continue', '-d', file, url('/echo')]);
+    expect(r.code, r.stderr).toBe(0);
+    const log = r.stdout.toString();
+    expect(log).toContain('          expect: 100-continue\n');
+    const headersAt = Number(/\[ *([\d.]+)\] send HEADERS frame/.exec(log)![1]);
+    const dataAt = Number(/\[ *([\d.]+)\] send DATA frame/.exec(log)![1]);
+    expect(dataAt - headersAt).toBeGreaterThanOrEqual(0.95);
+    expect(log).toMatch(/\nlater\[|\nlater$/m);
+  });
+
+  it('--color: nghttp2\'s colours, as h2serve draws them', async () => {
+    const r = await runH2Get(['-nv', '--color', url('/style.css')]);
+    expect(r.stdout.toString()).toMatch(/recv \x1b\[1m\x1b\[36mHEADERS\x1b\[39m\x1b\[22m frame/);
+    expect(r.stdout.toString()).toMatch(/send \x1b\[1m\x1b\[35mSETTINGS\x1b\[39m\x1b\[22m frame/);
+    const plain = await runH2Get(['-nv', url('/style.css')]);
+    expect(plain.stdout.toString()).not.toContain('\x1b[');
+  });
+});
+
 describe('against nginx (TLS, http2)', () => {
   let peer: Peer;
   beforeAll(async () => {

@@ -68,7 +68,7 @@ describe('FrameLines', () => {
 
   it('a final response after a 1xx is a first response header too; trailers are not', () => {
     const f = new FrameLines('client');
-    const cat = (headers: Array<[string, string]>, flags = Flag.END_HEADERS) =>
+    const cat = (headers: Array<[string, string]>, flags: number = Flag.END_HEADERS) =>
       f.lines(ev({ direction: 'recv', type: FrameType.HEADERS, flags, streamId: 1, headers }), '').filter((l) => l.includes('; First'));
     expect(cat([[':status', '100']])).toEqual(['          ; First response header']);
     expect(cat([[':status', '200']])).toEqual(['          ; First response header']);
@@ -81,6 +81,24 @@ describe('FrameLines', () => {
     expect(last(ev({ direction: 'recv', type: FrameType.HEADERS, flags: 5, streamId: 1, headers: [[':method', 'GET']] }))).toEqual(['          ; Open new stream']);
     expect(last(ev({ direction: 'send', type: FrameType.HEADERS, flags: 4, streamId: 1, headers: [[':status', '200']] }))).toEqual(['          ; First response header']);
     expect(last(ev({ direction: 'send', type: FrameType.HEADERS, flags: 4, streamId: 2, headers: [[':status', '200']] }))).toEqual(['          ; First push response header']);
+  });
+
+  it('sent fields split over CONTINUATION are shown under the frame that ends the block', () => {
+    const f = new FrameLines('client');
+    const out = [
+      ev({ direction: 'send', type: FrameType.HEADERS, flags: 0x01, length: 16384, streamId: 1, padLength: 0 }),
+      ev({ direction: 'send', type: FrameType.CONTINUATION, flags: Flag.END_HEADERS, length: 10, streamId: 1, headers: [[':path', '/'], ['x-big', 'y']] }),
+    ].flatMap((e) => f.lines(e, '[  0.000]'));
+    expect(out).toEqual([
+      '[  0.000] send HEADERS frame <length=16384, flags=0x01, stream_id=1>',
+      '          ; END_STREAM',
+      '          (padlen=0)',
+      '          ; Open new stream',
+      '[  0.000] send CONTINUATION frame <length=10, flags=0x04, stream_id=1>',
+      '          ; END_HEADERS',
+      '          :path: /',
+      '          x-big: y',
+    ]);
   });
 
   it('hexdump: the canonical hex+ASCII display, as nghttp --hexdump', () => {
