@@ -96,3 +96,9 @@ describe('AssetScanner', () => {
     expect(assetPriority('other')).toEqual({ dependency: 11, weight: 32, exclusive: false });
   });
 });
+
+describe('where the HTML standard and libxml2 differ', () => {
+  it('the content of <textarea> and <title> is text, not markup (nghttp, with libxml2, would fetch these)', () => {
+    expect(scan('<title><img src="/t.png"></title><textarea><img src="/ta.png"></textarea><img src="/real.png">')).toEqual([['/real.png', 'image']]);
+  });
+});
