@@ -123,8 +123,4 @@ export class ClientLog {
     if (this.options.json) return this.json({ time: this.seconds(), event: 'received', octets: hex(data) });
     this.emit(hexdump(data));
   }
-
-  streamClosed(streamId: number): void {
-    this.frames.streamClosed(1, streamId);
-  }
 }

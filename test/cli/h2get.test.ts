@@ -191,7 +191,23 @@ describe('against nghttpd (h2c, push)', () => {
     expect(r.code, r.stderr).toBe(0);
     // The server's SETTINGS frame opens the first dump.
     expect(r.stdout.toString()).toMatch(/^00000000  00 00 06 04 00 00 00 00  00 00 03 00 00 00 64/);
-    expect(r.stdout.toString()).toMatch(/\|\.+body \{ col\|\n[0-9a-f]{8}  6f 72 3a 20 62 6c 61 63  6b 20 7d 0a {14}\|or: black \}\.\|\n/);
+    // Each line: its offset, 16 octets in hex (a gap after 8), the same octets as ASCII; the dump ends with its length.
+    const octets: number[] = [];
+    for (const line of r.stdout.toString().trimEnd().split('\n')) {
+      const m = /^([0-9a-f]{8})  ((?:[0-9a-f]{2} | {3}){8}) ((?:[0-9a-f]{2} | {3}){8}) \|(.{1,16})\|$/.exec(line);
+      if (m === null) {
+        expect(line).toMatch(/^[0-9a-f]{8}$/);
+        expect(parseInt(line, 16)).toBe(octets.length);
+        octets.length = 0; // one dump per read
+        continue;
+      }
+      expect(parseInt(m[1]!, 16)).toBe(octets.length);
+      const row = (m[2]! + m[3]!).trim().split(/ +/).map((h) => parseInt(h, 16));
+      expect(m[4]).toBe(String.fromCharCode(...row.map((b) => (b >= 0x20 && b < 0x7f ? b : 0x2e))));
+      octets.push(...row);
+    }
+    expect(octets).toEqual([]);
+    expect(r.stdout.toString().replace(/^[0-9a-f]{8}  |  \|.*\|$|\n/gm, ' ').replace(/ +/g, '')).toContain(Buffer.from('body { color: black }\n').toString('hex'));
   });
 
   it('-s prints nghttp\'s statistics table', async () => {
