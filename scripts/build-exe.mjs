@@ -51,17 +51,19 @@ const schemaFromAsset = {
   },
 };
 
+// The file tools run no subprocess and may need the zod schemas; the network commands neither.
+const fileTool = (cmd) => cmd !== 'h2serve' && cmd !== 'h2get';
 for (const cmd of commands) {
   const bundle = join(work, `${cmd}.cjs`);
   await esbuild.build({
-    plugins: cmd === 'h2serve' ? [] : [noChildProcess, schemaFromAsset],
+    plugins: fileTool(cmd) ? [noChildProcess, schemaFromAsset] : [],
     entryPoints: [join(root, 'src/cli/bin', `${cmd}.ts`)],
     outfile: bundle,
     ...BUNDLE_OPTIONS,
   });
   const blob = join(work, `${cmd}.blob`);
   const config = join(work, `${cmd}.sea.json`);
-  const assets = cmd === 'h2serve' ? {} : { assets: { 'schema.cjs': schemaBundle } };
+  const assets = fileTool(cmd) ? { assets: { 'schema.cjs': schemaBundle } } : {};
   writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, ...assets }));
   execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'pipe' });
   const exe = join(out, cmd);

@@ -41,7 +41,10 @@ const schemaExternal = {
 };
 // The file tools are CommonJS bundles behind CommonJS launchers: start-up stays in Node's CJS
 // loader, which is quicker than the ES module loader and its facades for built-in modules.
-const files = entries.filter((e) => !e.endsWith('h2serve.ts'));
+// The network commands are ES module bundles behind ES module launchers.
+const NETWORK = ['h2serve.ts', 'h2get.ts'];
+const isNetwork = (e) => NETWORK.some((n) => e.endsWith(`/${n}`));
+const files = entries.filter((e) => !isNetwork(e));
 await esbuild.build({
   ...common,
   entryPoints: files,
@@ -50,7 +53,7 @@ await esbuild.build({
   banner: {},
   plugins: [schemaExternal, noChildProcess],
 });
-await esbuild.build({ ...common, entryPoints: entries.filter((e) => e.endsWith('h2serve.ts')), plugins: [schemaExternal] });
+await esbuild.build({ ...common, entryPoints: entries.filter(isNetwork), plugins: [schemaExternal] });
 await esbuild.build({ ...common, entryPoints: [join(root, 'src/cli/schema.ts')] });
 
 await import('./gen-schemas.mjs');

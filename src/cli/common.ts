@@ -24,6 +24,17 @@ export function program(name: string, description: string): Command {
   return p;
 }
 
+/**
+ * Colour without --color: FORCE_COLOR decides when set (0 or false: none),
+ * then NO_COLOR (set and not empty: none), then whether stdout is a terminal.
+ */
+export function colorFromEnvironment(tty: boolean): boolean {
+  const force = process.env['FORCE_COLOR'];
+  if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';
+  if (process.env['NO_COLOR']) return false;
+  return tty;
+}
+
 /** Parses argv; returns null when --help or --version already answered. */
 export function parseArgs(p: Command, argv: string[]): Command | null {
   try {

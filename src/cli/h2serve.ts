@@ -16,7 +16,7 @@ import { InvalidArgumentError } from 'commander';
 import { trailerFields } from '../h2/response.js';
 import { startH2Serve, type H2ServeConfig } from '../server/h2serve.js';
 import { selfSignedCertificate } from '../server/self-signed.js';
-import { parseArgs, program, sizeArg, UsageError } from './common.js';
+import { colorFromEnvironment, parseArgs, program, sizeArg, UsageError } from './common.js';
 
 const HELP = `
 Serves the files under HTDOCS over HTTP/2: TLS with ALPN h2 when PRIVATE_KEY
@@ -119,17 +119,6 @@ function buildProgram() {
 function opensslReason(e: unknown): string {
   const m = e instanceof Error ? e.message : String(e);
   return m.replace(/^error:[0-9A-F]+:([^:]*)::?/, '$1: ');
-}
-
-/**
- * Colour without --color: FORCE_COLOR decides when set (0 or false: none),
- * then NO_COLOR (set and not empty: none), then whether stdout is a terminal.
- */
-function colorFromEnvironment(tty: boolean): boolean {
-  const force = process.env['FORCE_COLOR'];
-  if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';
-  if (process.env['NO_COLOR']) return false;
-  return tty;
 }
 
 function parseTrailer(t: string): [string, string] {

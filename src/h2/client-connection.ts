@@ -47,6 +47,10 @@ export interface ClientConnectionOptions extends EndpointOptions {
   onPush?: (push: PushPromise) => void;
   /** The server sent GOAWAY. */
   onGoaway?: (lastStreamId: number, errorCode: number, debug: string) => void;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS assumed for the server until its SETTINGS arrive (default 100; nghttp's -M). */
+  peerMaxConcurrentStreams?: number;
+  /** Sees the HTTP/1.1 heads of the h2c Upgrade (RFC 7540 §3.2): the request sent, then the response received, as text. */
+  onHttp1?: (direction: 'send' | 'recv', head: string) => void;
 }
 
 /** A request waiting for a stream (the server's SETTINGS_MAX_CONCURRENT_STREAMS) or being opened. */
@@ -64,6 +68,10 @@ export interface PendingRequest {
   exchange: ClientExchange | null;
   /** Removed from the queue before it was opened (aborted, timed out). */
   cancelled: boolean;
+  /** The priority signal of its HEADERS (RFC 7540 §5.3), if any. */
+  priority?: PriorityFields | null;
+  /** Told the stream id when the request's stream is opened (before its HEADERS go out). */
+  onStream?: ((streamId: number) => void) | null;
 }
 
 const { PROTOCOL_ERROR, CANCEL, REFUSED_STREAM, NO_ERROR } = ErrorCode;
@@ -85,6 +93,9 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
   private upgradeHead: Http1HeadReader | null = null;
   /** The first octets received, to say what a server that does not speak HTTP/2 answered. */
   private firstOctets: Uint8Array | null = null;
+  private readonly onHttp1: ClientConnectionOptions['onHttp1'] | null;
+  /** PRIORITY frames asked for before the preface could be sent (during the upgrade): they follow it. */
+  private deferredPriority: Array<[number, PriorityFields]> = [];
 
   constructor(transport: Transport, options: ClientConnectionOptions) {
     super(transport, options, false);
@@ -93,8 +104,9 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     this.onPush = options.onPush ?? null;
     this.onGoawayCb = options.onGoaway ?? null;
     this.explicitPreface = options.prefaceSettings ?? null;
+    this.onHttp1 = options.onHttp1 ?? null;
     // Until the server's SETTINGS say otherwise (§6.5.2: "initially, there is no limit"; 100 is the RFC's advice).
-    this.peer.maxConcurrentStreams = 100;
+    this.peer.maxConcurrentStreams = options.peerMaxConcurrentStreams ?? 100;
     this.upgrade = options.upgrade ? 'waiting' : null;
     if (this.upgrade) this.reader.divert();
     else {
@@ -118,6 +130,40 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     if (this.prefaceSent) return;
     this.sender.octets(CONNECTION_PREFACE);
     super.sendPreface();
+    for (const [id, p] of this.deferredPriority) this.sender.priority(id, p);
+    this.deferredPriority = [];
+  }
+
+  /**
+   * Sends PRIORITY for `streamId` (§6.3), in any state, idle included: how
+   * nghttp builds its RFC 7540 §5.3 dependency tree on idle "anchor"
+   * streams. Before the preface (an upgrade in progress) it waits for it.
+   */
+  priority(streamId: number, p: PriorityFields): void {
+    if (!Number.isInteger(streamId) || streamId < 1 || streamId > MAX_WINDOW_SIZE) throw new RangeError(`stream id must be 1 to 2^31-1, got ${streamId}`);
+    if (!(Number.isInteger(p.weight) && p.weight >= 1 && p.weight <= 256)) throw new RangeError(`weight must be 1 to 256, got ${p.weight}`);
+    if (!Number.isInteger(p.dependency) || p.dependency < 0 || p.dependency > MAX_WINDOW_SIZE) throw new RangeError(`dependency must be 0 to 2^31-1, got ${p.dependency}`);
+    // §5.3.1 of RFC 7540: a stream cannot depend on itself (the peer would answer PROTOCOL_ERROR).
+    if (p.dependency === streamId) throw new RangeError(`stream ${streamId} cannot depend on itself`);
+    if (this.phase >= Phase.CLOSING) return;
+    if (!this.prefaceSent) {
+      this.deferredPriority.push([streamId, { ...p }]);
+      return;
+    }
+    this.sender.priority(streamId, { ...p });
+    this.scheduleFlush();
+  }
+
+  /**
+   * Makes `id` the next stream we open (§5.1.1: ids only grow; the ones
+   * skipped stay idle, then count as closed). nghttp starts at 13, after
+   * its anchor streams 3 to 11.
+   */
+  setNextStreamId(id: number): void {
+    if (!Number.isInteger(id) || (id & 1) !== 1 || id < this.table.nextLocalId || id > MAX_WINDOW_SIZE) {
+      throw new RangeError(`the next stream id must be odd, at least ${this.table.nextLocalId} and at most 2^31-1, got ${id}`);
+    }
+    this.table.nextLocalId = id;
   }
 
   override receive(chunk: Uint8Array): void {
@@ -213,7 +259,9 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     }
     const x = new ClientExchange(this, id, true, StreamState.IDLE, this.peer.initialWindowSize, this.recvInitialWindow);
     x.method = p.method;
+    x.priority = p.priority ?? null;
     p.exchange = x;
+    p.onStream?.(id);
     this.bind(x, p);
     this.addStream(x);
     if (this.upgrade === 'waiting') return this.sendUpgrade(x, p);
@@ -243,7 +291,9 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       const name = String(n);
       if (name.charCodeAt(0) !== 0x3a) head += `${name}: ${String(v)}\r\n`;
     }
-    this.sender.octets(latin1(`${head}\r\n`));
+    head += '\r\n';
+    this.onHttp1?.('send', head);
+    this.sender.octets(latin1(head));
     x.state = StreamState.HALF_CLOSED_LOCAL;
     x.headersSent = true;
     this.upgradeHead = new Http1HeadReader();
@@ -261,6 +311,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     const r = h.push(chunk);
     if (r === null) return;
     if (r === 'too-large') return this.upgradeFailed('the response head to the upgrade request is too large');
+    this.onHttp1?.('recv', String.fromCharCode(...r.head));
     const statusLine = String.fromCharCode(...r.head.subarray(0, Math.min(r.head.length, 200))).split(/\r?\n/)[0]!;
     if (!/^HTTP\/1\.[01] 101\b/.test(statusLine)) return this.upgradeFailed(`the server answered the upgrade request with "${statusLine}"`);
     this.upgradeHead = null;
@@ -373,6 +424,10 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       return;
     }
     this.resetStream(s, CANCEL, reason);
+  }
+
+  protected override headersPriority(s: ClientExchange): PriorityFields | null {
+    return s.priority;
   }
 
   protected override heldBytes(s: ClientExchange): number {

@@ -7,6 +7,7 @@
  * most a window's worth.
  */
 import type { Http2Error } from './errors.js';
+import type { PriorityFields } from './frame.js';
 import type { ResponseHead } from './request.js';
 import { StreamCore, type StreamState } from './stream.js';
 
@@ -31,6 +32,8 @@ export class ClientExchange extends StreamCore {
   parentId = 0;
   /** The request's method (a HEAD response has no content, §8.1.1). */
   method = 'GET';
+  /** The priority signal of the request's HEADERS (RFC 7540 §5.3), if any. */
+  priority: PriorityFields | null = null;
   /** 1xx responses before the final one. */
   readonly informational: ResponseHead[] = [];
   head: ResponseHead | null = null;

@@ -18,7 +18,7 @@ import { ClientConnection, type PendingRequest, type PushPromise } from './clien
 import type { ClientResponse } from './client-stream.js';
 import type { ConnectionCloseInfo } from './endpoint.js';
 import { Http2Error } from './errors.js';
-import { ErrorCode } from './frame.js';
+import { ErrorCode, type PriorityFields } from './frame.js';
 import type { Limits } from './limits.js';
 import type { LocalSettings } from './settings.js';
 import type { FrameObserver } from './observer.js';
@@ -56,6 +56,10 @@ export interface ConnectOptions {
   signal?: AbortSignal;
   /** Number for the observer's events (default 1). */
   id?: number;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS assumed for the server until its SETTINGS arrive (default 100). */
+  peerMaxConcurrentStreams?: number;
+  /** Sees the HTTP/1.1 request and response heads of an `upgrade`, as text. */
+  onHttp1?: (direction: 'send' | 'recv', head: string) => void;
 }
 
 export interface RequestOptions {
@@ -67,6 +71,10 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Milliseconds without receiving anything for this request before it fails with TIMEOUT (default: the session's). */
   timeout?: number;
+  /** A priority signal on the HEADERS (RFC 7540 §5.3; deprecated by RFC 9113 §5.3.2, still parsed by servers). */
+  priority?: PriorityFields;
+  /** Told the request's stream id when its stream opens (before its HEADERS go out): to match frame events to it. */
+  onStream?: (streamId: number) => void;
 }
 
 /** When the connection was established (performance.now() milliseconds). */
@@ -128,6 +136,8 @@ export class ClientSession {
       ...(options.onFrame ? { onFrame: options.onFrame } : {}),
       ...(options.padding !== undefined ? { padding: options.padding } : {}),
       ...(options.encoderTableSize !== undefined ? { encoderTableSize: options.encoderTableSize } : {}),
+      ...(options.peerMaxConcurrentStreams !== undefined ? { peerMaxConcurrentStreams: options.peerMaxConcurrentStreams } : {}),
+      ...(options.onHttp1 ? { onHttp1: options.onHttp1 } : {}),
       onPush: (p) => this.#emitPush(p),
       onGoaway: (last, code, debug) => this.#emit('goaway', last, code, debug),
       onClose: (info) => this.#closed(info),
@@ -206,6 +216,8 @@ export class ClientSession {
         reject,
         exchange: null,
         cancelled: false,
+        priority: options.priority ?? null,
+        onStream: options.onStream ?? null,
       };
       const timeout = options.timeout ?? 0;
       let timer: ReturnType<typeof setTimeout> | null = null;
@@ -254,6 +266,20 @@ export class ClientSession {
       if (p.exchange !== null && p.exchange.cleanup === null) p.exchange.cleanup = cleanup;
       this.#conn.scheduleFlush();
     });
+  }
+
+  /**
+   * Sends a PRIORITY frame for `streamId` (RFC 9113 §6.3), which may be idle:
+   * e.g. the "anchor" streams of an RFC 7540 §5.3 dependency tree. Throws a
+   * RangeError for ids or weights out of range.
+   */
+  priority(streamId: number, priority: PriorityFields): void {
+    this.#conn.priority(streamId, priority);
+  }
+
+  /** Makes `id` (odd, not below the next one) the id of the next stream opened; the ids skipped stay unused. */
+  setNextStreamId(id: number): void {
+    this.#conn.setNextStreamId(id);
   }
 
   /** Sends a PING; resolves with the round-trip time in milliseconds. */

@@ -959,15 +959,21 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   }
 
   protected writeHeaders(s: S, fields: readonly HeaderInput[], endStream: boolean): void {
+    const priority = s.headersSent ? null : this.headersPriority(s);
     this.apply(s, StreamEvent.SEND_HEADERS);
     if (endStream) this.apply(s, StreamEvent.SEND_END_STREAM);
     s.headersSent = true;
-    this.writeBlock(s.id, 0, fields, endStream);
+    this.writeBlock(s.id, 0, fields, endStream, priority);
+  }
+
+  /** The priority signal (RFC 7540 §5.3, deprecated by RFC 9113 §5.3.2) of the first HEADERS on `s`; none by default. */
+  protected headersPriority(_s: S): PriorityFields | null {
+    return null;
   }
 
   /** A field block as HEADERS (or PUSH_PROMISE when `promisedId` > 0) plus CONTINUATIONs (§4.3). */
-  protected writeBlock(streamId: number, promisedId: number, fields: readonly HeaderInput[], endStream: boolean): void {
-    this.sender.fieldBlock(streamId, promisedId, this.deflater.deflate(fields), endStream, this.padding, this.peer.maxFrameSize, fields);
+  protected writeBlock(streamId: number, promisedId: number, fields: readonly HeaderInput[], endStream: boolean, priority: PriorityFields | null = null): void {
+    this.sender.fieldBlock(streamId, promisedId, this.deflater.deflate(fields), endStream, this.padding, this.peer.maxFrameSize, fields, priority);
   }
 
   /** SchedulerHost: one DATA frame (END_STREAM when `end`), counted against both windows. */

@@ -151,7 +151,8 @@ export class FrameWriter {
    * A whole field block (§4.3) as HEADERS or PUSH_PROMISE (`promisedStreamId`
    * > 0) plus CONTINUATIONs, each within `maxFrameSize`. Padding (`pad`
    * octets, the Pad Length field included; 0 for none) goes on the first
-   * frame only: CONTINUATION has none (§6.10). `written` sees each frame.
+   * frame only: CONTINUATION has none (§6.10); so does `priority` (HEADERS
+   * only, §6.2). `written` sees each frame.
    */
   fieldBlock(
     streamId: number,
@@ -161,18 +162,22 @@ export class FrameWriter {
     pad: number,
     maxFrameSize: number,
     written?: WrittenFrame,
+    priority: PriorityFields | null = null,
   ): void {
-    const prefix = promisedStreamId > 0 ? 4 : 0;
-    const type = prefix ? FrameType.PUSH_PROMISE : FrameType.HEADERS;
+    const prefix = promisedStreamId > 0 ? 4 : priority !== null ? 5 : 0;
+    const type = promisedStreamId > 0 ? FrameType.PUSH_PROMISE : FrameType.HEADERS;
     const max = maxFrameSize - prefix - pad;
     const first = Math.min(block.length, max);
-    const flags = (endStream ? Flag.END_STREAM : 0) | (first === block.length ? Flag.END_HEADERS : 0) | (pad ? Flag.PADDED : 0);
+    const flags =
+      (endStream ? Flag.END_STREAM : 0) | (first === block.length ? Flag.END_HEADERS : 0) | (pad ? Flag.PADDED : 0) | (prefix === 5 ? Flag.PRIORITY : 0);
     const length = pad + prefix + first;
     const slab = this.header(length, type, flags, streamId, length);
     if (pad) slab[this.pos++] = pad - 1;
-    if (prefix) {
+    if (prefix === 4) {
       writeUint32(slab, this.pos, promisedStreamId);
       this.pos += 4;
+    } else if (prefix === 5) {
+      this.priorityFields(slab, priority!);
     }
     this.copy(block, 0, first);
     if (pad > 1) {

@@ -27,6 +27,7 @@ export { Phase, type ConnectionCloseInfo, type Transport, type EndpointOptions, 
 export { DEFAULT_LIMITS, type Limits } from './limits.js';
 export { DEFAULT_SETTINGS, type LocalSettings } from './settings.js';
 export { flagNames, formatFrameEvent, type FrameEvent, type FrameObserver } from './observer.js';
+export { FrameLines, hexdump, INDENT, NO_PAINT, type Paint } from './frame-lines.js';
 export * from './frame.js';
 export {
   FrameWriter,

@@ -124,7 +124,9 @@ export function promiseFields(method: string, scheme: string, authority: string,
 /**
  * A request section to send (§8.3.1): the pseudo-headers (:method GET and
  * :path / unless given; :scheme and :authority from the connection unless
- * given), then the given regular fields, checked as §8.2 requires.
+ * given), then the given regular fields, checked as §8.2 requires. The
+ * pseudo-headers go in the order :method, :scheme, :authority, :path, or in
+ * the order given when all four are (nghttp sends :path second).
  */
 export function requestFields(init: HeadersInit | undefined, scheme: string, authority: string): { fields: HeaderInput[]; method: string; path: string } {
   let method = 'GET';
@@ -132,9 +134,11 @@ export function requestFields(init: HeadersInit | undefined, scheme: string, aut
   let sch = scheme;
   let auth = authority;
   const regular: HeaderInput[] = [];
+  const order: string[] = [];
   if (init !== undefined) {
     eachField(init, (rawName, value) => {
       const v = typeof value === 'number' ? String(value) : value;
+      if (rawName.charCodeAt(0) === 0x3a && !order.includes(rawName)) order.push(rawName);
       switch (rawName) {
         case ':method':
           method = v;
@@ -160,8 +164,13 @@ export function requestFields(init: HeadersInit | undefined, scheme: string, aut
   if (!TOKEN.test(method)) throw new TypeError(`invalid :method ${JSON.stringify(method)}`);
   checkValue(':path', path);
   checkValue(':authority', auth);
+  const value: Record<string, string> = { ':method': method, ':scheme': sch, ':authority': auth, ':path': path };
   const fields: HeaderInput[] =
-    method === 'CONNECT' ? [[':method', method], [':authority', auth]] : [[':method', method], [':scheme', sch], [':authority', auth], [':path', path]];
+    method === 'CONNECT'
+      ? [[':method', method], [':authority', auth]]
+      : order.length === 4
+        ? order.map((n) => [n, value[n]!] as HeaderInput)
+        : [[':method', method], [':scheme', sch], [':authority', auth], [':path', path]];
   for (const f of regular) fields.push(f);
   return { fields, method, path };
 }

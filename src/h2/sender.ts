@@ -8,7 +8,7 @@
  * is reported to the observer here.
  */
 import type { HeaderInput } from '../hpack/index.js';
-import { Flag, FrameType } from './frame.js';
+import { Flag, FrameType, type PriorityFields } from './frame.js';
 import { FrameWriter } from './frame-writer.js';
 import type { Limits } from './limits.js';
 import type { FrameEvent, FrameObserver } from './observer.js';
@@ -112,17 +112,42 @@ export class Sender {
    * An encoded field block as HEADERS (or PUSH_PROMISE when `promisedId` >
    * 0) plus CONTINUATIONs (§4.3); `fields` is what the observer is shown.
    */
-  fieldBlock(streamId: number, promisedId: number, block: Uint8Array, endStream: boolean, pad: number, maxFrameSize: number, fields: readonly HeaderInput[]): void {
+  fieldBlock(
+    streamId: number,
+    promisedId: number,
+    block: Uint8Array,
+    endStream: boolean,
+    pad: number,
+    maxFrameSize: number,
+    fields: readonly HeaderInput[],
+    priority: PriorityFields | null = null,
+  ): void {
     if (this.observer === null) {
-      this.writer.fieldBlock(streamId, promisedId, block, endStream, pad, maxFrameSize);
+      this.writer.fieldBlock(streamId, promisedId, block, endStream, pad, maxFrameSize, undefined, priority);
       return;
     }
     const headers = fields.map(([n, v]) => [String(n), String(v)] as [string, string]);
-    this.writer.fieldBlock(streamId, promisedId, block, endStream, pad, maxFrameSize, (type, flags, length) => {
-      const details: Partial<FrameEvent> = type === FrameType.CONTINUATION ? {} : { padLength: pad, ...(promisedId ? { promisedStreamId: promisedId } : {}) };
-      if (flags & Flag.END_HEADERS) details.headers = headers;
-      this.observe(type, flags, streamId, length, details);
-    });
+    this.writer.fieldBlock(
+      streamId,
+      promisedId,
+      block,
+      endStream,
+      pad,
+      maxFrameSize,
+      (type, flags, length) => {
+        const details: Partial<FrameEvent> =
+          type === FrameType.CONTINUATION ? {} : { padLength: pad, ...(promisedId ? { promisedStreamId: promisedId } : {}), ...(priority ? { priority } : {}) };
+        if (flags & Flag.END_HEADERS) details.headers = headers;
+        this.observe(type, flags, streamId, length, details);
+      },
+      priority,
+    );
+  }
+
+  /** PRIORITY (§6.3). */
+  priority(streamId: number, p: PriorityFields): void {
+    this.writer.priority(streamId, p);
+    if (this.observer) this.observe(FrameType.PRIORITY, 0, streamId, 5, { priority: p });
   }
 
   /** One DATA frame with `pad` octets of padding (the Pad Length field included; 0: none); returns its flow-controlled length. */
