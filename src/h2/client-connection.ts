@@ -346,7 +346,11 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
   }
 
   protected deliver(s: ClientExchange, data: Uint8Array): H2Error | null | void {
-    if (s.head === null) return this.malformed(s, 'DATA before the response HEADERS (§8.1)');
+    if (s.head === null) {
+      // Nobody will read these octets: give them back to the connection window (§6.9), as for DATA on a reset stream.
+      this.creditConnection(data.length);
+      return this.malformed(s, 'DATA before the response HEADERS (§8.1)');
+    }
     s.lastActivity = Date.now();
     if (s.push(data)) return;
   }

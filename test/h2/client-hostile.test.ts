@@ -618,7 +618,7 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
     expect(await value((await value(s.request({ ':path': '/next' }))).text())).toBe('fine');
   });
 
-  it('DATA before HEADERS: MALFORMED_RESPONSE', async () => {
+  it('DATA before HEADERS: MALFORMED_RESPONSE, and its octets go back to the connection window', async () => {
     let conn!: RawServerConnection;
     const { s } = await hostile(async (c) => {
       conn = c;
@@ -631,6 +631,10 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
     expect(e).toMatchObject({ code: 'MALFORMED_RESPONSE', streamId: 1 });
     expect(e.message).toMatch(/DATA before the response HEADERS/);
     expect((await conn.waitFor((f) => f.type === FrameType.RST_STREAM && f.streamId === 1)).errorCode).toBe(ErrorCode.PROTOCOL_ERROR);
+    // All 65,536 octets are given back to the server (the connection window is not shrunk for good).
+    const credited = (): number => conn.frames.filter((f) => f.type === FrameType.WINDOW_UPDATE && f.streamId === 0).reduce((n, f) => n + f.increment!, 0);
+    await conn.waitFor(() => credited() >= 4 * 16384, 3000);
+    expect(credited()).toBe(4 * 16384);
   });
 
   it('a content-length larger than the DATA: the body read rejects with PROTOCOL_ERROR', async () => {
