@@ -361,6 +361,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
 
   /** ClientExchangeHost: the application read `n` octets. */
   consumed(s: ClientExchange, n: number): void {
+    if (s.windowReturned) return;
     this.creditConnection(n);
     this.creditStream(s, n);
     this.scheduleFlush();

@@ -41,6 +41,8 @@ export class ClientExchange extends StreamCore {
   private chunks: Uint8Array[] = [];
   private chunkHead = 0;
   heldBytes = 0;
+  /** The stream closed and its unread octets were given back to the connection window (reads credit nothing more). */
+  windowReturned = false;
   private waiter: Waiter | null = null;
   /** The exchange failed: reads reject with this. */
   error: Http2Error | null = null;
@@ -117,16 +119,20 @@ export class ClientExchange extends StreamCore {
     this.settleTrailers();
   }
 
-  /** Drops the chunks not read (the stream closed); returns their octets. */
+  /**
+   * The stream closed: its unread octets no longer count against the
+   * connection window (returned once: the number to give back now). They
+   * stay readable unless the exchange failed, in which case they are dropped.
+   */
   drop(): number {
-    const n = this.heldBytes;
+    const n = this.windowReturned ? 0 : this.heldBytes;
+    this.windowReturned = true;
     if (this.error !== null) {
       this.chunks = [];
       this.chunkHead = 0;
       this.heldBytes = 0;
-      return n;
     }
-    return 0;
+    return n;
   }
 
   /** The next body chunk, or the end. */
