@@ -45,6 +45,8 @@ export interface ClientConnectionOptions extends EndpointOptions {
   prefaceSettings?: Array<[number, number]>;
   /** A pushed response was promised. Without it, pushes are refused (RST_STREAM CANCEL). */
   onPush?: (push: PushPromise) => void;
+  /** Whether pushes are wanted now (e.g. someone listens); when not, they are refused as without onPush. */
+  wantsPush?: () => boolean;
   /** The server sent GOAWAY. */
   onGoaway?: (lastStreamId: number, errorCode: number, debug: string) => void;
 }
@@ -74,6 +76,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
   readonly scheme: string;
   readonly authority: string;
   private readonly onPush: ((p: PushPromise) => void) | null;
+  private readonly wantsPush: () => boolean;
   private readonly onGoawayCb: ClientConnectionOptions['onGoaway'] | null;
   private readonly explicitPreface: Array<[number, number]> | null;
   private readonly queue: PendingRequest[] = [];
@@ -91,6 +94,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     this.scheme = options.scheme;
     this.authority = options.authority;
     this.onPush = options.onPush ?? null;
+    this.wantsPush = options.wantsPush ?? (() => true);
     this.onGoawayCb = options.onGoaway ?? null;
     this.explicitPreface = options.prefaceSettings ?? null;
     // Until the server's SETTINGS say otherwise (§6.5.2: "initially, there is no limit"; 100 is the RFC's advice).
@@ -450,8 +454,10 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       this.refuse(promised, PROTOCOL_ERROR, `malformed promised request: ${typeof req === 'string' ? req : `method ${req.method} is not safe and cacheable (§8.4)`}`);
       return;
     }
-    if (this.onPush === null || this.table.peerCount >= this.settings.maxConcurrentStreams || this.goawayLastId >= 0) {
-      this.refuse(promised, this.onPush === null ? CANCEL : REFUSED_STREAM, 'push not wanted');
+    // Refusals count against the reset budget (refuse()): a server cannot push what we refuse forever.
+    const wanted = this.onPush !== null && this.wantsPush();
+    if (!wanted || this.table.peerCount >= this.settings.maxConcurrentStreams || this.goawayLastId >= 0) {
+      this.refuse(promised, wanted ? REFUSED_STREAM : CANCEL, 'push not wanted');
       return;
     }
     const x = new ClientExchange(this, promised, false, StreamState.RESERVED_REMOTE, this.peer.initialWindowSize, this.recvInitialWindow);

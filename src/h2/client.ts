@@ -129,6 +129,7 @@ export class ClientSession {
       ...(options.padding !== undefined ? { padding: options.padding } : {}),
       ...(options.encoderTableSize !== undefined ? { encoderTableSize: options.encoderTableSize } : {}),
       onPush: (p) => this.#emitPush(p),
+      wantsPush: () => (this.#listeners.push?.length ?? 0) > 0,
       onGoaway: (last, code, debug) => this.#emit('goaway', last, code, debug),
       onClose: (info) => this.#closed(info),
     });

@@ -401,6 +401,23 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
     expect(peaks.socketBuffered).toBeLessThanOrEqual(64 * 1024 + 256 * 1024);
   });
 
+  it('endless PUSH_PROMISE without a push listener: each refused, then ENHANCE_YOUR_CALM', async () => {
+    let conn!: RawServerConnection;
+    const { s, peaks } = await hostile(async (c) => {
+      conn = c;
+      c.preface();
+      const r = await c.request();
+      const fields: Array<[string, string]> = [[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', '/p']];
+      await flood(c, (i) => encodePushPromise(r.streamId, 2 + 2 * i, c.encode(fields)), 100_000);
+    });
+    const e = await rejection(s.request({ ':path': '/' }));
+    expect(e.code).toBe('ENHANCE_YOUR_CALM');
+    expect(e.message).toMatch(/too many streams reset or refused/);
+    await closed(s);
+    expect(conn.count(FrameType.RST_STREAM, (f) => f.errorCode === ErrorCode.CANCEL)).toBeGreaterThan(100);
+    expect(peaks.streams).toBeLessThanOrEqual(1);
+  });
+
   it('endless PUSH_PROMISE to a listener that keeps every push: at most maxConcurrentStreams kept, then ENHANCE_YOUR_CALM', async () => {
     const pushes: Array<Promise<unknown>> = [];
     const { s, peaks } = await hostile(async (c) => {
