@@ -324,7 +324,11 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       if (head.status < 200) {
         // §8.1: informational responses come before the final one, never with END_STREAM; 101 is not used (§8.6).
         if (endStream || head.status === 101) return this.malformed(s, `malformed response: ${endStream ? 'a 1xx response with END_STREAM' : '101 in HTTP/2'} (§8.1)`);
-        s.informational.push(head);
+        // A 1xx brings the exchange no closer to its end: it spends the budget of frames without progress,
+        // and the 1xx of a stream are kept only while they fit, together, in our SETTINGS_MAX_HEADER_LIST_SIZE.
+        const e = this.zeroProgressFrame();
+        if (e) return e;
+        s.keepInformational(head, this.settings.maxHeaderListSize);
         return;
       }
       s.responded(head);

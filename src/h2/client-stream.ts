@@ -31,8 +31,10 @@ export class ClientExchange extends StreamCore {
   parentId = 0;
   /** The request's method (a HEAD response has no content, §8.1.1). */
   method = 'GET';
-  /** 1xx responses before the final one. */
+  /** 1xx responses before the final one (as many as keepInformational() kept). */
   readonly informational: ResponseHead[] = [];
+  /** Octets of the kept 1xx fields (name + value + 32 each, as SETTINGS_MAX_HEADER_LIST_SIZE counts them). */
+  private informationalSize = 0;
   head: ResponseHead | null = null;
   response: ClientResponse | null = null;
   onResponse: ((r: ClientResponse) => void) | null = null;
@@ -62,6 +64,15 @@ export class ClientExchange extends StreamCore {
     recvWindow: number,
   ) {
     super(id, local, state, sendWindow, recvWindow);
+  }
+
+  /** A 1xx arrived: kept while the kept ones, together, stay within `max` octets. */
+  keepInformational(head: ResponseHead, max: number): void {
+    let size = 32 + 7; // :status
+    for (const [n, v] of head.headers) size += n.length + v.length + 32;
+    if (this.informationalSize + size > max) return;
+    this.informationalSize += size;
+    this.informational.push(head);
   }
 
   /** The final response head arrived. */
@@ -212,7 +223,7 @@ export class ClientResponse {
     for (const [n, v] of this.#x.head!.headers) if (n === name) out.push(v);
     return out;
   }
-  /** 1xx responses received before this one (RFC 9113 §8.1). */
+  /** 1xx responses received before this one (RFC 9113 §8.1), as many as fit together in SETTINGS_MAX_HEADER_LIST_SIZE. */
   get informational(): ReadonlyArray<{ status: number; headers: Array<[string, string]> }> {
     return this.#x.informational;
   }

@@ -607,6 +607,38 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
     expect(e.message).toMatch(message);
   });
 
+  it('an endless stream of 1xx responses: ENHANCE_YOUR_CALM once the budget of frames without progress is spent', async () => {
+    let sent = 0;
+    const { s, peaks } = await hostile(async (c) => {
+      c.preface();
+      const r = await c.request();
+      // :status 100 as a literal with a static name (4 octets a frame).
+      const block = concat(new Uint8Array([0x08]), hpackString('100'));
+      sent = await flood(c, () => encodeHeaders(r.streamId, block), 300_000);
+    });
+    const e = await rejection(s.request({ ':path': '/' }), 25_000);
+    expect(e.code).toBe('ENHANCE_YOUR_CALM');
+    expect(e.message).toMatch(/too many frames that make no progress/);
+    expect(sent).toBeLessThan(300_000);
+    expect(peaks.streams).toBeLessThanOrEqual(1);
+  });
+
+  it('many large 1xx responses within the frame budget: the client keeps them only up to maxHeaderListSize', async () => {
+    const { s } = await hostile(async (c) => {
+      c.preface();
+      const r = await c.request();
+      const early = c.headers(r.streamId, [[':status', '103'], ['link', `<${'x'.repeat(1000)}>`]]);
+      for (let i = 0; i < 500; i++) c.send(early);
+      c.send(c.headers(r.streamId, OK_200, true));
+    }, { limits: { zeroProgressBurst: 10_000 } });
+    const r = await value(s.request({ ':path': '/' }));
+    expect(r.status).toBe(200);
+    const kept = r.informational.reduce((n, h) => n + h.headers.reduce((m, [k, v]) => m + k.length + v.length + 32, 0), 0);
+    expect(r.informational.length).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(65536);
+    expect(r.informational[0]).toMatchObject({ status: 103 });
+  });
+
   it.each([
     ['no :status', [['content-type', 'text/plain']], /missing :status/],
     ['a :status that is not three digits', [[':status', 'abc']], /invalid :status "abc"/],
