@@ -81,6 +81,8 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
   private readonly explicitPreface: Array<[number, number]> | null;
   private readonly queue: PendingRequest[] = [];
   private queueHead = 0;
+  /** Queued requests withdrawn since the queue was last compacted. */
+  private withdrawn = 0;
   /** The server's SETTINGS arrived (until then, 100 concurrent streams are assumed). */
   private peerSettingsSeen = false;
   /** Upgrade: not started, the HTTP/1.1 request is out and its response head is awaited, or done. */
@@ -147,7 +149,31 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
 
   /** Requests waiting for a stream. */
   get queued(): number {
+    if (this.withdrawn > 0) this.compactQueue();
     return this.queue.length - this.queueHead;
+  }
+
+  /**
+   * A queued request was aborted or timed out: it lets go of its body now and
+   * leaves the queue (compacted once withdrawn requests are half of it), so
+   * that a server that never lets a stream open cannot make the queue grow.
+   */
+  withdraw(p: PendingRequest): void {
+    if (p.cancelled) return;
+    p.cancelled = true;
+    discardBody(p.kind, p.body);
+    p.body = null;
+    p.bytes = null;
+    if (++this.withdrawn >= 32 && this.withdrawn * 2 >= this.queue.length - this.queueHead) this.compactQueue();
+  }
+
+  private compactQueue(): void {
+    const q = this.queue;
+    let j = 0;
+    for (let i = this.queueHead; i < q.length; i++) if (!q[i]!.cancelled) q[j++] = q[i]!;
+    q.length = j;
+    this.queueHead = 0;
+    this.withdrawn = 0;
   }
 
   /** Sends the request now if a stream is free, else queues it. */
@@ -156,7 +182,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       discardBody(p.kind, p.body);
       return p.reject(this.refusedError());
     }
-    if (this.queued === 0 && this.canOpen()) return this.open(p);
+    if (this.queueHead === this.queue.length && this.canOpen()) return this.open(p);
     this.queue.push(p);
   }
 
@@ -171,6 +197,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       const p = q[this.queueHead]!;
       q[this.queueHead++] = undefined as unknown as PendingRequest;
       if (!p.cancelled) this.open(p);
+      else if (this.withdrawn > 0) this.withdrawn--;
     }
     if (this.queueHead === q.length) {
       q.length = 0;
@@ -186,6 +213,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     const q = this.queue.splice(this.queueHead);
     this.queue.length = 0;
     this.queueHead = 0;
+    this.withdrawn = 0;
     for (const p of q) {
       if (p.cancelled) continue;
       p.cancelled = true;

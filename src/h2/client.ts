@@ -213,9 +213,8 @@ export class ClientSession {
       const abort = (e: Http2Error): void => {
         if (p.exchange === null) {
           if (p.cancelled) return;
-          p.cancelled = true;
-          discardBody(p.kind, p.body);
-          reject(e);
+          this.#conn.withdraw(p);
+          p.reject(e); // with cleanup: the timer and the signal's listener go too
           return;
         }
         const x = p.exchange;

@@ -738,6 +738,53 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
     expect(peaks.receiveBuffered).toBeLessThan(16384);
   });
 
+  it('SETTINGS_MAX_CONCURRENT_STREAMS 0: queued requests time out and leave nothing queued', async () => {
+    let conn!: RawServerConnection;
+    const { s } = await hostile((c) => {
+      conn = c;
+      c.preface([[SettingId.MAX_CONCURRENT_STREAMS, 0]]);
+    });
+    // The client has applied our SETTINGS once it acknowledges them.
+    await conn.waitFor((f) => f.type === FrameType.SETTINGS && (f.flags & Flag.ACK) !== 0);
+    const all = Array.from({ length: 50 }, (_, i) => s.request({ ':method': 'POST', ':path': `/${i}` }, { body: new Uint8Array(10_000), timeout: 100 }));
+    for (const p of all) expect((await rejection(p)).code).toBe('TIMEOUT');
+    expect(s.pendingRequests).toBe(0);
+    expect(conn.count(FrameType.HEADERS)).toBe(0);
+    // Once the server allows a stream, the next request goes out (and only it).
+    const next = s.request({ ':path': '/late' });
+    conn.send(encodeSettings([[SettingId.MAX_CONCURRENT_STREAMS, 1]]));
+    const h = await conn.request();
+    expect(h.headers).toContainEqual([':path', '/late']);
+    conn.send(conn.headers(h.streamId, OK_200, true));
+    expect((await value(next)).status).toBe(200);
+    expect(conn.count(FrameType.HEADERS)).toBe(1);
+  });
+
+  it('an h2c upgrade answered with an endless HTTP/1.1 head: UPGRADE_REFUSED, nothing buffered without bound', async () => {
+    let sent = 0;
+    const { s } = await hostile(async (c) => {
+      await new Promise((r) => c.socket.once('data', r));
+      c.send(enc.encode('HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n'));
+      sent = await flood(c, (i) => enc.encode(`x-filler-${i}: ${'y'.repeat(100)}\r\n`), 1_000_000);
+    }, { upgrade: true });
+    const e = await rejection(s.request({ ':path': '/' }));
+    expect(e.code).toBe('UPGRADE_REFUSED');
+    expect(e.message).toMatch(/too large/);
+    await closed(s);
+    expect(sent).toBeLessThan(1_000_000);
+  });
+
+  it('an h2c upgrade answered with 200: UPGRADE_REFUSED quoting the status line', async () => {
+    const { s } = await hostile(async (c) => {
+      await new Promise((r) => c.socket.once('data', r));
+      c.socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi');
+    }, { upgrade: true });
+    const e = await rejection(s.request({ ':path': '/' }));
+    expect(e.code).toBe('UPGRADE_REFUSED');
+    expect(e.message).toContain('HTTP/1.1 200 OK');
+    await closed(s);
+  });
+
   it('HEADERS on a stream the server opened itself: PROTOCOL_ERROR', async () => {
     const { s } = await hostile(async (c) => {
       c.preface();
