@@ -8,6 +8,7 @@
  * client's memory bounded (session.stats sampled as octets arrive).
  */
 import net from 'node:net';
+import { Duplex } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   connect,
@@ -72,10 +73,47 @@ interface Hostile {
   srv: RawServer;
   s: ClientSession;
   peaks: Peaks;
+  /** The client's TCP socket. */
+  socket: net.Socket;
+  /** From now on the network takes none of the client's octets (see StallableWire). */
+  stall(): void;
+}
+
+/**
+ * The client's TCP socket, with a switch: once stalled, what the client
+ * writes is never taken, as with a server that stopped reading once the
+ * kernel buffers between us are full. (On loopback those hold tens of MiB
+ * here, too many tiny frames to fill in a bounded test.)
+ */
+class StallableWire extends Duplex {
+  stalled = false;
+  constructor(private readonly tcp: net.Socket) {
+    super();
+    tcp.on('data', (d: Buffer) => {
+      if (!this.push(d)) tcp.pause();
+    });
+    tcp.on('end', () => this.push(null));
+    tcp.on('error', (e) => this.destroy(e));
+    tcp.on('close', () => this.destroy());
+  }
+  override _read(): void {
+    this.tcp.resume();
+  }
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (e?: Error | null) => void): void {
+    if (!this.stalled) this.tcp.write(chunk, done);
+    // Stalled: `done` is never called, so writableLength grows as it would on a full socket.
+  }
+  override _final(done: () => void): void {
+    if (!this.stalled) this.tcp.end(done);
+  }
+  override _destroy(e: Error | null, done: (e: Error | null) => void): void {
+    this.tcp.destroy();
+    done(e);
+  }
 }
 
 /** A raw server playing `script` on each connection, and a session to it. */
-async function hostile(script: (c: RawServerConnection) => void | Promise<void>, opts: ConnectOptions = {}): Promise<Hostile> {
+async function hostile(script: (c: RawServerConnection) => void | Promise<void>, opts: ConnectOptions = {}, stallable = false): Promise<Hostile> {
   const srv = await startRawServer(script);
   cleanups.push(() => srv.close());
   const peaks: Peaks = { receiveBuffered: 0, headerBlock: 0, queuedBytes: 0, queuedFrames: 0, heldBody: 0, streams: 0, socketBuffered: 0 };
@@ -84,16 +122,17 @@ async function hostile(script: (c: RawServerConnection) => void | Promise<void>,
     socket.once('connect', resolve);
     socket.once('error', reject);
   });
+  const wire = stallable ? new StallableWire(socket) : null;
   let session: ClientSession | null = null;
   const sample = (): void => {
     if (session === null) return;
     const st = session.stats;
     for (const k of ['receiveBuffered', 'headerBlock', 'queuedBytes', 'queuedFrames', 'heldBody', 'streams'] as const) peaks[k] = Math.max(peaks[k], st[k]);
-    peaks.socketBuffered = Math.max(peaks.socketBuffered, socket.writableLength);
+    peaks.socketBuffered = Math.max(peaks.socketBuffered, (wire ?? socket).writableLength);
   };
   const s = await connect(srv.url, {
     ...opts,
-    socket,
+    socket: wire ?? socket,
     // Sampled before each chunk is parsed and again once it has been.
     onData: () => {
       sample();
@@ -102,7 +141,11 @@ async function hostile(script: (c: RawServerConnection) => void | Promise<void>,
   });
   session = s;
   cleanups.push(() => s.destroy());
-  return { srv, s, peaks };
+  const stall = (): void => {
+    if (wire === null) throw new Error('hostile(..., stallable = true) to stall the wire');
+    wire.stalled = true;
+  };
+  return { srv, s, peaks, socket, stall };
 }
 
 /** Resolves with `p`'s value or error within `ms`; a hang fails the test. */
@@ -383,22 +426,66 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
   ])('a %s flood from a server that never reads our ACKs: the queued replies stay bounded, then ENHANCE_YOUR_CALM', async (_what, frame) => {
     // The frame budget is lifted so that what stops the flood is the bound on replies queued for a peer that does not read.
     let written = 0;
-    const { s, peaks } = await hostile(async (c) => {
+    let stall!: () => void;
+    const { s, peaks, stall: stallWire } = await hostile(async (c) => {
       c.preface();
       await c.request();
-      c.socket.pause();
+      stall();
       written = await flood(c, frame, 3_000_000, 2000);
-    }, { limits: { zeroProgressBurst: 1e9, zeroProgressRate: 1e9, closeLinger: 200 } });
-    const e = await rejection(s.request({ ':path': '/' }), 25_000);
+    }, { limits: { zeroProgressBurst: 1e9, zeroProgressRate: 1e9, closeLinger: 200 } }, true);
+    stall = stallWire;
+    const e = await rejection(s.request({ ':path': '/' }));
     expect(e.code).toBe('ENHANCE_YOUR_CALM');
     expect(e.message).toMatch(/does not read our frames/);
     await closed(s);
     expect(written).toBeLessThan(3_000_000);
-    // 1 MiB of queued replies at most (limits.maxQueuedBytes), plus what one read of the socket can add before the check.
+    // The replies did pile up to the bound (limits.maxQueuedFrames 10,000) before the connection was ended...
+    expect(peaks.queuedFrames).toBeGreaterThan(5000);
+    // ...and no further: 1 MiB (limits.maxQueuedBytes) at most, plus what one read of the socket can add before the check.
     expect(peaks.queuedBytes).toBeLessThanOrEqual((1 << 20) + 128 * 1024);
     expect(peaks.queuedFrames).toBeLessThanOrEqual(10_000 + 8192);
     // The socket takes no more once it holds limits.outputHighWater (64 KiB), give or take one batch.
     expect(peaks.socketBuffered).toBeLessThanOrEqual(64 * 1024 + 256 * 1024);
+  });
+
+  it('a PING flood that piles up while the client socket is paused: read back in bounded steps, then ENHANCE_YOUR_CALM', async () => {
+    let go!: () => void;
+    const going = new Promise<void>((resolve) => {
+      go = resolve;
+    });
+    let conn!: RawServerConnection;
+    let blocked = false;
+    const { s, socket, peaks } = await hostile(async (c) => {
+      conn = c;
+      c.preface();
+      await c.request();
+      await going;
+      const ping = encodePing(new Uint8Array(8));
+      const batch = concat(...Array.from({ length: 2000 }, () => ping));
+      // Until the kernel buffers between us are full.
+      while (!c.closed && c.send(batch));
+      blocked = true;
+    });
+    const p = s.request({ ':path': '/' });
+    // The request is out before the client stops reading.
+    await value(
+      (async () => {
+        while (!conn?.frames.some((f) => f.type === FrameType.HEADERS)) await new Promise((r) => setTimeout(r, 5));
+      })(),
+    );
+    socket.pause();
+    go();
+    await value(
+      (async () => {
+        while (!blocked) await new Promise((r) => setTimeout(r, 10));
+      })(),
+    );
+    socket.resume();
+    const e = await rejection(p);
+    expect(e.code).toBe('ENHANCE_YOUR_CALM');
+    expect(e.message).toMatch(/too many frames that make no progress/);
+    expect(peaks.receiveBuffered).toBeLessThanOrEqual(64 * 1024);
+    expect(peaks.queuedBytes).toBeLessThanOrEqual(64 * 1024);
   });
 
   it('endless PUSH_PROMISE without a push listener: each refused, then ENHANCE_YOUR_CALM', async () => {
