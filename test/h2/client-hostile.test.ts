@@ -812,6 +812,22 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
     expect(peaks.heldBody).toBeLessThanOrEqual(65535);
   });
 
+  it('DATA in tiny frames still arriving after the client cancelled the stream: not a flood, the session goes on', async () => {
+    const { s } = await hostile(async (c) => {
+      c.preface();
+      const a = await c.request();
+      c.send(c.headers(a.streamId, OK_200), c.data(a.streamId, 'x'));
+      await c.waitFor((f) => f.type === FrameType.RST_STREAM && f.streamId === a.streamId);
+      // What the server had in flight when the cancel came: 3,000 one-octet DATA frames (within the windows).
+      c.send(concat(...Array.from({ length: 3000 }, () => c.data(a.streamId, 'x'))));
+      const b = await c.request(c.frames.indexOf(a) + 1);
+      c.send(c.headers(b.streamId, OK_200), c.data(b.streamId, 'fine', true));
+    });
+    const r = await value(s.request({ ':path': '/a' }));
+    for await (const _ of r.body) break;
+    expect(await value((await value(s.request({ ':path': '/b' }))).text())).toBe('fine');
+  });
+
   it('a frame larger than our SETTINGS_MAX_FRAME_SIZE: FRAME_SIZE_ERROR before its payload is buffered', async () => {
     const { s, peaks } = await hostile(async (c) => {
       c.preface();
