@@ -126,6 +126,22 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     super.sendPreface();
   }
 
+  /**
+   * Flushes once per turn of the event loop (setImmediate) rather than per
+   * microtask checkpoint: requests an application makes from promise chains
+   * (one per response it reads, say) then leave in one write, not one each.
+   */
+  override scheduleFlush(): void {
+    if (this.flushPending || this.sender.inReceive || this.sender.closed) return;
+    this.flushPending = true;
+    setImmediate(this.flushSoon);
+  }
+  private flushPending = false;
+  private readonly flushSoon = (): void => {
+    this.flushPending = false;
+    this.flush();
+  };
+
   override receive(chunk: Uint8Array): void {
     if (this.firstOctets === null && chunk.length > 0) this.firstOctets = chunk.subarray(0, 200).slice();
     super.receive(chunk);

@@ -220,7 +220,9 @@ export function validateResponse(fields: ReadonlyArray<readonly [string, string]
   let contentLength = -1;
   const headers: Array<[string, string]> = [];
   for (let i = 0; i < fields.length; i++) {
-    const [name, value] = fields[i]!;
+    const field = fields[i]!;
+    const name = field[0];
+    const value = field[1];
     if (name.charCodeAt(0) === 0x3a) {
       if (headers.length > 0) return `pseudo-header ${name} after a regular field (§8.3)`;
       if (name !== ':status') return `${name} in a response (§8.3.2)`;
@@ -237,7 +239,7 @@ export function validateResponse(fields: ReadonlyArray<readonly [string, string]
       if (contentLength >= 0 && n !== contentLength) return 'conflicting content-length fields (§8.1.1)';
       contentLength = n;
     }
-    headers.push([name, value]);
+    headers.push(field as [string, string]);
   }
   if (status < 0) return 'missing :status (§8.3.2)';
   return { status, headers, contentLength };
