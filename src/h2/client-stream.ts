@@ -31,16 +31,16 @@ export class ClientExchange extends StreamCore {
   parentId = 0;
   /** The request's method (a HEAD response has no content, §8.1.1). */
   method = 'GET';
-  /** 1xx responses before the final one (as many as keepInformational() kept). */
-  readonly informational: ResponseHead[] = [];
+  /** 1xx responses before the final one (as many as keepInformational() kept); null until one arrives. */
+  informational: ResponseHead[] | null = null;
   /** Octets of the kept 1xx fields (name + value + 32 each, as SETTINGS_MAX_HEADER_LIST_SIZE counts them). */
   private informationalSize = 0;
   head: ResponseHead | null = null;
   response: ClientResponse | null = null;
   onResponse: ((r: ClientResponse) => void) | null = null;
   onFailure: ((e: Http2Error) => void) | null = null;
-  /** Body chunks received and not read yet. */
-  private chunks: Uint8Array[] = [];
+  /** Body chunks received and not read yet (null while there are none: most bodies are taken at once). */
+  private chunks: Uint8Array[] | null = null;
   private chunkHead = 0;
   heldBytes = 0;
   /** The stream closed and its unread octets were given back to the connection window (reads credit nothing more). */
@@ -72,7 +72,7 @@ export class ClientExchange extends StreamCore {
     for (const [n, v] of head.headers) size += n.length + v.length + 32;
     if (this.informationalSize + size > max) return;
     this.informationalSize += size;
-    this.informational.push(head);
+    (this.informational ??= []).push(head);
   }
 
   /** The final response head arrived. */
@@ -94,7 +94,7 @@ export class ClientExchange extends StreamCore {
       w.resolve({ value: chunk, done: false });
       return true;
     }
-    this.chunks.push(chunk);
+    (this.chunks ??= []).push(chunk);
     this.heldBytes += chunk.length;
     return false;
   }
@@ -139,7 +139,7 @@ export class ClientExchange extends StreamCore {
     const n = this.windowReturned ? 0 : this.heldBytes;
     this.windowReturned = true;
     if (this.error !== null) {
-      this.chunks = [];
+      this.chunks = null;
       this.chunkHead = 0;
       this.heldBytes = 0;
     }
@@ -148,11 +148,12 @@ export class ClientExchange extends StreamCore {
 
   /** The next body chunk, or the end. */
   next(): Promise<IteratorResult<Uint8Array>> {
-    if (this.chunkHead < this.chunks.length) {
-      const c = this.chunks[this.chunkHead]!;
-      this.chunks[this.chunkHead++] = EMPTY;
-      if (this.chunkHead === this.chunks.length) {
-        this.chunks = [];
+    const cs = this.chunks;
+    if (cs !== null) {
+      const c = cs[this.chunkHead]!;
+      cs[this.chunkHead++] = EMPTY;
+      if (this.chunkHead === cs.length) {
+        this.chunks = null;
         this.chunkHead = 0;
       }
       this.heldBytes -= c.length;
@@ -181,10 +182,10 @@ export class ClientExchange extends StreamCore {
   takeRest(): Uint8Array | null {
     if (!this.remoteEnded || this.error !== null || this.waiter !== null) return null;
     const chunks = this.chunks;
+    if (chunks === null) return EMPTY;
     const n = this.heldBytes;
     let out: Uint8Array;
-    if (this.chunkHead === chunks.length) out = EMPTY;
-    else if (this.chunkHead === chunks.length - 1) out = chunks[this.chunkHead]!;
+    if (this.chunkHead === chunks.length - 1) out = chunks[this.chunkHead]!;
     else {
       out = new Uint8Array(n);
       let o = 0;
@@ -193,7 +194,7 @@ export class ClientExchange extends StreamCore {
         o += chunks[i]!.length;
       }
     }
-    chunks.length = 0;
+    this.chunks = null;
     this.chunkHead = 0;
     this.heldBytes = 0;
     if (n > 0) this.host.consumed(this, n);
@@ -218,6 +219,7 @@ export class ClientExchange extends StreamCore {
 }
 
 const EMPTY = new Uint8Array(0);
+const NO_HEADS: readonly ResponseHead[] = Object.freeze([]);
 
 /** A response as the application sees it. */
 export class ClientResponse {
@@ -252,7 +254,7 @@ export class ClientResponse {
   }
   /** 1xx responses received before this one (RFC 9113 §8.1), as many as fit together in SETTINGS_MAX_HEADER_LIST_SIZE. */
   get informational(): ReadonlyArray<{ status: number; headers: Array<[string, string]> }> {
-    return this.#x.informational;
+    return this.#x.informational ?? NO_HEADS;
   }
   /** True for a pushed response (RFC 9113 §8.4). */
   get pushed(): boolean {
