@@ -1,6 +1,6 @@
 /** Request and response field rules (RFC 9113 §8.2, §8.3) as pure functions. */
 import { describe, expect, it } from 'vitest';
-import { validateRequest, validateTrailers } from '../../src/h2/request.js';
+import { validateRequest, validateResponse, validateTrailers } from '../../src/h2/request.js';
 import { promiseFields, requestFields, responseFields, trailerFields } from '../../src/h2/response.js';
 
 const base: Array<[string, string]> = [[':method', 'GET'], [':scheme', 'https'], [':authority', 'a.example'], [':path', '/x']];
@@ -136,5 +136,16 @@ describe('request fields (the client)', () => {
     inner[0] = '2';
     expect(requestFields(mixed, 'http', 'h').fields.at(-1)).toEqual(['x-a', '2']);
     expect(c.fields.at(-1)).toEqual(['x-a', '1']);
+  });
+});
+
+describe('validateResponse', () => {
+  it('names found valid once are remembered, values are still checked every time', () => {
+    expect(validateResponse([[':status', '200'], ['x-cache-me', 'ok']])).toMatchObject({ status: 200, headers: [['x-cache-me', 'ok']] });
+    expect(validateResponse([[':status', '200'], ['x-cache-me', 'bad\r\nvalue']])).toMatch(/invalid value for x-cache-me/);
+    expect(validateResponse([[':status', '200'], ['te', 'trailers']])).not.toBeTypeOf('string');
+    expect(validateResponse([[':status', '200'], ['te', 'gzip']])).toMatch(/te: "gzip"/);
+    expect(validateResponse([[':status', '200'], ['connection', 'close']])).toMatch(/connection-specific/);
+    expect(validateResponse([[':status', '200'], ['connection', 'close']])).toMatch(/connection-specific/);
   });
 });
