@@ -108,6 +108,9 @@ export async function run() {
     '',
     `h2kit / node:http2: **${ratio('h2kit', 'node:http2')}** (floor 1.5×). h2kit / h2load: **${ratio('h2kit', 'h2load')}** (floor 0.5×). CPU per request, h2kit / h2load: ${fmt(median(results.h2kit.cpu) / median(results.h2load.cpu), 1)}×; h2kit / node:http2: ${fmt(median(results.h2kit.cpu) / median(results['node:http2'].cpu), 2)}×.`,
   );
+  // Paired within each round (the clients ran back to back): how the ratio moves with the machine's drift.
+  const paired = (a, b) => results[a].rps.map((x, i) => fmt(x / results[b].rps[i], 2)).join(', ');
+  lines.push('', `Per round, h2kit / h2load: ${paired('h2kit', 'h2load')}; h2kit / node:http2: ${paired('h2kit', 'node:http2')}.`);
   const perSession = (list, key) => median(list.map((m) => m[key] / m.sessions));
   lines.push(
     '',
