@@ -45,6 +45,8 @@ export interface ClientConnectionOptions extends EndpointOptions {
   prefaceSettings?: Array<[number, number]>;
   /** A pushed response was promised. Without it, pushes are refused (RST_STREAM CANCEL). */
   onPush?: (push: PushPromise) => void;
+  /** Whether pushes are wanted now (e.g. someone listens); when not, they are refused as without onPush. */
+  wantsPush?: () => boolean;
   /** The server sent GOAWAY. */
   onGoaway?: (lastStreamId: number, errorCode: number, debug: string) => void;
   /** SETTINGS_MAX_CONCURRENT_STREAMS assumed for the server until its SETTINGS arrive (default 100; nghttp's -M). */
@@ -82,10 +84,13 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
   readonly scheme: string;
   readonly authority: string;
   private readonly onPush: ((p: PushPromise) => void) | null;
+  private readonly wantsPush: () => boolean;
   private readonly onGoawayCb: ClientConnectionOptions['onGoaway'] | null;
   private readonly explicitPreface: Array<[number, number]> | null;
   private readonly queue: PendingRequest[] = [];
   private queueHead = 0;
+  /** Queued requests withdrawn since the queue was last compacted. */
+  private withdrawn = 0;
   /** The server's SETTINGS arrived (until then, 100 concurrent streams are assumed). */
   private peerSettingsSeen = false;
   /** Upgrade: not started, the HTTP/1.1 request is out and its response head is awaited, or done. */
@@ -102,6 +107,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     this.scheme = options.scheme;
     this.authority = options.authority;
     this.onPush = options.onPush ?? null;
+    this.wantsPush = options.wantsPush ?? (() => true);
     this.onGoawayCb = options.onGoaway ?? null;
     this.explicitPreface = options.prefaceSettings ?? null;
     this.onHttp1 = options.onHttp1 ?? null;
@@ -166,6 +172,22 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     this.table.nextLocalId = id;
   }
 
+  /**
+   * Flushes once per turn of the event loop (setImmediate) rather than per
+   * microtask checkpoint: requests an application makes from promise chains
+   * (one per response it reads, say) then leave in one write, not one each.
+   */
+  override scheduleFlush(): void {
+    if (this.flushPending || this.sender.inReceive || this.sender.closed) return;
+    this.flushPending = true;
+    setImmediate(this.flushSoon);
+  }
+  private flushPending = false;
+  private readonly flushSoon = (): void => {
+    this.flushPending = false;
+    this.flush();
+  };
+
   override receive(chunk: Uint8Array): void {
     if (this.firstOctets === null && chunk.length > 0) this.firstOctets = chunk.subarray(0, 200).slice();
     super.receive(chunk);
@@ -189,7 +211,31 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
 
   /** Requests waiting for a stream. */
   get queued(): number {
+    if (this.withdrawn > 0) this.compactQueue();
     return this.queue.length - this.queueHead;
+  }
+
+  /**
+   * A queued request was aborted or timed out: it lets go of its body now and
+   * leaves the queue (compacted once withdrawn requests are half of it), so
+   * that a server that never lets a stream open cannot make the queue grow.
+   */
+  withdraw(p: PendingRequest): void {
+    if (p.cancelled) return;
+    p.cancelled = true;
+    discardBody(p.kind, p.body);
+    p.body = null;
+    p.bytes = null;
+    if (++this.withdrawn >= 32 && this.withdrawn * 2 >= this.queue.length - this.queueHead) this.compactQueue();
+  }
+
+  private compactQueue(): void {
+    const q = this.queue;
+    let j = 0;
+    for (let i = this.queueHead; i < q.length; i++) if (!q[i]!.cancelled) q[j++] = q[i]!;
+    q.length = j;
+    this.queueHead = 0;
+    this.withdrawn = 0;
   }
 
   /** Sends the request now if a stream is free, else queues it. */
@@ -198,7 +244,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       discardBody(p.kind, p.body);
       return p.reject(this.refusedError());
     }
-    if (this.queued === 0 && this.canOpen()) return this.open(p);
+    if (this.queueHead === this.queue.length && this.canOpen()) return this.open(p);
     this.queue.push(p);
   }
 
@@ -213,6 +259,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       const p = q[this.queueHead]!;
       q[this.queueHead++] = undefined as unknown as PendingRequest;
       if (!p.cancelled) this.open(p);
+      else if (this.withdrawn > 0) this.withdrawn--;
     }
     if (this.queueHead === q.length) {
       q.length = 0;
@@ -228,6 +275,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     const q = this.queue.splice(this.queueHead);
     this.queue.length = 0;
     this.queueHead = 0;
+    this.withdrawn = 0;
     for (const p of q) {
       if (p.cancelled) continue;
       p.cancelled = true;
@@ -371,7 +419,11 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       if (head.status < 200) {
         // §8.1: informational responses come before the final one, never with END_STREAM; 101 is not used (§8.6).
         if (endStream || head.status === 101) return this.malformed(s, `malformed response: ${endStream ? 'a 1xx response with END_STREAM' : '101 in HTTP/2'} (§8.1)`);
-        s.informational.push(head);
+        // A 1xx brings the exchange no closer to its end: it spends the budget of frames without progress,
+        // and the 1xx of a stream are kept only while they fit, together, in our SETTINGS_MAX_HEADER_LIST_SIZE.
+        const e = this.zeroProgressFrame();
+        if (e) return e;
+        s.keepInformational(head, this.settings.maxHeaderListSize);
         return;
       }
       s.responded(head);
@@ -506,8 +558,10 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       this.refuse(promised, PROTOCOL_ERROR, `malformed promised request: ${typeof req === 'string' ? req : `method ${req.method} is not safe and cacheable (§8.4)`}`);
       return;
     }
-    if (this.onPush === null || this.table.peerCount >= this.settings.maxConcurrentStreams || this.goawayLastId >= 0) {
-      this.refuse(promised, this.onPush === null ? CANCEL : REFUSED_STREAM, 'push not wanted');
+    // Refusals count against the reset budget (refuse()): a server cannot push what we refuse forever.
+    const wanted = this.onPush !== null && this.wantsPush();
+    if (!wanted || this.table.peerCount >= this.settings.maxConcurrentStreams || this.goawayLastId >= 0) {
+      this.refuse(promised, wanted ? REFUSED_STREAM : CANCEL, 'push not wanted');
       return;
     }
     const x = new ClientExchange(this, promised, false, StreamState.RESERVED_REMOTE, this.peer.initialWindowSize, this.recvInitialWindow);

@@ -34,14 +34,16 @@ export class ClientExchange extends StreamCore {
   method = 'GET';
   /** The priority signal of the request's HEADERS (RFC 7540 §5.3), if any. */
   priority: PriorityFields | null = null;
-  /** 1xx responses before the final one. */
-  readonly informational: ResponseHead[] = [];
+  /** 1xx responses before the final one (as many as keepInformational() kept); null until one arrives. */
+  informational: ResponseHead[] | null = null;
+  /** Octets of the kept 1xx fields (name + value + 32 each, as SETTINGS_MAX_HEADER_LIST_SIZE counts them). */
+  private informationalSize = 0;
   head: ResponseHead | null = null;
   response: ClientResponse | null = null;
   onResponse: ((r: ClientResponse) => void) | null = null;
   onFailure: ((e: Http2Error) => void) | null = null;
-  /** Body chunks received and not read yet. */
-  private chunks: Uint8Array[] = [];
+  /** Body chunks received and not read yet (null while there are none: most bodies are taken at once). */
+  private chunks: Uint8Array[] | null = null;
   private chunkHead = 0;
   heldBytes = 0;
   private waiter: Waiter | null = null;
@@ -65,6 +67,15 @@ export class ClientExchange extends StreamCore {
     super(id, local, state, sendWindow, recvWindow);
   }
 
+  /** A 1xx arrived: kept while the kept ones, together, stay within `max` octets. */
+  keepInformational(head: ResponseHead, max: number): void {
+    let size = 32 + 7; // :status
+    for (const [n, v] of head.headers) size += n.length + v.length + 32;
+    if (this.informationalSize + size > max) return;
+    this.informationalSize += size;
+    (this.informational ??= []).push(head);
+  }
+
   /** The final response head arrived. */
   responded(head: ResponseHead): void {
     this.head = head;
@@ -84,7 +95,7 @@ export class ClientExchange extends StreamCore {
       w.resolve({ value: chunk, done: false });
       return true;
     }
-    this.chunks.push(chunk);
+    (this.chunks ??= []).push(chunk);
     this.heldBytes += chunk.length;
     return false;
   }
@@ -120,25 +131,27 @@ export class ClientExchange extends StreamCore {
     this.settleTrailers();
   }
 
-  /** Drops the chunks not read (the stream closed); returns their octets. */
-  drop(): number {
-    const n = this.heldBytes;
+  /**
+   * The stream closed: unread octets stay readable, unless the exchange
+   * failed, in which case they are dropped. (The connection window had them
+   * back on receipt; only the stream window waits for the reader.)
+   */
+  drop(): void {
     if (this.error !== null) {
-      this.chunks = [];
+      this.chunks = null;
       this.chunkHead = 0;
       this.heldBytes = 0;
-      return n;
     }
-    return 0;
   }
 
   /** The next body chunk, or the end. */
   next(): Promise<IteratorResult<Uint8Array>> {
-    if (this.chunkHead < this.chunks.length) {
-      const c = this.chunks[this.chunkHead]!;
-      this.chunks[this.chunkHead++] = EMPTY;
-      if (this.chunkHead === this.chunks.length) {
-        this.chunks = [];
+    const cs = this.chunks;
+    if (cs !== null) {
+      const c = cs[this.chunkHead]!;
+      cs[this.chunkHead++] = EMPTY;
+      if (this.chunkHead === cs.length) {
+        this.chunks = null;
         this.chunkHead = 0;
       }
       this.heldBytes -= c.length;
@@ -159,6 +172,33 @@ export class ClientExchange extends StreamCore {
     });
   }
 
+  /**
+   * The rest of the body at once, when all of it has arrived (and nothing
+   * failed, and nobody is reading): one array, the octets given back to the
+   * windows. Null otherwise.
+   */
+  takeRest(): Uint8Array | null {
+    if (!this.remoteEnded || this.error !== null || this.waiter !== null) return null;
+    const chunks = this.chunks;
+    if (chunks === null) return EMPTY;
+    const n = this.heldBytes;
+    let out: Uint8Array;
+    if (this.chunkHead === chunks.length - 1) out = chunks[this.chunkHead]!;
+    else {
+      out = new Uint8Array(n);
+      let o = 0;
+      for (let i = this.chunkHead; i < chunks.length; i++) {
+        out.set(chunks[i]!, o);
+        o += chunks[i]!.length;
+      }
+    }
+    this.chunks = null;
+    this.chunkHead = 0;
+    this.heldBytes = 0;
+    if (n > 0) this.host.consumed(this, n);
+    return out;
+  }
+
   trailers(): Promise<Array<[string, string]>> {
     if (this.remoteEnded) return Promise.resolve(this.trailerFields ?? []);
     if (this.error !== null) return Promise.reject(this.error);
@@ -177,6 +217,7 @@ export class ClientExchange extends StreamCore {
 }
 
 const EMPTY = new Uint8Array(0);
+const NO_HEADS: readonly ResponseHead[] = Object.freeze([]);
 
 /** A response as the application sees it. */
 export class ClientResponse {
@@ -209,9 +250,9 @@ export class ClientResponse {
     for (const [n, v] of this.#x.head!.headers) if (n === name) out.push(v);
     return out;
   }
-  /** 1xx responses received before this one (RFC 9113 §8.1). */
+  /** 1xx responses received before this one (RFC 9113 §8.1), as many as fit together in SETTINGS_MAX_HEADER_LIST_SIZE. */
   get informational(): ReadonlyArray<{ status: number; headers: Array<[string, string]> }> {
-    return this.#x.informational;
+    return this.#x.informational ?? NO_HEADS;
   }
   /** True for a pushed response (RFC 9113 §8.4). */
   get pushed(): boolean {
@@ -237,7 +278,13 @@ export class ClientResponse {
   }
 
   /** The whole body. */
-  async bytes(): Promise<Uint8Array> {
+  bytes(): Promise<Uint8Array> {
+    // Most often the body is complete by the time it is asked for: no promise per chunk.
+    const whole = this.#x.takeRest();
+    return whole !== null ? Promise.resolve(whole) : this.#collect();
+  }
+
+  async #collect(): Promise<Uint8Array> {
     const parts: Uint8Array[] = [];
     let n = 0;
     for (let r = await this.#x.next(); !r.done; r = await this.#x.next()) {

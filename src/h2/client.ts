@@ -139,6 +139,7 @@ export class ClientSession {
       ...(options.peerMaxConcurrentStreams !== undefined ? { peerMaxConcurrentStreams: options.peerMaxConcurrentStreams } : {}),
       ...(options.onHttp1 ? { onHttp1: options.onHttp1 } : {}),
       onPush: (p) => this.#emitPush(p),
+      wantsPush: () => (this.#listeners.push?.length ?? 0) > 0,
       onGoaway: (last, code, debug) => this.#emit('goaway', last, code, debug),
       onClose: (info) => this.#closed(info),
     });
@@ -220,50 +221,10 @@ export class ClientSession {
         onStream: options.onStream ?? null,
       };
       const timeout = options.timeout ?? 0;
-      let timer: ReturnType<typeof setTimeout> | null = null;
-      const abort = (e: Http2Error): void => {
-        if (p.exchange === null) {
-          if (p.cancelled) return;
-          p.cancelled = true;
-          discardBody(p.kind, p.body);
-          reject(e);
-          return;
-        }
-        const x = p.exchange;
-        x.fail(e);
-        this.#conn.resetStream(x, ErrorCode.CANCEL, e.message);
-      };
-      const onAbort = (): void => abort(new Http2Error('ABORTED', 'the request was aborted', { errorCode: ErrorCode.CANCEL }));
-      if (signal) signal.addEventListener('abort', onAbort, { once: true });
-      if (timeout > 0) {
-        const started = Date.now();
-        // A per-request inactivity timeout: re-armed by each frame for the stream.
-        const check = (): void => {
-          const x = p.exchange;
-          const last = x ? x.lastActivity : started;
-          const idle = Date.now() - last;
-          if (idle >= timeout) return abort(new Http2Error('TIMEOUT', `no response for ${timeout} ms`, x ? { streamId: x.id } : {}));
-          timer = setTimeout(check, timeout - idle);
-          timer.unref?.();
-        };
-        timer = setTimeout(check, timeout);
-        timer.unref?.();
-      }
-      const cleanup = (): void => {
-        if (timer !== null) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      };
-      p.resolve = (r) => {
-        resolve(r);
-        if (p.exchange !== null && p.exchange.remoteEnded) cleanup();
-        else if (p.exchange !== null) p.exchange.cleanup = cleanup;
-      };
-      p.reject = (e) => {
-        cleanup();
-        reject(e);
-      };
+      // The abort and timeout machinery only for requests that have them (the common GET allocates none of it).
+      const cleanup = signal !== undefined || timeout > 0 ? this.#watch(p, resolve, reject, signal, timeout) : null;
       this.#conn.submit(p);
-      if (p.exchange !== null && p.exchange.cleanup === null) p.exchange.cleanup = cleanup;
+      if (cleanup !== null && p.exchange !== null && p.exchange.cleanup === null) p.exchange.cleanup = cleanup;
       this.#conn.scheduleFlush();
     });
   }
@@ -280,6 +241,57 @@ export class ClientSession {
   /** Makes `id` (odd, not below the next one) the id of the next stream opened; the ids skipped stay unused. */
   setNextStreamId(id: number): void {
     this.#conn.setNextStreamId(id);
+  }
+
+  /**
+   * Arms `signal` and the inactivity `timeout` of request `p`: either one
+   * withdraws it from the queue, or fails its exchange and resets the stream
+   * (RST_STREAM CANCEL). Returns the cleanup (timer and listener), which runs
+   * when the request settles or, once it has a response, when its stream ends.
+   */
+  #watch(p: PendingRequest, resolve: (r: ClientResponse) => void, reject: (e: Http2Error) => void, signal: AbortSignal | undefined, timeout: number): () => void {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const abort = (e: Http2Error): void => {
+      if (p.exchange === null) {
+        if (p.cancelled) return;
+        this.#conn.withdraw(p);
+        p.reject(e); // with cleanup: the timer and the signal's listener go too
+        return;
+      }
+      const x = p.exchange;
+      x.fail(e);
+      this.#conn.resetStream(x, ErrorCode.CANCEL, e.message);
+    };
+    const onAbort = (): void => abort(new Http2Error('ABORTED', 'the request was aborted', { errorCode: ErrorCode.CANCEL }));
+    if (signal) signal.addEventListener('abort', onAbort, { once: true });
+    if (timeout > 0) {
+      const started = Date.now();
+      // A per-request inactivity timeout: re-armed by each frame for the stream.
+      const check = (): void => {
+        const x = p.exchange;
+        const last = x ? x.lastActivity : started;
+        const idle = Date.now() - last;
+        if (idle >= timeout) return abort(new Http2Error('TIMEOUT', `no response for ${timeout} ms`, x ? { streamId: x.id } : {}));
+        timer = setTimeout(check, timeout - idle);
+        timer.unref?.();
+      };
+      timer = setTimeout(check, timeout);
+      timer.unref?.();
+    }
+    const cleanup = (): void => {
+      if (timer !== null) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    p.resolve = (r) => {
+      resolve(r);
+      if (p.exchange !== null && p.exchange.remoteEnded) cleanup();
+      else if (p.exchange !== null) p.exchange.cleanup = cleanup;
+    };
+    p.reject = (e) => {
+      cleanup();
+      reject(e);
+    };
+    return cleanup;
   }
 
   /** Sends a PING; resolves with the round-trip time in milliseconds. */

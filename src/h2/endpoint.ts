@@ -388,7 +388,9 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
       this.creditConnection(len);
       if (t.action === 'connection-error') return connErr(t.code, `DATA on idle stream ${id} (§5.1)`);
       if (t.action === 'stream-error') return streamErr(id, t.code, `DATA on closed stream ${id} (§6.1)`);
-      return this.zeroProgressFrame(); // ignored: we reset that stream
+      // Ignored: we reset that stream, and the peer had DATA in flight (§5.4.2), maybe many small frames.
+      // Octets cost the peer connection window like any DATA; only empty frames make no progress.
+      return len === 0 ? this.zeroProgressFrame() : undefined;
     }
     const t = transition(s.state, StreamEvent.RECV_DATA);
     if (t.action !== 'ok') {

@@ -128,51 +128,114 @@ export function promiseFields(method: string, scheme: string, authority: string,
  * pseudo-headers go in the order :method, :scheme, :authority, :path, or in
  * the order given when all four are (nghttp sends :path second).
  */
-export function requestFields(init: HeadersInit | undefined, scheme: string, authority: string): { fields: HeaderInput[]; method: string; path: string } {
-  let method = 'GET';
-  let path = '/';
-  let sch = scheme;
-  let auth = authority;
-  const regular: HeaderInput[] = [];
-  const order: string[] = [];
-  if (init !== undefined) {
-    eachField(init, (rawName, value) => {
-      const v = typeof value === 'number' ? String(value) : value;
-      if (rawName.charCodeAt(0) === 0x3a && !order.includes(rawName)) order.push(rawName);
-      switch (rawName) {
-        case ':method':
-          method = v;
-          return;
-        case ':path':
-          path = v;
-          return;
-        case ':scheme':
-          sch = v;
-          return;
-        case ':authority':
-          auth = v;
-          return;
-        default:
-          if (rawName.charCodeAt(0) === 0x3a) throw new TypeError(`unknown pseudo-header ${rawName} in a request (RFC 9113 §8.3.1)`);
-      }
-      const field = checkedField(rawName, v);
-      if (field[0] === 'te' && field[1] !== 'trailers') throw new TypeError('te may only be "trailers" in HTTP/2 (RFC 9113 §8.2.2)');
-      if (field[0] === 'host') return; // :authority carries it (§8.3.1)
-      regular.push(field);
-    });
+export function requestFields(init: HeadersInit | undefined, scheme: string, authority: string): RequestSection {
+  // A frozen head (a record, or a list of frozen pairs) is checked once; the same frozen section, whose
+  // header block the HPACK encoder may then reuse, serves every request that gives it again.
+  const frozen = init !== undefined && Object.isFrozen(init);
+  if (frozen) {
+    const m = requestSections.get(init);
+    if (m !== undefined && m.scheme === scheme && m.authority === authority) return m.section;
   }
+  const r: RequestParts = { method: 'GET', path: '/', scheme, authority, regular: null, order: null };
+  // Two plain loops rather than eachField(): no closure, no key array, for the request on the hot path.
+  if (init !== undefined) {
+    if (Array.isArray(init)) {
+      for (const f of init as HeaderList) requestField(r, f[0], f[1]);
+    } else {
+      const rec = init as Readonly<Record<string, string | number | ReadonlyArray<string | number>>>;
+      for (const k in rec) {
+        if (!Object.hasOwn(rec, k)) continue;
+        const v = rec[k]!;
+        if (Array.isArray(v)) for (const x of v as ReadonlyArray<string | number>) requestField(r, k, x);
+        else requestField(r, k, v as string | number);
+      }
+    }
+  }
+  const { method, path } = r;
   if (!TOKEN.test(method)) throw new TypeError(`invalid :method ${JSON.stringify(method)}`);
   checkValue(':path', path);
-  checkValue(':authority', auth);
-  const value: Record<string, string> = { ':method': method, ':scheme': sch, ':authority': auth, ':path': path };
+  checkValue(':authority', r.authority);
   const fields: HeaderInput[] =
     method === 'CONNECT'
-      ? [[':method', method], [':authority', auth]]
-      : order.length === 4
-        ? order.map((n) => [n, value[n]!] as HeaderInput)
-        : [[':method', method], [':scheme', sch], [':authority', auth], [':path', path]];
-  for (const f of regular) fields.push(f);
-  return { fields, method, path };
+      ? [pseudoPair(':method', method), pseudoPair(':authority', r.authority)]
+      : r.order !== null && r.order.length === 4
+        ? r.order.map((n) => (n === ':path' ? [':path', path] : pseudoPair(n, n === ':method' ? method : n === ':scheme' ? r.scheme : r.authority)))
+        : [pseudoPair(':method', method), pseudoPair(':scheme', r.scheme), pseudoPair(':authority', r.authority), [':path', path]];
+  if (r.regular !== null) for (const f of r.regular) fields.push(f);
+  const section = { fields, method, path };
+  if (frozen && deeplyFrozen(init)) {
+    for (const f of fields) Object.freeze(f);
+    Object.freeze(fields);
+    requestSections.set(init, { scheme, authority, section });
+  }
+  return section;
+}
+
+export interface RequestSection {
+  fields: HeaderInput[];
+  method: string;
+  path: string;
+}
+
+const requestSections = new WeakMap<object, { scheme: string; authority: string; section: RequestSection }>();
+
+/** A frozen head whose parts (pairs, value lists) are frozen too: it cannot change. */
+function deeplyFrozen(init: HeadersInit): boolean {
+  if (Array.isArray(init)) return (init as HeaderList).every((f) => Object.isFrozen(f));
+  for (const v of Object.values(init)) if (typeof v === 'object' && !Object.isFrozen(v)) return false;
+  return true;
+}
+
+interface RequestParts {
+  method: string;
+  path: string;
+  scheme: string;
+  authority: string;
+  regular: HeaderInput[] | null;
+  /** The pseudo-headers in the order given, once each (only kept when some were given). */
+  order: string[] | null;
+}
+
+function requestField(r: RequestParts, rawName: string, value: string | number): void {
+  const v = typeof value === 'number' ? String(value) : value;
+  if (rawName.charCodeAt(0) === 0x3a) {
+    const o = (r.order ??= []);
+    if (!o.includes(rawName)) o.push(rawName);
+  }
+  switch (rawName) {
+    case ':method':
+      r.method = v;
+      return;
+    case ':path':
+      r.path = v;
+      return;
+    case ':scheme':
+      r.scheme = v;
+      return;
+    case ':authority':
+      r.authority = v;
+      return;
+    default:
+      if (rawName.charCodeAt(0) === 0x3a) throw new TypeError(`unknown pseudo-header ${rawName} in a request (RFC 9113 §8.3.1)`);
+  }
+  const field = checkedField(rawName, v);
+  if (field[0] === 'te' && field[1] !== 'trailers') throw new TypeError('te may only be "trailers" in HTTP/2 (RFC 9113 §8.2.2)');
+  if (field[0] === 'host') return; // :authority carries it (§8.3.1)
+  (r.regular ??= []).push(field);
+}
+
+// :method, :scheme and :authority repeat from request to request: one frozen pair each (bounded like goodNames).
+const pseudoPairs = new Map<string, Map<string, readonly [string, string]>>();
+function pseudoPair(name: string, value: string): readonly [string, string] {
+  let byValue = pseudoPairs.get(name);
+  if (byValue === undefined) pseudoPairs.set(name, (byValue = new Map()));
+  let p = byValue.get(value);
+  if (p === undefined) {
+    if (byValue.size >= 256) byValue.clear();
+    p = Object.freeze([name, value] as const);
+    byValue.set(value, p);
+  }
+  return p;
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

@@ -71,6 +71,8 @@ const LITERAL_INCREMENTAL = 0x40; // 6-bit prefix
 const LITERAL_WITHOUT = 0x00; // 4-bit prefix
 const LITERAL_NEVER = 0x10; // 4-bit prefix
 
+/** Arenas start at FIRST_ARENA and double up to ARENA_SIZE, so that a connection with little to encode holds little. */
+const FIRST_ARENA = 4 * 1024;
 const ARENA_SIZE = 64 * 1024;
 const utf8Encoder = new TextEncoder();
 
@@ -157,7 +159,7 @@ export class Deflater {
   // Blocks are written one after another into an arena and returned as
   // views; returned octets are never written again. A fresh ArrayBuffer per
   // block (slice) would cost more than encoding the block.
-  private buf = new Uint8Array(ARENA_SIZE);
+  private buf = new Uint8Array(0);
   private octetsIn = 0;
   private bufPos = 0;
   private blockStart = 0;
@@ -496,7 +498,7 @@ export class Deflater {
   private ensure(pos: number, n: number): number {
     if (this.buf.length - pos >= n) return pos;
     const used = pos - this.blockStart;
-    const next = new Uint8Array(Math.max(ARENA_SIZE, 2 * (used + n)));
+    const next = new Uint8Array(Math.max(Math.min(ARENA_SIZE, Math.max(FIRST_ARENA, this.buf.length * 2)), 2 * (used + n)));
     next.set(this.buf.subarray(this.blockStart, pos));
     this.buf = next;
     this.blockStart = 0;

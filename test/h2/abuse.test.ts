@@ -321,6 +321,24 @@ describe('zero-progress frame floods (default budget 1000 + 100/s)', () => {
     await calm(c);
   });
 
+  it('DATA with content still arriving on a stream the server reset (an upload in small frames) is not a flood', async () => {
+    const s = await startTestServer({ handler: (st) => st.reset(ErrorCode.CANCEL) });
+    try {
+      const c = await open(s.port);
+      c.send(c.request(1, '/up', { method: 'POST', endStream: false }));
+      await c.waitFor((f) => f.type === FrameType.RST_STREAM && f.streamId === 1);
+      // What the client had in flight when the reset came: 3,000 one-octet DATA frames (within the windows).
+      const frames: Uint8Array[] = [];
+      for (let i = 0; i < 3000; i++) frames.push(c.data(1, 'x', false));
+      c.send(...frames);
+      expect(await c.ping()).toBe(true);
+      expect(c.frames.some((f) => f.type === FrameType.GOAWAY)).toBe(false);
+      c.close();
+    } finally {
+      await s.close();
+    }
+  });
+
   it('a few hundred such frames are tolerated', async () => {
     const c = await open(ts.port);
     const frames: Uint8Array[] = [];

@@ -258,6 +258,24 @@ describe('aborts, timeouts, backpressure', () => {
     });
   });
 
+  it('a complete response whose body is not read does not keep the connection window', async () => {
+    // The smallest connection window: one unread 60,000-octet body would take nearly all of it.
+    await withSession(
+      async (s) => {
+        const unread = await s.request({ ':path': '/size/60000' });
+        await s.ping();
+        for (let i = 0; i < 3; i++) {
+          const r = await s.request({ ':path': '/size/60000' }, { timeout: 3000 });
+          expect(Buffer.from(await r.bytes()).equals(pattern(60000))).toBe(true);
+        }
+        // What was held stays readable.
+        expect(Buffer.from(await unread.bytes()).equals(pattern(60000))).toBe(true);
+      },
+      url,
+      { settings: { connectionWindowSize: 65535 } },
+    );
+  });
+
   it('leaving the body loop early cancels the stream (and the session goes on)', async () => {
     await withSession(async (s) => {
       const r = await s.request({ ':path': `/size/${1 << 20}` });

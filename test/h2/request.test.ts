@@ -1,7 +1,7 @@
 /** Request and response field rules (RFC 9113 §8.2, §8.3) as pure functions. */
 import { describe, expect, it } from 'vitest';
-import { validateRequest, validateTrailers } from '../../src/h2/request.js';
-import { promiseFields, responseFields, trailerFields } from '../../src/h2/response.js';
+import { validateRequest, validateResponse, validateTrailers } from '../../src/h2/request.js';
+import { promiseFields, requestFields, responseFields, trailerFields } from '../../src/h2/response.js';
 
 const base: Array<[string, string]> = [[':method', 'GET'], [':scheme', 'https'], [':authority', 'a.example'], [':path', '/x']];
 
@@ -95,5 +95,57 @@ describe('response fields', () => {
     half[0]![1] = 'a\rb';
     expect(() => responseFields(200, half, -1)).toThrow(/invalid value/);
     expect(Object.isFrozen(responseFields(200, [['x-b', '1']], -1))).toBe(false);
+  });
+});
+
+describe('request fields (the client)', () => {
+  it('pseudo-headers from the session unless given, regular fields checked, host dropped for :authority', () => {
+    const r = requestFields({ ':path': '/a?b', accept: '*/*', Host: 'x', 'x-n': 3, 'x-l': ['1', '2'] }, 'https', 'h.example');
+    expect(r.fields.map((f) => [...f])).toEqual([
+      [':method', 'GET'], [':scheme', 'https'], [':authority', 'h.example'], [':path', '/a?b'], ['accept', '*/*'], ['x-n', '3'], ['x-l', '1'], ['x-l', '2'],
+    ]);
+    expect(requestFields([[':method', 'CONNECT'], [':authority', 'p:443']], 'http', 'h').fields.map((f) => [...f])).toEqual([[':method', 'CONNECT'], [':authority', 'p:443']]);
+    expect(() => requestFields({ ':bogus': 'x' }, 'http', 'h')).toThrow(/unknown pseudo-header/);
+    expect(() => requestFields({ te: 'gzip' }, 'http', 'h')).toThrow(/te may only be "trailers"/);
+    expect(() => requestFields({ ':method': 'G T' }, 'http', 'h')).toThrow(/invalid :method/);
+  });
+
+  it('a frozen head is checked once: the same frozen section for the same :scheme and :authority', () => {
+    const head = Object.freeze({ ':path': '/1k', accept: '*/*' });
+    const a = requestFields(head, 'http', 'h:1');
+    expect(requestFields(head, 'http', 'h:1')).toBe(a);
+    expect(Object.isFrozen(a.fields) && a.fields.every((f) => Object.isFrozen(f))).toBe(true);
+    const other = requestFields(head, 'http', 'h:2');
+    expect(other).not.toBe(a);
+    expect(other.fields[2]).toEqual([':authority', 'h:2']);
+    const list = Object.freeze([Object.freeze([':path', '/x'] as [string, string])]);
+    expect(requestFields(list, 'http', 'h')).toBe(requestFields(list, 'http', 'h'));
+  });
+
+  it('heads that can change are checked on every call', () => {
+    const head: Record<string, string> = { ':path': '/1' };
+    const a = requestFields(head, 'http', 'h');
+    head[':path'] = '/2';
+    const b = requestFields(head, 'http', 'h');
+    expect(b).not.toBe(a);
+    expect(b.path).toBe('/2');
+    // Frozen outside, mutable inside: not cached either.
+    const inner = ['1'];
+    const mixed = Object.freeze({ 'x-a': inner });
+    const c = requestFields(mixed, 'http', 'h');
+    inner[0] = '2';
+    expect(requestFields(mixed, 'http', 'h').fields.at(-1)).toEqual(['x-a', '2']);
+    expect(c.fields.at(-1)).toEqual(['x-a', '1']);
+  });
+});
+
+describe('validateResponse', () => {
+  it('names found valid once are remembered, values are still checked every time', () => {
+    expect(validateResponse([[':status', '200'], ['x-cache-me', 'ok']])).toMatchObject({ status: 200, headers: [['x-cache-me', 'ok']] });
+    expect(validateResponse([[':status', '200'], ['x-cache-me', 'bad\r\nvalue']])).toMatch(/invalid value for x-cache-me/);
+    expect(validateResponse([[':status', '200'], ['te', 'trailers']])).not.toBeTypeOf('string');
+    expect(validateResponse([[':status', '200'], ['te', 'gzip']])).toMatch(/te: "gzip"/);
+    expect(validateResponse([[':status', '200'], ['connection', 'close']])).toMatch(/connection-specific/);
+    expect(validateResponse([[':status', '200'], ['connection', 'close']])).toMatch(/connection-specific/);
   });
 });

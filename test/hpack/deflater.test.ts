@@ -70,6 +70,14 @@ describe('Deflater', () => {
     expect(d.deflate([['x', 'y'.repeat(200_000)]]).length).toBeGreaterThan(100_000);
   });
 
+  it('holds no large arena before it has much to encode (one per connection: idle ones stay small)', () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const many = Array.from({ length: 200 }, () => new Deflater());
+    for (const d of many) d.deflate([[':status', '200'], ['content-type', 'text/plain']]);
+    const per = (process.memoryUsage().arrayBuffers - before) / many.length;
+    expect(per).toBeLessThanOrEqual(8 * 1024);
+  });
+
   it('a -S limit below 4096 starts the first block with a size update to it', () => {
     expect(hex(new Deflater(0).deflate([[':method', 'GET']]))).toBe('2082');
     expect(hex(new Deflater(512).deflate([]))).toBe('3fe103');
