@@ -1004,6 +1004,8 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
       return this.bodyFailed(s, err);
     }
     s.out!.trailers = null;
+    // No trailer fields after all (a function that returned none): END_STREAM on an empty DATA, not an empty HEADERS.
+    if (fields.length === 0) return this.writeData(s, EMPTY, 0, 0, true);
     this.writeHeaders(s, fields, true);
     this.sentEnd(s);
   }
