@@ -54,14 +54,14 @@ const schemaFromAsset = {
 for (const cmd of commands) {
   const bundle = join(work, `${cmd}.cjs`);
   await esbuild.build({
-    plugins: cmd === 'h2serve' ? [] : [noChildProcess, schemaFromAsset],
+    plugins: cmd === 'h2serve' || cmd === 'h2proxy' ? [] : [noChildProcess, schemaFromAsset],
     entryPoints: [join(root, 'src/cli/bin', `${cmd}.ts`)],
     outfile: bundle,
     ...BUNDLE_OPTIONS,
   });
   const blob = join(work, `${cmd}.blob`);
   const config = join(work, `${cmd}.sea.json`);
-  const assets = cmd === 'h2serve' ? {} : { assets: { 'schema.cjs': schemaBundle } };
+  const assets = cmd === 'h2serve' || cmd === 'h2proxy' ? {} : { assets: { 'schema.cjs': schemaBundle } };
   writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, ...assets }));
   execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'pipe' });
   const exe = join(out, cmd);

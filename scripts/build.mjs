@@ -41,7 +41,9 @@ const schemaExternal = {
 };
 // The file tools are CommonJS bundles behind CommonJS launchers: start-up stays in Node's CJS
 // loader, which is quicker than the ES module loader and its facades for built-in modules.
-const files = entries.filter((e) => !e.endsWith('h2serve.ts'));
+// The servers (h2serve, h2proxy) are ES module bundles.
+const isServer = (e) => e.endsWith('h2serve.ts') || e.endsWith('h2proxy.ts');
+const files = entries.filter((e) => !isServer(e));
 await esbuild.build({
   ...common,
   entryPoints: files,
@@ -50,7 +52,7 @@ await esbuild.build({
   banner: {},
   plugins: [schemaExternal, noChildProcess],
 });
-await esbuild.build({ ...common, entryPoints: entries.filter((e) => e.endsWith('h2serve.ts')), plugins: [schemaExternal] });
+await esbuild.build({ ...common, entryPoints: entries.filter(isServer), plugins: [schemaExternal] });
 await esbuild.build({ ...common, entryPoints: [join(root, 'src/cli/schema.ts')] });
 
 await import('./gen-schemas.mjs');
