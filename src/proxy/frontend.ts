@@ -17,7 +17,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { createServer, ErrorCode, type Http2Server, type ServerStream } from '../h2/index.js';
-import { http1HeadEnd, MAX_HTTP1_HEAD, parseHttp1Request } from '../h2/upgrade.js';
+import { http1HeadEnd, isHttp1RequestLine, MAX_HTTP1_HEAD, parseHttp1Request } from '../h2/upgrade.js';
 import type { FrontendAddress, ProxyConfig } from './config.js';
 import { obfuscatedNode, type Fields, type Inbound } from './headers.js';
 import type { ErrorLog } from './logs.js';
@@ -415,6 +415,13 @@ export class Frontends {
       const start = buf.toString('latin1', 0, n);
       if (start === 'PRI '.slice(0, n)) {
         if (n < 4) return;
+        done();
+        socket.unshift(buf);
+        return this.toH2(socket, 'h2c');
+      }
+      // Neither the preface nor an HTTP/1.x request line: the engine answers with GOAWAY PROTOCOL_ERROR (RFC 9113 §3.4).
+      const lf = buf.indexOf(0x0a);
+      if (lf >= 0 && !isHttp1RequestLine(buf.toString('latin1', 0, lf > 0 && buf[lf - 1] === 0x0d ? lf - 1 : lf))) {
         done();
         socket.unshift(buf);
         return this.toH2(socket, 'h2c');
