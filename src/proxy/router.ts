@@ -86,11 +86,11 @@ export class Backend {
   failures = 0;
   /** Left out until this time (Date.now() ms); 0: in. */
   downUntil = 0;
-  constructor(readonly address: BackendAddress) {}
-
-  get key(): string {
-    const a = this.address;
-    return `${a.proto}|${a.tls ? 'tls' : 'tcp'}|${a.host}|${a.port}|${a.sni ?? ''}`;
+  /** What makes two backends the same connection pool. */
+  readonly key: string;
+  constructor(readonly address: BackendAddress) {
+    const a = address;
+    this.key = `${a.proto}|${a.tls ? 'tls' : 'tcp'}|${a.host}|${a.port}|${a.sni ?? ''}`;
   }
 
   get label(): string {
