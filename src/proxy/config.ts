@@ -339,7 +339,7 @@ export const OPTIONS: readonly OptionDef[] = [
   { name: 'frontend-write-timeout', kind: 'value', arg: '<DURATION>', help: 'write timeout of frontend connections (default 30s)', apply: dur('frontendWriteTimeout') },
   { name: 'frontend-keep-alive-timeout', kind: 'value', arg: '<DURATION>', help: 'keep-alive timeout of HTTP/1.1 frontend connections (default 1m)', apply: dur('frontendKeepAliveTimeout') },
   { name: 'backend-read-timeout', kind: 'value', arg: '<DURATION>', help: 'time a backend may stay silent before 504 (default 1m)', apply: dur('backendReadTimeout') },
-  { name: 'backend-write-timeout', kind: 'value', arg: '<DURATION>', help: 'time a backend may not take request octets (default 30s)', apply: dur('backendWriteTimeout') },
+  { name: 'backend-write-timeout', kind: 'value', arg: '<DURATION>', help: 'accepted so that nghttpx configurations load; not enforced by h2proxy', apply: dur('backendWriteTimeout') },
   { name: 'backend-connect-timeout', kind: 'value', arg: '<DURATION>', help: 'time to connect to a backend (default 30s)', apply: dur('backendConnectTimeout') },
   { name: 'backend-keep-alive-timeout', kind: 'value', arg: '<DURATION>', help: 'idle HTTP/1.1 backend connections close after this (default 2s)', apply: dur('backendKeepAliveTimeout') },
   { name: 'backend-max-backoff', kind: 'value', arg: '<DURATION>', help: 'longest time a refusing backend is left out (default 2m)', apply: dur('backendMaxBackoff') },

@@ -51,6 +51,11 @@ function connectionTokens(headers: Fields): Set<string> | null {
   return set;
 }
 
+/** Appends a value to a comma-separated list (RFC 9110 §5.3). */
+function join(prev: string | null, v: string): string {
+  return prev === null ? v : `${prev}, ${v}`;
+}
+
 function quoteNode(addr: string, port?: number): string {
   if (addr.includes(':')) return `"[${addr}]${port !== undefined ? `:${port}` : ''}"`;
   return port !== undefined ? `"${addr}:${port}"` : addr;
@@ -71,19 +76,20 @@ export class HeaderRules {
 
   /**
    * The fields the backend sees (without pseudo-headers): `h1` for an
-   * HTTP/1.1 backend (cookies joined with "; " into one field; Host first),
-   * else for HTTP/2 (crumbled cookies kept apart; :authority carries the host).
+   * HTTP/1.1 backend (Host first, from :authority; cookies joined with "; "
+   * into one field), else for HTTP/2 (crumbled cookies kept apart;
+   * :authority carries the host).
    */
-  request(r: Inbound, h1: boolean): { fields: Fields; host: string } {
+  request(r: Inbound, h1: boolean): Fields {
     const c = this.c;
     const nominated = connectionTokens(r.headers);
-    const out: Fields = [];
+    // HTTP/1.1: Host first (RFC 9112 §3.2), from :authority.
+    const out: Fields = h1 ? [['host', r.authority]] : [];
     let xff: string | null = null;
     let forwarded: string | null = null;
     let via: string | null = null;
     let cookies: string[] | null = null;
     let te = false;
-    const join = (prev: string | null, v: string): string => (prev === null ? v : `${prev}, ${v}`);
     for (let i = 0; i < r.headers.length; i++) {
       const f = r.headers[i]!;
       const n = f[0];
@@ -135,7 +141,7 @@ export class HeaderRules {
     if (!c.noVia) via = join(via, `${r.version} ${c.serverName}`);
     if (via !== null) out.push(['via', via]);
     for (const f of c.addRequestHeaders) out.push(f);
-    return { fields: out, host: r.authority };
+    return out;
   }
 
   /**

@@ -188,13 +188,13 @@ class Exchange implements ResponseSink {
     const pool = this.gen.pool(b);
     this.pool = pool;
     const fx = this.fx;
-    const { fields } = this.gen.rules.request(fx.inbound, pool.version === '1.1');
+    const fields = this.gen.rules.request(fx.inbound, pool.version === '1.1');
     const req: BackendRequest = {
       method: fx.inbound.method,
       scheme: fx.inbound.scheme || (fx.inbound.tls ? 'https' : 'http'),
       authority: fx.inbound.authority,
       path: fx.inbound.path,
-      fields: pool.version === '1.1' ? [['host', fx.inbound.authority], ...fields] : fields,
+      fields,
       body: this.body,
       trailers: () => fx.trailers(),
     };

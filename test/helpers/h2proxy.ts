@@ -83,6 +83,7 @@ export interface EchoBackend {
  * - /hang: never answers
  * - /reset: sends half a response and destroys the connection
  * - /size/N: N octets of a pattern
+ * - /trailers: a chunked body with a trailer field (x-sum)
  * - anything else: JSON of what it received.
  * Every response carries x-backend: NAME and two set-cookie fields, plus
  * hop-by-hop fields the proxy must drop (connection nominating x-hop, keep-alive).
@@ -131,6 +132,13 @@ export async function startEchoBackend(name: string, port = 0): Promise<EchoBack
       const slow = /^\/slow\/(\d+)$/.exec(url);
       const size = /^\/size\/(\d+)$/.exec(url);
       if (url === '/hang') return;
+      if (url === '/trailers') {
+        res.writeHead(200, { trailer: 'x-sum' });
+        res.write('abc');
+        res.addTrailers({ 'x-sum': '3' });
+        res.end();
+        return;
+      }
       if (url === '/reset') {
         res.setHeader('content-length', '1000');
         res.write('x'.repeat(100));

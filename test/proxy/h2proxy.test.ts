@@ -85,6 +85,10 @@ describe('in front of an HTTP/1.1 backend', () => {
       expect(r.get('via')).toBe('1.1 h2proxy');
       expect(r.get('x-proxy')).toBe('yes');
       expect(r.get('x-backend')).toBe('A');
+      // Trailers from an HTTP/1.1 backend (chunked) reach an HTTP/2 client.
+      const t = await s.request({ ':path': '/trailers' });
+      expect(await t.text()).toBe('abc');
+      expect(await t.trailers).toEqual([['x-sum', '3']]);
     });
   });
 
