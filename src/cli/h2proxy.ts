@@ -246,7 +246,7 @@ function cannotStart(e: unknown): number {
 async function single(config: ProxyConfig, reloadConfig: () => ProxyConfig): Promise<number> {
   let proxy: RunningProxy;
   try {
-    proxy = await startProxy(config, { quiet: statusFd === null ? false : false });
+    proxy = await startProxy(config);
   } catch (e) {
     return cannotStart(e);
   }

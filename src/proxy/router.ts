@@ -173,8 +173,13 @@ export class Router {
     return null;
   }
 
-  /** The backend could not be connected to: leave it out for a backoff that doubles with each failure in a row. */
+  /**
+   * The backend could not be connected to: leave it out for a backoff that
+   * doubles with each failure in a row. Failures while it is already out
+   * (the other connection attempts of the same moment) do not count again.
+   */
   failed(b: Backend, now = Date.now()): number {
+    if (b.downUntil > now) return b.downUntil - now;
     b.failures++;
     const backoff = Math.min(this.maxBackoff, 1000 * 2 ** Math.min(20, b.failures - 1));
     b.downUntil = now + backoff;

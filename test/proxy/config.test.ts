@@ -137,13 +137,18 @@ describe('routing', () => {
     expect([1, 2, 3, 4].map(() => g.pick(now)!.address.port)).toEqual([1, 2, 3, 1]);
     const b2 = g.backends[1]!;
     expect(r.failed(b2, now)).toBe(1000);
+    // The other attempts of the same burst find it out already: the backoff does not grow.
+    expect(r.failed(b2, now + 5)).toBe(995);
+    expect(b2.failures).toBe(1);
     expect([1, 2, 3, 4].map(() => g.pick(now + 10)!.address.port)).toEqual([3, 1, 3, 1]);
-    expect(r.failed(b2, now)).toBe(2000);
-    expect(g.pick(now + 2500)!.address.port).toBe(2);
+    expect(r.failed(b2, now + 1000)).toBe(2000);
+    expect(g.pick(now + 2500)!.address.port).toBe(3);
+    expect(g.pick(now + 3000)!.address.port).toBe(1);
+    expect(g.pick(now + 3000)!.address.port).toBe(2);
     r.succeeded(b2);
     expect(b2.failures).toBe(0);
-    for (const b of g.backends) r.failed(b, now);
-    expect(g.pick(now)).toBeNull();
+    for (const b of g.backends) r.failed(b, now + 5000);
+    expect(g.pick(now + 5000)).toBeNull();
   });
 });
 
