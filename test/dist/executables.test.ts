@@ -28,7 +28,7 @@ describe('single-file executables', () => {
     const pr = spawnSync(process.execPath, [join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', 'test/proxy/h2proxy.test.ts', '-t', 'h2c\\)', '--reporter=dot'], {
       cwd: ROOT,
       encoding: 'utf8',
-      env: { ...process.env, H2KIT_CLI_DIR: dir, H2KIT_SKIP_BUILD: '1' },
+      env: { ...process.env, H2KIT_CLI_DIR: dir, H2KIT_SKIP_BUILD: '1', NO_COLOR: '1', FORCE_COLOR: '0' },
     });
     expect(pr.status, pr.stdout.slice(-3000) + pr.stderr.slice(-2000)).toBe(0);
     expect(pr.stdout).toMatch(/Tests\s+1 passed/);

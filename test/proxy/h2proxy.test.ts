@@ -242,6 +242,26 @@ describe('failures', () => {
     await p.stop();
   });
 
+  it('--max-request-header-fields and --request-header-field-buffer: 431, over HTTP/2 and HTTP/1.1', async () => {
+    const p = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${echoA.port}`, '--max-request-header-fields=4', '--request-header-field-buffer=2K']);
+    const many = { 'x-1': '1', 'x-2': '2', 'x-3': '3', 'x-4': '4', 'x-5': '5' };
+    await withSession(`http://127.0.0.1:${p.port}`, async (s) => {
+      const ok = await s.request({ ':path': '/few', 'x-1': '1' });
+      expect(ok.status).toBe(200);
+      await ok.bytes();
+      const r = await s.request({ ':path': '/many', ...many });
+      expect(r.status).toBe(431);
+      expect(await r.text()).toMatch(/5 header fields; at most 4/);
+      const big = await s.request({ ':path': '/big', 'x-big': 'b'.repeat(3000) });
+      expect(big.status).toBe(431);
+      await big.bytes();
+    });
+    expect((await h1(p.port, '/many', { headers: many })).status).toBe(431);
+    expect((await h1(p.port, '/big', { headers: { 'x-big': 'b'.repeat(3000) } })).status).toBe(431);
+    expect(echoA.seen.some((x) => x.url === '/many' || x.url === '/big')).toBe(false);
+    await p.stop();
+  });
+
   it('a client that goes away cancels its backend request', async () => {
     const p = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${echoA.port}`]);
     await withSession(`http://127.0.0.1:${p.port}`, async (s) => {
