@@ -51,6 +51,8 @@ function connectionTokens(headers: Fields): Set<string> | null {
   return set;
 }
 
+const FORWARDED_ORDER = ['by', 'for', 'host', 'proto'] as const;
+
 /** Appends a value to a comma-separated list (RFC 9110 §5.3). */
 function join(prev: string | null, v: string): string {
   return prev === null ? v : `${prev}, ${v}`;
@@ -126,7 +128,9 @@ export class HeaderRules {
     if (te) out.push(['te', 'trailers']);
     if (c.addForwarded.length > 0) {
       const params: string[] = [];
-      for (const p of c.addForwarded) {
+      // In nghttpx's order, whatever the order of --add-forwarded.
+      for (const p of FORWARDED_ORDER) {
+        if (!c.addForwarded.includes(p)) continue;
         if (p === 'by') params.push(`by=${c.forwardedBy === 'ip' ? quoteNode(r.localAddress, r.localPort) : this.forwardedBy}`);
         else if (p === 'for') params.push(`for=${c.forwardedFor === 'ip' ? quoteNode(r.remoteAddress) : r.obfuscatedFor}`);
         else if (p === 'host' && r.authority !== '') params.push(`host=${/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(r.authority) ? r.authority : JSON.stringify(r.authority)}`);

@@ -168,7 +168,7 @@ describe('header rules', () => {
   });
 
   it('request: hop-by-hop and Connection-named fields dropped, te: trailers kept, cookies joined for HTTP/1.1, X-Forwarded-*, Forwarded, Via, added fields', () => {
-    const c = { ...defaultConfig(), addXForwardedFor: true, addForwarded: ['for', 'proto', 'host'] as Array<'for' | 'proto' | 'host'>, addRequestHeaders: [['x-added', '1']] as Array<[string, string]> };
+    const c = { ...defaultConfig(), addXForwardedFor: true, addForwarded: ['proto', 'host', 'for'] as Array<'for' | 'proto' | 'host'>, addRequestHeaders: [['x-added', '1']] as Array<[string, string]> };
     const rules = new HeaderRules(c);
     const h: Array<[string, string]> = [
       ['user-agent', 'ua'],
@@ -189,7 +189,7 @@ describe('header rules', () => {
       ['user-agent', 'ua'],
       ['cookie', 'a=1; b=2'],
       ['te', 'trailers'],
-      ['forwarded', 'for=_conn1;proto=https;host=example.com'],
+      ['forwarded', 'for=_conn1;host=example.com;proto=https'],
       ['x-forwarded-for', '198.51.100.1, 192.0.2.7'],
       ['x-forwarded-proto', 'https'],
       ['via', '1.1 other, 2 h2proxy'],

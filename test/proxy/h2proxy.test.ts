@@ -62,11 +62,11 @@ async function withSession<T>(url: string, fn: (s: ClientSession) => Promise<T>)
 describe('in front of an HTTP/1.1 backend', () => {
   let p: ProxyProcess;
   beforeAll(async () => {
-    p = await startProxy(['-f127.0.0.1,0;no-tls', '-f127.0.0.1,0', `-b127.0.0.1,${echoA.port}`, '--add-x-forwarded-for', '--add-response-header=x-proxy: yes', cert.key, cert.cert], { listeners: 2 });
+    p = await startProxy(['-f127.0.0.1,0;no-tls', '-f127.0.0.1,0', `-b127.0.0.1,${echoA.port}`, '--add-x-forwarded-for', '--add-forwarded=by,for,host,proto', '--forwarded-for=ip', '--add-response-header=x-proxy: yes', cert.key, cert.cert], { listeners: 2 });
   });
   afterAll(() => p.stop());
 
-  it('HTTP/2 (h2c): the backend sees host from :authority, via, x-forwarded-for and -proto, no hop-by-hop fields; the client gets set-cookie apart, via, server', async () => {
+  it('HTTP/2 (h2c): the backend sees host from :authority, via, x-forwarded-for and -proto, forwarded, no hop-by-hop fields; the client gets set-cookie apart, via, server', async () => {
     await withSession(`http://127.0.0.1:${p.ports[0]}`, async (s) => {
       const r = await s.request({ ':path': '/info?x=1', ':authority': 'example.test:8080', te: 'trailers', 'x-forwarded-for': '198.51.100.9', via: '1.1 upstream', cookie: 'a=1' }, {});
       expect(r.status).toBe(200);
@@ -77,6 +77,7 @@ describe('in front of an HTTP/1.1 backend', () => {
       expect(field(seen.headers, 'via')).toEqual(['1.1 upstream, 2 h2proxy']);
       expect(field(seen.headers, 'x-forwarded-for')).toEqual(['198.51.100.9, 127.0.0.1']);
       expect(field(seen.headers, 'x-forwarded-proto')).toEqual(['http']);
+      expect(field(seen.headers, 'forwarded')).toEqual([expect.stringMatching(/^by=_[0-9a-f]{12};for=127\.0\.0\.1;host="example\.test:8080";proto=http$/)]);
       expect(field(seen.headers, 'te')).toEqual(['trailers']);
       expect(r.getAll('set-cookie')).toEqual(['a=1; Path=/', 'b=2, c=3']);
       expect(r.get('x-hop')).toBeUndefined();
@@ -326,25 +327,40 @@ describe('in front of HTTP/2 backends', () => {
     }
   });
 
-  it('request trailers go to an HTTP/2 backend', async () => {
+  it('an HTTP/2 backend: request trailers and te: trailers reach it; 64 MiB byte-exact both ways, streamed', async () => {
     const { createServer } = await import('../../src/h2/index.js');
-    let got: Array<[string, string]> | null = null;
+    const { PassThrough } = await import('node:stream');
+    let got: { trailers: Array<[string, string]> | null; te: string | undefined } | null = null;
     const backend = createServer({
       handler: (st) => {
+        if (st.path === '/echo') {
+          // Streams the upload back as it arrives.
+          const out = new PassThrough();
+          st.on('data', (c) => out.write(Buffer.from(c)));
+          st.on('end', () => out.end());
+          st.respond(200, { 'content-type': 'application/octet-stream' }, out);
+          return;
+        }
         st.on('data', () => {});
         st.on('end', () => {
-          got = st.trailers;
+          got = { trailers: st.trailers, te: st.headers.find(([n]) => n === 'te')?.[1] };
           st.respond(200, {}, 'ok');
         });
       },
     });
     const { port } = await backend.listen(0, '127.0.0.1');
     const p = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${port};;proto=h2`]);
+    const big = pattern(64 << 20);
     await withSession(`http://127.0.0.1:${p.port}`, async (s) => {
       const r = await s.request({ ':method': 'POST', ':path': '/t', te: 'trailers' }, { body: 'abc', trailers: { 'x-request-sum': '9' } });
       expect(await r.text()).toBe('ok');
+      const e = await s.request({ ':method': 'PUT', ':path': '/echo' }, { body: big });
+      expect(e.get('via')).toBe('2 h2proxy');
+      const back = await e.bytes();
+      expect(back.length).toBe(big.length);
+      expect(sha(back)).toBe(sha(big));
     });
-    expect(got).toEqual([['x-request-sum', '9']]);
+    expect(got).toEqual({ trailers: [['x-request-sum', '9']], te: 'trailers' });
     await p.stop();
     await backend.close({ graceful: false });
   });
