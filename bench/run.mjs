@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the benchmarks and writes their sections of BENCHMARKS.md.
-// Usage: npm run bench [-- SECTION...]   sections: hpack, cli, h2, h2serve, h2client
+// Usage: npm run bench [-- SECTION...]   sections: hpack, cli, h2, h2serve, h2client, h2proxy
 import { writeSection } from './lib.mjs';
 
 const SECTIONS = {
@@ -9,6 +9,7 @@ const SECTIONS = {
   h2: () => import('./h2.mjs'),
   h2serve: () => import('./h2serve.mjs'),
   h2client: () => import('./h2client.mjs'),
+  h2proxy: () => import('./h2proxy.mjs'),
 };
 
 const wanted = process.argv.slice(2);

@@ -52,7 +52,7 @@ const schemaFromAsset = {
 };
 
 // The file tools run no subprocess and may need the zod schemas; the network commands neither.
-const fileTool = (cmd) => cmd !== 'h2serve' && cmd !== 'h2get';
+const fileTool = (cmd) => cmd === 'deflatehd' || cmd === 'inflatehd';
 for (const cmd of commands) {
   const bundle = join(work, `${cmd}.cjs`);
   await esbuild.build({

@@ -42,7 +42,7 @@ const schemaExternal = {
 // The file tools are CommonJS bundles behind CommonJS launchers: start-up stays in Node's CJS
 // loader, which is quicker than the ES module loader and its facades for built-in modules.
 // The network commands are ES module bundles behind ES module launchers.
-const NETWORK = ['h2serve.ts', 'h2get.ts'];
+const NETWORK = ['h2serve.ts', 'h2get.ts', 'h2proxy.ts'];
 const isNetwork = (e) => NETWORK.some((n) => e.endsWith(`/${n}`));
 const files = entries.filter((e) => !isNetwork(e));
 await esbuild.build({

@@ -85,6 +85,14 @@ export interface EndpointOptions {
    * the peer's SETTINGS_HEADER_TABLE_SIZE. Default 4096.
    */
   encoderTableSize?: number;
+  /**
+   * Frames written outside the connection's own input (e.g. responses to
+   * requests answered from other sockets' events) are flushed once per turn
+   * of the event loop (setImmediate) instead of after each callback
+   * (microtask): a proxy answering many streams from many backend reads
+   * makes one write instead of one per response. Default false.
+   */
+  coalesceWrites?: boolean;
 }
 
 /**
@@ -196,6 +204,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
       moreToSend: () => this.scheduler.pending,
       peerNotReading: () => this.connectionError(ENHANCE_YOUR_CALM, 'the peer does not read our frames'),
     });
+    this.sender.coalesce = options.coalesceWrites === true;
     this.deflater = new Deflater(options.encoderTableSize ?? 4096);
     this.scheduler = new Scheduler(this);
     this.padding = Math.max(0, Math.min(256, Math.floor(options.padding ?? 0)));
@@ -1004,6 +1013,8 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
       return this.bodyFailed(s, err);
     }
     s.out!.trailers = null;
+    // No trailer fields after all (a function that returned none): END_STREAM on an empty DATA, not an empty HEADERS.
+    if (fields.length === 0) return this.writeData(s, EMPTY, 0, 0, true);
     this.writeHeaders(s, fields, true);
     this.sentEnd(s);
   }

@@ -61,6 +61,8 @@ export class Sender {
   closed = false;
   private flushScheduled = false;
   private immediateScheduled = false;
+  /** Flushes wait for setImmediate rather than a microtask (see EndpointOptions.coalesceWrites). */
+  coalesce = false;
   private lingerTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
@@ -169,7 +171,8 @@ export class Sender {
   scheduleFlush(): void {
     if (this.inReceive || this.flushScheduled || this.closed) return;
     this.flushScheduled = true;
-    queueMicrotask(this.flushTask);
+    if (this.coalesce) setImmediate(this.flushTask);
+    else queueMicrotask(this.flushTask);
   }
   private readonly flushTask = (): void => {
     this.flushScheduled = false;

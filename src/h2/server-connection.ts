@@ -339,14 +339,20 @@ export class ServerConnection extends Endpoint<ServerExchange> implements Exchan
     queueMicrotask(() => {
       if (s.held !== held) return;
       s.held = null;
-      const n = s.heldBytes;
-      s.heldBytes = 0;
-      for (const c of held) s.emit('data', c);
+      let n = 0;
+      let i = 0;
+      // A listener may take itself off (a consumer pausing): what is left stays held, uncredited.
+      for (; i < held.length && s.hasListener('data'); i++) {
+        n += held[i]!.length;
+        s.emit('data', held[i]!);
+      }
+      s.heldBytes -= n;
+      if (i < held.length) s.held = s.held === null ? held.slice(i) : held.slice(i).concat(s.held);
       if (!s.closed) {
         this.creditConnection(n);
         this.creditStream(s, n);
       }
-      if (s.remoteEnded) s.end();
+      if (s.remoteEnded && s.held === null) s.end();
       this.scheduleFlush();
     });
   }

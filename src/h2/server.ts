@@ -47,6 +47,8 @@ export interface ServerOptions {
   padding?: number;
   /** The HPACK encoder's own table limit (see ConnectionOptions.encoderTableSize). */
   encoderTableSize?: number;
+  /** Flush frames once per event-loop turn (see EndpointOptions.coalesceWrites). */
+  coalesceWrites?: boolean;
   /** Id of the first connection (default 1) and the step between ids (default 1), so that processes can number theirs apart. */
   firstConnectionId?: number;
   connectionIdStep?: number;
@@ -179,6 +181,7 @@ export class Http2Server {
       ...(o.onUpgrade ? { onUpgrade: o.onUpgrade } : {}),
       ...(o.padding !== undefined ? { padding: o.padding } : {}),
       ...(o.encoderTableSize !== undefined ? { encoderTableSize: o.encoderTableSize } : {}),
+      ...(o.coalesceWrites ? { coalesceWrites: true } : {}),
       onClose: (info) => {
         this.connections.delete(conn);
         o.onConnectionClose?.(info);

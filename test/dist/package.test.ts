@@ -21,7 +21,7 @@ describe('the npm package', () => {
     const info = JSON.parse(npm(['pack', '--json', '--pack-destination', packDir], ROOT)) as Array<{ filename: string; files: Array<{ path: string }> }>;
     const files = info[0]!.files.map((f) => f.path);
     for (const f of files) expect(f, f).toMatch(/^(dist\/.+\.(m?js|cjs|d\.ts|LEGAL\.txt)|bin\/\w+\.c?js|schemas\/[\w-]+\.schema\.json|README\.md|LICENSE|package\.json)$/);
-    expect(files).toEqual(expect.arrayContaining(['bin/deflatehd.cjs', 'bin/inflatehd.cjs', 'bin/h2serve.js', 'dist/index.js', 'dist/index.d.ts', 'dist/hpack/index.d.ts', 'dist/bin/deflatehd.cjs', 'dist/bin/schema.mjs', 'schemas/deflatehd-input.schema.json', 'LICENSE', 'README.md']));
+    expect(files).toEqual(expect.arrayContaining(['bin/deflatehd.cjs', 'bin/inflatehd.cjs', 'bin/h2serve.js', 'bin/h2proxy.js', 'dist/bin/h2proxy.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/hpack/index.d.ts', 'dist/bin/deflatehd.cjs', 'dist/bin/schema.mjs', 'schemas/deflatehd-input.schema.json', 'LICENSE', 'README.md']));
     expect(files.some((f) => f.startsWith('src/') || f.startsWith('test/'))).toBe(false);
 
     const app = tempDir('h2kit-install-');
@@ -33,6 +33,9 @@ describe('the npm package', () => {
     expect(d.status, d.stderr).toBe(0);
     const i = spawnSync(join(app, 'node_modules/.bin/inflatehd'), ['--verify'], { input: d.stdout, encoding: 'utf8' });
     expect(i.stdout).toContain('1 file: 1 passed, 0 failed; 1 case verified');
+    // h2proxy's HTTP/1.1 client (undici) is bundled: the installed command needs no dependency of its own.
+    const hp = spawnSync(join(app, 'node_modules/.bin/h2proxy'), ['--version'], { encoding: 'utf8' });
+    expect(hp.stdout, hp.stderr).toMatch(/^h2proxy \(h2kit\) /);
 
     // h2kit/hpack is pure TypeScript: its types need nothing from @types/node.
     writeFileSync(

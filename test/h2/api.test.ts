@@ -184,6 +184,27 @@ describe('request events', () => {
     );
   });
 
+  it('a data listener that takes itself off while held chunks are delivered: the rest stay held until a listener is back (pause and resume)', async () => {
+    await withHandler(
+      (s) => {
+        const parts: string[] = [];
+        const onData = (c: Uint8Array): void => {
+          parts.push(Buffer.from(c).toString());
+          // Pause after each chunk; resume a little later.
+          s.off('data', onData);
+          setTimeout(() => s.on('data', onData), 5);
+        };
+        s.on('end', () => s.respond(200, {}, parts.join('|')));
+        setTimeout(() => s.on('data', onData), 30);
+      },
+      async (c) => {
+        c.send(c.request(1, '/', { method: 'POST', endStream: false }), c.data(1, 'a', false), c.data(1, 'b', false), c.data(1, 'c', true));
+        const r = await c.response(1);
+        expect(r.body.toString()).toBe('a|b|c');
+      },
+    );
+  });
+
   it("'close' reports NO_ERROR after a complete exchange; remoteAddress and remotePort are set", async () => {
     const seen: Array<[number, string, number]> = [];
     await withHandler(

@@ -103,6 +103,20 @@ describe('requests and responses', () => {
     });
   });
 
+  it('trailers given as a function that returns none: the body ends with END_STREAM on DATA, no empty HEADERS', async () => {
+    const sent: string[] = [];
+    await withSession(
+      async (s) => {
+        const r = await s.request({ ':method': 'POST', ':path': '/echo' }, { body: 'abc', trailers: () => [] });
+        expect(await r.text()).toBe('abc');
+        expect(await r.trailers).toEqual([]);
+      },
+      url,
+      { onFrame: (e) => e.direction === 'send' && e.streamId === 1 && sent.push(`${e.type === 1 ? 'HEADERS' : e.type === 0 ? 'DATA' : e.type}${e.flags & 1 ? ' END_STREAM' : ''}`) },
+    );
+    expect(sent).toEqual(['HEADERS', 'DATA', 'DATA END_STREAM']);
+  });
+
   it('HEAD and 204 have no content', async () => {
     await withSession(async (s) => {
       const h = await s.request({ ':method': 'HEAD', ':path': '/size/100' });

@@ -111,3 +111,27 @@ describe('Connection over a transport that releases what it is given', () => {
     });
   }
 });
+
+describe('coalesceWrites', () => {
+  for (const coalesce of [false, true]) {
+    it(`responses made in separate callbacks go out in ${coalesce ? 'one write per event-loop turn' : 'a write each'} (coalesceWrites: ${coalesce})`, async () => {
+      const writes: Buffer[] = [];
+      const transport: Transport = { write: (chunks) => void writes.push(Buffer.concat(chunks)), bufferedAmount: 0, releasesWritten: true, end: () => {}, destroy: () => {} };
+      const pending: Array<() => void> = [];
+      const conn = new Connection(transport, { onStream: (s) => pending.push(() => s.respond(200, {}, `r${s.streamId}`)), ...(coalesce ? { coalesceWrites: true } : {}) });
+      conn.receive(client('/x')(3));
+      await new Promise((r) => setImmediate(r));
+      writes.length = 0;
+      // Three answers, each from its own callback (as from three backend sockets' reads in one loop turn).
+      for (const answer of pending) {
+        answer();
+        await Promise.resolve();
+      }
+      await new Promise((r) => setImmediate(r));
+      const got = responses(Buffer.concat(writes));
+      expect([...got.values()].map((r) => r.body).sort()).toEqual(['r1', 'r3', 'r5']);
+      expect(writes.length).toBe(coalesce ? 1 : 3);
+      conn.destroy();
+    });
+  }
+});

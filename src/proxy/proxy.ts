@@ -1,0 +1,395 @@
+/**
+ * The proxy's core, whatever protocol the client spoke: route the request
+ * (Router), rewrite its fields (HeaderRules), hand it to a backend pool of
+ * the chosen backend, and carry the response back with backpressure both
+ * ways. A backend that cannot be connected to is left out and the request
+ * tried on the next one of its group while nothing of it was sent; other
+ * failures become 502 (504 for timeouts) with a short page saying why and an
+ * error log line, or a reset once the response has started. A client that
+ * goes away cancels its backend request.
+ */
+import { readFileSync } from 'node:fs';
+import { compileAccessLog, type AccessRecord } from './access-log.js';
+import type { BackendCall, BackendFailure, BackendPool, BackendRequest, ResponseSink } from './backend.js';
+import { Http1Pool } from './backend-http1.js';
+import { Http2Pool } from './backend-http2.js';
+import type { ProxyConfig } from './config.js';
+import { HeaderRules, type Fields, type Inbound } from './headers.js';
+import type { ErrorLog, LogFile } from './logs.js';
+import { Router, type Backend } from './router.js';
+
+/** TLS facts of a frontend connection, for the access log. */
+export interface TlsInfo {
+  cipher: string | null;
+  protocol: string | null;
+  sni: string | null;
+  reused: boolean;
+}
+
+/** One request as a frontend (HTTP/2 stream or HTTP/1.1 exchange) presents it to the core. */
+export interface FrontExchange {
+  readonly inbound: Inbound;
+  /** "h2", "h2c" or "http/1.1". */
+  readonly alpn: string;
+  /** "HTTP/2", "HTTP/1.1"... */
+  readonly protocolVersion: string;
+  readonly remotePort: number;
+  readonly tlsInfo: TlsInfo | null;
+  /** The request has content to forward. */
+  readonly hasBody: boolean;
+  /** The request content, read with backpressure. */
+  body(): AsyncIterable<Uint8Array>;
+  /** Request trailers, once the body has ended. */
+  trailers(): Fields | null;
+  /** Starts the response; `body` false: no content follows (HEAD, 204, 304). */
+  respond(status: number, fields: Fields, body: boolean): void;
+  /** A chunk of the response; false: stop until onDrain is called. */
+  write(chunk: Uint8Array): boolean;
+  /** Ends the response (trailers where the frontend can carry them). */
+  end(trailers: Fields | null): void;
+  /** Breaks off a response that has started (RST_STREAM, or closing the HTTP/1.1 connection). */
+  abort(): void;
+  /** True once respond() was called. */
+  readonly responded: boolean;
+  /** Set by the core: the client can take more. */
+  onDrain: (() => void) | null;
+  /** Set by the core: the client went away before the response was complete. */
+  onGone: (() => void) | null;
+  /** Response body octets handed to the client. */
+  readonly bytesSent: number;
+}
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+
+/** A short HTML page saying what went wrong (nghttpx's shape, with the reason). */
+export function errorPage(status: number, why: string, serverName: string): string {
+  const title = `${status} ${REASONS[status] ?? ''}`.trim();
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return `<!DOCTYPE html><html lang="en"><title>${title}</title><body><h1>${title}</h1><p>${esc(why)}</p><footer>${esc(serverName)}</footer></body></html>\n`;
+}
+
+/** One configuration in force: routes, rules, pools. A reload makes a new one; the old one drains. */
+export class Generation {
+  readonly router: Router;
+  readonly rules: HeaderRules;
+  readonly access: ((r: AccessRecord) => string) | null;
+  private readonly pools = new Map<string, BackendPool>();
+  private readonly ca: Buffer | null;
+  inFlight = 0;
+
+  constructor(
+    readonly config: ProxyConfig,
+    readonly accessLog: LogFile | null,
+  ) {
+    this.router = new Router(config.backends, config.backendMaxBackoff);
+    this.rules = new HeaderRules(config);
+    this.access = accessLog ? compileAccessLog(config.accesslogFormat) : null;
+    this.ca = config.cacert ? readFileSync(config.cacert) : null;
+  }
+
+  pool(b: Backend): BackendPool {
+    let p = this.pools.get(b.key);
+    if (p) return p;
+    const a = b.address;
+    const c = this.config;
+    const servername = a.sni ?? (/^[\d.]+$|:/.test(a.host) ? null : a.host);
+    const readTimeout = a.readTimeout ?? c.backendReadTimeout;
+    if (a.proto === 'h2') {
+      p = new Http2Pool({
+        host: a.host,
+        port: a.port,
+        tls: a.tls,
+        servername,
+        connectTimeout: c.backendConnectTimeout,
+        readTimeout,
+        maxConcurrentStreams: c.backendHttp2MaxConcurrentStreams,
+        rejectUnauthorized: !c.insecure,
+        cacert: c.cacert,
+      });
+    } else {
+      p = new Http1Pool({
+        host: a.host,
+        port: a.port,
+        tls: a.tls,
+        servername,
+        connections: c.backendConnectionsPerHost || c.backendConnectionsPerFrontend,
+        connectTimeout: c.backendConnectTimeout,
+        readTimeout,
+        keepAliveTimeout: c.backendKeepAliveTimeout,
+        rejectUnauthorized: !c.insecure,
+        ca: this.ca,
+      });
+    }
+    this.pools.set(b.key, p);
+    return p;
+  }
+
+  /** Closes the pools once their requests are done. */
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.close()));
+  }
+
+  destroy(): void {
+    for (const p of this.pools.values()) p.destroy();
+  }
+}
+
+/** The request's content as the backend pulls it; remembers whether pulling began (then no retry). */
+class BodyOnce implements AsyncIterable<Uint8Array> {
+  started = false;
+  constructor(private readonly fx: FrontExchange) {}
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    this.started = true;
+    return this.fx.body()[Symbol.asyncIterator]();
+  }
+}
+
+/** One request through the proxy. */
+class Exchange implements ResponseSink {
+  private backend: Backend | null = null;
+  private call: BackendCall | null = null;
+  private attempts = 0;
+  private status = 0;
+  private finished = false;
+  private readonly start = performance.now();
+  private readonly body: BodyOnce | null;
+  private pool: BackendPool | null = null;
+
+  constructor(
+    private readonly core: ProxyCore,
+    private readonly gen: Generation,
+    private readonly fx: FrontExchange,
+  ) {
+    this.body = fx.hasBody ? new BodyOnce(fx) : null;
+    gen.inFlight++;
+    fx.onGone = () => {
+      if (this.finished) return;
+      this.call?.cancel();
+      this.finish();
+    };
+  }
+
+  run(): void {
+    const fx = this.fx;
+    const c = this.gen.config;
+    if (fx.inbound.headers.length > c.maxRequestHeaderFields) {
+      return this.answer(431, `The request has ${fx.inbound.headers.length} header fields; at most ${c.maxRequestHeaderFields} are taken.`, 'too many request header fields');
+    }
+    const path = fx.inbound.method === 'CONNECT' ? '/' : fx.inbound.path;
+    const group = this.gen.router.match(fx.inbound.authority, path);
+    if (group === null) return this.answer(404, 'No backend serves this host and path.', `no backend pattern matches ${fx.inbound.authority}${path}`);
+    this.attempt(group.pick(Date.now()), group.backends.length);
+  }
+
+  private attempt(b: Backend | null, tries: number): void {
+    this.attempts++;
+    if (b === null) return this.answer(502, 'No backend is available: every one of them refused connections recently.', 'no backend available for the request');
+    this.backend = b;
+    const pool = this.gen.pool(b);
+    this.pool = pool;
+    const fx = this.fx;
+    const fields = this.gen.rules.request(fx.inbound, pool.version === '1.1');
+    const req: BackendRequest = {
+      method: fx.inbound.method,
+      scheme: fx.inbound.scheme || (fx.inbound.tls ? 'https' : 'http'),
+      authority: fx.inbound.authority,
+      path: fx.inbound.path,
+      fields,
+      body: this.body,
+      trailers: () => fx.trailers(),
+    };
+    this.maxTries = tries;
+    this.call = pool.dispatch(req, this);
+  }
+  private maxTries = 1;
+
+  // ---- ResponseSink ------------------------------------------------------------------
+
+  head(status: number, fields: Fields): void {
+    if (this.finished) return;
+    this.core.router(this.gen).succeeded(this.backend!);
+    this.status = status;
+    const method = this.fx.inbound.method;
+    const body = method !== 'HEAD' && status !== 204 && status !== 304;
+    let out: Fields;
+    try {
+      out = this.gen.rules.response(fields, this.pool!.version);
+      this.fx.respond(status, out, body);
+    } catch (e) {
+      this.call?.cancel();
+      if (!this.fx.responded) return this.answer(502, 'The backend sent a response that cannot be forwarded.', `backend ${this.backend!.label} sent an unusable response: ${(e as Error).message}`);
+      return this.fail(`backend ${this.backend!.label}: ${(e as Error).message}`);
+    }
+    this.fx.onDrain = () => this.call?.resume();
+  }
+
+  data(chunk: Uint8Array): boolean {
+    if (this.finished) return true;
+    return this.fx.write(chunk);
+  }
+
+  end(trailers: Fields | null): void {
+    if (this.finished) return;
+    try {
+      this.fx.end(trailers === null ? null : this.gen.rules.trailers(trailers));
+    } catch (e) {
+      return this.fail(`trailers from backend ${this.backend!.label}: ${(e as Error).message}`);
+    }
+    this.finish();
+  }
+
+  error(f: BackendFailure): void {
+    if (this.finished || f.kind === 'cancelled') return;
+    const b = this.backend!;
+    const log = this.core.errorLog;
+    if (f.kind === 'connect') {
+      const router = this.core.router(this.gen);
+      const backoff = router.failed(b);
+      log.warn(`Backend connect failed; addr=${b.label}: ${f.message}; left out for ${(backoff / 1000).toFixed(1)} s`);
+      if (!this.fx.responded && (this.body === null || !this.body.started) && this.attempts < this.maxTries) {
+        const group = this.gen.router.match(this.fx.inbound.authority, this.fx.inbound.method === 'CONNECT' ? '/' : this.fx.inbound.path);
+        return this.attempt(group?.pick(Date.now()) ?? null, this.maxTries);
+      }
+      return this.answer(502, 'The backend refused the connection.', `request to ${b.label} failed: cannot connect`);
+    }
+    if (!this.fx.responded) {
+      if (f.kind === 'timeout') return this.answer(504, 'The backend did not answer in time.', `backend ${b.label} timed out: ${f.message}`);
+      return this.answer(502, 'The backend closed the connection or sent an invalid response.', `backend ${b.label} failed: ${f.message}`);
+    }
+    this.fail(`backend ${b.label} failed during the response: ${f.message}`);
+  }
+
+  // ---- endings -------------------------------------------------------------------------
+
+  /** An answer of our own (error page), logged. */
+  private answer(status: number, why: string, logLine: string): void {
+    if (this.finished) return;
+    const level = status >= 500 ? 'WARN' : 'INFO';
+    this.core.errorLog.log(level, `${status} for ${this.fx.inbound.method} ${this.fx.inbound.authority}${this.fx.inbound.path}: ${logLine}`);
+    const body = errorPage(status, why, this.gen.config.serverName);
+    const bytes = Buffer.from(body);
+    this.status = status;
+    try {
+      this.fx.respond(status, [this.gen.rules.server, ['content-type', 'text/html; charset=UTF-8'], ['content-length', String(bytes.length)]], this.fx.inbound.method !== 'HEAD');
+      if (this.fx.inbound.method !== 'HEAD') this.fx.write(bytes);
+      this.fx.end(null);
+    } catch {
+      this.fx.abort();
+    }
+    this.finish();
+  }
+
+  private fail(logLine: string): void {
+    this.core.errorLog.warn(logLine);
+    this.call?.cancel();
+    this.fx.abort();
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.gen.inFlight--;
+    this.core.exchangeDone(this.gen);
+    const g = this.gen;
+    if (g.access === null || g.accessLog === null) return;
+    const fx = this.fx;
+    const t = fx.tlsInfo;
+    const b = this.backend;
+    const rec: AccessRecord = {
+      remoteAddress: fx.inbound.remoteAddress,
+      remotePort: fx.remotePort,
+      serverPort: fx.inbound.localPort,
+      method: fx.inbound.method,
+      path: fx.inbound.method === 'CONNECT' ? fx.inbound.authority : fx.inbound.path,
+      protocolVersion: fx.protocolVersion,
+      alpn: fx.alpn,
+      status: this.status,
+      bodyBytesSent: fx.bytesSent,
+      headers: fx.inbound.headers,
+      start: this.start,
+      end: performance.now(),
+      wallClock: new Date(),
+      tlsCipher: t?.cipher ?? null,
+      tlsProtocol: t?.protocol ?? null,
+      tlsSni: t?.sni ?? null,
+      tlsSessionReused: t ? t.reused : null,
+      backendHost: b?.address.host ?? null,
+      backendPort: b?.address.port ?? null,
+    };
+    g.accessLog.write(g.access(rec));
+  }
+}
+
+/** Holds the generation in force and runs exchanges on it. */
+export class ProxyCore {
+  private gen: Generation;
+  private readonly draining = new Set<Generation>();
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    gen: Generation,
+    readonly errorLog: ErrorLog,
+  ) {
+    this.gen = gen;
+  }
+
+  get generation(): Generation {
+    return this.gen;
+  }
+
+  /** Requests not yet finished, over every generation. */
+  get inFlight(): number {
+    let n = this.gen.inFlight;
+    for (const g of this.draining) n += g.inFlight;
+    return n;
+  }
+
+  /** The router that keeps a backend's health: the current one (a reload keeps no health). */
+  router(g: Generation): Router {
+    return g.router;
+  }
+
+  handle(fx: FrontExchange): void {
+    new Exchange(this, this.gen, fx).run();
+  }
+
+  /** Puts a new configuration in force; the old one's pools close once their requests are done. */
+  replace(next: Generation): void {
+    const old = this.gen;
+    this.gen = next;
+    if (old.inFlight === 0) void old.close();
+    else this.draining.add(old);
+  }
+
+  exchangeDone(g: Generation): void {
+    if (g !== this.gen && g.inFlight === 0 && this.draining.delete(g)) void g.close();
+    if (this.inFlight === 0 && this.idleWaiters.length > 0) {
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const fn of w) fn();
+    }
+  }
+
+  /** Resolves when no request is in flight (or after `timeout` ms). */
+  idle(timeout: number): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, timeout);
+      t.unref();
+      this.idleWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.gen.close(), ...[...this.draining].map((g) => g.close())]);
+  }
+
+  destroy(): void {
+    this.gen.destroy();
+    for (const g of this.draining) g.destroy();
+  }
+}

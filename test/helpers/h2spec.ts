@@ -1,0 +1,19 @@
+/** Runs h2spec (../shared/tools/h2spec) and reads its JUnit report: the cases run and the names of those that failed. */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ROOT } from './cli.js';
+import { exec } from './h2serve.js';
+
+export const H2SPEC = resolve(ROOT, '..', 'shared', 'tools', 'h2spec');
+
+export async function h2spec(args: string[]): Promise<{ total: number; failed: string[]; output: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'h2spec-'));
+  const report = join(dir, 'report.xml');
+  const r = await exec(H2SPEC, [...args, '-o', '5', '-j', report], { timeout: 120_000 });
+  const xml = existsSync(report) ? readFileSync(report, 'utf8') : '';
+  // <testcase package="http2/3.5" classname="Sends invalid connection preface" ...>[<error .../>]</testcase>
+  const cases = [...xml.matchAll(/<testcase package="([^"]*)" classname="([^"]*)"[^>]*?(\/>|>([\s\S]*?)<\/testcase>)/g)];
+  const failed = cases.filter((m) => /<(failure|error|skipped)/.test(m[4] ?? '')).map((m) => `${m[1]}: ${m[2]}`);
+  return { total: cases.length, failed, output: r.stdout + r.stderr };
+}
