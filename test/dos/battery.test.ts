@@ -7,13 +7,16 @@
  * With H2KIT_DOS_PEERS set (e.g. "nghttpd"), the same attacks also run
  * against those servers and a comparison table is printed (informational).
  */
-import { closeSync, mkdtempSync, openSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { closeSync, createReadStream, ftruncateSync, mkdtempSync, openSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attacks, EXPECTED, runAttack, type Outcome } from '../helpers/dos.js';
 import { alive, freePort, killAll, requireBin, startH2Serve, waitForPort, type H2ServeProcess } from '../helpers/h2serve.js';
+import { killProxies, startProxy, type ProxyProcess } from '../helpers/h2proxy.js';
 
 /** The bystander's slowest answer during an attack, in ms (generous: CI machines are slow and shared). */
 const LATENCY_CEILING = 3000;
@@ -54,6 +57,39 @@ describe('DoS battery against h2serve', () => {
       const o = await runAttack(server.port, server.child.pid!, attack);
       table.push({ target: 'h2serve', row, o });
       expect(alive(server.child.pid!), 'the server is still running').toBe(true);
+      expect(o.answer).toMatch(EXPECTED[row]!);
+      expect(o.bystander.failures, 'the bystander got every answer').toBe(0);
+      expect(o.bystander.requests).toBeGreaterThan(0);
+      expect(o.bystander.maxMs).toBeLessThanOrEqual(LATENCY_CEILING);
+      expect(o.rss.peak - o.rss.before).toBeLessThanOrEqual(RSS_CEILING);
+      expect(o.fdsPeak).toBeLessThanOrEqual(FD_CEILING);
+    });
+  }
+});
+
+describe('DoS battery against h2proxy (h2c frontend, an HTTP/1.1 backend)', () => {
+  let proxy: ProxyProcess;
+  let backend: http.Server;
+  beforeAll(async () => {
+    // The backend serves the same files (streamed, as a real one would).
+    backend = http.createServer((req, res) => {
+      const path = req.url === '/big' ? join(root, 'big') : join(root, 'index.html');
+      res.setHeader('content-length', statSync(path).size);
+      createReadStream(path).pipe(res);
+    });
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+    proxy = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${(backend.address() as AddressInfo).port}`]);
+  });
+  afterAll(async () => {
+    await killProxies();
+    backend?.closeAllConnections();
+    backend?.close();
+  });
+  for (const [row, attack] of Object.entries(ATTACKS)) {
+    it(row, async () => {
+      const o = await runAttack(proxy.port, proxy.child.pid!, attack);
+      table.push({ target: 'h2proxy', row, o });
+      expect(alive(proxy.child.pid!), 'the proxy is still running').toBe(true);
       expect(o.answer).toMatch(EXPECTED[row]!);
       expect(o.bystander.failures, 'the bystander got every answer').toBe(0);
       expect(o.bystander.requests).toBeGreaterThan(0);

