@@ -16,7 +16,7 @@
  * (from inflate() only).
  */
 import { HpackError, type HpackErrorCode } from './errors.js';
-import { decodedOr, huffmanDecode, huffmanMaxDecodedLength } from './huffman.js';
+import { decodedAscii, huffmanDecode, huffmanMaxDecodedLength } from './huffman.js';
 import { MAX_CONTINUATION_OCTETS, MAX_INTEGER } from './integer.js';
 import { bytesToOctets, isAscii, octetsToBytes, octetsToText, textToOctets } from './octets.js';
 import { EntryRing } from './dynamic-table.js';
@@ -401,7 +401,7 @@ export class Inflater {
     const need = huffmanMaxDecodedLength(len);
     if (this.scratch.length < need) this.scratch = new Uint8Array(Math.max(need, this.scratch.length * 2));
     const n = huffmanDecode(block, start, start + len, this.scratch, 0);
-    this.strAscii = decodedOr < 0x80;
+    this.strAscii = decodedAscii;
     return bytesToOctets(this.scratch, 0, n);
   }
 
