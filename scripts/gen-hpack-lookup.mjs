@@ -3,7 +3,7 @@
 // in JSON (Appendix A static table, Appendix B Huffman code):
 //  - src/hpack/huffman-canonical.ts: the Huffman code in canonical form
 //    (symbols in code order, codes per length), from which huffman.ts expands
-//    its 16-bit decode table and its long-code table at first use;
+//    its 12-bit decode table and its tables for longer codes at first use;
 //  - src/hpack/static-names.ts: a switch on length and octets that finds a
 //    static-table name in a byte range without making a string of it.
 // Usage: node scripts/gen-hpack-lookup.mjs [SPEC_DIR]   (default: test/cases/spec)
@@ -39,10 +39,10 @@ for (const { len } of ordered) counts[len]++;
   }
   if (len !== MAX_LEN || code !== 2 ** MAX_LEN) throw new Error('Huffman code does not fill the code space');
 }
-// The 16-bit decode table relies on these: every code of 16 bits or fewer is
-// at most 15 bits long, and the longer ones start with 0xfffe or 0xffff.
-const longPrefixes = new Set(ordered.filter((e) => e.len > 16).map((e) => e.code >>> (e.len - 16)));
-if (ordered.some((e) => e.len === 16) || [...longPrefixes].sort().join() !== [0xfffe, 0xffff].join()) {
+// The decode tables of huffman.ts rely on this: the codes longer than 12
+// bits start with 0xffc to 0xfff (so two bits select their next table).
+const longPrefixes = new Set(ordered.filter((e) => e.len > 12).map((e) => e.code >>> (e.len - 12)));
+if ([...longPrefixes].sort().join() !== [0xffc, 0xffd, 0xffe, 0xfff].join()) {
   throw new Error('Huffman code shape differs from what huffman.ts assumes');
 }
 

@@ -89,75 +89,96 @@ function encode(s: string, dst: Uint8Array, pos: number, limit: number): number 
 
 // ---- decoder -------------------------------------------------------------
 //
-// Decoding reads 16 input bits at a time. FAST[w] describes the 16-bit window
-// w: the up to three whole codes at its start (every code that short is at
-// most 15 bits) and the bits they take. A window with no whole code starts a
-// code of 19 to 30 bits, whose first 16 bits are 0xfffe or 0xffff: LONG,
-// indexed by that last prefix bit and the next 14 bits, gives it. Both tables
-// are expanded on first use from the canonical code (huffman-canonical.ts,
-// generated from Appendix B), so a process that only encodes never pays for
-// them (256 KiB + 64 KiB, about a millisecond).
+// Decoding reads 12 input bits at a time: FAST[w] gives the one or two whole
+// codes at the start of the 12-bit window w (codes of up to 12 bits: every
+// letter, digit and common punctuation) and the bits they take. A window
+// with no whole code is the prefix (0xffc to 0xfff) of a code of 13 to 30
+// bits; MID, indexed by the prefix's last two bits and the next 12 bits,
+// gives codes of up to 24 bits, and for longer ones a group of LONG, indexed
+// by the last 6 bits. The tables (16 KiB + 32 KiB + 2 KiB; FAST stays in the
+// L1 cache) are expanded on first use from the canonical code
+// (huffman-canonical.ts, generated from Appendix B), so a process that only
+// encodes never pays for them.
 
-// FAST word: bits 0-4 bits taken, bits 5-6 number of symbols (0 = long code),
-// bits 8-15, 16-23, 24-31 the symbols (unused ones 0, so that an OR of words
-// tells whether any symbol is >= 0x80).
+// FAST word: bits 0-3 bits taken, bits 5-6 number of symbols (0: a longer
+// code), bits 8-15 and 16-23 the symbols (an unused one 0, so that an OR of
+// words tells whether any symbol is >= 0x80).
 const F_COUNT = 0x60;
-const F_NON_ASCII = 0x80808000;
-// LONG word: bits 0-8 the symbol (256 = EOS), bits 9-12 its length - 16.
-const L_LEN_SHIFT = 9;
-const LONG_PREFIX = 0xfffe;
+const F_NON_ASCII = 0x808000;
+// MID and LONG words: bits 0-8 the symbol (256 = EOS), bits 9-12 the code's
+// length beyond the bits already read; in MID, 0x8000 | group for a code
+// longer than 24 bits.
+const LEN_SHIFT = 9;
+const MID_LONGER = 0x8000;
+const MID_PREFIX = 0xffc;
+/** Groups of codes over 24 bits sharing a 24-bit prefix (RFC 7541 has 10). */
+const LONG_GROUPS = 16;
 
 interface DecodeTables {
   fast: Int32Array;
+  mid: Uint16Array;
   long: Uint16Array;
 }
 
 let tables: DecodeTables | null = null;
 
 function buildDecodeTables(): DecodeTables {
-  // The first code of every 16-bit window (symbol | length << 9; 0 for long codes), and LONG.
-  const first = new Int32Array(1 << 16);
-  const long = new Uint16Array(1 << 15);
+  // The first code of every 12-bit window: symbol | length << 9, 0 for longer codes.
+  const first = new Int32Array(1 << 12);
+  const mid = new Uint16Array(4 << 12);
+  const long = new Uint16Array(LONG_GROUPS << 6);
+  let group = -1;
+  let groupPrefix = -1;
   let code = 0;
   let k = 0;
   for (let len = 1; len <= 30; len++) {
     code <<= 1;
     for (let c = 0; c < HUFFMAN_LENGTH_COUNTS[len]!; c++, code++, k++) {
       const sym = HUFFMAN_SYMBOLS_IN_CODE_ORDER[k]!;
-      if (len <= 16) {
-        const from = code << (16 - len);
-        first.fill(sym | (len << L_LEN_SHIFT), from, from + (1 << (16 - len)));
+      if (len <= 12) {
+        const from = code << (12 - len);
+        first.fill(sym | (len << LEN_SHIFT), from, from + (1 << (12 - len)));
+      } else if (len <= 24) {
+        const from = (code << (24 - len)) - (MID_PREFIX << 12);
+        mid.fill(sym | ((len - 12) << LEN_SHIFT), from, from + (1 << (24 - len)));
       } else {
-        const from = (code << (30 - len)) - (LONG_PREFIX << 14);
-        long.fill(sym | ((len - 16) << L_LEN_SHIFT), from, from + (1 << (30 - len)));
+        // Canonical codes ascend, so the codes sharing a 24-bit prefix are consecutive.
+        const prefix = code >>> (len - 24);
+        if (prefix !== groupPrefix) {
+          groupPrefix = prefix;
+          if (++group >= LONG_GROUPS) throw new Error('Huffman code has more long-code groups than LONG_GROUPS');
+          mid[prefix - (MID_PREFIX << 12)] = MID_LONGER | group;
+        }
+        const from = (group << 6) | ((code << (30 - len)) & 63);
+        long.fill(sym | ((len - 24) << LEN_SHIFT), from, from + (1 << (30 - len)));
       }
     }
   }
-  const fast = new Int32Array(1 << 16);
-  for (let w = 0; w < 1 << 16; w++) {
+  const fast = new Int32Array(1 << 12);
+  for (let w = 0; w < 1 << 12; w++) {
     let used = 0;
     let n = 0;
     let word = 0;
-    while (n < 3) {
-      const f = first[(w << used) & 0xffff]!;
-      const len = f >>> L_LEN_SHIFT;
-      if (f === 0 || len > 16 - used) break;
+    while (n < 2) {
+      const f = first[(w << used) & 0xfff]!;
+      const len = f >>> LEN_SHIFT;
+      if (f === 0 || len > 12 - used) break;
       word |= (f & 0xff) << (8 + 8 * n);
       used += len;
       n++;
     }
     fast[w] = word | (n << 5) | used;
   }
-  return { fast, long };
+  return { fast, mid, long };
 }
 
 /**
  * Octets `dst` must hold to decode `n` Huffman-coded octets: the most they
- * can decode to (the shortest code has 5 bits), plus 2 that the decoder may
- * write past the decoded length.
+ * can decode to (the shortest code has 5 bits), plus one that the decoder
+ * may write past the decoded length.
  */
 export function huffmanMaxDecodedLength(n: number): number {
-  return Math.floor((n * 8) / 5) + 2;
+  return Math.floor((n * 8) / 5) + 1;
 }
 
 /**
@@ -172,7 +193,8 @@ export function huffmanMaxDecodedLength(n: number): number {
 export function huffmanDecode(src: Uint8Array, start: number, end: number, dst: Uint8Array, baseOffset: number): number {
   const t = (tables ??= buildDecodeTables());
   const fast = t.fast;
-  // `acc` holds the unread bits in its low `bits` bits (at most 32).
+  // `acc` holds the unread bits in its low `bits` bits (at most 32); it is
+  // refilled two octets at a time while more than one is left.
   let acc = 0;
   let bits = 0;
   let i = start;
@@ -180,80 +202,94 @@ export function huffmanDecode(src: Uint8Array, start: number, end: number, dst: 
   let or = 0;
   const pairEnd = end - 1;
   for (;;) {
-    if (bits < 16) {
+    if (bits < 12) {
       if (i >= pairEnd) break;
       acc = (acc << 16) | (src[i]! << 8) | src[i + 1]!;
       i += 2;
       bits += 16;
     }
-    const w = fast[(acc >>> (bits - 16)) & 0xffff]!;
+    const w = fast[(acc >>> (bits - 12)) & 0xfff]!;
     if ((w & F_COUNT) !== 0) {
-      // Three stores whatever the count: cheaper than branching on it.
+      // Two stores whatever the count: cheaper than branching on it.
       dst[n] = w >>> 8;
       dst[n + 1] = w >>> 16;
-      dst[n + 2] = w >>> 24;
       n += (w >>> 5) & 3;
       or |= w;
-      bits -= w & 31;
+      bits -= w & 15;
       continue;
     }
-    // A code of 19 to 30 bits: its 16-bit prefix, then up to 14 more bits.
-    const sub = ((acc >>> (bits - 16)) & 1) << 14;
-    bits -= 16;
-    if (bits < 14) {
-      if (i < pairEnd) {
-        acc = (acc << 16) | (src[i]! << 8) | src[i + 1]!;
-        i += 2;
-        bits += 16;
-      } else {
-        if (i < end) {
-          acc = (acc << 8) | src[i++]!;
-          bits += 8;
-        }
-        if (bits < 14) {
-          // The string ends inside the 14 bits: the code must fit in what is left.
-          const l = t.long[sub | (((acc << (14 - bits)) | ((1 << (14 - bits)) - 1)) & 0x3fff)]!;
-          const sym = l & 0x1ff;
-          if (sym === EOS || l >>> L_LEN_SHIFT > bits) paddingTooLong(baseOffset + end - 1);
-          dst[n++] = sym;
-          or |= sym << 8;
-          bits -= l >>> L_LEN_SHIFT;
-          continue;
-        }
+    // A code of 13 to 30 bits: its 12-bit prefix, then 12 more bits (MID).
+    const sel = ((acc >>> (bits - 12)) & 3) << 12;
+    bits -= 12;
+    if (bits < 12 && !(i < pairEnd && ((acc = (acc << 16) | (src[i]! << 8) | src[i + 1]!), (i += 2), (bits += 16)))) {
+      // The last octet, if any; then the code must end within what is left.
+      if (i < end) {
+        acc = (acc << 8) | src[i++]!;
+        bits += 8;
+      }
+      if (bits < 12) {
+        const m = t.mid[sel | (((acc << (12 - bits)) | ((1 << (12 - bits)) - 1)) & 0xfff)]!;
+        if (m >= MID_LONGER || m >>> LEN_SHIFT > bits) paddingTooLong(baseOffset + end - 1);
+        dst[n++] = m & 0xff;
+        or |= m << 8;
+        bits -= m >>> LEN_SHIFT;
+        continue;
       }
     }
-    const l = t.long[sub | ((acc >>> (bits - 14)) & 0x3fff)]!;
-    const sym = l & 0x1ff;
-    if (sym === EOS) {
+    const m = t.mid[sel | ((acc >>> (bits - 12)) & 0xfff)]!;
+    if (m < MID_LONGER) {
+      dst[n++] = m & 0xff;
+      or |= m << 8;
+      bits -= m >>> LEN_SHIFT;
+      continue;
+    }
+    // A code of 25 to 30 bits: 6 more bits (LONG).
+    bits -= 12;
+    if (bits < 6 && !(i < pairEnd && ((acc = (acc << 16) | (src[i]! << 8) | src[i + 1]!), (i += 2), (bits += 16)))) {
+      if (i < end) {
+        acc = (acc << 8) | src[i++]!;
+        bits += 8;
+      }
+      if (bits < 6) {
+        const l = t.long[((m & 0xff) << 6) | (((acc << (6 - bits)) | ((1 << (6 - bits)) - 1)) & 63)]!;
+        if ((l & 0x1ff) === EOS || l >>> LEN_SHIFT > bits) paddingTooLong(baseOffset + end - 1);
+        dst[n++] = l & 0xff;
+        or |= l << 8;
+        bits -= l >>> LEN_SHIFT;
+        continue;
+      }
+    }
+    const l = t.long[((m & 0xff) << 6) | ((acc >>> (bits - 6)) & 63)]!;
+    if ((l & 0x1ff) === EOS) {
       // The octet that holds the last bit of EOS.
-      const at = baseOffset + start + ((((i - start) << 3) - bits + 13) >>> 3);
+      const at = baseOffset + start + ((((i - start) << 3) - bits + 5) >>> 3);
       throw new HpackError('HUFFMAN_EOS', at, `Huffman-coded string contains the EOS symbol (byte ${at})`);
     }
-    dst[n++] = sym;
-    or |= sym << 8;
-    bits -= l >>> L_LEN_SHIFT;
+    dst[n++] = l & 0xff;
+    or |= l << 8;
+    bits -= l >>> LEN_SHIFT;
   }
-  // Fewer than 16 bits and at most one octet left: one code at a time,
-  // the window padded with ones (a prefix of EOS, so never a whole code).
+  // Fewer than 12 bits and at most one octet left: one code at a time, the
+  // window padded with ones (a prefix of EOS, so never a whole code).
   if (i < end) {
     acc = (acc << 8) | src[i++]!;
     bits += 8;
   }
   while (bits > 0) {
-    const w = fast[bits >= 16 ? (acc >>> (bits - 16)) & 0xffff : ((acc << (16 - bits)) | ((1 << (16 - bits)) - 1)) & 0xffff]!;
-    let sym: number;
-    let len: number;
+    const w = fast[bits >= 12 ? (acc >>> (bits - 12)) & 0xfff : ((acc << (12 - bits)) | ((1 << (12 - bits)) - 1)) & 0xfff]!;
+    let sym = 0;
+    let len = 31;
     if ((w & F_COUNT) !== 0) {
       sym = (w >>> 8) & 0xff;
       len = LENGTHS[sym]!;
-    } else if (bits >= 16) {
-      const r = bits - 16;
-      const l = t.long[(((acc >>> r) & 1) << 14) | (((acc << (14 - r)) | ((1 << (14 - r)) - 1)) & 0x3fff)]!;
-      sym = l & 0x1ff;
-      len = sym === EOS ? 31 : 16 + (l >>> L_LEN_SHIFT);
-    } else {
-      len = 31;
-      sym = 0;
+    } else if (bits > 12) {
+      // At most 7 bits after a 12-bit prefix: a code of 13 to 19 bits.
+      const r = bits - 12;
+      const m = t.mid[(((acc >>> r) & 3) << 12) | (((acc << (12 - r)) | ((1 << (12 - r)) - 1)) & 0xfff)]!;
+      if (m < MID_LONGER) {
+        sym = m & 0xff;
+        len = 12 + (m >>> LEN_SHIFT);
+      }
     }
     if (len > bits) {
       checkPadding(bits, acc, baseOffset + end - 1);

@@ -73,7 +73,7 @@ const octet = fc.oneof(
 );
 const symbols = fc.array(octet, { maxLength: 60 });
 
-describe('Huffman decoder (16-bit tables) against a bit-at-a-time reference', () => {
+describe('Huffman decoder (12-bit tables) against a bit-at-a-time reference', () => {
   it('decodes what the encoder wrote, at any offset in a larger buffer', () => {
     fc.assert(
       fc.property(symbols, fc.nat({ max: 5 }), fc.nat({ max: 5 }), (syms, before, after) => {
