@@ -4,19 +4,37 @@
  * Strings here are octet strings: JS strings whose char codes are all 0..255,
  * one char per octet (see octets.ts).
  *
- * Decoding runs a finite-state machine over whole input bytes: a state is an
- * internal node of the code tree (256 of them), and one table lookup per input
- * byte gives the next node and the zero, one or two symbols completed on the
- * way. The table (256 x 256 entries) is built from the spec codes on first use,
- * so a process that only encodes never pays for it.
+ * Encoding takes two octets at a time: PAIRS holds the joined code of every
+ * pair of ASCII octets whose codes fit in 26 bits together (nearly all that
+ * occur in header fields); other octets take their own code. Bits go out 32
+ * at a time. The caller encodes first and compares lengths after: counting
+ * the length first costs a second pass over the string, more than the rare
+ * string that ends up raw saves (measured with bench/hpack.mjs's corpora).
  */
 import { HpackError } from './errors.js';
 import { HUFFMAN_LENGTH_COUNTS, HUFFMAN_SYMBOLS_IN_CODE_ORDER } from './huffman-canonical.js';
 import { HUFFMAN_CODES, HUFFMAN_LENGTHS } from './spec-data.js';
 
 const EOS = 256;
-const CODES = Uint32Array.from(HUFFMAN_CODES);
+const CODES = Int32Array.from(HUFFMAN_CODES);
 const LENGTHS = Uint8Array.from(HUFFMAN_LENGTHS);
+
+// ---- encoder ---------------------------------------------------------------
+
+/** PAIRS[a << 7 | b] for ASCII octets a, b: their codes joined << 5 | the joined length; 0 when over 26 bits. */
+const PAIR_MAX_BITS = 26;
+let pairs: Int32Array | null = null;
+
+function buildPairs(): Int32Array {
+  const t = new Int32Array(128 * 128);
+  for (let a = 0; a < 128; a++) {
+    for (let b = 0; b < 128; b++) {
+      const len = LENGTHS[a]! + LENGTHS[b]!;
+      if (len <= PAIR_MAX_BITS) t[(a << 7) | b] = (((CODES[a]! << LENGTHS[b]!) | CODES[b]!) << 5) | len;
+    }
+  }
+  return t;
+}
 
 /** Number of octets `s` takes when Huffman-coded. */
 export function huffmanEncodedLength(s: string): number {
@@ -34,9 +52,8 @@ export function huffmanEncodedLengthBytes(bytes: Uint8Array, start = 0, end = by
 
 /**
  * Huffman-codes the octet string `s` into `dst` at `pos`; returns the position
- * after the last octet written. The final octet is padded with the most
- * significant bits of EOS (all ones). `dst` must have room for
- * huffmanEncodedLength(s) + 3 octets (see encode()).
+ * after the last octet written, which is pos + huffmanEncodedLength(s). The
+ * final octet is padded with the most significant bits of EOS (all ones).
  */
 export function huffmanEncode(s: string, dst: Uint8Array, pos: number): number {
   return encode(s, dst, pos, 0x100);
@@ -45,44 +62,60 @@ export function huffmanEncode(s: string, dst: Uint8Array, pos: number): number {
 /**
  * Like huffmanEncode, for text that is expected to be ASCII (and so its own
  * octet string): returns -1 at the first char >= 0x80, having written part
- * of the code. `dst` must have room for 4 octets per char.
+ * of the code.
  */
 export function huffmanEncodeAscii(s: string, dst: Uint8Array, pos: number): number {
   return encode(s, dst, pos, 0x80);
 }
 
 function encode(s: string, dst: Uint8Array, pos: number, limit: number): number {
-  // `acc` holds the pending bits in its low `bits` bits (garbage above them
-  // is shifted out or cut off by the 8-bit stores). After each code, three
-  // octets are stored unconditionally and `pos` advances by the whole octets
-  // done: a data-dependent flush loop mispredicts and costs a quarter more.
-  // So `dst` needs 3 octets of slack past the encoded length.
+  const p = (pairs ??= buildPairs());
+  const n = s.length;
+  // `acc` holds `bits` pending bits (under 32); every 32 bits go out as one word.
   let acc = 0;
   let bits = 0;
-  for (let i = 0; i < s.length; i++) {
-    const sym = s.charCodeAt(i);
-    if (sym >= limit) return -1;
-    let len = LENGTHS[sym]!;
-    let code = CODES[sym]!;
-    if (len > 24) {
-      // Rare (control octets): push the high part first to stay within 32 bits.
-      acc = (acc << (len - 16)) | (code >>> 16);
-      bits += len - 16;
-      dst[pos] = acc >>> (bits - 8);
-      dst[pos + 1] = acc >>> (bits - 16);
-      pos += bits >>> 3;
-      bits &= 7;
-      len = 16;
-      code &= 0xffff;
+  let i = 0;
+  for (; i < n; i += 2) {
+    let code: number;
+    let len: number;
+    const a = s.charCodeAt(i);
+    const b = i + 1 < n ? s.charCodeAt(i + 1) : -1;
+    const w = (a | b) < 0x80 && b >= 0 ? p[(a << 7) | b]! : 0;
+    if (w !== 0) {
+      code = w >>> 5;
+      len = w & 31;
+    } else {
+      // One octet at a time: a long code, or a pair over 26 bits, or the last octet.
+      if (a >= limit || b >= limit) return -1;
+      code = CODES[a]!;
+      len = LENGTHS[a]!;
+      if (b < 0) i--;
+      else if (bits + len + LENGTHS[b]! < 32) {
+        acc = (acc << len) | code;
+        bits += len;
+        code = CODES[b]!;
+        len = LENGTHS[b]!;
+      } else {
+        i--; // the second octet goes round again, alone
+      }
     }
-    acc = (acc << len) | code;
-    bits += len;
-    dst[pos] = acc >>> (bits - 8);
-    dst[pos + 1] = acc >>> (bits - 16);
-    dst[pos + 2] = acc >>> (bits - 24);
-    pos += bits >>> 3;
-    bits &= 7;
+    if (bits + len < 32) {
+      acc = (acc << len) | code;
+      bits += len;
+      continue;
+    }
+    // 32 bits are complete: the pending ones and the first 32 - bits of this code.
+    const over = bits + len - 32;
+    const word = (acc << (32 - bits)) | (code >>> over);
+    dst[pos] = word >>> 24;
+    dst[pos + 1] = word >>> 16;
+    dst[pos + 2] = word >>> 8;
+    dst[pos + 3] = word;
+    pos += 4;
+    acc = code & ((1 << over) - 1);
+    bits = over;
   }
+  for (; bits >= 8; bits -= 8) dst[pos++] = acc >>> (bits - 8);
   if (bits > 0) dst[pos++] = (acc << (8 - bits)) | (0xff >>> bits);
   return pos;
 }
