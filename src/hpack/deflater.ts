@@ -72,6 +72,8 @@ const LITERAL_WITHOUT = 0x00; // 4-bit prefix
 const LITERAL_NEVER = 0x10; // 4-bit prefix
 
 const ARENA_SIZE = 64 * 1024;
+/** Entries of one name up to which a lookup walks them; beyond, NameInfo.byValue. */
+const CHAIN_WALK_LIMIT = 16;
 const utf8Encoder = new TextEncoder();
 
 const STRATEGY_NGHTTP2 = 0;
@@ -109,10 +111,16 @@ class Entry {
 class NameInfo {
   /**
    * Newest dynamic entry with this name; older ones follow through `older`.
-   * As in nghttp2, values are compared along this short chain rather than
-   * hashed: hashing every (fresh) value string cost more than the walk.
+   * As in nghttp2, values are compared along this chain while it is short:
+   * hashing every (fresh) value string costs more than a short walk.
    */
   newest: Entry | null = null;
+  /**
+   * Value -> newest entry with it, kept once the name has more than
+   * CHAIN_WALK_LIMIT entries (ids, tokens, dates: one entry per value, and a
+   * 64 KiB table holds hundreds of them).
+   */
+  byValue: Map<string, Entry> | null = null;
   /** Number of dynamic entries with this name. */
   count = 0;
   constructor(
@@ -448,6 +456,7 @@ export class Deflater {
 
   /** The newest entry with this name and value. */
   private exactMatch(info: NameInfo, value: string): Entry | undefined {
+    if (info.byValue !== null) return info.byValue.get(value);
     for (let e = info.newest; e !== null; e = e.older) if (e.value === value) return e;
     return undefined;
   }
@@ -471,6 +480,16 @@ export class Deflater {
     if (info.newest !== null) info.newest.newer = e;
     info.newest = e;
     info.count++;
+    if (info.byValue !== null) {
+      info.byValue.set(value, e);
+    } else if (info.count > CHAIN_WALK_LIMIT) {
+      // Oldest first, so that the newest entry with a value wins.
+      const m = new Map<string, Entry>();
+      let o = e;
+      while (o.older !== null) o = o.older;
+      for (let x: Entry | null = o; x !== null; x = x.newer) m.set(x.value, x);
+      info.byValue = m;
+    }
   }
 
   /** Evicts the oldest entries until the table size is at most `limit`. */
@@ -482,6 +501,10 @@ export class Deflater {
       // Eviction is oldest first, so `e` is the last of its name's chain: unlink it.
       if (e.newer !== null) e.newer.older = null;
       e.newer = null;
+      if (info.byValue !== null) {
+        if (info.byValue.get(e.value) === e) info.byValue.delete(e.value);
+        if (info.count <= CHAIN_WALK_LIMIT / 2 + 1) info.byValue = null; // a short chain again
+      }
       if (--info.count === 0) {
         info.newest = null;
         if (info.staticIndex === 0) this.names.delete(e.name);
