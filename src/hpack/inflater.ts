@@ -18,7 +18,7 @@
 import { HpackError, type HpackErrorCode } from './errors.js';
 import { decodedAscii, huffmanDecode, huffmanMaxDecodedLength } from './huffman.js';
 import { MAX_CONTINUATION_OCTETS, MAX_INTEGER } from './integer.js';
-import { bytesToOctets, isAscii, octetsToBytes, octetsToText, textToOctets } from './octets.js';
+import { bytesToOctets, bytesToText, isAscii, octetsToBytes, octetsToText, textToOctets } from './octets.js';
 import { EntryRing } from './dynamic-table.js';
 import { ENTRY_OVERHEAD, STATIC_ENTRIES, STATIC_TABLE_LENGTH } from './static-table.js';
 import { DEFAULT_HEADER_TABLE_SIZE, DEFAULT_MAX_HEADER_LIST_SIZE, type TableSnapshot } from './types.js';
@@ -103,6 +103,8 @@ export class Inflater {
   private pos = 0;
   private strHuffman = false;
   private strAscii = false;
+  /** For a string that is not ASCII, read with `text`: its UTF-8 text, or null when not UTF-8. */
+  private strText: string | null = null;
 
   constructor(options: InflaterOptions = {}) {
     const limit = options.maxHeaderListSize ?? DEFAULT_MAX_HEADER_LIST_SIZE;
@@ -251,15 +253,17 @@ export class Inflater {
           name = nameEntry.name;
           nameAscii = nameEntry.nameText === name;
         } else {
-          name = this.readString(start);
+          name = this.readString(start, mode === MODE_TEXT);
           nameHuffman = this.strHuffman;
           nameAscii = this.strAscii;
+          if (!nameAscii) nameText = this.strText;
         }
-        value = this.readString(start);
+        value = this.readString(start, mode === MODE_TEXT);
         const valueAscii = this.strAscii;
         if (mode === MODE_TEXT) {
-          nameText = nameAscii ? name : nameEntry !== null ? (nameEntry.nameText === undefined ? (nameEntry.nameText = octetsToText(name)) : nameEntry.nameText) : octetsToText(name);
-          valueText = valueAscii ? value : octetsToText(value);
+          if (nameAscii) nameText = name;
+          else if (nameEntry !== null) nameText = nameEntry.nameText === undefined ? (nameEntry.nameText = octetsToText(name)) : nameEntry.nameText;
+          valueText = valueAscii ? value : this.strText;
         }
         let evicted = 0;
         if (incremental) {
@@ -378,8 +382,12 @@ export class Inflater {
     }
   }
 
-  /** Reads a string literal (§5.2) at this.pos; sets strHuffman and strAscii. */
-  private readString(fieldStart: number): string {
+  /**
+   * Reads a string literal (§5.2) at this.pos; sets strHuffman and strAscii,
+   * and with `text`, for a string that is not ASCII, strText (its UTF-8 text
+   * decoded from the octets directly).
+   */
+  private readString(fieldStart: number, text: boolean): string {
     const block = this.block;
     const at = this.pos;
     if (at >= block.length) {
@@ -396,12 +404,14 @@ export class Inflater {
     if (!huffman) {
       const s = bytesToOctets(block, start, start + len);
       this.strAscii = isAscii(s);
+      if (text && !this.strAscii) this.strText = bytesToText(block, start, start + len);
       return s;
     }
     const need = huffmanMaxDecodedLength(len);
     if (this.scratch.length < need) this.scratch = new Uint8Array(Math.max(need, this.scratch.length * 2));
     const n = huffmanDecode(block, start, start + len, this.scratch, 0);
     this.strAscii = decodedAscii;
+    if (text && !decodedAscii) this.strText = bytesToText(this.scratch, 0, n);
     return bytesToOctets(this.scratch, 0, n);
   }
 

@@ -26,16 +26,59 @@ export function isAscii(s: string): boolean {
   return !NON_ASCII.test(s);
 }
 
-/** The octet string of `bytes[start..end)`. */
-export const bytesToOctets: (bytes: Uint8Array, start: number, end: number) => string = nodeLatin1Slice
+const fromCharCode = String.fromCharCode;
+
+/**
+ * The octet string of `bytes[start..end)`. Up to 8 octets are made in
+ * JavaScript (String.fromCharCode with one argument per octet): a call into
+ * Node's native decoder costs more than that for such short strings, which
+ * are many among header values (status codes, lengths, small tokens).
+ */
+export function bytesToOctets(bytes: Uint8Array, start: number, end: number): string {
+  const b = bytes;
+  const s = start;
+  switch (end - s) {
+    case 0:
+      return '';
+    case 1:
+      return fromCharCode(b[s]!);
+    case 2:
+      return fromCharCode(b[s]!, b[s + 1]!);
+    case 3:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!);
+    case 4:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!);
+    case 5:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!);
+    case 6:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!);
+    case 7:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!);
+    case 8:
+      return fromCharCode(b[s]!, b[s + 1]!, b[s + 2]!, b[s + 3]!, b[s + 4]!, b[s + 5]!, b[s + 6]!, b[s + 7]!);
+    default:
+      return longOctets(b, s, end);
+  }
+}
+
+const longOctets: (bytes: Uint8Array, start: number, end: number) => string = nodeLatin1Slice
   ? (bytes, start, end) => nodeLatin1Slice.call(bytes, start, end)
   : (bytes, start, end) => {
       let s = '';
       for (let i = start; i < end; i += 4096) {
-        s += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, Math.min(end, i + 4096))));
+        s += fromCharCode.apply(null, Array.from(bytes.subarray(i, Math.min(end, i + 4096))));
       }
       return s;
     };
+
+/** The text `bytes[start..end)` encodes as UTF-8, or null when it is not valid UTF-8. */
+export function bytesToText(bytes: Uint8Array, start: number, end: number): string | null {
+  try {
+    return utf8Strict.decode(bytes.subarray(start, end));
+  } catch {
+    return null;
+  }
+}
 
 /** The octet string of text, as UTF-8. */
 export function textToOctets(s: string): string {
