@@ -226,15 +226,42 @@ export function huffmanMaxDecodedLength(n: number): number {
 export function huffmanDecode(src: Uint8Array, start: number, end: number, dst: Uint8Array, baseOffset: number): number {
   const t = (tables ??= buildDecodeTables());
   const fast = t.fast;
-  // `acc` holds the unread bits in its low `bits` bits (at most 32); it is
-  // refilled two octets at a time while more than one is left.
+  // `acc` holds the unread bits in its low `bits` bits (at most 32).
   let acc = 0;
   let bits = 0;
   let i = start;
   let n = 0;
   let or = 0;
   const pairEnd = end - 1;
+  const tripleEnd = end - 2;
   for (;;) {
+    // While three octets are left: at least 24 bits, so two lookups per refill.
+    while (i < tripleEnd) {
+      if (bits <= 16) {
+        acc = (acc << 16) | (src[i]! << 8) | src[i + 1]!;
+        i += 2;
+        bits += 16;
+      }
+      if (bits < 24) {
+        acc = (acc << 8) | src[i++]!;
+        bits += 8;
+      }
+      const w1 = fast[(acc >>> (bits - 12)) & 0xfff]!;
+      if ((w1 & F_COUNT) === 0) break;
+      // Two stores whatever the count: cheaper than branching on it.
+      dst[n] = w1 >>> 8;
+      dst[n + 1] = w1 >>> 16;
+      n += (w1 >>> 5) & 3;
+      or |= w1;
+      bits -= w1 & 15;
+      const w2 = fast[(acc >>> (bits - 12)) & 0xfff]!;
+      if ((w2 & F_COUNT) === 0) break;
+      dst[n] = w2 >>> 8;
+      dst[n + 1] = w2 >>> 16;
+      n += (w2 >>> 5) & 3;
+      or |= w2;
+      bits -= w2 & 15;
+    }
     if (bits < 12) {
       if (i >= pairEnd) break;
       acc = (acc << 16) | (src[i]! << 8) | src[i + 1]!;
@@ -243,7 +270,6 @@ export function huffmanDecode(src: Uint8Array, start: number, end: number, dst: 
     }
     const w = fast[(acc >>> (bits - 12)) & 0xfff]!;
     if ((w & F_COUNT) !== 0) {
-      // Two stores whatever the count: cheaper than branching on it.
       dst[n] = w >>> 8;
       dst[n + 1] = w >>> 16;
       n += (w >>> 5) & 3;
