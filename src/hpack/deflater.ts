@@ -22,7 +22,8 @@ import { huffmanEncode, huffmanEncodeAscii } from './huffman.js';
 import { encodeInteger, integerLength } from './integer.js';
 import { isAscii, toOctets } from './octets.js';
 import { EntryRing } from './dynamic-table.js';
-import { ENTRY_OVERHEAD, STATIC_NAME_INDEX, STATIC_TABLE_LENGTH, STATIC_VALUES } from './static-table.js';
+import { ENTRY_OVERHEAD, STATIC_ENTRIES, STATIC_NAME_INDEX, STATIC_TABLE_LENGTH, STATIC_VALUES } from './static-table.js';
+import { staticNameIndex } from './static-names.js';
 import {
   DEFAULT_HEADER_TABLE_SIZE,
   DEFLATE_MAX_HEADER_TABLE_SIZE,
@@ -319,7 +320,9 @@ export class Deflater {
         if (name !== rawName) info = this.names.get(name);
       }
     } else {
-      name = toOctets(rawName);
+      // Bytes: a static name is found without making its string first.
+      const k = staticNameIndex(rawName, 0, rawName.length);
+      name = k !== 0 ? STATIC_ENTRIES[k - 1]![0] : toOctets(rawName);
       info = this.names.get(name);
     }
 

@@ -21,6 +21,7 @@ import { MAX_CONTINUATION_OCTETS, MAX_INTEGER } from './integer.js';
 import { bytesToOctets, bytesToText, isAscii, octetsToBytes, octetsToText, textToOctets } from './octets.js';
 import { EntryRing } from './dynamic-table.js';
 import { ENTRY_OVERHEAD, STATIC_ENTRIES, STATIC_TABLE_LENGTH } from './static-table.js';
+import { staticNameIndex } from './static-names.js';
 import { DEFAULT_HEADER_TABLE_SIZE, DEFAULT_MAX_HEADER_LIST_SIZE, type TableSnapshot } from './types.js';
 
 export interface InflaterOptions {
@@ -253,12 +254,12 @@ export class Inflater {
           name = nameEntry.name;
           nameAscii = nameEntry.nameText === name;
         } else {
-          name = this.readString(start, mode === MODE_TEXT);
+          name = this.readString(start, mode === MODE_TEXT, true);
           nameHuffman = this.strHuffman;
           nameAscii = this.strAscii;
           if (!nameAscii) nameText = this.strText;
         }
-        value = this.readString(start, mode === MODE_TEXT);
+        value = this.readString(start, mode === MODE_TEXT, false);
         const valueAscii = this.strAscii;
         if (mode === MODE_TEXT) {
           if (nameAscii) nameText = name;
@@ -385,9 +386,10 @@ export class Inflater {
   /**
    * Reads a string literal (§5.2) at this.pos; sets strHuffman and strAscii,
    * and with `text`, for a string that is not ASCII, strText (its UTF-8 text
-   * decoded from the octets directly).
+   * decoded from the octets directly). With `isName`, a static-table name
+   * is found from its octets and its string reused instead of made again.
    */
-  private readString(fieldStart: number, text: boolean): string {
+  private readString(fieldStart: number, text: boolean, isName: boolean): string {
     const block = this.block;
     const at = this.pos;
     if (at >= block.length) {
@@ -402,6 +404,13 @@ export class Inflater {
     this.pos = start + len;
     this.strHuffman = huffman;
     if (!huffman) {
+      if (isName) {
+        const k = staticNameIndex(block, start, len);
+        if (k !== 0) {
+          this.strAscii = true;
+          return STATIC[k - 1]!.name;
+        }
+      }
       const s = bytesToOctets(block, start, start + len);
       this.strAscii = isAscii(s);
       if (text && !this.strAscii) this.strText = bytesToText(block, start, start + len);
@@ -411,6 +420,10 @@ export class Inflater {
     if (this.scratch.length < need) this.scratch = new Uint8Array(Math.max(need, this.scratch.length * 2));
     const n = huffmanDecode(block, start, start + len, this.scratch, 0);
     this.strAscii = decodedAscii;
+    if (isName) {
+      const k = staticNameIndex(this.scratch, 0, n);
+      if (k !== 0) return STATIC[k - 1]!.name;
+    }
     if (text && !decodedAscii) this.strText = bytesToText(this.scratch, 0, n);
     return bytesToOctets(this.scratch, 0, n);
   }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HUFFMAN_LENGTH_COUNTS, HUFFMAN_SYMBOLS_IN_CODE_ORDER } from '../../src/hpack/huffman-canonical.js';
+import { Deflater, Inflater } from '../../src/hpack/index.js';
 import { STATIC_ENTRIES } from '../../src/hpack/spec-data.js';
 import { staticNameIndex } from '../../src/hpack/static-names.js';
 import { CASES_DIR } from '../helpers/vectors.js';
@@ -55,5 +56,31 @@ describe('generated lookup tables', () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('static names found from octets in the coders', () => {
+  const names = [...new Set(STATIC_ENTRIES.map(([n]) => n)), 'content-typf', 'x-content-type', 'age2', 'ag', 'Accept', 'cookie\u00ff'];
+
+  it('the inflater returns literal names (raw and Huffman-coded) as sent, static or not', () => {
+    for (const huffman of ['never', 'always'] as const) {
+      // The 'naive' strategy sends every name as a literal.
+      const d = new Deflater(4096, { strategy: 'naive', huffman });
+      const fields = names.map((n): [string, string] => [n, 'v']);
+      const wire = d.deflate(fields);
+      expect(new Inflater().inflateTrace(wire).trace.every((t) => t.index === undefined)).toBe(true);
+      // Text is sent as UTF-8: the octet strings of the last name differ from its text.
+      expect(new Inflater().inflateLatin1(wire)).toEqual(fields.map(([n, v]) => [n === 'cookie\u00ff' ? 'cookie\u00c3\u00bf' : n, v]));
+      expect(new Inflater().inflate(wire)).toEqual(fields);
+    }
+  });
+
+  it('the deflater gives a name as bytes the same wire as the name as text', () => {
+    const utf8 = new TextEncoder();
+    const a = new Deflater();
+    const b = new Deflater();
+    for (const n of names) {
+      expect(b.deflate([[utf8.encode(n), 'x']]), n).toEqual(a.deflate([[n, 'x']]));
+    }
   });
 });
