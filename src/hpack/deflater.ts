@@ -23,7 +23,7 @@ import { encodeInteger, integerLength } from './integer.js';
 import { isAscii, toOctets } from './octets.js';
 import { EntryRing } from './dynamic-table.js';
 import { ENTRY_OVERHEAD, STATIC_ENTRIES, STATIC_NAME_INDEX, STATIC_TABLE_LENGTH, STATIC_VALUES } from './static-table.js';
-import { staticNameIndex } from './static-names.js';
+import { staticNameIndex, staticNameIndexOfString } from './static-names.js';
 import {
   DEFAULT_HEADER_TABLE_SIZE,
   DEFLATE_MAX_HEADER_TABLE_SIZE,
@@ -147,6 +147,8 @@ export class Deflater {
   private sizeChangePending: boolean;
 
   private readonly names = new Map<string, NameInfo>();
+  /** The static names' infos by HPACK index of their first entry (the same objects as in `names`). */
+  private readonly staticInfos: NameInfo[] = [];
   private readonly table = new EntryRing<Entry>();
   private nextSeq = 0;
   /**
@@ -194,7 +196,9 @@ export class Deflater {
     }
     const policies = strategy === STRATEGY_NGHTTP2 ? NGHTTP2_POLICIES : null;
     for (const [name, index] of STATIC_NAME_INDEX) {
-      this.names.set(name, new NameInfo(index, STATIC_VALUES.get(name)!, policies?.get(name) ?? POLICY_INDEX, true));
+      const info = new NameInfo(index, STATIC_VALUES.get(name)!, policies?.get(name) ?? POLICY_INDEX, true);
+      this.names.set(name, info);
+      this.staticInfos[index] = info;
     }
   }
 
@@ -312,7 +316,9 @@ export class Deflater {
     let name: string;
     let info: NameInfo | undefined;
     if (typeof rawName === 'string') {
-      info = this.names.get(rawName);
+      // Static names (most fields) by a generated switch; others by the map.
+      const k = staticNameIndexOfString(rawName);
+      info = k !== 0 ? this.staticInfos[k] : this.names.get(rawName);
       if (info !== undefined && info.ascii) {
         name = rawName;
       } else {

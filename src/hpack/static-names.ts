@@ -230,3 +230,186 @@ export function staticNameIndex(b: Uint8Array, start: number, len: number): numb
   }
   return 0;
 }
+
+/** The HPACK index of the first static entry named `s`, or 0 (a switch, then one comparison). */
+export function staticNameIndexOfString(s: string): number {
+  switch (s.length) {
+    case 3:
+      switch (s.charCodeAt(2)) {
+        case 0x61:
+          return s === 'via' ? 60 : 0;
+        case 0x65:
+          return s === 'age' ? 21 : 0;
+      }
+      return 0;
+    case 4:
+      switch (s.charCodeAt(3)) {
+        case 0x65:
+          return s === 'date' ? 33 : 0;
+        case 0x67:
+          return s === 'etag' ? 34 : 0;
+        case 0x6b:
+          return s === 'link' ? 45 : 0;
+        case 0x6d:
+          return s === 'from' ? 37 : 0;
+        case 0x74:
+          return s === 'host' ? 38 : 0;
+        case 0x79:
+          return s === 'vary' ? 59 : 0;
+      }
+      return 0;
+    case 5:
+      switch (s.charCodeAt(4)) {
+        case 0x65:
+          return s === 'range' ? 50 : 0;
+        case 0x68:
+          return s === ':path' ? 4 : 0;
+        case 0x77:
+          return s === 'allow' ? 22 : 0;
+      }
+      return 0;
+    case 6:
+      switch (s.charCodeAt(5)) {
+        case 0x65:
+          return s === 'cookie' ? 32 : 0;
+        case 0x72:
+          return s === 'server' ? 54 : 0;
+        case 0x74:
+          if (s === 'accept') return 19;
+          if (s === 'expect') return 35;
+          return 0;
+      }
+      return 0;
+    case 7:
+      switch (s.charCodeAt(6)) {
+        case 0x64:
+          return s === ':method' ? 2 : 0;
+        case 0x65:
+          return s === ':scheme' ? 6 : 0;
+        case 0x68:
+          return s === 'refresh' ? 52 : 0;
+        case 0x72:
+          return s === 'referer' ? 51 : 0;
+        case 0x73:
+          if (s === ':status') return 8;
+          if (s === 'expires') return 36;
+          return 0;
+      }
+      return 0;
+    case 8:
+      switch (s.charCodeAt(7)) {
+        case 0x65:
+          return s === 'if-range' ? 42 : 0;
+        case 0x68:
+          return s === 'if-match' ? 39 : 0;
+        case 0x6e:
+          return s === 'location' ? 46 : 0;
+      }
+      return 0;
+    case 10:
+      switch (s.charCodeAt(9)) {
+        case 0x65:
+          return s === 'set-cookie' ? 55 : 0;
+        case 0x74:
+          return s === 'user-agent' ? 58 : 0;
+        case 0x79:
+          return s === ':authority' ? 1 : 0;
+      }
+      return 0;
+    case 11:
+      switch (s.charCodeAt(10)) {
+        case 0x72:
+          return s === 'retry-after' ? 53 : 0;
+      }
+      return 0;
+    case 12:
+      switch (s.charCodeAt(11)) {
+        case 0x65:
+          return s === 'content-type' ? 31 : 0;
+        case 0x73:
+          return s === 'max-forwards' ? 47 : 0;
+      }
+      return 0;
+    case 13:
+      switch (s.charCodeAt(12)) {
+        case 0x64:
+          return s === 'last-modified' ? 44 : 0;
+        case 0x65:
+          return s === 'content-range' ? 30 : 0;
+        case 0x68:
+          return s === 'if-none-match' ? 41 : 0;
+        case 0x6c:
+          return s === 'cache-control' ? 24 : 0;
+        case 0x6e:
+          return s === 'authorization' ? 23 : 0;
+        case 0x73:
+          return s === 'accept-ranges' ? 18 : 0;
+      }
+      return 0;
+    case 14:
+      switch (s.charCodeAt(13)) {
+        case 0x68:
+          return s === 'content-length' ? 28 : 0;
+        case 0x74:
+          return s === 'accept-charset' ? 15 : 0;
+      }
+      return 0;
+    case 15:
+      switch (s.charCodeAt(14)) {
+        case 0x65:
+          return s === 'accept-language' ? 17 : 0;
+        case 0x67:
+          return s === 'accept-encoding' ? 16 : 0;
+      }
+      return 0;
+    case 16:
+      switch (s.charCodeAt(15)) {
+        case 0x65:
+          if (s === 'content-language') return 27;
+          if (s === 'www-authenticate') return 61;
+          return 0;
+        case 0x67:
+          return s === 'content-encoding' ? 26 : 0;
+        case 0x6e:
+          return s === 'content-location' ? 29 : 0;
+      }
+      return 0;
+    case 17:
+      switch (s.charCodeAt(16)) {
+        case 0x65:
+          return s === 'if-modified-since' ? 40 : 0;
+        case 0x67:
+          return s === 'transfer-encoding' ? 57 : 0;
+      }
+      return 0;
+    case 18:
+      switch (s.charCodeAt(17)) {
+        case 0x65:
+          return s === 'proxy-authenticate' ? 48 : 0;
+      }
+      return 0;
+    case 19:
+      switch (s.charCodeAt(18)) {
+        case 0x65:
+          return s === 'if-unmodified-since' ? 43 : 0;
+        case 0x6e:
+          if (s === 'content-disposition') return 25;
+          if (s === 'proxy-authorization') return 49;
+          return 0;
+      }
+      return 0;
+    case 25:
+      switch (s.charCodeAt(24)) {
+        case 0x79:
+          return s === 'strict-transport-security' ? 56 : 0;
+      }
+      return 0;
+    case 27:
+      switch (s.charCodeAt(26)) {
+        case 0x6e:
+          return s === 'access-control-allow-origin' ? 20 : 0;
+      }
+      return 0;
+  }
+  return 0;
+}
