@@ -75,29 +75,22 @@ function encode(s: string, dst: Uint8Array, pos: number, limit: number): number 
   let acc = 0;
   let bits = 0;
   let i = 0;
-  for (; i < n; i += 2) {
+  while (i < n) {
     let code: number;
     let len: number;
     const a = s.charCodeAt(i);
-    const b = i + 1 < n ? s.charCodeAt(i + 1) : -1;
-    const w = (a | b) < 0x80 && b >= 0 ? p[(a << 7) | b]! : 0;
+    const b = i + 1 < n ? s.charCodeAt(i + 1) : 0x100;
+    const w = (a | b) < 0x80 ? p[(a << 7) | b]! : 0;
     if (w !== 0) {
       code = w >>> 5;
       len = w & 31;
+      i += 2;
     } else {
-      // One octet at a time: a long code, or a pair over 26 bits, or the last octet.
-      if (a >= limit || b >= limit) return -1;
+      // One octet: part of a pair over 26 bits, a long code, or the last octet.
+      if (a >= limit) return -1;
       code = CODES[a]!;
       len = LENGTHS[a]!;
-      if (b < 0) i--;
-      else if (bits + len + LENGTHS[b]! < 32) {
-        acc = (acc << len) | code;
-        bits += len;
-        code = CODES[b]!;
-        len = LENGTHS[b]!;
-      } else {
-        i--; // the second octet goes round again, alone
-      }
+      i++;
     }
     if (bits + len < 32) {
       acc = (acc << len) | code;
