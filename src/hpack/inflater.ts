@@ -19,9 +19,9 @@ import { HpackError, type HpackErrorCode } from './errors.js';
 import { decodedAscii, huffmanDecode, huffmanMaxDecodedLength } from './huffman.js';
 import { MAX_CONTINUATION_OCTETS, MAX_INTEGER } from './integer.js';
 import { bytesToOctets, bytesToText, isAscii, octetsToBytes, octetsToText, textToOctets } from './octets.js';
-import { EntryRing } from './dynamic-table.js';
 import { ENTRY_OVERHEAD, STATIC_ENTRIES, STATIC_TABLE_LENGTH } from './static-table.js';
 import { staticNameIndex } from './static-names.js';
+import { FieldRing } from './dynamic-table.js';
 import { DEFAULT_HEADER_TABLE_SIZE, DEFAULT_MAX_HEADER_LIST_SIZE, type TableSnapshot } from './types.js';
 
 export interface InflaterOptions {
@@ -65,22 +65,9 @@ export interface TraceItem {
   inserted?: boolean;
 }
 
-class Entry {
-  /** UTF-8 text of name and value: undefined until needed, null when not UTF-8. */
-  nameText: string | null | undefined;
-  valueText: string | null | undefined;
-  constructor(
-    readonly name: string,
-    readonly value: string,
-    readonly size: number,
-    ascii: boolean,
-  ) {
-    this.nameText = ascii ? name : undefined;
-    this.valueText = ascii ? value : undefined;
-  }
-}
-
-const STATIC: readonly Entry[] = STATIC_ENTRIES.map(([n, v]) => new Entry(n, v, n.length + v.length + ENTRY_OVERHEAD, true));
+/** The static table as parallel arrays, by HPACK index - 1. */
+const STATIC_NAMES: readonly string[] = STATIC_ENTRIES.map(([n]) => n);
+const STATIC_VALUES: readonly string[] = STATIC_ENTRIES.map(([, v]) => v);
 
 const MODE_TEXT = 0;
 const MODE_LATIN1 = 1;
@@ -96,7 +83,7 @@ export class Inflater {
   private requiredUpdate = Infinity;
   private broken = false;
 
-  private readonly table = new EntryRing<Entry>();
+  private readonly table = new FieldRing();
 
   private scratch = new Uint8Array(256);
   // State of the block being decoded.
@@ -234,25 +221,37 @@ export class Inflater {
         // Indexed header field (§6.1).
         const index = this.readInteger(0x7f, start);
         if (index === 0) this.fail('INDEX_ZERO', start, `indexed header field with index 0 (byte ${start})`);
-        const e = this.entryAt(index, start);
-        name = e.name;
-        value = e.value;
-        if (mode === MODE_TEXT) {
-          nameText = e.nameText === undefined ? (e.nameText = octetsToText(name)) : e.nameText;
-          valueText = e.valueText === undefined ? (e.valueText = octetsToText(value)) : e.valueText;
+        if (index <= STATIC_TABLE_LENGTH) {
+          name = nameText = STATIC_NAMES[index - 1]!;
+          value = valueText = STATIC_VALUES[index - 1]!;
+        } else {
+          const t = this.table;
+          const k = this.slotAt(index, start);
+          name = t.names[k]!;
+          value = t.values[k]!;
+          if (mode === MODE_TEXT) {
+            nameText = t.nameTexts[k];
+            if (nameText === undefined) nameText = t.nameTexts[k] = octetsToText(name);
+            valueText = t.valueTexts[k];
+            if (valueText === undefined) valueText = t.valueTexts[k] = octetsToText(value);
+          }
         }
         if (trace) trace.push({ offset: start, length: this.pos - start, kind: 'indexed', index, name, value });
       } else {
         // Literal header field (§6.2): with incremental indexing (01), never indexed (0001), without indexing (0000).
         const incremental = (b & 0x40) !== 0;
         const nameIndex = incremental ? this.readInteger(0x3f, start) : this.readInteger(0x0f, start);
-        let nameEntry: Entry | null = null;
+        // The slot of a dynamic-table name, -1 otherwise.
+        let nameSlot = -1;
         let nameHuffman = false;
         let nameAscii: boolean;
-        if (nameIndex !== 0) {
-          nameEntry = this.entryAt(nameIndex, start);
-          name = nameEntry.name;
-          nameAscii = nameEntry.nameText === name;
+        if (nameIndex !== 0 && nameIndex <= STATIC_TABLE_LENGTH) {
+          name = STATIC_NAMES[nameIndex - 1]!;
+          nameAscii = true;
+        } else if (nameIndex !== 0) {
+          nameSlot = this.slotAt(nameIndex, start);
+          name = this.table.names[nameSlot]!;
+          nameAscii = this.table.nameTexts[nameSlot] === name;
         } else {
           name = this.readString(start, mode === MODE_TEXT, true);
           nameHuffman = this.strHuffman;
@@ -263,18 +262,18 @@ export class Inflater {
         const valueAscii = this.strAscii;
         if (mode === MODE_TEXT) {
           if (nameAscii) nameText = name;
-          else if (nameEntry !== null) nameText = nameEntry.nameText === undefined ? (nameEntry.nameText = octetsToText(name)) : nameEntry.nameText;
+          else if (nameSlot >= 0) {
+            nameText = this.table.nameTexts[nameSlot];
+            if (nameText === undefined) nameText = this.table.nameTexts[nameSlot] = octetsToText(name);
+          }
           valueText = valueAscii ? value : this.strText;
         }
         let evicted = 0;
         if (incremental) {
           const before = this.table.count;
-          const e = this.insert(name, value, nameAscii && valueAscii);
-          evicted = before + (e ? 1 : 0) - this.table.count;
-          if (e !== null && mode === MODE_TEXT) {
-            e.nameText = nameText;
-            e.valueText = valueText;
-          }
+          // Texts known now are kept: the text of each string when decoding to text, else that of ASCII ones.
+          const k = this.insert(name, value, mode === MODE_TEXT ? nameText : nameAscii ? name : undefined, mode === MODE_TEXT ? valueText : valueAscii ? value : undefined);
+          evicted = before + (k >= 0 ? 1 : 0) - this.table.count;
         }
         if (trace) {
           const item: TraceItem = {
@@ -408,7 +407,7 @@ export class Inflater {
         const k = staticNameIndex(block, start, len);
         if (k !== 0) {
           this.strAscii = true;
-          return STATIC[k - 1]!.name;
+          return STATIC_NAMES[k - 1]!;
         }
       }
       const s = bytesToOctets(block, start, start + len);
@@ -422,14 +421,14 @@ export class Inflater {
     this.strAscii = decodedAscii;
     if (isName) {
       const k = staticNameIndex(this.scratch, 0, n);
-      if (k !== 0) return STATIC[k - 1]!.name;
+      if (k !== 0) return STATIC_NAMES[k - 1]!;
     }
     if (text && !decodedAscii) this.strText = bytesToText(this.scratch, 0, n);
     return bytesToOctets(this.scratch, 0, n);
   }
 
-  private entryAt(index: number, start: number): Entry {
-    if (index <= STATIC_TABLE_LENGTH) return STATIC[index - 1]!;
+  /** The ring slot of dynamic-table index `index` (> 61). */
+  private slotAt(index: number, start: number): number {
     const d = index - STATIC_TABLE_LENGTH - 1;
     if (d >= this.table.count) {
       this.fail(
@@ -438,17 +437,15 @@ export class Inflater {
         `index ${index} is beyond the static and dynamic table (${STATIC_TABLE_LENGTH + this.table.count} entries) (byte ${start})`,
       );
     }
-    return this.table.newest(d);
+    return this.table.slot(d);
   }
 
-  /** Adds an entry (§4.4); returns null when it is larger than the table (which is then empty). */
-  private insert(name: string, value: string, ascii: boolean): Entry | null {
+  /** Adds an entry (§4.4); returns its slot, or -1 when it is larger than the table (which is then empty). */
+  private insert(name: string, value: string, nameText: string | null | undefined, valueText: string | null | undefined): number {
     const entrySize = name.length + value.length + ENTRY_OVERHEAD;
     this.evictTo(this.maxSize - entrySize);
-    if (entrySize > this.maxSize) return null;
-    const e = new Entry(name, value, entrySize, ascii);
-    this.table.push(e);
-    return e;
+    if (entrySize > this.maxSize) return -1;
+    return this.table.push(name, value, entrySize, nameText, valueText);
   }
 
   private evictTo(limit: number): void {
