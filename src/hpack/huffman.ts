@@ -204,7 +204,7 @@ function buildDecodeTables(): DecodeTables {
  * may write past the decoded length.
  */
 export function huffmanMaxDecodedLength(n: number): number {
-  return Math.floor((n * 8) / 5) + 1;
+  return (((n * 8) / 5) | 0) + 1; // n is below 2^28: a block is far smaller
 }
 
 /**

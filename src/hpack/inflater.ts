@@ -219,7 +219,10 @@ export class Inflater {
       let valueText: string | null | undefined;
       if ((b & 0x80) !== 0) {
         // Indexed header field (§6.1).
-        const index = this.readInteger(0x7f, start);
+        // One-octet integers (most) without the call.
+        let index = b & 0x7f;
+        if (index === 0x7f) index = this.readInteger(0x7f, start);
+        else this.pos = start + 1;
         if (index === 0) this.fail('INDEX_ZERO', start, `indexed header field with index 0 (byte ${start})`);
         if (index <= STATIC_TABLE_LENGTH) {
           name = nameText = STATIC_NAMES[index - 1]!;
@@ -240,7 +243,10 @@ export class Inflater {
       } else {
         // Literal header field (§6.2): with incremental indexing (01), never indexed (0001), without indexing (0000).
         const incremental = (b & 0x40) !== 0;
-        const nameIndex = incremental ? this.readInteger(0x3f, start) : this.readInteger(0x0f, start);
+        const mask = incremental ? 0x3f : 0x0f;
+        let nameIndex = b & mask;
+        if (nameIndex === mask) nameIndex = this.readInteger(mask, start);
+        else this.pos = start + 1;
         // The slot of a dynamic-table name, -1 otherwise.
         let nameSlot = -1;
         let nameHuffman = false;
@@ -395,7 +401,9 @@ export class Inflater {
       this.fail('TRUNCATED', fieldStart, `block ends before the string of the field at byte ${fieldStart}`);
     }
     const huffman = (block[at]! & 0x80) !== 0;
-    const len = this.readInteger(0x7f, fieldStart);
+    let len = block[at]! & 0x7f;
+    if (len === 0x7f) len = this.readInteger(0x7f, fieldStart);
+    else this.pos = at + 1;
     const start = this.pos;
     if (len > block.length - start) {
       this.fail('STRING_PAST_END', at, `string at byte ${at} has length ${len} but only ${block.length - start} octets remain in the block`);
