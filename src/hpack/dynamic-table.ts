@@ -77,12 +77,15 @@ export class EntryRing<E extends RingEntry> {
  * The decoder's dynamic table (RFC 7541 §2.3.2, §4.1): a ring of parallel
  * arrays rather than one object per entry, so that an insertion allocates
  * nothing and a lookup follows no pointer. Names and values are octet
- * strings; their UTF-8 texts are kept beside them, undefined until needed
+ * strings; `ascii` says which of them are ASCII (so their own UTF-8 text),
+ * and for the others the texts are kept beside them, undefined until needed
  * and null when not UTF-8.
  */
 export class FieldRing {
   names: string[] = new Array<string>(64).fill('');
   values: string[] = new Array<string>(64).fill('');
+  /** Bit 0: the name is ASCII; bit 1: the value is. */
+  ascii = new Uint8Array(64);
   nameTexts: Array<string | null | undefined> = new Array<string | null | undefined>(64).fill(undefined);
   valueTexts: Array<string | null | undefined> = new Array<string | null | undefined>(64).fill(undefined);
   sizes: number[] = new Array<number>(64).fill(0);
@@ -98,13 +101,15 @@ export class FieldRing {
     return (this.head + this.count - 1 - d) & this.mask;
   }
 
-  push(name: string, value: string, size: number, nameText: string | null | undefined, valueText: string | null | undefined): number {
+  /** Adds an entry; the texts are only kept for a name or value that is not ASCII. */
+  push(name: string, value: string, size: number, ascii: number, nameText: string | null | undefined, valueText: string | null | undefined): number {
     if (this.count === this.names.length) this.grow();
     const k = (this.head + this.count) & this.mask;
     this.names[k] = name;
     this.values[k] = value;
-    this.nameTexts[k] = nameText;
-    this.valueTexts[k] = valueText;
+    this.ascii[k] = ascii;
+    if ((ascii & 1) === 0) this.nameTexts[k] = nameText;
+    if ((ascii & 2) === 0) this.valueTexts[k] = valueText;
     this.sizes[k] = size;
     this.count++;
     this.size += size;
@@ -117,8 +122,10 @@ export class FieldRing {
     this.size -= this.sizes[k]!;
     this.names[k] = '';
     this.values[k] = '';
-    this.nameTexts[k] = undefined;
-    this.valueTexts[k] = undefined;
+    if (this.ascii[k] !== 3) {
+      this.nameTexts[k] = undefined;
+      this.valueTexts[k] = undefined;
+    }
     this.head = (k + 1) & this.mask;
     this.count--;
   }
@@ -137,7 +144,7 @@ export class FieldRing {
   private grow(): void {
     const n = this.names.length;
     const order = Array.from({ length: this.count }, (_, i) => (this.head + i) & this.mask);
-    const pick = <T>(xs: T[], fill: T): T[] => {
+    const pick = <T>(xs: ArrayLike<T>, fill: T): T[] => {
       const out = new Array<T>(2 * n).fill(fill);
       order.forEach((k, i) => {
         out[i] = xs[k]!;
@@ -146,6 +153,7 @@ export class FieldRing {
     };
     this.names = pick(this.names, '');
     this.values = pick(this.values, '');
+    this.ascii = Uint8Array.from(pick(this.ascii, 0));
     this.nameTexts = pick(this.nameTexts, undefined);
     this.valueTexts = pick(this.valueTexts, undefined);
     this.sizes = pick(this.sizes, 0);

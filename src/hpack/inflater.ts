@@ -233,10 +233,11 @@ export class Inflater {
           name = t.names[k]!;
           value = t.values[k]!;
           if (mode === MODE_TEXT) {
-            nameText = t.nameTexts[k];
-            if (nameText === undefined) nameText = t.nameTexts[k] = octetsToText(name);
-            valueText = t.valueTexts[k];
-            if (valueText === undefined) valueText = t.valueTexts[k] = octetsToText(value);
+            const ascii = t.ascii[k]!;
+            if ((ascii & 1) !== 0) nameText = name;
+            else if ((nameText = t.nameTexts[k]) === undefined) nameText = t.nameTexts[k] = octetsToText(name);
+            if ((ascii & 2) !== 0) valueText = value;
+            else if ((valueText = t.valueTexts[k]) === undefined) valueText = t.valueTexts[k] = octetsToText(value);
           }
         }
         if (trace) trace.push({ offset: start, length: this.pos - start, kind: 'indexed', index, name, value });
@@ -257,7 +258,7 @@ export class Inflater {
         } else if (nameIndex !== 0) {
           nameSlot = this.slotAt(nameIndex, start);
           name = this.table.names[nameSlot]!;
-          nameAscii = this.table.nameTexts[nameSlot] === name;
+          nameAscii = (this.table.ascii[nameSlot]! & 1) !== 0;
         } else {
           name = this.readString(start, mode === MODE_TEXT, true);
           nameHuffman = this.strHuffman;
@@ -277,8 +278,9 @@ export class Inflater {
         let evicted = 0;
         if (incremental) {
           const before = this.table.count;
-          // Texts known now are kept: the text of each string when decoding to text, else that of ASCII ones.
-          const k = this.insert(name, value, mode === MODE_TEXT ? nameText : nameAscii ? name : undefined, mode === MODE_TEXT ? valueText : valueAscii ? value : undefined);
+          // Texts are known here only when decoding to text (strText is not kept up to date otherwise).
+          const text = mode === MODE_TEXT;
+          const k = this.insert(name, value, (nameAscii ? 1 : 0) | (valueAscii ? 2 : 0), text ? nameText : undefined, text ? valueText : undefined);
           evicted = before + (k >= 0 ? 1 : 0) - this.table.count;
         }
         if (trace) {
@@ -449,11 +451,11 @@ export class Inflater {
   }
 
   /** Adds an entry (§4.4); returns its slot, or -1 when it is larger than the table (which is then empty). */
-  private insert(name: string, value: string, nameText: string | null | undefined, valueText: string | null | undefined): number {
+  private insert(name: string, value: string, ascii: number, nameText: string | null | undefined, valueText: string | null | undefined): number {
     const entrySize = name.length + value.length + ENTRY_OVERHEAD;
     this.evictTo(this.maxSize - entrySize);
     if (entrySize > this.maxSize) return -1;
-    return this.table.push(name, value, entrySize, nameText, valueText);
+    return this.table.push(name, value, entrySize, ascii, nameText, valueText);
   }
 
   private evictTo(limit: number): void {

@@ -47,4 +47,23 @@ describe('octets', () => {
       }
     }
   });
+
+  it('the table keeps the text of non-ASCII entries whichever method inserted them, and refuses non-UTF-8 ones when indexed', () => {
+    const d = new Deflater();
+    const inf = new Inflater();
+    // Inserted by inflateLatin1 (no text made), then referenced by inflate() (text made once, then kept).
+    expect(inf.inflateLatin1(d.deflate([['x-ü', 'é']]))).toEqual([['x-\u00c3\u00bc', '\u00c3\u00a9']]);
+    for (let k = 0; k < 2; k++) expect(inf.inflate(d.deflate([['x-ü', 'é']]))).toEqual([['x-ü', 'é']]);
+    expect(inf.inflate(d.deflate([['x-ü', 'ascii']]))).toEqual([['x-ü', 'ascii']]);
+    // Octets that are not UTF-8, inserted, then indexed.
+    expect(inf.inflateLatin1(d.deflate([['x-raw', new Uint8Array([0xff])]]))).toEqual([['x-raw', '\u00ff']]);
+    let err: unknown;
+    try {
+      inf.inflate(d.deflate([['x-raw', new Uint8Array([0xff])]]));
+    } catch (e) {
+      err = e;
+    }
+    expect((err as HpackError).code).toBe('INVALID_UTF8');
+    expect(inf.inflate(d.deflate([['x-a', 'b']]))).toEqual([['x-a', 'b']]);
+  });
 });
