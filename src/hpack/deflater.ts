@@ -22,7 +22,8 @@ import { huffmanEncode, huffmanEncodeAscii } from './huffman.js';
 import { encodeInteger, integerLength } from './integer.js';
 import { isAscii, toOctets } from './octets.js';
 import { EntryRing } from './dynamic-table.js';
-import { ENTRY_OVERHEAD, STATIC_NAME_INDEX, STATIC_TABLE_LENGTH, STATIC_VALUES } from './static-table.js';
+import { ENTRY_OVERHEAD, STATIC_ENTRIES, STATIC_NAME_INDEX, STATIC_TABLE_LENGTH, STATIC_VALUES } from './static-table.js';
+import { staticNameIndex, staticNameIndexOfString } from './static-names.js';
 import {
   DEFAULT_HEADER_TABLE_SIZE,
   DEFLATE_MAX_HEADER_TABLE_SIZE,
@@ -74,6 +75,8 @@ const LITERAL_NEVER = 0x10; // 4-bit prefix
 /** Arenas start at FIRST_ARENA and double up to ARENA_SIZE, so that a connection with little to encode holds little. */
 const FIRST_ARENA = 4 * 1024;
 const ARENA_SIZE = 64 * 1024;
+/** Entries of one name up to which a lookup walks them; beyond, NameInfo.byValue. */
+const CHAIN_WALK_LIMIT = 16;
 const utf8Encoder = new TextEncoder();
 
 const STRATEGY_NGHTTP2 = 0;
@@ -111,10 +114,16 @@ class Entry {
 class NameInfo {
   /**
    * Newest dynamic entry with this name; older ones follow through `older`.
-   * As in nghttp2, values are compared along this short chain rather than
-   * hashed: hashing every (fresh) value string cost more than the walk.
+   * As in nghttp2, values are compared along this chain while it is short:
+   * hashing every (fresh) value string costs more than a short walk.
    */
   newest: Entry | null = null;
+  /**
+   * Value -> newest entry with it, kept once the name has more than
+   * CHAIN_WALK_LIMIT entries (ids, tokens, dates: one entry per value, and a
+   * 64 KiB table holds hundreds of them).
+   */
+  byValue: Map<string, Entry> | null = null;
   /** Number of dynamic entries with this name. */
   count = 0;
   constructor(
@@ -140,6 +149,8 @@ export class Deflater {
   private sizeChangePending: boolean;
 
   private readonly names = new Map<string, NameInfo>();
+  /** The static names' infos by HPACK index of their first entry (the same objects as in `names`). */
+  private readonly staticInfos: NameInfo[] = [];
   private readonly table = new EntryRing<Entry>();
   private nextSeq = 0;
   /**
@@ -187,7 +198,9 @@ export class Deflater {
     }
     const policies = strategy === STRATEGY_NGHTTP2 ? NGHTTP2_POLICIES : null;
     for (const [name, index] of STATIC_NAME_INDEX) {
-      this.names.set(name, new NameInfo(index, STATIC_VALUES.get(name)!, policies?.get(name) ?? POLICY_INDEX, true));
+      const info = new NameInfo(index, STATIC_VALUES.get(name)!, policies?.get(name) ?? POLICY_INDEX, true);
+      this.names.set(name, info);
+      this.staticInfos[index] = info;
     }
   }
 
@@ -305,7 +318,9 @@ export class Deflater {
     let name: string;
     let info: NameInfo | undefined;
     if (typeof rawName === 'string') {
-      info = this.names.get(rawName);
+      // Static names (most fields) by a generated switch; others by the map.
+      const k = staticNameIndexOfString(rawName);
+      info = k !== 0 ? this.staticInfos[k] : this.names.get(rawName);
       if (info !== undefined && info.ascii) {
         name = rawName;
       } else {
@@ -313,7 +328,9 @@ export class Deflater {
         if (name !== rawName) info = this.names.get(name);
       }
     } else {
-      name = toOctets(rawName);
+      // Bytes: a static name is found without making its string first.
+      const k = staticNameIndex(rawName, 0, rawName.length);
+      name = k !== 0 ? STATIC_ENTRIES[k - 1]![0] : toOctets(rawName);
       info = this.names.get(name);
     }
 
@@ -450,6 +467,7 @@ export class Deflater {
 
   /** The newest entry with this name and value. */
   private exactMatch(info: NameInfo, value: string): Entry | undefined {
+    if (info.byValue !== null) return info.byValue.get(value);
     for (let e = info.newest; e !== null; e = e.older) if (e.value === value) return e;
     return undefined;
   }
@@ -473,6 +491,16 @@ export class Deflater {
     if (info.newest !== null) info.newest.newer = e;
     info.newest = e;
     info.count++;
+    if (info.byValue !== null) {
+      info.byValue.set(value, e);
+    } else if (info.count > CHAIN_WALK_LIMIT) {
+      // Oldest first, so that the newest entry with a value wins.
+      const m = new Map<string, Entry>();
+      let o = e;
+      while (o.older !== null) o = o.older;
+      for (let x: Entry | null = o; x !== null; x = x.newer) m.set(x.value, x);
+      info.byValue = m;
+    }
   }
 
   /** Evicts the oldest entries until the table size is at most `limit`. */
@@ -484,6 +512,10 @@ export class Deflater {
       // Eviction is oldest first, so `e` is the last of its name's chain: unlink it.
       if (e.newer !== null) e.newer.older = null;
       e.newer = null;
+      if (info.byValue !== null) {
+        if (info.byValue.get(e.value) === e) info.byValue.delete(e.value);
+        if (info.count <= CHAIN_WALK_LIMIT / 2 + 1) info.byValue = null; // a short chain again
+      }
       if (--info.count === 0) {
         info.newest = null;
         if (info.staticIndex === 0) this.names.delete(e.name);

@@ -4,18 +4,37 @@
  * Strings here are octet strings: JS strings whose char codes are all 0..255,
  * one char per octet (see octets.ts).
  *
- * Decoding runs a finite-state machine over whole input bytes: a state is an
- * internal node of the code tree (256 of them), and one table lookup per input
- * byte gives the next node and the zero, one or two symbols completed on the
- * way. The table (256 x 256 entries) is built from the spec codes on first use,
- * so a process that only encodes never pays for it.
+ * Encoding takes two octets at a time: PAIRS holds the joined code of every
+ * pair of ASCII octets whose codes fit in 26 bits together (nearly all that
+ * occur in header fields); other octets take their own code. Bits go out 32
+ * at a time. The caller encodes first and compares lengths after: counting
+ * the length first costs a second pass over the string, more than the rare
+ * string that ends up raw saves (measured with bench/hpack.mjs's corpora).
  */
 import { HpackError } from './errors.js';
+import { HUFFMAN_LENGTH_COUNTS, HUFFMAN_SYMBOLS_IN_CODE_ORDER } from './huffman-canonical.js';
 import { HUFFMAN_CODES, HUFFMAN_LENGTHS } from './spec-data.js';
 
 const EOS = 256;
-const CODES = Uint32Array.from(HUFFMAN_CODES);
+const CODES = Int32Array.from(HUFFMAN_CODES);
 const LENGTHS = Uint8Array.from(HUFFMAN_LENGTHS);
+
+// ---- encoder ---------------------------------------------------------------
+
+/** PAIRS[a << 7 | b] for ASCII octets a, b: their codes joined << 5 | the joined length; 0 when over 26 bits. */
+const PAIR_MAX_BITS = 26;
+let pairs: Int32Array | null = null;
+
+function buildPairs(): Int32Array {
+  const t = new Int32Array(128 * 128);
+  for (let a = 0; a < 128; a++) {
+    for (let b = 0; b < 128; b++) {
+      const len = LENGTHS[a]! + LENGTHS[b]!;
+      if (len <= PAIR_MAX_BITS) t[(a << 7) | b] = (((CODES[a]! << LENGTHS[b]!) | CODES[b]!) << 5) | len;
+    }
+  }
+  return t;
+}
 
 /** Number of octets `s` takes when Huffman-coded. */
 export function huffmanEncodedLength(s: string): number {
@@ -33,9 +52,8 @@ export function huffmanEncodedLengthBytes(bytes: Uint8Array, start = 0, end = by
 
 /**
  * Huffman-codes the octet string `s` into `dst` at `pos`; returns the position
- * after the last octet written. The final octet is padded with the most
- * significant bits of EOS (all ones). `dst` must have room for
- * huffmanEncodedLength(s) + 3 octets (see encode()).
+ * after the last octet written, which is pos + huffmanEncodedLength(s). The
+ * final octet is padded with the most significant bits of EOS (all ones).
  */
 export function huffmanEncode(s: string, dst: Uint8Array, pos: number): number {
   return encode(s, dst, pos, 0x100);
@@ -44,174 +62,314 @@ export function huffmanEncode(s: string, dst: Uint8Array, pos: number): number {
 /**
  * Like huffmanEncode, for text that is expected to be ASCII (and so its own
  * octet string): returns -1 at the first char >= 0x80, having written part
- * of the code. `dst` must have room for 4 octets per char.
+ * of the code.
  */
 export function huffmanEncodeAscii(s: string, dst: Uint8Array, pos: number): number {
   return encode(s, dst, pos, 0x80);
 }
 
 function encode(s: string, dst: Uint8Array, pos: number, limit: number): number {
-  // `acc` holds the pending bits in its low `bits` bits (garbage above them
-  // is shifted out or cut off by the 8-bit stores). After each code, three
-  // octets are stored unconditionally and `pos` advances by the whole octets
-  // done: a data-dependent flush loop mispredicts and costs a quarter more.
-  // So `dst` needs 3 octets of slack past the encoded length.
+  const p = (pairs ??= buildPairs());
+  const n = s.length;
+  // `acc` holds `bits` pending bits (under 32); every 32 bits go out as one word.
   let acc = 0;
   let bits = 0;
-  for (let i = 0; i < s.length; i++) {
-    const sym = s.charCodeAt(i);
-    if (sym >= limit) return -1;
-    let len = LENGTHS[sym]!;
-    let code = CODES[sym]!;
-    if (len > 24) {
-      // Rare (control octets): push the high part first to stay within 32 bits.
-      acc = (acc << (len - 16)) | (code >>> 16);
-      bits += len - 16;
-      dst[pos] = acc >>> (bits - 8);
-      dst[pos + 1] = acc >>> (bits - 16);
-      pos += bits >>> 3;
-      bits &= 7;
-      len = 16;
-      code &= 0xffff;
+  let i = 0;
+  while (i < n) {
+    let code: number;
+    let len: number;
+    const a = s.charCodeAt(i);
+    const b = i + 1 < n ? s.charCodeAt(i + 1) : 0x100;
+    const w = (a | b) < 0x80 ? p[(a << 7) | b]! : 0;
+    if (w !== 0) {
+      code = w >>> 5;
+      len = w & 31;
+      i += 2;
+    } else {
+      // One octet: part of a pair over 26 bits, a long code, or the last octet.
+      if (a >= limit) return -1;
+      code = CODES[a]!;
+      len = LENGTHS[a]!;
+      i++;
     }
-    acc = (acc << len) | code;
-    bits += len;
-    dst[pos] = acc >>> (bits - 8);
-    dst[pos + 1] = acc >>> (bits - 16);
-    dst[pos + 2] = acc >>> (bits - 24);
-    pos += bits >>> 3;
-    bits &= 7;
+    if (bits + len < 32) {
+      acc = (acc << len) | code;
+      bits += len;
+      continue;
+    }
+    // 32 bits are complete: the pending ones and the first 32 - bits of this code.
+    const over = bits + len - 32;
+    const word = (acc << (32 - bits)) | (code >>> over);
+    dst[pos] = word >>> 24;
+    dst[pos + 1] = word >>> 16;
+    dst[pos + 2] = word >>> 8;
+    dst[pos + 3] = word;
+    pos += 4;
+    acc = code & ((1 << over) - 1);
+    bits = over;
   }
+  for (; bits >= 8; bits -= 8) dst[pos++] = acc >>> (bits - 8);
   if (bits > 0) dst[pos++] = (acc << (8 - bits)) | (0xff >>> bits);
   return pos;
 }
 
 // ---- decoder -------------------------------------------------------------
+//
+// Decoding reads 12 input bits at a time: FAST[w] gives the one or two whole
+// codes at the start of the 12-bit window w (codes of up to 12 bits: every
+// letter, digit and common punctuation) and the bits they take. A window
+// with no whole code is the prefix (0xffc to 0xfff) of a code of 13 to 30
+// bits; MID, indexed by the prefix's last two bits and the next 12 bits,
+// gives codes of up to 24 bits, and for longer ones a group of LONG, indexed
+// by the last 6 bits. The tables (16 KiB + 32 KiB + 2 KiB; FAST stays in the
+// L1 cache) are expanded on first use from the canonical code
+// (huffman-canonical.ts, generated from Appendix B), so a process that only
+// encodes never pays for them.
 
-// Transition word layout: bits 0-7 next state, bits 8-9 number of symbols
-// emitted, bits 10-17 first symbol, bits 18-25 second symbol, bit 26 EOS seen.
-const T_COUNT_SHIFT = 8;
-const T_SYM1_SHIFT = 10;
-const T_SYM2_SHIFT = 18;
-const T_EOS = 1 << 26;
-
-/** Per state: 0 = the string may end here; otherwise the padding error. */
-const END_OK = 0;
-const END_TOO_LONG = 1;
-const END_NOT_EOS = 2;
+// FAST word: bits 0-3 bits taken, bits 5-6 number of symbols (0: a longer
+// code), bits 8-15 and 16-23 the symbols (an unused one 0, so that an OR of
+// words tells whether any symbol is >= 0x80).
+const F_COUNT = 0x60;
+const F_NON_ASCII = 0x808000;
+// MID and LONG words: bits 0-8 the symbol (256 = EOS), bits 9-12 the code's
+// length beyond the bits already read; in MID, 0x8000 | group for a code
+// longer than 24 bits.
+const LEN_SHIFT = 9;
+const MID_LONGER = 0x8000;
+const MID_PREFIX = 0xffc;
+/** Groups of codes over 24 bits sharing a 24-bit prefix (RFC 7541 has 10). */
+const LONG_GROUPS = 16;
 
 interface DecodeTables {
-  transitions: Int32Array;
-  endState: Uint8Array;
+  fast: Int32Array;
+  mid: Uint16Array;
+  long: Uint16Array;
 }
 
 let tables: DecodeTables | null = null;
 
 function buildDecodeTables(): DecodeTables {
-  // Code tree: internal nodes are numbered in creation order, root = 0.
-  // child[node * 2 + bit] >= 0 is an internal node; < 0 is leaf ~symbol.
-  const child = new Int32Array(256 * 2).fill(0x7fffffff);
-  const depth = new Uint8Array(256);
-  const allOnes = new Uint8Array(256);
-  allOnes[0] = 1;
-  let nodes = 1;
-  for (let sym = 0; sym <= EOS; sym++) {
-    const code = CODES[sym]!;
-    const len = LENGTHS[sym]!;
-    let node = 0;
-    for (let b = len - 1; b > 0; b--) {
-      const bit = (code >>> b) & 1;
-      let next = child[node * 2 + bit]!;
-      if (next === 0x7fffffff) {
-        next = nodes++;
-        child[node * 2 + bit] = next;
-        depth[next] = depth[node]! + 1;
-        allOnes[next] = allOnes[node]! & bit;
-      }
-      node = next;
-    }
-    child[node * 2 + (code & 1)] = ~sym;
-  }
-  if (nodes !== 256) throw new Error(`Huffman tree has ${nodes} internal nodes, expected 256`);
-
-  const transitions = new Int32Array(256 * 256);
-  for (let state = 0; state < 256; state++) {
-    for (let byte = 0; byte < 256; byte++) {
-      let node = state;
-      let count = 0;
-      let word = 0;
-      for (let b = 7; b >= 0; b--) {
-        const next = child[node * 2 + ((byte >>> b) & 1)]!;
-        if (next >= 0) {
-          node = next;
-          continue;
+  // The first code of every 12-bit window: symbol | length << 9, 0 for longer codes.
+  const first = new Int32Array(1 << 12);
+  const mid = new Uint16Array(4 << 12);
+  const long = new Uint16Array(LONG_GROUPS << 6);
+  let group = -1;
+  let groupPrefix = -1;
+  let code = 0;
+  let k = 0;
+  for (let len = 1; len <= 30; len++) {
+    code <<= 1;
+    for (let c = 0; c < HUFFMAN_LENGTH_COUNTS[len]!; c++, code++, k++) {
+      const sym = HUFFMAN_SYMBOLS_IN_CODE_ORDER[k]!;
+      if (len <= 12) {
+        const from = code << (12 - len);
+        first.fill(sym | (len << LEN_SHIFT), from, from + (1 << (12 - len)));
+      } else if (len <= 24) {
+        const from = (code << (24 - len)) - (MID_PREFIX << 12);
+        mid.fill(sym | ((len - 12) << LEN_SHIFT), from, from + (1 << (24 - len)));
+      } else {
+        // Canonical codes ascend, so the codes sharing a 24-bit prefix are consecutive.
+        const prefix = code >>> (len - 24);
+        if (prefix !== groupPrefix) {
+          groupPrefix = prefix;
+          if (++group >= LONG_GROUPS) throw new Error('Huffman code has more long-code groups than LONG_GROUPS');
+          mid[prefix - (MID_PREFIX << 12)] = MID_LONGER | group;
         }
-        const sym = ~next;
-        node = 0;
-        if (sym === EOS) {
-          word |= T_EOS;
-          break;
-        }
-        word |= sym << (count === 0 ? T_SYM1_SHIFT : T_SYM2_SHIFT);
-        count++;
+        const from = (group << 6) | ((code << (30 - len)) & 63);
+        long.fill(sym | ((len - 24) << LEN_SHIFT), from, from + (1 << (30 - len)));
       }
-      transitions[state * 256 + byte] = word | (count << T_COUNT_SHIFT) | node;
     }
   }
-  const endState = new Uint8Array(256);
-  for (let s = 0; s < 256; s++) {
-    endState[s] = depth[s]! > 7 ? END_TOO_LONG : allOnes[s] ? END_OK : END_NOT_EOS;
+  const fast = new Int32Array(1 << 12);
+  for (let w = 0; w < 1 << 12; w++) {
+    let used = 0;
+    let n = 0;
+    let word = 0;
+    while (n < 2) {
+      const f = first[(w << used) & 0xfff]!;
+      const len = f >>> LEN_SHIFT;
+      if (f === 0 || len > 12 - used) break;
+      word |= (f & 0xff) << (8 + 8 * n);
+      used += len;
+      n++;
+    }
+    fast[w] = word | (n << 5) | used;
   }
-  return { transitions, endState };
+  return { fast, mid, long };
 }
 
-/** Largest number of octets `n` Huffman-coded octets can decode to (the shortest code has 5 bits). */
+/**
+ * Octets `dst` must hold to decode `n` Huffman-coded octets: the most they
+ * can decode to (the shortest code has 5 bits), plus one that the decoder
+ * may write past the decoded length.
+ */
 export function huffmanMaxDecodedLength(n: number): number {
-  return Math.floor((n * 8) / 5);
+  return (((n * 8) / 5) | 0) + 1; // n is below 2^28: a block is far smaller
 }
 
 /**
  * Decodes the Huffman-coded octets `src[start..end)` into `dst` from 0
  * (which must hold huffmanMaxDecodedLength(end - start) octets). Returns the
- * decoded length and leaves the OR of the decoded octets in `decodedOr`, so
- * the caller knows without another pass whether the string is ASCII.
- * `baseOffset` is added to `start`-relative positions in error offsets.
+ * decoded length and leaves in `decodedAscii` whether every decoded octet is
+ * below 0x80, so the caller knows without another pass.
+ * `baseOffset` is added to `src` positions in error offsets.
+ * RFC 7541 §5.2: EOS in the string, padding longer than 7 bits and padding
+ * that is not the most significant bits of EOS are errors, on every path.
  */
 export function huffmanDecode(src: Uint8Array, start: number, end: number, dst: Uint8Array, baseOffset: number): number {
   const t = (tables ??= buildDecodeTables());
-  const transitions = t.transitions;
-  let state = 0;
+  const fast = t.fast;
+  // `acc` holds the unread bits in its low `bits` bits (at most 32).
+  let acc = 0;
+  let bits = 0;
+  let i = start;
   let n = 0;
   let or = 0;
-  for (let i = start; i < end; i++) {
-    const w = transitions[(state << 8) | src[i]!]!;
-    const count = (w >>> T_COUNT_SHIFT) & 3;
-    if (count !== 0) {
-      const s1 = (w >>> T_SYM1_SHIFT) & 0xff;
-      dst[n++] = s1;
-      or |= s1;
-      if (count === 2) {
-        const s2 = (w >>> T_SYM2_SHIFT) & 0xff;
-        dst[n++] = s2;
-        or |= s2;
+  const pairEnd = end - 1;
+  const tripleEnd = end - 2;
+  for (;;) {
+    // While three octets are left: at least 24 bits, so two lookups per refill.
+    while (i < tripleEnd) {
+      if (bits <= 16) {
+        acc = (acc << 16) | (src[i]! << 8) | src[i + 1]!;
+        i += 2;
+        bits += 16;
+      }
+      if (bits < 24) {
+        acc = (acc << 8) | src[i++]!;
+        bits += 8;
+      }
+      const w1 = fast[(acc >>> (bits - 12)) & 0xfff]!;
+      if ((w1 & F_COUNT) === 0) break;
+      // Two stores whatever the count: cheaper than branching on it.
+      dst[n] = w1 >>> 8;
+      dst[n + 1] = w1 >>> 16;
+      n += (w1 >>> 5) & 3;
+      or |= w1;
+      bits -= w1 & 15;
+      const w2 = fast[(acc >>> (bits - 12)) & 0xfff]!;
+      if ((w2 & F_COUNT) === 0) break;
+      dst[n] = w2 >>> 8;
+      dst[n + 1] = w2 >>> 16;
+      n += (w2 >>> 5) & 3;
+      or |= w2;
+      bits -= w2 & 15;
+    }
+    if (bits < 12) {
+      if (i >= pairEnd) break;
+      acc = (acc << 16) | (src[i]! << 8) | src[i + 1]!;
+      i += 2;
+      bits += 16;
+    }
+    const w = fast[(acc >>> (bits - 12)) & 0xfff]!;
+    if ((w & F_COUNT) !== 0) {
+      dst[n] = w >>> 8;
+      dst[n + 1] = w >>> 16;
+      n += (w >>> 5) & 3;
+      or |= w;
+      bits -= w & 15;
+      continue;
+    }
+    // A code of 13 to 30 bits: its 12-bit prefix, then 12 more bits (MID).
+    const sel = ((acc >>> (bits - 12)) & 3) << 12;
+    bits -= 12;
+    if (bits < 12 && !(i < pairEnd && ((acc = (acc << 16) | (src[i]! << 8) | src[i + 1]!), (i += 2), (bits += 16)))) {
+      // The last octet, if any; then the code must end within what is left.
+      if (i < end) {
+        acc = (acc << 8) | src[i++]!;
+        bits += 8;
+      }
+      if (bits < 12) {
+        const m = t.mid[sel | (((acc << (12 - bits)) | ((1 << (12 - bits)) - 1)) & 0xfff)]!;
+        if (m >= MID_LONGER || m >>> LEN_SHIFT > bits) paddingTooLong(baseOffset + end - 1);
+        dst[n++] = m & 0xff;
+        or |= m << 8;
+        bits -= m >>> LEN_SHIFT;
+        continue;
       }
     }
-    if ((w & T_EOS) !== 0) {
-      throw new HpackError('HUFFMAN_EOS', baseOffset + i, `Huffman-coded string contains the EOS symbol (byte ${baseOffset + i})`);
+    const m = t.mid[sel | ((acc >>> (bits - 12)) & 0xfff)]!;
+    if (m < MID_LONGER) {
+      dst[n++] = m & 0xff;
+      or |= m << 8;
+      bits -= m >>> LEN_SHIFT;
+      continue;
     }
-    state = w & 0xff;
-  }
-  const endState = t.endState[state]!;
-  if (endState !== END_OK) {
-    const at = baseOffset + end - 1;
-    if (endState === END_TOO_LONG) {
-      throw new HpackError('HUFFMAN_PADDING_TOO_LONG', at, `Huffman-coded string ends with more than 7 bits of padding (byte ${at})`);
+    // A code of 25 to 30 bits: 6 more bits (LONG).
+    bits -= 12;
+    if (bits < 6 && !(i < pairEnd && ((acc = (acc << 16) | (src[i]! << 8) | src[i + 1]!), (i += 2), (bits += 16)))) {
+      if (i < end) {
+        acc = (acc << 8) | src[i++]!;
+        bits += 8;
+      }
+      if (bits < 6) {
+        const l = t.long[((m & 0xff) << 6) | (((acc << (6 - bits)) | ((1 << (6 - bits)) - 1)) & 63)]!;
+        if ((l & 0x1ff) === EOS || l >>> LEN_SHIFT > bits) paddingTooLong(baseOffset + end - 1);
+        dst[n++] = l & 0xff;
+        or |= l << 8;
+        bits -= l >>> LEN_SHIFT;
+        continue;
+      }
     }
-    throw new HpackError('HUFFMAN_PADDING_NOT_EOS', at, `Huffman padding is not a prefix of EOS (not all ones) (byte ${at})`);
+    const l = t.long[((m & 0xff) << 6) | ((acc >>> (bits - 6)) & 63)]!;
+    if ((l & 0x1ff) === EOS) {
+      // The octet that holds the last bit of EOS.
+      const at = baseOffset + start + ((((i - start) << 3) - bits + 5) >>> 3);
+      throw new HpackError('HUFFMAN_EOS', at, `Huffman-coded string contains the EOS symbol (byte ${at})`);
+    }
+    dst[n++] = l & 0xff;
+    or |= l << 8;
+    bits -= l >>> LEN_SHIFT;
   }
-  decodedOr = or;
+  // Fewer than 12 bits and at most one octet left: one code at a time, the
+  // window padded with ones (a prefix of EOS, so never a whole code).
+  if (i < end) {
+    acc = (acc << 8) | src[i++]!;
+    bits += 8;
+  }
+  while (bits > 0) {
+    const w = fast[bits >= 12 ? (acc >>> (bits - 12)) & 0xfff : ((acc << (12 - bits)) | ((1 << (12 - bits)) - 1)) & 0xfff]!;
+    let sym = 0;
+    let len = 31;
+    if ((w & F_COUNT) !== 0) {
+      sym = (w >>> 8) & 0xff;
+      len = LENGTHS[sym]!;
+    } else if (bits > 12) {
+      // At most 7 bits after a 12-bit prefix: a code of 13 to 19 bits.
+      const r = bits - 12;
+      const m = t.mid[(((acc >>> r) & 3) << 12) | (((acc << (12 - r)) | ((1 << (12 - r)) - 1)) & 0xfff)]!;
+      if (m < MID_LONGER) {
+        sym = m & 0xff;
+        len = 12 + (m >>> LEN_SHIFT);
+      }
+    }
+    if (len > bits) {
+      checkPadding(bits, acc, baseOffset + end - 1);
+      break;
+    }
+    dst[n++] = sym;
+    or |= sym << 8;
+    bits -= len;
+  }
+  decodedAscii = (or & F_NON_ASCII) === 0;
   return n;
 }
 
-/** OR of all octets produced by the last successful huffmanDecode(). */
-export let decodedOr = 0;
+/**
+ * The string ended inside a code, `bits` bits into it (the low bits of
+ * `acc`): that is padding, which must be at most 7 bits and all ones (§5.2).
+ */
+function checkPadding(bits: number, acc: number, at: number): void {
+  if (bits > 7) paddingTooLong(at);
+  const ones = (1 << bits) - 1;
+  if ((acc & ones) !== ones) {
+    throw new HpackError('HUFFMAN_PADDING_NOT_EOS', at, `Huffman padding is not a prefix of EOS (not all ones) (byte ${at})`);
+  }
+}
+
+function paddingTooLong(at: number): never {
+  throw new HpackError('HUFFMAN_PADDING_TOO_LONG', at, `Huffman-coded string ends with more than 7 bits of padding (byte ${at})`);
+}
+
+/** Whether every octet produced by the last successful huffmanDecode() is below 0x80. */
+export let decodedAscii = true;

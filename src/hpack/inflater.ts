@@ -16,11 +16,12 @@
  * (from inflate() only).
  */
 import { HpackError, type HpackErrorCode } from './errors.js';
-import { decodedOr, huffmanDecode, huffmanMaxDecodedLength } from './huffman.js';
+import { decodedAscii, huffmanDecode, huffmanMaxDecodedLength } from './huffman.js';
 import { MAX_CONTINUATION_OCTETS, MAX_INTEGER } from './integer.js';
-import { bytesToOctets, isAscii, octetsToBytes, octetsToText, textToOctets } from './octets.js';
-import { EntryRing } from './dynamic-table.js';
+import { bytesToOctets, bytesToText, isAscii, octetsToBytes, octetsToText, textToOctets } from './octets.js';
 import { ENTRY_OVERHEAD, STATIC_ENTRIES, STATIC_TABLE_LENGTH } from './static-table.js';
+import { staticNameIndex } from './static-names.js';
+import { FieldRing } from './dynamic-table.js';
 import { DEFAULT_HEADER_TABLE_SIZE, DEFAULT_MAX_HEADER_LIST_SIZE, type TableSnapshot } from './types.js';
 
 export interface InflaterOptions {
@@ -64,22 +65,9 @@ export interface TraceItem {
   inserted?: boolean;
 }
 
-class Entry {
-  /** UTF-8 text of name and value: undefined until needed, null when not UTF-8. */
-  nameText: string | null | undefined;
-  valueText: string | null | undefined;
-  constructor(
-    readonly name: string,
-    readonly value: string,
-    readonly size: number,
-    ascii: boolean,
-  ) {
-    this.nameText = ascii ? name : undefined;
-    this.valueText = ascii ? value : undefined;
-  }
-}
-
-const STATIC: readonly Entry[] = STATIC_ENTRIES.map(([n, v]) => new Entry(n, v, n.length + v.length + ENTRY_OVERHEAD, true));
+/** The static table as parallel arrays, by HPACK index - 1. */
+const STATIC_NAMES: readonly string[] = STATIC_ENTRIES.map(([n]) => n);
+const STATIC_VALUES: readonly string[] = STATIC_ENTRIES.map(([, v]) => v);
 
 const MODE_TEXT = 0;
 const MODE_LATIN1 = 1;
@@ -95,7 +83,7 @@ export class Inflater {
   private requiredUpdate = Infinity;
   private broken = false;
 
-  private readonly table = new EntryRing<Entry>();
+  private readonly table = new FieldRing();
 
   private scratch = new Uint8Array(256);
   // State of the block being decoded.
@@ -103,6 +91,8 @@ export class Inflater {
   private pos = 0;
   private strHuffman = false;
   private strAscii = false;
+  /** For a string that is not ASCII, read with `text`: its UTF-8 text, or null when not UTF-8. */
+  private strText: string | null = null;
 
   constructor(options: InflaterOptions = {}) {
     const limit = options.maxHeaderListSize ?? DEFAULT_MAX_HEADER_LIST_SIZE;
@@ -229,47 +219,69 @@ export class Inflater {
       let valueText: string | null | undefined;
       if ((b & 0x80) !== 0) {
         // Indexed header field (§6.1).
-        const index = this.readInteger(0x7f, start);
+        // One-octet integers (most) without the call.
+        let index = b & 0x7f;
+        if (index === 0x7f) index = this.readInteger(0x7f, start);
+        else this.pos = start + 1;
         if (index === 0) this.fail('INDEX_ZERO', start, `indexed header field with index 0 (byte ${start})`);
-        const e = this.entryAt(index, start);
-        name = e.name;
-        value = e.value;
-        if (mode === MODE_TEXT) {
-          nameText = e.nameText === undefined ? (e.nameText = octetsToText(name)) : e.nameText;
-          valueText = e.valueText === undefined ? (e.valueText = octetsToText(value)) : e.valueText;
+        if (index <= STATIC_TABLE_LENGTH) {
+          name = nameText = STATIC_NAMES[index - 1]!;
+          value = valueText = STATIC_VALUES[index - 1]!;
+        } else {
+          const t = this.table;
+          const k = this.slotAt(index, start);
+          name = t.names[k]!;
+          value = t.values[k]!;
+          if (mode === MODE_TEXT) {
+            const ascii = t.ascii[k]!;
+            if ((ascii & 1) !== 0) nameText = name;
+            else if ((nameText = t.nameTexts[k]) === undefined) nameText = t.nameTexts[k] = octetsToText(name);
+            if ((ascii & 2) !== 0) valueText = value;
+            else if ((valueText = t.valueTexts[k]) === undefined) valueText = t.valueTexts[k] = octetsToText(value);
+          }
         }
         if (trace) trace.push({ offset: start, length: this.pos - start, kind: 'indexed', index, name, value });
       } else {
         // Literal header field (§6.2): with incremental indexing (01), never indexed (0001), without indexing (0000).
         const incremental = (b & 0x40) !== 0;
-        const nameIndex = incremental ? this.readInteger(0x3f, start) : this.readInteger(0x0f, start);
-        let nameEntry: Entry | null = null;
+        const mask = incremental ? 0x3f : 0x0f;
+        let nameIndex = b & mask;
+        if (nameIndex === mask) nameIndex = this.readInteger(mask, start);
+        else this.pos = start + 1;
+        // The slot of a dynamic-table name, -1 otherwise.
+        let nameSlot = -1;
         let nameHuffman = false;
         let nameAscii: boolean;
-        if (nameIndex !== 0) {
-          nameEntry = this.entryAt(nameIndex, start);
-          name = nameEntry.name;
-          nameAscii = nameEntry.nameText === name;
+        if (nameIndex !== 0 && nameIndex <= STATIC_TABLE_LENGTH) {
+          name = STATIC_NAMES[nameIndex - 1]!;
+          nameAscii = true;
+        } else if (nameIndex !== 0) {
+          nameSlot = this.slotAt(nameIndex, start);
+          name = this.table.names[nameSlot]!;
+          nameAscii = (this.table.ascii[nameSlot]! & 1) !== 0;
         } else {
-          name = this.readString(start);
+          name = this.readString(start, mode === MODE_TEXT, true);
           nameHuffman = this.strHuffman;
           nameAscii = this.strAscii;
+          if (!nameAscii) nameText = this.strText;
         }
-        value = this.readString(start);
+        value = this.readString(start, mode === MODE_TEXT, false);
         const valueAscii = this.strAscii;
         if (mode === MODE_TEXT) {
-          nameText = nameAscii ? name : nameEntry !== null ? (nameEntry.nameText === undefined ? (nameEntry.nameText = octetsToText(name)) : nameEntry.nameText) : octetsToText(name);
-          valueText = valueAscii ? value : octetsToText(value);
+          if (nameAscii) nameText = name;
+          else if (nameSlot >= 0) {
+            nameText = this.table.nameTexts[nameSlot];
+            if (nameText === undefined) nameText = this.table.nameTexts[nameSlot] = octetsToText(name);
+          }
+          valueText = valueAscii ? value : this.strText;
         }
         let evicted = 0;
         if (incremental) {
           const before = this.table.count;
-          const e = this.insert(name, value, nameAscii && valueAscii);
-          evicted = before + (e ? 1 : 0) - this.table.count;
-          if (e !== null && mode === MODE_TEXT) {
-            e.nameText = nameText;
-            e.valueText = valueText;
-          }
+          // Texts are known here only when decoding to text (strText is not kept up to date otherwise).
+          const text = mode === MODE_TEXT;
+          const k = this.insert(name, value, (nameAscii ? 1 : 0) | (valueAscii ? 2 : 0), text ? nameText : undefined, text ? valueText : undefined);
+          evicted = before + (k >= 0 ? 1 : 0) - this.table.count;
         }
         if (trace) {
           const item: TraceItem = {
@@ -378,15 +390,22 @@ export class Inflater {
     }
   }
 
-  /** Reads a string literal (§5.2) at this.pos; sets strHuffman and strAscii. */
-  private readString(fieldStart: number): string {
+  /**
+   * Reads a string literal (§5.2) at this.pos; sets strHuffman and strAscii,
+   * and with `text`, for a string that is not ASCII, strText (its UTF-8 text
+   * decoded from the octets directly). With `isName`, a static-table name
+   * is found from its octets and its string reused instead of made again.
+   */
+  private readString(fieldStart: number, text: boolean, isName: boolean): string {
     const block = this.block;
     const at = this.pos;
     if (at >= block.length) {
       this.fail('TRUNCATED', fieldStart, `block ends before the string of the field at byte ${fieldStart}`);
     }
     const huffman = (block[at]! & 0x80) !== 0;
-    const len = this.readInteger(0x7f, fieldStart);
+    let len = block[at]! & 0x7f;
+    if (len === 0x7f) len = this.readInteger(0x7f, fieldStart);
+    else this.pos = at + 1;
     const start = this.pos;
     if (len > block.length - start) {
       this.fail('STRING_PAST_END', at, `string at byte ${at} has length ${len} but only ${block.length - start} octets remain in the block`);
@@ -394,19 +413,32 @@ export class Inflater {
     this.pos = start + len;
     this.strHuffman = huffman;
     if (!huffman) {
+      if (isName) {
+        const k = staticNameIndex(block, start, len);
+        if (k !== 0) {
+          this.strAscii = true;
+          return STATIC_NAMES[k - 1]!;
+        }
+      }
       const s = bytesToOctets(block, start, start + len);
       this.strAscii = isAscii(s);
+      if (text && !this.strAscii) this.strText = bytesToText(block, start, start + len);
       return s;
     }
     const need = huffmanMaxDecodedLength(len);
     if (this.scratch.length < need) this.scratch = new Uint8Array(Math.max(need, this.scratch.length * 2));
     const n = huffmanDecode(block, start, start + len, this.scratch, 0);
-    this.strAscii = decodedOr < 0x80;
+    this.strAscii = decodedAscii;
+    if (isName) {
+      const k = staticNameIndex(this.scratch, 0, n);
+      if (k !== 0) return STATIC_NAMES[k - 1]!;
+    }
+    if (text && !decodedAscii) this.strText = bytesToText(this.scratch, 0, n);
     return bytesToOctets(this.scratch, 0, n);
   }
 
-  private entryAt(index: number, start: number): Entry {
-    if (index <= STATIC_TABLE_LENGTH) return STATIC[index - 1]!;
+  /** The ring slot of dynamic-table index `index` (> 61). */
+  private slotAt(index: number, start: number): number {
     const d = index - STATIC_TABLE_LENGTH - 1;
     if (d >= this.table.count) {
       this.fail(
@@ -415,17 +447,15 @@ export class Inflater {
         `index ${index} is beyond the static and dynamic table (${STATIC_TABLE_LENGTH + this.table.count} entries) (byte ${start})`,
       );
     }
-    return this.table.newest(d);
+    return this.table.slot(d);
   }
 
-  /** Adds an entry (§4.4); returns null when it is larger than the table (which is then empty). */
-  private insert(name: string, value: string, ascii: boolean): Entry | null {
+  /** Adds an entry (§4.4); returns its slot, or -1 when it is larger than the table (which is then empty). */
+  private insert(name: string, value: string, ascii: number, nameText: string | null | undefined, valueText: string | null | undefined): number {
     const entrySize = name.length + value.length + ENTRY_OVERHEAD;
     this.evictTo(this.maxSize - entrySize);
-    if (entrySize > this.maxSize) return null;
-    const e = new Entry(name, value, entrySize, ascii);
-    this.table.push(e);
-    return e;
+    if (entrySize > this.maxSize) return -1;
+    return this.table.push(name, value, entrySize, ascii, nameText, valueText);
   }
 
   private evictTo(limit: number): void {
