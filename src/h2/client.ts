@@ -400,7 +400,7 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
     socket.once('connect', () => {
       tcpAt = performance.now();
     });
-    socket.once('error', (e: NodeJS.ErrnoException) => {
+    socket.on('error', (e: NodeJS.ErrnoException) => {
       const tlsProblem = secure && tcpAt > 0;
       fail(new Http2Error('CONNECT_FAILED', `${tlsProblem ? 'TLS handshake with' : 'cannot connect to'} ${where}: ${e.code ? `${e.code} ` : ''}${e.message.replace(/^[A-Z_]+: /, '')}`, { cause: e }));
     });

@@ -11,7 +11,7 @@
  * into an RST_STREAM (§5.4.2); either way the reason reaches the observer.
  */
 import { Deflater, Inflater, type HeaderInput } from '../hpack/index.js';
-import { classifyBody, discardBody, Outgoing, BODY_BYTES, BODY_NONE, type BodyInit, type TrailersInit } from './body.js';
+import { classifyBody, discardBody, BODY_NONE, type BodyInit, type TrailersInit } from './body.js';
 import { RecvWindow, SendWindow } from './flow.js';
 import {
   DEFAULT_INITIAL_WINDOW_SIZE,
@@ -36,6 +36,7 @@ import { FieldSectionReader } from './field-section.js';
 import { FrameReader, type FrameSink } from './frame-reader.js';
 import { resolveLimits, Watchdog, type Limits } from './limits.js';
 import type { FrameEvent, FrameObserver } from './observer.js';
+import { Pings } from './ping.js';
 import { Scheduler, type SchedulerHost } from './scheduler.js';
 import { Sender, type Transport } from './sender.js';
 import { changedSettings, PeerSettings, PendingSettings, resolveSettings, type LocalSettings } from './settings.js';
@@ -625,22 +626,14 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
 
   // ---- PING (§6.7), GOAWAY (§6.8), WINDOW_UPDATE (§6.9) ------------------------------
 
-  /** Our PINGs awaiting their ACK, by opaque data (hex). */
-  private readonly pings = new Map<string, { at: number; resolve: (ms: number) => void }>();
+  /** Our PINGs awaiting their ACK. */
+  private readonly pings = new Pings();
 
   private onPing(h: FrameHeader, p: Uint8Array): H2Error | null | void {
     const f = parsePing(h, p);
     if (f instanceof H2Error) return f;
     if (this.onFrame !== null) this.observeRecv(h, { opaque: f.opaque });
-    if (f.ack) {
-      const key = hexOf(f.opaque);
-      const waiting = this.pings.get(key);
-      if (waiting !== undefined) {
-        this.pings.delete(key);
-        waiting.resolve(Date.now() - waiting.at);
-        return;
-      }
-    }
+    if (f.ack && this.pings.acked(f.opaque, Date.now())) return;
     const e = this.zeroProgressFrame();
     if (e) return e;
     if (f.ack) return;
@@ -650,17 +643,13 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   /** Sends a PING (§6.7); resolves with the round trip in ms when its ACK arrives, or rejects when the connection closes. */
   ping(opaque?: Uint8Array): Promise<number> {
     if (this.phase >= Phase.CLOSING) return Promise.reject(new Error('the connection is closed'));
-    const data = opaque ?? new Uint8Array(8);
-    if (opaque === undefined) for (let i = 0; i < 8; i++) data[i] = (Math.random() * 256) | 0;
-    if (data.length !== 8) return Promise.reject(new RangeError('PING opaque data must be 8 octets'));
-    return new Promise<number>((resolve, reject) => {
-      this.pings.set(hexOf(data), { at: Date.now(), resolve });
-      this.pingRejects.push(reject);
+    const { data, rtt } = this.pings.start(opaque, Date.now());
+    if (data.length === 8) {
       this.sender.ping(data, false);
       this.scheduleFlush();
-    });
+    }
+    return rtt;
   }
-  private pingRejects: Array<(err: Error) => void> = [];
 
   private onGoaway(h: FrameHeader, p: Uint8Array): H2Error | null | void {
     const f = parseGoaway(h, p);
@@ -799,10 +788,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     this.reader.close();
     this.sections.block.reset();
     this.scheduler.clear();
-    const rejects = this.pingRejects;
-    this.pingRejects = [];
-    this.pings.clear();
-    for (const r of rejects) r(new Error('the connection closed before the PING was acknowledged'));
+    this.pings.fail(new Error('the connection closed before the PING was acknowledged'));
   }
 
   /** Writes what is pending, ends the transport, and destroys it if the peer lingers. */
@@ -922,31 +908,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
       return;
     }
     this.writeHeaders(s, fields, false);
-    if (kind === BODY_BYTES || kind === BODY_NONE) {
-      const n = bytes === null ? 0 : bytes.length;
-      // Fast path: the whole body fits in one frame and both windows.
-      if (trailers === null && !this.sender.blocked && n <= this.peer.maxFrameSize && n <= this.sendWindow.size && n <= s.sendWindow.size) {
-        this.writeData(s, bytes!, 0, n, true);
-        return;
-      }
-    }
-    s.out = new Outgoing(
-      kind,
-      body,
-      bytes,
-      trailers,
-      () => {
-        if (s.out === null || s.closed) return;
-        this.scheduler.enqueue(s);
-        this.scheduleFlush();
-      },
-      (err) => {
-        if (s.closed) return;
-        this.reportError(err, s);
-        this.resetStream(s, ErrorCode.INTERNAL_ERROR, 'the body failed');
-      },
-    );
-    this.scheduler.enqueue(s);
+    this.scheduler.start(s, kind, body, bytes, trailers);
   }
 
   /** Classifies a body the application gave (throws a TypeError for what cannot be a body). */
@@ -956,11 +918,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
 
   /** Resumes the producer of `s` that returned 'deferred'. */
   resumeBody(s: S): void {
-    const o = s.out;
-    if (o === null || !o.waiting || o.producer === null || s.closed) return;
-    o.waiting = false;
-    this.scheduler.enqueue(s);
-    this.scheduleFlush();
+    this.scheduler.resume(s);
   }
 
   /** We sent END_STREAM on `s`: it closes when the peer's side is closed too. */
@@ -1028,6 +986,11 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     this.resetStream(s, ErrorCode.INTERNAL_ERROR, 'the body source threw');
   }
 
+  /** SchedulerHost: the transport is full. */
+  get outputBlocked(): boolean {
+    return this.sender.blocked;
+  }
+
   /** SchedulerHost: the peer's SETTINGS_MAX_FRAME_SIZE. */
   get peerMaxFrameSize(): number {
     return this.peer.maxFrameSize;
@@ -1062,10 +1025,4 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   protected flush(): void {
     this.sender.flush();
   }
-}
-
-function hexOf(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += (b[i]! < 16 ? '0' : '') + b[i]!.toString(16);
-  return s;
 }

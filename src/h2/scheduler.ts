@@ -6,7 +6,7 @@
  * that wait for the connection window come back all together when it opens.
  * Which role sends does not matter here.
  */
-import { BODY_ITERABLE, BODY_PRODUCER, BODY_READABLE, type Outgoing } from './body.js';
+import { BODY_BYTES, BODY_ITERABLE, BODY_NONE, BODY_PRODUCER, BODY_READABLE, Outgoing, type BodyInit, type TrailersInit } from './body.js';
 import type { SendWindow } from './flow.js';
 import type { StreamCore } from './stream.js';
 
@@ -22,8 +22,12 @@ export interface SchedulerHost {
   writeData(s: StreamCore, buf: Uint8Array, from: number, to: number, end: boolean): void;
   /** The body of `s` has gone: send its trailers or an empty END_STREAM DATA. */
   finishBody(s: StreamCore): void;
-  /** The body's source (a producer) threw. */
+  /** The body's source failed (a producer threw, a Readable or an iterator errored). */
   bodyFailed(s: StreamCore, err: unknown): void;
+  /** The transport is full: no DATA is produced now. */
+  readonly outputBlocked: boolean;
+  /** Flushes soon. */
+  scheduleFlush(): void;
 }
 
 const utf8 = new TextEncoder();
@@ -44,6 +48,46 @@ export class Scheduler {
   /** True when DATA waits for a window the peer keeps closed. */
   get waitingForWindow(): boolean {
     return this.connWaiters.length > 0;
+  }
+
+  /**
+   * Starts the body of `s`, whose HEADERS are out: at once when it is octets
+   * that fit in one frame and both windows, otherwise by turns as the
+   * windows and the source allow.
+   */
+  start(s: StreamCore, kind: number, body: BodyInit, bytes: Uint8Array | null, trailers: TrailersInit | null): void {
+    const host = this.host;
+    if (kind === BODY_BYTES || kind === BODY_NONE) {
+      const n = bytes === null ? 0 : bytes.length;
+      if (trailers === null && !host.outputBlocked && n <= host.peerMaxFrameSize && n <= host.sendWindow.size && n <= s.sendWindow.size) {
+        host.writeData(s, bytes!, 0, n, true);
+        return;
+      }
+    }
+    s.out = new Outgoing(
+      kind,
+      body,
+      bytes,
+      trailers,
+      () => {
+        if (s.out === null || s.closed) return;
+        this.enqueue(s);
+        host.scheduleFlush();
+      },
+      (err) => {
+        if (!s.closed) host.bodyFailed(s, err);
+      },
+    );
+    this.enqueue(s);
+  }
+
+  /** A producer that returned 'deferred' has more: `s` gets a turn again. */
+  resume(s: StreamCore): void {
+    const o = s.out;
+    if (o === null || !o.waiting || o.producer === null || s.closed) return;
+    o.waiting = false;
+    this.enqueue(s);
+    this.host.scheduleFlush();
   }
 
   /** Gives `s` a turn. */
