@@ -24,9 +24,9 @@ import { checkDeflateCase, explainDeflateCase, type DeflateCase } from './valida
 const HELP = `
 Input (stdin or FILE) is one of:
   JSON, as in hpack-test-case: {"cases": [{"headers": [{"name": "value"}, ...]}, ...]}
-    Other keys are ignored. A case's "header_table_size" is applied as a
-    SETTINGS_HEADER_TABLE_SIZE change before that case. "header_encoding":
-    "latin1" means every char of its names and values is one octet.
+    Other keys are ignored, and so is a case's "header_table_size" (as in
+    nghttp2) unless --apply-table-sizes is given. "header_encoding": "latin1"
+    means every char of its names and values is one octet.
   HTTP/1 text (-t): "name: value" lines, a blank line after each header set:
     :method: GET
     :path: /
@@ -35,8 +35,8 @@ Output (stdout) is JSON, one case per input case:
   {"cases": [{"seq": 0, "input_length": 28, "output_length": 4,
      "percentage_of_original_size": 14.285714285714285, "wire": "8286...",
      "headers": [...], "header_table_size": 4096}, ...]}
-  "header_table_size" is on the first case (the -s value) and on later cases
-  that set one; -d adds "header_table". stderr ends with
+  "header_table_size" is on the first case (the -s value; with
+  --apply-table-sizes also on later cases that set one); -d adds "header_table". stderr ends with
   "Overall: input=N output=N ratio=R".
 
 Example:
@@ -54,6 +54,7 @@ interface Options {
   dumpHeaderTable?: boolean;
   strategy: DeflateStrategy;
   huffman: HuffmanMode;
+  applyTableSizes?: boolean;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -64,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('-s, --table-size <N>', 'SETTINGS_HEADER_TABLE_SIZE of the peer (the decoder)', tableSizeArg, DEFAULT_HEADER_TABLE_SIZE)
     .option('-S, --deflate-table-size <N>', "the encoder's own maximum table size", tableSizeArg, DEFLATE_MAX_HEADER_TABLE_SIZE)
     .option('-d, --dump-header-table', 'add the dynamic table after each case to the output')
+    .option('--apply-table-sizes', 'apply a case\'s "header_table_size" as a SETTINGS_HEADER_TABLE_SIZE change before it (nghttp2 ignores it)')
     .addOption(
       new Option('--strategy <name>', 'how representations are chosen: nghttp2 (byte-identical with nghttp2), linear (index every field), static (static table only), naive (literals only)')
         .choices(['nghttp2', 'linear', 'static', 'naive'])
@@ -86,9 +88,9 @@ export async function main(argv: string[]): Promise<number> {
   let outputTotal = 0;
   let cases = 0;
 
-  // header_table_size goes on the first case written (the -s value, or the
-  // case's own) and on later cases that set one, so that inflatehd applies
-  // the same SETTINGS changes.
+  // header_table_size goes on the first case written (the -s value, as
+  // nghttp2), and with --apply-table-sizes (the case's own) on later cases that
+  // set one, so that inflatehd applies the same SETTINGS changes.
   const encode = (seq: number, c: DeflateCase, plain: boolean) => {
     if (c.tableSize !== undefined) deflater.changeTableSize(c.tableSize);
     const wire = deflater.deflate(c.fields);
@@ -117,12 +119,12 @@ export async function main(argv: string[]): Promise<number> {
       report.error(`case ${c.index}: line ${c.errorLine}, column ${c.errorColumn}: ${c.error}`);
       return;
     }
-    const checked = checkDeflateCase(c.value);
+    const checked = checkDeflateCase(c.value, o.applyTableSizes === true);
     if (checked) {
       encode(c.index, checked, c.plain);
       return;
     }
-    return explainDeflateCase(c.value).then((why) => report.error(`case ${c.index}: line ${c.line}, column ${c.column}: ${why}`));
+    return explainDeflateCase(c.value, o.applyTableSizes === true).then((why) => report.error(`case ${c.index}: line ${c.line}, column ${c.column}: ${why}`));
   };
 
   const onHttp1Set = (s: Http1Set): void => {

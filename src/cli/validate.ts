@@ -73,10 +73,13 @@ function pairsOf(list: unknown, latin1: boolean): Array<[string, string]> | null
   return pairs;
 }
 
-/** A case for deflatehd, or null when it is not valid (explainDeflateCase says why). */
-export function checkDeflateCase(v: unknown): DeflateCase | null {
+/**
+ * A case for deflatehd, or null when it is not valid (explainDeflateCase says why).
+ * `header_table_size` is read only with `applyTableSizes`; otherwise it is ignored like any other key, as nghttp2 does.
+ */
+export function checkDeflateCase(v: unknown, applyTableSizes = false): DeflateCase | null {
   if (!isObject(v)) return null;
-  const tableSize = tableSizeOf(v);
+  const tableSize = applyTableSizes ? tableSizeOf(v) : undefined;
   const latin1 = encodingOf(v);
   if (tableSize === false || latin1 === null) return null;
   const pairs = pairsOf(v['headers'], latin1);
@@ -113,9 +116,9 @@ function wellFormed(pairs: Array<[string, string]>): boolean {
 }
 
 /** Why a deflatehd case is not valid: "headers[2]: a header must be ...". */
-export async function explainDeflateCase(v: unknown): Promise<string> {
+export async function explainDeflateCase(v: unknown, applyTableSizes = false): Promise<string> {
   const { deflateInputCase, describeIssues } = await import('./schema.js');
-  const r = deflateInputCase.safeParse(v);
+  const r = (applyTableSizes ? deflateInputCase : deflateInputCase.omit({ header_table_size: true })).safeParse(v);
   if (!r.success) return describeIssues(r.error);
   return extraProblem(v as Record<string, unknown>) ?? 'invalid case';
 }

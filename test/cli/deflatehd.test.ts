@@ -27,7 +27,9 @@ describe('deflatehd', () => {
     await pool(files, 4, async (path) => {
       const g = vectorJson<{ options: string[]; cases: GoldenCase[] }>(path);
       const input = JSON.stringify({ cases: g.cases.map((c) => ({ headers: c.headers, ...(c.header_table_size != null ? { header_table_size: c.header_table_size } : {}) })) });
-      const r = await run('deflatehd', ['-d', ...g.options], input);
+      // per-case-sizes: the sizes are applied only when asked (nghttp2's deflatehd ignores them).
+      const apply = g.cases.some((c) => c.header_table_size != null) ? ['--apply-table-sizes'] : [];
+      const r = await run('deflatehd', ['-d', ...apply, ...g.options], input);
       expect(r.code, `${path}: ${r.stderr}`).toBe(0);
       const out = cases(r);
       expect(out).toHaveLength(g.cases.length);
@@ -61,7 +63,7 @@ describe('deflatehd', () => {
 
   it('-s and -S: the first block starts with the size updates, header_table_size on the first case', async () => {
     const input = JSON.stringify({ cases: [{ headers: [{ ':method': 'GET' }] }, { headers: [{ ':method': 'GET' }], header_table_size: 100 }] });
-    const r = await run('deflatehd', ['-s', '256', '-S', '512'], input);
+    const r = await run('deflatehd', ['-s', '256', '-S', '512', '--apply-table-sizes'], input);
     const [a, b] = cases(r);
     expect(a!.wire).toBe('3fe10182'); // 256
     expect(a!.header_table_size).toBe(256);
@@ -70,6 +72,45 @@ describe('deflatehd', () => {
     const r2 = await run('deflatehd', ['-S', '0'], input);
     expect(cases(r2)[0]!.wire).toBe('2082');
   });
+
+  it("a case's header_table_size is ignored, as nghttp2 does; --apply-table-sizes applies it", async () => {
+    const input = JSON.stringify({ cases: [{ headers: [{ ':method': 'GET' }], header_table_size: 4096 }, { headers: [{ ':method': 'GET' }], header_table_size: 100 }] });
+    const plain = cases(await run('deflatehd', ['-s', '256'], input));
+    expect(plain.map((c) => [c.wire, c.header_table_size])).toEqual([['3fe10182', 256], ['82', undefined]]);
+    const applied = cases(await run('deflatehd', ['-s', '256', '--apply-table-sizes'], input));
+    expect(applied.map((c) => [c.wire, c.header_table_size])).toEqual([['3fe1013fe11f82', 4096], ['3f4582', 100]]);
+    // Ignored means not checked either: nghttp2 reads no such key.
+    const odd = await run('deflatehd', [], JSON.stringify({ cases: [{ headers: [], header_table_size: 'big' }] }));
+    expect(odd.code, odd.stderr).toBe(0);
+  });
+
+  it('deflatehd output piped into deflatehd -s 256 encodes with 256 (header_table_size on case 0 does not override -s)', async () => {
+    const story = vectorJson<{ cases: StoryCase[] }>('hpack-test-case/raw-data/story_03.json');
+    const first = await run('deflatehd', [], JSON.stringify({ cases: story.cases.map((c) => ({ headers: c.headers })) }));
+    expect(cases(first)[0]!.header_table_size).toBe(4096);
+    const again = await run('deflatehd', ['-s', '256', '-d'], first.stdout);
+    expect(again.code, again.stderr).toBe(0);
+    const out = cases(again);
+    expect(out[0]!.wire.startsWith('3fe101')).toBe(true); // a dynamic table size update to 256 (RFC 7541 §6.3)
+    expect(out[0]!.header_table_size).toBe(256);
+    expect(out.every((c) => c.header_table!.max_size === 256)).toBe(true);
+    const golden = vectorJson<{ cases: Array<{ wire: string }> }>('golden/s256/story_03.json');
+    expect(out.map((c) => c.wire)).toEqual(golden.cases.map((c) => c.wire));
+  });
+
+  it('re-encoding the go-hpack stories (header_table_size 4096 on every case) adds no size updates', async () => {
+    const files = vectorFolder('hpack-test-case/go-hpack');
+    expect(files.length).toBeGreaterThan(0);
+    await pool(files, 4, async (path) => {
+      const story = vectorJson<{ cases: StoryCase[] }>(path);
+      expect(story.cases.every((c) => c.header_table_size === 4096)).toBe(true);
+      const fromGo = cases(await run('deflatehd', [], JSON.stringify(story)));
+      const fromHeaders = cases(await run('deflatehd', [], JSON.stringify({ cases: story.cases.map((c) => ({ headers: c.headers })) })));
+      expect(fromGo.map((c) => c.wire), path).toEqual(fromHeaders.map((c) => c.wire));
+      expect(fromGo.filter((c) => c.wire.startsWith('3f')).length, path).toBe(0);
+      expect(fromGo.slice(1).every((c) => c.header_table_size === undefined)).toBe(true);
+    });
+  }, 120_000);
 
   it('--strategy and --huffman produce other encodings that decode to the same headers', async () => {
     const story = vectorJson<{ cases: StoryCase[] }>('hpack-test-case/raw-data/story_05.json');
@@ -130,13 +171,14 @@ describe('deflatehd', () => {
 
   describe('bad input: a clear one-line error, exit 1, every good case still written', () => {
     const good = { headers: [{ a: 'b' }] };
-    const battery: Array<[string, string, RegExp, number[]]> = [
+    // The table-size rows need --apply-table-sizes: without it the key is ignored, as in nghttp2.
+    const battery: Array<[string, string, RegExp, number[], string[]?]> = [
       ['case not an object', JSON.stringify({ cases: [good, 5, good] }), /^deflatehd: case 1: line 1, column \d+: a case must be an object$/m, [0, 2]],
       ['no headers', JSON.stringify({ cases: [good, { wire: '82' }, good] }), /^deflatehd: case 1: line 1, column \d+: headers: missing \(a array is required\)$/m, [0, 2]],
       ['header with two names', JSON.stringify({ cases: [{ headers: [{ a: 'b', c: 'd' }] }, good] }), /^deflatehd: case 0: .*headers\[0\]: a header must be an object with exactly one name$/m, [1]],
       ['value not a string', JSON.stringify({ cases: [good, { headers: [{ a: 1 }] }] }), /^deflatehd: case 1: .*headers\[0\]\.a: expected a string, got number$/m, [0]],
-      ['negative table size', JSON.stringify({ cases: [good, { ...good, header_table_size: -1 }] }), /^deflatehd: case 1: .*header_table_size: must be at least 0$/m, [0]],
-      ['table size too large', JSON.stringify({ cases: [{ ...good, header_table_size: 2 ** 32 }, good] }), /^deflatehd: case 0: .*header_table_size: must be at most 4294967295$/m, [1]],
+      ['negative table size', JSON.stringify({ cases: [good, { ...good, header_table_size: -1 }] }), /^deflatehd: case 1: .*header_table_size: must be at least 0$/m, [0], ['--apply-table-sizes']],
+      ['table size too large', JSON.stringify({ cases: [{ ...good, header_table_size: 2 ** 32 }, good] }), /^deflatehd: case 0: .*header_table_size: must be at most 4294967295$/m, [1], ['--apply-table-sizes']],
       ['lone surrogate', '{"cases": [{"headers": [{"a": "\\ud800"}]}, {"headers": [{"a": "b"}]}]}', /^deflatehd: case 0: .*headers\[0\]: the value has a lone surrogate/m, [1]],
       ['bad header_encoding', JSON.stringify({ cases: [{ ...good, header_encoding: 'ebcdic' }, good] }), /^deflatehd: case 0: .*header_encoding: /m, [1]],
       ['syntax error inside a case', '{"cases": [\n{"headers": [{"a": "b"}]},\n{"headers": [{"a" "b"}]},\n{"headers": []}\n]}', /^deflatehd: case 1: line 3, column 19: invalid JSON: Expected ':' after property name$/m, [0, 2]],
@@ -147,9 +189,9 @@ describe('deflatehd', () => {
       ['not an object', '[1, 2]', /^deflatehd: line 1, column 1: expected '\{' to start the document, found '\['$/m, []],
       ['empty input', '', /^deflatehd: line 1, column 1: the input is empty$/m, []],
     ];
-    for (const [name, input, message, written] of battery) {
+    for (const [name, input, message, written, args] of battery) {
       it(name, async () => {
-        const r = await run('deflatehd', [], input);
+        const r = await run('deflatehd', args ?? [], input);
         expect(r.code).toBe(1);
         expect(r.stderr).toMatch(message);
         expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
