@@ -138,34 +138,45 @@ export async function consumeInput(
     return `line ${e.line}, column ${e.column}: ${e.message}`;
   };
   let bytesRead = 0;
+  // Only reading is guarded here: an error from drain() (writing the output, e.g. EPIPE
+  // when the reader of stdout went away) is not the input's fault and goes to launch().
+  let input: InputReader;
   try {
-    const input = new InputReader(file);
-    for (let chunk = input.read(); chunk !== null; chunk = input.read()) {
-      bytesRead += chunk.length;
-      let error: string | null = null;
-      try {
-        consumer.push(chunk);
-      } catch (e) {
-        error = syntax(e);
-      }
-      await drain();
-      progress(bytesRead);
-      if (error) {
-        input.close();
-        return error;
-      }
-    }
-    try {
-      consumer.end();
-    } catch (e) {
-      await drain();
-      return syntax(e);
-    }
-    await drain();
-    return null;
+    input = new InputReader(file);
   } catch (e) {
     return readErrorMessage(file, e);
   }
+  const next = (): Buffer | null | Error => {
+    try {
+      return input.read();
+    } catch (e) {
+      return e instanceof Error ? e : new Error(String(e));
+    }
+  };
+  for (let chunk = next(); chunk !== null; chunk = next()) {
+    if (chunk instanceof Error) return readErrorMessage(file, chunk);
+    bytesRead += chunk.length;
+    let error: string | null = null;
+    try {
+      consumer.push(chunk);
+    } catch (e) {
+      error = syntax(e);
+    }
+    await drain();
+    progress(bytesRead);
+    if (error) {
+      input.close();
+      return error;
+    }
+  }
+  try {
+    consumer.end();
+  } catch (e) {
+    await drain();
+    return syntax(e);
+  }
+  await drain();
+  return null;
 }
 
 /** "cannot read x.json: no such file" from a read error. */
@@ -359,6 +370,10 @@ export function launch(prog: string, main: (argv: string[]) => Promise<number>, 
         if (e instanceof UsageError) {
           writeErr(`${prog}: ${e.message}\n${prog}: try '${prog} --help'\n`);
           process.exitCode = 2;
+        } else if ((e as NodeJS.ErrnoException).syscall === 'write') {
+          // stdout failed (ENOSPC on a full disk, EIO ...): not a bug, but nothing more can be done.
+          writeErr(`${prog}: cannot write output: ${(e as Error).message}\n`);
+          process.exitCode = 70;
         } else {
           writeErr(`${prog}: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
           process.exitCode = 70;

@@ -1,8 +1,9 @@
 /** inflatehd end to end: the real bin/ command on real inputs. */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cases, file, run, tempDir } from '../helpers/cli.js';
+import { binPath, cases, file, run, tempDir } from '../helpers/cli.js';
 import { vectorFiles, vectorFolder, vectorJson, type StoryCase } from '../helpers/vectors.js';
 
 const story = (cs: object[]) => JSON.stringify({ cases: cs });
@@ -144,6 +145,40 @@ describe('inflatehd', () => {
       expect(two.stderr).toMatch(/^inflatehd: more than one FILE needs --verify/);
       const mix = await run('inflatehd', ['--verify', '-d']);
       expect(mix.code).toBe(2);
+    });
+  });
+
+  describe('output that cannot be written', () => {
+    /** Runs `cmd ARGS > sink` (or `| head -c 10`) in a shell; the command's exit status and stderr. */
+    const shell = (cmd: string, args: string[], input: string, sink: string) => {
+      const dir = tempDir();
+      const f = file(dir, 'in.json', input);
+      const exeDir = process.env['H2KIT_CLI_DIR'];
+      const bin = exeDir ? join(exeDir, cmd) : binPath(cmd);
+      const script = `"${bin}" ${args.join(' ')} "${f}" 2>"${dir}/err" ${sink}; echo "\${PIPESTATUS[0]}"; cat "${dir}/err"`;
+      const r = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+      const [code, ...err] = r.stdout.split('\n');
+      return { code: Number(code), stderr: err.join('\n') };
+    };
+    const big = story(Array.from({ length: 30000 }, () => ({ wire: '82864188f439ce75c875fa5784' })));
+
+    it('a closed stdout (| head) is a silent exit 141, with or without --explain; the input is not blamed', () => {
+      for (const args of [[], ['--explain'], ['-d']]) {
+        const r = shell('inflatehd', args, big, '| head -c 10 >/dev/null');
+        expect(r.code, args.join(' ')).toBe(141);
+        expect(r.stderr, args.join(' ')).toBe('');
+      }
+      const d = shell('deflatehd', [], story(Array.from({ length: 30000 }, () => ({ headers: [{ ':method': 'GET' }] }))), '| head -c 10 >/dev/null');
+      expect([d.code, d.stderr]).toEqual([141, '']);
+    });
+
+    it('a write error (ENOSPC on /dev/full) is exit 70 with one line that names the output', () => {
+      for (const cmd of ['inflatehd', 'deflatehd']) {
+        const input = cmd === 'inflatehd' ? big : story([{ headers: [{ a: 'b' }] }]);
+        const r = shell(cmd, [], input, '>/dev/full');
+        expect(r.code, cmd).toBe(70);
+        expect(r.stderr, cmd).toMatch(new RegExp(`^${cmd}: cannot write output: ENOSPC: no space left on device, write\n$`));
+      }
     });
   });
 
