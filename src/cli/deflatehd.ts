@@ -44,7 +44,8 @@ Example:
   $ deflatehd < story_00.json | inflatehd --verify
 
 Exit status: 0 all cases encoded, 1 a case or the input was bad (the good
-cases are still written), 2 bad options.
+cases are still written), 2 bad options, 70 the output could not be written
+or an internal error, 141 stdout was closed (| head).
 `;
 
 interface Options {

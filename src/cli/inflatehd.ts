@@ -16,6 +16,7 @@ import {
   program,
   Progress,
   Reporter,
+  writeErr,
   writeOut,
   sizeArg,
   tableSizeArg,
@@ -46,7 +47,9 @@ Examples:
   $ inflatehd --verify hpack-test-case/*/story_*.json
 
 Exit status: 0 all cases decoded (and verified), 1 a case, a file or the
-input was bad (the good cases are still written), 2 bad options.
+input was bad (the good cases are still written) or --verify verified
+nothing, 2 bad options, 70 the output could not be written or an internal
+error, 141 stdout was closed (| head).
 `;
 
 interface Options {
@@ -250,6 +253,10 @@ async function verify(files: string[], o: Options): Promise<number> {
     if (report.failed === 0 && cases === 0 && raw > 0) {
       skippedFiles++;
       writeOut(`SKIP ${name}: raw header data, no "wire" to decode (${raw} cases)\n`);
+    } else if (report.failed === 0 && cases === 0) {
+      // A file with nothing in it verifies nothing: most likely an encoder that wrote no case.
+      failedFiles++;
+      writeOut(`FAIL ${name}: no cases to verify\n`);
     } else if (report.failed === 0) {
       writeOut(`PASS ${name}: ${cases} case${cases === 1 ? '' : 's'}\n`);
     } else {
@@ -261,6 +268,15 @@ async function verify(files: string[], o: Options): Promise<number> {
   const passed = files.length - failedFiles - skippedFiles;
   const skipped = skippedFiles > 0 ? `, ${skippedFiles} skipped` : '';
   writeOut(`${files.length} file${files.length === 1 ? '' : 's'}: ${passed} passed, ${failedFiles} failed${skipped}; ${totalCases} case${totalCases === 1 ? '' : 's'} verified\n`);
+  if (totalCases === 0) {
+    // A CI job must not read "nothing checked" as success.
+    const why =
+      skippedFiles === files.length
+        ? 'every file is raw header data without "wire" (encode it first: deflatehd < FILE | inflatehd --verify)'
+        : 'no file has a case to decode';
+    writeErr(`inflatehd: nothing was verified: ${why}\n`);
+    return 1;
+  }
   return failedFiles > 0 ? 1 : 0;
 }
 

@@ -60,6 +60,25 @@ describe('inflatehd', () => {
     expect(r.stderr).toBe(`inflatehd: ${bad}: case 0: decoded headers differ from "headers":\n  + [1] :scheme: http\n  - [1] :scheme: https\n`);
   });
 
+  it('--verify with nothing verified fails (exit 1) and says why', async () => {
+    const dir = tempDir();
+    const raw = vectorFolder('hpack-test-case/raw-data').slice(0, 3).map((p, i) => file(dir, `raw${i}.json`, vectorFiles().get(p)!));
+    const r = await run('inflatehd', ['--verify', ...raw]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('3 files: 0 passed, 0 failed, 3 skipped; 0 cases verified');
+    expect(r.stderr).toBe('inflatehd: nothing was verified: every file is raw header data without "wire" (encode it first: deflatehd < FILE | inflatehd --verify)\n');
+    const empty = await run('inflatehd', ['--verify'], story([]));
+    expect(empty.code).toBe(1);
+    expect(empty.stdout).toBe('FAIL (stdin): no cases to verify\n1 file: 0 passed, 1 failed; 0 cases verified\n');
+    expect(empty.stderr).toBe('inflatehd: nothing was verified: no file has a case to decode\n');
+    // One file with nothing among files that verify: that file fails, the run does too.
+    const good = file(dir, 'good.json', story([{ wire: '82', headers: [{ ':method': 'GET' }] }]));
+    const none = file(dir, 'none.json', story([]));
+    const mixed = await run('inflatehd', ['--verify', good, none]);
+    expect(mixed.code).toBe(1);
+    expect(mixed.stdout).toBe(`PASS ${good}: 1 case\nFAIL ${none}: no cases to verify\n2 files: 1 passed, 1 failed; 1 case verified\n`);
+  });
+
   it('-d dumps the table after each case', async () => {
     const r = await run('inflatehd', ['-d'], story([{ wire: '82864188f439ce75c875fa5784' }]));
     expect(cases(r)[0]!.header_table).toEqual({ entries: [{ index: 62, name: ':authority', value: 'yahoo.co.jp', size: 53 }], size: 53, max_size: 4096 });
