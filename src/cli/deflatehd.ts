@@ -18,6 +18,7 @@ import {
   tableSizeArg,
 } from './common.js';
 import { CaseScanner, type ScannedCase } from './io/json-cases.js';
+import { janssonReal, printfFixed } from './printf.js';
 import { Http1Reader, type Http1Set } from './io/http1-text.js';
 import { checkDeflateCase, explainDeflateCase, type DeflateCase } from './validate.js';
 
@@ -101,7 +102,7 @@ export async function main(argv: string[]): Promise<number> {
     const tableSize = cases === 0 ? (c.tableSize ?? o.tableSize) : c.tableSize;
     let text =
       `    {\n      "seq": ${seq},\n      "input_length": ${inputLength},\n      "output_length": ${wire.length},\n` +
-      `      "percentage_of_original_size": ${inputLength === 0 ? 0 : (wire.length / inputLength) * 100},\n` +
+      `      "percentage_of_original_size": ${janssonReal(inputLength === 0 ? 0 : (wire.length / inputLength) * 100)},\n` +
       `      "wire": "${Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength).toString('hex')}",\n` +
       `      "headers": ${headersJson(c.pairs, '      ', plain)}`;
     if (tableSize !== undefined) text += `,\n      "header_table_size": ${tableSize}`;
@@ -154,6 +155,7 @@ export async function main(argv: string[]): Promise<number> {
   progress.clear();
   out.close();
   if (inputError) report.error(inputError);
-  writeErr(`Overall: input=${inputTotal} output=${outputTotal} ratio=${(inputTotal === 0 ? 0 : outputTotal / inputTotal).toFixed(2)}\n`);
+  // nghttp2 prints the ratio with "%.02f": C rounds the exact binary value half to even.
+  writeErr(`Overall: input=${inputTotal} output=${outputTotal} ratio=${printfFixed(inputTotal === 0 ? 0 : outputTotal / inputTotal, 2)}\n`);
   return report.failed > 0 ? 1 : 0;
 }
