@@ -244,11 +244,11 @@ export class Progress {
 }
 
 /**
- * Writes `{"cases": [...]}` incrementally: each case is added as its own
- * indented text, encoded straight into a 1 MiB buffer that is written out
- * (synchronously, so stdout's pace is ours) and reused when full. The
- * document is always closed, so stdout stays valid JSON whatever happened
- * to the input.
+ * Writes `{"cases": [...]}` incrementally, straight into a 1 MiB buffer that
+ * is written out (synchronously, so stdout's pace is ours) and reused when
+ * full: a case is written piece by piece (begin(), ascii(), string(), hex()
+ * ...), with no string built for it. The document is always closed, so
+ * stdout stays valid JSON whatever happened to the input.
  */
 export class CasesWriter {
   private buf = Buffer.allocUnsafe(WRITE_CHUNK);
@@ -257,18 +257,109 @@ export class CasesWriter {
 
   constructor(private readonly fd = 1) {}
 
-  add(caseText: string): void {
-    this.put(this.count++ === 0 ? '{\n  "cases": [\n' : ',\n');
-    this.put(caseText);
+  /** Starts the next case (after the document's opening, or a comma). */
+  begin(): void {
+    this.ascii(this.count++ === 0 ? '{\n  "cases": [\n' : ',\n');
   }
 
-  private put(text: string): void {
-    if (this.buf.length - this.pos < text.length * 3) {
-      this.flush();
-      if (this.buf.length < text.length * 3) this.buf = Buffer.allocUnsafe(text.length * 3);
+  /** Text known to be ASCII with nothing to escape: layout, keys, numbers, hex. */
+  ascii(s: string): void {
+    const n = s.length;
+    if (this.buf.length - this.pos < n) this.room(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let k = 0; k < n; k++) buf[p++] = s.charCodeAt(k);
+    this.pos = p;
+  }
+
+  /** A JSON string literal. ASCII without quotes, backslashes or controls (nearly every header) is copied as it is. */
+  string(s: string): void {
+    const n = s.length;
+    if (this.buf.length - this.pos < n + 2) this.room(n + 2);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = 0x22;
+    for (let k = 0; k < n; k++) {
+      const c = s.charCodeAt(k);
+      // Anything else is written by JSON.stringify and UTF-8 encoded (what was copied is overwritten).
+      if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x7f) return this.text(JSON.stringify(s));
+      buf[p++] = c;
     }
-    // utf8Write skips Buffer#write's argument handling, a tenth of the run on large inputs.
-    this.pos += (this.buf as unknown as { utf8Write(s: string, offset: number): number }).utf8Write(text, this.pos);
+    buf[p++] = 0x22;
+    this.pos = p;
+  }
+
+  /** Any text, UTF-8 encoded. */
+  text(s: string): void {
+    if (this.buf.length - this.pos < s.length * 3) this.room(s.length * 3);
+    // utf8Write skips Buffer#write's argument handling.
+    this.pos += (this.buf as unknown as { utf8Write(s: string, offset: number): number }).utf8Write(s, this.pos);
+  }
+
+  /** Octets as they are (layout prepared as bytes). */
+  bytes(b: Uint8Array): void {
+    const n = b.length;
+    if (this.buf.length - this.pos < n) this.room(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let k = 0; k < n; k++) buf[p++] = b[k]!;
+    this.pos = p;
+  }
+
+  /** src[s..e) between quotes: the octets of a JSON string that need no escaping (see CaseFields.headerSpans). */
+  quoted(src: Uint8Array, s: number, e: number): void {
+    const n = e - s;
+    if (this.buf.length - this.pos < n + 2) this.room(n + 2);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = 0x22;
+    if (n > 64) {
+      buf.set(src.subarray(s, e), p);
+      p += n;
+    } else {
+      for (let k = s; k < e; k++) buf[p++] = src[k]!;
+    }
+    buf[p++] = 0x22;
+    this.pos = p;
+  }
+
+  /** A non-negative integer in decimal, without building its string. */
+  int(v: number): void {
+    if (v < 10) {
+      this.ascii(DIGIT_STRINGS[v]!);
+      return;
+    }
+    if (!(v < 2 ** 53)) {
+      this.ascii(String(v));
+      return;
+    }
+    if (this.buf.length - this.pos < 16) this.room(16);
+    let digits = 1;
+    for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
+    const buf = this.buf;
+    const start = this.pos;
+    let p = start + digits;
+    this.pos = p;
+    for (let t = v; p > start; t = Math.floor(t / 10)) buf[--p] = 0x30 + (t % 10);
+  }
+
+  /** Octets as lowercase hex digits. */
+  hex(b: Uint8Array): void {
+    const n = b.length;
+    if (this.buf.length - this.pos < 2 * n) this.room(2 * n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let k = 0; k < n; k++) {
+      const x = b[k]!;
+      buf[p++] = HEX_DIGITS[x >> 4]!;
+      buf[p++] = HEX_DIGITS[x & 15]!;
+    }
+    this.pos = p;
+  }
+
+  private room(n: number): void {
+    this.flush();
+    if (this.buf.length < n) this.buf = Buffer.allocUnsafe(n);
   }
 
   flush(): void {
@@ -277,34 +368,64 @@ export class CasesWriter {
   }
 
   close(): void {
-    this.put(this.count === 0 ? '{\n  "cases": []\n}\n' : '\n  ]\n}\n');
+    this.ascii(this.count === 0 ? '{\n  "cases": []\n}\n' : '\n  ]\n}\n');
     this.flush();
   }
 }
 
 const WRITE_CHUNK = 1 << 20;
-
-const NEEDS_ESCAPE = /["\\\x00-\x1f]/;
-
-/** A JSON string literal; strings that need no escaping (most) skip JSON.stringify. */
-export function jsonString(s: string): string {
-  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
-}
+const HEX_DIGITS = Buffer.from('0123456789abcdef');
+const DIGIT_STRINGS = '0123456789'.split('');
 
 /**
  * The `headers` array at the given indent, one `{"name": "value"}` object per
  * line: readable, diffable, and half the size of fully expanded objects.
  */
-export function headersJson(headers: ReadonlyArray<readonly [string, string]>, indent: string, plain = false): string {
-  if (headers.length === 0) return '[]';
-  const i1 = `\n${indent}  {`;
-  let s = '[';
+export function writeHeaders(out: CasesWriter, headers: ReadonlyArray<readonly [string, string]>, indent: string): void {
+  if (headers.length === 0) {
+    out.ascii('[]');
+    return;
+  }
+  const first = `[\n${indent}  {`;
+  const next = `,\n${indent}  {`;
   for (let k = 0; k < headers.length; k++) {
     const h = headers[k]!;
-    // `plain`: known to need no escaping (see ScannedCase.plain).
-    s += plain ? `${k === 0 ? '' : ','}${i1}"${h[0]}": "${h[1]}"}` : `${k === 0 ? '' : ','}${i1}${jsonString(h[0])}: ${jsonString(h[1])}}`;
+    out.ascii(k === 0 ? first : next);
+    out.string(h[0]);
+    out.ascii(': ');
+    out.string(h[1]);
+    out.ascii('}');
   }
-  return `${s}\n${indent}]`;
+  out.ascii(`\n${indent}]`);
+}
+
+const HEADER_FIRST = Buffer.from('[\n        {');
+const HEADER_NEXT = Buffer.from(',\n        {');
+const HEADER_COLON = Buffer.from(': ');
+const HEADER_CLOSE = Buffer.from('}');
+const HEADERS_END = Buffer.from('\n      ]');
+
+/**
+ * writeHeaders at a case's indent, copying each string that needs no
+ * escaping from the input's octets (`spans`, as CaseFields.headerSpans).
+ */
+export function writeHeadersFrom(out: CasesWriter, headers: ReadonlyArray<readonly [string, string]>, src: Uint8Array, spans: number[]): void {
+  if (headers.length === 0) {
+    out.ascii('[]');
+    return;
+  }
+  for (let k = 0; k < headers.length; k++) {
+    out.bytes(k === 0 ? HEADER_FIRST : HEADER_NEXT);
+    const ns = spans[4 * k]!;
+    if (ns >= 0) out.quoted(src, ns, spans[4 * k + 1]!);
+    else out.string(headers[k]![0]);
+    out.bytes(HEADER_COLON);
+    const vs = spans[4 * k + 2]!;
+    if (vs >= 0) out.quoted(src, vs, spans[4 * k + 3]!);
+    else out.string(headers[k]![1]);
+    out.bytes(HEADER_CLOSE);
+  }
+  out.bytes(HEADERS_END);
 }
 
 /** JSON.stringify(value, null, 2) re-indented to sit at `indent`. */

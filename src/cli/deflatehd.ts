@@ -6,7 +6,6 @@ import { Option } from 'commander';
 import { Deflater, DEFLATE_MAX_HEADER_TABLE_SIZE, DEFAULT_HEADER_TABLE_SIZE, type DeflateStrategy, type HuffmanMode } from '../hpack/index.js';
 import {
   CasesWriter,
-  headersJson,
   consumeInput,
   nestedJson,
   octetsForJson,
@@ -15,12 +14,15 @@ import {
   Progress,
   Reporter,
   writeErr,
+  sizeArg,
   tableSizeArg,
+  writeHeaders,
+  writeHeadersFrom,
 } from './common.js';
-import { CaseScanner, type ScannedCase } from './io/json-cases.js';
+import { CaseScanner, caseValue, type ScannedCase } from './io/json-cases.js';
 import { janssonReal, printfFixed } from './printf.js';
 import { Http1Reader, type Http1Set } from './io/http1-text.js';
-import { checkDeflateCase, explainDeflateCase, type DeflateCase } from './validate.js';
+import { checkDeflateCase, deflateCaseFromFields, explainDeflateCase, type DeflateCase } from './validate.js';
 
 const HELP = `
 Input (stdin or FILE) is one of:
@@ -57,6 +59,7 @@ interface Options {
   strategy: DeflateStrategy;
   huffman: HuffmanMode;
   applyTableSizes?: boolean;
+  maxCaseSize: number;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -73,6 +76,7 @@ export async function main(argv: string[]): Promise<number> {
         .choices(['nghttp2', 'linear', 'static', 'naive'])
         .default('nghttp2'),
     )
+    .option('--max-case-size <SIZE>', 'largest case, in octets of JSON text (K, M, G suffixes); a larger one is reported and skipped', sizeArg, 64 * 1024 * 1024)
     .addOption(new Option('--huffman <when>', 'Huffman-code strings: auto (when shorter, as nghttp2), always, never').choices(['auto', 'always', 'never']).default('auto'))
     .addHelpText('after', HELP);
   if (!parseArgs(p, argv)) return 0;
@@ -93,26 +97,39 @@ export async function main(argv: string[]): Promise<number> {
   // header_table_size goes on the first case written (the -s value, as
   // nghttp2), and with --apply-table-sizes (the case's own) on later cases that
   // set one, so that inflatehd applies the same SETTINGS changes.
-  const encode = (seq: number, c: DeflateCase, plain: boolean) => {
+  const encode = (seq: number, c: DeflateCase) => {
     if (c.tableSize !== undefined) deflater.changeTableSize(c.tableSize);
     const wire = deflater.deflate(c.fields);
     const inputLength = deflater.inputOctets;
     inputTotal += inputLength;
     outputTotal += wire.length;
     const tableSize = cases === 0 ? (c.tableSize ?? o.tableSize) : c.tableSize;
-    let text =
-      `    {\n      "seq": ${seq},\n      "input_length": ${inputLength},\n      "output_length": ${wire.length},\n` +
-      `      "percentage_of_original_size": ${janssonReal(inputLength === 0 ? 0 : (wire.length / inputLength) * 100)},\n` +
-      `      "wire": "${Buffer.from(wire.buffer, wire.byteOffset, wire.byteLength).toString('hex')}",\n` +
-      `      "headers": ${headersJson(c.pairs, '      ', plain)}`;
-    if (tableSize !== undefined) text += `,\n      "header_table_size": ${tableSize}`;
-    if (c.latin1) text += `,\n      "header_encoding": "latin1"`;
+    out.begin();
+    out.ascii('    {\n      "seq": ');
+    out.int(seq);
+    out.ascii(',\n      "input_length": ');
+    out.int(inputLength);
+    out.ascii(',\n      "output_length": ');
+    out.int(wire.length);
+    out.ascii(',\n      "percentage_of_original_size": ');
+    out.ascii(janssonReal(inputLength === 0 ? 0 : (wire.length / inputLength) * 100));
+    out.ascii(',\n      "wire": "');
+    out.hex(wire);
+    out.ascii('",\n      "headers": ');
+    if (c.source) writeHeadersFrom(out, c.pairs, c.source.bytes, c.source.spans);
+    else writeHeaders(out, c.pairs, '      ');
+    if (tableSize !== undefined) {
+      out.ascii(',\n      "header_table_size": ');
+      out.int(tableSize);
+    }
+    if (c.latin1) out.ascii(',\n      "header_encoding": "latin1"');
     if (o.dumpHeaderTable) {
       const t = deflater.getTable(c.latin1 ? 'latin1' : 'utf8');
       const table = { entries: t.entries, size: t.size, max_size: t.maxSize, deflate_size: t.size, max_deflate_size: t.maxSize };
-      text += `,\n      "header_table": ${nestedJson(table, '      ')}`;
+      out.ascii(',\n      "header_table": ');
+      out.text(nestedJson(table, '      '));
     }
-    out.add(`${text}\n    }`);
+    out.ascii('\n    }');
     cases++;
   };
 
@@ -121,12 +138,13 @@ export async function main(argv: string[]): Promise<number> {
       report.error(`case ${c.index}: line ${c.errorLine}, column ${c.errorColumn}: ${c.error}`);
       return;
     }
-    const checked = checkDeflateCase(c.value, o.applyTableSizes === true);
+    const apply = o.applyTableSizes === true;
+    const checked = c.fields ? deflateCaseFromFields(c.fields, apply, c.bytes) : checkDeflateCase(c.value, apply);
     if (checked) {
-      encode(c.index, checked, c.plain);
+      encode(c.index, checked);
       return;
     }
-    return explainDeflateCase(c.value, o.applyTableSizes === true).then((why) => report.error(`case ${c.index}: line ${c.line}, column ${c.column}: ${why}`));
+    return explainDeflateCase(caseValue(c), apply).then((why) => report.error(`case ${c.index}: line ${c.line}, column ${c.column}: ${why}`));
   };
 
   const onHttp1Set = (s: Http1Set): void => {
@@ -137,11 +155,13 @@ export async function main(argv: string[]): Promise<number> {
     // Lines are read as octets: present them as UTF-8 text when they are, else as latin1.
     const { headers, latin1 } = octetsForJson(s.headers);
     const fields = latin1 ? headers.map(([n, v]): [Buffer, Buffer] => [Buffer.from(n, 'latin1'), Buffer.from(v, 'latin1')]) : headers;
-    encode(s.index, { fields, pairs: headers, tableSize: undefined, latin1 }, false);
+    encode(s.index, { fields, pairs: headers, tableSize: undefined, latin1 });
   };
 
   const queue: Array<ScannedCase | Http1Set> = [];
-  const jsonScanner = o.http1text ? null : new CaseScanner((c) => queue.push(c));
+  // Only "headers" and "header_encoding" (and "header_table_size" when applied) become values; the rest is checked and skipped.
+  const fieldSet = { headers: true, wire: false, tableSize: o.applyTableSizes === true, encoding: true };
+  const jsonScanner = o.http1text ? null : new CaseScanner((c) => queue.push(c), { fields: fieldSet, maxCaseSize: o.maxCaseSize });
   const http1 = o.http1text ? new Http1Reader((s) => queue.push(s)) : null;
   const drain = async () => {
     for (const item of queue) {

@@ -8,7 +8,6 @@ import { DEFAULT_HEADER_TABLE_SIZE, HpackError, Inflater, type TraceItem } from 
 import { octetsToTextLossy, textToOctets } from '../hpack/octets.js';
 import {
   CasesWriter,
-  headersJson,
   consumeInput,
   nestedJson,
   octetsForJson,
@@ -21,9 +20,10 @@ import {
   sizeArg,
   tableSizeArg,
   UsageError,
+  writeHeaders,
 } from './common.js';
-import { CaseScanner, type ScannedCase } from './io/json-cases.js';
-import { checkInflateCase, explainInflateCase, type InflateCase } from './validate.js';
+import { CaseScanner, caseValue, type ScannedCase } from './io/json-cases.js';
+import { checkInflateCase, explainInflateCase, inflateCaseFromFields, type InflateCase } from './validate.js';
 
 const HELP = `
 Input (stdin or FILE) is JSON, as in hpack-test-case or deflatehd's output:
@@ -58,6 +58,7 @@ interface Options {
   verify?: boolean;
   explain?: boolean;
   maxHeaderListSize: number;
+  maxCaseSize: number;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -69,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--verify', "compare each decoded list with the case's \"headers\"; one line per file, exit 1 on any mismatch")
     .option('--explain', 'add a "trace" to each case: every representation with its offset, bytes, kind, index and Huffman use')
     .option('--max-header-list-size <SIZE>', 'largest decoded header list (name + value + 32 per field; K, M, G suffixes)', sizeArg, 16 * 1024 * 1024)
+    .option('--max-case-size <SIZE>', 'largest case, in octets of JSON text (K, M, G suffixes); a larger one is reported and skipped', sizeArg, 64 * 1024 * 1024)
     .addHelpText('after', HELP);
   if (!parseArgs(p, argv)) return 0;
   const o = p.opts<Options>();
@@ -104,16 +106,28 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (latin1) report.note(`case ${index}: a name or value is not UTF-8; written with "header_encoding": "latin1"`);
     const after = inflater.maxTableSize;
-    // The wire was checked to be hex: nothing in it needs escaping.
-    let text = `    {\n      "seq": ${index},\n      "wire": "${c.wire}",\n      "headers": ${headersJson(headers, '      ')}`;
-    if (after !== before) text += `,\n      "header_table_size": ${after}`;
-    if (latin1) text += `,\n      "header_encoding": "latin1"`;
+    out.begin();
+    out.ascii('    {\n      "seq": ');
+    out.int(index);
+    out.ascii(',\n      "wire": "');
+    out.ascii(c.wire); // checked to be hex: nothing in it needs escaping
+    out.ascii('",\n      "headers": ');
+    writeHeaders(out, headers, '      ');
+    if (after !== before) {
+      out.ascii(',\n      "header_table_size": ');
+      out.int(after);
+    }
+    if (latin1) out.ascii(',\n      "header_encoding": "latin1"');
     if (o.dumpHeaderTable) {
       const t = inflater.getTable(latin1 ? 'latin1' : 'utf8');
-      text += `,\n      "header_table": ${nestedJson({ entries: t.entries, size: t.size, max_size: t.maxSize }, '      ')}`;
+      out.ascii(',\n      "header_table": ');
+      out.text(nestedJson({ entries: t.entries, size: t.size, max_size: t.maxSize }, '      '));
     }
-    if (trace) text += `,\n      "trace": ${nestedJson(trace.map((t) => traceJson(t, c.block, latin1)), '      ')}`;
-    out.add(`${text}\n    }`);
+    if (trace) {
+      out.ascii(',\n      "trace": ');
+      out.text(nestedJson(trace.map((t) => traceJson(t, c.block, latin1)), '      '));
+    }
+    out.ascii('\n    }');
   });
   progress.clear();
   out.close();
@@ -145,7 +159,9 @@ async function decodeStory(
   let decoded = 0;
   let raw = 0;
   const queue: ScannedCase[] = [];
-  const scanner = new CaseScanner((c) => queue.push(c));
+  // "headers" becomes a value only for --verify; otherwise it is checked as JSON and skipped.
+  const fieldSet = { headers: o.verify === true, wire: true, tableSize: true, encoding: true };
+  const scanner = new CaseScanner((c) => queue.push(c), { fields: fieldSet, maxCaseSize: o.maxCaseSize });
 
   const fail = (index: number, message: string, breaks: boolean) => {
     report.error(`case ${index}: ${message}`);
@@ -167,25 +183,28 @@ async function decodeStory(
       return;
     }
     if (!c.ok) return fail(c.index, `line ${c.errorLine}, column ${c.errorColumn}: ${c.error}`, true);
-    if (o.verify && isRawCase(c.value)) {
+    const f = c.fields;
+    if (o.verify && (f ? f.wire === undefined && f.headers !== undefined : isRawCase(c.value))) {
       // raw-data stories have headers but nothing encoded: nothing to verify.
       raw++;
       return;
     }
     const where = `line ${c.line}, column ${c.column}`;
-    const checked = checkInflateCase(c.value, o.verify === true);
+    const check = (needHeaders: boolean) => (f ? inflateCaseFromFields(f, needHeaders) : checkInflateCase(c.value, needHeaders));
+    const checked = check(o.verify === true);
     if (checked) return run(checked, c.index);
+    const value = caseValue(c);
     if (o.verify) {
       // Bad "headers" but a good "wire": decode anyway, so the context stays in sync.
-      const block = checkInflateCase(c.value, false);
+      const block = check(false);
       if (block) {
-        return explainInflateCase(c.value, true).then((why) => {
+        return explainInflateCase(value, true).then((why) => {
           fail(c.index, `${where}: ${why}`, false);
           run({ ...block, pairs: undefined }, c.index);
         });
       }
     }
-    return explainInflateCase(c.value, o.verify === true).then((why) => fail(c.index, `${where}: ${why}`, true));
+    return explainInflateCase(value, o.verify === true).then((why) => fail(c.index, `${where}: ${why}`, true));
   };
 
   const drain = async () => {

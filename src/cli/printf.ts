@@ -110,34 +110,37 @@ function stripZeros(s: string): string {
  * 1e-4 (where %g switches to an exponent): those take the exact path.
  */
 export function janssonReal(x: number): string {
-  let s: string | null = null;
   const a = Math.abs(x);
   if (a >= 1e-4 && a < 1e17) {
-    // a = m * 2^e with m odd. For e < 0 its exact decimal digits are m * 5^-e = a * 10^-e,
-    // about floor(log10(a)) - e + 1 of them; for e >= 0 it is an integer below 1e17.
+    // a = m * 2^e with m odd. An integer (e >= 0) below 1e17 has at most 17 digits. For e < 0
+    // the exact decimal digits are m * 5^-e = a * 10^-e: floor(log10(a)) - e + 1 of them,
+    // at least 20 when e < -23 (a >= 1e-4). Only about 18 digits can make a tie.
     const e = exponentOfOddSignificand(a);
-    const sig = Math.floor(Math.log10(a)) - e + 1;
-    if (e >= 0 || sig < 16 || sig > 20) s = (x < 0 ? '-' : '') + stripZeros(a.toPrecision(17));
+    if (e >= 0 || e < -23 || Math.abs(Math.floor(Math.log10(a)) - e + 1 - 18) > 1) {
+      const t = stripFraction(a.toPrecision(17));
+      return x < 0 ? `-${t}` : t;
+    }
   }
-  s ??= printfG(x, 17);
+  let s = printfG(x, 17);
   if (!/[.eni]/.test(s)) s += '.0';
   // "1e-05" -> "1e-5", "1e+20" -> "1e20".
   return s.replace(/e\+?(-?)0*(\d)/, 'e$1$2');
 }
 
+/** toPrecision's fixed notation with its trailing zeros dropped, keeping one digit after the point. */
+function stripFraction(t: string): string {
+  let end = t.length;
+  while (t.charCodeAt(end - 1) === 0x30) end--;
+  if (t.charCodeAt(end - 1) === 0x2e) end++; // "400." -> "400.0"
+  return end === t.length ? t : t.slice(0, end);
+}
+
 /** e such that a = m * 2^e with m odd (a normal, positive). */
 function exponentOfOddSignificand(a: number): number {
   f64[0] = a;
-  let lo = u32[0]!;
+  const lo = u32[0]!;
   const hi = (u32[1]! & 0xfffff) | 0x100000;
-  let e = ((u32[1]! >>> 20) & 0x7ff) - 1075;
-  if (lo === 0) {
-    lo = hi;
-    e += 32;
-  }
-  while ((lo & 1) === 0) {
-    lo >>>= 1;
-    e++;
-  }
-  return e;
+  const e = ((u32[1]! >>> 20) & 0x7ff) - 1075;
+  // Trailing zero bits of the 53-bit significand hi:lo.
+  return lo !== 0 ? e + 31 - Math.clz32(lo & -lo) : e + 32 + 31 - Math.clz32(hi & -hi);
 }

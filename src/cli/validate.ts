@@ -5,6 +5,7 @@
  * property test keeps the two in agreement.
  */
 import type { HeaderInput } from '../hpack/index.js';
+import type { CaseFields } from './io/case-parser.js';
 
 /** A checked case; its `pairs` and `fields` are valid until the next case is checked. */
 export interface DeflateCase {
@@ -14,6 +15,8 @@ export interface DeflateCase {
   pairs: Array<[string, string]>;
   tableSize: number | undefined;
   latin1: boolean;
+  /** Where the headers' strings are in the input (see CaseFields.headerSpans), to copy them to the output. */
+  source?: { bytes: Buffer; spans: number[] };
 }
 
 export interface InflateCase {
@@ -104,6 +107,64 @@ export function checkInflateCase(v: unknown, needHeaders: boolean): InflateCase 
   if (needHeaders) {
     const p = pairsOf(v['headers'], latin1);
     if (p === null || !wellFormed(p)) return null;
+    pairs = p;
+  }
+  return { wire, block, tableSize, pairs, latin1 };
+}
+
+// The same checks on the members a case parser read (their JSON types are already known).
+
+function tableSizeOfField(t: number | null | undefined): number | undefined | false {
+  if (t === undefined || t === null) return undefined;
+  return Number.isInteger(t) && t >= 0 && t <= 0xffffffff ? t : false;
+}
+
+function encodingOfField(e: string | undefined): boolean | null {
+  if (e === undefined || e === 'utf8') return false;
+  return e === 'latin1' ? true : null;
+}
+
+/** Pairs from [name0, value0, ...]; `plain`: no string had an escape, so none has a lone surrogate. */
+function pairsOfFlat(flat: string[], latin1: boolean, plain: boolean): Array<[string, string]> | null {
+  const n = flat.length >> 1;
+  const pairs: Array<[string, string]> = new Array(n);
+  while (tuples.length < n) tuples.push(['', '']);
+  for (let i = 0; i < n; i++) {
+    const t = tuples[i]!;
+    t[0] = flat[2 * i]!;
+    t[1] = flat[2 * i + 1]!;
+    pairs[i] = t;
+  }
+  if (latin1) for (const [nm, v] of pairs) if (!LATIN1.test(nm) || !LATIN1.test(v)) return null;
+  if (!plain && !wellFormed(pairs)) return null;
+  return pairs;
+}
+
+/** checkDeflateCase for a case read by a case parser. */
+export function deflateCaseFromFields(f: CaseFields, applyTableSizes = false, bytes?: Buffer): DeflateCase | null {
+  const tableSize = applyTableSizes ? tableSizeOfField(f.tableSize) : undefined;
+  const latin1 = encodingOfField(f.encoding);
+  if (tableSize === false || latin1 === null || f.headers === undefined) return null;
+  const pairs = pairsOfFlat(f.headers, latin1, f.headersPlain);
+  if (pairs === null) return null;
+  if (latin1) return { fields: pairs.map(([n, val]) => [Buffer.from(n, 'latin1'), Buffer.from(val, 'latin1')]), pairs, tableSize, latin1 };
+  return { fields: pairs, pairs, tableSize, latin1, ...(bytes && f.headerSpans ? { source: { bytes, spans: f.headerSpans } } : {}) };
+}
+
+/** checkInflateCase for a case read by a case parser. */
+export function inflateCaseFromFields(f: CaseFields, needHeaders: boolean): InflateCase | null {
+  const wire = f.wire;
+  if (wire === undefined || wire.length % 2 !== 0) return null;
+  const block = Buffer.from(wire, 'hex');
+  if (block.length * 2 !== wire.length) return null;
+  const tableSize = tableSizeOfField(f.tableSize);
+  const latin1 = encodingOfField(f.encoding);
+  if (tableSize === false || latin1 === null) return null;
+  let pairs: Array<[string, string]> | undefined;
+  if (needHeaders) {
+    if (f.headers === undefined) return null;
+    const p = pairsOfFlat(f.headers, latin1, f.headersPlain);
+    if (p === null) return null;
     pairs = p;
   }
   return { wire, block, tableSize, pairs, latin1 };

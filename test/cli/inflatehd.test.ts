@@ -158,6 +158,37 @@ describe('inflatehd', () => {
       expect(cases(r).map((c) => c.seq)).toEqual([0, 1]);
     });
 
+    it('"headers" is skipped unless --verify, but must still be JSON', async () => {
+      // Any JSON value is fine where nothing reads it, as any other ignored key.
+      const ok = await run('inflatehd', [], story([{ wire: '82', headers: 5 }, { wire: '82', headers: [{ a: 1, b: [null] }] }]));
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(cases(ok).map((c) => c.headers)).toEqual([[{ ':method': 'GET' }], [{ ':method': 'GET' }]]);
+      const bad = await run('inflatehd', [], '{"cases": [{"wire": "82"}, {"wire": "82", "headers": [{"a": "b"},, ]}, {"wire": "82"}]}');
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/^inflatehd: case 1: line 1, column 66: invalid JSON: /m);
+      expect(cases(bad).map((c) => c.seq)).toEqual([0]);
+      const top = await run('inflatehd', [], '{"cases": [{"wire": "82"}], "description": "a\\qb"}');
+      expect(top.code).toBe(1);
+      expect(top.stderr).toBe("inflatehd: line 1, column 47: invalid JSON in the value of \"description\": invalid escape 'q' after a backslash\n");
+      expect(cases(top).map((c) => c.seq)).toEqual([0]);
+    });
+
+    it('a case larger than --max-case-size is reported and skipped (its context is lost); the default holds a big one', async () => {
+      const big = story([{ wire: '82' }, { wire: '82', description: 'x'.repeat(3 << 20) }, { wire: '82' }]);
+      const r = await run('inflatehd', ['--max-case-size', '1M'], big);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        'inflatehd: case 1: line 1, column 25: the case is larger than 1 MiB (--max-case-size); it was skipped\n' +
+          'inflatehd: case 2: skipped, with every later case: the compression context was lost at case 1\n',
+      );
+      expect(cases(r).map((c) => c.seq)).toEqual([0]);
+      const d = await run('inflatehd', [], big);
+      expect(d.code, d.stderr).toBe(0);
+      expect(cases(d).map((c) => c.seq)).toEqual([0, 1, 2]);
+      const opt = await run('inflatehd', ['--max-case-size', 'lots']);
+      expect(opt.code).toBe(2);
+    });
+
     it('usage errors exit 2', async () => {
       const two = await run('inflatehd', ['a.json', 'b.json']);
       expect(two.code).toBe(2);
