@@ -180,16 +180,18 @@ function wellFormed(pairs: Array<[string, string]>): boolean {
 export async function explainDeflateCase(v: unknown, applyTableSizes = false): Promise<string> {
   const { deflateInputCase, describeIssues } = await import('./schema.js');
   const r = (applyTableSizes ? deflateInputCase : deflateInputCase.omit({ header_table_size: true })).safeParse(v);
-  if (!r.success) return describeIssues(r.error);
+  if (!r.success) return describeIssues(r.error, v);
   return extraProblem(v as Record<string, unknown>) ?? 'invalid case';
 }
 
 /** Why an inflatehd case is not valid. */
 export async function explainInflateCase(v: unknown, needHeaders: boolean): Promise<string> {
   const { inflateInputCase, verifyInputCase, describeIssues } = await import('./schema.js');
-  if (needHeaders && typeof v === 'object' && v !== null && (v as Record<string, unknown>)['headers'] === undefined) return 'headers: required to verify against';
+  if (needHeaders && typeof v === 'object' && v !== null && !Array.isArray(v) && (v as Record<string, unknown>)['headers'] === undefined) {
+    return 'headers is missing; --verify compares the decoded list with it';
+  }
   const r = (needHeaders ? verifyInputCase : inflateInputCase).safeParse(v);
-  if (!r.success) return describeIssues(r.error);
+  if (!r.success) return describeIssues(r.error, v);
   return extraProblem(v as Record<string, unknown>) ?? 'invalid case';
 }
 

@@ -175,14 +175,14 @@ describe('deflatehd', () => {
     const good = { headers: [{ a: 'b' }] };
     // The table-size rows need --apply-table-sizes: without it the key is ignored, as in nghttp2.
     const battery: Array<[string, string, RegExp, number[], string[]?]> = [
-      ['case not an object', JSON.stringify({ cases: [good, 5, good] }), /^deflatehd: case 1: line 1, column \d+: a case must be an object$/m, [0, 2]],
-      ['no headers', JSON.stringify({ cases: [good, { wire: '82' }, good] }), /^deflatehd: case 1: line 1, column \d+: headers: missing \(a array is required\)$/m, [0, 2]],
-      ['header with two names', JSON.stringify({ cases: [{ headers: [{ a: 'b', c: 'd' }] }, good] }), /^deflatehd: case 0: .*headers\[0\]: a header must be an object with exactly one name$/m, [1]],
-      ['value not a string', JSON.stringify({ cases: [good, { headers: [{ a: 1 }] }] }), /^deflatehd: case 1: .*headers\[0\]\.a: expected a string, got number$/m, [0]],
-      ['negative table size', JSON.stringify({ cases: [good, { ...good, header_table_size: -1 }] }), /^deflatehd: case 1: .*header_table_size: must be at least 0$/m, [0], ['--apply-table-sizes']],
-      ['table size too large', JSON.stringify({ cases: [{ ...good, header_table_size: 2 ** 32 }, good] }), /^deflatehd: case 0: .*header_table_size: must be at most 4294967295$/m, [1], ['--apply-table-sizes']],
+      ['case not an object', JSON.stringify({ cases: [good, 5, good] }), /^deflatehd: case 1: line 1, column \d+: the case is a number \(5\); a case must be an object$/m, [0, 2]],
+      ['no headers', JSON.stringify({ cases: [good, { wire: '82' }, good] }), /^deflatehd: case 1: line 1, column \d+: headers is missing; a case must have "headers", a list of one-field objects such as \[\{":method": "GET"\}\]$/m, [0, 2]],
+      ['header with two names', JSON.stringify({ cases: [{ headers: [{ a: 'b', c: 'd' }] }, good] }), /^deflatehd: case 0: .*headers\[0\] has 2 names \("a", "c"\); a header must be an object with exactly one name$/m, [1]],
+      ['value not a string', JSON.stringify({ cases: [good, { headers: [{ a: 1 }] }] }), /^deflatehd: case 1: .*headers\[0\]\.a is a number \(1\); a header value must be a string$/m, [0]],
+      ['negative table size', JSON.stringify({ cases: [good, { ...good, header_table_size: -1 }] }), /^deflatehd: case 1: .*header_table_size is a number \(-1\); it must be an integer from 0 to 4294967295$/m, [0], ['--apply-table-sizes']],
+      ['table size too large', JSON.stringify({ cases: [{ ...good, header_table_size: 2 ** 32 }, good] }), /^deflatehd: case 0: .*header_table_size is a number \(4294967296\); it must be an integer from 0 to 4294967295$/m, [1], ['--apply-table-sizes']],
       ['lone surrogate', '{"cases": [{"headers": [{"a": "\\ud800"}]}, {"headers": [{"a": "b"}]}]}', /^deflatehd: case 0: .*headers\[0\]: the value has a lone surrogate/m, [1]],
-      ['bad header_encoding', JSON.stringify({ cases: [{ ...good, header_encoding: 'ebcdic' }, good] }), /^deflatehd: case 0: .*header_encoding: /m, [1]],
+      ['bad header_encoding', JSON.stringify({ cases: [{ ...good, header_encoding: 'ebcdic' }, good] }), /^deflatehd: case 0: .*header_encoding is a string \("ebcdic"\); it must be "utf8" or "latin1"$/m, [1]],
       ['syntax error inside a case', '{"cases": [\n{"headers": [{"a": "b"}]},\n{"headers": [{"a" "b"}]},\n{"headers": []}\n]}', /^deflatehd: case 1: line 3, column 19: invalid JSON: Expected ':' after property name$/m, [0, 2]],
       ['truncated document', '{"cases": [{"headers": [{"a": "b"}]}, {"headers": [', /^deflatehd: line 1, column 52: unexpected end of input inside case 1 \(which starts at line 1, column 39\)$/m, [0]],
       ['garbage between cases', '{"cases": [{"headers": []} x {"headers": []}]}', /^deflatehd: line 1, column 28: expected ',' or ']' after case 0, found 'x'$/m, [0]],
