@@ -19,7 +19,7 @@ import {
   writeHeaders,
   writeHeadersFrom,
 } from './common.js';
-import { CaseScanner, caseValue, type ScannedCase } from './io/json-cases.js';
+import { CaseScanner, caseValue, DEFAULT_MAX_CASE_SIZE, type ScannedCase } from './io/json-cases.js';
 import { janssonReal, printfFixed } from './printf.js';
 import { Http1Reader, type Http1Set } from './io/http1-text.js';
 import { checkDeflateCase, deflateCaseFromFields, explainDeflateCase, type DeflateCase } from './validate.js';
@@ -76,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
         .choices(['nghttp2', 'linear', 'static', 'naive'])
         .default('nghttp2'),
     )
-    .option('--max-case-size <SIZE>', 'largest case, in octets of JSON text (K, M, G suffixes); a larger one is reported and skipped', sizeArg, 64 * 1024 * 1024)
+    .option('--max-case-size <SIZE>', 'largest case, in octets of JSON text (K, M, G suffixes); a larger one is reported and skipped (memory grows with the largest case)', sizeArg, DEFAULT_MAX_CASE_SIZE)
     .addOption(new Option('--huffman <when>', 'Huffman-code strings: auto (when shorter, as nghttp2), always, never').choices(['auto', 'always', 'never']).default('auto'))
     .addHelpText('after', HELP);
   if (!parseArgs(p, argv)) return 0;

@@ -22,7 +22,7 @@ import {
   UsageError,
   writeHeaders,
 } from './common.js';
-import { CaseScanner, caseValue, type ScannedCase } from './io/json-cases.js';
+import { CaseScanner, caseValue, DEFAULT_MAX_CASE_SIZE, type ScannedCase } from './io/json-cases.js';
 import { checkInflateCase, explainInflateCase, inflateCaseFromFields, type InflateCase } from './validate.js';
 
 const HELP = `
@@ -70,7 +70,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--verify', "compare each decoded list with the case's \"headers\"; one line per file, exit 1 on any mismatch")
     .option('--explain', 'add a "trace" to each case: every representation with its offset, bytes, kind, index and Huffman use')
     .option('--max-header-list-size <SIZE>', 'largest decoded header list (name + value + 32 per field; K, M, G suffixes)', sizeArg, 16 * 1024 * 1024)
-    .option('--max-case-size <SIZE>', 'largest case, in octets of JSON text (K, M, G suffixes); a larger one is reported and skipped', sizeArg, 64 * 1024 * 1024)
+    .option('--max-case-size <SIZE>', 'largest case, in octets of JSON text (K, M, G suffixes); a larger one is reported and skipped (memory grows with the largest case)', sizeArg, DEFAULT_MAX_CASE_SIZE)
     .addHelpText('after', HELP);
   if (!parseArgs(p, argv)) return 0;
   const o = p.opts<Options>();

@@ -215,12 +215,12 @@ describe('deflatehd', () => {
       expect(cases(r).map((c) => c.seq)).toEqual([0, 2]);
     });
 
-    it('one case of 80 MB (a single 80 MB header value) is refused by the default --max-case-size (64M), the others encoded', async () => {
-      const value = 'v'.repeat(80 * 1024 * 1024);
+    it('one case of 40 MB (a single 40 MB header value) is refused by the default --max-case-size (32M), the others encoded', async () => {
+      const value = 'v'.repeat(40 * 1024 * 1024);
       const input = Buffer.from(`{"cases": [{"headers": [{"a": "1"}]},\n{"headers": [{"big": "${value}"}]},\n{"headers": [{"c": "3"}]}]}`);
       const r = await run('deflatehd', [], input);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/^deflatehd: case 1: line 2, column 1: the case is larger than 64 MiB \(--max-case-size\); it was skipped$/m);
+      expect(r.stderr).toMatch(/^deflatehd: case 1: line 2, column 1: the case is larger than 32 MiB \(--max-case-size\); it was skipped$/m);
       expect(cases(r).map((c) => c.seq)).toEqual([0, 2]);
       // Raised, it is encoded (nghttp2's deflatehd would refuse a block over 64 KiB).
       const small = await run('deflatehd', ['--max-case-size', '1k'], '{"cases": [{"headers": [{"a": "1"}]}, {"headers": [{"b": "' + 'x'.repeat(2000) + '"}]}]}');

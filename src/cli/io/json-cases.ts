@@ -112,7 +112,13 @@ for (const c of '"\\/bfnrtu') ESCAPES[c.charCodeAt(0)] = 1;
 const HEX_DIGIT = new Uint8Array(256);
 for (const c of '0123456789abcdefABCDEF') HEX_DIGIT[c.charCodeAt(0)] = 1;
 const LITERALS: Record<number, string> = { 0x74: 'true', 0x66: 'false', 0x6e: 'null' };
-const DEFAULT_MAX_CASE_SIZE = 64 * 1024 * 1024;
+/**
+ * The largest case by default: memory peaks at about five times the largest
+ * case (its text, its strings, the output), so 32 MiB keeps a run within a few
+ * hundred MiB, while real header blocks are far smaller (nghttp2's deflatehd
+ * refuses blocks over 64 KiB, and inflatehd's decoded lists stop at 16 MiB).
+ */
+export const DEFAULT_MAX_CASE_SIZE = 32 * 1024 * 1024;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
