@@ -114,6 +114,46 @@ export function writeAll(fd: number, data: Uint8Array): void {
   }
 }
 
+/**
+ * Handles items (cases) in order as they come: at once while each handler
+ * returns nothing, so a case is encoded while its bytes are fresh and little
+ * stays alive; behind the first that returns a promise (explaining a bad case
+ * loads zod), the others wait until drain().
+ */
+export class InOrder<T> {
+  private queue: T[] = [];
+  private pending: Promise<void> | null = null;
+
+  constructor(private readonly handle: (item: T) => Promise<void> | void) {}
+
+  readonly push = (item: T): void => {
+    if (this.pending !== null) {
+      this.queue.push(item);
+      return;
+    }
+    const r = this.handle(item);
+    if (r) this.pending = r;
+  };
+
+  /** Waits for what is pending and handles what waited; call before the items' chunk is reused. */
+  async drain(): Promise<void> {
+    while (this.pending !== null) {
+      await this.pending;
+      this.pending = null;
+      const waiting = this.queue;
+      this.queue = [];
+      for (let k = 0; k < waiting.length; k++) {
+        if (this.pending !== null) {
+          this.queue.push(waiting[k]!);
+          continue;
+        }
+        const r = this.handle(waiting[k]!);
+        if (r) this.pending = r;
+      }
+    }
+  }
+}
+
 /** What a story reader is: chunks in, cases out through its callback; JsonSyntaxError when the input is broken. */
 export interface ChunkConsumer {
   push(chunk: Buffer): void;

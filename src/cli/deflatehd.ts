@@ -7,6 +7,7 @@ import { Deflater, DEFLATE_MAX_HEADER_TABLE_SIZE, DEFAULT_HEADER_TABLE_SIZE, typ
 import {
   CasesWriter,
   consumeInput,
+  InOrder,
   nestedJson,
   octetsForJson,
   parseArgs,
@@ -158,18 +159,13 @@ export async function main(argv: string[]): Promise<number> {
     encode(s.index, { fields, pairs: headers, tableSize: undefined, latin1 });
   };
 
-  const queue: Array<ScannedCase | Http1Set> = [];
   // Only "headers" and "header_encoding" (and "header_table_size" when applied) become values; the rest is checked and skipped.
   const fieldSet = { headers: true, wire: false, tableSize: o.applyTableSizes === true, encoding: true };
-  const jsonScanner = o.http1text ? null : new CaseScanner((c) => queue.push(c), { fields: fieldSet, maxCaseSize: o.maxCaseSize });
-  const http1 = o.http1text ? new Http1Reader((s) => queue.push(s)) : null;
-  const drain = async () => {
-    for (const item of queue) {
-      const r = http1 ? onHttp1Set(item as Http1Set) : onJsonCase(item as ScannedCase);
-      if (r) await r;
-    }
-    queue.length = 0;
-  };
+  const jsonCases = new InOrder(onJsonCase);
+  const http1Sets = new InOrder((s: Http1Set) => onHttp1Set(s));
+  const jsonScanner = o.http1text ? null : new CaseScanner(jsonCases.push, { fields: fieldSet, maxCaseSize: o.maxCaseSize });
+  const http1 = o.http1text ? new Http1Reader(http1Sets.push) : null;
+  const drain = () => (http1 ? http1Sets.drain() : jsonCases.drain());
 
   const inputError = await consumeInput(file, jsonScanner ?? http1!, drain, (bytes) => progress.update(cases, bytes));
   progress.clear();

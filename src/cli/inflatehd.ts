@@ -9,6 +9,7 @@ import { octetsToTextLossy, textToOctets } from '../hpack/octets.js';
 import {
   CasesWriter,
   consumeInput,
+  InOrder,
   nestedJson,
   octetsForJson,
   parseArgs,
@@ -158,10 +159,8 @@ async function decodeStory(
   let skipped = 0;
   let decoded = 0;
   let raw = 0;
-  const queue: ScannedCase[] = [];
   // "headers" becomes a value only for --verify; otherwise it is checked as JSON and skipped.
   const fieldSet = { headers: o.verify === true, wire: true, tableSize: true, encoding: true };
-  const scanner = new CaseScanner((c) => queue.push(c), { fields: fieldSet, maxCaseSize: o.maxCaseSize });
 
   const fail = (index: number, message: string, breaks: boolean) => {
     report.error(`case ${index}: ${message}`);
@@ -207,13 +206,9 @@ async function decodeStory(
     return explainInflateCase(value, o.verify === true).then((why) => fail(c.index, `${where}: ${why}`, true));
   };
 
-  const drain = async () => {
-    for (const c of queue) {
-      const r = handle(c);
-      if (r) await r;
-    }
-    queue.length = 0;
-  };
+  const inOrder = new InOrder(handle);
+  const scanner = new CaseScanner(inOrder.push, { fields: fieldSet, maxCaseSize: o.maxCaseSize });
+  const drain = () => inOrder.drain();
   const inputError = await consumeInput(file, scanner, drain, (bytes) => progress.update(scanner.cases, bytes));
   if (skipped > 1) report.note(`${skipped} cases skipped after case ${lostAt}`);
   if (inputError) report.error(inputError);

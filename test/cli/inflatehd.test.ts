@@ -79,6 +79,19 @@ describe('inflatehd', () => {
     expect(mixed.stdout).toBe(`PASS ${good}: 1 case\nFAIL ${none}: no cases to verify\n2 files: 1 passed, 1 failed; 1 case verified\n`);
   });
 
+  it('--verify: a case with bad "headers" is reported and still decoded, in order, so later cases keep their context', async () => {
+    const input = story([
+      { wire: '82', headers: [{ ':method': 'GET' }] },
+      { wire: '418cf1e3c2e5f23a6ba0ab90f4ff', headers: [null] }, // inserts :authority www.example.com (RFC 7541 C.4.1)
+      { wire: 'be', headers: [{ ':authority': 'www.example.com' }] }, // refers to it
+      { wire: 'be', headers: [{ ':authority': 'www.example.com' }], extra: 5 },
+    ]);
+    const r = await run('inflatehd', ['--verify'], input);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('FAIL (stdin): 1 error (4 of its cases decoded)\n1 file: 0 passed, 1 failed; 4 cases verified\n');
+    expect(r.stderr).toBe('inflatehd: (stdin): case 1: line 1, column 55: headers[0] is null; a header must be an object with exactly one name, such as {":path": "/"}\n');
+  });
+
   it('-d dumps the table after each case', async () => {
     const r = await run('inflatehd', ['-d'], story([{ wire: '82864188f439ce75c875fa5784' }]));
     expect(cases(r)[0]!.header_table).toEqual({ entries: [{ index: 62, name: ':authority', value: 'yahoo.co.jp', size: 53 }], size: 53, max_size: 4096 });

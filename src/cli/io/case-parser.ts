@@ -247,7 +247,7 @@ export class CaseParser {
       before = this.nonAscii;
       this.nonAscii = false;
       i = this.string(i);
-      const value = this.strEscaped ? (JSON.parse(utf8Slice.call(b, s - 1, i)) as string) : this.nonAscii ? utf8Slice.call(b, s, i - 1) : this.ascii(s, i - 1);
+      const value = this.strEscaped ? (JSON.parse(utf8Slice.call(b, s - 1, i)) as string) : this.nonAscii ? utf8Slice.call(b, s, i - 1) : latin1Slice.call(b, s, i - 1);
       if (this.strEscaped) {
         plain = false;
         spans.push(-1, -1);
@@ -274,10 +274,10 @@ export class CaseParser {
   }
 
   /**
-   * The ASCII string b[s..e). Short ones come from a small cache when the
-   * same octets were seen before: names and many values repeat from case to
-   * case, and handing the encoder the same string object again makes its
-   * table lookups and comparisons cheaper than a fresh copy would.
+   * The ASCII name b[s..e). Short ones come from a small cache when the same
+   * octets were seen before: names repeat from case to case, and handing the
+   * encoder the same string object again makes its table lookups cheaper
+   * than a fresh copy would.
    */
   private ascii(s: number, e: number): string {
     const b = this.b;

@@ -39,12 +39,6 @@ export type ScannedCase =
       value: unknown;
       /** The members read, when the case has the common shape (value is then undefined). */
       fields: CaseFields | undefined;
-      /**
-       * The case's strings (its headers' with `fields`) have no backslash, so
-       * none contains a quote, a backslash or a control character (JSON requires
-       * them escaped): they can be written back without escaping.
-       */
-      plain: boolean;
       /** The case's JSON text: bytes[start..end), valid until the next chunk is pushed. */
       bytes: Buffer;
       start: number;
@@ -337,7 +331,7 @@ export class CaseScanner {
     if (end - start > this.maxCaseSize) this.tooLarge(index, line, column);
     else if (p.nonAscii && !isUtf8(chunk.subarray(start, end))) this.emit(chunk, start, end, index, line, column);
     else if (p.fallback) this.emitParsed(chunk, start, end, index, line, column);
-    else this.onCase({ index, line, column, ok: true, value: undefined, fields: p.fields, plain: p.fields.headersPlain, bytes: chunk, start, end });
+    else this.onCase({ index, line, column, ok: true, value: undefined, fields: p.fields, bytes: chunk, start, end });
     return end;
   }
 
@@ -701,7 +695,7 @@ export class CaseScanner {
     if (p) {
       const end2 = p.parse(bytes, start, end, true);
       if (end2 >= 0 && !p.fallback) {
-        this.onCase({ index, line: valueLine, column: valueColumn, ok: true, value: undefined, fields: p.fields, plain: p.fields.headersPlain, bytes, start, end });
+        this.onCase({ index, line: valueLine, column: valueColumn, ok: true, value: undefined, fields: p.fields, bytes, start, end });
         return;
       }
       // Not of the common shape, or broken: JSON.parse decides, and says why it broke.
@@ -741,7 +735,7 @@ export class CaseScanner {
       this.onCase({ index, line: valueLine, column: valueColumn, ok: false, error: `invalid JSON: ${reason}`, errorLine: line, errorColumn: column });
       return;
     }
-    this.onCase({ index, line: valueLine, column: valueColumn, ok: true, value, fields: undefined, plain: !text.includes('\\'), bytes, start, end });
+    this.onCase({ index, line: valueLine, column: valueColumn, ok: true, value, fields: undefined, bytes, start, end });
   }
 }
 
