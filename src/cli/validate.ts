@@ -16,7 +16,7 @@ export interface DeflateCase {
   tableSize: number | undefined;
   latin1: boolean;
   /** Where the headers' strings are in the input (see CaseFields.headerSpans), to copy them to the output. */
-  source?: { bytes: Buffer; spans: number[] };
+  source?: { bytes: Buffer; spans: number[] } | undefined;
 }
 
 export interface InflateCase {
@@ -148,7 +148,7 @@ export function deflateCaseFromFields(f: CaseFields, applyTableSizes = false, by
   const pairs = pairsOfFlat(f.headers, latin1, f.headersPlain);
   if (pairs === null) return null;
   if (latin1) return { fields: pairs.map(([n, val]) => [Buffer.from(n, 'latin1'), Buffer.from(val, 'latin1')]), pairs, tableSize, latin1 };
-  return { fields: pairs, pairs, tableSize, latin1, ...(bytes && f.headerSpans ? { source: { bytes, spans: f.headerSpans } } : {}) };
+  return { fields: pairs, pairs, tableSize, latin1, source: bytes && f.headerSpans ? { bytes, spans: f.headerSpans } : undefined };
 }
 
 /** checkInflateCase for a case read by a case parser. */
