@@ -15,7 +15,7 @@ export const headerTableSize = z
   .min(0, 'must be at least 0')
   .max(0xffffffff, 'must be at most 4294967295')
   .nullish()
-  .meta({ description: 'SETTINGS_HEADER_TABLE_SIZE applied (as an acknowledged SETTINGS change) before this case' });
+  .meta({ description: 'SETTINGS_HEADER_TABLE_SIZE applied (as an acknowledged SETTINGS change) before this case: by inflatehd always, by deflatehd only with --apply-table-sizes (nghttp2 ignores it there)' });
 
 /** How names and values of a case are spelled: UTF-8 text, or latin1 (one char per octet, for octets that are not UTF-8). */
 export const headerEncoding = z
