@@ -52,6 +52,15 @@ cases are still written), 2 bad options, 70 the output could not be written
 or an internal error, 141 stdout was closed (| head).
 `;
 
+// The case's layout, as octets (written without per-char work).
+const K_SEQ = Buffer.from('    {\n      "seq": ');
+const K_INPUT = Buffer.from(',\n      "input_length": ');
+const K_OUTPUT = Buffer.from(',\n      "output_length": ');
+const K_PERCENT = Buffer.from(',\n      "percentage_of_original_size": ');
+const K_WIRE = Buffer.from(',\n      "wire": "');
+const K_HEADERS = Buffer.from('",\n      "headers": ');
+const K_END = Buffer.from('\n    }');
+
 interface Options {
   http1text?: boolean;
   tableSize: number;
@@ -106,19 +115,19 @@ export async function main(argv: string[]): Promise<number> {
     outputTotal += wire.length;
     const tableSize = cases === 0 ? (c.tableSize ?? o.tableSize) : c.tableSize;
     out.begin();
-    out.ascii('    {\n      "seq": ');
+    out.bytes(K_SEQ);
     out.int(seq);
-    out.ascii(',\n      "input_length": ');
+    out.bytes(K_INPUT);
     out.int(inputLength);
-    out.ascii(',\n      "output_length": ');
+    out.bytes(K_OUTPUT);
     out.int(wire.length);
-    out.ascii(',\n      "percentage_of_original_size": ');
+    out.bytes(K_PERCENT);
     out.ascii(janssonReal(inputLength === 0 ? 0 : (wire.length / inputLength) * 100));
-    out.ascii(',\n      "wire": "');
+    out.bytes(K_WIRE);
     out.hex(wire);
-    out.ascii('",\n      "headers": ');
+    out.bytes(K_HEADERS);
     if (c.source) writeHeadersFrom(out, c.pairs, c.source.bytes, c.source.spans);
-    else writeHeaders(out, c.pairs, '      ');
+    else writeHeaders(out, c.pairs);
     if (tableSize !== undefined) {
       out.ascii(',\n      "header_table_size": ');
       out.int(tableSize);
@@ -130,7 +139,7 @@ export async function main(argv: string[]): Promise<number> {
       out.ascii(',\n      "header_table": ');
       out.text(nestedJson(table, '      '));
     }
-    out.ascii('\n    }');
+    out.bytes(K_END);
     cases++;
   };
 

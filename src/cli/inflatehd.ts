@@ -53,6 +53,12 @@ nothing, 2 bad options, 70 the output could not be written or an internal
 error, 141 stdout was closed (| head).
 `;
 
+// The case's layout, as octets (written without per-char work).
+const K_SEQ = Buffer.from('    {\n      "seq": ');
+const K_WIRE = Buffer.from(',\n      "wire": "');
+const K_HEADERS = Buffer.from('",\n      "headers": ');
+const K_END = Buffer.from('\n    }');
+
 interface Options {
   dumpHeaderTable?: boolean;
   tableSize: number;
@@ -108,12 +114,12 @@ export async function main(argv: string[]): Promise<number> {
     if (latin1) report.note(`case ${index}: a name or value is not UTF-8; written with "header_encoding": "latin1"`);
     const after = inflater.maxTableSize;
     out.begin();
-    out.ascii('    {\n      "seq": ');
+    out.bytes(K_SEQ);
     out.int(index);
-    out.ascii(',\n      "wire": "');
+    out.bytes(K_WIRE);
     out.ascii(c.wire); // checked to be hex: nothing in it needs escaping
-    out.ascii('",\n      "headers": ');
-    writeHeaders(out, headers, '      ');
+    out.bytes(K_HEADERS);
+    writeHeaders(out, headers);
     if (after !== before) {
       out.ascii(',\n      "header_table_size": ');
       out.int(after);
@@ -128,7 +134,7 @@ export async function main(argv: string[]): Promise<number> {
       out.ascii(',\n      "trace": ');
       out.text(nestedJson(trace.map((t) => traceJson(t, c.block, latin1)), '      '));
     }
-    out.ascii('\n    }');
+    out.bytes(K_END);
   });
   progress.clear();
   out.close();
