@@ -346,6 +346,21 @@ export class CasesWriter {
     this.pos = p;
   }
 
+  /** src[s..e) as it is (text already checked to need no escaping). */
+  raw(src: Uint8Array, s: number, e: number): void {
+    const n = e - s;
+    if (this.buf.length - this.pos < n) this.room(n);
+    const buf = this.buf;
+    let p = this.pos;
+    if (n > 64) {
+      buf.set(src.subarray(s, e), p);
+      p += n;
+    } else {
+      for (let k = s; k < e; k++) buf[p++] = src[k]!;
+    }
+    this.pos = p;
+  }
+
   /** src[s..e) between quotes: the octets of a JSON string that need no escaping (see CaseFields.headerSpans). */
   quoted(src: Uint8Array, s: number, e: number): void {
     const n = e - s;

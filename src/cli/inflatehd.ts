@@ -117,7 +117,9 @@ export async function main(argv: string[]): Promise<number> {
     out.bytes(K_SEQ);
     out.int(index);
     out.bytes(K_WIRE);
-    out.ascii(c.wire); // checked to be hex: nothing in it needs escaping
+    // Checked to be hex: nothing in it needs escaping. Copied as given, as nghttp2 does.
+    if (c.source) out.raw(c.source.bytes, c.source.wireStart, c.source.wireEnd);
+    else out.ascii(c.wire!);
     out.bytes(K_HEADERS);
     writeHeaders(out, headers);
     if (after !== before) {
@@ -189,13 +191,13 @@ async function decodeStory(
     }
     if (!c.ok) return fail(c.index, `line ${c.errorLine}, column ${c.errorColumn}: ${c.error}`, true);
     const f = c.fields;
-    if (o.verify && (f ? f.wire === undefined && f.headers !== undefined : isRawCase(c.value))) {
+    if (o.verify && (f ? f.wire === undefined && f.wireStart < 0 && f.headers !== undefined : isRawCase(c.value))) {
       // raw-data stories have headers but nothing encoded: nothing to verify.
       raw++;
       return;
     }
     const where = `line ${c.line}, column ${c.column}`;
-    const check = (needHeaders: boolean) => (f ? inflateCaseFromFields(f, needHeaders) : checkInflateCase(c.value, needHeaders));
+    const check = (needHeaders: boolean) => (f ? inflateCaseFromFields(f, needHeaders, c.bytes) : checkInflateCase(c.value, needHeaders));
     const checked = check(o.verify === true);
     if (checked) return run(checked, c.index);
     const value = caseValue(c);

@@ -20,8 +20,10 @@ export interface DeflateCase {
 }
 
 export interface InflateCase {
-  wire: string;
-  block: Buffer;
+  /** The hex as given: a string, or (read in place) source[wireStart..wireEnd). */
+  wire: string | undefined;
+  source?: { bytes: Buffer; wireStart: number; wireEnd: number } | undefined;
+  block: Uint8Array;
   tableSize: number | undefined;
   /** The expected headers, when the case has them. */
   pairs: Array<[string, string]> | undefined;
@@ -151,12 +153,39 @@ export function deflateCaseFromFields(f: CaseFields, applyTableSizes = false, by
   return { fields: pairs, pairs, tableSize, latin1, source: bytes && f.headerSpans ? { bytes, spans: f.headerSpans } : undefined };
 }
 
-/** checkInflateCase for a case read by a case parser. */
-export function inflateCaseFromFields(f: CaseFields, needHeaders: boolean): InflateCase | null {
+const HEX_VALUE = new Int8Array(256).fill(-1);
+for (let c = 0; c < 256; c++) {
+  const d = '0123456789abcdef'.indexOf(String.fromCharCode(c).toLowerCase());
+  if (d >= 0) HEX_VALUE[c] = d;
+}
+
+/** The octets of hex digits src[s..e), or null when one is not a hex digit or there is an odd number. */
+function hexOctets(src: Uint8Array, s: number, e: number): Uint8Array | null {
+  if ((e - s) % 2 !== 0) return null;
+  const out = new Uint8Array((e - s) >> 1);
+  for (let i = s, k = 0; i < e; i += 2, k++) {
+    const hi = HEX_VALUE[src[i]!]!;
+    const lo = HEX_VALUE[src[i + 1]!]!;
+    if ((hi | lo) < 0) return null;
+    out[k] = (hi << 4) | lo;
+  }
+  return out;
+}
+
+/** checkInflateCase for a case read by a case parser (`bytes`: the case's text, where the fields point). */
+export function inflateCaseFromFields(f: CaseFields, needHeaders: boolean, bytes: Buffer): InflateCase | null {
   const wire = f.wire;
-  if (wire === undefined || wire.length % 2 !== 0) return null;
-  const block = Buffer.from(wire, 'hex');
-  if (block.length * 2 !== wire.length) return null;
+  let block: Uint8Array | null;
+  let source: InflateCase['source'];
+  if (f.wireStart >= 0) {
+    block = hexOctets(bytes, f.wireStart, f.wireEnd);
+    source = { bytes, wireStart: f.wireStart, wireEnd: f.wireEnd };
+  } else {
+    if (wire === undefined || wire.length % 2 !== 0) return null;
+    block = Buffer.from(wire, 'hex');
+    if (block.length * 2 !== wire.length) return null;
+  }
+  if (block === null) return null;
   const tableSize = tableSizeOfField(f.tableSize);
   const latin1 = encodingOfField(f.encoding);
   if (tableSize === false || latin1 === null) return null;
@@ -167,7 +196,7 @@ export function inflateCaseFromFields(f: CaseFields, needHeaders: boolean): Infl
     if (p === null) return null;
     pairs = p;
   }
-  return { wire, block, tableSize, pairs, latin1 };
+  return { wire, source, block, tableSize, pairs, latin1 };
 }
 
 /** Strings with lone surrogates (possible through \ud800 escapes in JSON) cannot be UTF-8. */

@@ -29,7 +29,11 @@ export interface CaseFields {
    * written (UTF-8, nothing to escape), so they can be copied to the output.
    */
   headerSpans: number[] | undefined;
+  /** "wire" when it had escapes or octets above 0x7f (rare); otherwise see wireStart. */
   wire: string | undefined;
+  /** Where an ASCII "wire" without escapes is in the case's bytes (its octets are its text): [wireStart, wireEnd), or -1. */
+  wireStart: number;
+  wireEnd: number;
   /** header_table_size: a number, null, or undefined when absent. */
   tableSize: number | null | undefined;
   encoding: string | undefined;
@@ -182,8 +186,19 @@ export class CaseParser {
         i = this.headers(i);
       } else if (key === 2 && c === QUOTE) {
         const s = i + 1;
+        const before = this.nonAscii;
+        this.nonAscii = false;
         i = this.string(i);
-        f.wire = this.strEscaped ? (JSON.parse(utf8Slice.call(b, s - 1, i)) as string) : latin1Slice.call(b, s, i - 1);
+        if (this.strEscaped || this.nonAscii) {
+          f.wire = JSON.parse(utf8Slice.call(b, s - 1, i)) as string;
+          f.wireStart = f.wireEnd = -1;
+        } else {
+          // Read where it is: no string is made for the hex of a block.
+          f.wire = undefined;
+          f.wireStart = s;
+          f.wireEnd = i - 1;
+        }
+        this.nonAscii ||= before;
       } else if (key === 4 && (c === 0x2d || (c! >= 0x30 && c! <= 0x39))) {
         const s = i;
         i = this.number(i);
@@ -465,5 +480,5 @@ function keyIs(b: Buffer, s: number, e: number, key: Buffer): boolean {
 }
 
 function emptyFields(): CaseFields {
-  return { headers: undefined, headersPlain: true, headerSpans: undefined, wire: undefined, tableSize: undefined, encoding: undefined };
+  return { headers: undefined, headersPlain: true, headerSpans: undefined, wire: undefined, wireStart: -1, wireEnd: -1, tableSize: undefined, encoding: undefined };
 }
