@@ -115,8 +115,9 @@ export function janssonReal(x: number): string {
     // a = m * 2^e with m odd. An integer (e >= 0) below 1e17 has at most 17 digits. For e < 0
     // the exact decimal digits are m * 5^-e = a * 10^-e: floor(log10(a)) - e + 1 of them,
     // at least 20 when e < -23 (a >= 1e-4). Only about 18 digits can make a tie.
-    const e = exponentOfOddSignificand(a);
-    if (e >= 0 || e < -23 || Math.abs(Math.floor(Math.log10(a)) - e + 1 - 18) > 1) {
+    // e >= 0 is an integer; e < -23 leaves a * 2^23 (exact: a power of two) fractional.
+    const scaled = a * 8388608;
+    if (a === Math.floor(a) || scaled !== Math.floor(scaled) || Math.abs(Math.floor(Math.log10(a)) - exponentOfOddSignificand(a) + 1 - 18) > 1) {
       const t = stripFraction(a.toPrecision(17));
       return x < 0 ? `-${t}` : t;
     }
