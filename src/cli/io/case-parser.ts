@@ -90,8 +90,9 @@ export class CaseParser {
   private complete = false;
   private stack = new Uint8Array(64);
   private incomplete = false;
-  // String scan results.
+  // The last string scanned: it had an escape; it had an octet >= 0x80.
   private strEscaped = false;
+  private strHigh = false;
 
   constructor(private readonly want: CaseFieldSet) {}
 
@@ -186,10 +187,8 @@ export class CaseParser {
         i = this.headers(i);
       } else if (key === 2 && c === QUOTE) {
         const s = i + 1;
-        const before = this.nonAscii;
-        this.nonAscii = false;
         i = this.string(i);
-        if (this.strEscaped || this.nonAscii) {
+        if (this.strEscaped || this.strHigh) {
           f.wire = JSON.parse(utf8Slice.call(b, s - 1, i)) as string;
           f.wireStart = f.wireEnd = -1;
         } else {
@@ -198,7 +197,6 @@ export class CaseParser {
           f.wireStart = s;
           f.wireEnd = i - 1;
         }
-        this.nonAscii ||= before;
       } else if (key === 4 && (c === 0x2d || (c! >= 0x30 && c! <= 0x39))) {
         const s = i;
         i = this.number(i);
@@ -209,7 +207,7 @@ export class CaseParser {
       } else if (key === 8 && c === QUOTE) {
         const s = i + 1;
         i = this.string(i);
-        f.encoding = this.strEscaped || this.nonAscii ? (JSON.parse(utf8Slice.call(b, s - 1, i)) as string) : latin1Slice.call(b, s, i - 1);
+        f.encoding = this.strEscaped || this.strHigh ? (JSON.parse(utf8Slice.call(b, s - 1, i)) as string) : latin1Slice.call(b, s, i - 1);
       } else {
         if (key !== 0) this.fallback = true; // present, but not of the expected type
         i = this.skipValue(i);
@@ -245,29 +243,23 @@ export class CaseParser {
       i = this.ws(i + 1);
       if (b[i] !== QUOTE) break;
       let s = i + 1;
-      let before = this.nonAscii;
-      this.nonAscii = false;
       i = this.string(i);
-      const name = this.strEscaped ? (JSON.parse(utf8Slice.call(b, s - 1, i)) as string) : this.nonAscii ? utf8Slice.call(b, s, i - 1) : this.ascii(s, i - 1);
+      const name = this.strEscaped ? (JSON.parse(utf8Slice.call(b, s - 1, i)) as string) : this.strHigh ? utf8Slice.call(b, s, i - 1) : this.ascii(s, i - 1);
       if (this.strEscaped) {
         plain = false;
         spans.push(-1, -1);
       } else spans.push(s, i - 1);
-      this.nonAscii ||= before;
       i = this.ws(i);
       if (b[i] !== 0x3a) this.fail(i);
       i = this.ws(i + 1);
       if (b[i] !== QUOTE) break;
       s = i + 1;
-      before = this.nonAscii;
-      this.nonAscii = false;
       i = this.string(i);
-      const value = this.strEscaped ? (JSON.parse(utf8Slice.call(b, s - 1, i)) as string) : this.nonAscii ? utf8Slice.call(b, s, i - 1) : latin1Slice.call(b, s, i - 1);
+      const value = this.strEscaped ? (JSON.parse(utf8Slice.call(b, s - 1, i)) as string) : this.strHigh ? utf8Slice.call(b, s, i - 1) : latin1Slice.call(b, s, i - 1);
       if (this.strEscaped) {
         plain = false;
         spans.push(-1, -1);
       } else spans.push(s, i - 1);
-      this.nonAscii ||= before;
       i = this.ws(i);
       if (b[i] !== 0x7d) break; // a second member, or broken
       out.push(name, value);
@@ -342,7 +334,8 @@ export class CaseParser {
         i += 2;
       }
     }
-    if (high >= 0x80) this.nonAscii = true;
+    this.strHigh = high >= 0x80;
+    if (this.strHigh) this.nonAscii = true;
     this.strEscaped = escaped;
     return i + 1;
   }
