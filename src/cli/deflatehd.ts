@@ -86,8 +86,12 @@ export async function main(argv: string[]): Promise<number> {
         .choices(['nghttp2', 'linear', 'static', 'naive'])
         .default('nghttp2'),
     )
-    .option('--max-case-size <SIZE>', 'largest case, in octets of JSON text (K, M, G suffixes); a larger one is reported and skipped (memory grows with the largest case)', sizeArg, DEFAULT_MAX_CASE_SIZE)
     .addOption(new Option('--huffman <when>', 'Huffman-code strings: auto (when shorter, as nghttp2), always, never').choices(['auto', 'always', 'never']).default('auto'))
+    .addOption(
+      new Option('--max-case-size <SIZE>', 'largest case, in octets of JSON text (K, M, G suffixes); a larger one is reported and skipped (memory grows with the largest case)')
+        .argParser(sizeArg)
+        .default(DEFAULT_MAX_CASE_SIZE, '32M'),
+    )
     .addHelpText('after', HELP);
   if (!parseArgs(p, argv)) return 0;
   const o = p.opts<Options>();

@@ -4,6 +4,7 @@
  * --verify (compare with each case's "headers", any number of files) and
  * --explain (describe every representation).
  */
+import { Option } from 'commander';
 import { DEFAULT_HEADER_TABLE_SIZE, HpackError, Inflater, type TraceItem } from '../hpack/index.js';
 import { octetsToTextLossy, textToOctets } from '../hpack/octets.js';
 import {
@@ -76,8 +77,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('-s, --table-size <N>', 'initial SETTINGS_HEADER_TABLE_SIZE of the decoder', tableSizeArg, DEFAULT_HEADER_TABLE_SIZE)
     .option('--verify', "compare each decoded list with the case's \"headers\"; one line per file, exit 1 on any mismatch")
     .option('--explain', 'add a "trace" to each case: every representation with its offset, bytes, kind, index and Huffman use')
-    .option('--max-header-list-size <SIZE>', 'largest decoded header list (name + value + 32 per field; K, M, G suffixes)', sizeArg, 16 * 1024 * 1024)
-    .option('--max-case-size <SIZE>', 'largest case, in octets of JSON text (K, M, G suffixes); a larger one is reported and skipped (memory grows with the largest case)', sizeArg, DEFAULT_MAX_CASE_SIZE)
+    .addOption(new Option('--max-header-list-size <SIZE>', 'largest decoded header list (name + value + 32 per field; K, M, G suffixes)').argParser(sizeArg).default(16 * 1024 * 1024, '16M'))
+    .addOption(
+      new Option('--max-case-size <SIZE>', 'largest case, in octets of JSON text (K, M, G suffixes); a larger one is reported and skipped (memory grows with the largest case)')
+        .argParser(sizeArg)
+        .default(DEFAULT_MAX_CASE_SIZE, '32M'),
+    )
     .addHelpText('after', HELP);
   if (!parseArgs(p, argv)) return 0;
   const o = p.opts<Options>();
