@@ -125,6 +125,46 @@ export function writeAll(fd: number, data: Uint8Array): void {
   }
 }
 
+/**
+ * Handles items (cases) in order as they come: at once while each handler
+ * returns nothing, so a case is encoded while its bytes are fresh and little
+ * stays alive; behind the first that returns a promise (explaining a bad case
+ * loads zod), the others wait until drain().
+ */
+export class InOrder<T> {
+  private queue: T[] = [];
+  private pending: Promise<void> | null = null;
+
+  constructor(private readonly handle: (item: T) => Promise<void> | void) {}
+
+  readonly push = (item: T): void => {
+    if (this.pending !== null) {
+      this.queue.push(item);
+      return;
+    }
+    const r = this.handle(item);
+    if (r) this.pending = r;
+  };
+
+  /** Waits for what is pending and handles what waited; call before the items' chunk is reused. */
+  async drain(): Promise<void> {
+    while (this.pending !== null) {
+      await this.pending;
+      this.pending = null;
+      const waiting = this.queue;
+      this.queue = [];
+      for (let k = 0; k < waiting.length; k++) {
+        if (this.pending !== null) {
+          this.queue.push(waiting[k]!);
+          continue;
+        }
+        const r = this.handle(waiting[k]!);
+        if (r) this.pending = r;
+      }
+    }
+  }
+}
+
 /** What a story reader is: chunks in, cases out through its callback; JsonSyntaxError when the input is broken. */
 export interface ChunkConsumer {
   push(chunk: Buffer): void;
@@ -149,34 +189,45 @@ export async function consumeInput(
     return `line ${e.line}, column ${e.column}: ${e.message}`;
   };
   let bytesRead = 0;
+  // Only reading is guarded here: an error from drain() (writing the output, e.g. EPIPE
+  // when the reader of stdout went away) is not the input's fault and goes to launch().
+  let input: InputReader;
   try {
-    const input = new InputReader(file);
-    for (let chunk = input.read(); chunk !== null; chunk = input.read()) {
-      bytesRead += chunk.length;
-      let error: string | null = null;
-      try {
-        consumer.push(chunk);
-      } catch (e) {
-        error = syntax(e);
-      }
-      await drain();
-      progress(bytesRead);
-      if (error) {
-        input.close();
-        return error;
-      }
-    }
-    try {
-      consumer.end();
-    } catch (e) {
-      await drain();
-      return syntax(e);
-    }
-    await drain();
-    return null;
+    input = new InputReader(file);
   } catch (e) {
     return readErrorMessage(file, e);
   }
+  const next = (): Buffer | null | Error => {
+    try {
+      return input.read();
+    } catch (e) {
+      return e instanceof Error ? e : new Error(String(e));
+    }
+  };
+  for (let chunk = next(); chunk !== null; chunk = next()) {
+    if (chunk instanceof Error) return readErrorMessage(file, chunk);
+    bytesRead += chunk.length;
+    let error: string | null = null;
+    try {
+      consumer.push(chunk);
+    } catch (e) {
+      error = syntax(e);
+    }
+    await drain();
+    progress(bytesRead);
+    if (error) {
+      input.close();
+      return error;
+    }
+  }
+  try {
+    consumer.end();
+  } catch (e) {
+    await drain();
+    return syntax(e);
+  }
+  await drain();
+  return null;
 }
 
 /** "cannot read x.json: no such file" from a read error. */
@@ -244,11 +295,11 @@ export class Progress {
 }
 
 /**
- * Writes `{"cases": [...]}` incrementally: each case is added as its own
- * indented text, encoded straight into a 1 MiB buffer that is written out
- * (synchronously, so stdout's pace is ours) and reused when full. The
- * document is always closed, so stdout stays valid JSON whatever happened
- * to the input.
+ * Writes `{"cases": [...]}` incrementally, straight into a 1 MiB buffer that
+ * is written out (synchronously, so stdout's pace is ours) and reused when
+ * full: a case is written piece by piece (begin(), ascii(), string(), hex()
+ * ...), with no string built for it. The document is always closed, so
+ * stdout stays valid JSON whatever happened to the input.
  */
 export class CasesWriter {
   private buf = Buffer.allocUnsafe(WRITE_CHUNK);
@@ -257,18 +308,151 @@ export class CasesWriter {
 
   constructor(private readonly fd = 1) {}
 
-  add(caseText: string): void {
-    this.put(this.count++ === 0 ? '{\n  "cases": [\n' : ',\n');
-    this.put(caseText);
+  /** Starts the next case (after the document's opening, or a comma). */
+  begin(): void {
+    this.bytes(this.count++ === 0 ? DOC_START : CASE_SEP);
   }
 
-  private put(text: string): void {
-    if (this.buf.length - this.pos < text.length * 3) {
-      this.flush();
-      if (this.buf.length < text.length * 3) this.buf = Buffer.allocUnsafe(text.length * 3);
+  /** Text known to be ASCII with nothing to escape: layout, keys, numbers, hex. */
+  ascii(s: string): void {
+    const n = s.length;
+    if (this.buf.length - this.pos < n) this.room(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let k = 0; k < n; k++) buf[p++] = s.charCodeAt(k);
+    this.pos = p;
+  }
+
+  /** A JSON string literal. ASCII without quotes, backslashes or controls (nearly every header) is copied as it is. */
+  string(s: string): void {
+    const n = s.length;
+    if (this.buf.length - this.pos < n + 2) this.room(n + 2);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = 0x22;
+    for (let k = 0; k < n; k++) {
+      const c = s.charCodeAt(k);
+      // Anything else is written by JSON.stringify and UTF-8 encoded (what was copied is overwritten).
+      if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x7f) return this.text(JSON.stringify(s));
+      buf[p++] = c;
     }
-    // utf8Write skips Buffer#write's argument handling, a tenth of the run on large inputs.
-    this.pos += (this.buf as unknown as { utf8Write(s: string, offset: number): number }).utf8Write(text, this.pos);
+    buf[p++] = 0x22;
+    this.pos = p;
+  }
+
+  /** Any text, UTF-8 encoded. */
+  text(s: string): void {
+    if (this.buf.length - this.pos < s.length * 3) this.room(s.length * 3);
+    // utf8Write skips Buffer#write's argument handling.
+    this.pos += (this.buf as unknown as { utf8Write(s: string, offset: number): number }).utf8Write(s, this.pos);
+  }
+
+  /** Octets as they are (layout prepared as bytes). */
+  bytes(b: Uint8Array): void {
+    const n = b.length;
+    if (this.buf.length - this.pos < n) this.room(n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let k = 0; k < n; k++) buf[p++] = b[k]!;
+    this.pos = p;
+  }
+
+  /** src[s..e) as it is (text already checked to need no escaping). */
+  raw(src: Uint8Array, s: number, e: number): void {
+    const n = e - s;
+    if (this.buf.length - this.pos < n) this.room(n);
+    const buf = this.buf;
+    let p = this.pos;
+    if (n > 64) {
+      buf.set(src.subarray(s, e), p);
+      p += n;
+    } else {
+      for (let k = s; k < e; k++) buf[p++] = src[k]!;
+    }
+    this.pos = p;
+  }
+
+  /** src[s..e) between quotes: the octets of a JSON string that need no escaping (see CaseFields.headerSpans). */
+  quoted(src: Uint8Array, s: number, e: number): void {
+    const n = e - s;
+    if (this.buf.length - this.pos < n + 2) this.room(n + 2);
+    const buf = this.buf;
+    let p = this.pos;
+    buf[p++] = 0x22;
+    if (n > 64) {
+      buf.set(src.subarray(s, e), p);
+      p += n;
+    } else {
+      for (let k = s; k < e; k++) buf[p++] = src[k]!;
+    }
+    buf[p++] = 0x22;
+    this.pos = p;
+  }
+
+  /**
+   * One header line copied from the input: `{"name": "value"}` after the
+   * case's indent (and a comma unless first), where src[ns..ne) and
+   * src[vs..ve) need no escaping. One call and one room check per header:
+   * this is most of deflatehd's output.
+   */
+  header(first: boolean, src: Uint8Array, ns: number, ne: number, vs: number, ve: number): void {
+    const need = 20 + (ne - ns) + (ve - vs);
+    if (this.buf.length - this.pos < need) this.room(need);
+    const buf = this.buf;
+    let p = this.pos;
+    if (!first) buf[p++] = 0x2c;
+    buf[p++] = 0x0a;
+    for (let k = 0; k < 8; k++) buf[p++] = 0x20;
+    buf[p++] = 0x7b;
+    buf[p++] = 0x22;
+    for (let k = ns; k < ne; k++) buf[p++] = src[k]!;
+    buf[p++] = 0x22;
+    buf[p++] = 0x3a;
+    buf[p++] = 0x20;
+    buf[p++] = 0x22;
+    for (let k = vs; k < ve; k++) buf[p++] = src[k]!;
+    buf[p++] = 0x22;
+    buf[p++] = 0x7d;
+    this.pos = p;
+  }
+
+  /** A non-negative integer in decimal, without building its string. */
+  int(v: number): void {
+    if (v < 10) {
+      this.ascii(DIGIT_STRINGS[v]!);
+      return;
+    }
+    if (!(v < 2 ** 53)) {
+      this.ascii(String(v));
+      return;
+    }
+    if (this.buf.length - this.pos < 16) this.room(16);
+    let digits = 1;
+    for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
+    const buf = this.buf;
+    const start = this.pos;
+    let p = start + digits;
+    this.pos = p;
+    for (let t = v; p > start; t = Math.floor(t / 10)) buf[--p] = 0x30 + (t % 10);
+  }
+
+  /** Octets as lowercase hex digits. */
+  hex(b: Uint8Array): void {
+    const n = b.length;
+    if (this.buf.length - this.pos < 2 * n) this.room(2 * n);
+    const buf = this.buf;
+    let p = this.pos;
+    for (let k = 0; k < n; k++) {
+      const x = b[k]!;
+      buf[p++] = HEX_DIGITS[x >> 4]!;
+      buf[p++] = HEX_DIGITS[x & 15]!;
+    }
+    this.pos = p;
+  }
+
+  private room(n: number): void {
+    this.flush();
+    if (this.buf.length < n) this.buf = Buffer.allocUnsafe(n);
   }
 
   flush(): void {
@@ -277,34 +461,71 @@ export class CasesWriter {
   }
 
   close(): void {
-    this.put(this.count === 0 ? '{\n  "cases": []\n}\n' : '\n  ]\n}\n');
+    this.ascii(this.count === 0 ? '{\n  "cases": []\n}\n' : '\n  ]\n}\n');
     this.flush();
   }
 }
 
 const WRITE_CHUNK = 1 << 20;
+const DOC_START = Buffer.from('{\n  "cases": [\n');
+const CASE_SEP = Buffer.from(',\n');
+const HEX_DIGITS = Buffer.from('0123456789abcdef');
+const DIGIT_STRINGS = '0123456789'.split('');
 
-const NEEDS_ESCAPE = /["\\\x00-\x1f]/;
+const HEADER_FIRST = Buffer.from('[\n        {');
+const HEADER_NEXT = Buffer.from(',\n        {');
+const HEADER_FIRST_ITEM = Buffer.from('\n        {');
+const HEADER_COLON = Buffer.from(': ');
+const HEADER_CLOSE = Buffer.from('}');
+const HEADERS_END = Buffer.from('\n      ]');
 
-/** A JSON string literal; strings that need no escaping (most) skip JSON.stringify. */
-export function jsonString(s: string): string {
-  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+/**
+ * A case's `headers` array (at the indent of a case's members), one
+ * `{"name": "value"}` object per line: readable, diffable, and half the size
+ * of fully expanded objects.
+ */
+export function writeHeaders(out: CasesWriter, headers: ReadonlyArray<readonly [string, string]>): void {
+  if (headers.length === 0) {
+    out.ascii('[]');
+    return;
+  }
+  for (let k = 0; k < headers.length; k++) {
+    const h = headers[k]!;
+    out.bytes(k === 0 ? HEADER_FIRST : HEADER_NEXT);
+    out.string(h[0]);
+    out.bytes(HEADER_COLON);
+    out.string(h[1]);
+    out.bytes(HEADER_CLOSE);
+  }
+  out.bytes(HEADERS_END);
 }
 
 /**
- * The `headers` array at the given indent, one `{"name": "value"}` object per
- * line: readable, diffable, and half the size of fully expanded objects.
+ * writeHeaders, copying each string that needs no escaping from the input's
+ * octets (`spans`, as CaseFields.headerSpans).
  */
-export function headersJson(headers: ReadonlyArray<readonly [string, string]>, indent: string, plain = false): string {
-  if (headers.length === 0) return '[]';
-  const i1 = `\n${indent}  {`;
-  let s = '[';
-  for (let k = 0; k < headers.length; k++) {
-    const h = headers[k]!;
-    // `plain`: known to need no escaping (see ScannedCase.plain).
-    s += plain ? `${k === 0 ? '' : ','}${i1}"${h[0]}": "${h[1]}"}` : `${k === 0 ? '' : ','}${i1}${jsonString(h[0])}: ${jsonString(h[1])}}`;
+export function writeHeadersFrom(out: CasesWriter, headers: ReadonlyArray<readonly [string, string]>, src: Uint8Array, spans: number[]): void {
+  if (headers.length === 0) {
+    out.ascii('[]');
+    return;
   }
-  return `${s}\n${indent}]`;
+  out.ascii('[');
+  for (let k = 0; k < headers.length; k++) {
+    const ns = spans[4 * k]!;
+    const vs = spans[4 * k + 2]!;
+    if (ns >= 0 && vs >= 0) {
+      out.header(k === 0, src, ns, spans[4 * k + 1]!, vs, spans[4 * k + 3]!);
+      continue;
+    }
+    out.bytes(k === 0 ? HEADER_FIRST_ITEM : HEADER_NEXT);
+    if (ns >= 0) out.quoted(src, ns, spans[4 * k + 1]!);
+    else out.string(headers[k]![0]);
+    out.bytes(HEADER_COLON);
+    if (vs >= 0) out.quoted(src, vs, spans[4 * k + 3]!);
+    else out.string(headers[k]![1]);
+    out.bytes(HEADER_CLOSE);
+  }
+  out.bytes(HEADERS_END);
 }
 
 /** JSON.stringify(value, null, 2) re-indented to sit at `indent`. */
@@ -370,6 +591,10 @@ export function launch(prog: string, main: (argv: string[]) => Promise<number>, 
         if (e instanceof UsageError) {
           writeErr(`${prog}: ${e.message}\n${prog}: try '${prog} --help'\n`);
           process.exitCode = 2;
+        } else if ((e as NodeJS.ErrnoException).syscall === 'write') {
+          // stdout failed (ENOSPC on a full disk, EIO ...): not a bug, but nothing more can be done.
+          writeErr(`${prog}: cannot write output: ${(e as Error).message}\n`);
+          process.exitCode = 70;
         } else {
           writeErr(`${prog}: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
           process.exitCode = 70;

@@ -4,25 +4,28 @@
  * --verify (compare with each case's "headers", any number of files) and
  * --explain (describe every representation).
  */
+import { Option } from 'commander';
 import { DEFAULT_HEADER_TABLE_SIZE, HpackError, Inflater, type TraceItem } from '../hpack/index.js';
 import { octetsToTextLossy, textToOctets } from '../hpack/octets.js';
 import {
   CasesWriter,
-  headersJson,
   consumeInput,
+  InOrder,
   nestedJson,
   octetsForJson,
   parseArgs,
   program,
   Progress,
   Reporter,
+  writeErr,
   writeOut,
   sizeArg,
   tableSizeArg,
   UsageError,
+  writeHeaders,
 } from './common.js';
-import { CaseScanner, type ScannedCase } from './io/json-cases.js';
-import { checkInflateCase, explainInflateCase, type InflateCase } from './validate.js';
+import { CaseScanner, caseValue, DEFAULT_MAX_CASE_SIZE, type ScannedCase } from './io/json-cases.js';
+import { checkInflateCase, explainInflateCase, inflateCaseFromFields, type InflateCase } from './validate.js';
 
 const HELP = `
 Input (stdin or FILE) is JSON, as in hpack-test-case or deflatehd's output:
@@ -46,8 +49,16 @@ Examples:
   $ inflatehd --verify hpack-test-case/*/story_*.json
 
 Exit status: 0 all cases decoded (and verified), 1 a case, a file or the
-input was bad (the good cases are still written), 2 bad options.
+input was bad (the good cases are still written) or --verify verified
+nothing, 2 bad options, 70 the output could not be written or an internal
+error, 141 stdout was closed (| head).
 `;
+
+// The case's layout, as octets (written without per-char work).
+const K_SEQ = Buffer.from('    {\n      "seq": ');
+const K_WIRE = Buffer.from(',\n      "wire": "');
+const K_HEADERS = Buffer.from('",\n      "headers": ');
+const K_END = Buffer.from('\n    }');
 
 interface Options {
   dumpHeaderTable?: boolean;
@@ -55,6 +66,7 @@ interface Options {
   verify?: boolean;
   explain?: boolean;
   maxHeaderListSize: number;
+  maxCaseSize: number;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -65,7 +77,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('-s, --table-size <N>', 'initial SETTINGS_HEADER_TABLE_SIZE of the decoder', tableSizeArg, DEFAULT_HEADER_TABLE_SIZE)
     .option('--verify', "compare each decoded list with the case's \"headers\"; one line per file, exit 1 on any mismatch")
     .option('--explain', 'add a "trace" to each case: every representation with its offset, bytes, kind, index and Huffman use')
-    .option('--max-header-list-size <SIZE>', 'largest decoded header list (name + value + 32 per field; K, M, G suffixes)', sizeArg, 16 * 1024 * 1024)
+    .addOption(new Option('--max-header-list-size <SIZE>', 'largest decoded header list (name + value + 32 per field; K, M, G suffixes)').argParser(sizeArg).default(16 * 1024 * 1024, '16M'))
+    .addOption(
+      new Option('--max-case-size <SIZE>', 'largest case, in octets of JSON text (K, M, G suffixes); a larger one is reported and skipped (memory grows with the largest case)')
+        .argParser(sizeArg)
+        .default(DEFAULT_MAX_CASE_SIZE, '32M'),
+    )
     .addHelpText('after', HELP);
   if (!parseArgs(p, argv)) return 0;
   const o = p.opts<Options>();
@@ -101,16 +118,30 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (latin1) report.note(`case ${index}: a name or value is not UTF-8; written with "header_encoding": "latin1"`);
     const after = inflater.maxTableSize;
-    // The wire was checked to be hex: nothing in it needs escaping.
-    let text = `    {\n      "seq": ${index},\n      "wire": "${c.wire}",\n      "headers": ${headersJson(headers, '      ')}`;
-    if (after !== before) text += `,\n      "header_table_size": ${after}`;
-    if (latin1) text += `,\n      "header_encoding": "latin1"`;
+    out.begin();
+    out.bytes(K_SEQ);
+    out.int(index);
+    out.bytes(K_WIRE);
+    // Checked to be hex: nothing in it needs escaping. Copied as given, as nghttp2 does.
+    if (c.source) out.raw(c.source.bytes, c.source.wireStart, c.source.wireEnd);
+    else out.ascii(c.wire!);
+    out.bytes(K_HEADERS);
+    writeHeaders(out, headers);
+    if (after !== before) {
+      out.ascii(',\n      "header_table_size": ');
+      out.int(after);
+    }
+    if (latin1) out.ascii(',\n      "header_encoding": "latin1"');
     if (o.dumpHeaderTable) {
       const t = inflater.getTable(latin1 ? 'latin1' : 'utf8');
-      text += `,\n      "header_table": ${nestedJson({ entries: t.entries, size: t.size, max_size: t.maxSize }, '      ')}`;
+      out.ascii(',\n      "header_table": ');
+      out.text(nestedJson({ entries: t.entries, size: t.size, max_size: t.maxSize }, '      '));
     }
-    if (trace) text += `,\n      "trace": ${nestedJson(trace.map((t) => traceJson(t, c.block, latin1)), '      ')}`;
-    out.add(`${text}\n    }`);
+    if (trace) {
+      out.ascii(',\n      "trace": ');
+      out.text(nestedJson(trace.map((t) => traceJson(t, c.block, latin1)), '      '));
+    }
+    out.bytes(K_END);
   });
   progress.clear();
   out.close();
@@ -141,8 +172,8 @@ async function decodeStory(
   let skipped = 0;
   let decoded = 0;
   let raw = 0;
-  const queue: ScannedCase[] = [];
-  const scanner = new CaseScanner((c) => queue.push(c));
+  // "headers" becomes a value only for --verify; otherwise it is checked as JSON and skipped.
+  const fieldSet = { headers: o.verify === true, wire: true, tableSize: true, encoding: true };
 
   const fail = (index: number, message: string, breaks: boolean) => {
     report.error(`case ${index}: ${message}`);
@@ -164,34 +195,33 @@ async function decodeStory(
       return;
     }
     if (!c.ok) return fail(c.index, `line ${c.errorLine}, column ${c.errorColumn}: ${c.error}`, true);
-    if (o.verify && isRawCase(c.value)) {
+    const f = c.fields;
+    if (o.verify && (f ? f.wire === undefined && f.wireStart < 0 && f.headers !== undefined : isRawCase(c.value))) {
       // raw-data stories have headers but nothing encoded: nothing to verify.
       raw++;
       return;
     }
     const where = `line ${c.line}, column ${c.column}`;
-    const checked = checkInflateCase(c.value, o.verify === true);
+    const check = (needHeaders: boolean) => (f ? inflateCaseFromFields(f, needHeaders, c.bytes) : checkInflateCase(c.value, needHeaders));
+    const checked = check(o.verify === true);
     if (checked) return run(checked, c.index);
+    const value = caseValue(c);
     if (o.verify) {
       // Bad "headers" but a good "wire": decode anyway, so the context stays in sync.
-      const block = checkInflateCase(c.value, false);
+      const block = check(false);
       if (block) {
-        return explainInflateCase(c.value, true).then((why) => {
+        return explainInflateCase(value, true).then((why) => {
           fail(c.index, `${where}: ${why}`, false);
           run({ ...block, pairs: undefined }, c.index);
         });
       }
     }
-    return explainInflateCase(c.value, o.verify === true).then((why) => fail(c.index, `${where}: ${why}`, true));
+    return explainInflateCase(value, o.verify === true).then((why) => fail(c.index, `${where}: ${why}`, true));
   };
 
-  const drain = async () => {
-    for (const c of queue) {
-      const r = handle(c);
-      if (r) await r;
-    }
-    queue.length = 0;
-  };
+  const inOrder = new InOrder(handle);
+  const scanner = new CaseScanner(inOrder.push, { fields: fieldSet, maxCaseSize: o.maxCaseSize });
+  const drain = () => inOrder.drain();
   const inputError = await consumeInput(file, scanner, drain, (bytes) => progress.update(scanner.cases, bytes));
   if (skipped > 1) report.note(`${skipped} cases skipped after case ${lostAt}`);
   if (inputError) report.error(inputError);
@@ -250,6 +280,10 @@ async function verify(files: string[], o: Options): Promise<number> {
     if (report.failed === 0 && cases === 0 && raw > 0) {
       skippedFiles++;
       writeOut(`SKIP ${name}: raw header data, no "wire" to decode (${raw} cases)\n`);
+    } else if (report.failed === 0 && cases === 0) {
+      // A file with nothing in it verifies nothing: most likely an encoder that wrote no case.
+      failedFiles++;
+      writeOut(`FAIL ${name}: no cases to verify\n`);
     } else if (report.failed === 0) {
       writeOut(`PASS ${name}: ${cases} case${cases === 1 ? '' : 's'}\n`);
     } else {
@@ -261,6 +295,15 @@ async function verify(files: string[], o: Options): Promise<number> {
   const passed = files.length - failedFiles - skippedFiles;
   const skipped = skippedFiles > 0 ? `, ${skippedFiles} skipped` : '';
   writeOut(`${files.length} file${files.length === 1 ? '' : 's'}: ${passed} passed, ${failedFiles} failed${skipped}; ${totalCases} case${totalCases === 1 ? '' : 's'} verified\n`);
+  if (totalCases === 0) {
+    // A CI job must not read "nothing checked" as success.
+    const why =
+      skippedFiles === files.length
+        ? 'every file is raw header data without "wire" (encode it first: deflatehd < FILE | inflatehd --verify)'
+        : 'no file has a case to decode';
+    writeErr(`inflatehd: nothing was verified: ${why}\n`);
+    return 1;
+  }
   return failedFiles > 0 ? 1 : 0;
 }
 

@@ -15,7 +15,7 @@ export const headerTableSize = z
   .min(0, 'must be at least 0')
   .max(0xffffffff, 'must be at most 4294967295')
   .nullish()
-  .meta({ description: 'SETTINGS_HEADER_TABLE_SIZE applied (as an acknowledged SETTINGS change) before this case' });
+  .meta({ description: 'SETTINGS_HEADER_TABLE_SIZE applied (as an acknowledged SETTINGS change) before this case: by inflatehd always, by deflatehd only with --apply-table-sizes (nghttp2 ignores it there)' });
 
 /** How names and values of a case are spelled: UTF-8 text, or latin1 (one char per octet, for octets that are not UTF-8). */
 export const headerEncoding = z
@@ -115,15 +115,70 @@ export const inflateOutputCase = z.object({
 /** A whole story document. */
 export const story = <T extends z.ZodType>(c: T) => z.looseObject({ cases: z.array(c) });
 
-/** "headers[2].x: message" for the first issue. */
-export function describeIssues(error: z.ZodError): string {
+/**
+ * The first issue as one line that says what the case has and what the
+ * format wants ("headers[1] is null; a header must be an object with exactly
+ * one name, such as {":path": "/"}"). zod finds the place; the words are ours.
+ */
+export function describeIssues(error: z.ZodError, input: unknown): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid case';
-  const path = issue.path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
-  const message = issue.message
-    .replace(/^Invalid input: expected (\w+), received undefined$/, 'missing (a $1 is required)')
-    .replace(/^Invalid input: expected (\w+), received (\w+)$/, 'expected a $1, got $2')
-    .replace(/^Invalid input: expected record, received (\w+)$/, 'expected an object, got $1');
-  if (path === '' && /^expected a object/.test(message)) return 'a case must be an object';
-  return path ? `${path}: ${message}` : message;
+  const path = issue.path;
+  const where = path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : /^[A-Za-z_$][\w$]*$/.test(String(p)) ? `.${String(p)}` : `[${JSON.stringify(String(p))}]`)).join('');
+  const at = valueAt(input, path);
+  const [top, index] = path;
+  if (path.length === 0) return `the case is ${shown(at)}; a case must be an object`;
+  if (top === 'headers') {
+    if (path.length === 1) {
+      return at === undefined
+        ? `headers is missing; a case must have "headers", a list of one-field objects such as [{":method": "GET"}]`
+        : `headers is ${shown(at)}; it must be a list of one-field objects such as [{":method": "GET"}]`;
+    }
+    if (path.length === 2 && typeof index === 'number') {
+      if (isObject(at)) {
+        const names = Object.keys(at);
+        const what = names.length === 0 ? 'has no name ({})' : `has ${names.length} names (${names.slice(0, 3).map((n) => JSON.stringify(clip(n))).join(', ')}${names.length > 3 ? ', ...' : ''})`;
+        return `${where} ${what}; a header must be an object with exactly one name`;
+      }
+      return `${where} is ${shown(at)}; a header must be an object with exactly one name, such as {":path": "/"}`;
+    }
+    if (path.length === 3) return `${where} is ${shown(at)}; a header value must be a string`;
+  }
+  if (top === 'header_table_size' && path.length === 1) return `header_table_size is ${shown(at)}; it must be an integer from 0 to 4294967295`;
+  if (top === 'header_encoding' && path.length === 1) return `header_encoding is ${shown(at)}; it must be "utf8" or "latin1"`;
+  if (top === 'wire' && path.length === 1) {
+    if (at === undefined) return 'wire is missing; a case must have "wire", an HPACK header block in hex';
+    if (typeof at !== 'string') return `wire is ${shown(at)}; it must be a string of hex digits`;
+  }
+  // The refinements' own messages (hex digits) already say what and where.
+  return `${where}: ${issue.message}`;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function valueAt(v: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let x = v;
+  for (const p of path) {
+    if (typeof x !== 'object' || x === null) return undefined;
+    x = (x as Record<PropertyKey, unknown>)[p];
+  }
+  return x;
+}
+
+function clip(s: string): string {
+  return s.length > 30 ? `${s.slice(0, 30)}...` : s;
+}
+
+/** What a JSON value is, with a short sample: 'a number (5)', 'a string ("GET")', 'null'. */
+export function shown(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'missing';
+  if (typeof v === 'string') return `a string (${JSON.stringify(clip(v))})`;
+  if (typeof v === 'number') return `a number (${v})`;
+  if (typeof v === 'boolean') return `${v}`;
+  const json = JSON.stringify(v);
+  const sample = json.length > 40 ? `${json.slice(0, 40)}...` : json;
+  return Array.isArray(v) ? `a list (${sample})` : `an object (${sample})`;
 }

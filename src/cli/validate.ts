@@ -5,6 +5,7 @@
  * property test keeps the two in agreement.
  */
 import type { HeaderInput } from '../hpack/index.js';
+import type { CaseFields } from './io/case-parser.js';
 
 /** A checked case; its `pairs` and `fields` are valid until the next case is checked. */
 export interface DeflateCase {
@@ -14,11 +15,15 @@ export interface DeflateCase {
   pairs: Array<[string, string]>;
   tableSize: number | undefined;
   latin1: boolean;
+  /** Where the headers' strings are in the input (see CaseFields.headerSpans), to copy them to the output. */
+  source?: { bytes: Buffer; spans: number[] } | undefined;
 }
 
 export interface InflateCase {
-  wire: string;
-  block: Buffer;
+  /** The hex as given: a string, or (read in place) source[wireStart..wireEnd). */
+  wire: string | undefined;
+  source?: { bytes: Buffer; wireStart: number; wireEnd: number } | undefined;
+  block: Uint8Array;
   tableSize: number | undefined;
   /** The expected headers, when the case has them. */
   pairs: Array<[string, string]> | undefined;
@@ -73,10 +78,13 @@ function pairsOf(list: unknown, latin1: boolean): Array<[string, string]> | null
   return pairs;
 }
 
-/** A case for deflatehd, or null when it is not valid (explainDeflateCase says why). */
-export function checkDeflateCase(v: unknown): DeflateCase | null {
+/**
+ * A case for deflatehd, or null when it is not valid (explainDeflateCase says why).
+ * `header_table_size` is read only with `applyTableSizes`; otherwise it is ignored like any other key, as nghttp2 does.
+ */
+export function checkDeflateCase(v: unknown, applyTableSizes = false): DeflateCase | null {
   if (!isObject(v)) return null;
-  const tableSize = tableSizeOf(v);
+  const tableSize = applyTableSizes ? tableSizeOf(v) : undefined;
   const latin1 = encodingOf(v);
   if (tableSize === false || latin1 === null) return null;
   const pairs = pairsOf(v['headers'], latin1);
@@ -106,6 +114,91 @@ export function checkInflateCase(v: unknown, needHeaders: boolean): InflateCase 
   return { wire, block, tableSize, pairs, latin1 };
 }
 
+// The same checks on the members a case parser read (their JSON types are already known).
+
+function tableSizeOfField(t: number | null | undefined): number | undefined | false {
+  if (t === undefined || t === null) return undefined;
+  return Number.isInteger(t) && t >= 0 && t <= 0xffffffff ? t : false;
+}
+
+function encodingOfField(e: string | undefined): boolean | null {
+  if (e === undefined || e === 'utf8') return false;
+  return e === 'latin1' ? true : null;
+}
+
+/** Pairs from [name0, value0, ...]; `plain`: no string had an escape, so none has a lone surrogate. */
+function pairsOfFlat(flat: string[], latin1: boolean, plain: boolean): Array<[string, string]> | null {
+  const n = flat.length >> 1;
+  const pairs: Array<[string, string]> = new Array(n);
+  while (tuples.length < n) tuples.push(['', '']);
+  for (let i = 0; i < n; i++) {
+    const t = tuples[i]!;
+    t[0] = flat[2 * i]!;
+    t[1] = flat[2 * i + 1]!;
+    pairs[i] = t;
+  }
+  if (latin1) for (const [nm, v] of pairs) if (!LATIN1.test(nm) || !LATIN1.test(v)) return null;
+  if (!plain && !wellFormed(pairs)) return null;
+  return pairs;
+}
+
+/** checkDeflateCase for a case read by a case parser. */
+export function deflateCaseFromFields(f: CaseFields, applyTableSizes = false, bytes?: Buffer): DeflateCase | null {
+  const tableSize = applyTableSizes ? tableSizeOfField(f.tableSize) : undefined;
+  const latin1 = encodingOfField(f.encoding);
+  if (tableSize === false || latin1 === null || f.headers === undefined) return null;
+  const pairs = pairsOfFlat(f.headers, latin1, f.headersPlain);
+  if (pairs === null) return null;
+  if (latin1) return { fields: pairs.map(([n, val]) => [Buffer.from(n, 'latin1'), Buffer.from(val, 'latin1')]), pairs, tableSize, latin1 };
+  return { fields: pairs, pairs, tableSize, latin1, source: bytes && f.headerSpans ? { bytes, spans: f.headerSpans } : undefined };
+}
+
+const HEX_VALUE = new Int8Array(256).fill(-1);
+for (let c = 0; c < 256; c++) {
+  const d = '0123456789abcdef'.indexOf(String.fromCharCode(c).toLowerCase());
+  if (d >= 0) HEX_VALUE[c] = d;
+}
+
+/** The octets of hex digits src[s..e), or null when one is not a hex digit or there is an odd number. */
+function hexOctets(src: Uint8Array, s: number, e: number): Uint8Array | null {
+  if ((e - s) % 2 !== 0) return null;
+  const out = new Uint8Array((e - s) >> 1);
+  for (let i = s, k = 0; i < e; i += 2, k++) {
+    const hi = HEX_VALUE[src[i]!]!;
+    const lo = HEX_VALUE[src[i + 1]!]!;
+    if ((hi | lo) < 0) return null;
+    out[k] = (hi << 4) | lo;
+  }
+  return out;
+}
+
+/** checkInflateCase for a case read by a case parser (`bytes`: the case's text, where the fields point). */
+export function inflateCaseFromFields(f: CaseFields, needHeaders: boolean, bytes: Buffer): InflateCase | null {
+  const wire = f.wire;
+  let block: Uint8Array | null;
+  let source: InflateCase['source'];
+  if (f.wireStart >= 0) {
+    block = hexOctets(bytes, f.wireStart, f.wireEnd);
+    source = { bytes, wireStart: f.wireStart, wireEnd: f.wireEnd };
+  } else {
+    if (wire === undefined || wire.length % 2 !== 0) return null;
+    block = Buffer.from(wire, 'hex');
+    if (block.length * 2 !== wire.length) return null;
+  }
+  if (block === null) return null;
+  const tableSize = tableSizeOfField(f.tableSize);
+  const latin1 = encodingOfField(f.encoding);
+  if (tableSize === false || latin1 === null) return null;
+  let pairs: Array<[string, string]> | undefined;
+  if (needHeaders) {
+    if (f.headers === undefined) return null;
+    const p = pairsOfFlat(f.headers, latin1, f.headersPlain);
+    if (p === null) return null;
+    pairs = p;
+  }
+  return { wire, source, block, tableSize, pairs, latin1 };
+}
+
 /** Strings with lone surrogates (possible through \ud800 escapes in JSON) cannot be UTF-8. */
 function wellFormed(pairs: Array<[string, string]>): boolean {
   for (const [n, v] of pairs) if (!n.isWellFormed() || !v.isWellFormed()) return false;
@@ -113,19 +206,21 @@ function wellFormed(pairs: Array<[string, string]>): boolean {
 }
 
 /** Why a deflatehd case is not valid: "headers[2]: a header must be ...". */
-export async function explainDeflateCase(v: unknown): Promise<string> {
+export async function explainDeflateCase(v: unknown, applyTableSizes = false): Promise<string> {
   const { deflateInputCase, describeIssues } = await import('./schema.js');
-  const r = deflateInputCase.safeParse(v);
-  if (!r.success) return describeIssues(r.error);
+  const r = (applyTableSizes ? deflateInputCase : deflateInputCase.omit({ header_table_size: true })).safeParse(v);
+  if (!r.success) return describeIssues(r.error, v);
   return extraProblem(v as Record<string, unknown>) ?? 'invalid case';
 }
 
 /** Why an inflatehd case is not valid. */
 export async function explainInflateCase(v: unknown, needHeaders: boolean): Promise<string> {
   const { inflateInputCase, verifyInputCase, describeIssues } = await import('./schema.js');
-  if (needHeaders && typeof v === 'object' && v !== null && (v as Record<string, unknown>)['headers'] === undefined) return 'headers: required to verify against';
+  if (needHeaders && typeof v === 'object' && v !== null && !Array.isArray(v) && (v as Record<string, unknown>)['headers'] === undefined) {
+    return 'headers is missing; --verify compares the decoded list with it';
+  }
   const r = (needHeaders ? verifyInputCase : inflateInputCase).safeParse(v);
-  if (!r.success) return describeIssues(r.error);
+  if (!r.success) return describeIssues(r.error, v);
   return extraProblem(v as Record<string, unknown>) ?? 'invalid case';
 }
 

@@ -1,8 +1,9 @@
 /** inflatehd end to end: the real bin/ command on real inputs. */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cases, file, run, tempDir } from '../helpers/cli.js';
+import { binPath, cases, file, run, tempDir } from '../helpers/cli.js';
 import { vectorFiles, vectorFolder, vectorJson, type StoryCase } from '../helpers/vectors.js';
 
 const story = (cs: object[]) => JSON.stringify({ cases: cs });
@@ -57,6 +58,38 @@ describe('inflatehd', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe(`PASS ${good}: 2 cases\nFAIL ${bad}: 1 case differs (1 of its cases decoded)\nPASS ${good}: 2 cases\n3 files: 2 passed, 1 failed; 5 cases verified\n`);
     expect(r.stderr).toBe(`inflatehd: ${bad}: case 0: decoded headers differ from "headers":\n  + [1] :scheme: http\n  - [1] :scheme: https\n`);
+  });
+
+  it('--verify with nothing verified fails (exit 1) and says why', async () => {
+    const dir = tempDir();
+    const raw = vectorFolder('hpack-test-case/raw-data').slice(0, 3).map((p, i) => file(dir, `raw${i}.json`, vectorFiles().get(p)!));
+    const r = await run('inflatehd', ['--verify', ...raw]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('3 files: 0 passed, 0 failed, 3 skipped; 0 cases verified');
+    expect(r.stderr).toBe('inflatehd: nothing was verified: every file is raw header data without "wire" (encode it first: deflatehd < FILE | inflatehd --verify)\n');
+    const empty = await run('inflatehd', ['--verify'], story([]));
+    expect(empty.code).toBe(1);
+    expect(empty.stdout).toBe('FAIL (stdin): no cases to verify\n1 file: 0 passed, 1 failed; 0 cases verified\n');
+    expect(empty.stderr).toBe('inflatehd: nothing was verified: no file has a case to decode\n');
+    // One file with nothing among files that verify: that file fails, the run does too.
+    const good = file(dir, 'good.json', story([{ wire: '82', headers: [{ ':method': 'GET' }] }]));
+    const none = file(dir, 'none.json', story([]));
+    const mixed = await run('inflatehd', ['--verify', good, none]);
+    expect(mixed.code).toBe(1);
+    expect(mixed.stdout).toBe(`PASS ${good}: 1 case\nFAIL ${none}: no cases to verify\n2 files: 1 passed, 1 failed; 1 case verified\n`);
+  });
+
+  it('--verify: a case with bad "headers" is reported and still decoded, in order, so later cases keep their context', async () => {
+    const input = story([
+      { wire: '82', headers: [{ ':method': 'GET' }] },
+      { wire: '418cf1e3c2e5f23a6ba0ab90f4ff', headers: [null] }, // inserts :authority www.example.com (RFC 7541 C.4.1)
+      { wire: 'be', headers: [{ ':authority': 'www.example.com' }] }, // refers to it
+      { wire: 'be', headers: [{ ':authority': 'www.example.com' }], extra: 5 },
+    ]);
+    const r = await run('inflatehd', ['--verify'], input);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('FAIL (stdin): 1 error (4 of its cases decoded)\n1 file: 0 passed, 1 failed; 4 cases verified\n');
+    expect(r.stderr).toBe('inflatehd: (stdin): case 1: line 1, column 55: headers[0] is null; a header must be an object with exactly one name, such as {":path": "/"}\n');
   });
 
   it('-d dumps the table after each case', async () => {
@@ -138,12 +171,77 @@ describe('inflatehd', () => {
       expect(cases(r).map((c) => c.seq)).toEqual([0, 1]);
     });
 
+    it('"headers" is skipped unless --verify, but must still be JSON', async () => {
+      // Any JSON value is fine where nothing reads it, as any other ignored key.
+      const ok = await run('inflatehd', [], story([{ wire: '82', headers: 5 }, { wire: '82', headers: [{ a: 1, b: [null] }] }]));
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(cases(ok).map((c) => c.headers)).toEqual([[{ ':method': 'GET' }], [{ ':method': 'GET' }]]);
+      const bad = await run('inflatehd', [], '{"cases": [{"wire": "82"}, {"wire": "82", "headers": [{"a": "b"},, ]}, {"wire": "82"}]}');
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toMatch(/^inflatehd: case 1: line 1, column 66: invalid JSON: /m);
+      expect(cases(bad).map((c) => c.seq)).toEqual([0]);
+      const top = await run('inflatehd', [], '{"cases": [{"wire": "82"}], "description": "a\\qb"}');
+      expect(top.code).toBe(1);
+      expect(top.stderr).toBe("inflatehd: line 1, column 47: invalid JSON in the value of \"description\": invalid escape 'q' after a backslash\n");
+      expect(cases(top).map((c) => c.seq)).toEqual([0]);
+    });
+
+    it('a case larger than --max-case-size is reported and skipped (its context is lost); the default holds a big one', async () => {
+      const big = story([{ wire: '82' }, { wire: '82', description: 'x'.repeat(3 << 20) }, { wire: '82' }]);
+      const r = await run('inflatehd', ['--max-case-size', '1M'], big);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        'inflatehd: case 1: line 1, column 25: the case is larger than 1 MiB (--max-case-size); it was skipped\n' +
+          'inflatehd: case 2: skipped, with every later case: the compression context was lost at case 1\n',
+      );
+      expect(cases(r).map((c) => c.seq)).toEqual([0]);
+      const d = await run('inflatehd', [], big);
+      expect(d.code, d.stderr).toBe(0);
+      expect(cases(d).map((c) => c.seq)).toEqual([0, 1, 2]);
+      const opt = await run('inflatehd', ['--max-case-size', 'lots']);
+      expect(opt.code).toBe(2);
+    });
+
     it('usage errors exit 2', async () => {
       const two = await run('inflatehd', ['a.json', 'b.json']);
       expect(two.code).toBe(2);
       expect(two.stderr).toMatch(/^inflatehd: more than one FILE needs --verify/);
       const mix = await run('inflatehd', ['--verify', '-d']);
       expect(mix.code).toBe(2);
+    });
+  });
+
+  describe('output that cannot be written', () => {
+    /** Runs `cmd ARGS > sink` (or `| head -c 10`) in a shell; the command's exit status and stderr. */
+    const shell = (cmd: string, args: string[], input: string, sink: string) => {
+      const dir = tempDir();
+      const f = file(dir, 'in.json', input);
+      const exeDir = process.env['H2KIT_CLI_DIR'];
+      const bin = exeDir ? join(exeDir, cmd) : binPath(cmd);
+      const script = `"${bin}" ${args.join(' ')} "${f}" 2>"${dir}/err" ${sink}; echo "\${PIPESTATUS[0]}"; cat "${dir}/err"`;
+      const r = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+      const [code, ...err] = r.stdout.split('\n');
+      return { code: Number(code), stderr: err.join('\n') };
+    };
+    const big = story(Array.from({ length: 30000 }, () => ({ wire: '82864188f439ce75c875fa5784' })));
+
+    it('a closed stdout (| head) is a silent exit 141, with or without --explain; the input is not blamed', () => {
+      for (const args of [[], ['--explain'], ['-d']]) {
+        const r = shell('inflatehd', args, big, '| head -c 10 >/dev/null');
+        expect(r.code, args.join(' ')).toBe(141);
+        expect(r.stderr, args.join(' ')).toBe('');
+      }
+      const d = shell('deflatehd', [], story(Array.from({ length: 30000 }, () => ({ headers: [{ ':method': 'GET' }] }))), '| head -c 10 >/dev/null');
+      expect([d.code, d.stderr]).toEqual([141, '']);
+    });
+
+    it('a write error (ENOSPC on /dev/full) is exit 70 with one line that names the output', () => {
+      for (const cmd of ['inflatehd', 'deflatehd']) {
+        const input = cmd === 'inflatehd' ? big : story([{ headers: [{ a: 'b' }] }]);
+        const r = shell(cmd, [], input, '>/dev/full');
+        expect(r.code, cmd).toBe(70);
+        expect(r.stderr, cmd).toMatch(new RegExp(`^${cmd}: cannot write output: ENOSPC: no space left on device, write\n$`));
+      }
     });
   });
 

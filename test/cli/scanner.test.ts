@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CaseScanner, JsonSyntaxError, type ScannedCase } from '../../src/cli/io/json-cases.js';
+import { CaseParser, INCOMPLETE, INVALID } from '../../src/cli/io/case-parser.js';
+import { CaseScanner, caseValue, JsonSyntaxError, type ScannedCase } from '../../src/cli/io/json-cases.js';
 import { Http1Reader, type Http1Set } from '../../src/cli/io/http1-text.js';
-import { checkDeflateCase, checkInflateCase } from '../../src/cli/validate.js';
+import { checkDeflateCase, checkInflateCase, deflateCaseFromFields, inflateCaseFromFields } from '../../src/cli/validate.js';
 import { deflateInputCase, inflateInputCase, verifyInputCase } from '../../src/cli/schema.js';
 
 function scan(text: string | Buffer, cuts: number[] = []): { cases: ScannedCase[]; error?: JsonSyntaxError } {
@@ -134,7 +135,9 @@ describe('fast validators agree with the zod schemas', () => {
   it('deflatehd, inflatehd and inflatehd --verify cases', () => {
     fc.assert(
       fc.property(anyCase, (v) => {
-        expect(checkDeflateCase(v) !== null, JSON.stringify(v)).toBe(deflateInputCase.safeParse(v).success && extraOk(v));
+        // header_table_size is read only with --apply-table-sizes (nghttp2 ignores it).
+        expect(checkDeflateCase(v, true) !== null, JSON.stringify(v)).toBe(deflateInputCase.safeParse(v).success && extraOk(v));
+        expect(checkDeflateCase(v) !== null, JSON.stringify(v)).toBe(deflateInputCase.omit({ header_table_size: true }).safeParse(v).success && extraOk(v));
         expect(checkInflateCase(v, false) !== null, JSON.stringify(v)).toBe(inflateInputCase.safeParse(v).success);
         expect(checkInflateCase(v, true) !== null, JSON.stringify(v)).toBe(verifyInputCase.safeParse(v).success && extraOk(v));
       }),
@@ -151,3 +154,190 @@ function extraOk(v: unknown): boolean {
     Object.entries(h as Record<string, string>).every(([n, val]) => [n, val].every((s) => s.isWellFormed() && (o.header_encoding !== 'latin1' || /^[\x00-\xff]*$/.test(s)))),
   );
 }
+
+describe('CaseScanner: every byte is JSON, ignored members too', () => {
+  /** Scans with a tool's field set (the way deflatehd and inflatehd read), cut at the given points. */
+  function scanFields(text: string | Buffer, cuts: number[] = [], fields = { headers: true, wire: true, tableSize: true, encoding: true }, maxCaseSize?: number) {
+    const buf = Buffer.isBuffer(text) ? text : Buffer.from(text, 'utf8');
+    const out: Array<{ ok: boolean; value?: unknown; error?: string }> = [];
+    const s = new CaseScanner(
+      (c) => {
+        // Read what the tool reads while the chunk is still there.
+        if (!c.ok) out.push({ ok: false, error: c.error });
+        else out.push({ ok: true, value: caseValue(c) });
+      },
+      { fields, ...(maxCaseSize !== undefined ? { maxCaseSize } : {}) },
+    );
+    const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
+    let prev = 0;
+    try {
+      for (const p of [...points, buf.length]) {
+        // A fresh copy per chunk, overwritten after use, as InputReader reuses its buffer.
+        const chunk = Buffer.from(buf.subarray(prev, p));
+        s.push(chunk);
+        chunk.fill(0x21);
+        prev = p;
+      }
+      s.end();
+    } catch (e) {
+      if (e instanceof JsonSyntaxError) return { cases: out, error: e };
+      throw e;
+    }
+    return { cases: out };
+  }
+
+  const bad: Array<[string, string, number, number]> = [
+    ['{"x":[1}, "cases":[]}', 'invalid JSON in the value of "x": expected \',\' or \']\', found \'}\'', 1, 8],
+    ['{"x":tru, "cases":[]}', "invalid JSON in the value of \"x\": expected 'e' (true), found ','", 1, 9],
+    ['{"x":[1,,2 garbage], "cases":[]}', "invalid JSON in the value of \"x\": expected a value, found ','", 1, 9],
+    ['{"cases":[], "x":{"a":1,}}', 'invalid JSON in the value of "x": expected a key, found \'}\'', 1, 25],
+    ['{"x":{a:1}, "cases":[]}', "invalid JSON in the value of \"x\": expected a key or '}', found 'a'", 1, 7],
+    ['{"x":"a\\qb", "cases":[]}', "invalid JSON in the value of \"x\": invalid escape 'q' after a backslash", 1, 9],
+    ['{"x":"\\u12g4", "cases":[]}', "invalid JSON in the value of \"x\": expected a hex digit in \\u escape, found 'g'", 1, 11],
+    ['{"x":"a\tb", "cases":[]}', 'invalid JSON in the value of "x": control character in a string (it must be escaped)', 1, 8],
+    ['{"x":01, "cases":[]}', "expected ',' or '}' after the value of \"x\", found '1'", 1, 7],
+    ['{"x":1., "cases":[]}', "invalid JSON in the value of \"x\": invalid number: unexpected ','", 1, 8],
+    ['{"x":-, "cases":[]}', "invalid JSON in the value of \"x\": invalid number: unexpected ','", 1, 7],
+    ['{"x":1e+, "cases":[]}', "invalid JSON in the value of \"x\": invalid number: unexpected ','", 1, 9],
+    ['{"x":[1] ] , "cases":[]}', "expected ',' or '}' after the value of \"x\", found ']'", 1, 10],
+    ['{"x":\n  [1,\n   2 3]}', "invalid JSON in the value of \"x\": expected ',' or ']', found '3'", 3, 6],
+    ['{"x":"abc', 'unexpected end of input in the value of "x"', 1, 10],
+    ['{"\\x":1, "cases":[]}', 'invalid key: a bad escape', 1, 2],
+    ['{"cases":[{"a":1}],"cases":[{"b":2}]}', 'a second "cases" key: a document has one "cases" array (the cases of the first were handled)', 1, 20],
+    ['{"cases":[],"\\u0063ases":[]}', 'a second "cases" key: a document has one "cases" array (the cases of the first were handled)', 1, 13],
+  ];
+
+  it('invalid JSON in a top-level member that is ignored is a syntax error with its line and column, however the input is cut', () => {
+    for (const [doc, message, line, column] of bad) {
+      for (let cut = 0; cut <= doc.length; cut++) {
+        for (const r of [scan(doc, [cut]), scanFields(doc, [cut])]) {
+          expect(r.error?.message, `${doc} cut at ${cut}`).toBe(message);
+          expect([r.error?.line, r.error?.column], `${doc} cut at ${cut}`).toEqual([line, column]);
+        }
+      }
+    }
+  });
+
+  it('octets that are not UTF-8 in an ignored member are a syntax error', () => {
+    const doc = Buffer.concat([Buffer.from('{"x": ["ok", "a'), Buffer.from([0xe0, 0x80, 0x80]), Buffer.from('"], "cases": []}')]);
+    for (let cut = 0; cut <= doc.length; cut++) {
+      const r = scan(doc, [cut]);
+      expect(r.error?.message).toBe('invalid JSON in the value of "x": the input is not valid UTF-8 (octet 0x80)');
+      expect([r.error?.line, r.error?.column]).toEqual([1, 17]);
+    }
+    const ok = Buffer.concat([Buffer.from('{"x": "'), Buffer.from('é日本😀', 'utf8'), Buffer.from('", "cases": [{"a": 1}]}')]);
+    for (let cut = 0; cut <= ok.length; cut++) expect(values(scan(ok, [cut]))).toEqual([{ a: 1 }]);
+  });
+
+  it('the first "cases" array is handled before a second one is refused', () => {
+    const r = scan('{"cases":[{"a":1}],"cases":[{"b":2}]}');
+    expect(values(r)).toEqual([{ a: 1 }]);
+    expect(r.error?.message).toMatch(/^a second "cases" key/);
+  });
+
+  it('agrees with JSON.parse on valid and broken documents, whatever the chunking (broken: an error, never silence)', () => {
+    const jsonValue = fc.jsonValue({ maxDepth: 3 });
+    const doc = fc
+      .tuple(fc.array(jsonValue, { maxLength: 4 }), fc.dictionary(fc.string().filter((k) => k !== 'cases'), jsonValue, { maxKeys: 2 }), fc.integer({ min: 0, max: 2 }))
+      .map(([cs, extra, indent]) => JSON.stringify({ ...extra, cases: cs }, null, indent));
+    const mutation = fc.tuple(fc.nat(), fc.constantFrom('', ',', ']', '}', '[', '{', '"', ':', '\\', 'x', '1', '-', '.', 'e', ' ', '\t', '\u0001', 'tru', 'nul'), fc.integer({ min: 0, max: 2 }));
+    fc.assert(
+      fc.property(doc, fc.array(mutation, { maxLength: 2 }), fc.array(fc.nat(), { maxLength: 5 }), (d, muts, cuts) => {
+        let text = d;
+        for (const [at, ins, del] of muts) {
+          const p = at % (text.length + 1);
+          text = text.slice(0, p) + ins + text.slice(p + del);
+        }
+        let want: { cases: unknown[] } | null = null;
+        try {
+          const v = JSON.parse(text) as unknown;
+          if (typeof v === 'object' && v !== null && !Array.isArray(v) && Array.isArray((v as { cases?: unknown }).cases)) want = v as { cases: unknown[] };
+        } catch {
+          want = null;
+        }
+        // A duplicate "cases" key is refused (see above); JSON.parse keeps the last.
+        const dupCases = (text.match(/"cases"/g) ?? []).length > 1;
+        for (const r of [scan(text, cuts), scanFields(text, cuts)]) {
+          const failed = r.error !== undefined || r.cases.some((c) => !(c as { ok: boolean }).ok);
+          if (want && !dupCases) {
+            expect(failed, text).toBe(false);
+            expect(r.cases.map((c) => (c as { value: unknown }).value), text).toEqual(want.cases);
+          } else if (!want) {
+            expect(failed, text).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('a case over maxCaseSize is reported and skipped, in one chunk or across many, and the next ones are read', () => {
+    const big = 'v'.repeat(5000);
+    const doc = JSON.stringify({ cases: [{ headers: [{ a: '1' }] }, { headers: [{ b: big }] }, { headers: [{ c: '3' }] }] });
+    for (const cuts of [[], [60, 1000, 3000], Array.from({ length: 60 }, (_, k) => k * 97)]) {
+      const r = scanFields(doc, cuts, undefined, 4096);
+      expect(r.error).toBeUndefined();
+      expect(r.cases.map((c) => (c.ok ? c.value : c.error))).toEqual([{ headers: [{ a: '1' }] }, 'the case is larger than 4096 octets (--max-case-size); it was skipped', { headers: [{ c: '3' }] }]);
+    }
+    expect(scanFields(doc, [], undefined, 5100).cases.every((c) => c.ok)).toBe(true);
+  });
+});
+
+describe('CaseParser: members read from the bytes agree with JSON.parse', () => {
+  const header = fc.oneof(
+    fc.dictionary(fc.string({ maxLength: 4, unit: 'binary' }), fc.oneof(fc.string({ maxLength: 6, unit: 'binary' }), fc.integer()), { minKeys: 0, maxKeys: 2 }),
+    fc.constant(null),
+    fc.string(),
+  );
+  const anyCase = fc.oneof(
+    fc.record(
+      {
+        headers: fc.oneof(fc.array(header, { maxLength: 3 }), fc.constant('x')),
+        wire: fc.oneof(fc.constantFrom('', '82', '8g', 'abc', 'ABCD', 'zz'), fc.integer()),
+        header_table_size: fc.oneof(fc.constantFrom(0, 4096, -1, 1.5, 2 ** 32, 2 ** 32 - 1, null, 1e3), fc.string({ maxLength: 2 })),
+        header_encoding: fc.constantFrom('utf8', 'latin1', 'x'),
+        seq: fc.jsonValue({ maxDepth: 2 }),
+      },
+      { requiredKeys: [] },
+    ),
+    fc.jsonValue({ maxDepth: 1 }),
+  );
+  it('the deflatehd and inflatehd checks give the same result from the fields as from the parsed value', () => {
+    const all = { headers: true, wire: true, tableSize: true, encoding: true };
+    fc.assert(
+      fc.property(anyCase, fc.integer({ min: 0, max: 2 }), fc.boolean(), (v, indent, escape) => {
+        let text = JSON.stringify(v, null, indent);
+        // Escapes where JSON allows them: the parser must fall back to JSON.parse's reading.
+        if (escape) text = text.replace(/"headers"/g, '"head\\u0065rs"').replace(/"a/g, '"\\u0061');
+        const bytes = Buffer.from(text, 'utf8');
+        const p = new CaseParser(all);
+        const end = p.parse(bytes, 0, bytes.length, true);
+        expect(end, text).toBe(bytes.length);
+        const value = JSON.parse(text) as unknown;
+        if (p.fallback) return;
+        const d = deflateCaseFromFields(p.fields, true);
+        const want = checkDeflateCase(value, true);
+        expect(d === null ? null : d.pairs.map((x) => [...x]), text).toEqual(want === null ? null : want.pairs.map((x) => [...x]));
+        expect(d?.tableSize, text).toEqual(want?.tableSize);
+        for (const needHeaders of [false, true]) {
+          const i = inflateCaseFromFields(p.fields, needHeaders, bytes);
+          const w = checkInflateCase(value, needHeaders);
+          const wireOf = (x: { wire: string | undefined; source?: { bytes: Buffer; wireStart: number; wireEnd: number } | undefined }) => x.wire ?? x.source!.bytes.toString('latin1', x.source!.wireStart, x.source!.wireEnd);
+          expect(i === null ? null : [wireOf(i), [...i.block], i.tableSize, i.latin1, i.pairs?.map((x) => [...x])], text).toEqual(w === null ? null : [w.wire, [...w.block], w.tableSize, w.latin1, w.pairs?.map((x) => [...x])]);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('says INCOMPLETE for a case cut short, and INVALID for a broken one', () => {
+    const p = new CaseParser({ headers: true, wire: true, tableSize: true, encoding: true });
+    const text = Buffer.from('{"wire": "82", "headers": [{"a": "b"}], "x": [1, 2.5e3, true, null, {"y": "z"}]}');
+    for (let cut = 1; cut < text.length; cut++) expect(p.parse(text, 0, cut, false), `cut ${cut}`).toBe(INCOMPLETE);
+    expect(p.parse(text, 0, text.length, false)).toBe(text.length);
+    expect(text.toString('latin1', p.fields.wireStart, p.fields.wireEnd)).toBe('82');
+    expect(p.fields.headers).toEqual(['a', 'b']);
+    expect(p.parse(Buffer.from('{"wire": "82", "x": [1,,2]}'), 0, 27, false)).toBe(INVALID);
+    expect(p.errorAt).toBe(23);
+  });
+});

@@ -1,16 +1,21 @@
 /**
  * Streaming reader of story documents: `{"cases": [ {...}, {...} ], ...}`.
- * Chunks may be reused by the caller once push() returns.
+ * Chunks may be reused by the caller once push() returns and the cases it
+ * produced were handled.
  *
  * Input arrives in chunks; the scanner checks the document's outer structure
- * itself and finds the bounds of each element of `cases` (tracking strings
- * and nesting only), hands the element's text to JSON.parse, and forgets it.
- * Memory stays at one chunk plus one case, whatever the input size. Other
- * top-level keys are skipped. Positions in errors are 1-based lines and
- * columns (columns count bytes).
+ * itself. A case that lies within the chunk is parsed where it is (see
+ * case-parser.ts: every byte checked, only the members the tool uses turned
+ * into values); a case that runs past the chunk has its bounds found
+ * (tracking strings and nesting), is copied, and parsed when complete.
+ * Other top-level members are checked as JSON byte by byte, never stored.
+ * Memory stays at one chunk plus one case (at most --max-case-size), whatever
+ * the input size. Positions in errors are 1-based lines and columns (columns
+ * count bytes).
  */
 
 import { isUtf8 } from 'node:buffer';
+import { CaseParser, type CaseFields, type CaseFieldSet } from './case-parser.js';
 
 /** A syntax error in the document, with where it is. */
 export class JsonSyntaxError extends Error {
@@ -30,15 +35,28 @@ export type ScannedCase =
       line: number;
       column: number;
       ok: true;
+      /** The case parsed whole (without a field set, or when it is not of the common shape). */
       value: unknown;
-      /**
-       * The case's text has no backslash, so none of its strings contains a
-       * quote, a backslash or a control character (JSON requires them
-       * escaped): its strings can be written back without escaping.
-       */
-      plain: boolean;
+      /** The members read, when the case has the common shape (value is then undefined). */
+      fields: CaseFields | undefined;
+      /** The case's JSON text: bytes[start..end), valid until the next chunk is pushed. */
+      bytes: Buffer;
+      start: number;
+      end: number;
     }
   | { index: number; line: number; column: number; ok: false; error: string; errorLine: number; errorColumn: number };
+
+/** The whole value of a case read with a field set (for explaining why it is not valid). */
+export function caseValue(c: Extract<ScannedCase, { ok: true }>): unknown {
+  return c.fields === undefined ? c.value : JSON.parse(c.bytes.toString('utf8', c.start, c.end));
+}
+
+export interface ScanOptions {
+  /** The members the tool reads; without it every case is parsed whole with JSON.parse. */
+  fields?: CaseFieldSet;
+  /** The largest case, in octets of JSON text; a larger one is reported and skipped. */
+  maxCaseSize?: number;
+}
 
 const enum S {
   TopStart,
@@ -51,9 +69,50 @@ const enum S {
   CasesElementOrEnd,
   CasesElement,
   CasesCommaOrEnd,
-  Value, // skipping (or capturing) one JSON value
+  Value, // finding the end of a case that runs past the chunk
+  Skip, // checking a top-level member's value
   Done,
 }
+
+// What the top-level value checker expects next.
+const enum V {
+  Value,
+  ValueOrEnd, // after '['
+  KeyOrEnd, // after '{'
+  Key, // after ',' in an object
+  Colon,
+  AfterValue,
+  Str,
+  Escape,
+  Hex,
+  Num,
+  Literal,
+}
+
+// Number states (RFC 8259 §6); the ones marked * may end the number.
+const enum N {
+  Minus,
+  Zero, // *
+  Int, // *
+  Dot,
+  Frac, // *
+  E,
+  ESign,
+  Exp, // *
+}
+
+const ESCAPES = new Uint8Array(256);
+for (const c of '"\\/bfnrtu') ESCAPES[c.charCodeAt(0)] = 1;
+const HEX_DIGIT = new Uint8Array(256);
+for (const c of '0123456789abcdefABCDEF') HEX_DIGIT[c.charCodeAt(0)] = 1;
+const LITERALS: Record<number, string> = { 0x74: 'true', 0x66: 'false', 0x6e: 'null' };
+/**
+ * The largest case by default: memory peaks at about five times the largest
+ * case (its text, its strings, the output), so 32 MiB keeps a run within a few
+ * hundred MiB, while real header blocks are far smaller (nghttp2's deflatehd
+ * refuses blocks over 64 KiB, and inflatehd's decoded lists stop at 16 MiB).
+ */
+export const DEFAULT_MAX_CASE_SIZE = 32 * 1024 * 1024;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -74,13 +133,16 @@ export class CaseScanner {
   private line = 1;
   private lineStart = 0; // absolute offset of the current line
   private offset = 0; // absolute offset of the current chunk
-  // Value skipping/capturing.
+  // Finding the end of a case that runs past the chunk.
   private depth = 0;
   private inString = false;
   private escaped = false;
   private scalar = false; // inside a number or literal
   private capture = false;
   private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** The case being captured passed maxCaseSize: its end is still found, its bytes are dropped. */
+  private oversized = false;
   private valueStart = 0; // offset in the chunk where the captured value starts
   private valueLine = 0;
   private valueColumn = 0;
@@ -90,13 +152,34 @@ export class CaseScanner {
   // Top-level key.
   private keyBytes: number[] = [];
   private keyEscaped = false;
+  private keyLine = 0;
+  private keyColumn = 0;
   private currentKey = '';
   private sawCases = false;
   private caseIndex = 0;
-  // Cases that start and end in the current chunk, parsed together at its end.
-  private batch: Array<{ start: number; end: number; index: number; line: number; column: number }> = [];
+  // The top-level value checker.
+  private v = V.Value;
+  private vDepth = 0;
+  private vStack = new Uint8Array(64);
+  private vIsKey = false;
+  private vHex = 0;
+  private vNum = N.Minus;
+  private vLiteral = '';
+  private vLiteralPos = 0;
+  private vUtf8Need = 0; // continuation octets still to come
+  private vUtf8Lo = 0x80;
+  private vUtf8Hi = 0xbf;
 
-  constructor(private readonly onCase: (c: ScannedCase) => void) {}
+  private readonly parser: CaseParser | null;
+  private readonly maxCaseSize: number;
+
+  constructor(
+    private readonly onCase: (c: ScannedCase) => void,
+    options: ScanOptions = {},
+  ) {
+    this.parser = options.fields ? new CaseParser(options.fields) : null;
+    this.maxCaseSize = options.maxCaseSize ?? DEFAULT_MAX_CASE_SIZE;
+  }
 
   /** Number of `cases` elements seen so far. */
   get cases(): number {
@@ -105,11 +188,7 @@ export class CaseScanner {
 
   /** Scans a chunk; calls onCase for each complete element. Throws JsonSyntaxError. */
   push(chunk: Buffer): void {
-    try {
-      this.scan(chunk);
-    } finally {
-      this.flushBatch(chunk);
-    }
+    this.scan(chunk);
     this.offset += chunk.length;
   }
 
@@ -124,6 +203,10 @@ export class CaseScanner {
           i = this.scanValue(chunk, i);
           continue;
         }
+        case S.Skip: {
+          i = this.skipTop(chunk, i);
+          continue;
+        }
         case S.TopKey: {
           // Key strings are short: collect octets until the closing quote.
           if (this.keyEscaped) this.keyEscaped = false;
@@ -134,6 +217,7 @@ export class CaseScanner {
             i++;
             continue;
           } else if (b < 0x20) this.fail(`control character in a key`, i);
+          if (this.keyBytes.length >= this.maxCaseSize) this.fail(`a key longer than ${this.maxCaseSize} octets (--max-case-size)`, i);
           this.keyBytes.push(b);
           i++;
           continue;
@@ -158,6 +242,8 @@ export class CaseScanner {
         case S.TopKeyOrEndAfterComma:
           if (b === QUOTE) {
             this.keyBytes = [];
+            this.keyLine = this.line;
+            this.keyColumn = this.offset + i - this.lineStart + 1;
             this.state = S.TopKey;
           } else if (b === 0x7d && this.state === S.TopKeyOrEnd) {
             this.finishDocument(i);
@@ -176,7 +262,10 @@ export class CaseScanner {
             this.state = S.CasesElementOrEnd;
             break;
           }
-          this.startValue(i, false, S.TopCommaOrEnd);
+          // Ignored, but it must be JSON: checked as it streams past, never stored.
+          this.state = S.Skip;
+          this.v = V.Value;
+          this.vDepth = 0;
           continue;
         case S.TopCommaOrEnd:
           if (b === 0x2c) this.state = S.TopKeyOrEndAfterComma;
@@ -190,6 +279,15 @@ export class CaseScanner {
             break;
           }
           if (b === 0x2c || b === 0x5d || b === 0x7d || b === 0x3a) this.fail(`expected a case, found ${describe(b)}`, i);
+          if (this.parser) {
+            const end = this.parser.parse(chunk, i, n, false);
+            if (end >= 0) {
+              // The common path: the case lies in this chunk and is JSON.
+              i = this.parsedInChunk(chunk, i, end);
+              continue;
+            }
+            // Runs past the chunk, or broken: find its end, then parse (and explain) it whole.
+          }
           this.startValue(i, true, S.CasesCommaOrEnd);
           continue;
         case S.CasesCommaOrEnd:
@@ -206,10 +304,198 @@ export class CaseScanner {
       i++;
     }
     if (this.state === S.Value && this.capture) {
-      // Copied: the caller may reuse the chunk's memory for the next one.
-      this.pending.push(Buffer.from(chunk.subarray(this.valueStart)));
+      if (!this.oversized && this.pendingBytes + (n - this.valueStart) > this.maxCaseSize) {
+        this.oversized = true;
+        this.pending.length = 0;
+      }
+      if (!this.oversized) {
+        // Copied: the caller may reuse the chunk's memory for the next one.
+        this.pending.push(Buffer.from(chunk.subarray(this.valueStart)));
+        this.pendingBytes += n - this.valueStart;
+      }
       this.valueStart = 0;
     }
+  }
+
+  /** A case parsed where it lies, chunk[start..end): hands it on and moves past it. */
+  private parsedInChunk(chunk: Buffer, start: number, end: number): number {
+    const p = this.parser!;
+    const index = this.caseIndex++;
+    const line = this.line;
+    const column = this.offset + start - this.lineStart + 1;
+    if (p.lineFeeds > 0) {
+      this.line += p.lineFeeds;
+      this.lineStart = this.offset + p.lastLineFeed + 1;
+    }
+    this.state = S.CasesCommaOrEnd;
+    if (end - start > this.maxCaseSize) this.tooLarge(index, line, column);
+    else if (p.nonAscii && !isUtf8(chunk.subarray(start, end))) this.emit(chunk, start, end, index, line, column);
+    else if (p.fallback) this.emitParsed(chunk, start, end, index, line, column);
+    else this.onCase({ index, line, column, ok: true, value: undefined, fields: p.fields, bytes: chunk, start, end });
+    return end;
+  }
+
+  private tooLarge(index: number, line: number, column: number): void {
+    const mib = this.maxCaseSize / (1024 * 1024);
+    const limit = Number.isInteger(mib) ? `${mib} MiB` : `${this.maxCaseSize} octets`;
+    this.onCase({ index, line, column, ok: false, error: `the case is larger than ${limit} (--max-case-size); it was skipped`, errorLine: line, errorColumn: column });
+  }
+
+  /**
+   * Checks a top-level member's value as it streams past (RFC 8259 grammar
+   * and UTF-8), from chunk[i]; returns the offset to go on at. When the value
+   * is complete the scanner goes on after it.
+   */
+  private skipTop(chunk: Buffer, i: number): number {
+    const n = chunk.length;
+    const bad = (what: string, at: number): never => this.fail(`invalid JSON in the value of "${this.currentKey}": ${what}`, at);
+    while (i < n) {
+      if (this.v === V.AfterValue && this.vDepth === 0) {
+        this.state = S.TopCommaOrEnd;
+        return i;
+      }
+      let c = chunk[i]!;
+      switch (this.v) {
+        case V.Str: {
+          if (this.vUtf8Need > 0) {
+            if (c < this.vUtf8Lo || c > this.vUtf8Hi) bad(`the input is not valid UTF-8 (octet 0x${hex2(c)})`, i);
+            this.vUtf8Need--;
+            this.vUtf8Lo = 0x80;
+            this.vUtf8Hi = 0xbf;
+            i++;
+            continue;
+          }
+          while (i < n && (c = chunk[i]!) >= 0x20 && c < 0x80 && c !== QUOTE && c !== BACKSLASH) i++;
+          if (i >= n) return n;
+          if (c === QUOTE) this.v = this.vIsKey ? V.Colon : V.AfterValue;
+          else if (c === BACKSLASH) this.v = V.Escape;
+          else if (c < 0x20) bad('control character in a string (it must be escaped)', i);
+          else this.utf8Lead(c, i, bad);
+          i++;
+          continue;
+        }
+        case V.Escape:
+          if (ESCAPES[c] !== 1) bad(`invalid escape ${describe(c)} after a backslash`, i);
+          if (c === 0x75) {
+            this.v = V.Hex;
+            this.vHex = 4;
+          } else this.v = V.Str;
+          i++;
+          continue;
+        case V.Hex:
+          if (HEX_DIGIT[c] !== 1) bad(`expected a hex digit in \\u escape, found ${describe(c)}`, i);
+          if (--this.vHex === 0) this.v = V.Str;
+          i++;
+          continue;
+        case V.Num: {
+          const next = numberStep(this.vNum, c);
+          if (next !== -1) {
+            this.vNum = next;
+            i++;
+            continue;
+          }
+          if (this.vNum !== N.Zero && this.vNum !== N.Int && this.vNum !== N.Frac && this.vNum !== N.Exp) bad(`invalid number: unexpected ${describe(c)}`, i);
+          this.v = V.AfterValue; // the octet after a number is read as what follows it
+          continue;
+        }
+        case V.Literal: {
+          const want = this.vLiteral.charCodeAt(this.vLiteralPos);
+          if (c !== want) bad(`expected '${String.fromCharCode(want)}' (${this.vLiteral}), found ${describe(c)}`, i);
+          if (++this.vLiteralPos === this.vLiteral.length) this.v = V.AfterValue;
+          i++;
+          continue;
+        }
+        default:
+          break;
+      }
+      if (isSpace(c)) {
+        if (c === LF) {
+          this.line++;
+          this.lineStart = this.offset + i + 1;
+        }
+        i++;
+        continue;
+      }
+      switch (this.v) {
+        case V.ValueOrEnd:
+          if (c === 0x5d) {
+            this.vDepth--;
+            this.v = V.AfterValue;
+            i++;
+            continue;
+          }
+          this.v = V.Value;
+          continue;
+        case V.Value:
+          if (c === 0x7b || c === 0x5b) {
+            if (this.vDepth >= this.maxCaseSize) bad(`nested deeper than ${this.maxCaseSize} levels`, i);
+            if (this.vDepth === this.vStack.length) {
+              const bigger = new Uint8Array(this.vStack.length * 2);
+              bigger.set(this.vStack);
+              this.vStack = bigger;
+            }
+            this.vStack[this.vDepth++] = c;
+            this.v = c === 0x7b ? V.KeyOrEnd : V.ValueOrEnd;
+          } else if (c === QUOTE) {
+            this.v = V.Str;
+            this.vIsKey = false;
+          } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+            this.v = V.Num;
+            this.vNum = c === 0x2d ? N.Minus : c === 0x30 ? N.Zero : N.Int;
+          } else if (LITERALS[c] !== undefined) {
+            this.v = V.Literal;
+            this.vLiteral = LITERALS[c]!;
+            this.vLiteralPos = 1;
+          } else bad(`expected a value, found ${describe(c)}`, i);
+          i++;
+          continue;
+        case V.KeyOrEnd:
+        case V.Key:
+          if (c === QUOTE) {
+            this.v = V.Str;
+            this.vIsKey = true;
+          } else if (c === 0x7d && this.v === V.KeyOrEnd) {
+            this.vDepth--;
+            this.v = V.AfterValue;
+          } else bad(`expected a key${this.v === V.KeyOrEnd ? " or '}'" : ''}, found ${describe(c)}`, i);
+          i++;
+          continue;
+        case V.Colon:
+          if (c !== 0x3a) bad(`expected ':' after a key, found ${describe(c)}`, i);
+          this.v = V.Value;
+          i++;
+          continue;
+        case V.AfterValue: {
+          const top = this.vStack[this.vDepth - 1];
+          const close = top === 0x7b ? 0x7d : 0x5d;
+          if (c === 0x2c) this.v = top === 0x7b ? V.Key : V.Value;
+          else if (c === close) this.vDepth--;
+          else bad(`expected ',' or '${String.fromCharCode(close)}', found ${describe(c)}`, i);
+          i++;
+          continue;
+        }
+        default:
+          i++;
+      }
+    }
+    if (this.v === V.AfterValue && this.vDepth === 0) this.state = S.TopCommaOrEnd;
+    return n;
+  }
+
+  /** The first octet of a multi-octet UTF-8 sequence (RFC 3629 §4: no overlongs, surrogates, or values above U+10FFFF). */
+  private utf8Lead(c: number, i: number, bad: (what: string, at: number) => never): void {
+    this.vUtf8Lo = 0x80;
+    this.vUtf8Hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) this.vUtf8Need = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      this.vUtf8Need = 2;
+      if (c === 0xe0) this.vUtf8Lo = 0xa0;
+      if (c === 0xed) this.vUtf8Hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      this.vUtf8Need = 3;
+      if (c === 0xf0) this.vUtf8Lo = 0x90;
+      if (c === 0xf4) this.vUtf8Hi = 0x8f;
+    } else bad(`the input is not valid UTF-8 (octet 0x${hex2(c)})`, i);
   }
 
   /** Signals the end of input; throws JsonSyntaxError if the document is incomplete. */
@@ -222,7 +508,9 @@ export class CaseScanner {
             ? `unexpected end of input inside case ${this.caseIndex} (which starts at line ${this.valueLine}, column ${this.valueColumn})`
             : this.state === S.Value && this.inString
               ? 'unexpected end of input inside a string'
-              : 'unexpected end of input';
+              : this.state === S.Skip
+                ? `unexpected end of input in the value of "${this.currentKey}"`
+                : 'unexpected end of input';
       throw new JsonSyntaxError(where, this.line, this.offset - this.lineStart + 1);
     }
   }
@@ -232,13 +520,25 @@ export class CaseScanner {
     this.state = S.Done;
   }
 
+  /** The key just read; a bad escape or octets that are not UTF-8 make the document invalid. */
   private decodeKey(): string {
-    const raw = Buffer.from(this.keyBytes).toString('utf8');
+    const bytes = Buffer.from(this.keyBytes);
+    const at = (): never => {
+      throw new JsonSyntaxError(`invalid key: ${isUtf8(bytes) ? 'a bad escape' : 'the input is not valid UTF-8'}`, this.keyLine, this.keyColumn);
+    };
+    if (!isUtf8(bytes)) at();
+    let key = '';
     try {
-      return JSON.parse(`"${raw}"`) as string;
+      key = JSON.parse(`"${bytes.toString('utf8')}"`) as string;
     } catch {
-      return raw;
+      at();
     }
+    // RFC 8259 §4: names should be unique; JSON.parse and nghttp2 keep the last "cases", but cases
+    // already written cannot be taken back, so a second one is an error.
+    if (key === 'cases' && this.sawCases) {
+      throw new JsonSyntaxError('a second "cases" key: a document has one "cases" array (the cases of the first were handled)', this.keyLine, this.keyColumn);
+    }
+    return key;
   }
 
   private fail(message: string, i: number): never {
@@ -257,6 +557,8 @@ export class CaseScanner {
     this.valueLine = this.line;
     this.valueColumn = this.offset + i - this.lineStart + 1;
     this.pending.length = 0;
+    this.pendingBytes = 0;
+    this.oversized = false;
   }
 
   /** Advances through a value from chunk[i]; returns the index to continue at. */
@@ -354,50 +656,21 @@ export class CaseScanner {
     this.state = this.afterValue;
     if (this.capture) {
       const index = this.caseIndex++;
-      if (this.pending.length > 0) {
-        // Started in an earlier chunk, so it precedes everything in the batch.
+      if (this.oversized || this.pendingBytes + i - this.valueStart > this.maxCaseSize) {
+        this.oversized = false;
+        this.pending.length = 0;
+        this.tooLarge(index, this.valueLine, this.valueColumn);
+      } else if (this.pending.length > 0) {
+        // Started in an earlier chunk.
         this.pending.push(chunk.subarray(0, i));
         const bytes = Buffer.concat(this.pending);
         this.pending.length = 0;
         this.emit(bytes, 0, bytes.length, index, this.valueLine, this.valueColumn);
       } else {
-        this.batch.push({ start: this.valueStart, end: i, index, line: this.valueLine, column: this.valueColumn });
+        this.emit(chunk, this.valueStart, i, index, this.valueLine, this.valueColumn);
       }
     }
     return i;
-  }
-
-  /**
-   * Parses the cases of a chunk with one JSON.parse of "[case, case, ...]"
-   * (the separators between them are already commas), which saves the
-   * per-case call and string costs; when that fails, each case is parsed
-   * on its own so that the bad one is found and located.
-   */
-  private flushBatch(chunk: Buffer): void {
-    const batch = this.batch;
-    if (batch.length === 0) return;
-    this.batch = [];
-    const from = batch[0]!.start;
-    const to = batch[batch.length - 1]!.end;
-    if (batch.length > 1 && isUtf8(chunk.subarray(from, to))) {
-      let values: unknown;
-      try {
-        values = JSON.parse(`[${chunk.toString('utf8', from, to)}]`);
-      } catch {
-        values = null;
-      }
-      if (Array.isArray(values) && values.length === batch.length) {
-        let bs = chunk.indexOf(BACKSLASH, from);
-        for (let k = 0; k < batch.length; k++) {
-          const b = batch[k]!;
-          if (bs !== -1 && bs < b.start) bs = chunk.indexOf(BACKSLASH, b.start);
-          const plain = bs === -1 || bs >= b.end;
-          this.onCase({ index: b.index, line: b.line, column: b.column, ok: true, value: values[k] as unknown, plain });
-        }
-        return;
-      }
-    }
-    for (const b of batch) this.emit(chunk, b.start, b.end, b.index, b.line, b.column);
   }
 
   private emit(bytes: Buffer, start: number, end: number, index: number, valueLine: number, valueColumn: number): void {
@@ -418,7 +691,26 @@ export class CaseScanner {
       });
       return;
     }
-    const text = raw.toString('utf8');
+    const p = this.parser;
+    if (p) {
+      const end2 = p.parse(bytes, start, end, true);
+      if (end2 >= 0 && !p.fallback) {
+        this.onCase({ index, line: valueLine, column: valueColumn, ok: true, value: undefined, fields: p.fields, bytes, start, end });
+        return;
+      }
+      // Not of the common shape, or broken: JSON.parse decides, and says why it broke.
+      this.emitParsed(bytes, start, end, index, valueLine, valueColumn, end2 < 0 ? p.errorAt : -1);
+      return;
+    }
+    this.emitParsed(bytes, start, end, index, valueLine, valueColumn);
+  }
+
+  /**
+   * A case of valid UTF-8, parsed whole with JSON.parse. `errorAt`: where the
+   * case parser found it broken, for when JSON.parse's message gives no position.
+   */
+  private emitParsed(bytes: Buffer, start: number, end: number, index: number, valueLine: number, valueColumn: number, errorAt = -1): void {
+    const text = bytes.toString('utf8', start, end);
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -433,12 +725,17 @@ export class CaseScanner {
         const nl = before.lastIndexOf(LF);
         line = valueLine + countLines(before);
         column = nl === -1 ? valueColumn + before.length : before.length - nl;
+      } else if (errorAt >= start) {
+        const before = bytes.subarray(start, errorAt);
+        const nl = before.lastIndexOf(LF);
+        line = valueLine + countLines(before);
+        column = nl === -1 ? valueColumn + before.length : before.length - nl;
       }
       const reason = msg.replace(/ in JSON at position \d+.*$/s, '').replace(/^Unexpected end of JSON input$/, 'unexpected end of the case');
       this.onCase({ index, line: valueLine, column: valueColumn, ok: false, error: `invalid JSON: ${reason}`, errorLine: line, errorColumn: column });
       return;
     }
-    this.onCase({ index, line: valueLine, column: valueColumn, ok: true, value, plain: !text.includes('\\') });
+    this.onCase({ index, line: valueLine, column: valueColumn, ok: true, value, fields: undefined, bytes, start, end });
   }
 }
 
@@ -462,6 +759,32 @@ function firstInvalidUtf8(b: Buffer): number {
     i += n + 1;
   }
   return Math.max(0, b.length - 1);
+}
+
+/** The next number state after octet c, or -1 when c does not continue the number. */
+function numberStep(state: N, c: number): N | -1 {
+  const digit = c >= 0x30 && c <= 0x39;
+  switch (state) {
+    case N.Minus:
+      return c === 0x30 ? N.Zero : digit ? N.Int : -1;
+    case N.Zero:
+      return c === 0x2e ? N.Dot : c === 0x65 || c === 0x45 ? N.E : -1;
+    case N.Int:
+      return digit ? N.Int : c === 0x2e ? N.Dot : c === 0x65 || c === 0x45 ? N.E : -1;
+    case N.Dot:
+      return digit ? N.Frac : -1;
+    case N.Frac:
+      return digit ? N.Frac : c === 0x65 || c === 0x45 ? N.E : -1;
+    case N.E:
+      return c === 0x2b || c === 0x2d ? N.ESign : digit ? N.Exp : -1;
+    case N.ESign:
+    case N.Exp:
+      return digit ? N.Exp : -1;
+  }
+}
+
+function hex2(c: number): string {
+  return c.toString(16).padStart(2, '0');
 }
 
 function countLines(b: Buffer): number {
