@@ -11,7 +11,7 @@
  */
 import type { HeaderInput } from '../hpack/index.js';
 import { discardBody, type BodyInit, type TrailersInit } from './body.js';
-import { ClientExchange, type ClientExchangeHost, type ClientResponse } from './client-stream.js';
+import { ClientExchange, type ClientExchangeHost, type ClientResponse, type ExchangeListener } from './client-stream.js';
 import { Endpoint, Phase, type EndpointOptions, type StreamEnd, type Transport } from './endpoint.js';
 import { Http2Error } from './errors.js';
 import { CONNECTION_PREFACE, ErrorCode, errorCodeName, Flag, FrameType, H2Error, MAX_WINDOW_SIZE, SettingId, type PriorityFields } from './frame.js';
@@ -64,6 +64,8 @@ export interface PendingRequest {
   exchange: ClientExchange | null;
   /** Removed from the queue before it was opened (aborted, timed out). */
   cancelled: boolean;
+  /** Takes the response instead of resolve() (see ExchangeListener). */
+  listener?: ExchangeListener | null;
 }
 
 const { PROTOCOL_ERROR, CANCEL, REFUSED_STREAM, NO_ERROR } = ErrorCode;
@@ -85,6 +87,10 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
   private upgradeHead: Http1HeadReader | null = null;
   /** The first octets received, to say what a server that does not speak HTTP/2 answered. */
   private firstOctets: Uint8Array | null = null;
+  /** Octets of the HEADERS field blocks received (HPACK-encoded, padding and priority excluded). */
+  headerOctets = 0;
+  /** Octets of the names and values those blocks decoded to. */
+  headerFieldOctets = 0;
 
   constructor(transport: Transport, options: ClientConnectionOptions) {
     super(transport, options, false);
@@ -224,6 +230,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
   private bind(x: ClientExchange, p: PendingRequest): void {
     x.onResponse = p.resolve;
     x.onFailure = p.reject;
+    x.listener = p.listener ?? null;
   }
 
   // ---- the HTTP/1.1 Upgrade (RFC 7540 §3.2) --------------------------------------------
@@ -293,6 +300,8 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     fields: Array<[string, string]> | null,
   ): H2Error | null | void {
     if (type === FrameType.PUSH_PROMISE) return this.pushPromise(id, promised, fields);
+    this.headerOctets += this.sections.blockLength;
+    if (fields !== null) for (let i = 0; i < fields.length; i++) this.headerFieldOctets += fields[i]![0].length + fields[i]![1].length;
     const endStream = (flags & Flag.END_STREAM) !== 0;
     const s = this.streams.get(id);
     if (s === undefined) {
@@ -386,6 +395,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     s.cleanup?.();
     s.cleanup = null;
     if (how !== 'done' || !s.remoteEnded) s.fail(this.failure(s, code, reason, how));
+    else if (s.listener !== null && s.error === null) s.listener.onComplete();
     this.drainQueue();
   }
 
