@@ -41,7 +41,9 @@ const schemaExternal = {
 };
 // The file tools are CommonJS bundles behind CommonJS launchers: start-up stays in Node's CJS
 // loader, which is quicker than the ES module loader and its facades for built-in modules.
-const files = entries.filter((e) => !e.endsWith('h2serve.ts'));
+// h2serve and h2bench are ES modules: h2bench finds its worker threads' bundle next to its own.
+const esm = (e) => e.endsWith('h2serve.ts') || e.endsWith('h2bench.ts');
+const files = entries.filter((e) => !esm(e));
 await esbuild.build({
   ...common,
   entryPoints: files,
@@ -50,7 +52,9 @@ await esbuild.build({
   banner: {},
   plugins: [schemaExternal, noChildProcess],
 });
-await esbuild.build({ ...common, entryPoints: entries.filter((e) => e.endsWith('h2serve.ts')), plugins: [schemaExternal] });
+await esbuild.build({ ...common, entryPoints: entries.filter(esm), plugins: [schemaExternal] });
+// h2bench's worker threads run their own bundle (a thread cannot start from a module inside another bundle).
+await esbuild.build({ ...common, entryPoints: { 'h2bench-worker': join(root, 'src/bench/thread.ts') } });
 await esbuild.build({ ...common, entryPoints: [join(root, 'src/cli/schema.ts')] });
 
 await import('./gen-schemas.mjs');
