@@ -29,8 +29,12 @@ export interface ClientHost {
   requestEnded(status: number, ok: boolean, sentAt: number, dueAt: number): void;
   /** The first connection's negotiation lines, printed once per run by worker 0. */
   established(lines: string[]): void;
-  /** A connection failed (counted by reason). */
+  /** -v: a line about what was received. */
+  verbose(line: string): void;
+  /** A connection failed or was lost (counted by reason). */
   connectFailed(e: ConnectError): void;
+  /** A request failed (counted by reason). */
+  requestFailed(reason: string): void;
   /** A client finished for good (its figures are final). */
   clientClosed(c: Client): void;
   /** The worker's clients in timing mode start their clock (warm-up starts with the first connection). */
@@ -267,6 +271,8 @@ export abstract class Client {
     this.activeTimer = null;
     if (this.finished) return;
     if (this.host.phase === Phase.MAIN) this.host.counters.timedOut += this.reqInflight;
+    // The streams aborted by closing are counted once, as abandoned, by connectionLost().
+    this.terminate();
     this.connectionLost();
   };
 

@@ -148,6 +148,7 @@ export class H1Client extends Client {
       if (!this.finished) this.fail();
       return;
     }
+    if (err !== null) this.host.requestFailed((err as NodeJS.ErrnoException).code ?? err.message);
     this.streamClosed(r.status, ok, r.sentAt, r.dueAt);
   }
 

@@ -9,11 +9,12 @@ import { BODY_BYTES, BODY_NONE } from '../h2/body.js';
 import { ClientConnection, type PendingRequest } from '../h2/client-connection.js';
 import type { ExchangeListener } from '../h2/client-stream.js';
 import type { Http2Error } from '../h2/errors.js';
-import { ErrorCode, SettingId } from '../h2/frame.js';
+import { ErrorCode, FrameType, SettingId } from '../h2/frame.js';
+import type { FrameEvent } from '../h2/observer.js';
 import { attachSocket, socketTransport } from '../h2/socket.js';
 import { Client, Phase, type ClientHost } from './client.js';
 import type { BenchConfig } from './config.js';
-import type { Established } from './connect.js';
+import { ConnectError, type Established } from './connect.js';
 
 /** The request fields for each path, made once per run (h2load's order: :path, :scheme, :authority, :method, then the rest). */
 export function requestFieldLists(c: BenchConfig): HeaderInput[][] {
@@ -53,8 +54,8 @@ class Request implements PendingRequest, ExchangeListener {
 
   resolve(): void {}
   /** Refused before it had a stream (the connection is going). */
-  reject(_e: Http2Error): void {
-    this.client.ended(this, false);
+  reject(e: Http2Error): void {
+    this.client.ended(this, false, e);
   }
   onHead(status: number): void {
     this.status = status;
@@ -66,8 +67,8 @@ class Request implements PendingRequest, ExchangeListener {
   onComplete(): void {
     this.client.ended(this, true);
   }
-  onError(_e: Http2Error): void {
-    this.client.ended(this, false);
+  onError(e: Http2Error): void {
+    this.client.ended(this, false, e);
   }
 }
 
@@ -111,7 +112,16 @@ export class H2Client extends Client {
       encoderTableSize: c.encoderHeaderTableSize,
       // h2load waits for the server as long as it takes, unless -T or -N say otherwise; it closes without lingering.
       limits: { idleTimeout: 0, closeLinger: 0 },
-      onClose: () => this.connectionClosed(),
+      // -v: the header fields of every response, as h2load prints them.
+      ...(c.verbose
+        ? {
+            onFrame: (ev: FrameEvent) => {
+              if (ev.direction !== 'recv' || ev.type !== FrameType.HEADERS || !ev.headers) return;
+              for (const [n, v] of ev.headers) this.host.verbose(`[stream_id=${ev.streamId}] ${n}: ${v}`);
+            },
+          }
+        : {}),
+      onClose: (info) => this.connectionClosed(info.error?.message ?? (info.peerGoaway ? `GOAWAY from the server` : info.reason)),
     });
     attachSocket(socket, this.conn, this.onBytes);
   }
@@ -172,7 +182,7 @@ export class H2Client extends Client {
     if (h.phase === Phase.MAIN) h.counters.bytesBody += n;
   }
 
-  ended(r: Request, ok: boolean): void {
+  ended(r: Request, ok: boolean, e: Http2Error | null = null): void {
     if (r.ended) return;
     r.ended = true;
     const status = r.status;
@@ -183,15 +193,18 @@ export class H2Client extends Client {
       this.free.push(r);
       return;
     }
+    if (e !== null) this.host.requestFailed(e.code);
     const sentAt = r.sentAt;
     const dueAt = r.dueAt;
     this.free.push(r);
     this.streamClosed(status, ok, sentAt, dueAt);
   }
 
-  private connectionClosed(): void {
+  private connectionClosed(why: string): void {
     if (this.conn !== null && this.host.phase === Phase.MAIN) this.countHeaders();
-    if (!this.finished) this.fail();
+    if (this.finished) return;
+    this.host.connectFailed(new ConnectError(`the connection was lost: ${why}`));
+    this.fail();
   }
 
   protected terminate(): void {

@@ -40,6 +40,7 @@ export interface Summary {
   /** True when latency runs from when each request should have been sent (--rps, --rate). */
   corrected: boolean;
   errors: Record<string, number>;
+  requestErrors: Record<string, number>;
 }
 
 export function summarize(config: BenchConfig, results: readonly WorkerResult[], elapsedSeconds: number): Summary {
@@ -51,6 +52,7 @@ export function summarize(config: BenchConfig, results: readonly WorkerResult[],
   const ttfb: number[] = [];
   const rps: number[] = [];
   const errors: Record<string, number> = {};
+  const requestErrors: Record<string, number> = {};
   let corrected = false;
   for (const r of results) {
     addCounters(counters, r.counters);
@@ -64,6 +66,7 @@ export function summarize(config: BenchConfig, results: readonly WorkerResult[],
     ttfb.push(...r.ttfbTimes);
     rps.push(...r.rpsValues);
     for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v;
+    for (const [k, v] of Object.entries(r.requestErrors)) requestErrors[k] = (requestErrors[k] ?? 0) + v;
   }
   // h2load: requests never issued (their connection failed first) are failed and errored.
   const notIssued = counters.todo - counters.statusSuccess - counters.failed;
@@ -87,6 +90,7 @@ export function summarize(config: BenchConfig, results: readonly WorkerResult[],
     latency: percentiles(corrected ? latencyHistogram : requestHistogram),
     corrected,
     errors,
+    requestErrors,
   };
 }
 
@@ -152,5 +156,6 @@ export function jsonReport(s: Summary, config: BenchConfig, applicationProtocol:
     requestsPerSecondPerClient: sd(s.rps, 1),
     latencyUs: { from: s.corrected ? 'intended' : 'sent', count: s.latency.count, p50: s.latency.p50, p90: s.latency.p90, p99: s.latency.p99, 'p99.9': s.latency.p999, max: s.latency.max },
     errors: Object.entries(s.errors).map(([message, count]) => ({ message, count })),
+    requestErrors: Object.entries(s.requestErrors).map(([message, count]) => ({ message, count })),
   };
 }

@@ -181,6 +181,8 @@ export interface WorkerResult {
   ttfbTimes: number[];
   /** Per client: its successful requests over its lifetime. */
   rpsValues: number[];
-  /** Why clients could not connect or failed, with how many times. */
+  /** Why clients could not connect or lost their connection, with how many times. */
   errors: Record<string, number>;
+  /** Why requests failed (reset streams, HTTP/1.1 errors), with how many times. */
+  requestErrors: Record<string, number>;
 }

@@ -35,6 +35,7 @@ export class BenchWorker implements ClientHost {
   private readonly ttfbTimes: number[] = [];
   private readonly rpsValues: number[] = [];
   private readonly errors: Record<string, number> = {};
+  private readonly requestErrors: Record<string, number> = {};
   private readonly clients: Client[] = [];
   /** Clients created, and those finished for good. */
   made = 0;
@@ -135,8 +136,16 @@ export class BenchWorker implements ClientHost {
     for (const l of lines) this.io.line(l);
   }
 
+  verbose(line: string): void {
+    this.io.line(line);
+  }
+
   connectFailed(e: ConnectError): void {
     this.errors[e.message] = (this.errors[e.message] ?? 0) + 1;
+  }
+
+  requestFailed(reason: string): void {
+    if (this.phase === Phase.MAIN) this.requestErrors[reason] = (this.requestErrors[reason] ?? 0) + 1;
   }
 
   connecting(): void {
@@ -204,6 +213,7 @@ export class BenchWorker implements ClientHost {
       ttfbTimes: this.ttfbTimes,
       rpsValues: this.rpsValues,
       errors: this.errors,
+      requestErrors: this.requestErrors,
     });
   }
 }

@@ -397,7 +397,12 @@ export async function main(argv: string[]): Promise<number> {
     else process.stdout.write(textReport(summary));
     const errors = Object.entries(summary.errors);
     for (const [message, n] of errors) process.stderr.write(`h2bench: ${n === 1 ? 'a client' : `${n} clients`}: ${message}\n`);
-    return errors.length > 0 ? 1 : 0;
+    // Requests the server failed are counted, as h2load counts them: said, not an error of the run.
+    for (const [message, n] of Object.entries(summary.requestErrors)) process.stderr.write(`h2bench: ${n} request${n === 1 ? '' : 's'} failed: ${message}\n`);
+    const code = errors.length > 0 ? 1 : 0;
+    // Everything is counted and printed: a socket a server keeps open must not keep us waiting.
+    setTimeout(() => process.exit(code), 500).unref();
+    return code;
   } finally {
     if (config.logFd >= 0) closeSync(config.logFd);
   }
