@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the benchmarks and writes their sections of BENCHMARKS.md.
-// Usage: npm run bench [-- SECTION...]   sections: hpack, cli, h2, h2serve
+// Usage: npm run bench [-- SECTION...]   sections: hpack, cli, h2, h2serve, h2bench
 import { writeSection } from './lib.mjs';
 
 const SECTIONS = {
@@ -8,6 +8,7 @@ const SECTIONS = {
   cli: () => import('./cli.mjs'),
   h2: () => import('./h2.mjs'),
   h2serve: () => import('./h2serve.mjs'),
+  h2bench: () => import('./h2bench.mjs'),
 };
 
 const wanted = process.argv.slice(2);
