@@ -10,8 +10,11 @@ import { StreamState, type StreamCore } from './stream.js';
 export class StreamTable<S extends StreamCore> {
   /** The open streams (any state but idle and closed). */
   readonly streams = new Map<number, S>();
-  /** Recently closed streams and how they closed, oldest first. */
+  /** Recently closed streams and how they closed. */
   private readonly recent = new Map<number, StreamState>();
+  /** Their ids in the order they were remembered, a ring once full: evicting the oldest allocates nothing. */
+  private readonly order: number[] = [];
+  private oldest = 0;
   /** Highest stream id the peer opened or promised (§5.1.1); also our GOAWAY's Last-Stream-ID. */
   lastPeerId = 0;
   /** The next stream id we open (odd for a client, even for a server's pushes). */
@@ -55,11 +58,19 @@ export class StreamTable<S extends StreamCore> {
   }
 
   remember(id: number, state: StreamState): void {
-    if (this.recent.size >= this.recentCap) {
-      const oldest = this.recent.keys().next().value;
-      if (oldest !== undefined) this.recent.delete(oldest);
+    const r = this.recent;
+    if (r.has(id)) {
+      r.set(id, state);
+      return;
     }
-    this.recent.set(id, state);
+    const order = this.order;
+    if (order.length < this.recentCap) order.push(id);
+    else {
+      r.delete(order[this.oldest]!);
+      order[this.oldest] = id;
+      this.oldest = (this.oldest + 1) % this.recentCap;
+    }
+    r.set(id, state);
   }
 
   /** The next id of ours (§5.1.1), or -1 when they are used up. */
