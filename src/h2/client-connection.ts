@@ -324,7 +324,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       return new H2Error('stream', CANCEL, e.message, id);
     }
     if (s.head === null) {
-      const head = validateResponse(fields);
+      const head = validateResponse(fields, s.listener === null);
       if (typeof head === 'string') return this.malformed(s, `malformed response: ${head}`);
       if (head.status < 200) {
         // §8.1: informational responses come before the final one, never with END_STREAM; 101 is not used (§8.6).
