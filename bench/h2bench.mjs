@@ -3,13 +3,17 @@
 // file, with the same -n 100000 -c 10 -m 10, with -t 1 and -t 2. Rounds
 // are interleaved (the order of the two tools alternates); the best and the
 // median round of each cell are reported, and the ratios of both.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { accepts, fmt, freePort, machine, median, ROOT, which } from './lib.mjs';
 
-const ROUNDS = 5;
+/** GNU time, to read each run's CPU time (user + system): steadier than wall time on a shared machine. */
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+
+const ROUNDS = 7;
 const ARGS = ['-n', '100000', '-c', '10', '-m', '10'];
 const WARM_UP = ['-n', '20000', '-c', '10', '-m', '10'];
 const THREADS = [1, 2];
@@ -17,10 +21,14 @@ const FLOORS = { 1: 0.5, 2: 0.8 };
 
 /** Runs h2load or h2bench; returns req/s and the request counts of its summary (the same patterns for both). */
 function load(argv, args, url) {
-  const out = execFileSync(argv[0], [...argv.slice(1), ...args, url], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  const cmd = TIME ? [TIME, '-f', 'cpu %U %S', ...argv] : argv;
+  const r = spawnSync(cmd[0], [...cmd.slice(1), ...args, url], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
+  const out = r.stdout;
+  const cpu = /cpu ([\d.]+) ([\d.]+)/.exec(r.stderr);
   const rps = Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out)?.[1] ?? NaN);
   const m = /requests: (\d+) total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out);
-  return { rps, total: Number(m?.[1]), succeeded: Number(m?.[2]), failed: Number(m?.[3]) + Number(m?.[4]) };
+  return { rps, total: Number(m?.[1]), succeeded: Number(m?.[2]), failed: Number(m?.[3]) + Number(m?.[4]), cpu: cpu ? Number(cpu[1]) + Number(cpu[2]) : NaN };
 }
 
 async function startNghttpd(bin, args, port) {
@@ -70,8 +78,9 @@ export async function run() {
           for (const tool of order) {
             process.stderr.write(`bench h2bench: round ${r + 1}/${ROUNDS} ${s.transport} -t ${t} ${tool}\n`);
             const res = load(tools[tool], [...ARGS, '-t', String(t)], s.url);
-            const cell = (cells[`${s.transport} ${t} ${tool}`] ??= { runs: [], failed: 0, total: 0 });
+            const cell = (cells[`${s.transport} ${t} ${tool}`] ??= { runs: [], cpu: [], failed: 0, total: 0 });
             cell.runs.push(res.rps);
+            cell.cpu.push((res.cpu / res.total) * 1e6);
             cell.failed += res.total - res.succeeded;
             cell.total += res.total;
           }
@@ -88,16 +97,16 @@ export async function run() {
   const lines = [
     '## h2bench against h2load',
     '',
-    `\`h2bench\` (\`bin/h2bench.js\`) and \`h2load\` (${h2loadVersion}) load the same \`nghttpd -n 2\` serving a 1 KiB file of random octets on 127.0.0.1, over h2c (\`--no-tls\`) and over TLS (P-256 key and certificate made with openssl), with the same \`${ARGS.join(' ')}\` and \`-t 1\` or \`-t 2\`. ${ROUNDS} rounds; in each, both tools run every cell, in alternating order; the best round is reported with all rounds in brackets, and the ratios of the best and (in brackets) of the median rounds. Both tools were warmed up first (\`${WARM_UP.join(' ')}\`). The load generator, the server and other work share the machine's cores: the 1-minute load average was ${fmt(loadBefore, 2)} before the run and ${fmt(loadAfter, 2)} after it. Machine: ${machine()}.`,
+    `\`h2bench\` (\`bin/h2bench.js\`) and \`h2load\` (${h2loadVersion}) load the same \`nghttpd -n 2\` serving a 1 KiB file of random octets on 127.0.0.1, over h2c (\`--no-tls\`) and over TLS (P-256 key and certificate made with openssl), with the same \`${ARGS.join(' ')}\` and \`-t 1\` or \`-t 2\`. ${ROUNDS} rounds; in each, both tools run every cell, in alternating order; the best round is reported with all rounds in brackets, and the ratios of the best and (in brackets) of the median rounds. Both tools were warmed up first (\`${WARM_UP.join(' ')}\`). CPU per request is the tool's user + system time (GNU time, the whole process: Node's start-up, about 0.3 s here, included) over its requests, the median of the rounds: it shows what each tool costs when the wall-clock figures are blurred by other work on the machine. The load generator, the server and other work share the machine's cores: the 1-minute load average was ${fmt(loadBefore, 2)} before the run and ${fmt(loadAfter, 2)} after it. Machine: ${machine()}.`,
     '',
-    '| transport | -t | tool | req/s | failed requests |',
-    '|---|---:|---|---:|---:|',
+    '| transport | -t | tool | req/s | CPU per request (median) | failed requests |',
+    '|---|---:|---|---:|---:|---:|',
   ];
   for (const s of servers) {
     for (const t of THREADS) {
       for (const tool of ['h2bench', 'h2load']) {
         const k = `${s.transport} ${t} ${tool}`;
-        lines.push(`| ${s.transport} | ${t} | ${tool} | **${fmt(best(k), 0)}** (${cells[k].runs.map((x) => fmt(x, 0)).join(', ')}) | ${cells[k].failed} of ${cells[k].total} |`);
+        lines.push(`| ${s.transport} | ${t} | ${tool} | **${fmt(best(k), 0)}** (${cells[k].runs.map((x) => fmt(x, 0)).join(', ')}) | ${fmt(median(cells[k].cpu), 1)} us | ${cells[k].failed} of ${cells[k].total} |`);
       }
     }
   }
