@@ -74,7 +74,8 @@ export class H1Client extends Client {
       connect: (_opts, cb) => {
         const s = this.first;
         this.first = null;
-        if (s !== null) return cb(null, this.track(s));
+        // undici expects the callback later, never from inside connect().
+        if (s !== null) return process.nextTick(cb, null, this.track(s));
         openConnection(c, (err, est) => {
           if (err) return cb(err, null);
           cb(null, this.track(est!.socket));
@@ -119,6 +120,7 @@ export class H1Client extends Client {
   }
 
   protected flush(): void {}
+
 
   head(raw: Buffer[]): void {
     if (this.host.phase !== Phase.MAIN) return;

@@ -9,10 +9,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSecureServer, createServer, type Http2Server, type ServerStream } from '../../src/h2/index.js';
+import { createSecureServer, createServer, FrameType, SettingId, type FrameEvent, type Http2Server, type ServerStream } from '../../src/h2/index.js';
 import { selfSignedCertificate } from '../../src/server/self-signed.js';
 import { binPath, file, run, tempDir } from '../helpers/cli.js';
 import { micros, parseH2loadSummary } from '../helpers/h2load-output.js';
@@ -27,22 +28,31 @@ class CountingServer {
   readonly connections = new Set<number>();
   readonly methods = new Map<string, number>();
   readonly bodies: number[] = [];
+  readonly authorities = new Set<string>();
+  /** The SETTINGS and connection WINDOW_UPDATEs clients sent. */
+  readonly settings: Array<Array<[number, number]>> = [];
+  readonly windowUpdates: number[] = [];
   server!: Http2Server;
   port = 0;
 
   async start(secure: boolean): Promise<this> {
     const handler = (s: ServerStream) => this.handle(s);
-    const onConnectionClose = () => {};
+    const onFrame = (e: FrameEvent) => {
+      if (e.direction !== 'recv') return;
+      if (e.type === FrameType.SETTINGS && e.settings && e.settings.length > 0) this.settings.push(e.settings);
+      if (e.type === FrameType.WINDOW_UPDATE && e.streamId === 0 && e.increment !== undefined) this.windowUpdates.push(e.increment);
+    };
     if (secure) {
       const c = selfSignedCertificate();
-      this.server = createSecureServer({ key: c.key, cert: c.cert }, { handler, onConnectionClose });
-    } else this.server = createServer({ handler, onConnectionClose });
+      this.server = createSecureServer({ key: c.key, cert: c.cert }, { handler, onFrame });
+    } else this.server = createServer({ handler, onFrame });
     this.port = (await this.server.listen(0, '127.0.0.1')).port;
     return this;
   }
 
   private handle(s: ServerStream): void {
     this.connections.add(s.connectionId);
+    this.authorities.add(s.authority);
     this.methods.set(s.method, (this.methods.get(s.method) ?? 0) + 1);
     if (s.path === '/hold') return; // never answered
     let n = 0;
@@ -129,6 +139,113 @@ describe('counts are exact', () => {
     expect(h2c.answered - before).toBe(20);
     expect(h2c.methods.get('POST')! - posts).toBe(20);
     expect(h2c.bodies.slice(-20)).toEqual(new Array(20).fill(70000));
+  });
+});
+
+describe('connecting', () => {
+  it('-B: the base URI gives scheme, host and port; the URIs only their paths', async () => {
+    const before = h2c.answered;
+    const r = await bench(['-n', '4', '-B', `http://127.0.0.1:${h2c.port}`, 'http://elsewhere.invalid:9/301']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseH2loadSummary(r.stdout).status['3xx']).toBe(4);
+    expect(h2c.answered - before).toBe(4);
+    expect(h2c.authorities).toContain(`127.0.0.1:${h2c.port}`);
+  });
+
+  it('-B unix:PATH: over a UNIX domain socket', async () => {
+    const path = join(dir, 'h2c.sock');
+    const relay = net.createServer((c) => {
+      const up = net.connect(h2c.port, '127.0.0.1');
+      // Either side may reset when h2bench closes.
+      c.on('error', () => up.destroy());
+      up.on('error', () => c.destroy());
+      c.pipe(up).pipe(c);
+    });
+    await new Promise<void>((resolve) => relay.listen(path, resolve));
+    try {
+      const before = h2c.answered;
+      const r = await bench(['-n', '10', '-c', '2', '-B', `unix:${path}`, 'http://unix.invalid/']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(parseH2loadSummary(r.stdout).requests.succeeded).toBe(10);
+      expect(h2c.answered - before).toBe(10);
+      expect(h2c.authorities).toContain('unix.invalid');
+    } finally {
+      relay.close();
+    }
+  });
+
+  it('--connect-to: connects there; :authority stays the URI\'s', async () => {
+    const r = await bench(['-n', '3', '--connect-to', `127.0.0.1:${h2c.port}`, 'http://named.invalid:8080/']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseH2loadSummary(r.stdout).requests.succeeded).toBe(3);
+    expect(h2c.authorities).toContain('named.invalid:8080');
+  });
+
+  it('--sni: the TLS server name sent instead of the URI host', async () => {
+    const names: string[] = [];
+    const c = selfSignedCertificate();
+    const server = createTlsServer({ key: c.key, cert: c.cert, SNICallback: (name, cb) => {
+      names.push(name);
+      cb(new Error('recorded'));
+    } });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const r = await bench(['-n', '1', '--sni', 'sni.invalid', `https://localhost:${port}/`]);
+      expect(r.code).toBe(1);
+      expect(names).toEqual(['sni.invalid']);
+      const r2 = await bench(['-n', '1', `https://localhost:${port}/`]);
+      expect(r2.code).toBe(1);
+      expect(names).toEqual(['sni.invalid', 'localhost']);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('-w, -W, -f, --header-table-size: the SETTINGS and connection window h2load sends', async () => {
+    const n = h2c.settings.length;
+    const w = h2c.windowUpdates.length;
+    const r = await bench(['-n', '1', '-w', '20', '-W', '24', '-f', '32K', '--header-table-size', '8K', `http://127.0.0.1:${h2c.port}/`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(h2c.settings.slice(n)).toEqual([
+      [
+        [SettingId.ENABLE_PUSH, 0],
+        [SettingId.INITIAL_WINDOW_SIZE, 2 ** 20 - 1],
+        [SettingId.HEADER_TABLE_SIZE, 8192],
+        [SettingId.MAX_FRAME_SIZE, 32768],
+      ],
+    ]);
+    expect(h2c.windowUpdates.slice(w)).toEqual([2 ** 24 - 1 - 65535]);
+    // The defaults: -w 30 and -W 30, as h2load.
+    const d = await bench(['-n', '1', `http://127.0.0.1:${h2c.port}/`]);
+    expect(d.code, d.stderr).toBe(0);
+    expect(h2c.settings.at(-1)).toEqual([
+      [SettingId.ENABLE_PUSH, 0],
+      [SettingId.INITIAL_WINDOW_SIZE, 2 ** 30 - 1],
+    ]);
+    expect(h2c.windowUpdates.at(-1)).toBe(2 ** 30 - 1 - 65535);
+  });
+
+  it('-p http/1.1 over http, and --alpn-list over https', async () => {
+    const server = http.createServer((_req, res) => res.end('z'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      const r = await bench(['-n', '6', '-c', '2', '-p', 'http/1.1', `http://127.0.0.1:${port}/`]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^Application protocol: http\/1\.1$/m);
+      const s = parseH2loadSummary(r.stdout);
+      expect(s.requests.succeeded).toBe(6);
+      // One request at a time (-m 1) goes on at once after each response, not after undici times out.
+      expect(micros(s.finished.time)).toBeLessThan(5e6);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+    // A list without h2 offers the server nothing it speaks: refused in the handshake, said in one line.
+    const t = await bench(['-n', '1', '--alpn-list', 'spdy/3', `https://localhost:${tls.port}/`]);
+    expect(t.code).toBe(1);
+    expect(t.stderr).toMatch(/^h2bench: a client: /m);
   });
 });
 
