@@ -32,6 +32,8 @@ class CountingServer {
   /** The SETTINGS and connection WINDOW_UPDATEs clients sent. */
   readonly settings: Array<Array<[number, number]>> = [];
   readonly windowUpdates: number[] = [];
+  /** Lengths of the HEADERS frames received, by connection. */
+  readonly headerFrames = new Map<number, number[]>();
   server!: Http2Server;
   port = 0;
 
@@ -41,6 +43,7 @@ class CountingServer {
       if (e.direction !== 'recv') return;
       if (e.type === FrameType.SETTINGS && e.settings && e.settings.length > 0) this.settings.push(e.settings);
       if (e.type === FrameType.WINDOW_UPDATE && e.streamId === 0 && e.increment !== undefined) this.windowUpdates.push(e.increment);
+      if (e.type === FrameType.HEADERS) this.headerFrames.set(e.connectionId, [...(this.headerFrames.get(e.connectionId) ?? []), e.length]);
     };
     if (secure) {
       const c = selfSignedCertificate();
@@ -224,6 +227,21 @@ describe('connecting', () => {
       [SettingId.INITIAL_WINDOW_SIZE, 2 ** 30 - 1],
     ]);
     expect(h2c.windowUpdates.at(-1)).toBe(2 ** 30 - 1 - 65535);
+  });
+
+  it('--encoder-header-table-size 0: nothing indexed, every request header block as long as the first', async () => {
+    const last = () => [...h2c.headerFrames.values()].at(-1)!;
+    let r = await bench(['-n', '3', `http://127.0.0.1:${h2c.port}/`]);
+    expect(r.code, r.stderr).toBe(0);
+    const indexed = last();
+    expect(indexed).toHaveLength(3);
+    expect(indexed[1]!).toBeLessThan(indexed[0]! / 2);
+    r = await bench(['-n', '3', '--encoder-header-table-size', '0', `http://127.0.0.1:${h2c.port}/`]);
+    expect(r.code, r.stderr).toBe(0);
+    const plain = last();
+    expect(plain).toHaveLength(3);
+    expect(plain[1]).toBe(plain[2]);
+    expect(plain[1]!).toBeGreaterThan(indexed[1]! * 2);
   });
 
   it('-p http/1.1 over http, and --alpn-list over https', async () => {
