@@ -51,19 +51,39 @@ const schemaFromAsset = {
   },
 };
 
-// The file tools run no subprocess and may need the zod schemas; the network commands neither.
-const fileTool = (cmd) => cmd === 'deflatehd' || cmd === 'inflatehd';
+// h2bench's worker threads cannot start from a file inside the executable: their bundle travels as an
+// asset, and each thread evaluates it (Worker with eval), in place of the file next to the ES module bundle.
+const workerBundle = join(work, 'h2bench-worker.cjs');
+await esbuild.build({ entryPoints: [join(root, 'src/bench/thread.ts')], outfile: workerBundle, ...BUNDLE_OPTIONS });
+const threadFromAsset = {
+  name: 'thread-from-asset',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/thread-source\.js$/ }, () => ({ path: 'thread-source', namespace: 'h2kit-asset' }));
+    build.onLoad({ filter: /.*/, namespace: 'h2kit-asset' }, () => ({
+      loader: 'js',
+      contents: [
+        "const { Worker } = require('node:worker_threads');",
+        'let code = null;',
+        "exports.startThread = (workerData) => new Worker((code ??= require('node:sea').getAsset('h2bench-worker.cjs', 'utf8')), { eval: true, workerData });",
+      ].join('\n'),
+    }));
+  },
+};
+// The network commands need neither the zod schemas nor the no-subprocess guard of the file tools.
+const PLUGINS = { h2serve: [], h2get: [], h2proxy: [], h2bench: [threadFromAsset] };
+const ASSETS = { h2serve: {}, h2get: {}, h2proxy: {}, h2bench: { 'h2bench-worker.cjs': workerBundle } };
+
 for (const cmd of commands) {
   const bundle = join(work, `${cmd}.cjs`);
   await esbuild.build({
-    plugins: fileTool(cmd) ? [noChildProcess, schemaFromAsset] : [],
+    plugins: PLUGINS[cmd] ?? [noChildProcess, schemaFromAsset],
     entryPoints: [join(root, 'src/cli/bin', `${cmd}.ts`)],
     outfile: bundle,
     ...BUNDLE_OPTIONS,
   });
   const blob = join(work, `${cmd}.blob`);
   const config = join(work, `${cmd}.sea.json`);
-  const assets = fileTool(cmd) ? { assets: { 'schema.cjs': schemaBundle } } : {};
+  const assets = { assets: ASSETS[cmd] ?? { 'schema.cjs': schemaBundle } };
   writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useCodeCache: true, ...assets }));
   execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'pipe' });
   const exe = join(out, cmd);

@@ -41,8 +41,9 @@ const schemaExternal = {
 };
 // The file tools are CommonJS bundles behind CommonJS launchers: start-up stays in Node's CJS
 // loader, which is quicker than the ES module loader and its facades for built-in modules.
-// The network commands are ES module bundles behind ES module launchers.
-const NETWORK = ['h2serve.ts', 'h2get.ts', 'h2proxy.ts'];
+// The network commands are ES module bundles behind ES module launchers (h2bench finds its worker
+// threads' bundle next to its own).
+const NETWORK = ['h2serve.ts', 'h2get.ts', 'h2proxy.ts', 'h2bench.ts'];
 const isNetwork = (e) => NETWORK.some((n) => e.endsWith(`/${n}`));
 const files = entries.filter((e) => !isNetwork(e));
 await esbuild.build({
@@ -54,6 +55,8 @@ await esbuild.build({
   plugins: [schemaExternal, noChildProcess],
 });
 await esbuild.build({ ...common, entryPoints: entries.filter(isNetwork), plugins: [schemaExternal] });
+// h2bench's worker threads run their own bundle (a thread cannot start from a module inside another bundle).
+await esbuild.build({ ...common, entryPoints: { 'h2bench-worker': join(root, 'src/bench/thread.ts') } });
 await esbuild.build({ ...common, entryPoints: [join(root, 'src/cli/schema.ts')] });
 
 await import('./gen-schemas.mjs');

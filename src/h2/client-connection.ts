@@ -11,7 +11,7 @@
  */
 import type { HeaderInput } from '../hpack/index.js';
 import { discardBody, type BodyInit, type TrailersInit } from './body.js';
-import { ClientExchange, type ClientExchangeHost, type ClientResponse } from './client-stream.js';
+import { ClientExchange, type ClientExchangeHost, type ClientResponse, type ExchangeListener } from './client-stream.js';
 import { Endpoint, Phase, type EndpointOptions, type StreamEnd, type Transport } from './endpoint.js';
 import { Http2Error } from './errors.js';
 import { CONNECTION_PREFACE, ErrorCode, errorCodeName, Flag, FrameType, H2Error, MAX_WINDOW_SIZE, SettingId, type PriorityFields } from './frame.js';
@@ -74,6 +74,8 @@ export interface PendingRequest {
   priority?: PriorityFields | null;
   /** Told the stream id when the request's stream is opened (before its HEADERS go out). */
   onStream?: ((streamId: number) => void) | null;
+  /** Takes the response instead of resolve() (see ExchangeListener). */
+  listener?: ExchangeListener | null;
 }
 
 const { PROTOCOL_ERROR, CANCEL, REFUSED_STREAM, NO_ERROR } = ErrorCode;
@@ -101,6 +103,10 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
   private readonly onHttp1: ClientConnectionOptions['onHttp1'] | null;
   /** PRIORITY frames asked for before the preface could be sent (during the upgrade): they follow it. */
   private deferredPriority: Array<[number, PriorityFields]> = [];
+  /** Octets of the HEADERS field blocks received (HPACK-encoded, padding and priority excluded). */
+  headerOctets = 0;
+  /** Octets of the names and values those blocks decoded to. */
+  headerFieldOctets = 0;
 
   constructor(transport: Transport, options: ClientConnectionOptions) {
     super(transport, options, false);
@@ -320,6 +326,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
   private bind(x: ClientExchange, p: PendingRequest): void {
     x.onResponse = p.resolve;
     x.onFailure = p.reject;
+    x.listener = p.listener ?? null;
   }
 
   // ---- the HTTP/1.1 Upgrade (RFC 7540 §3.2) --------------------------------------------
@@ -392,6 +399,8 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     fields: Array<[string, string]> | null,
   ): H2Error | null | void {
     if (type === FrameType.PUSH_PROMISE) return this.pushPromise(id, promised, fields);
+    this.headerOctets += this.sections.blockLength;
+    if (fields !== null) for (let i = 0; i < fields.length; i++) this.headerFieldOctets += fields[i]![0].length + fields[i]![1].length;
     const endStream = (flags & Flag.END_STREAM) !== 0;
     const s = this.streams.get(id);
     if (s === undefined) {
@@ -414,7 +423,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       return new H2Error('stream', CANCEL, e.message, id);
     }
     if (s.head === null) {
-      const head = validateResponse(fields);
+      const head = validateResponse(fields, s.listener === null);
       if (typeof head === 'string') return this.malformed(s, `malformed response: ${head}`);
       if (head.status < 200) {
         // §8.1: informational responses come before the final one, never with END_STREAM; 101 is not used (§8.6).
@@ -495,6 +504,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     s.cleanup?.();
     s.cleanup = null;
     if (how !== 'done' || !s.remoteEnded) s.fail(this.failure(s, code, reason, how));
+    else if (s.listener !== null && s.error === null) s.listener.onComplete();
     this.drainQueue();
   }
 

@@ -19,6 +19,24 @@ export interface ClientExchangeHost {
   cancel(x: ClientExchange, reason: string): void;
 }
 
+/**
+ * Takes one response as it arrives, with no promise, no ClientResponse and
+ * no buffering: content octets are returned to the flow-control windows at
+ * once (a load generator counts them and reads nothing). With a listener the
+ * request's resolve() is never called; reject() still reports every failure,
+ * before or after the head.
+ */
+export interface ExchangeListener {
+  /** The final response's head arrived (RFC 9113 §8.1). */
+  onHead(status: number): void;
+  /** `n` octets of content arrived. */
+  onData(n: number): void;
+  /** The response is complete and the stream closed. */
+  onComplete(): void;
+  /** The exchange failed (reset, connection gone, timeout): once, and instead of onComplete(). */
+  onError(e: Http2Error): void;
+}
+
 interface Waiter {
   resolve: (r: IteratorResult<Uint8Array>) => void;
   reject: (e: Http2Error) => void;
@@ -55,6 +73,8 @@ export class ClientExchange extends StreamCore {
   cleanup: (() => void) | null = null;
   /** Last time a frame arrived for this stream (request inactivity timeout). */
   lastActivity = Date.now();
+  /** Takes the response instead of a ClientResponse (see ExchangeListener). */
+  listener: ExchangeListener | null = null;
 
   constructor(
     readonly host: ClientExchangeHost,
@@ -80,6 +100,7 @@ export class ClientExchange extends StreamCore {
   responded(head: ResponseHead): void {
     this.head = head;
     this.contentLength = this.method === 'HEAD' || head.status === 204 || head.status === 304 ? -1 : head.contentLength;
+    if (this.listener !== null) return this.listener.onHead(head.status);
     this.response = new ClientResponse(this);
     const cb = this.onResponse;
     this.onResponse = null;
@@ -89,6 +110,11 @@ export class ClientExchange extends StreamCore {
 
   /** A body chunk arrived; returns true when a reader took it at once. */
   push(chunk: Uint8Array): boolean {
+    if (this.listener !== null) {
+      this.listener.onData(chunk.length);
+      this.host.consumed(this, chunk.length);
+      return true;
+    }
     const w = this.waiter;
     if (w !== null && this.heldBytes === 0) {
       this.waiter = null;
@@ -119,6 +145,7 @@ export class ClientExchange extends StreamCore {
       return;
     }
     this.error = e;
+    if (this.listener !== null) return this.listener.onError(e);
     const f = this.onFailure;
     this.onResponse = null;
     this.onFailure = null;

@@ -32,6 +32,8 @@ export interface FieldSectionSink {
 
 export class FieldSectionReader {
   readonly block: FieldBlock;
+  /** Octets of the field block decoded last (its fragments, without padding or priority fields). */
+  blockLength = 0;
   /** The frame that ended a block, reported once the block is decoded so that the event carries the fields. */
   private pendingObserved: { h: FrameHeader; padLength: number | undefined; priority: PriorityFields | null; promised: number } | null = null;
 
@@ -110,6 +112,7 @@ export class FieldSectionReader {
   /** Decodes a whole field block (§4.3) and hands it up. */
   private decode(type: number, streamId: number, flags: number, priority: PriorityFields | null, promised: number, block: Uint8Array): H2Error | null | void {
     let fields: Array<[string, string]> | null = null;
+    this.blockLength = block.length;
     try {
       fields = this.inflater.inflateLatin1(block);
     } catch (e) {

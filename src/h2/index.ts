@@ -2,8 +2,8 @@
  * h2kit/h2: HTTP/2 (RFC 9113) on Node.js, both ends of the wire.
  */
 export { connect, ClientSession, type ConnectOptions, type RequestOptions, type SessionTimings } from './client.js';
-export { ClientResponse } from './client-stream.js';
-export { ClientConnection, type ClientConnectionOptions, type PushPromise } from './client-connection.js';
+export { ClientResponse, type ExchangeListener } from './client-stream.js';
+export { ClientConnection, type ClientConnectionOptions, type PendingRequest, type PushPromise } from './client-connection.js';
 export { Http2Error, type LocalErrorCode } from './errors.js';
 export { createServer, createSecureServer, Http2Server, type ServerOptions, type CloseOptions, type RequestHandler } from './server.js';
 export {

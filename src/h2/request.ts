@@ -209,6 +209,8 @@ export function validateTrailers(fields: ReadonlyArray<readonly [string, string]
   return out;
 }
 
+const NO_HEADERS: Array<[string, string]> = Object.freeze([]) as unknown as Array<[string, string]>;
+
 /** A validated response head (§8.3.2). */
 export interface ResponseHead {
   status: number;
@@ -220,19 +222,22 @@ export interface ResponseHead {
 
 /**
  * Validates a response's field section (§8.3.2): one :status of three
- * digits before the regular fields, no other pseudo-header. Returns the head,
- * or a string saying why the response is malformed.
+ * digits before the regular fields, no other pseudo-header. Returns the head
+ * (with an empty, frozen header list unless `keepHeaders`), or a string
+ * saying why the response is malformed.
  */
-export function validateResponse(fields: ReadonlyArray<readonly [string, string]>): ResponseHead | string {
+export function validateResponse(fields: ReadonlyArray<readonly [string, string]>, keepHeaders = true): ResponseHead | string {
   let status = -1;
   let contentLength = -1;
-  const headers: Array<[string, string]> = [];
+  let regular = false;
+  // Without keepHeaders (nobody will read them: a load generator), the fields are checked, not copied.
+  const headers: Array<[string, string]> = keepHeaders ? [] : NO_HEADERS;
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i]!;
     const name = field[0];
     const value = field[1];
     if (name.charCodeAt(0) === 0x3a) {
-      if (headers.length > 0) return `pseudo-header ${name} after a regular field (§8.3)`;
+      if (regular) return `pseudo-header ${name} after a regular field (§8.3)`;
       if (name !== ':status') return `${name} in a response (§8.3.2)`;
       if (status >= 0) return 'duplicate :status (§8.3.2)';
       if (!/^[1-9][0-9][0-9]$/.test(value)) return `invalid :status ${JSON.stringify(value)} (§8.3.2)`;
@@ -256,7 +261,8 @@ export function validateResponse(fields: ReadonlyArray<readonly [string, string]
       if (contentLength >= 0 && n !== contentLength) return 'conflicting content-length fields (§8.1.1)';
       contentLength = n;
     }
-    headers.push(field as [string, string]);
+    regular = true;
+    if (keepHeaders) headers.push(field as [string, string]);
   }
   if (status < 0) return 'missing :status (§8.3.2)';
   return { status, headers, contentLength };

@@ -149,3 +149,34 @@ describe('validateResponse', () => {
     expect(validateResponse([[':status', '200'], ['connection', 'close']])).toMatch(/connection-specific/);
   });
 });
+
+describe('validateResponse (§8.3.2)', () => {
+  const good: Array<[string, string]> = [
+    [':status', '200'],
+    ['content-type', 'text/plain'],
+    ['content-length', '5'],
+  ];
+  const bad: Array<[string, Array<[string, string]>, RegExp]> = [
+    ['no :status', [['content-length', '5']], /missing :status/],
+    ['a pseudo-header after a regular field', [['x-a', '1'], [':status', '200']], /pseudo-header :status after a regular field/],
+    ['two :status', [[':status', '200'], [':status', '204']], /duplicate :status/],
+    ['a request pseudo-header', [[':status', '200'], [':path', '/']], /:path in a response/],
+    ['a connection-specific field', [[':status', '200'], ['connection', 'close']], /connection-specific field connection/],
+    ['conflicting content-length', [[':status', '200'], ['content-length', '5'], ['content-length', '6']], /conflicting content-length/],
+    ['an invalid status', [[':status', '20x']], /invalid :status/],
+  ];
+
+  it('the head with its regular fields, in order', () => {
+    expect(validateResponse(good)).toEqual({ status: 200, headers: [['content-type', 'text/plain'], ['content-length', '5']], contentLength: 5 });
+  });
+
+  it('without keepHeaders: the same checks and figures, no copy of the fields', () => {
+    const h = validateResponse(good, false);
+    expect(h).toEqual({ status: 200, headers: [], contentLength: 5 });
+    expect(Object.isFrozen((h as { headers: unknown }).headers)).toBe(true);
+    for (const [, fields, why] of bad) {
+      expect(validateResponse(fields, true)).toMatch(why);
+      expect(validateResponse(fields, false)).toMatch(why);
+    }
+  });
+});

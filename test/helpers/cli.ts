@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** The launcher of a command in bin/ (the file tools are CommonJS launchers, h2serve an ES module). */
+/** The launcher of a command in bin/ (the file tools are CommonJS launchers, h2serve and h2bench ES modules). */
 export function binPath(cmd: string): string {
-  return join(ROOT, 'bin', cmd === 'h2serve' ? 'h2serve.js' : `${cmd}.cjs`);
+  return join(ROOT, 'bin', cmd === 'h2serve' || cmd === 'h2bench' ? `${cmd}.js` : `${cmd}.cjs`);
 }
 
 export interface RunResult {
