@@ -229,10 +229,13 @@ export class Deflater {
    * when the table has not changed since.
    */
   deflate(headers: readonly HeaderInput[]): Uint8Array {
-    const memo = this.memo.get(headers);
-    if (memo !== undefined && memo.version === this.version) {
-      this.octetsIn = memo.octetsIn;
-      return memo.block;
+    const frozen = Object.isFrozen(headers);
+    if (frozen) {
+      const memo = this.memo.get(headers);
+      if (memo !== undefined && memo.version === this.version) {
+        this.octetsIn = memo.octetsIn;
+        return memo.block;
+      }
     }
     for (let i = 0; i < headers.length; i++) {
       const f = headers[i]!;
@@ -273,7 +276,7 @@ export class Deflater {
     }
     const block = this.buf.subarray(this.blockStart, pos);
     this.bufPos = pos;
-    if (this.version === version && Object.isFrozen(headers) && frozenPairs(headers)) {
+    if (frozen && this.version === version && frozenPairs(headers)) {
       // Its own copy: a view would keep the whole arena alive.
       const own = block.slice();
       this.memo.set(headers, { version, block: own, octetsIn: this.octetsIn });
