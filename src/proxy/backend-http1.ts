@@ -23,8 +23,6 @@ export interface Http1PoolOptions {
   port: number;
   tls: boolean;
   servername: string | null;
-  /** Most connections; 0: no limit. */
-  connections: number;
   connectTimeout: number;
   readTimeout: number;
   keepAliveTimeout: number;
@@ -120,15 +118,11 @@ export class Http1Pool implements BackendPool {
   /** Connections with nothing in flight, the most recently freed last. */
   private readonly idle: Client[] = [];
   private readonly clients = new Set<Client>();
-  /** Requests waiting for a connection (at the connection limit). */
-  private readonly waiting: Array<() => void> = [];
-  private readonly limit: number;
   private closed = false;
 
   constructor(o: Http1PoolOptions) {
     const host = o.host.includes(':') ? `[${o.host}]` : o.host;
     this.origin = `${o.tls ? 'https' : 'http'}://${host}:${o.port}`;
-    this.limit = o.connections;
     this.options = {
       pipelining: 1,
       keepAliveTimeout: o.keepAliveTimeout,
@@ -149,11 +143,10 @@ export class Http1Pool implements BackendPool {
     };
   }
 
-  /** A connection with nothing in flight, or a new one; null at the limit. */
-  private take(): Client | null {
+  /** A connection with nothing in flight, or a new one (how many run at once is BackendQueue's business). */
+  private take(): Client {
     const c = this.idle.pop();
     if (c !== undefined) return c;
-    if (this.limit > 0 && this.clients.size >= this.limit) return null;
     const n = new Client(this.origin, this.options);
     // An error with no request to report to (e.g. while idle) must not crash the process.
     n.on('connectionError', () => {});
@@ -166,8 +159,6 @@ export class Http1Pool implements BackendPool {
       this.clients.delete(c);
       if (!c.closed && !c.destroyed) void c.close().catch(() => {});
     } else this.idle.push(c);
-    const w = this.waiting.shift();
-    if (w !== undefined) w();
   }
 
   dispatch(req: BackendRequest, sink: ResponseSink): BackendCall {
@@ -190,10 +181,6 @@ export class Http1Pool implements BackendPool {
     const go = (): void => {
       if (this.closed) return call.onError(Object.assign(new Error('the backend pool is closed'), { code: 'UND_ERR_DESTROYED' }));
       client = this.take();
-      if (client === null) {
-        this.waiting.push(go);
-        return;
-      }
       try {
         client.dispatch(opts, call);
       } catch (e) {
@@ -206,7 +193,6 @@ export class Http1Pool implements BackendPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const w of this.waiting.splice(0)) w();
     await Promise.all([...this.clients].map((c) => c.close().catch(() => {})));
   }
 

@@ -18,6 +18,7 @@ import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { createServer, ErrorCode, type Http2Server, type ServerStream } from '../h2/index.js';
 import { http1HeadEnd, isHttp1RequestLine, MAX_HTTP1_HEAD, parseHttp1Request } from '../h2/upgrade.js';
+import { BackendQueue } from './backend-queue.js';
 import type { FrontendAddress, ProxyConfig } from './config.js';
 import { obfuscatedNode, type Fields, type Inbound } from './headers.js';
 import type { ErrorLog } from './logs.js';
@@ -30,6 +31,8 @@ interface ConnInfo {
   tls: TlsInfo | null;
   alpn: string;
   obfuscatedFor: string;
+  /** HTTP/2 connections: their share of HTTP/1.1 backend connections. */
+  queue: BackendQueue | null;
 }
 
 function tlsInfoOf(s: tls.TLSSocket): TlsInfo {
@@ -37,13 +40,14 @@ function tlsInfoOf(s: tls.TLSSocket): TlsInfo {
   return { cipher: s.getCipher()?.name ?? null, protocol: s.getProtocol(), sni: servername ? servername : null, reused: s.isSessionReused() };
 }
 
-function connInfo(socket: net.Socket, alpn: string): ConnInfo {
+function connInfo(socket: net.Socket, alpn: string, queue: BackendQueue | null): ConnInfo {
   return {
     localAddress: socket.localAddress ?? '',
     localPort: socket.localPort ?? 0,
     tls: socket instanceof tls.TLSSocket ? tlsInfoOf(socket) : null,
     alpn,
     obfuscatedFor: obfuscatedNode(),
+    queue,
   };
 }
 
@@ -60,6 +64,7 @@ class H2Exchange implements FrontExchange {
   readonly remotePort: number;
   readonly tlsInfo: TlsInfo | null;
   readonly hasBody: boolean;
+  readonly queue: BackendQueue | null;
   responded = false;
   onDrain: (() => void) | null = null;
   onGone: (() => void) | null = null;
@@ -76,6 +81,7 @@ class H2Exchange implements FrontExchange {
   constructor(
     private readonly stream: ServerStream,
     info: ConnInfo,
+    hasBody: boolean,
   ) {
     this.inbound = {
       method: stream.method,
@@ -93,7 +99,8 @@ class H2Exchange implements FrontExchange {
     this.alpn = info.alpn;
     this.remotePort = stream.remotePort;
     this.tlsInfo = info.tls;
-    this.hasBody = !stream.endStreamReceived;
+    this.hasBody = hasBody;
+    this.queue = info.queue;
     stream.on('close', (code) => {
       if (code !== ErrorCode.NO_ERROR || !this.complete) this.onGone?.();
     });
@@ -156,6 +163,10 @@ class H2Exchange implements FrontExchange {
 
   trailers(): Fields | null {
     return this.stream.trailers;
+  }
+
+  get gone(): boolean {
+    return this.stream.closed && !this.complete;
   }
 
   respond(status: number, fields: Fields, body: boolean): void {
@@ -239,6 +250,8 @@ class Http1Exchange implements FrontExchange {
   readonly remotePort: number;
   readonly tlsInfo: TlsInfo | null;
   readonly hasBody: boolean;
+  /** One request at a time per HTTP/1.1 connection: no queue needed. */
+  readonly queue = null;
   responded = false;
   onDrain: (() => void) | null = null;
   onGone: (() => void) | null = null;
@@ -286,6 +299,10 @@ class Http1Exchange implements FrontExchange {
 
   body(): AsyncIterable<Uint8Array> {
     return this.req;
+  }
+
+  get gone(): boolean {
+    return this.res.destroyed && !this.res.writableFinished;
   }
 
   trailers(): Fields | null {
@@ -371,24 +388,24 @@ export class Frontends {
   private h2Request(stream: ServerStream): void {
     const info = this.conns.get(stream.connectionId);
     if (!info) return stream.reset(ErrorCode.INTERNAL_ERROR);
-    this.core.handle(new H2Exchange(stream, info));
+    this.core.handle(new H2Exchange(stream, info, !stream.endStreamReceived));
   }
 
   private h1Request(req: http.IncomingMessage, res: http.ServerResponse): void {
     const s = req.socket as net.Socket & { h2proxyInfo?: ConnInfo };
-    const info = (s.h2proxyInfo ??= connInfo(s, 'http/1.1'));
+    const info = (s.h2proxyInfo ??= connInfo(s, 'http/1.1', null));
     this.core.handle(new Http1Exchange(req, res, info, this.closing));
   }
 
   /** Hands a socket to the HTTP/2 engine. */
   private toH2(socket: net.Socket, alpn: string): void {
-    const info = connInfo(socket, alpn);
+    const info = connInfo(socket, alpn, new BackendQueue(this.config.backendConnectionsPerHost, this.config.backendConnectionsPerFrontend));
     const conn = this.h2.handleSocket(socket);
     this.conns.set(conn.id, info);
   }
 
   private toH1(socket: net.Socket): void {
-    (socket as net.Socket & { h2proxyInfo?: ConnInfo }).h2proxyInfo = connInfo(socket, 'http/1.1');
+    (socket as net.Socket & { h2proxyInfo?: ConnInfo }).h2proxyInfo = connInfo(socket, 'http/1.1', null);
     this.h1.emit('connection', socket);
   }
 

@@ -13,6 +13,7 @@ import { compileAccessLog, type AccessRecord } from './access-log.js';
 import type { BackendCall, BackendFailure, BackendPool, BackendRequest, ResponseSink } from './backend.js';
 import { Http1Pool } from './backend-http1.js';
 import { Http2Pool } from './backend-http2.js';
+import type { BackendQueue, QueueEntry } from './backend-queue.js';
 import type { ProxyConfig } from './config.js';
 import { HeaderRules, type Fields, type Inbound } from './headers.js';
 import type { ErrorLog, LogFile } from './logs.js';
@@ -57,6 +58,10 @@ export interface FrontExchange {
   onGone: (() => void) | null;
   /** Response body octets handed to the client. */
   readonly bytesSent: number;
+  /** The frontend connection's share of HTTP/1.1 backend connections, or null: no limit (one request at a time anyway). */
+  readonly queue: BackendQueue | null;
+  /** True once the client's stream or connection is gone (onGone may still be on its way). */
+  readonly gone: boolean;
 }
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
@@ -112,7 +117,6 @@ export class Generation {
         port: a.port,
         tls: a.tls,
         servername,
-        connections: c.backendConnectionsPerHost || c.backendConnectionsPerFrontend,
         connectTimeout: c.backendConnectTimeout,
         readTimeout,
         keepAliveTimeout: c.backendKeepAliveTimeout,
@@ -144,8 +148,12 @@ class BodyOnce implements AsyncIterable<Uint8Array> {
   }
 }
 
+const NO_SLOT = 0;
+const WAITING = 1;
+const HOLDING = 2;
+
 /** One request through the proxy. */
-class Exchange implements ResponseSink {
+class Exchange implements ResponseSink, QueueEntry {
   private backend: Backend | null = null;
   private call: BackendCall | null = null;
   private attempts = 0;
@@ -154,6 +162,9 @@ class Exchange implements ResponseSink {
   private readonly start = performance.now();
   private readonly body: BodyOnce | null;
   private pool: BackendPool | null = null;
+  /** Where the request stands in its frontend connection's BackendQueue (HTTP/1.1 backends). */
+  private slot = NO_SLOT;
+  backendKey = '';
 
   constructor(
     private readonly core: ProxyCore,
@@ -183,10 +194,41 @@ class Exchange implements ResponseSink {
 
   private attempt(b: Backend | null, tries: number): void {
     this.attempts++;
+    this.maxTries = tries;
     if (b === null) return this.answer(502, 'No backend is available: every one of them refused connections recently.', 'no backend available for the request');
     this.backend = b;
     const pool = this.gen.pool(b);
     this.pool = pool;
+    const q = pool.version === '1.1' ? this.fx.queue : null;
+    if (q !== null) {
+      this.backendKey = b.key;
+      if (!q.enter(this)) {
+        this.slot = WAITING;
+        return;
+      }
+      this.slot = HOLDING;
+    }
+    this.dispatch();
+  }
+
+  /** QueueEntry: a backend connection slot is ours now. */
+  admitted(): void {
+    this.slot = HOLDING;
+    // Its stream closed meanwhile (the connection went away with all its streams): no backend work.
+    if (this.fx.gone) return this.finish();
+    this.dispatch();
+  }
+
+  private releaseSlot(): void {
+    const q = this.fx.queue;
+    if (q === null || this.slot === NO_SLOT) return;
+    if (this.slot === WAITING) q.drop(this);
+    else q.leave(this.backendKey);
+    this.slot = NO_SLOT;
+  }
+
+  private dispatch(): void {
+    const pool = this.pool!;
     const fx = this.fx;
     const fields = this.gen.rules.request(fx.inbound, pool.version === '1.1');
     const req: BackendRequest = {
@@ -198,7 +240,6 @@ class Exchange implements ResponseSink {
       body: this.body,
       trailers: () => fx.trailers(),
     };
-    this.maxTries = tries;
     this.call = pool.dispatch(req, this);
   }
   private maxTries = 1;
@@ -247,6 +288,7 @@ class Exchange implements ResponseSink {
       const backoff = router.failed(b);
       log.warn(`Backend connect failed; addr=${b.label}: ${f.message}; left out for ${(backoff / 1000).toFixed(1)} s`);
       if (!this.fx.responded && (this.body === null || !this.body.started) && this.attempts < this.maxTries) {
+        this.releaseSlot();
         const group = this.gen.router.match(this.fx.inbound.authority, this.fx.inbound.method === 'CONNECT' ? '/' : this.fx.inbound.path);
         return this.attempt(group?.pick(Date.now()) ?? null, this.maxTries);
       }
@@ -289,6 +331,7 @@ class Exchange implements ResponseSink {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.releaseSlot();
     this.gen.inFlight--;
     this.core.exchangeDone(this.gen);
     const g = this.gen;

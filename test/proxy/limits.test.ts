@@ -1,0 +1,143 @@
+/**
+ * What one client can make h2proxy spend on its HTTP/1.1 backends: backend
+ * connections per frontend connection (nghttpx's per-frontend queue). The
+ * backend here counts what reaches it.
+ */
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from '../../src/h2/index.js';
+import { RawClient } from '../helpers/h2-raw-client.js';
+import { killProxies, pattern, startProxy } from '../helpers/h2proxy.js';
+import { until } from '../helpers/h2serve.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * An HTTP/1.1 backend that counts: connections accepted and open, requests
+ * received (by path) and the most in progress at once. /wait/MS answers
+ * "ok" after MS ms; /size/N sends N octets of pattern(N).
+ */
+class CountingBackend {
+  readonly server: http.Server;
+  accepted = 0;
+  open = 0;
+  active = 0;
+  maxActive = 0;
+  readonly paths: string[] = [];
+  private readonly sockets = new Set<net.Socket>();
+
+  constructor() {
+    this.server = http.createServer((req, res) => {
+      const url = req.url ?? '/';
+      this.paths.push(url);
+      this.active++;
+      this.maxActive = Math.max(this.maxActive, this.active);
+      res.on('close', () => this.active--);
+      const wait = /^\/wait\/(\d+)$/.exec(url);
+      const size = /^\/size\/(\d+)$/.exec(url);
+      if (size) return void res.end(pattern(Number(size[1])));
+      setTimeout(() => res.end('ok'), wait ? Number(wait[1]) : 0);
+    });
+    this.server.keepAliveTimeout = 30_000;
+    this.server.on('connection', (s: net.Socket) => {
+      this.accepted++;
+      this.open++;
+      this.sockets.add(s);
+      s.on('close', () => {
+        this.open--;
+        this.sockets.delete(s);
+      });
+    });
+  }
+
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async listen(): Promise<this> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    return this;
+  }
+
+  reset(): void {
+    this.accepted = 0;
+    this.maxActive = 0;
+    this.paths.length = 0;
+  }
+
+  /** Closes every connection to it. */
+  dropAll(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
+  close(): void {
+    this.dropAll();
+    this.server.close();
+  }
+}
+
+let backend: CountingBackend;
+beforeAll(async () => {
+  backend = await new CountingBackend().listen();
+});
+afterAll(() => backend.close());
+afterEach(async () => {
+  await killProxies();
+  // Every test starts with a backend that has nothing open (connections of the last test gone).
+  backend.dropAll();
+  await until(() => backend.open === 0, 5000, 'the backend connections to close');
+  backend.reset();
+});
+
+describe('backend connections per frontend connection', () => {
+  it('an HTTP/2 connection holds at most --backend-connections-per-host (default 8) at once; more requests wait; another connection has its own share', async () => {
+    const p = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${backend.port}`]);
+    const url = `http://127.0.0.1:${p.port}`;
+    const a = await connect(url);
+    const b = await connect(url);
+    try {
+      const many = Array.from({ length: 24 }, () => a.request({ ':path': '/wait/300' }).then((r) => r.text()));
+      await sleep(100);
+      // The other connection is answered while the first one's requests wait for their turn.
+      const t0 = performance.now();
+      expect(await (await b.request({ ':path': '/wait/0' })).text()).toBe('ok');
+      expect(performance.now() - t0).toBeLessThan(250);
+      expect(await Promise.all(many)).toEqual(Array(24).fill('ok'));
+      expect(backend.maxActive).toBe(9);
+      expect(backend.paths.filter((x) => x === '/wait/300')).toHaveLength(24);
+      expect(backend.accepted).toBeLessThanOrEqual(9);
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
+
+  it('--backend-connections-per-host=2, --backend-connections-per-frontend=1', async () => {
+    for (const [opt, most] of [['--backend-connections-per-host=2', 2], ['--backend-connections-per-frontend=1', 1]] as const) {
+      const p = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${backend.port}`, opt]);
+      const s = await connect(`http://127.0.0.1:${p.port}`);
+      try {
+        const all = await Promise.all(Array.from({ length: 6 }, () => s.request({ ':path': '/wait/100' }).then((r) => r.text())));
+        expect(all).toEqual(Array(6).fill('ok'));
+        expect(backend.maxActive, opt).toBe(most);
+      } finally {
+        s.destroy();
+        await p.stop();
+      }
+      backend.reset();
+    }
+  });
+
+  it('requests still waiting when their connection goes away never reach the backend', async () => {
+    const p = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${backend.port}`]);
+    const c = await RawClient.open(p.port);
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < 40; i++) frames.push(c.request(1 + 2 * i, '/wait/2000'));
+    c.send(...frames);
+    await until(() => backend.paths.length >= 8, 5000, 'eight requests at the backend');
+    c.close();
+    await sleep(500);
+    expect(backend.paths).toHaveLength(8);
+  });
+});
