@@ -388,7 +388,12 @@ export class Frontends {
   private h2Request(stream: ServerStream): void {
     const info = this.conns.get(stream.connectionId);
     if (!info) return stream.reset(ErrorCode.INTERNAL_ERROR);
-    this.core.handle(new H2Exchange(stream, info, !stream.endStreamReceived));
+    // Taken up once the frames read with it have been: a stream that they reset or that the
+    // engine reset because of them (rapid reset, MadeYouReset) costs the backend nothing.
+    const hasBody = !stream.endStreamReceived;
+    queueMicrotask(() => {
+      if (!stream.closed) this.core.handle(new H2Exchange(stream, info, hasBody));
+    });
   }
 
   private h1Request(req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -1,12 +1,13 @@
 /**
  * What one client can make h2proxy spend on its HTTP/1.1 backends: backend
- * connections per frontend connection (nghttpx's per-frontend queue). The
- * backend here counts what reaches it.
+ * connections per frontend connection (nghttpx's per-frontend queue), and
+ * nothing for streams that are reset as they arrive. The backend here
+ * counts what reaches it.
  */
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connect } from '../../src/h2/index.js';
+import { connect, ErrorCode, FrameType } from '../../src/h2/index.js';
 import { RawClient } from '../helpers/h2-raw-client.js';
 import { killProxies, pattern, startProxy } from '../helpers/h2proxy.js';
 import { until } from '../helpers/h2serve.js';
@@ -139,5 +140,24 @@ describe('backend connections per frontend connection', () => {
     c.close();
     await sleep(500);
     expect(backend.paths).toHaveLength(8);
+  });
+});
+
+describe('streams reset on arrival', () => {
+  it('a stream reset in the read that opened it (rapid reset, MadeYouReset) costs the backend nothing', async () => {
+    const p = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${backend.port}`]);
+    const c = await RawClient.open(p.port);
+    const frames: Uint8Array[] = [];
+    for (let i = 0; i < 50; i++) frames.push(c.request(1 + 2 * i, '/reset-by-client'), c.raw(FrameType.RST_STREAM, 0, 1 + 2 * i, [0, 0, 0, ErrorCode.CANCEL]));
+    // MadeYouReset (CVE-2025-8671): a zero WINDOW_UPDATE makes the server reset the stream.
+    for (let i = 50; i < 100; i++) frames.push(c.request(1 + 2 * i, '/reset-by-server'), c.windowUpdate(1 + 2 * i, 0));
+    frames.push(c.request(201, '/wait/0'));
+    c.send(...frames);
+    const r = await c.response(201);
+    expect(r.status).toBe('200');
+    await sleep(300);
+    expect(backend.paths).toEqual(['/wait/0']);
+    expect(backend.accepted).toBe(1);
+    c.close();
   });
 });
