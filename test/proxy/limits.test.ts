@@ -1,13 +1,18 @@
 /**
  * What one client can make h2proxy spend on its HTTP/1.1 backends: backend
- * connections per frontend connection (nghttpx's per-frontend queue), and
- * nothing for streams that are reset as they arrive. The backend here
- * counts what reaches it.
+ * connections per frontend connection (nghttpx's per-frontend queue),
+ * nothing for streams that are reset as they arrive, connections given up
+ * as soon as their request is cancelled, and idle connections closed and
+ * bounded. The backend here counts what reaches it.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connect, ErrorCode, FrameType } from '../../src/h2/index.js';
+import type { ResponseSink } from '../../src/proxy/backend.js';
+import { Http1Pool, MAX_IDLE } from '../../src/proxy/backend-http1.js';
 import { RawClient } from '../helpers/h2-raw-client.js';
 import { killProxies, pattern, startProxy } from '../helpers/h2proxy.js';
 import { until } from '../helpers/h2serve.js';
@@ -140,6 +145,7 @@ describe('backend connections per frontend connection', () => {
     c.close();
     await sleep(500);
     expect(backend.paths).toHaveLength(8);
+    expect(backend.accepted).toBe(8);
   });
 });
 
@@ -159,5 +165,82 @@ describe('streams reset on arrival', () => {
     expect(backend.paths).toEqual(['/wait/0']);
     expect(backend.accepted).toBe(1);
     c.close();
+  });
+});
+
+/**
+ * A listener that accepts nothing: a process that listens (backlog 1) and
+ * then blocks. Once its accept queue is full, connections to it stay in
+ * SYN-SENT.
+ */
+async function tarpit(): Promise<{ port: number; child: ChildProcess; fill: net.Socket[] }> {
+  const code =
+    "const s=require('net').createServer();s.listen({port:0,host:'127.0.0.1',backlog:1},()=>{process.stdout.write(s.address().port+'\\n');" +
+    'setTimeout(()=>Atomics.wait(new Int32Array(new SharedArrayBuffer(4)),0,0,60000),50)})';
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  await sleep(200);
+  const fill: net.Socket[] = [];
+  for (let i = 0; i < 4; i++) {
+    const s = net.connect(port, '127.0.0.1');
+    s.on('error', () => {});
+    fill.push(s);
+  }
+  await sleep(200);
+  return { port, child, fill };
+}
+
+/** Sockets in SYN-SENT towards 127.0.0.1:`port`, from /proc/net/tcp. */
+function synSent(port: number): number {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length > 3 && f[2]!.endsWith(hex) && f[3] === '02').length;
+}
+
+describe('cancelling', () => {
+  it('a request cancelled while its backend connection is being made gives that connection up at once', async () => {
+    const t = await tarpit();
+    try {
+      const before = synSent(t.port);
+      const p = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${t.port}`]);
+      const s = await connect(`http://127.0.0.1:${p.port}`);
+      for (let i = 0; i < 5; i++) void s.request({ ':path': '/never' }).catch(() => {});
+      await until(() => synSent(t.port) >= before + 5, 5000, 'five connections being made');
+      s.destroy();
+      await until(() => synSent(t.port) <= before, 1000, 'the connections being made to be given up');
+    } finally {
+      for (const s of t.fill) s.destroy();
+      t.child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('idle backend connections', () => {
+  it('close after the keep-alive timeout, and at most MAX_IDLE stay open meanwhile', async () => {
+    const pool = new Http1Pool({ host: '127.0.0.1', port: backend.port, tls: false, servername: null, connectTimeout: 5000, readTimeout: 5000, keepAliveTimeout: 400, rejectUnauthorized: true, ca: null });
+    try {
+      const n = MAX_IDLE + 20;
+      const done = Array.from(
+        { length: n },
+        () =>
+          new Promise<number>((resolve, reject) => {
+            const sink: ResponseSink = { head: (status) => resolve(status), data: () => true, end: () => {}, error: (f) => reject(new Error(f.message)) };
+            pool.dispatch({ method: 'GET', scheme: 'http', authority: 'x', path: '/wait/100', fields: [['host', 'x']], body: null, trailers: () => null }, sink);
+          }),
+      );
+      expect(await Promise.all(done)).toEqual(Array(n).fill(200));
+      expect(backend.accepted).toBe(n);
+      await until(() => backend.active === 0, 2000, 'every response to end');
+      await sleep(50);
+      expect(backend.open).toBeLessThanOrEqual(MAX_IDLE);
+      expect(pool.connections).toBeLessThanOrEqual(MAX_IDLE);
+      await until(() => backend.open === 0, 2000, 'the idle connections to close');
+      await until(() => pool.connections === 0, 1000, 'the pool to forget them');
+    } finally {
+      pool.destroy();
+    }
   });
 });
