@@ -53,8 +53,15 @@ function connInfo(socket: net.Socket, alpn: string, queue: BackendQueue | null):
 
 /** Body chunks held for the backend before the HTTP/2 stream's 'data' listener is taken off (its window then closes). */
 const REQUEST_HIGH_WATER = 64 * 1024;
-/** Response octets queued for an HTTP/2 stream before the backend is paused. */
-const RESPONSE_HIGH_WATER = 64 * 1024;
+/**
+ * Response octets queued for an HTTP/2 stream before the backend is paused:
+ * what the engine asked for at its last pull (it pulls only while the
+ * stream's and the connection's windows are open and the socket drains),
+ * but at least RESPONSE_MIN_QUEUE so that a response arriving with its head
+ * is taken whole, and at most RESPONSE_MAX_QUEUE.
+ */
+const RESPONSE_MIN_QUEUE = 16 * 1024;
+const RESPONSE_MAX_QUEUE = 64 * 1024;
 
 /** An HTTP/2 stream as a FrontExchange. */
 class H2Exchange implements FrontExchange {
@@ -70,6 +77,8 @@ class H2Exchange implements FrontExchange {
   onGone: (() => void) | null = null;
   bytesSent = 0;
   private readonly out: Uint8Array[] = [];
+  /** The octets the engine could take at its last pull (0 until it pulls: the window may be closed). */
+  private demand = 0;
   private outHead = 0;
   private outBytes = 0;
   private paused = false;
@@ -179,22 +188,29 @@ class H2Exchange implements FrontExchange {
     this.stream.respond(status, fields, (max) => this.produce(max));
   }
 
-  /** The engine's body producer: queued chunks, then the end (with trailers), or 'deferred'. */
-  private produce(_max: number): Uint8Array | null | 'deferred' {
-    if (this.outHead < this.out.length) {
-      const c = this.out[this.outHead]!;
-      this.out[this.outHead++] = EMPTY;
-      if (this.outHead === this.out.length) {
-        this.out.length = 0;
-        this.outHead = 0;
-      }
-      this.outBytes -= c.length;
-      if (this.paused && this.outBytes <= RESPONSE_HIGH_WATER / 2) {
-        this.paused = false;
-        this.onDrain?.();
-      }
-      return c;
+  private shift(): Uint8Array | null {
+    if (this.outHead >= this.out.length) return null;
+    const c = this.out[this.outHead]!;
+    this.out[this.outHead++] = EMPTY;
+    if (this.outHead === this.out.length) {
+      this.out.length = 0;
+      this.outHead = 0;
     }
+    this.outBytes -= c.length;
+    return c;
+  }
+
+  /** The engine's body producer: queued chunks, then the end (with trailers), or 'deferred'. */
+  private produce(max: number): Uint8Array | null | 'deferred' {
+    this.demand = Math.min(max, RESPONSE_MAX_QUEUE);
+    let c = this.shift();
+    if (this.paused && this.outBytes <= this.demand) {
+      this.paused = false;
+      // The backend goes on (perhaps at once, writing into the queue).
+      this.onDrain?.();
+      c ??= this.shift();
+    }
+    if (c !== null) return c;
     if (this.ended) {
       this.complete = true;
       if (this.trailersOut !== null && this.trailersOut.length > 0) this.stream.sendTrailers(this.trailersOut);
@@ -213,7 +229,7 @@ class H2Exchange implements FrontExchange {
       this.waiting = false;
       this.stream.resume();
     }
-    if (this.outBytes > RESPONSE_HIGH_WATER) {
+    if (this.outBytes > Math.max(this.demand, RESPONSE_MIN_QUEUE)) {
       this.paused = true;
       return false;
     }

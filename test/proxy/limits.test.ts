@@ -2,7 +2,8 @@
  * What one client can make h2proxy spend on its HTTP/1.1 backends: backend
  * connections per frontend connection (nghttpx's per-frontend queue),
  * nothing for streams that are reset as they arrive, connections given up
- * as soon as their request is cancelled, and idle connections closed and
+ * as soon as their request is cancelled, a zero window that holds the
+ * backend response instead of buffering it, and idle connections closed and
  * bounded. The backend here counts what reaches it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,11 +11,11 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connect, ErrorCode, FrameType } from '../../src/h2/index.js';
+import { connect, ErrorCode, FrameType, SettingId } from '../../src/h2/index.js';
 import type { ResponseSink } from '../../src/proxy/backend.js';
 import { Http1Pool, MAX_IDLE } from '../../src/proxy/backend-http1.js';
 import { RawClient } from '../helpers/h2-raw-client.js';
-import { killProxies, pattern, startProxy } from '../helpers/h2proxy.js';
+import { killProxies, pattern, sha, startProxy } from '../helpers/h2proxy.js';
 import { until } from '../helpers/h2serve.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -215,6 +216,28 @@ describe('cancelling', () => {
       for (const s of t.fill) s.destroy();
       t.child.kill('SIGKILL');
     }
+  });
+});
+
+describe('backpressure', () => {
+  it('a stream whose window is 0 holds its backend response unread (and its connection busy) instead of buffering it', async () => {
+    const p = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${backend.port}`, '--backend-connections-per-host=1']);
+    const c = await RawClient.open(p.port, [[SettingId.INITIAL_WINDOW_SIZE, 0]]);
+    const n = 40_000;
+    c.send(c.request(1, `/size/${n}`), c.request(3, `/size/${n}`), c.request(5, `/size/${n}`));
+    await until(() => backend.paths.length >= 1, 5000, 'the first request at the backend');
+    await sleep(500);
+    // The first response waits in the backend connection; the others wait for it.
+    expect(backend.paths).toHaveLength(1);
+    // Open the windows: everything arrives, byte-exact.
+    c.send(c.raw(FrameType.SETTINGS, 0, 0, [0, SettingId.INITIAL_WINDOW_SIZE, 0, 1, 0, 0]), c.windowUpdate(0, 1 << 20));
+    for (const id of [1, 3, 5]) {
+      const r = await c.response(id, 5000);
+      expect(r.status).toBe('200');
+      expect(sha(r.body)).toBe(sha(pattern(n)));
+    }
+    expect(backend.paths).toHaveLength(3);
+    c.close();
   });
 });
 
