@@ -18,7 +18,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { buildConnector, Client, type Dispatcher } from 'undici';
+import { buildConnector, Client, util, type Dispatcher } from 'undici';
 import { isConnectError, type BackendCall, type BackendFailure, type BackendPool, type BackendRequest, type ResponseSink } from './backend.js';
 import type { Fields } from './headers.js';
 
@@ -34,13 +34,12 @@ export interface Http1PoolOptions {
   ca: string | Buffer | null;
 }
 
-function rawFields(raw: Buffer[] | string[] | null | undefined): Fields {
+/** Raw name/value octets as fields: lowercase names (known ones without a new string, by undici's table), latin1 values. */
+function rawFields(raw: Buffer[] | string[]): Fields {
   const out: Fields = [];
-  if (!raw) return out;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const n = raw[i]!;
     const v = raw[i + 1]!;
-    out.push([(typeof n === 'string' ? n : n.toString('latin1')).toLowerCase(), typeof v === 'string' ? v : v.toString('latin1')]);
+    out.push([util.headerNameToString(raw[i]!), typeof v === 'string' ? v : v.toString('latin1')]);
   }
   return out;
 }
@@ -87,8 +86,7 @@ class Call implements Dispatcher.DispatchHandler, BackendCall {
   onComplete(trailers: string[] | null): void {
     this.done = true;
     this.pool.release(this.client, true);
-    const t = rawFields(trailers);
-    this.sink.end(t.length > 0 ? t : null);
+    this.sink.end(trailers !== null && trailers.length > 0 ? rawFields(trailers) : null);
   }
 
   onError(err: Error): void {

@@ -22,7 +22,7 @@ import { BackendQueue } from './backend-queue.js';
 import type { FrontendAddress, ProxyConfig } from './config.js';
 import { obfuscatedNode, type Fields, type Inbound } from './headers.js';
 import type { ErrorLog } from './logs.js';
-import type { FrontExchange, ProxyCore, TlsInfo } from './proxy.js';
+import type { ExchangeOwner, FrontExchange, ProxyCore, TlsInfo } from './proxy.js';
 
 /** What a connection knows about itself (for Forwarded, the access log). */
 interface ConnInfo {
@@ -73,8 +73,7 @@ class H2Exchange implements FrontExchange {
   readonly hasBody: boolean;
   readonly queue: BackendQueue | null;
   responded = false;
-  onDrain: (() => void) | null = null;
-  onGone: (() => void) | null = null;
+  owner: ExchangeOwner | null = null;
   bytesSent = 0;
   private readonly out: Uint8Array[] = [];
   /** The octets the engine could take at its last pull (0 until it pulls: the window may be closed). */
@@ -111,7 +110,7 @@ class H2Exchange implements FrontExchange {
     this.hasBody = hasBody;
     this.queue = info.queue;
     stream.on('close', (code) => {
-      if (code !== ErrorCode.NO_ERROR || !this.complete) this.onGone?.();
+      if (code !== ErrorCode.NO_ERROR || !this.complete) this.owner?.clientGone();
     });
   }
 
@@ -207,7 +206,7 @@ class H2Exchange implements FrontExchange {
     if (this.paused && this.outBytes <= this.demand) {
       this.paused = false;
       // The backend goes on (perhaps at once, writing into the queue).
-      this.onDrain?.();
+      this.owner?.clientDrained();
       c ??= this.shift();
     }
     if (c !== null) return c;
@@ -269,8 +268,7 @@ class Http1Exchange implements FrontExchange {
   /** One request at a time per HTTP/1.1 connection: no queue needed. */
   readonly queue = null;
   responded = false;
-  onDrain: (() => void) | null = null;
-  onGone: (() => void) | null = null;
+  owner: ExchangeOwner | null = null;
   bytesSent = 0;
 
   constructor(
@@ -307,9 +305,9 @@ class Http1Exchange implements FrontExchange {
     const cl = req.headers['content-length'];
     this.hasBody = req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
     if (closing) res.shouldKeepAlive = false;
-    res.on('drain', () => this.onDrain?.());
+    res.on('drain', () => this.owner?.clientDrained());
     res.on('close', () => {
-      if (!res.writableFinished) this.onGone?.();
+      if (!res.writableFinished) this.owner?.clientGone();
     });
   }
 
@@ -406,11 +404,20 @@ export class Frontends {
     if (!info) return stream.reset(ErrorCode.INTERNAL_ERROR);
     // Taken up once the frames read with it have been: a stream that they reset or that the
     // engine reset because of them (rapid reset, MadeYouReset) costs the backend nothing.
-    const hasBody = !stream.endStreamReceived;
-    queueMicrotask(() => {
-      if (!stream.closed) this.core.handle(new H2Exchange(stream, info, hasBody));
-    });
+    this.arrived.push(stream, info, !stream.endStreamReceived);
+    if (this.arrived.length === 3) queueMicrotask(this.takeUp);
   }
+
+  /** Requests of the current read, three entries each: stream, its connection, whether a body follows. */
+  private arrived: Array<ServerStream | ConnInfo | boolean> = [];
+  private readonly takeUp = (): void => {
+    const a = this.arrived;
+    this.arrived = [];
+    for (let i = 0; i < a.length; i += 3) {
+      const stream = a[i] as ServerStream;
+      if (!stream.closed) this.core.handle(new H2Exchange(stream, a[i + 1] as ConnInfo, a[i + 2] as boolean));
+    }
+  };
 
   private h1Request(req: http.IncomingMessage, res: http.ServerResponse): void {
     const s = req.socket as net.Socket & { h2proxyInfo?: ConnInfo };

@@ -44,7 +44,7 @@ export interface FrontExchange {
   trailers(): Fields | null;
   /** Starts the response; `body` false: no content follows (HEAD, 204, 304). */
   respond(status: number, fields: Fields, body: boolean): void;
-  /** A chunk of the response; false: stop until onDrain is called. */
+  /** A chunk of the response; false: stop until owner.clientDrained() is called. */
   write(chunk: Uint8Array): boolean;
   /** Ends the response (trailers where the frontend can carry them). */
   end(trailers: Fields | null): void;
@@ -52,16 +52,22 @@ export interface FrontExchange {
   abort(): void;
   /** True once respond() was called. */
   readonly responded: boolean;
-  /** Set by the core: the client can take more. */
-  onDrain: (() => void) | null;
-  /** Set by the core: the client went away before the response was complete. */
-  onGone: (() => void) | null;
+  /** Set by the core: told when the client can take more, and when it went away before the response was complete. */
+  owner: ExchangeOwner | null;
   /** Response body octets handed to the client. */
   readonly bytesSent: number;
   /** The frontend connection's share of HTTP/1.1 backend connections, or null: no limit (one request at a time anyway). */
   readonly queue: BackendQueue | null;
-  /** True once the client's stream or connection is gone (onGone may still be on its way). */
+  /** True once the client's stream or connection is gone (clientGone() may still be on its way). */
   readonly gone: boolean;
+}
+
+/** What a FrontExchange tells the core (methods rather than callbacks: no closures per request). */
+export interface ExchangeOwner {
+  /** The client can take more of the response. */
+  clientDrained(): void;
+  /** The client went away before the response was complete. */
+  clientGone(): void;
 }
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
@@ -153,13 +159,14 @@ const WAITING = 1;
 const HOLDING = 2;
 
 /** One request through the proxy. */
-class Exchange implements ResponseSink, QueueEntry {
+class Exchange implements ResponseSink, QueueEntry, ExchangeOwner {
   private backend: Backend | null = null;
   private call: BackendCall | null = null;
   private attempts = 0;
   private status = 0;
   private finished = false;
-  private readonly start = performance.now();
+  /** For the access log's $request_time (taken only when there is an access log). */
+  private readonly start: number;
   private readonly body: BodyOnce | null;
   private pool: BackendPool | null = null;
   /** Where the request stands in its frontend connection's BackendQueue (HTTP/1.1 backends). */
@@ -172,12 +179,21 @@ class Exchange implements ResponseSink, QueueEntry {
     private readonly fx: FrontExchange,
   ) {
     this.body = fx.hasBody ? new BodyOnce(fx) : null;
+    this.start = gen.access !== null ? performance.now() : 0;
     gen.inFlight++;
-    fx.onGone = () => {
-      if (this.finished) return;
-      this.call?.cancel();
-      this.finish();
-    };
+    fx.owner = this;
+  }
+
+  // ---- ExchangeOwner -------------------------------------------------------------------
+
+  clientGone(): void {
+    if (this.finished) return;
+    this.call?.cancel();
+    this.finish();
+  }
+
+  clientDrained(): void {
+    this.call?.resume();
   }
 
   run(): void {
@@ -238,7 +254,7 @@ class Exchange implements ResponseSink, QueueEntry {
       path: fx.inbound.path,
       fields,
       body: this.body,
-      trailers: () => fx.trailers(),
+      front: fx,
     };
     this.call = pool.dispatch(req, this);
   }
@@ -261,7 +277,6 @@ class Exchange implements ResponseSink, QueueEntry {
       if (!this.fx.responded) return this.answer(502, 'The backend sent a response that cannot be forwarded.', `backend ${this.backend!.label} sent an unusable response: ${(e as Error).message}`);
       return this.fail(`backend ${this.backend!.label}: ${(e as Error).message}`);
     }
-    this.fx.onDrain = () => this.call?.resume();
   }
 
   data(chunk: Uint8Array): boolean {

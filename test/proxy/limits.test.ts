@@ -251,7 +251,7 @@ describe('idle backend connections', () => {
         () =>
           new Promise<number>((resolve, reject) => {
             const sink: ResponseSink = { head: (status) => resolve(status), data: () => true, end: () => {}, error: (f) => reject(new Error(f.message)) };
-            pool.dispatch({ method: 'GET', scheme: 'http', authority: 'x', path: '/wait/100', fields: [['host', 'x']], body: null, trailers: () => null }, sink);
+            pool.dispatch({ method: 'GET', scheme: 'http', authority: 'x', path: '/wait/100', fields: [['host', 'x']], body: null, front: { trailers: () => null } }, sink);
           }),
       );
       expect(await Promise.all(done)).toEqual(Array(n).fill(200));

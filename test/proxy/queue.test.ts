@@ -9,7 +9,7 @@ import { BackendQueue, type QueueEntry } from '../../src/proxy/backend-queue.js'
 import { defaultConfig, parseBackend } from '../../src/proxy/config.js';
 import type { Fields, Inbound } from '../../src/proxy/headers.js';
 import { ErrorLog, LogFile } from '../../src/proxy/logs.js';
-import { Generation, ProxyCore, type FrontExchange } from '../../src/proxy/proxy.js';
+import { Generation, ProxyCore, type ExchangeOwner, type FrontExchange } from '../../src/proxy/proxy.js';
 
 function entry(key: string, log: string[], name: string): QueueEntry {
   return { backendKey: key, admitted: () => log.push(name) };
@@ -81,8 +81,7 @@ class FakeExchange implements FrontExchange {
   readonly tlsInfo = null;
   readonly hasBody = false;
   responded = false;
-  onDrain: (() => void) | null = null;
-  onGone: (() => void) | null = null;
+  owner: ExchangeOwner | null = null;
   bytesSent = 0;
   gone = false;
   status = 0;
