@@ -11,7 +11,7 @@
  * into an RST_STREAM (§5.4.2); either way the reason reaches the observer.
  */
 import { Deflater, Inflater, type HeaderInput } from '../hpack/index.js';
-import { classifyBody, discardBody, Outgoing, BODY_BYTES, BODY_NONE, type BodyInit, type TrailersInit } from './body.js';
+import { classifyBody, discardBody, Outgoing, BODY_BYTES, BODY_ITERABLE, BODY_NONE, BODY_READABLE, type BodyInit, type TrailersInit } from './body.js';
 import { RecvWindow, SendWindow } from './flow.js';
 import {
   DEFAULT_INITIAL_WINDOW_SIZE,
@@ -932,21 +932,27 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
         return;
       }
     }
+    // Only a Readable or an iterable calls back; bytes and producers are pulled by the scheduler.
+    const calls = kind === BODY_READABLE || kind === BODY_ITERABLE;
     s.out = new Outgoing(
       kind,
       body,
       bytes,
       trailers,
-      () => {
-        if (s.out === null || s.closed) return;
-        this.scheduler.enqueue(s);
-        this.scheduleFlush();
-      },
-      (err) => {
-        if (s.closed) return;
-        this.reportError(err, s);
-        this.resetStream(s, ErrorCode.INTERNAL_ERROR, 'the body failed');
-      },
+      calls
+        ? () => {
+            if (s.out === null || s.closed) return;
+            this.scheduler.enqueue(s);
+            this.scheduleFlush();
+          }
+        : NO_CALL,
+      calls
+        ? (err) => {
+            if (s.closed) return;
+            this.reportError(err, s);
+            this.resetStream(s, ErrorCode.INTERNAL_ERROR, 'the body failed');
+          }
+        : NO_CALL,
     );
     this.scheduler.enqueue(s);
   }
@@ -1065,6 +1071,9 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     this.sender.flush();
   }
 }
+
+/** The callbacks of a body that never calls back (octets, a producer). */
+const NO_CALL = (): void => {};
 
 function hexOf(b: Uint8Array): string {
   let s = '';
