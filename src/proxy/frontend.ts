@@ -85,6 +85,9 @@ class H2Exchange implements FrontExchange {
   private ended = false;
   private complete = false;
   private trailersOut: Fields | null = null;
+  /** A response head held until the read that brought it has been handled (see respond()). */
+  private headStatus = 0;
+  private headFields: Fields | null = null;
 
   constructor(
     private readonly stream: ServerStream,
@@ -184,7 +187,32 @@ class H2Exchange implements FrontExchange {
       this.stream.respond(status, fields);
       return;
     }
-    this.stream.respond(status, fields, (max) => this.produce(max));
+    // The head waits for the end of the read that brought it (backend reads are handled whole):
+    // a response complete by then, as most small ones are, goes out in one piece (HEADERS, then
+    // DATA with END_STREAM) without a body producer; any other one starts streaming then.
+    this.headStatus = status;
+    this.headFields = fields;
+    queueMicrotask(() => this.startBody());
+  }
+
+  private startBody(): void {
+    const fields = this.headFields;
+    if (fields === null) return;
+    this.headFields = null;
+    this.stream.respond(this.headStatus, fields, (max) => this.produce(max));
+  }
+
+  /** The whole response is here before its head went: one piece. */
+  private sendWhole(trailers: Fields | null): void {
+    const fields = this.headFields!;
+    this.headFields = null;
+    const n = this.out.length - this.outHead;
+    const body = n === 0 ? EMPTY : n === 1 ? this.out[this.outHead]! : Buffer.concat(this.out.slice(this.outHead));
+    this.out.length = 0;
+    this.outHead = 0;
+    this.outBytes = 0;
+    this.complete = true;
+    this.stream.respond(this.headStatus, fields, body, trailers !== null && trailers.length > 0 ? { trailers } : undefined);
   }
 
   private shift(): Uint8Array | null {
@@ -236,6 +264,7 @@ class H2Exchange implements FrontExchange {
   }
 
   end(trailers: Fields | null): void {
+    if (this.headFields !== null) return this.sendWhole(trailers);
     this.ended = true;
     this.trailersOut = trailers;
     if (this.waiting) {
@@ -245,6 +274,7 @@ class H2Exchange implements FrontExchange {
   }
 
   abort(): void {
+    this.headFields = null;
     this.stream.reset(ErrorCode.INTERNAL_ERROR);
   }
 }
