@@ -289,7 +289,9 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
       this.sender.inReceive = false;
     }
     this.watchdog.received(Date.now(), this.reader.midFrame, frames);
-    this.flush();
+    // coalesceWrites: what the read produced goes out with the rest of this turn's frames.
+    if (this.sender.coalesce) this.scheduleFlush();
+    else this.flush();
   }
 
   /** The transport can take more octets. */

@@ -32,6 +32,9 @@ export interface SchedulerHost {
 
 const utf8 = new TextEncoder();
 
+/** The callbacks of a body that never calls back (octets, a producer). */
+const NO_CALL = (): void => {};
+
 export class Scheduler {
   private queue: Array<StreamCore | undefined> = [];
   private head = 0;
@@ -64,19 +67,25 @@ export class Scheduler {
         return;
       }
     }
+    // Only a Readable or an iterable calls back; octets and producers are pulled here.
+    const calls = kind === BODY_READABLE || kind === BODY_ITERABLE;
     s.out = new Outgoing(
       kind,
       body,
       bytes,
       trailers,
-      () => {
-        if (s.out === null || s.closed) return;
-        this.enqueue(s);
-        host.scheduleFlush();
-      },
-      (err) => {
-        if (!s.closed) host.bodyFailed(s, err);
-      },
+      calls
+        ? () => {
+            if (s.out === null || s.closed) return;
+            this.enqueue(s);
+            host.scheduleFlush();
+          }
+        : NO_CALL,
+      calls
+        ? (err) => {
+            if (!s.closed) host.bodyFailed(s, err);
+          }
+        : NO_CALL,
     );
     this.enqueue(s);
   }

@@ -1,20 +1,24 @@
 /**
  * HTTP/1.1 backends through undici: one undici Client per connection,
- * kept alive (closed after --backend-keep-alive-timeout idle) and reused
- * most-recently-freed first, one request at a time on each (no pipelining,
- * as nghttpx); the response read with backpressure (a paused sink pauses
- * the socket), headers kept as raw octets and in order (Set-Cookie fields
- * stay apart). The free list is ours rather than undici's Pool, whose
- * dispatch looks through every connection for a free one: with a hundred
- * connections busy that costs more than the request itself.
+ * kept alive (closed after --backend-keep-alive-timeout idle, at most
+ * MAX_IDLE kept) and reused most-recently-freed first, one request at a
+ * time on each (no pipelining, as nghttpx); the response read with
+ * backpressure (a paused sink pauses the socket), headers kept as raw octets
+ * and in order (Set-Cookie fields stay apart). The free list is ours rather
+ * than undici's Pool, whose dispatch looks through every connection for a
+ * free one: with a hundred connections busy that costs more than the request
+ * itself. How many requests run at once is the frontends' business
+ * (BackendQueue); a connection whose request failed or was cancelled is
+ * closed, never reused, and one still being set up is given up at once.
  *
  * undici rather than node:http's Agent: with the same backend and load,
  * its dispatcher handled more requests per second in bench/h2proxy.mjs's
  * client comparison (see BENCHMARKS.md), and its handler interface hands
  * over raw header octets without building an IncomingMessage per response.
  */
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { Client, type Dispatcher } from 'undici';
+import { buildConnector, Client, util, type Dispatcher } from 'undici';
 import { isConnectError, type BackendCall, type BackendFailure, type BackendPool, type BackendRequest, type ResponseSink } from './backend.js';
 import type { Fields } from './headers.js';
 
@@ -23,8 +27,6 @@ export interface Http1PoolOptions {
   port: number;
   tls: boolean;
   servername: string | null;
-  /** Most connections; 0: no limit. */
-  connections: number;
   connectTimeout: number;
   readTimeout: number;
   keepAliveTimeout: number;
@@ -32,13 +34,12 @@ export interface Http1PoolOptions {
   ca: string | Buffer | null;
 }
 
-function rawFields(raw: Buffer[] | string[] | null | undefined): Fields {
+/** Raw name/value octets as fields: lowercase names (known ones without a new string, by undici's table), latin1 values. */
+function rawFields(raw: Buffer[] | string[]): Fields {
   const out: Fields = [];
-  if (!raw) return out;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const n = raw[i]!;
     const v = raw[i + 1]!;
-    out.push([(typeof n === 'string' ? n : n.toString('latin1')).toLowerCase(), typeof v === 'string' ? v : v.toString('latin1')]);
+    out.push([util.headerNameToString(raw[i]!), typeof v === 'string' ? v : v.toString('latin1')]);
   }
   return out;
 }
@@ -61,7 +62,8 @@ class Call implements Dispatcher.DispatchHandler, BackendCall {
 
   constructor(
     private readonly sink: ResponseSink,
-    private readonly release: () => void,
+    private readonly pool: Http1Pool,
+    private readonly client: Client | null,
   ) {}
 
   onConnect(abort: (err?: Error) => void): void {
@@ -83,15 +85,14 @@ class Call implements Dispatcher.DispatchHandler, BackendCall {
 
   onComplete(trailers: string[] | null): void {
     this.done = true;
-    this.release();
-    const t = rawFields(trailers);
-    this.sink.end(t.length > 0 ? t : null);
+    this.pool.release(this.client, true);
+    this.sink.end(trailers !== null && trailers.length > 0 ? rawFields(trailers) : null);
   }
 
   onError(err: Error): void {
     if (this.done) return;
     this.done = true;
-    this.release();
+    this.pool.release(this.client, false);
     this.sink.error(this.cancelled ? { kind: 'cancelled', message: 'cancelled' } : failureOf(err, this.connected));
   }
 
@@ -102,7 +103,10 @@ class Call implements Dispatcher.DispatchHandler, BackendCall {
   cancel(): void {
     if (this.done || this.cancelled) return;
     this.cancelled = true;
-    this.abortFn?.(new CancelledError());
+    // Sent (or being sent): aborting closes the connection. Not yet: the connection is still
+    // being made for this request alone, so it is given up rather than finished and then closed.
+    if (this.abortFn !== null) this.abortFn(new CancelledError());
+    else this.pool.release(this.client, false);
   }
 }
 
@@ -113,61 +117,88 @@ class CancelledError extends Error {
   }
 }
 
+/** Idle connections kept per backend address; more are closed as they become idle. */
+export const MAX_IDLE = 128;
+
 export class Http1Pool implements BackendPool {
   readonly version = '1.1';
   private readonly origin: string;
   private readonly options: Client.Options;
+  private readonly connector: buildConnector.connector;
   /** Connections with nothing in flight, the most recently freed last. */
   private readonly idle: Client[] = [];
-  private readonly clients = new Set<Client>();
-  /** Requests waiting for a connection (at the connection limit). */
-  private readonly waiting: Array<() => void> = [];
-  private readonly limit: number;
+  /** Every connection, with its socket once one is being made. */
+  private readonly clients = new Map<Client, Socket | null>();
   private closed = false;
 
   constructor(o: Http1PoolOptions) {
     const host = o.host.includes(':') ? `[${o.host}]` : o.host;
     this.origin = `${o.tls ? 'https' : 'http'}://${host}:${o.port}`;
-    this.limit = o.connections;
     this.options = {
       pipelining: 1,
       keepAliveTimeout: o.keepAliveTimeout,
       keepAliveMaxTimeout: o.keepAliveTimeout,
       headersTimeout: o.readTimeout,
       bodyTimeout: o.readTimeout,
-      connect: {
-        timeout: o.connectTimeout,
-        ...(o.tls
-          ? {
-              rejectUnauthorized: o.rejectUnauthorized,
-              ...(o.ca ? { ca: o.ca } : {}),
-              ...(o.servername ? { servername: o.servername } : {}),
-              ALPNProtocols: ['http/1.1'],
-            }
-          : {}),
-      },
     };
+    this.connector = buildConnector({
+      timeout: o.connectTimeout,
+      ...(o.tls
+        ? {
+            rejectUnauthorized: o.rejectUnauthorized,
+            ...(o.ca ? { ca: o.ca } : {}),
+            ...(o.servername ? { servername: o.servername } : {}),
+            ALPNProtocols: ['http/1.1'],
+          }
+        : {}),
+    });
   }
 
-  /** A connection with nothing in flight, or a new one; null at the limit. */
-  private take(): Client | null {
+  /** Connections open or being opened (busy or idle). */
+  get connections(): number {
+    return this.clients.size;
+  }
+
+  /** A connection with nothing in flight, or a new one. */
+  private take(): Client {
     const c = this.idle.pop();
     if (c !== undefined) return c;
-    if (this.limit > 0 && this.clients.size >= this.limit) return null;
-    const n = new Client(this.origin, this.options);
+    // undici's connector, watched: the socket it makes (undici's connector returns it) can be
+    // destroyed while it is still connecting, which undici's Client itself cannot do.
+    const n: Client = new Client(this.origin, {
+      ...this.options,
+      connect: (opts, cb) => {
+        const socket = (this.connector as (o: buildConnector.Options, c: buildConnector.Callback) => Socket | undefined)(opts, cb);
+        if (socket !== undefined && this.clients.has(n)) this.clients.set(n, socket);
+      },
+    });
     // An error with no request to report to (e.g. while idle) must not crash the process.
     n.on('connectionError', () => {});
-    this.clients.add(n);
+    // Closed while idle (keep-alive timeout, or the backend closed it): forget it.
+    n.on('disconnect', () => {
+      const i = this.idle.indexOf(n);
+      if (i >= 0) {
+        this.idle.splice(i, 1);
+        this.drop(n);
+      }
+    });
+    this.clients.set(n, null);
     return n;
   }
 
-  private give(c: Client): void {
-    if (this.closed || c.closed || c.destroyed) {
-      this.clients.delete(c);
-      if (!c.closed && !c.destroyed) void c.close().catch(() => {});
-    } else this.idle.push(c);
-    const w = this.waiting.shift();
-    if (w !== undefined) w();
+  private drop(c: Client): void {
+    const socket = this.clients.get(c);
+    this.clients.delete(c);
+    // With an error, so that undici's connect callback runs (and finds the Client destroyed).
+    if (socket?.connecting) socket.destroy(new CancelledError());
+    if (!c.destroyed) void c.destroy().catch(() => {});
+  }
+
+  /** A request on `c` is over: a complete exchange leaves it reusable; anything else closes it. */
+  release(c: Client | null, reusable: boolean): void {
+    if (c === null || !this.clients.has(c)) return;
+    if (reusable && !this.closed && !c.closed && !c.destroyed && this.idle.length < MAX_IDLE) this.idle.push(c);
+    else this.drop(c);
   }
 
   dispatch(req: BackendRequest, sink: ResponseSink): BackendCall {
@@ -181,37 +212,29 @@ export class Http1Pool implements BackendPool {
       // The client decides about retries; undici must not replay a request on its own.
       idempotent: false,
     };
-    let client: Client | null = null;
-    const call = new Call(sink, () => {
-      const c = client;
-      client = null;
-      if (c !== null) this.give(c);
-    });
-    const go = (): void => {
-      if (this.closed) return call.onError(Object.assign(new Error('the backend pool is closed'), { code: 'UND_ERR_DESTROYED' }));
-      client = this.take();
-      if (client === null) {
-        this.waiting.push(go);
-        return;
-      }
-      try {
-        client.dispatch(opts, call);
-      } catch (e) {
-        call.onError(e as Error);
-      }
-    };
-    go();
+    const client = this.closed ? null : this.take();
+    const call = new Call(sink, this, client);
+    if (client === null) {
+      call.onError(Object.assign(new Error('the backend pool is closed'), { code: 'UND_ERR_DESTROYED' }));
+      return call;
+    }
+    try {
+      client.dispatch(opts, call);
+    } catch (e) {
+      call.onError(e as Error);
+    }
     return call;
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const w of this.waiting.splice(0)) w();
-    await Promise.all([...this.clients].map((c) => c.close().catch(() => {})));
+    for (const c of this.idle.splice(0)) this.drop(c);
+    await Promise.all([...this.clients.keys()].map((c) => c.close().catch(() => {})));
   }
 
   destroy(): void {
     this.closed = true;
-    for (const c of this.clients) void c.destroy().catch(() => {});
+    this.idle.length = 0;
+    for (const c of [...this.clients.keys()]) this.drop(c);
   }
 }

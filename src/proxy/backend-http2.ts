@@ -64,7 +64,7 @@ class Call implements BackendCall {
     let headSeen = false;
     try {
       const res = await session.request(fields, {
-        ...(r.body ? { body: r.body, trailers: () => r.trailers() ?? [] } : {}),
+        ...(r.body ? { body: r.body, trailers: () => r.front.trailers() ?? [] } : {}),
         signal: this.abort.signal,
         timeout: this.pool.options.readTimeout,
       });

@@ -18,8 +18,8 @@ export interface BackendRequest {
   fields: Fields;
   /** The request content, pulled with backpressure; null when there is none. */
   body: AsyncIterable<Uint8Array> | null;
-  /** Request trailers, asked for when the body has ended (HTTP/2 backends only). */
-  trailers: () => Fields | null;
+  /** Where the request trailers are asked for when the body has ended (HTTP/2 backends only). */
+  front: { trailers(): Fields | null };
 }
 
 /** Where the response goes. */

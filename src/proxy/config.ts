@@ -77,7 +77,7 @@ export interface ProxyConfig {
   backendConnectTimeout: number;
   backendKeepAliveTimeout: number;
   backendMaxBackoff: number;
-  // Connections. 0: no limit.
+  // Connections. 0: no limit. Both count HTTP/1.1 backend connections per frontend connection (BackendQueue).
   backendConnectionsPerHost: number;
   backendConnectionsPerFrontend: number;
   frontendHttp2MaxConcurrentStreams: number;
@@ -130,7 +130,7 @@ export function defaultConfig(): ProxyConfig {
     backendConnectTimeout: 30_000,
     backendKeepAliveTimeout: 2_000,
     backendMaxBackoff: 120_000,
-    backendConnectionsPerHost: 0,
+    backendConnectionsPerHost: 8,
     backendConnectionsPerFrontend: 0,
     frontendHttp2MaxConcurrentStreams: 100,
     backendHttp2MaxConcurrentStreams: 100,
@@ -343,8 +343,8 @@ export const OPTIONS: readonly OptionDef[] = [
   { name: 'backend-connect-timeout', kind: 'value', arg: '<DURATION>', help: 'time to connect to a backend (default 30s)', apply: dur('backendConnectTimeout') },
   { name: 'backend-keep-alive-timeout', kind: 'value', arg: '<DURATION>', help: 'idle HTTP/1.1 backend connections close after this (default 2s)', apply: dur('backendKeepAliveTimeout') },
   { name: 'backend-max-backoff', kind: 'value', arg: '<DURATION>', help: 'longest time a refusing backend is left out (default 2m)', apply: dur('backendMaxBackoff') },
-  { name: 'backend-connections-per-host', kind: 'value', arg: '<N>', help: 'most HTTP/1.1 connections to each backend address (default: no limit, as nghttpx outside its forward-proxy mode)', apply: (c, v) => (c.backendConnectionsPerHost = parseInteger(str(v), 1, 65535)) },
-  { name: 'backend-connections-per-frontend', kind: 'value', arg: '<N>', help: 'most HTTP/1.1 connections to each backend address, when --backend-connections-per-host is not given (default 0: no limit)', apply: (c, v) => (c.backendConnectionsPerFrontend = parseInteger(str(v), 0, 65535)) },
+  { name: 'backend-connections-per-host', kind: 'value', arg: '<N>', help: 'most HTTP/1.1 backend connections one frontend connection holds to each backend address; more requests wait (default 8)', apply: (c, v) => (c.backendConnectionsPerHost = parseInteger(str(v), 1, 65535)) },
+  { name: 'backend-connections-per-frontend', kind: 'value', arg: '<N>', help: 'most HTTP/1.1 backend connections one frontend connection holds in all; more requests wait (default 0: no limit)', apply: (c, v) => (c.backendConnectionsPerFrontend = parseInteger(str(v), 0, 65535)) },
   { name: 'frontend-http2-max-concurrent-streams', short: 'c', kind: 'value', arg: '<N>', help: 'SETTINGS_MAX_CONCURRENT_STREAMS of HTTP/2 frontends (default 100)', apply: (c, v) => (c.frontendHttp2MaxConcurrentStreams = parseInteger(str(v), 1, 0xffffffff)) },
   { name: 'backend-http2-max-concurrent-streams', kind: 'value', arg: '<N>', help: 'streams we open at once on an HTTP/2 backend connection (default 100)', apply: (c, v) => (c.backendHttp2MaxConcurrentStreams = parseInteger(str(v), 1, 0xffffffff)) },
   { name: 'insecure', short: 'k', kind: 'flag', help: 'do not verify the certificates of TLS backends', apply: flag('insecure') },

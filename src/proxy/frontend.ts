@@ -18,10 +18,11 @@ import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { createServer, ErrorCode, type Http2Server, type ServerStream } from '../h2/index.js';
 import { http1HeadEnd, isHttp1RequestLine, MAX_HTTP1_HEAD, parseHttp1Request } from '../h2/upgrade.js';
+import { BackendQueue } from './backend-queue.js';
 import type { FrontendAddress, ProxyConfig } from './config.js';
 import { obfuscatedNode, type Fields, type Inbound } from './headers.js';
 import type { ErrorLog } from './logs.js';
-import type { FrontExchange, ProxyCore, TlsInfo } from './proxy.js';
+import type { ExchangeOwner, FrontExchange, ProxyCore, TlsInfo } from './proxy.js';
 
 /** What a connection knows about itself (for Forwarded, the access log). */
 interface ConnInfo {
@@ -30,6 +31,8 @@ interface ConnInfo {
   tls: TlsInfo | null;
   alpn: string;
   obfuscatedFor: string;
+  /** HTTP/2 connections: their share of HTTP/1.1 backend connections. */
+  queue: BackendQueue | null;
 }
 
 function tlsInfoOf(s: tls.TLSSocket): TlsInfo {
@@ -37,20 +40,28 @@ function tlsInfoOf(s: tls.TLSSocket): TlsInfo {
   return { cipher: s.getCipher()?.name ?? null, protocol: s.getProtocol(), sni: servername ? servername : null, reused: s.isSessionReused() };
 }
 
-function connInfo(socket: net.Socket, alpn: string): ConnInfo {
+function connInfo(socket: net.Socket, alpn: string, queue: BackendQueue | null): ConnInfo {
   return {
     localAddress: socket.localAddress ?? '',
     localPort: socket.localPort ?? 0,
     tls: socket instanceof tls.TLSSocket ? tlsInfoOf(socket) : null,
     alpn,
     obfuscatedFor: obfuscatedNode(),
+    queue,
   };
 }
 
 /** Body chunks held for the backend before the HTTP/2 stream's 'data' listener is taken off (its window then closes). */
 const REQUEST_HIGH_WATER = 64 * 1024;
-/** Response octets queued for an HTTP/2 stream before the backend is paused. */
-const RESPONSE_HIGH_WATER = 64 * 1024;
+/**
+ * Response octets queued for an HTTP/2 stream before the backend is paused:
+ * what the engine asked for at its last pull (it pulls only while the
+ * stream's and the connection's windows are open and the socket drains),
+ * but at least RESPONSE_MIN_QUEUE so that a response arriving with its head
+ * is taken whole, and at most RESPONSE_MAX_QUEUE.
+ */
+const RESPONSE_MIN_QUEUE = 16 * 1024;
+const RESPONSE_MAX_QUEUE = 64 * 1024;
 
 /** An HTTP/2 stream as a FrontExchange. */
 class H2Exchange implements FrontExchange {
@@ -60,11 +71,13 @@ class H2Exchange implements FrontExchange {
   readonly remotePort: number;
   readonly tlsInfo: TlsInfo | null;
   readonly hasBody: boolean;
+  readonly queue: BackendQueue | null;
   responded = false;
-  onDrain: (() => void) | null = null;
-  onGone: (() => void) | null = null;
+  owner: ExchangeOwner | null = null;
   bytesSent = 0;
   private readonly out: Uint8Array[] = [];
+  /** The octets the engine could take at its last pull (0 until it pulls: the window may be closed). */
+  private demand = 0;
   private outHead = 0;
   private outBytes = 0;
   private paused = false;
@@ -72,10 +85,14 @@ class H2Exchange implements FrontExchange {
   private ended = false;
   private complete = false;
   private trailersOut: Fields | null = null;
+  /** A response head held until the read that brought it has been handled (see respond()). */
+  private headStatus = 0;
+  private headFields: Fields | null = null;
 
   constructor(
     private readonly stream: ServerStream,
     info: ConnInfo,
+    hasBody: boolean,
   ) {
     this.inbound = {
       method: stream.method,
@@ -93,9 +110,10 @@ class H2Exchange implements FrontExchange {
     this.alpn = info.alpn;
     this.remotePort = stream.remotePort;
     this.tlsInfo = info.tls;
-    this.hasBody = !stream.endStreamReceived;
+    this.hasBody = hasBody;
+    this.queue = info.queue;
     stream.on('close', (code) => {
-      if (code !== ErrorCode.NO_ERROR || !this.complete) this.onGone?.();
+      if (code !== ErrorCode.NO_ERROR || !this.complete) this.owner?.clientGone();
     });
   }
 
@@ -158,6 +176,10 @@ class H2Exchange implements FrontExchange {
     return this.stream.trailers;
   }
 
+  get gone(): boolean {
+    return this.stream.closed && !this.complete;
+  }
+
   respond(status: number, fields: Fields, body: boolean): void {
     this.responded = true;
     if (!body) {
@@ -165,25 +187,57 @@ class H2Exchange implements FrontExchange {
       this.stream.respond(status, fields);
       return;
     }
-    this.stream.respond(status, fields, (max) => this.produce(max));
+    // The head waits for the end of the read that brought it (backend reads are handled whole):
+    // a response complete by then, as most small ones are, goes out in one piece (HEADERS, then
+    // DATA with END_STREAM) without a body producer; any other one starts streaming then.
+    this.headStatus = status;
+    this.headFields = fields;
+    queueMicrotask(() => this.startBody());
+  }
+
+  private startBody(): void {
+    const fields = this.headFields;
+    if (fields === null) return;
+    this.headFields = null;
+    this.stream.respond(this.headStatus, fields, (max) => this.produce(max));
+  }
+
+  /** The whole response is here before its head went: one piece. */
+  private sendWhole(trailers: Fields | null): void {
+    const fields = this.headFields!;
+    this.headFields = null;
+    const n = this.out.length - this.outHead;
+    const body = n === 0 ? EMPTY : n === 1 ? this.out[this.outHead]! : Buffer.concat(this.out.slice(this.outHead));
+    this.out.length = 0;
+    this.outHead = 0;
+    this.outBytes = 0;
+    this.complete = true;
+    this.stream.respond(this.headStatus, fields, body, trailers !== null && trailers.length > 0 ? { trailers } : undefined);
+  }
+
+  private shift(): Uint8Array | null {
+    if (this.outHead >= this.out.length) return null;
+    const c = this.out[this.outHead]!;
+    this.out[this.outHead++] = EMPTY;
+    if (this.outHead === this.out.length) {
+      this.out.length = 0;
+      this.outHead = 0;
+    }
+    this.outBytes -= c.length;
+    return c;
   }
 
   /** The engine's body producer: queued chunks, then the end (with trailers), or 'deferred'. */
-  private produce(_max: number): Uint8Array | null | 'deferred' {
-    if (this.outHead < this.out.length) {
-      const c = this.out[this.outHead]!;
-      this.out[this.outHead++] = EMPTY;
-      if (this.outHead === this.out.length) {
-        this.out.length = 0;
-        this.outHead = 0;
-      }
-      this.outBytes -= c.length;
-      if (this.paused && this.outBytes <= RESPONSE_HIGH_WATER / 2) {
-        this.paused = false;
-        this.onDrain?.();
-      }
-      return c;
+  private produce(max: number): Uint8Array | null | 'deferred' {
+    this.demand = Math.min(max, RESPONSE_MAX_QUEUE);
+    let c = this.shift();
+    if (this.paused && this.outBytes <= this.demand) {
+      this.paused = false;
+      // The backend goes on (perhaps at once, writing into the queue).
+      this.owner?.clientDrained();
+      c ??= this.shift();
     }
+    if (c !== null) return c;
     if (this.ended) {
       this.complete = true;
       if (this.trailersOut !== null && this.trailersOut.length > 0) this.stream.sendTrailers(this.trailersOut);
@@ -202,7 +256,7 @@ class H2Exchange implements FrontExchange {
       this.waiting = false;
       this.stream.resume();
     }
-    if (this.outBytes > RESPONSE_HIGH_WATER) {
+    if (this.outBytes > Math.max(this.demand, RESPONSE_MIN_QUEUE)) {
       this.paused = true;
       return false;
     }
@@ -210,6 +264,7 @@ class H2Exchange implements FrontExchange {
   }
 
   end(trailers: Fields | null): void {
+    if (this.headFields !== null) return this.sendWhole(trailers);
     this.ended = true;
     this.trailersOut = trailers;
     if (this.waiting) {
@@ -219,6 +274,7 @@ class H2Exchange implements FrontExchange {
   }
 
   abort(): void {
+    this.headFields = null;
     this.stream.reset(ErrorCode.INTERNAL_ERROR);
   }
 }
@@ -239,9 +295,10 @@ class Http1Exchange implements FrontExchange {
   readonly remotePort: number;
   readonly tlsInfo: TlsInfo | null;
   readonly hasBody: boolean;
+  /** One request at a time per HTTP/1.1 connection: no queue needed. */
+  readonly queue = null;
   responded = false;
-  onDrain: (() => void) | null = null;
-  onGone: (() => void) | null = null;
+  owner: ExchangeOwner | null = null;
   bytesSent = 0;
 
   constructor(
@@ -278,14 +335,18 @@ class Http1Exchange implements FrontExchange {
     const cl = req.headers['content-length'];
     this.hasBody = req.headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
     if (closing) res.shouldKeepAlive = false;
-    res.on('drain', () => this.onDrain?.());
+    res.on('drain', () => this.owner?.clientDrained());
     res.on('close', () => {
-      if (!res.writableFinished) this.onGone?.();
+      if (!res.writableFinished) this.owner?.clientGone();
     });
   }
 
   body(): AsyncIterable<Uint8Array> {
     return this.req;
+  }
+
+  get gone(): boolean {
+    return this.res.destroyed && !this.res.writableFinished;
   }
 
   trailers(): Fields | null {
@@ -371,24 +432,38 @@ export class Frontends {
   private h2Request(stream: ServerStream): void {
     const info = this.conns.get(stream.connectionId);
     if (!info) return stream.reset(ErrorCode.INTERNAL_ERROR);
-    this.core.handle(new H2Exchange(stream, info));
+    // Taken up once the frames read with it have been: a stream that they reset or that the
+    // engine reset because of them (rapid reset, MadeYouReset) costs the backend nothing.
+    this.arrived.push(stream, info, !stream.endStreamReceived);
+    if (this.arrived.length === 3) queueMicrotask(this.takeUp);
   }
+
+  /** Requests of the current read, three entries each: stream, its connection, whether a body follows. */
+  private arrived: Array<ServerStream | ConnInfo | boolean> = [];
+  private readonly takeUp = (): void => {
+    const a = this.arrived;
+    this.arrived = [];
+    for (let i = 0; i < a.length; i += 3) {
+      const stream = a[i] as ServerStream;
+      if (!stream.closed) this.core.handle(new H2Exchange(stream, a[i + 1] as ConnInfo, a[i + 2] as boolean));
+    }
+  };
 
   private h1Request(req: http.IncomingMessage, res: http.ServerResponse): void {
     const s = req.socket as net.Socket & { h2proxyInfo?: ConnInfo };
-    const info = (s.h2proxyInfo ??= connInfo(s, 'http/1.1'));
+    const info = (s.h2proxyInfo ??= connInfo(s, 'http/1.1', null));
     this.core.handle(new Http1Exchange(req, res, info, this.closing));
   }
 
   /** Hands a socket to the HTTP/2 engine. */
   private toH2(socket: net.Socket, alpn: string): void {
-    const info = connInfo(socket, alpn);
+    const info = connInfo(socket, alpn, new BackendQueue(this.config.backendConnectionsPerHost, this.config.backendConnectionsPerFrontend));
     const conn = this.h2.handleSocket(socket);
     this.conns.set(conn.id, info);
   }
 
   private toH1(socket: net.Socket): void {
-    (socket as net.Socket & { h2proxyInfo?: ConnInfo }).h2proxyInfo = connInfo(socket, 'http/1.1');
+    (socket as net.Socket & { h2proxyInfo?: ConnInfo }).h2proxyInfo = connInfo(socket, 'http/1.1', null);
     this.h1.emit('connection', socket);
   }
 

@@ -39,13 +39,18 @@ export function obfuscatedNode(): string {
   return `_${randomBytes(6).toString('hex')}`;
 }
 
+/** The field names Connection nominates, other than the hop-by-hop ones removed anyway; null: none. */
 function connectionTokens(headers: Fields): Set<string> | null {
   let set: Set<string> | null = null;
-  for (const [n, v] of headers) {
-    if (n !== 'connection') continue;
+  for (let i = 0; i < headers.length; i++) {
+    const f = headers[i]!;
+    if (f[0] !== 'connection') continue;
+    const v = f[1];
+    // "keep-alive", as most backends send: nothing to collect.
+    if (HOP_BY_HOP.has(v)) continue;
     for (const t of v.split(',')) {
       const s = t.trim().toLowerCase();
-      if (s !== '') (set ??= new Set()).add(s);
+      if (s !== '' && !HOP_BY_HOP.has(s)) (set ??= new Set()).add(s);
     }
   }
   return set;
@@ -70,10 +75,36 @@ function quoteNode(addr: string, port?: number): string {
 export class HeaderRules {
   private readonly forwardedBy: string;
   private readonly serverField: [string, string];
+  /** Via entries ("2 h2proxy"...) and fields, by protocol version; x-forwarded-proto fields by scheme. */
+  private readonly viaEntries = new Map<string, string>();
+  private readonly viaFields = new Map<string, [string, string]>();
+  private readonly protoFields = new Map<string, [string, string]>();
 
   constructor(private readonly c: ProxyConfig) {
     this.forwardedBy = c.forwardedBy === 'obfuscated' ? obfuscatedNode() : c.forwardedBy;
     this.serverField = ['server', c.serverName];
+  }
+
+  private viaEntry(version: string): string {
+    let v = this.viaEntries.get(version);
+    if (v === undefined) this.viaEntries.set(version, (v = `${version} ${this.c.serverName}`));
+    return v;
+  }
+
+  /** `via` alone (no Via came in): one pair per version, shared. */
+  private viaField(version: string): [string, string] {
+    let f = this.viaFields.get(version);
+    if (f === undefined) this.viaFields.set(version, (f = ['via', this.viaEntry(version)]));
+    return f;
+  }
+
+  private protoField(scheme: string): [string, string] {
+    let f = this.protoFields.get(scheme);
+    if (f === undefined) {
+      f = ['x-forwarded-proto', scheme];
+      if (this.protoFields.size < 8) this.protoFields.set(scheme, f);
+    }
+    return f;
   }
 
   /**
@@ -141,9 +172,11 @@ export class HeaderRules {
     if (forwarded !== null) out.push(['forwarded', forwarded]);
     if (c.addXForwardedFor) xff = join(xff, r.remoteAddress);
     if (xff !== null) out.push(['x-forwarded-for', xff]);
-    if (!c.noAddXForwardedProto) out.push(['x-forwarded-proto', r.scheme || (r.tls ? 'https' : 'http')]);
-    if (!c.noVia) via = join(via, `${r.version} ${c.serverName}`);
-    if (via !== null) out.push(['via', via]);
+    if (!c.noAddXForwardedProto) out.push(this.protoField(r.scheme || (r.tls ? 'https' : 'http')));
+    if (!c.noVia) {
+      if (via === null) out.push(this.viaField(r.version));
+      else out.push(['via', join(via, this.viaEntry(r.version))]);
+    } else if (via !== null) out.push(['via', via]);
     for (const f of c.addRequestHeaders) out.push(f);
     return out;
   }
@@ -164,7 +197,7 @@ export class HeaderRules {
       const n = f[0];
       if (HOP_BY_HOP.has(n) || (nominated !== null && nominated.has(n))) continue;
       if (n === 'via') {
-        via = via === null ? f[1] : `${via}, ${f[1]}`;
+        via = join(via, f[1]);
         continue;
       }
       if (n === 'server') {
@@ -177,8 +210,10 @@ export class HeaderRules {
       out.push(f);
     }
     if (!server) out.push(this.serverField);
-    if (!c.noVia) via = via === null ? `${backendVersion} ${c.serverName}` : `${via}, ${backendVersion} ${c.serverName}`;
-    if (via !== null) out.push(['via', via]);
+    if (!c.noVia) {
+      if (via === null) out.push(this.viaField(backendVersion));
+      else out.push(['via', join(via, this.viaEntry(backendVersion))]);
+    } else if (via !== null) out.push(['via', via]);
     for (const f of c.addResponseHeaders) out.push(f);
     return out;
   }

@@ -13,6 +13,7 @@ import { compileAccessLog, type AccessRecord } from './access-log.js';
 import type { BackendCall, BackendFailure, BackendPool, BackendRequest, ResponseSink } from './backend.js';
 import { Http1Pool } from './backend-http1.js';
 import { Http2Pool } from './backend-http2.js';
+import type { BackendQueue, QueueEntry } from './backend-queue.js';
 import type { ProxyConfig } from './config.js';
 import { HeaderRules, type Fields, type Inbound } from './headers.js';
 import type { ErrorLog, LogFile } from './logs.js';
@@ -43,7 +44,7 @@ export interface FrontExchange {
   trailers(): Fields | null;
   /** Starts the response; `body` false: no content follows (HEAD, 204, 304). */
   respond(status: number, fields: Fields, body: boolean): void;
-  /** A chunk of the response; false: stop until onDrain is called. */
+  /** A chunk of the response; false: stop until owner.clientDrained() is called. */
   write(chunk: Uint8Array): boolean;
   /** Ends the response (trailers where the frontend can carry them). */
   end(trailers: Fields | null): void;
@@ -51,12 +52,22 @@ export interface FrontExchange {
   abort(): void;
   /** True once respond() was called. */
   readonly responded: boolean;
-  /** Set by the core: the client can take more. */
-  onDrain: (() => void) | null;
-  /** Set by the core: the client went away before the response was complete. */
-  onGone: (() => void) | null;
+  /** Set by the core: told when the client can take more, and when it went away before the response was complete. */
+  owner: ExchangeOwner | null;
   /** Response body octets handed to the client. */
   readonly bytesSent: number;
+  /** The frontend connection's share of HTTP/1.1 backend connections, or null: no limit (one request at a time anyway). */
+  readonly queue: BackendQueue | null;
+  /** True once the client's stream or connection is gone (clientGone() may still be on its way). */
+  readonly gone: boolean;
+}
+
+/** What a FrontExchange tells the core (methods rather than callbacks: no closures per request). */
+export interface ExchangeOwner {
+  /** The client can take more of the response. */
+  clientDrained(): void;
+  /** The client went away before the response was complete. */
+  clientGone(): void;
 }
 
 const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
@@ -112,7 +123,6 @@ export class Generation {
         port: a.port,
         tls: a.tls,
         servername,
-        connections: c.backendConnectionsPerHost || c.backendConnectionsPerFrontend,
         connectTimeout: c.backendConnectTimeout,
         readTimeout,
         keepAliveTimeout: c.backendKeepAliveTimeout,
@@ -144,16 +154,24 @@ class BodyOnce implements AsyncIterable<Uint8Array> {
   }
 }
 
+const NO_SLOT = 0;
+const WAITING = 1;
+const HOLDING = 2;
+
 /** One request through the proxy. */
-class Exchange implements ResponseSink {
+class Exchange implements ResponseSink, QueueEntry, ExchangeOwner {
   private backend: Backend | null = null;
   private call: BackendCall | null = null;
   private attempts = 0;
   private status = 0;
   private finished = false;
-  private readonly start = performance.now();
+  /** For the access log's $request_time (taken only when there is an access log). */
+  private readonly start: number;
   private readonly body: BodyOnce | null;
   private pool: BackendPool | null = null;
+  /** Where the request stands in its frontend connection's BackendQueue (HTTP/1.1 backends). */
+  private slot = NO_SLOT;
+  backendKey = '';
 
   constructor(
     private readonly core: ProxyCore,
@@ -161,12 +179,21 @@ class Exchange implements ResponseSink {
     private readonly fx: FrontExchange,
   ) {
     this.body = fx.hasBody ? new BodyOnce(fx) : null;
+    this.start = gen.access !== null ? performance.now() : 0;
     gen.inFlight++;
-    fx.onGone = () => {
-      if (this.finished) return;
-      this.call?.cancel();
-      this.finish();
-    };
+    fx.owner = this;
+  }
+
+  // ---- ExchangeOwner -------------------------------------------------------------------
+
+  clientGone(): void {
+    if (this.finished) return;
+    this.call?.cancel();
+    this.finish();
+  }
+
+  clientDrained(): void {
+    this.call?.resume();
   }
 
   run(): void {
@@ -183,10 +210,41 @@ class Exchange implements ResponseSink {
 
   private attempt(b: Backend | null, tries: number): void {
     this.attempts++;
+    this.maxTries = tries;
     if (b === null) return this.answer(502, 'No backend is available: every one of them refused connections recently.', 'no backend available for the request');
     this.backend = b;
     const pool = this.gen.pool(b);
     this.pool = pool;
+    const q = pool.version === '1.1' ? this.fx.queue : null;
+    if (q !== null) {
+      this.backendKey = b.key;
+      if (!q.enter(this)) {
+        this.slot = WAITING;
+        return;
+      }
+      this.slot = HOLDING;
+    }
+    this.dispatch();
+  }
+
+  /** QueueEntry: a backend connection slot is ours now. */
+  admitted(): void {
+    this.slot = HOLDING;
+    // Its stream closed meanwhile (the connection went away with all its streams): no backend work.
+    if (this.fx.gone) return this.finish();
+    this.dispatch();
+  }
+
+  private releaseSlot(): void {
+    const q = this.fx.queue;
+    if (q === null || this.slot === NO_SLOT) return;
+    if (this.slot === WAITING) q.drop(this);
+    else q.leave(this.backendKey);
+    this.slot = NO_SLOT;
+  }
+
+  private dispatch(): void {
+    const pool = this.pool!;
     const fx = this.fx;
     const fields = this.gen.rules.request(fx.inbound, pool.version === '1.1');
     const req: BackendRequest = {
@@ -196,9 +254,8 @@ class Exchange implements ResponseSink {
       path: fx.inbound.path,
       fields,
       body: this.body,
-      trailers: () => fx.trailers(),
+      front: fx,
     };
-    this.maxTries = tries;
     this.call = pool.dispatch(req, this);
   }
   private maxTries = 1;
@@ -220,7 +277,6 @@ class Exchange implements ResponseSink {
       if (!this.fx.responded) return this.answer(502, 'The backend sent a response that cannot be forwarded.', `backend ${this.backend!.label} sent an unusable response: ${(e as Error).message}`);
       return this.fail(`backend ${this.backend!.label}: ${(e as Error).message}`);
     }
-    this.fx.onDrain = () => this.call?.resume();
   }
 
   data(chunk: Uint8Array): boolean {
@@ -247,6 +303,7 @@ class Exchange implements ResponseSink {
       const backoff = router.failed(b);
       log.warn(`Backend connect failed; addr=${b.label}: ${f.message}; left out for ${(backoff / 1000).toFixed(1)} s`);
       if (!this.fx.responded && (this.body === null || !this.body.started) && this.attempts < this.maxTries) {
+        this.releaseSlot();
         const group = this.gen.router.match(this.fx.inbound.authority, this.fx.inbound.method === 'CONNECT' ? '/' : this.fx.inbound.path);
         return this.attempt(group?.pick(Date.now()) ?? null, this.maxTries);
       }
@@ -289,6 +346,7 @@ class Exchange implements ResponseSink {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.releaseSlot();
     this.gen.inFlight--;
     this.core.exchangeDone(this.gen);
     const g = this.gen;

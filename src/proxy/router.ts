@@ -126,6 +126,8 @@ export class Router {
   private readonly pathOnly: Group[] = [];
   /** Every distinct backend (one per address and protocol). */
   readonly backends = new Map<string, Backend>();
+  /** The one group when it is a catch-all ("/" for any host): every request goes there. */
+  private readonly only: Group | null;
 
   constructor(addresses: BackendAddress[], private readonly maxBackoff = 120_000) {
     const byPattern = new Map<string, Group>();
@@ -160,10 +162,13 @@ export class Router {
     this.pathOnly.sort(longer);
     // Longer wildcard hosts first, then longer paths.
     this.wildcard.sort((a, b) => b.pattern.host!.length - a.pattern.host!.length || longer(a, b));
+    const g = this.groups.length === 1 ? this.groups[0]! : null;
+    this.only = g !== null && g.pattern.host === null && g.pattern.path === '/' ? g : null;
   }
 
   /** The group for a request's host (:authority or Host, port dropped) and path; null when none matches. */
   match(authority: string, rawPath: string): Group | null {
+    if (this.only !== null) return this.only;
     const host = hostOf(authority);
     const path = normalizePath(rawPath);
     const exact = this.exact.get(host);

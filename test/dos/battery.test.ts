@@ -4,8 +4,8 @@
  * server stays up, its memory and descriptors stay bounded, and a second,
  * well-behaved client on its own connection keeps getting answers.
  *
- * With H2KIT_DOS_PEERS set (e.g. "nghttpd"), the same attacks also run
- * against those servers and a comparison table is printed (informational).
+ * With H2KIT_DOS_PEERS set (e.g. "nghttpd,nghttpx"), the same attacks also run
+ * against those servers (nghttpx: as a proxy in front of the proxy rows' backend) and a comparison table is printed (informational).
  */
 import { closeSync, createReadStream, ftruncateSync, mkdtempSync, openSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attacks, EXPECTED, runAttack, type Outcome } from '../helpers/dos.js';
-import { alive, freePort, killAll, requireBin, startH2Serve, waitForPort, type H2ServeProcess } from '../helpers/h2serve.js';
+import { alive, childPids, freePort, killAll, requireBin, startH2Serve, waitForPort, type H2ServeProcess } from '../helpers/h2serve.js';
 import { killProxies, startProxy, type ProxyProcess } from '../helpers/h2proxy.js';
 
 /** The bystander's slowest answer during an attack, in ms (generous: CI machines are slow and shared). */
@@ -72,22 +72,32 @@ describe('DoS battery against h2serve', () => {
   }
 });
 
+/** An HTTP/1.1 backend serving the same files (streamed, as a real one would), for the proxies. */
+async function fileBackend(): Promise<{ port: number; close: () => void }> {
+  const backend = http.createServer((req, res) => {
+    const path = req.url === '/big' ? join(root, 'big') : join(root, 'index.html');
+    res.setHeader('content-length', statSync(path).size);
+    createReadStream(path).pipe(res);
+  });
+  await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+  return {
+    port: (backend.address() as AddressInfo).port,
+    close: () => {
+      backend.closeAllConnections();
+      backend.close();
+    },
+  };
+}
+
 describe('DoS battery against h2proxy (h2c frontend, an HTTP/1.1 backend)', () => {
   let proxy: ProxyProcess;
-  let backend: http.Server;
+  let backend: { port: number; close: () => void } | undefined;
   beforeAll(async () => {
-    // The backend serves the same files (streamed, as a real one would).
-    backend = http.createServer((req, res) => {
-      const path = req.url === '/big' ? join(root, 'big') : join(root, 'index.html');
-      res.setHeader('content-length', statSync(path).size);
-      createReadStream(path).pipe(res);
-    });
-    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
-    proxy = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${(backend.address() as AddressInfo).port}`]);
+    backend = await fileBackend();
+    proxy = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${backend.port}`]);
   });
   afterAll(async () => {
     await killProxies();
-    backend?.closeAllConnections();
     backend?.close();
   });
   for (const [row, attack] of Object.entries(ATTACKS)) {
@@ -120,6 +130,33 @@ describe.runIf(before !== undefined)('the same battery against another h2serve b
   }
   afterAll(() => {
     other?.child.kill('SIGKILL');
+  });
+});
+// "nghttpx": the proxy battery against nghttpx (--conf=/dev/null, defaults) in front of the same backend; its worker process is measured.
+describe.runIf(peers.includes('nghttpx'))('the proxy battery against nghttpx (informational)', () => {
+  let master = 0;
+  let worker = 0;
+  let port = 0;
+  let backend: { port: number; close: () => void } | undefined;
+  beforeAll(async () => {
+    backend = await fileBackend();
+    port = await freePort();
+    const child = spawn(requireBin('nghttpx'), ['--conf=/dev/null', `-f127.0.0.1,${port};no-tls`, `-b127.0.0.1,${backend.port}`, '--errorlog-file=/dev/null'], { stdio: 'ignore' });
+    master = child.pid!;
+    await waitForPort(port);
+    worker = childPids(master)[0] ?? master;
+  });
+  for (const [row, attack] of Object.entries(ATTACKS)) {
+    it(row, async () => {
+      const o = await runAttack(port, worker, attack);
+      table.push({ target: 'nghttpx', row, o });
+      expect(o.bystander.requests).toBeGreaterThan(0);
+    });
+  }
+  afterAll(() => {
+    if (master) process.kill(master, 'SIGKILL');
+    if (worker && worker !== master && alive(worker)) process.kill(worker, 'SIGKILL');
+    backend?.close();
   });
 });
 describe.runIf(peers.includes('nghttpd'))('the same battery against nghttpd (informational)', () => {

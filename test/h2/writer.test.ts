@@ -134,4 +134,27 @@ describe('coalesceWrites', () => {
       conn.destroy();
     });
   }
+  it('coalesceWrites: answers made before and after a read in the same turn, and what the read itself calls for (a PING ACK), go out in one write', async () => {
+    const writes: Buffer[] = [];
+    const transport: Transport = { write: (chunks) => void writes.push(Buffer.concat(chunks)), bufferedAmount: 0, releasesWritten: true, end: () => {}, destroy: () => {} };
+    const pending: Array<() => void> = [];
+    const conn = new Connection(transport, { onStream: (s) => pending.push(() => s.respond(200, {}, `r${s.streamId}`)), coalesceWrites: true });
+    conn.receive(client('/x')(2));
+    await new Promise((r) => setImmediate(r));
+    writes.length = 0;
+    pending[0]!();
+    conn.receive(frame(FrameType.PING, 0, 0, new Uint8Array(8)));
+    pending[1]!();
+    await new Promise((r) => setImmediate(r));
+    expect(writes.length).toBe(1);
+    const types: number[] = [];
+    for (let o = 0; o < writes[0]!.length; ) {
+      const h = parseFrameHeader(writes[0]!, o);
+      types.push(h.type);
+      o += 9 + h.length;
+    }
+    expect(types.filter((t) => t === FrameType.PING)).toHaveLength(1);
+    expect([...responses(writes[0]!).values()].map((r) => r.body).sort()).toEqual(['r1', 'r3']);
+    conn.destroy();
+  });
 });

@@ -7,7 +7,8 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, ErrorCode, type ClientSession } from '../../src/h2/index.js';
+import { connect, ErrorCode, Flag, FrameType, SettingId, type ClientSession } from '../../src/h2/index.js';
+import { RawClient } from '../helpers/h2-raw-client.js';
 import { tempDir } from '../helpers/cli.js';
 import { exec, killAll, opensslCert, requireBin, startH2Serve, until } from '../helpers/h2serve.js';
 import { killProxies, pattern, runProxy, sha, startEchoBackend, startNghttpd, startNginx, startProxy, type EchoBackend, type ProxyProcess } from '../helpers/h2proxy.js';
@@ -91,6 +92,26 @@ describe('in front of an HTTP/1.1 backend', () => {
       expect(await t.text()).toBe('abc');
       expect(await t.trailers).toEqual([['x-sum', '3']]);
     });
+  });
+
+  it('a response that arrives whole goes out in one piece (HEADERS, one DATA with END_STREAM); a larger one streams, ending with END_STREAM', async () => {
+    const c = await RawClient.open(p.port, [[SettingId.INITIAL_WINDOW_SIZE, 1 << 30]]);
+    try {
+      c.send(c.windowUpdate(0, 1 << 30), c.request(1, '/size/1024'), c.request(3, '/size/300000'));
+      const small = await c.response(1);
+      const big = await c.response(3, 5000);
+      expect(sha(small.body)).toBe(sha(pattern(1024)));
+      expect(sha(big.body)).toBe(sha(pattern(300000)));
+      const on = (id: number) => c.frames.filter((f) => f.streamId === id && (f.type === FrameType.HEADERS || f.type === FrameType.DATA));
+      expect(on(1).map((f) => [f.type, f.flags & Flag.END_STREAM])).toEqual([
+        [FrameType.HEADERS, 0],
+        [FrameType.DATA, Flag.END_STREAM],
+      ]);
+      expect(on(3).filter((f) => f.type === FrameType.DATA).length).toBeGreaterThan(2);
+      expect(on(3).at(-1)!.flags & Flag.END_STREAM).toBe(Flag.END_STREAM);
+    } finally {
+      c.close();
+    }
   });
 
   it('HTTP/1.1 on the same port: Connection-named and hop-by-hop fields dropped, via 1.1, HTTP/1.0 too', async () => {
