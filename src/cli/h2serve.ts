@@ -13,6 +13,7 @@ import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createSecureContext } from 'node:tls';
 import { InvalidArgumentError } from 'commander';
+import { Http2Error } from '../h2/errors.js';
 import { trailerFields } from '../h2/response.js';
 import { startH2Serve, type H2ServeConfig } from '../server/h2serve.js';
 import { selfSignedCertificate } from '../server/self-signed.js';
@@ -290,7 +291,8 @@ async function serve(config: H2ServeConfig, onListening: (a: { address: string; 
     s = await startH2Serve(config);
   } catch (e) {
     for (const sig of signals) process.off(sig, onSignal);
-    const err = e as NodeJS.ErrnoException;
+    // The engine's LISTEN_FAILED carries Node's error (EADDRINUSE...) as its cause.
+    const err = (e instanceof Http2Error && e.cause !== undefined ? e.cause : e) as NodeJS.ErrnoException;
     const where = `${config.address ?? '*'}:${config.port}`;
     const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EADDRNOTAVAIL' ? 'address not available' : err.message;
     say(`h2serve: cannot listen on ${where}: ${why}\n`);

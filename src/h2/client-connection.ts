@@ -13,7 +13,7 @@ import type { HeaderInput } from '../hpack/index.js';
 import { discardBody, type BodyInit, type TrailersInit } from './body.js';
 import { ClientExchange, type ClientExchangeHost, type ClientResponse } from './client-stream.js';
 import { Endpoint, Phase, type EndpointOptions, type StreamEnd, type Transport } from './endpoint.js';
-import { Http2Error } from './errors.js';
+import { Http2Error, invalidArgument } from './errors.js';
 import { CONNECTION_PREFACE, ErrorCode, errorCodeName, Flag, FrameType, H2Error, MAX_WINDOW_SIZE, SettingId, type PriorityFields } from './frame.js';
 import { encodeSettings } from './frame-writer.js';
 import { validateRequest, validateResponse, validateTrailers } from './request.js';
@@ -146,11 +146,11 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
    * streams. Before the preface (an upgrade in progress) it waits for it.
    */
   priority(streamId: number, p: PriorityFields): void {
-    if (!Number.isInteger(streamId) || streamId < 1 || streamId > MAX_WINDOW_SIZE) throw new RangeError(`stream id must be 1 to 2^31-1, got ${streamId}`);
-    if (!(Number.isInteger(p.weight) && p.weight >= 1 && p.weight <= 256)) throw new RangeError(`weight must be 1 to 256, got ${p.weight}`);
-    if (!Number.isInteger(p.dependency) || p.dependency < 0 || p.dependency > MAX_WINDOW_SIZE) throw new RangeError(`dependency must be 0 to 2^31-1, got ${p.dependency}`);
+    if (!Number.isInteger(streamId) || streamId < 1 || streamId > MAX_WINDOW_SIZE) throw invalidArgument(`stream id must be 1 to 2^31-1, got ${streamId}`);
+    if (!(Number.isInteger(p.weight) && p.weight >= 1 && p.weight <= 256)) throw invalidArgument(`weight must be 1 to 256, got ${p.weight}`);
+    if (!Number.isInteger(p.dependency) || p.dependency < 0 || p.dependency > MAX_WINDOW_SIZE) throw invalidArgument(`dependency must be 0 to 2^31-1, got ${p.dependency}`);
     // §5.3.1 of RFC 7540: a stream cannot depend on itself (the peer would answer PROTOCOL_ERROR).
-    if (p.dependency === streamId) throw new RangeError(`stream ${streamId} cannot depend on itself`);
+    if (p.dependency === streamId) throw invalidArgument(`stream ${streamId} cannot depend on itself`);
     if (this.phase >= Phase.CLOSING) return;
     if (!this.prefaceSent) {
       this.deferredPriority.push([streamId, { ...p }]);
@@ -167,7 +167,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
    */
   setNextStreamId(id: number): void {
     if (!Number.isInteger(id) || (id & 1) !== 1 || id < this.table.nextLocalId || id > MAX_WINDOW_SIZE) {
-      throw new RangeError(`the next stream id must be odd, at least ${this.table.nextLocalId} and at most 2^31-1, got ${id}`);
+      throw invalidArgument(`the next stream id must be odd, at least ${this.table.nextLocalId} and at most 2^31-1, got ${id}`);
     }
     this.table.nextLocalId = id;
   }
@@ -295,7 +295,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
 
   private closedError(): Http2Error {
     const e = this.closeError;
-    if (e !== null) return Http2Error.fromCode(e.code, `the connection failed: ${e.message}`);
+    if (e !== null) return Http2Error.fromCode(e.errorCode, `the connection failed: ${e.message}`);
     return new Http2Error('CONNECTION_CLOSED', `the connection closed${this.closeReason ? ` (${this.closeReason})` : ''}`);
   }
 
@@ -513,10 +513,10 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
         return Http2Error.fromCode(code, `stream ${streamId} was reset: ${reason}`, { streamId });
       case 'connection':
       case 'transport':
-        if (this.closeError !== null && this.closeError.code === NO_ERROR) {
+        if (this.closeError !== null && this.closeError.errorCode === NO_ERROR) {
           return Http2Error.fromCode(code, `stream ${streamId} was cancelled: the connection was closed (${this.closeError.message})`, { streamId });
         }
-        if (this.closeError !== null) return Http2Error.fromCode(this.closeError.code, `the connection failed: ${this.closeError.message}`, { streamId });
+        if (this.closeError !== null) return Http2Error.fromCode(this.closeError.errorCode, `the connection failed: ${this.closeError.message}`, { streamId });
         if (this.peerGoaway !== null && this.peerGoaway.errorCode !== NO_ERROR) {
           // The server said why it closed (§6.8): that is the error, not the close that followed.
           const g = this.peerGoaway;

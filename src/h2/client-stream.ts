@@ -6,7 +6,7 @@
  * windows only as the application takes them, so a slow reader holds at
  * most a window's worth.
  */
-import type { Http2Error } from './errors.js';
+import { invalidState, type Http2Error } from './errors.js';
 import type { PriorityFields } from './frame.js';
 import type { ResponseHead } from './request.js';
 import { StreamCore, type StreamState } from './stream.js';
@@ -160,7 +160,7 @@ export class ClientExchange extends StreamCore {
     }
     if (this.error !== null) return Promise.reject(this.error);
     if (this.remoteEnded) return Promise.resolve({ value: undefined, done: true });
-    if (this.waiter !== null) return Promise.reject(new Error('the body is being read already'));
+    if (this.waiter !== null) return Promise.reject(invalidState('the body is being read already'));
     return new Promise((resolve, reject) => {
       this.waiter = {
         resolve: (r) => {

@@ -19,10 +19,10 @@ import type { ClientResponse } from './client-stream.js';
 import type { ConnectionCloseInfo } from './endpoint.js';
 import { Http2Error } from './errors.js';
 import { ErrorCode, type PriorityFields } from './frame.js';
-import type { Limits } from './limits.js';
-import type { LocalSettings } from './settings.js';
+import { resolveLimits, type Limits } from './limits.js';
+import { resolveSettings, type LocalSettings } from './settings.js';
 import type { FrameObserver } from './observer.js';
-import { requestFields, type HeadersInit } from './response.js';
+import { requestFields, trailerFields, type HeadersInit } from './response.js';
 import { attachSocket, socketTransport } from './socket.js';
 
 export interface ConnectOptions {
@@ -186,9 +186,10 @@ export class ClientSession {
     try {
       req = requestFields(headers, this.scheme, this.authority);
       body = classifyBody(options.body);
+      if (options.trailers && typeof options.trailers !== 'function') trailerFields(options.trailers);
     } catch (e) {
       discardBody(0, options.body);
-      return Promise.reject(new Http2Error('INVALID_ARGUMENT', (e as Error).message, { cause: e }));
+      return Promise.reject(e instanceof Http2Error ? e : new Http2Error('INVALID_ARGUMENT', (e as Error).message, { cause: e }));
     }
     const signal = options.signal;
     if (signal?.aborted) {
@@ -362,6 +363,9 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
     throw new Http2Error('INVALID_ARGUMENT', `not a URL: ${String(url)}`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Http2Error('INVALID_ARGUMENT', `unsupported scheme ${u.protocol.replace(/:$/, '')} (http or https)`);
+  // Bad settings or limits fail here, not in the socket's 'connect' event where nothing could catch them.
+  resolveSettings(options.settings);
+  resolveLimits(options.limits);
   const start = performance.now();
   if (options.socket) return new ClientSession(u, options.socket, options, { start, connect: start, secureConnect: start });
   const host = options.connectTo?.host ?? (u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname);

@@ -12,6 +12,7 @@
  */
 import { Deflater, Inflater, type HeaderInput } from '../hpack/index.js';
 import { classifyBody, discardBody, BODY_NONE, type BodyInit, type TrailersInit } from './body.js';
+import { Http2Error } from './errors.js';
 import { RecvWindow, SendWindow } from './flow.js';
 import {
   DEFAULT_INITIAL_WINDOW_SIZE,
@@ -306,7 +307,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     this.reader.close();
     if (!this.closeReason) this.closeReason = reason;
     this.stopTimers();
-    const code = this.closeError?.code ?? ErrorCode.CANCEL;
+    const code = this.closeError?.errorCode ?? ErrorCode.CANCEL;
     for (const s of [...this.streams.values()]) this.abortStream(s, code, this.closeReason, 'transport');
     this.sender.transportClosed();
     this.notifyClose();
@@ -366,8 +367,8 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
 
   /** The one place where errors become frames: GOAWAY and close, or RST_STREAM (§5.4). */
   protected fail(e: H2Error): void {
-    if (e.scope === 'connection') this.connectionError(e.code, e.message);
-    else this.streamError(e.streamId, e.code, e.message);
+    if (e.scope === 'connection') this.connectionError(e.errorCode, e.message);
+    else this.streamError(e.streamId, e.errorCode, e.message);
   }
 
   protected observeRecv(h: FrameHeader, details: Partial<FrameEvent>): void {
@@ -642,7 +643,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
 
   /** Sends a PING (§6.7); resolves with the round trip in ms when its ACK arrives, or rejects when the connection closes. */
   ping(opaque?: Uint8Array): Promise<number> {
-    if (this.phase >= Phase.CLOSING) return Promise.reject(new Error('the connection is closed'));
+    if (this.phase >= Phase.CLOSING) return Promise.reject(new Http2Error('CONNECTION_CLOSED', 'the connection is closed'));
     const { data, rtt } = this.pings.start(opaque, Date.now());
     if (data.length === 8) {
       this.sender.ping(data, false);
@@ -788,7 +789,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     this.reader.close();
     this.sections.block.reset();
     this.scheduler.clear();
-    this.pings.fail(new Error('the connection closed before the PING was acknowledged'));
+    this.pings.fail(new Http2Error('CONNECTION_CLOSED', 'the connection closed before the PING was acknowledged'));
   }
 
   /** Writes what is pending, ends the transport, and destroys it if the peer lingers. */
@@ -911,7 +912,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     this.scheduler.start(s, kind, body, bytes, trailers);
   }
 
-  /** Classifies a body the application gave (throws a TypeError for what cannot be a body). */
+  /** Classifies a body the application gave (throws INVALID_ARGUMENT for what cannot be a body). */
   protected classify(body: BodyInit): { kind: number; bytes: Uint8Array | null } {
     return classifyBody(body);
   }

@@ -3,10 +3,11 @@
  * input, checked against what RFC 9113 §8.2 lets us generate: lowercase
  * names without forbidden characters, values without NUL, CR or LF and
  * without surrounding whitespace, no connection-specific fields (§8.2.2).
- * A violation is the handler's mistake, so it throws a TypeError rather than
- * sending a malformed message.
+ * A violation is the application's mistake, so it throws an Http2Error
+ * INVALID_ARGUMENT rather than sending a malformed message.
  */
 import type { HeaderInput } from '../hpack/index.js';
+import { invalidArgument } from './errors.js';
 import { badValue, CONNECTION_SPECIFIC } from './request.js';
 
 /** Fields as [name, value] pairs. */
@@ -23,8 +24,8 @@ const goodNames = new Set<string>();
 function checkName(raw: string): string {
   if (goodNames.has(raw)) return raw;
   const name = raw.toLowerCase();
-  if (!TOKEN_LOWER.test(name)) throw new TypeError(`invalid field name ${JSON.stringify(raw)} (RFC 9113 §8.2.1)`);
-  if (CONNECTION_SPECIFIC.has(name)) throw new TypeError(`connection-specific field ${name} is not allowed in HTTP/2 (RFC 9113 §8.2.2)`);
+  if (!TOKEN_LOWER.test(name)) throw invalidArgument(`invalid field name ${JSON.stringify(raw)} (RFC 9113 §8.2.1)`);
+  if (CONNECTION_SPECIFIC.has(name)) throw invalidArgument(`connection-specific field ${name} is not allowed in HTTP/2 (RFC 9113 §8.2.2)`);
   if (name === raw) {
     if (goodNames.size >= 1024) goodNames.clear();
     goodNames.add(name);
@@ -33,7 +34,7 @@ function checkName(raw: string): string {
 }
 
 function checkValue(name: string, value: string): string {
-  if (badValue(value)) throw new TypeError(`invalid value for field ${name} (RFC 9113 §8.2.1)`);
+  if (badValue(value)) throw invalidArgument(`invalid value for field ${name} (RFC 9113 §8.2.1)`);
   return value;
 }
 
@@ -81,13 +82,13 @@ export function responseFields(status: number, init: HeadersInit | undefined, co
     if (m !== undefined && m.status === status && m.contentLength === contentLength) return m.fields;
   }
   if (!Number.isInteger(status) || status < 200 || status > 999) {
-    throw new RangeError(`status must be an integer from 200 to 999, got ${status}`);
+    throw invalidArgument(`status must be an integer from 200 to 999, got ${status}`);
   }
   const out: Array<readonly [string, string]> = [[':status', statusText(status)]];
   let hasLength = false;
   if (init !== undefined) {
     eachField(init, (rawName, value) => {
-      if (rawName.charCodeAt(0) === 0x3a) throw new TypeError(`pseudo-header ${rawName} cannot be set by the handler (RFC 9113 §8.3)`);
+      if (rawName.charCodeAt(0) === 0x3a) throw invalidArgument(`pseudo-header ${rawName} cannot be set by the handler (RFC 9113 §8.3)`);
       const field = checkedField(rawName, value);
       if (field[0] === 'content-length') hasLength = true;
       out.push(field);
@@ -105,7 +106,7 @@ export function responseFields(status: number, init: HeadersInit | undefined, co
 export function trailerFields(init: HeadersInit): HeaderInput[] {
   const out: HeaderInput[] = [];
   eachField(init, (rawName, value) => {
-    if (rawName.charCodeAt(0) === 0x3a) throw new TypeError(`pseudo-header ${rawName} is not allowed in trailers (RFC 9113 §8.1)`);
+    if (rawName.charCodeAt(0) === 0x3a) throw invalidArgument(`pseudo-header ${rawName} is not allowed in trailers (RFC 9113 §8.1)`);
     out.push(checkedField(rawName, value));
   });
   return out;
@@ -113,8 +114,8 @@ export function trailerFields(init: HeadersInit): HeaderInput[] {
 
 /** The request section of a PUSH_PROMISE (§8.4): pseudo-headers then the given fields. */
 export function promiseFields(method: string, scheme: string, authority: string, path: string, init: HeadersInit | undefined): HeaderInput[] {
-  if (method !== 'GET' && method !== 'HEAD') throw new TypeError(`a pushed request must be safe and cacheable (GET or HEAD), got ${method} (RFC 9113 §8.4)`);
-  if (path.length === 0 || (path.charCodeAt(0) !== 0x2f && path !== '*')) throw new TypeError(`push path must start with '/', got ${JSON.stringify(path)}`);
+  if (method !== 'GET' && method !== 'HEAD') throw invalidArgument(`a pushed request must be safe and cacheable (GET or HEAD), got ${method} (RFC 9113 §8.4)`);
+  if (path.length === 0 || (path.charCodeAt(0) !== 0x2f && path !== '*')) throw invalidArgument(`push path must start with '/', got ${JSON.stringify(path)}`);
   checkValue(':path', path);
   const out: HeaderInput[] = [[':method', method], [':scheme', scheme], [':authority', authority], [':path', path]];
   if (init !== undefined) for (const f of trailerFields(init)) out.push(f);
@@ -152,7 +153,7 @@ export function requestFields(init: HeadersInit | undefined, scheme: string, aut
     }
   }
   const { method, path } = r;
-  if (!TOKEN.test(method)) throw new TypeError(`invalid :method ${JSON.stringify(method)}`);
+  if (!TOKEN.test(method)) throw invalidArgument(`invalid :method ${JSON.stringify(method)}`);
   checkValue(':path', path);
   checkValue(':authority', r.authority);
   const fields: HeaderInput[] =
@@ -216,10 +217,10 @@ function requestField(r: RequestParts, rawName: string, value: string | number):
       r.authority = v;
       return;
     default:
-      if (rawName.charCodeAt(0) === 0x3a) throw new TypeError(`unknown pseudo-header ${rawName} in a request (RFC 9113 §8.3.1)`);
+      if (rawName.charCodeAt(0) === 0x3a) throw invalidArgument(`unknown pseudo-header ${rawName} in a request (RFC 9113 §8.3.1)`);
   }
   const field = checkedField(rawName, v);
-  if (field[0] === 'te' && field[1] !== 'trailers') throw new TypeError('te may only be "trailers" in HTTP/2 (RFC 9113 §8.2.2)');
+  if (field[0] === 'te' && field[1] !== 'trailers') throw invalidArgument('te may only be "trailers" in HTTP/2 (RFC 9113 §8.2.2)');
   if (field[0] === 'host') return; // :authority carries it (§8.3.1)
   (r.regular ??= []).push(field);
 }

@@ -9,6 +9,7 @@ import type { HeaderInput } from '../hpack/index.js';
 import { ENTRY_OVERHEAD } from '../hpack/static-table.js';
 import { discardBody, type TrailersInit } from './body.js';
 import { Endpoint, Phase, type EndpointOptions, type Transport } from './endpoint.js';
+import { invalidState } from './errors.js';
 import { ErrorCode, Flag, H2Error, SettingId, type PriorityFields } from './frame.js';
 import { validateRequest, validateTrailers } from './request.js';
 import { promiseFields, responseFields, trailerFields, type HeadersInit } from './response.js';
@@ -381,7 +382,7 @@ export class ServerConnection extends Endpoint<ServerExchange> implements Exchan
 
   /** See ServerStream.respond(). */
   respond(s: ServerExchange, status: number, headers: HeadersInit | undefined, body: ResponseBody, trailers: TrailersInit | null): void {
-    if (s.responded) throw new Error(`respond() called twice on stream ${s.id}`);
+    if (s.responded) throw invalidState(`respond() called twice on stream ${s.id}`);
     this.scheduleFlush();
     const { kind, bytes } = this.classify(body);
     if (s.closed || this.phase >= Phase.CLOSING) {
@@ -390,6 +391,8 @@ export class ServerConnection extends Endpoint<ServerExchange> implements Exchan
     }
     const noBody = s.method === 'HEAD' || status === 204 || status === 304;
     const fields = responseFields(status, headers, bytes !== null && status !== 204 ? bytes.length : -1);
+    // Trailers given now are checked now, where the mistake is (a function's are checked when called).
+    if (trailers !== null && typeof trailers !== 'function') trailerFields(trailers);
     s.responded = true;
     this.sendMessage(s, fields, kind, body, bytes, trailers, noBody);
   }

@@ -6,8 +6,9 @@
  * EventEmitter.
  */
 import type { BodyInit, BodyProducer, TrailersInit } from './body.js';
+import { invalidArgument, invalidState } from './errors.js';
 import { ErrorCode } from './frame.js';
-import type { HeadersInit } from './response.js';
+import { trailerFields, type HeadersInit } from './response.js';
 import { StreamCore, type StreamState } from './stream.js';
 
 export type { BodyProducer };
@@ -264,8 +265,9 @@ export class ServerStream {
    */
   sendTrailers(trailers: HeadersInit): void {
     const x = this.#x;
-    if (!x.responded) throw new Error('sendTrailers() before respond()');
-    if (x.out === null) throw new Error('sendTrailers() after the body was sent');
+    if (!x.responded) throw invalidState('sendTrailers() before respond()');
+    if (x.out === null) throw invalidState('sendTrailers() after the body was sent');
+    trailerFields(trailers);
     x.out.trailers = trailers;
   }
 
@@ -287,6 +289,7 @@ export class ServerStream {
 
   /** Resets the stream (RST_STREAM, default CANCEL). */
   reset(code: number = ErrorCode.CANCEL): void {
+    if (!Number.isInteger(code) || code < 0 || code > 0xffffffff) throw invalidArgument(`an error code is an integer from 0 to 2^32-1, got ${code}`);
     this.#x.host.resetStream(this.#x, code, 'reset by the handler');
   }
 }

@@ -17,6 +17,7 @@ import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { ConnectionCloseInfo } from './endpoint.js';
+import { Http2Error, invalidArgument, invalidState } from './errors.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { resolveSettings, type LocalSettings } from './settings.js';
 import type { FrameObserver } from './observer.js';
@@ -83,7 +84,7 @@ export class Http2Server {
   private closing = false;
 
   constructor(options: ServerOptions) {
-    if (typeof options?.handler !== 'function') throw new TypeError('createServer: options.handler must be a function');
+    if (typeof options?.handler !== 'function') throw invalidArgument('createServer: options.handler must be a function');
     // Fail now rather than on the first connection.
     resolveSettings(options.settings);
     resolveLimits(options.limits);
@@ -113,13 +114,17 @@ export class Http2Server {
    * the bound address.
    */
   listen(port = 0, host?: string): Promise<AddressInfo> {
-    if (this.netServer) return Promise.reject(new Error('listen() called twice'));
+    if (this.netServer) return Promise.reject(invalidState('listen() called twice'));
     const srv = this.options.tls ? this.secureServer(this.options.tls) : net.createServer({ noDelay: true }, (socket) => this.handleSocket(socket));
     this.netServer = srv;
     return new Promise((resolve, reject) => {
-      srv.once('error', reject);
+      const failed = (e: NodeJS.ErrnoException): void => {
+        this.netServer = null;
+        reject(new Http2Error('LISTEN_FAILED', `cannot listen on ${host ?? '*'}:${port}: ${e.message}`, { cause: e }));
+      };
+      srv.once('error', failed);
       srv.listen(port, host, () => {
-        srv.off('error', reject);
+        srv.off('error', failed);
         resolve(srv.address() as AddressInfo);
       });
     });

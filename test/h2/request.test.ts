@@ -1,5 +1,6 @@
 /** Request and response field rules (RFC 9113 §8.2, §8.3) as pure functions. */
 import { describe, expect, it } from 'vitest';
+import { Http2Error } from '../../src/h2/errors.js';
 import { validateRequest, validateResponse, validateTrailers } from '../../src/h2/request.js';
 import { promiseFields, requestFields, responseFields, trailerFields } from '../../src/h2/response.js';
 
@@ -62,7 +63,7 @@ describe('response fields', () => {
     expect(() => responseFields(200, { 'x-a': 'a\r\nb' }, -1)).toThrow(/invalid value/);
     expect(() => responseFields(200, { 'bad name': '1' }, -1)).toThrow(/invalid field name/);
     expect(() => responseFields(200, { ':status': '1' }, -1)).toThrow(/pseudo-header/);
-    expect(() => responseFields(99, {}, -1)).toThrow(RangeError);
+    expect(() => responseFields(99, {}, -1)).toThrow(Http2Error);
     expect(() => trailerFields({ ':path': '/' })).toThrow(/trailers/);
     expect(() => promiseFields('POST', 'http', 'a', '/', undefined)).toThrow(/safe and cacheable/);
   });
@@ -76,7 +77,7 @@ describe('response fields', () => {
     // Another status or length: another section, built and checked.
     expect(responseFields(404, list, 10)).toEqual([[':status', '404'], ['server', 'x'], ['content-type', 'text/plain'], ['content-length', '10']]);
     expect(responseFields(200, list, -1)).toEqual([[':status', '200'], ['server', 'x'], ['content-type', 'text/plain']]);
-    expect(() => responseFields(99, list, -1)).toThrow(RangeError);
+    expect(() => responseFields(99, list, -1)).toThrow(Http2Error);
     // A bad frozen list is refused every time (never remembered).
     const bad = Object.freeze([Object.freeze(['x-a', 'a\r\nb'] as const)]);
     expect(() => responseFields(200, bad, -1)).toThrow(/invalid value/);
