@@ -80,7 +80,7 @@ export class ClientExchange extends StreamCore {
   responded(head: ResponseHead): void {
     this.head = head;
     this.contentLength = this.method === 'HEAD' || head.status === 204 || head.status === 304 ? -1 : head.contentLength;
-    this.response = new ClientResponse(this);
+    this.response = makeClientResponse(this);
     const cb = this.onResponse;
     this.onResponse = null;
     this.onFailure = null;
@@ -219,13 +219,18 @@ export class ClientExchange extends StreamCore {
 const EMPTY = new Uint8Array(0);
 const NO_HEADS: readonly ResponseHead[] = Object.freeze([]);
 
+let makeClientResponse: (x: ClientExchange) => ClientResponse;
+
 /** A response as the application sees it. */
 export class ClientResponse {
   readonly #x: ClientExchange;
 
-  /** @internal Made by the connection. */
-  constructor(x: ClientExchange) {
+  // Made by the connection only (the class is exported for its type and instanceof).
+  private constructor(x: ClientExchange) {
     this.#x = x;
+  }
+  static {
+    makeClientResponse = (x) => new ClientResponse(x);
   }
 
   get streamId(): number {

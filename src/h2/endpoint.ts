@@ -65,6 +65,20 @@ export interface ConnectionCloseInfo {
   peerGoaway: { lastStreamId: number; errorCode: number; debug: string } | null;
 }
 
+/**
+ * What a connection holds in memory now: received octets not yet parsed,
+ * an unfinished header block, frames queued for a transport that is not
+ * taking them, received body octets not yet taken, open streams.
+ */
+export interface ConnectionStats {
+  receiveBuffered: number;
+  headerBlock: number;
+  queuedBytes: number;
+  queuedFrames: number;
+  heldBody: number;
+  streams: number;
+}
+
 /** Options both roles share. */
 export interface EndpointOptions {
   id?: number;
@@ -219,12 +233,8 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     return this.streams.size;
   }
 
-  /**
-   * What this connection holds in memory now: received octets not yet parsed,
-   * an unfinished header block, frames queued for a transport that is not
-   * taking them, received body octets not yet taken, open streams.
-   */
-  get stats(): { receiveBuffered: number; headerBlock: number; queuedBytes: number; queuedFrames: number; heldBody: number; streams: number } {
+  /** What this connection holds in memory now (see ConnectionStats). */
+  get stats(): ConnectionStats {
     let held = 0;
     for (const s of this.streams.values()) held += this.heldBytes(s);
     return {

@@ -116,6 +116,12 @@ export class H2Error extends Http2Error {
   }
 }
 
+/** `code` when it can be an RFC 9113 error code (32 bits, §7); INVALID_ARGUMENT otherwise. */
+export function errorCodeArg(code: number): number {
+  if (!Number.isInteger(code) || code < 0 || code > 0xffffffff) throw invalidArgument(`an error code is an integer from 0 to 2^32-1, got ${code}`);
+  return code;
+}
+
 /** An Http2Error for a bad argument (INVALID_ARGUMENT). */
 export const invalidArgument = (message: string): Http2Error => new Http2Error('INVALID_ARGUMENT', message);
 /** An Http2Error for a call at the wrong time (INVALID_STATE). */

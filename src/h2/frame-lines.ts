@@ -37,22 +37,24 @@ export const NO_PAINT: Paint = { recv: identity, send: identity, name: identity 
  */
 export class FrameLines {
   /** Per connection: the streams whose header section we have seen, received and sent. */
-  private readonly seen = new Map<number, { recv: Set<number>; send: Set<number> }>();
+  readonly #seen = new Map<number, { recv: Set<number>; send: Set<number> }>();
+  readonly #role: 'client' | 'server';
+  readonly #paint: Paint;
 
-  constructor(
-    private readonly role: 'client' | 'server',
-    private readonly paint: Paint = NO_PAINT,
-  ) {}
+  constructor(role: 'client' | 'server', paint: Paint = NO_PAINT) {
+    this.#role = role;
+    this.#paint = paint;
+  }
 
   /** Forgets a closed stream (its id cannot come back, but the sets stay small). */
   streamClosed(connectionId: number, streamId: number): void {
-    const s = this.seen.get(connectionId);
+    const s = this.#seen.get(connectionId);
     s?.recv.delete(streamId);
     s?.send.delete(streamId);
   }
 
   connectionClosed(connectionId: number): void {
-    this.seen.delete(connectionId);
+    this.#seen.delete(connectionId);
   }
 
   /** `(niv=N)` and one line per setting, indented. */
@@ -68,7 +70,7 @@ export class FrameLines {
    * the frame line with `prefix`, then its indented details.
    */
   lines(e: FrameEvent, prefix: string): string[] {
-    const p = this.paint;
+    const p = this.#paint;
     const recv = e.direction === 'recv';
     const lines: string[] = [];
     if (recv && e.headers) {
@@ -86,7 +88,7 @@ export class FrameLines {
         let attr = `(padlen=${e.padLength ?? 0}`;
         if (e.priority) attr += `, dep_stream_id=${e.priority.dependency}, weight=${e.priority.weight}, exclusive=${e.priority.exclusive ? 1 : 0}`;
         lines.push(`${INDENT}${attr})`);
-        const category = this.category(e);
+        const category = this.#category(e);
         if (category) lines.push(`${INDENT}; ${category}`);
         if (!recv && e.headers) for (const [n, v] of e.headers) lines.push(`${INDENT}${p.name(text(n))}: ${text(v)}`);
         break;
@@ -126,12 +128,12 @@ export class FrameLines {
   }
 
   /** What a HEADERS frame starts, the first time a header section goes this way on its stream. */
-  private category(e: FrameEvent): string | null {
-    let state = this.seen.get(e.connectionId);
-    if (!state) this.seen.set(e.connectionId, (state = { recv: new Set(), send: new Set() }));
+  #category(e: FrameEvent): string | null {
+    let state = this.#seen.get(e.connectionId);
+    if (!state) this.#seen.set(e.connectionId, (state = { recv: new Set(), send: new Set() }));
     const set = e.direction === 'recv' ? state.recv : state.send;
     if (set.has(e.streamId)) return null;
-    const request = (this.role === 'client') === (e.direction === 'send');
+    const request = (this.#role === 'client') === (e.direction === 'send');
     // A 1xx response is followed by the final one, which is a response too (RFC 9113 §8.1).
     const interim = !request && e.headers?.some(([n, v]) => n === ':status' && v.length === 3 && v[0] === '1') === true;
     if (!interim) set.add(e.streamId);

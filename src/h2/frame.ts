@@ -168,7 +168,7 @@ export interface PriorityFields {
   weight: number;
 }
 
-interface FrameBase {
+export interface FrameBase {
   /** Defined flags only. */
   flags: number;
   streamId: number;

@@ -8,8 +8,8 @@
 import type { HeaderInput } from '../hpack/index.js';
 import { ENTRY_OVERHEAD } from '../hpack/static-table.js';
 import { discardBody, type TrailersInit } from './body.js';
-import { Endpoint, Phase, type EndpointOptions, type Transport } from './endpoint.js';
-import { invalidState } from './errors.js';
+import { Endpoint, Phase, type ConnectionStats, type EndpointOptions, type Transport } from './endpoint.js';
+import { errorCodeArg, invalidState } from './errors.js';
 import { ErrorCode, Flag, H2Error, SettingId, type PriorityFields } from './frame.js';
 import { validateRequest, validateTrailers } from './request.js';
 import { promiseFields, responseFields, trailerFields, type HeadersInit } from './response.js';
@@ -54,7 +54,8 @@ export const PREFACE_GRACE = 100;
 const { PROTOCOL_ERROR, NO_ERROR } = ErrorCode;
 const utf8 = new TextEncoder();
 
-export class ServerConnection extends Endpoint<ServerExchange> implements ExchangeHost {
+/** The engine of a server connection; applications see it through ServerConnection. */
+export class ServerEndpoint extends Endpoint<ServerExchange> implements ExchangeHost {
   protected readonly isServer = true;
   private readonly onStream: (stream: ServerStream) => void;
   private readonly onErrorCb: ((error: unknown, stream: ServerStream | null) => void) | null;
@@ -437,5 +438,67 @@ export class ServerConnection extends Endpoint<ServerExchange> implements Exchan
   /** See ServerStream.reset(). */
   override resetStream(s: ServerExchange, code: number, message: string, peerFault = false): void {
     super.resetStream(s, code, message, peerFault);
+  }
+}
+
+/**
+ * One HTTP/2 connection, server side, over any Transport: what
+ * Http2Server.handleSocket() returns and getConnections() lists, or, made
+ * directly, a connection driven by hand (receive() the octets, onDrain() and
+ * onTransportClose() as the transport reports them).
+ */
+export class ServerConnection {
+  readonly #e: ServerEndpoint;
+
+  constructor(transport: Transport, options: ConnectionOptions) {
+    this.#e = new ServerEndpoint(transport, options);
+  }
+
+  /** The id given in the options (numbered by the server). */
+  get id(): number {
+    return this.#e.id;
+  }
+  get remoteAddress(): string {
+    return this.#e.remoteAddress;
+  }
+  get remotePort(): number {
+    return this.#e.remotePort;
+  }
+  /** Open streams (both directions). */
+  get streamCount(): number {
+    return this.#e.streamCount;
+  }
+  /** What the connection holds in memory now. */
+  get stats(): ConnectionStats {
+    return this.#e.stats;
+  }
+  /** True once the connection has ended or is ending. */
+  get closed(): boolean {
+    return this.#e.closed;
+  }
+
+  /** Feeds octets received from the transport. */
+  receive(chunk: Uint8Array): void {
+    this.#e.receive(chunk);
+  }
+  /** The transport can take more octets. */
+  onDrain(): void {
+    this.#e.onDrain();
+  }
+  /** The transport closed (the peer went away, or after our end()). */
+  onTransportClose(reason?: string): void {
+    this.#e.onTransportClose(reason);
+  }
+  /** Sends a PING (§6.7); resolves with the round trip in ms. */
+  ping(): Promise<number> {
+    return this.#e.ping();
+  }
+  /** Graceful shutdown (§6.8): GOAWAY NO_ERROR, open streams finish, then the connection closes. */
+  shutdown(): void {
+    this.#e.shutdown();
+  }
+  /** Closes now: GOAWAY with `code` (default NO_ERROR; open streams close with CANCEL), then the transport. */
+  destroy(code?: number, message?: string): void {
+    this.#e.destroy(code === undefined ? code : errorCodeArg(code), message);
   }
 }

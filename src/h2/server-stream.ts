@@ -6,7 +6,7 @@
  * EventEmitter.
  */
 import type { BodyInit, BodyProducer, TrailersInit } from './body.js';
-import { invalidArgument, invalidState } from './errors.js';
+import { errorCodeArg, invalidState } from './errors.js';
 import { ErrorCode } from './frame.js';
 import { trailerFields, type HeadersInit } from './response.js';
 import { StreamCore, type StreamState } from './stream.js';
@@ -87,7 +87,7 @@ export class ServerExchange extends StreamCore {
     recvWindow: number,
   ) {
     super(id, pushed, state, sendWindow, recvWindow);
-    this.api = new ServerStream(this);
+    this.api = makeServerStream(this);
   }
 
   on<K extends keyof StreamEvents>(event: K, fn: Listener<StreamEvents[K]>): void {
@@ -148,13 +148,18 @@ export class ServerExchange extends StreamCore {
   }
 }
 
+let makeServerStream: (x: ServerExchange) => ServerStream;
+
 /** One request as the handler sees it, and the methods that answer it. */
 export class ServerStream {
   readonly #x: ServerExchange;
 
-  /** @internal Made by the connection. */
-  constructor(x: ServerExchange) {
+  // Made by the connection only (the class is exported for its type and instanceof).
+  private constructor(x: ServerExchange) {
     this.#x = x;
+  }
+  static {
+    makeServerStream = (x) => new ServerStream(x);
   }
 
   get streamId(): number {
@@ -289,7 +294,6 @@ export class ServerStream {
 
   /** Resets the stream (RST_STREAM, default CANCEL). */
   reset(code: number = ErrorCode.CANCEL): void {
-    if (!Number.isInteger(code) || code < 0 || code > 0xffffffff) throw invalidArgument(`an error code is an integer from 0 to 2^32-1, got ${code}`);
-    this.#x.host.resetStream(this.#x, code, 'reset by the handler');
+    this.#x.host.resetStream(this.#x, errorCodeArg(code), 'reset by the handler');
   }
 }
