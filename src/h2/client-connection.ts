@@ -14,6 +14,7 @@ import { discardBody, type BodyInit, type TrailersInit } from './body.js';
 import { ClientExchange, type ClientExchangeHost, type ClientResponse } from './client-stream.js';
 import { Endpoint, Phase, type EndpointOptions, type StreamEnd, type Transport } from './endpoint.js';
 import { Http2Error, invalidArgument } from './errors.js';
+import { fieldsRaw, fieldsText, sentText } from './fields.js';
 import { CONNECTION_PREFACE, ErrorCode, errorCodeName, Flag, FrameType, H2Error, MAX_WINDOW_SIZE, SettingId, type PriorityFields } from './frame.js';
 import { encodeSettings } from './frame-writer.js';
 import { validateRequest, validateResponse, validateTrailers } from './request.js';
@@ -27,8 +28,10 @@ export interface PushPromise {
   streamId: number;
   /** The request stream it was promised on. */
   parentStreamId: number;
-  /** The promised request's fields (pseudo-headers included), as the server sent them. */
+  /** The promised request's fields (pseudo-headers included), as text (see ClientResponse.headers). */
   headers: Array<[string, string]>;
+  /** The same fields with the exact octets of each value. */
+  rawHeaders: Array<[string, Uint8Array]>;
   /** The pushed response; reject it (or never read it) and the push is cancelled. */
   response: Promise<ClientResponse>;
   /** Cancels the push (RST_STREAM CANCEL). */
@@ -77,7 +80,19 @@ export interface PendingRequest {
 }
 
 const { PROTOCOL_ERROR, CANCEL, REFUSED_STREAM, NO_ERROR } = ErrorCode;
-const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
+const utf8 = new TextEncoder();
+const CRLF = new Uint8Array([0x0d, 0x0a]);
+function concat(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  n = 0;
+  for (const p of parts) {
+    out.set(p, n);
+    n += p.length;
+  }
+  return out;
+}
 
 export class ClientConnection extends Endpoint<ClientExchange> implements ClientExchangeHost {
   protected readonly isServer = false;
@@ -334,14 +349,18 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     discardBody(p.kind, p.body);
     const settings = encodeSettings(this.prefaceSettings()).subarray(9);
     const b64 = Buffer.from(settings).toString('base64url');
-    let head = `${p.method} ${p.path} HTTP/1.1\r\nHost: ${this.authority}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: ${b64}\r\n`;
+    // Text is sent as UTF-8 and octets as they are, as in HTTP/2 fields.
+    const parts: Uint8Array[] = [utf8.encode(`${p.method} ${p.path} HTTP/1.1\r\nHost: ${this.authority}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: ${b64}\r\n`)];
+    let head = '';
     for (const [n, v] of p.fields) {
-      const name = String(n);
-      if (name.charCodeAt(0) !== 0x3a) head += `${name}: ${String(v)}\r\n`;
+      const name = sentText(n);
+      if (name.charCodeAt(0) === 0x3a) continue;
+      parts.push(utf8.encode(`${name}: `), typeof v === 'string' ? utf8.encode(v) : v, CRLF);
+      head += `${name}: ${sentText(v)}\r\n`;
     }
-    head += '\r\n';
-    this.onHttp1?.('send', head);
-    this.sender.octets(latin1(head));
+    parts.push(CRLF);
+    this.onHttp1?.('send', `${new TextDecoder().decode(parts[0])}${head}\r\n`);
+    this.sender.octets(concat(parts));
     x.state = StreamState.HALF_CLOSED_LOCAL;
     x.headersSent = true;
     this.upgradeHead = new Http1HeadReader();
@@ -579,7 +598,8 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       this.onPush({
         streamId: promised,
         parentStreamId: parentId,
-        headers: fields,
+        headers: fieldsText(fields),
+        rawHeaders: fieldsRaw(fields),
         response,
         cancel: () => this.cancel(x, 'push cancelled by the application'),
       });

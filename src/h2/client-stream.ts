@@ -7,6 +7,7 @@
  * most a window's worth.
  */
 import { invalidState, type Http2Error } from './errors.js';
+import { fieldGet, fieldGetAll, fieldsRaw, fieldsText, type FieldList } from './fields.js';
 import type { PriorityFields } from './frame.js';
 import type { ResponseHead } from './request.js';
 import { StreamCore, type StreamState } from './stream.js';
@@ -224,6 +225,7 @@ let makeClientResponse: (x: ClientExchange) => ClientResponse;
 /** A response as the application sees it. */
 export class ClientResponse {
   readonly #x: ClientExchange;
+  #headers: FieldList | null = null;
 
   // Made by the connection only (the class is exported for its type and instanceof).
   private constructor(x: ClientExchange) {
@@ -240,24 +242,29 @@ export class ClientResponse {
   get status(): number {
     return this.#x.head!.status;
   }
-  /** The regular fields, in order (octet strings: one char per octet, as received). */
+  /**
+   * The regular fields, in order, as text: the octets received decoded as
+   * UTF-8, U+FFFD where they are not UTF-8 (rawHeaders has the octets).
+   */
   get headers(): Array<[string, string]> {
-    return this.#x.head!.headers;
+    return (this.#headers ??= fieldsText(this.#x.head!.headers));
   }
-  /** The value of the first field `name` (lowercase), or undefined. */
+  /** The fields with the exact octets of each value. */
+  get rawHeaders(): Array<[string, Uint8Array]> {
+    return fieldsRaw(this.#x.head!.headers);
+  }
+  /** The text of the first field `name` (any case), or undefined. */
   get(name: string): string | undefined {
-    for (const [n, v] of this.#x.head!.headers) if (n === name) return v;
-    return undefined;
+    return fieldGet(this.#x.head!.headers, name);
   }
-  /** The values of every field `name` (lowercase), in order. */
+  /** The texts of every field `name` (any case), in order. */
   getAll(name: string): string[] {
-    const out: string[] = [];
-    for (const [n, v] of this.#x.head!.headers) if (n === name) out.push(v);
-    return out;
+    return fieldGetAll(this.#x.head!.headers, name);
   }
-  /** 1xx responses received before this one (RFC 9113 §8.1), as many as fit together in SETTINGS_MAX_HEADER_LIST_SIZE. */
+  /** 1xx responses received before this one (RFC 9113 §8.1), as many as fit together in SETTINGS_MAX_HEADER_LIST_SIZE; fields as text. */
   get informational(): ReadonlyArray<{ status: number; headers: Array<[string, string]> }> {
-    return this.#x.informational ?? NO_HEADS;
+    const heads = this.#x.informational;
+    return heads === null ? NO_HEADS : heads.map((h) => ({ status: h.status, headers: fieldsText(h.headers) }));
   }
   /** True for a pushed response (RFC 9113 §8.4). */
   get pushed(): boolean {
@@ -316,9 +323,13 @@ export class ClientResponse {
     return JSON.parse(await this.text()) as unknown;
   }
 
-  /** The trailer fields (empty when there were none), once the body is complete. */
+  /** The trailer fields (text, as headers; empty when there were none), once the body is complete. */
   get trailers(): Promise<Array<[string, string]>> {
-    return this.#x.trailers();
+    return this.#x.trailers().then(fieldsText);
+  }
+  /** The trailer fields with the exact octets of each value, once the body is complete. */
+  get rawTrailers(): Promise<Array<[string, Uint8Array]>> {
+    return this.#x.trailers().then(fieldsRaw);
   }
 
   /** Stops the response: RST_STREAM CANCEL (nothing happens once it is complete). */

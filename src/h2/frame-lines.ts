@@ -74,7 +74,7 @@ export class FrameLines {
     const recv = e.direction === 'recv';
     const lines: string[] = [];
     if (recv && e.headers) {
-      for (const [n, v] of e.headers) lines.push(`${prefix} ${p.recv('recv')} (stream_id=${e.streamId}) ${p.name(text(n))}: ${text(v)}`);
+      for (const [n, v] of e.headers) lines.push(`${prefix} ${p.recv('recv')} (stream_id=${e.streamId}) ${p.name(n)}: ${v}`);
     }
     const name = recv ? p.recv(frameTypeName(e.type)) : p.send(frameTypeName(e.type));
     lines.push(`${prefix} ${e.direction} ${name} frame <length=${e.length}, flags=0x${hex2(e.flags)}, stream_id=${e.streamId}>`);
@@ -90,7 +90,7 @@ export class FrameLines {
         lines.push(`${INDENT}${attr})`);
         const category = this.#category(e);
         if (category) lines.push(`${INDENT}; ${category}`);
-        if (!recv && e.headers) for (const [n, v] of e.headers) lines.push(`${INDENT}${p.name(text(n))}: ${text(v)}`);
+        if (!recv && e.headers) for (const [n, v] of e.headers) lines.push(`${INDENT}${p.name(n)}: ${v}`);
         break;
       }
       case FrameType.PRIORITY:
@@ -104,11 +104,11 @@ export class FrameLines {
         break;
       case FrameType.CONTINUATION:
         // The sent fields are shown on the frame that completes the block.
-        if (!recv && e.headers) for (const [n, v] of e.headers) lines.push(`${INDENT}${p.name(text(n))}: ${text(v)}`);
+        if (!recv && e.headers) for (const [n, v] of e.headers) lines.push(`${INDENT}${p.name(n)}: ${v}`);
         break;
       case FrameType.PUSH_PROMISE:
         lines.push(`${INDENT}(padlen=${e.padLength ?? 0}, promised_stream_id=${e.promisedStreamId ?? 0})`);
-        if (!recv && e.headers) for (const [n, v] of e.headers) lines.push(`${INDENT}${p.name(text(n))}: ${text(v)}`);
+        if (!recv && e.headers) for (const [n, v] of e.headers) lines.push(`${INDENT}${p.name(n)}: ${v}`);
         break;
       case FrameType.PING:
         lines.push(`${INDENT}(opaque_data=${Buffer.from(e.opaque ?? new Uint8Array(8)).toString('hex')})`);
@@ -144,11 +144,6 @@ export class FrameLines {
 
 function hex2(n: number): string {
   return n.toString(16).padStart(2, '0');
-}
-
-/** Received names and values are octet strings: show them as UTF-8 where they are. */
-function text(octets: string): string {
-  return /[^\x00-\x7f]/.test(octets) ? Buffer.from(octets, 'latin1').toString('utf8') : octets;
 }
 
 function asciiDump(b: Uint8Array): string {

@@ -17,7 +17,7 @@ export {
   type StreamEvents,
 } from './server-stream.js';
 export type { BodyInit, TrailersInit } from './body.js';
-export type { HeaderList, HeadersInit } from './response.js';
+export type { FieldValue, HeaderList, HeadersInit } from './response.js';
 export {
   ServerConnection,
   ServerConnection as Connection,

@@ -57,6 +57,17 @@ export function badValue(value: string): boolean {
   return false;
 }
 
+/** badValue() on octets: a value given to send as a Uint8Array. */
+export function badValueOctets(value: Uint8Array): boolean {
+  const n = value.length;
+  if (n === 0) return false;
+  let c = value[0]!;
+  if (c === 0x20 || c === 0x09) return true;
+  c = value[n - 1]!;
+  if (c === 0x20 || c === 0x09) return true;
+  return value.indexOf(0x00) >= 0 || value.indexOf(0x0a) >= 0 || value.indexOf(0x0d) >= 0;
+}
+
 /** §8.2.2: fields that are specific to one HTTP/1.1 connection. */
 export const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 

@@ -8,13 +8,17 @@
  */
 import type { HeaderInput } from '../hpack/index.js';
 import { invalidArgument } from './errors.js';
-import { badValue, CONNECTION_SPECIFIC } from './request.js';
+import { badValue, badValueOctets, CONNECTION_SPECIFIC } from './request.js';
+
+/** A value to send: text (sent as UTF-8), octets (sent as they are), or a number (sent as its decimal text). */
+export type FieldValue = string | Uint8Array;
 
 /** Fields as [name, value] pairs. */
-export type HeaderList = ReadonlyArray<readonly [string, string]>;
+export type HeaderList = ReadonlyArray<readonly [string, FieldValue]>;
 
 /** Fields as pairs, or as an object whose array values become repeated fields. */
-export type HeadersInit = HeaderList | Readonly<Record<string, string | number | ReadonlyArray<string | number>>>;
+export type HeadersInit = HeaderList | Readonly<Record<string, FieldValue | number | ReadonlyArray<FieldValue | number>>>;
+type RecordValue = FieldValue | number | ReadonlyArray<FieldValue | number>;
 
 const TOKEN_LOWER = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
@@ -33,28 +37,30 @@ function checkName(raw: string): string {
   return name;
 }
 
-function checkValue(name: string, value: string): string {
-  if (badValue(value)) throw invalidArgument(`invalid value for field ${name} (RFC 9113 §8.2.1)`);
+// §8.2.1 holds for the octets sent; text is sent as UTF-8, whose multi-octet sequences contain no
+// octet below 0x80, so the rule can be checked on the text itself.
+function checkValue<V extends FieldValue>(name: string, value: V): V {
+  if (typeof value === 'string' ? badValue(value) : badValueOctets(value)) throw invalidArgument(`invalid value for field ${name} (RFC 9113 §8.2.1)`);
   return value;
 }
 
-/** A handler's regular field, checked: the name lowercased, a number value as text. */
-function checkedField(rawName: string, value: string | number): [string, string] {
+/** The application's regular field, checked: the name lowercased, a number value as text. */
+function checkedField(rawName: string, value: FieldValue | number): [string, FieldValue] {
   const name = checkName(rawName);
   return [name, checkValue(name, typeof value === 'number' ? String(value) : value)];
 }
 
 /** Calls `fn` for every field of `init`, in order; an array value of a record gives one field per item. */
-function eachField(init: HeadersInit, fn: (rawName: string, value: string | number) => void): void {
+function eachField(init: HeadersInit, fn: (rawName: string, value: FieldValue | number) => void): void {
   if (Array.isArray(init)) {
     for (const f of init as HeaderList) fn(f[0], f[1]);
     return;
   }
-  const rec = init as Readonly<Record<string, string | number | ReadonlyArray<string | number>>>;
+  const rec = init as Readonly<Record<string, RecordValue>>;
   for (const k of Object.keys(rec)) {
     const v = rec[k]!;
-    if (Array.isArray(v)) for (const x of v as ReadonlyArray<string | number>) fn(k, x);
-    else fn(k, v as string | number);
+    if (Array.isArray(v)) for (const x of v as ReadonlyArray<FieldValue | number>) fn(k, x);
+    else fn(k, v as FieldValue | number);
   }
 }
 
@@ -84,7 +90,7 @@ export function responseFields(status: number, init: HeadersInit | undefined, co
   if (!Number.isInteger(status) || status < 200 || status > 999) {
     throw invalidArgument(`status must be an integer from 200 to 999, got ${status}`);
   }
-  const out: Array<readonly [string, string]> = [[':status', statusText(status)]];
+  const out: Array<readonly [string, FieldValue]> = [[':status', statusText(status)]];
   let hasLength = false;
   if (init !== undefined) {
     eachField(init, (rawName, value) => {
@@ -95,7 +101,8 @@ export function responseFields(status: number, init: HeadersInit | undefined, co
     });
   }
   if (contentLength >= 0 && !hasLength) out.push(['content-length', String(contentLength)]);
-  if (frozen && (init as HeaderList).every((f) => Object.isFrozen(f))) {
+  // Octets can change under a frozen pair: only text is remembered.
+  if (frozen && (init as HeaderList).every((f) => Object.isFrozen(f) && typeof f[1] === 'string')) {
     for (const f of out) Object.freeze(f);
     sections.set(init as HeaderList, { status, contentLength, fields: Object.freeze(out) });
   }
@@ -143,12 +150,12 @@ export function requestFields(init: HeadersInit | undefined, scheme: string, aut
     if (Array.isArray(init)) {
       for (const f of init as HeaderList) requestField(r, f[0], f[1]);
     } else {
-      const rec = init as Readonly<Record<string, string | number | ReadonlyArray<string | number>>>;
+      const rec = init as Readonly<Record<string, RecordValue>>;
       for (const k in rec) {
         if (!Object.hasOwn(rec, k)) continue;
         const v = rec[k]!;
-        if (Array.isArray(v)) for (const x of v as ReadonlyArray<string | number>) requestField(r, k, x);
-        else requestField(r, k, v as string | number);
+        if (Array.isArray(v)) for (const x of v as ReadonlyArray<FieldValue | number>) requestField(r, k, x);
+        else requestField(r, k, v as FieldValue | number);
       }
     }
   }
@@ -182,7 +189,7 @@ const requestSections = new WeakMap<object, { scheme: string; authority: string;
 
 /** A frozen head whose parts (pairs, value lists) are frozen too: it cannot change. */
 function deeplyFrozen(init: HeadersInit): boolean {
-  if (Array.isArray(init)) return (init as HeaderList).every((f) => Object.isFrozen(f));
+  if (Array.isArray(init)) return (init as HeaderList).every((f) => Object.isFrozen(f) && typeof f[1] === 'string');
   for (const v of Object.values(init)) if (typeof v === 'object' && !Object.isFrozen(v)) return false;
   return true;
 }
@@ -197,30 +204,31 @@ interface RequestParts {
   order: string[] | null;
 }
 
-function requestField(r: RequestParts, rawName: string, value: string | number): void {
+function requestField(r: RequestParts, rawName: string, value: FieldValue | number): void {
   const v = typeof value === 'number' ? String(value) : value;
   if (rawName.charCodeAt(0) === 0x3a) {
     const o = (r.order ??= []);
     if (!o.includes(rawName)) o.push(rawName);
+    if (typeof v !== 'string') throw invalidArgument(`pseudo-header ${rawName} must be given as text`);
   }
   switch (rawName) {
     case ':method':
-      r.method = v;
+      r.method = v as string;
       return;
     case ':path':
-      r.path = v;
+      r.path = v as string;
       return;
     case ':scheme':
-      r.scheme = v;
+      r.scheme = v as string;
       return;
     case ':authority':
-      r.authority = v;
+      r.authority = v as string;
       return;
     default:
       if (rawName.charCodeAt(0) === 0x3a) throw invalidArgument(`unknown pseudo-header ${rawName} in a request (RFC 9113 §8.3.1)`);
   }
   const field = checkedField(rawName, v);
-  if (field[0] === 'te' && field[1] !== 'trailers') throw invalidArgument('te may only be "trailers" in HTTP/2 (RFC 9113 §8.2.2)');
+  if (field[0] === 'te' && !isTrailers(field[1])) throw invalidArgument('te may only be "trailers" in HTTP/2 (RFC 9113 §8.2.2)');
   if (field[0] === 'host') return; // :authority carries it (§8.3.1)
   (r.regular ??= []).push(field);
 }
@@ -240,3 +248,8 @@ function pseudoPair(name: string, value: string): readonly [string, string] {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+const TRAILERS = [0x74, 0x72, 0x61, 0x69, 0x6c, 0x65, 0x72, 0x73]; // "trailers"
+function isTrailers(v: FieldValue): boolean {
+  return typeof v === 'string' ? v === 'trailers' : v.length === 8 && v.every((b, i) => b === TRAILERS[i]);
+}

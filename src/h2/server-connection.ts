@@ -6,10 +6,12 @@
  * gets a short HTTP/1.1 answer.
  */
 import type { HeaderInput } from '../hpack/index.js';
+import { textToOctets } from '../hpack/octets.js';
 import { ENTRY_OVERHEAD } from '../hpack/static-table.js';
 import { discardBody, type TrailersInit } from './body.js';
 import { Endpoint, Phase, type ConnectionStats, type EndpointOptions, type Transport } from './endpoint.js';
 import { errorCodeArg, invalidState } from './errors.js';
+import { fieldsText, fieldText } from './fields.js';
 import { ErrorCode, Flag, H2Error, SettingId, type PriorityFields } from './frame.js';
 import { validateRequest, validateTrailers } from './request.js';
 import { promiseFields, responseFields, trailerFields, type HeadersInit } from './response.js';
@@ -137,7 +139,7 @@ export class ServerEndpoint extends Endpoint<ServerExchange> implements Exchange
     const r = parseHttp1Request(head);
     if (!r.upgrade) return this.answerHttp1(r.status, r.reason);
     this.http1 = null;
-    this.onUpgradeCb?.({ connectionId: this.id, method: r.method, target: r.target, settings: r.settings });
+    this.onUpgradeCb?.({ connectionId: this.id, method: r.method, target: fieldText(r.target), settings: r.settings });
     this.sender.octets(utf8.encode(SWITCHING_PROTOCOLS));
     this.sendPreface();
     // The settings count as received; the 101 acknowledges them (RFC 7540 §3.2.1).
@@ -303,7 +305,7 @@ export class ServerEndpoint extends Endpoint<ServerExchange> implements Exchange
     const trailers = validateTrailers(fields);
     if (typeof trailers === 'string') return new H2Error('stream', PROTOCOL_ERROR, `malformed trailers: ${trailers}`, s.id);
     s.trailers = trailers;
-    s.emit('trailers', trailers);
+    if (s.hasListener('trailers')) s.emit('trailers', fieldsText(trailers));
     if (!s.closed) return this.endOfMessage(s);
   }
 
@@ -425,7 +427,7 @@ export class ServerEndpoint extends Endpoint<ServerExchange> implements Exchange
     pushed.method = method;
     pushed.scheme = scheme;
     pushed.authority = parent.authority;
-    pushed.path = path;
+    pushed.path = textToOctets(path); // the exchange keeps octets, as for requests received
     pushed.remoteEnded = true;
     pushed.endEmitted = true;
     this.addStream(pushed);

@@ -7,6 +7,7 @@
  */
 import type { BodyInit, BodyProducer, TrailersInit } from './body.js';
 import { errorCodeArg, invalidState } from './errors.js';
+import { fieldGet, fieldGetAll, fieldsRaw, fieldsText, fieldText, type FieldList } from './fields.js';
 import { ErrorCode } from './frame.js';
 import { trailerFields, type HeadersInit } from './response.js';
 import { StreamCore, type StreamState } from './stream.js';
@@ -37,7 +38,7 @@ type Listener<A extends unknown[]> = (...args: A) => void;
 export interface StreamEvents {
   /** A chunk of the request body (a view: copy it to keep it past the handler). */
   data: [chunk: Uint8Array];
-  /** Request trailers, just before 'end'. */
+  /** Request trailers (text, see ServerStream.headers), just before 'end'. */
   trailers: [trailers: Array<[string, string]>];
   /** The request body is complete. */
   end: [];
@@ -153,6 +154,10 @@ let makeServerStream: (x: ServerExchange) => ServerStream;
 /** One request as the handler sees it, and the methods that answer it. */
 export class ServerStream {
   readonly #x: ServerExchange;
+  // Text views of the request, made on first use (the same arrays and strings when all is ASCII).
+  #path: string | null = null;
+  #headers: FieldList | null = null;
+  #trailers: FieldList | null = null;
 
   // Made by the connection only (the class is exported for its type and instanceof).
   private constructor(x: ServerExchange) {
@@ -169,7 +174,7 @@ export class ServerStream {
   get pushed(): boolean {
     return this.#x.local;
   }
-  /** :method. Request fields are octet strings (one char per octet, as received). */
+  /** :method (a token: ASCII). */
   get method(): string {
     return this.#x.method;
   }
@@ -177,21 +182,42 @@ export class ServerStream {
   get scheme(): string {
     return this.#x.scheme;
   }
-  /** :authority, or the host field when :authority is absent. */
+  /** :authority, or the host field when :authority is absent (text, as headers). */
   get authority(): string {
-    return this.#x.authority;
+    return fieldText(this.#x.authority);
   }
-  /** :path ('' for CONNECT). */
+  /** :path ('' for CONNECT), as text (see headers). */
   get path(): string {
-    return this.#x.path;
+    return (this.#path ??= fieldText(this.#x.path));
   }
-  /** Regular request fields, in order. */
+  /**
+   * Regular request fields, in order, as text: the octets received decoded
+   * as UTF-8, U+FFFD where they are not UTF-8 (rawHeaders has the octets).
+   */
   get headers(): Array<[string, string]> {
-    return this.#x.headers;
+    return (this.#headers ??= fieldsText(this.#x.headers));
   }
-  /** Request trailers, once received. */
+  /** The request fields with the exact octets of each value. */
+  get rawHeaders(): Array<[string, Uint8Array]> {
+    return fieldsRaw(this.#x.headers);
+  }
+  /** The text of the first request field `name` (any case), or undefined. */
+  get(name: string): string | undefined {
+    return fieldGet(this.#x.headers, name);
+  }
+  /** The texts of every request field `name` (any case), in order. */
+  getAll(name: string): string[] {
+    return fieldGetAll(this.#x.headers, name);
+  }
+  /** Request trailers (text, as headers), once received. */
   get trailers(): Array<[string, string]> | null {
-    return this.#x.trailers;
+    const t = this.#x.trailers;
+    return t === null ? null : (this.#trailers ??= fieldsText(t));
+  }
+  /** Request trailers with the exact octets of each value, once received. */
+  get rawTrailers(): Array<[string, Uint8Array]> | null {
+    const t = this.#x.trailers;
+    return t === null ? null : fieldsRaw(t);
   }
   /** The id of the connection this stream belongs to (numbered by the server). */
   get connectionId(): number {

@@ -82,7 +82,7 @@ export class FrameLog {
 
   /** An HTTP/1.1 request upgraded its connection to h2c and became stream 1, with the client's HTTP2-Settings. */
   upgrade(info: UpgradeInfo): void {
-    this.event(info.connectionId, `HTTP/1.1 Upgrade to h2c: ${text(info.method)} ${text(info.target)} becomes stream 1; HTTP2-Settings:`);
+    this.event(info.connectionId, `HTTP/1.1 Upgrade to h2c: ${info.method} ${info.target} becomes stream 1; HTTP2-Settings:`);
     for (const l of this.frames.settingsLines(info.settings)) this.out.push(l);
   }
 
@@ -94,9 +94,4 @@ export class FrameLog {
   frame(e: FrameEvent): void {
     for (const l of this.frames.lines(e, this.prefix(e.connectionId))) this.out.push(l);
   }
-}
-
-/** Received names and values are octet strings: show them as UTF-8 where they are. */
-function text(octets: string): string {
-  return /[^\x00-\x7f]/.test(octets) ? Buffer.from(octets, 'latin1').toString('utf8') : octets;
 }

@@ -136,8 +136,8 @@ describe('the h2kit/h2 types', () => {
     expect(api).toEqual(
       [
         'ClientResponse.body', 'ClientResponse.bytes', 'ClientResponse.cancel', 'ClientResponse.get', 'ClientResponse.getAll', 'ClientResponse.headers',
-        'ClientResponse.informational', 'ClientResponse.json', 'ClientResponse.pushed', 'ClientResponse.status', 'ClientResponse.streamId', 'ClientResponse.text',
-        'ClientResponse.trailers',
+        'ClientResponse.informational', 'ClientResponse.json', 'ClientResponse.pushed', 'ClientResponse.rawHeaders', 'ClientResponse.rawTrailers', 'ClientResponse.status',
+        'ClientResponse.streamId', 'ClientResponse.text', 'ClientResponse.trailers',
         'ClientSession.activeStreams', 'ClientSession.alpnProtocol', 'ClientSession.authority', 'ClientSession.close', 'ClientSession.closed', 'ClientSession.closedPromise',
         'ClientSession.destroy', 'ClientSession.off', 'ClientSession.on', 'ClientSession.pendingRequests', 'ClientSession.ping', 'ClientSession.priority',
         'ClientSession.request', 'ClientSession.scheme', 'ClientSession.setNextStreamId', 'ClientSession.stats', 'ClientSession.timings', 'ClientSession.tls', 'ClientSession.url',
@@ -148,8 +148,8 @@ describe('the h2kit/h2 types', () => {
         'ServerConnection.closed', 'ServerConnection.destroy', 'ServerConnection.id', 'ServerConnection.onDrain', 'ServerConnection.onTransportClose', 'ServerConnection.ping',
         'ServerConnection.receive', 'ServerConnection.remoteAddress', 'ServerConnection.remotePort', 'ServerConnection.shutdown', 'ServerConnection.stats',
         'ServerConnection.streamCount', 'new ServerConnection',
-        'ServerStream.authority', 'ServerStream.closed', 'ServerStream.connectionId', 'ServerStream.endStreamReceived', 'ServerStream.headers', 'ServerStream.headersSent',
-        'ServerStream.method', 'ServerStream.off', 'ServerStream.on', 'ServerStream.once', 'ServerStream.path', 'ServerStream.push', 'ServerStream.pushed',
+        'ServerStream.authority', 'ServerStream.closed', 'ServerStream.connectionId', 'ServerStream.endStreamReceived', 'ServerStream.get', 'ServerStream.getAll',
+        'ServerStream.headers', 'ServerStream.headersSent', 'ServerStream.method', 'ServerStream.rawHeaders', 'ServerStream.rawTrailers', 'ServerStream.off', 'ServerStream.on', 'ServerStream.once', 'ServerStream.path', 'ServerStream.push', 'ServerStream.pushed',
         'ServerStream.remoteAddress', 'ServerStream.remotePort', 'ServerStream.requestEnded', 'ServerStream.reset', 'ServerStream.respond', 'ServerStream.resume',
         'ServerStream.scheme', 'ServerStream.sendTrailers', 'ServerStream.streamId', 'ServerStream.trailers',
       ].sort(),
