@@ -25,13 +25,16 @@ export function program(name: string, description: string): Command {
 }
 
 /**
- * Colour without --color: FORCE_COLOR decides when set (0 or false: none),
- * then NO_COLOR (set and not empty: none), then whether stdout is a terminal.
+ * Whether h2serve's and h2get's -v output is coloured (the one decision;
+ * the colours themselves are NGHTTP2_PAINT): --color says yes; else
+ * FORCE_COLOR decides when set (0 or false: no); else NO_COLOR set and not
+ * empty says no (no-color.org); else colour when the output is a terminal.
  */
-export function colorFromEnvironment(tty: boolean): boolean {
-  const force = process.env['FORCE_COLOR'];
+export function colorFromEnvironment(tty: boolean, flag = false, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (flag) return true;
+  const force = env['FORCE_COLOR'];
   if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';
-  if (process.env['NO_COLOR']) return false;
+  if (env['NO_COLOR']) return false;
   return tty;
 }
 

@@ -243,7 +243,7 @@ export function configFromArgs(argv: string[]): GetConfig | null {
     uris,
     verbose,
     json: o.json === true,
-    color: !o.json && (o.color === true || colorFromEnvironment(stdoutTty)),
+    color: !o.json && colorFromEnvironment(stdoutTty, o.color === true),
     hexdump: o.hexdump === true,
     nullOut: o.nullOut === true || (o.json === true && !o.remoteName),
     remoteName: o.remoteName === true,

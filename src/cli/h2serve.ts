@@ -195,7 +195,7 @@ export function configFromArgs(argv: string[]): { config: H2ServeConfig; workers
     tls,
     verbose: o.verbose === true,
     hexdump: o.hexdump === true,
-    color: o.color === true || colorFromEnvironment(process.stdout.isTTY === true),
+    color: colorFromEnvironment(process.stdout.isTTY === true, o.color === true),
     push,
     trailers: o.trailer.map(parseTrailer),
     errorGzip: o.errorGzip === true,

@@ -10,8 +10,10 @@
  *             ; First response header
  *
  * and the canonical hex+ASCII dump of --hexdump. Colour comes from a Paint
- * (none by default), so that the engine does not depend on a terminal library.
+ * (none by default); NGHTTP2_PAINT draws nghttp2's with Node's own
+ * util.styleText, so the engine depends on no terminal library.
  */
+import util from 'node:util';
 import { errorCodeName, FrameType, frameTypeName, settingName } from './frame.js';
 import { flagNames, type FrameEvent } from './observer.js';
 
@@ -27,6 +29,15 @@ export interface Paint {
 
 const identity = (s: string): string => s;
 export const NO_PAINT: Paint = { recv: identity, send: identity, name: identity };
+
+// Whether to colour is the caller's decision (--color, FORCE_COLOR, NO_COLOR, a terminal): no stream check
+// here. One format per call (arrays came after Node 20.12); styleText is missing before 20.12: no colour.
+const bold = (colour: 'cyan' | 'magenta' | 'blue') => (s: string): string =>
+  util.styleText('bold', util.styleText(colour, s, { validateStream: false }), { validateStream: false });
+
+/** nghttp2's colours: bold cyan for received frames, bold magenta for sent ones, bold blue for field names. */
+export const NGHTTP2_PAINT: Paint =
+  typeof util.styleText === 'function' ? { recv: bold('cyan'), send: bold('magenta'), name: bold('blue') } : NO_PAINT;
 
 /**
  * The lines of each frame event. The role decides what a first HEADERS on

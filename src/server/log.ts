@@ -9,17 +9,10 @@
  *             (padlen=0)
  *             ; Open new stream
  */
-import { Chalk } from 'chalk';
-import { FrameLines, type Paint } from '../h2/frame-lines.js';
+import { FrameLines, NGHTTP2_PAINT, NO_PAINT } from '../h2/frame-lines.js';
 import type { FrameEvent, UpgradeInfo } from '../h2/index.js';
 
 export { hexdump } from '../h2/frame-lines.js';
-
-/** nghttp2's colours (bold cyan, bold magenta, bold blue), or none. */
-export function chalkPaint(color: boolean): Paint {
-  const c = new Chalk({ level: color ? 1 : 0 });
-  return { recv: (s) => c.bold.cyan(s), send: (s) => c.bold.magenta(s), name: (s) => c.bold.blue(s) };
-}
 
 /** Collects output lines and writes them in batches (one write per tick). */
 export class LineSink {
@@ -52,7 +45,7 @@ export class FrameLog {
     color: boolean,
     private readonly start: bigint = process.hrtime.bigint(),
   ) {
-    this.frames = new FrameLines('server', chalkPaint(color));
+    this.frames = new FrameLines('server', color ? NGHTTP2_PAINT : NO_PAINT);
   }
 
   /** `[  0.508]`: seconds and milliseconds since the server started. */
