@@ -40,8 +40,14 @@ function checkName(raw: string): string {
 // §8.2.1 holds for the octets sent; text is sent as UTF-8, whose multi-octet sequences contain no
 // octet below 0x80, so the rule can be checked on the text itself.
 function checkValue<V extends FieldValue>(name: string, value: V): V {
-  if (typeof value === 'string' ? badValue(value) : badValueOctets(value)) throw invalidArgument(`invalid value for field ${name} (RFC 9113 §8.2.1)`);
+  if (typeof value === 'string' ? badValue(value) : !(value instanceof Uint8Array) ? notAValue(name) : badValueOctets(value)) {
+    throw invalidArgument(`invalid value for field ${name} (RFC 9113 §8.2.1)`);
+  }
   return value;
+}
+
+function notAValue(name: string): never {
+  throw invalidArgument(`the value of field ${name} must be a string, a number or a Uint8Array`);
 }
 
 /** The application's regular field, checked: the name lowercased, a number value as text. */
@@ -53,7 +59,7 @@ function checkedField(rawName: string, value: FieldValue | number): [string, Fie
 /** Calls `fn` for every field of `init`, in order; an array value of a record gives one field per item. */
 function eachField(init: HeadersInit, fn: (rawName: string, value: FieldValue | number) => void): void {
   if (Array.isArray(init)) {
-    for (const f of init as HeaderList) fn(f[0], f[1]);
+    for (const f of init as HeaderList) fn(nameOf(f), f[1]);
     return;
   }
   const rec = init as Readonly<Record<string, RecordValue>>;
@@ -148,7 +154,7 @@ export function requestFields(init: HeadersInit | undefined, scheme: string, aut
   // Two plain loops rather than eachField(): no closure, no key array, for the request on the hot path.
   if (init !== undefined) {
     if (Array.isArray(init)) {
-      for (const f of init as HeaderList) requestField(r, f[0], f[1]);
+      for (const f of init as HeaderList) requestField(r, nameOf(f), f[1]);
     } else {
       const rec = init as Readonly<Record<string, RecordValue>>;
       for (const k in rec) {
@@ -202,6 +208,12 @@ interface RequestParts {
   regular: HeaderInput[] | null;
   /** The pseudo-headers in the order given, once each (only kept when some were given). */
   order: string[] | null;
+}
+
+/** The name of a [name, value] pair given by the application (anything else is refused). */
+function nameOf(f: readonly [string, FieldValue]): string {
+  if (!Array.isArray(f) || typeof f[0] !== 'string') throw invalidArgument(`a field is a [name, value] pair with a string name, got ${String(f)}`);
+  return f[0];
 }
 
 function requestField(r: RequestParts, rawName: string, value: FieldValue | number): void {

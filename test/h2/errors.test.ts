@@ -95,8 +95,10 @@ describe('the handler API throws Http2Error', () => {
       attempt(() => s.push('/x', { method: 'POST' as 'GET' })),
       attempt(() => s.push('no-slash')),
       attempt(() => s.reset(-1)),
+      attempt(() => s.respond(200, [['x-a', {} as unknown as string]])),
+      attempt(() => s.respond(200, [[7 as unknown as string, 'x']])),
     ]);
-    expect(errors).toHaveLength(9);
+    expect(errors).toHaveLength(11);
     for (const e of errors) expectHttp2Error(e, 'INVALID_ARGUMENT');
     expect((errors[0] as Error).message).toMatch(/connection-specific field transfer-encoding.*§8\.2\.2/);
     expect((errors[4] as Error).message).toMatch(/status must be an integer/);
