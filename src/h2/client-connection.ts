@@ -442,8 +442,14 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
         // and the 1xx of a stream are kept only while they fit, together, in our SETTINGS_MAX_HEADER_LIST_SIZE.
         const e = this.zeroProgressFrame();
         if (e) return e;
-        s.keepInformational(head, this.settings.maxHeaderListSize);
+        s.keepInformational(head, this.settings.maxHeaderListSize); // sized on the octets
+        if (!head.ascii) head.headers = fieldsText(head.headers);
         return;
+      }
+      if (!head.ascii) {
+        // The exchange keeps text (fields.ts); the octets too, for rawHeaders.
+        s.rawHeaders = head.headers;
+        head.headers = fieldsText(head.headers);
       }
       s.responded(head);
       if (endStream) return this.endOfMessage(s);
@@ -453,7 +459,8 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     if (!endStream) return this.malformed(s, 'a second HEADERS without END_STREAM (§8.1)');
     const trailers = validateTrailers(fields);
     if (typeof trailers === 'string') return this.malformed(s, `malformed trailers: ${trailers}`);
-    s.trailerFields = trailers;
+    s.trailerFields = fieldsText(trailers);
+    if (s.trailerFields !== trailers) s.rawTrailers = trailers;
     return this.endOfMessage(s);
   }
 

@@ -7,7 +7,7 @@
  * most a window's worth.
  */
 import { invalidState, type Http2Error } from './errors.js';
-import { fieldGet, fieldGetAll, fieldsRaw, fieldsText, type FieldList } from './fields.js';
+import { fieldGet, fieldGetAll, fieldsRaw } from './fields.js';
 import type { PriorityFields } from './frame.js';
 import type { ResponseHead } from './request.js';
 import { StreamCore, type StreamState } from './stream.js';
@@ -39,7 +39,11 @@ export class ClientExchange extends StreamCore {
   informational: ResponseHead[] | null = null;
   /** Octets of the kept 1xx fields (name + value + 32 each, as SETTINGS_MAX_HEADER_LIST_SIZE counts them). */
   private informationalSize = 0;
+  /** The final response head; its fields as text (see fields.ts). */
   head: ResponseHead | null = null;
+  /** The octets of the response's fields and trailers, kept only when they are not all ASCII (else they are the text). */
+  rawHeaders: Array<[string, string]> | null = null;
+  rawTrailers: Array<[string, string]> | null = null;
   response: ClientResponse | null = null;
   onResponse: ((r: ClientResponse) => void) | null = null;
   onFailure: ((e: Http2Error) => void) | null = null;
@@ -218,14 +222,13 @@ export class ClientExchange extends StreamCore {
 }
 
 const EMPTY = new Uint8Array(0);
-const NO_HEADS: readonly ResponseHead[] = Object.freeze([]);
+const NO_HEADS: ReadonlyArray<{ status: number; headers: Array<[string, string]> }> = Object.freeze([]);
 
 let makeClientResponse: (x: ClientExchange) => ClientResponse;
 
 /** A response as the application sees it. */
 export class ClientResponse {
   readonly #x: ClientExchange;
-  #headers: FieldList | null = null;
 
   // Made by the connection only (the class is exported for its type and instanceof).
   private constructor(x: ClientExchange) {
@@ -247,11 +250,11 @@ export class ClientResponse {
    * UTF-8, U+FFFD where they are not UTF-8 (rawHeaders has the octets).
    */
   get headers(): Array<[string, string]> {
-    return (this.#headers ??= fieldsText(this.#x.head!.headers));
+    return this.#x.head!.headers;
   }
   /** The fields with the exact octets of each value. */
   get rawHeaders(): Array<[string, Uint8Array]> {
-    return fieldsRaw(this.#x.head!.headers);
+    return fieldsRaw(this.#x.rawHeaders ?? this.#x.head!.headers);
   }
   /** The text of the first field `name` (any case), or undefined. */
   get(name: string): string | undefined {
@@ -264,7 +267,7 @@ export class ClientResponse {
   /** 1xx responses received before this one (RFC 9113 §8.1), as many as fit together in SETTINGS_MAX_HEADER_LIST_SIZE; fields as text. */
   get informational(): ReadonlyArray<{ status: number; headers: Array<[string, string]> }> {
     const heads = this.#x.informational;
-    return heads === null ? NO_HEADS : heads.map((h) => ({ status: h.status, headers: fieldsText(h.headers) }));
+    return heads === null ? NO_HEADS : heads.map((h) => ({ status: h.status, headers: h.headers }));
   }
   /** True for a pushed response (RFC 9113 §8.4). */
   get pushed(): boolean {
@@ -325,11 +328,12 @@ export class ClientResponse {
 
   /** The trailer fields (text, as headers; empty when there were none), once the body is complete. */
   get trailers(): Promise<Array<[string, string]>> {
-    return this.#x.trailers().then(fieldsText);
+    return this.#x.trailers();
   }
   /** The trailer fields with the exact octets of each value, once the body is complete. */
   get rawTrailers(): Promise<Array<[string, Uint8Array]>> {
-    return this.#x.trailers().then(fieldsRaw);
+    const x = this.#x;
+    return x.trailers().then((t) => fieldsRaw(x.rawTrailers ?? t));
   }
 
   /** Stops the response: RST_STREAM CANCEL (nothing happens once it is complete). */

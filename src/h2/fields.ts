@@ -1,18 +1,18 @@
 /**
  * Header text, one rule for the whole API. Field names and values are octets
- * (RFC 9113 §8.2, RFC 7541 §5.2); the engine keeps received ones as octet
- * strings (one char per octet, as the HPACK decoder gives them) and checks
- * §8.2.1 on those. The application sees text: the octets decoded as UTF-8,
- * with U+FFFD where they are not UTF-8, and the exact octets on request
- * (rawHeaders). Text it sends is encoded as UTF-8; a Uint8Array is sent as
- * it is. ASCII, nearly every field, is its own text: it is neither copied nor
- * decoded.
+ * (RFC 9113 §8.2, RFC 7541 §5.2); the HPACK decoder gives them as octet
+ * strings (one char per octet), on which §8.2.1 is checked. The application
+ * sees text: the octets decoded as UTF-8, with U+FFFD where they are not
+ * UTF-8, and the exact octets on request (rawHeaders). Text it sends is
+ * encoded as UTF-8; a Uint8Array is sent as it is. ASCII, nearly every
+ * field, is its own text: the validators say when a section is all ASCII
+ * (RequestHead.ascii), and such a section is neither copied nor decoded.
  */
 import { isAscii, octetsToBytes, octetsToTextLossy } from '../hpack/octets.js';
 
-/** Received fields as the application reads them: [name, text]. */
+/** Fields as the application reads them: [name, text]. */
 export type FieldList = Array<[string, string]>;
-/** Received fields with the exact octets of each value. */
+/** Fields with the exact octets of each value. */
 export type RawFieldList = Array<[string, Uint8Array]>;
 
 /** The text of a received name or value (an octet string). */
@@ -20,7 +20,7 @@ export function fieldText(octets: string): string {
   return octetsToTextLossy(octets);
 }
 
-/** A received list as text: the same array when every name and value is ASCII. */
+/** A received list (octet strings) as text: the same array when every name and value is ASCII. */
 export function fieldsText(fields: FieldList): FieldList {
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i]!;
@@ -29,23 +29,26 @@ export function fieldsText(fields: FieldList): FieldList {
   return fields;
 }
 
-/** A received list with the octets of each value (names of validated sections are ASCII tokens). */
+/**
+ * The octets of each value of a list of octet strings (or of ASCII text,
+ * which is the same); names of validated sections are ASCII tokens.
+ */
 export function fieldsRaw(fields: FieldList): RawFieldList {
   return fields.map(([n, v]) => [fieldText(n), octetsToBytes(v)]);
 }
 
-/** The text of the first field `name` (any case), or undefined. */
+/** The first value of field `name` (any case), or undefined. */
 export function fieldGet(fields: FieldList, name: string): string | undefined {
   const n = lowerName(name);
-  for (let i = 0; i < fields.length; i++) if (fields[i]![0] === n) return fieldText(fields[i]![1]);
+  for (let i = 0; i < fields.length; i++) if (fields[i]![0] === n) return fields[i]![1];
   return undefined;
 }
 
-/** The texts of every field `name` (any case), in order. */
+/** Every value of field `name` (any case), in order. */
 export function fieldGetAll(fields: FieldList, name: string): string[] {
   const n = lowerName(name);
   const out: string[] = [];
-  for (let i = 0; i < fields.length; i++) if (fields[i]![0] === n) out.push(fieldText(fields[i]![1]));
+  for (let i = 0; i < fields.length; i++) if (fields[i]![0] === n) out.push(fields[i]![1]);
   return out;
 }
 

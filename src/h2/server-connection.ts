@@ -6,7 +6,6 @@
  * gets a short HTTP/1.1 answer.
  */
 import type { HeaderInput } from '../hpack/index.js';
-import { textToOctets } from '../hpack/octets.js';
 import { ENTRY_OVERHEAD } from '../hpack/static-table.js';
 import { discardBody, type TrailersInit } from './body.js';
 import { Endpoint, Phase, type ConnectionStats, type EndpointOptions, type Transport } from './endpoint.js';
@@ -268,9 +267,17 @@ export class ServerEndpoint extends Endpoint<ServerExchange> implements Exchange
     if (typeof head === 'string') return this.resetStream(s, PROTOCOL_ERROR, `malformed request: ${head}`, true);
     s.method = head.method;
     s.scheme = head.scheme;
-    s.authority = head.authority;
-    s.path = head.path;
-    s.headers = head.headers;
+    if (head.ascii) {
+      s.authority = head.authority;
+      s.path = head.path;
+      s.headers = head.headers;
+    } else {
+      // The exchange keeps text (fields.ts); the octets too, for rawHeaders.
+      s.authority = fieldText(head.authority);
+      s.path = fieldText(head.path);
+      s.headers = fieldsText(head.headers);
+      s.rawHeaders = head.headers;
+    }
     s.contentLength = head.contentLength;
     if (endStream && head.contentLength > 0) {
       return this.resetStream(s, PROTOCOL_ERROR, `END_STREAM with content-length ${head.contentLength} (§8.1.1)`, true);
@@ -304,8 +311,9 @@ export class ServerEndpoint extends Endpoint<ServerExchange> implements Exchange
     }
     const trailers = validateTrailers(fields);
     if (typeof trailers === 'string') return new H2Error('stream', PROTOCOL_ERROR, `malformed trailers: ${trailers}`, s.id);
-    s.trailers = trailers;
-    if (s.hasListener('trailers')) s.emit('trailers', fieldsText(trailers));
+    s.trailers = fieldsText(trailers);
+    if (s.trailers !== trailers) s.rawTrailers = trailers;
+    s.emit('trailers', s.trailers);
     if (!s.closed) return this.endOfMessage(s);
   }
 
@@ -427,7 +435,7 @@ export class ServerEndpoint extends Endpoint<ServerExchange> implements Exchange
     pushed.method = method;
     pushed.scheme = scheme;
     pushed.authority = parent.authority;
-    pushed.path = textToOctets(path); // the exchange keeps octets, as for requests received
+    pushed.path = path;
     pushed.remoteEnded = true;
     pushed.endEmitted = true;
     this.addStream(pushed);

@@ -7,7 +7,7 @@
  */
 import type { BodyInit, BodyProducer, TrailersInit } from './body.js';
 import { errorCodeArg, invalidState } from './errors.js';
-import { fieldGet, fieldGetAll, fieldsRaw, fieldsText, fieldText, type FieldList } from './fields.js';
+import { fieldGet, fieldGetAll, fieldsRaw } from './fields.js';
 import { ErrorCode } from './frame.js';
 import { trailerFields, type HeadersInit } from './response.js';
 import { StreamCore, type StreamState } from './stream.js';
@@ -65,8 +65,12 @@ export class ServerExchange extends StreamCore {
   scheme = '';
   authority = '';
   path = '';
+  /** The request's fields as text (see fields.ts). */
   headers: Array<[string, string]> = [];
   trailers: Array<[string, string]> | null = null;
+  /** The octets of headers and trailers, kept only when they are not all ASCII (else they are the text). */
+  rawHeaders: Array<[string, string]> | null = null;
+  rawTrailers: Array<[string, string]> | null = null;
   /** Request body chunks held until a 'data' listener exists. */
   held: Uint8Array[] | null = null;
   heldBytes = 0;
@@ -154,10 +158,6 @@ let makeServerStream: (x: ServerExchange) => ServerStream;
 /** One request as the handler sees it, and the methods that answer it. */
 export class ServerStream {
   readonly #x: ServerExchange;
-  // Text views of the request, made on first use (the same arrays and strings when all is ASCII).
-  #path: string | null = null;
-  #headers: FieldList | null = null;
-  #trailers: FieldList | null = null;
 
   // Made by the connection only (the class is exported for its type and instanceof).
   private constructor(x: ServerExchange) {
@@ -184,22 +184,22 @@ export class ServerStream {
   }
   /** :authority, or the host field when :authority is absent (text, as headers). */
   get authority(): string {
-    return fieldText(this.#x.authority);
+    return this.#x.authority;
   }
   /** :path ('' for CONNECT), as text (see headers). */
   get path(): string {
-    return (this.#path ??= fieldText(this.#x.path));
+    return this.#x.path;
   }
   /**
    * Regular request fields, in order, as text: the octets received decoded
    * as UTF-8, U+FFFD where they are not UTF-8 (rawHeaders has the octets).
    */
   get headers(): Array<[string, string]> {
-    return (this.#headers ??= fieldsText(this.#x.headers));
+    return this.#x.headers;
   }
   /** The request fields with the exact octets of each value. */
   get rawHeaders(): Array<[string, Uint8Array]> {
-    return fieldsRaw(this.#x.headers);
+    return fieldsRaw(this.#x.rawHeaders ?? this.#x.headers);
   }
   /** The text of the first request field `name` (any case), or undefined. */
   get(name: string): string | undefined {
@@ -211,12 +211,11 @@ export class ServerStream {
   }
   /** Request trailers (text, as headers), once received. */
   get trailers(): Array<[string, string]> | null {
-    const t = this.#x.trailers;
-    return t === null ? null : (this.#trailers ??= fieldsText(t));
+    return this.#x.trailers;
   }
   /** Request trailers with the exact octets of each value, once received. */
   get rawTrailers(): Array<[string, Uint8Array]> | null {
-    const t = this.#x.trailers;
+    const t = this.#x.rawTrailers ?? this.#x.trailers;
     return t === null ? null : fieldsRaw(t);
   }
   /** The id of the connection this stream belongs to (numbered by the server). */

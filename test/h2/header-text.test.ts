@@ -6,7 +6,7 @@
  * both roles; get()/getAll() alike on ServerStream and ClientResponse.
  */
 import { describe, expect, it } from 'vitest';
-import { connect, Http2Error, type FrameEvent, type ServerStream } from '../../src/h2/index.js';
+import { connect, FrameType, Http2Error, type FrameEvent, type ServerStream } from '../../src/h2/index.js';
 import { open } from '../helpers/h2-expect.js';
 import { startRawServer } from '../helpers/h2-raw-server.js';
 import { startTestServer } from '../helpers/h2-test-server.js';
@@ -106,6 +106,25 @@ describe('requests reach the handler as text', () => {
       await ts.close();
     }
     expect(seen).toEqual(['/\u00e9t\u00e9', 'b\u00fccher.example']);
+  });
+
+  it('a push promised on such a request carries the same octets back in :authority (not encoded twice)', async () => {
+    const ts = await startTestServer({
+      handler(s) {
+        s.push('/p.css', { body: 'p' });
+        s.respond(200, {}, 'ok');
+      },
+    });
+    try {
+      const c = await open(ts.port);
+      c.send(c.headersFrame(1, [[':method', 'GET'], [':scheme', 'https'], [':path', '/'], ['host', Buffer.from('b\u00fccher.example', 'utf8')]], true));
+      await c.response(1);
+      const promise = c.frames.find((f) => f.type === FrameType.PUSH_PROMISE)!;
+      const authority = promise.headers!.find(([n]) => n === ':authority')![1];
+      expect([...Buffer.from(authority, 'latin1')]).toEqual(utf8('b\u00fccher.example'));
+    } finally {
+      await ts.close();
+    }
   });
 });
 

@@ -9,8 +9,16 @@ const base: Array<[string, string]> = [[':method', 'GET'], [':scheme', 'https'],
 describe('validateRequest', () => {
   it('returns the head with content-length', () => {
     expect(validateRequest([...base, ['content-length', '42'], ['accept', '*/*']])).toEqual({
-      method: 'GET', scheme: 'https', authority: 'a.example', path: '/x', headers: [['content-length', '42'], ['accept', '*/*']], contentLength: 42,
+      method: 'GET', scheme: 'https', authority: 'a.example', path: '/x', headers: [['content-length', '42'], ['accept', '*/*']], contentLength: 42, ascii: true,
     });
+  });
+
+  it('says whether every value is ASCII (octet strings that are their own text)', () => {
+    expect(validateRequest([...base, ['x-a', 'caf\xc3\xa9']])).toMatchObject({ ascii: false });
+    expect(validateRequest([[':method', 'GET'], [':scheme', 'https'], [':authority', 'a.example'], [':path', '/\xc3\xa9']])).toMatchObject({ ascii: false });
+    expect(validateRequest([...base, ['x-a', 'plain']])).toMatchObject({ ascii: true });
+    expect(validateResponse([[':status', '200'], ['x-a', '\xff']])).toMatchObject({ ascii: false });
+    expect(validateResponse([[':status', '200'], ['x-a', 'ok']])).toMatchObject({ ascii: true });
   });
 
   it('returns a reason for malformed requests', () => {
