@@ -25,6 +25,10 @@ export function publicSurface(stream: ServerStream, res: ClientResponse, session
   stream.respond(200, { 'content-type': 'text/plain' }, 'ok');
   const n: number = conn.stats.queuedBytes + conn.streamCount + session.stats.heldBody + server.connectionCount;
   const h: Array<[string, string]> = res.headers;
+  const one: string | undefined = stream.get('Content-Type') ?? res.get('etag');
+  const all: string[] = [...stream.getAll('cookie'), ...res.getAll('set-cookie')];
+  const octets: Uint8Array | undefined = stream.rawHeaders[0]?.[1] ?? res.rawHeaders[0]?.[1];
+  stream.respond(200, { 'x-octets': new Uint8Array([0xff]), 'x-text': 'café', 'x-n': 1 }, 'ok', { trailers: [['x-t', new Uint8Array(1)]] });
   const again = new ServerConnection(transport, { onStream: (s) => s.respond(204) });
   again.receive(new Uint8Array(0));
   const e = new Http2Error('ABORTED', 'x');
@@ -32,7 +36,7 @@ export function publicSurface(stream: ServerStream, res: ClientResponse, session
   const code: string = p.code;
   const errorCode: number = p.errorCode;
   const info: ConnectionCloseInfo | null = null;
-  void [n, h, e, code, errorCode, info, connect, createServer];
+  void [n, h, one, all, octets, e, code, errorCode, info, connect, createServer];
 
   // Flow-control state and the engine behind each object are not.
   // @ts-expect-error a stream's windows are the engine's
