@@ -7,17 +7,22 @@ import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { octetsToText } from '../hpack/octets.js';
 import { VERSION } from '../version.js';
+import { HELP_STYLE } from './help.js';
 import { JsonSyntaxError } from './io/json-cases.js';
 
 /** Thrown for a bad command line; the launcher prints it and exits 2. */
 export class UsageError extends Error {}
 
-/** A commander program with our conventions: errors -> UsageError, --help/--version -> exit 0. */
-export function program(name: string, description: string): Command {
+/**
+ * A commander program with our conventions: errors -> UsageError,
+ * --help/--version -> exit 0, the one help style (help.ts).
+ */
+export function program(name: string, description: string, versionFlags = '--version'): Command {
   const p = new Command(name);
   p.description(description)
-    .version(`${name} (h2kit) ${VERSION}`, '--version', 'print the version and exit')
+    .version(`${name} (h2kit) ${VERSION}`, versionFlags, 'print the version and exit')
     .helpOption('-h, --help', 'show this help and exit')
+    .configureHelp(HELP_STYLE)
     // Errors are printed once, in our one-line format, by launch().
     .configureOutput({ writeErr: (s) => writeErr(s), writeOut: (s) => writeOut(s), outputError: () => {} })
     .exitOverride();
@@ -25,13 +30,16 @@ export function program(name: string, description: string): Command {
 }
 
 /**
- * Colour without --color: FORCE_COLOR decides when set (0 or false: none),
- * then NO_COLOR (set and not empty: none), then whether stdout is a terminal.
+ * Whether h2serve's and h2get's -v output is coloured (the one decision;
+ * the colours themselves are NGHTTP2_PAINT): --color says yes; else
+ * FORCE_COLOR decides when set (0 or false: no); else NO_COLOR set and not
+ * empty says no (no-color.org); else colour when the output is a terminal.
  */
-export function colorFromEnvironment(tty: boolean): boolean {
-  const force = process.env['FORCE_COLOR'];
+export function colorFromEnvironment(tty: boolean, flag = false, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (flag) return true;
+  const force = env['FORCE_COLOR'];
   if (force !== undefined) return force !== '0' && force.toLowerCase() !== 'false';
-  if (process.env['NO_COLOR']) return false;
+  if (env['NO_COLOR']) return false;
   return tty;
 }
 

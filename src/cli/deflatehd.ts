@@ -2,7 +2,7 @@
  * deflatehd: header sets in (hpack-test-case JSON, or HTTP/1 text with -t),
  * HPACK header blocks out as JSON, as nghttp2's deflatehd, streaming.
  */
-import { Option } from 'commander';
+import { Argument, Option } from 'commander';
 import { Deflater, DEFLATE_MAX_HEADER_TABLE_SIZE, DEFAULT_HEADER_TABLE_SIZE, type DeflateStrategy, type HuffmanMode } from '../hpack/index.js';
 import {
   CasesWriter,
@@ -27,7 +27,8 @@ import { checkDeflateCase, deflateCaseFromFields, explainDeflateCase, type Defla
 
 const HELP = `
 Input (stdin or FILE) is one of:
-  JSON, as in hpack-test-case: {"cases": [{"headers": [{"name": "value"}, ...]}, ...]}
+  JSON, as in hpack-test-case:
+    {"cases": [{"headers": [{"name": "value"}, ...]}, ...]}
     Other keys are ignored, and so is a case's "header_table_size" (as in
     nghttp2) unless --apply-table-sizes is given. "header_encoding": "latin1"
     means every char of its names and values is one octet.
@@ -40,8 +41,8 @@ Output (stdout) is JSON, one case per input case:
      "percentage_of_original_size": 14.285714285714285, "wire": "8286...",
      "headers": [...], "header_table_size": 4096}, ...]}
   "header_table_size" is on the first case (the -s value; with
-  --apply-table-sizes also on later cases that set one); -d adds "header_table". stderr ends with
-  "Overall: input=N output=N ratio=R".
+  --apply-table-sizes also on later cases that set one); -d adds
+  "header_table". stderr ends with "Overall: input=N output=N ratio=R".
 
 Example:
   $ printf ':method: GET\\n:path: /\\n\\n' | deflatehd -t
@@ -75,7 +76,7 @@ interface Options {
 export async function main(argv: string[]): Promise<number> {
   const p = program('deflatehd', 'Encode header sets with HPACK (RFC 7541) as nghttp2 does.')
     .usage('[OPTIONS] [FILE]')
-    .argument('[FILE]', 'input file (default: standard input)')
+    .addArgument(new Argument('[FILE]', 'input file').default(undefined, 'standard input'))
     .option('-t, --http1text', 'read HTTP/1-style "name: value" header sets instead of JSON')
     .option('-s, --table-size <N>', 'SETTINGS_HEADER_TABLE_SIZE of the peer (the decoder)', tableSizeArg, DEFAULT_HEADER_TABLE_SIZE)
     .option('-S, --deflate-table-size <N>', "the encoder's own maximum table size", tableSizeArg, DEFLATE_MAX_HEADER_TABLE_SIZE)

@@ -18,7 +18,7 @@ import { buildHar } from '../client/har.js';
 import { ClientLog } from '../client/log.js';
 import { ANCHORS, assetPriority, FIRST_STREAM_ID, pagePriority } from '../client/priority.js';
 import { statistics } from '../client/stats.js';
-import { chalkPaint } from '../server/log.js';
+import { NGHTTP2_PAINT, NO_PAINT } from '../h2/frame-lines.js';
 import { VERSION } from '../version.js';
 import { writeAll, writeErr } from './common.js';
 
@@ -208,7 +208,7 @@ export async function runGet(config: GetConfig): Promise<number> {
   const progress = new ProgressLine(config.progress && !config.verbose && (config.nullOut || config.remoteName));
   const problems = new Problems(progress);
   const log = config.verbose
-    ? new ClientLog((line) => out(`${line}\n`), { json: config.json, paint: chalkPaint(config.color), start })
+    ? new ClientLog((line) => out(`${line}\n`), { json: config.json, paint: config.color ? NGHTTP2_PAINT : NO_PAINT, start })
     : null;
   const exchanges: Exchange[] = [];
   const names = new RemoteNames();

@@ -7,7 +7,7 @@
  * line, exit 2); h2get-run.ts makes the requests.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { SettingId } from '../h2/index.js';
 import { colorFromEnvironment, InputReader, parseArgs, program, readErrorMessage, sizeArg, UsageError } from './common.js';
 import { runGet, type GetConfig, type Upload } from './h2get-run.js';
@@ -36,7 +36,7 @@ Examples:
   $ h2get -nv https://localhost:8443/
   $ h2get -a -s -n https://localhost:8443/index.html
   $ h2get -u -v http://localhost:8080/
-  $ h2get -d upload.bin -H 'content-type: application/octet-stream' http://localhost:8080/echo
+  $ h2get -d notes.txt -H 'content-type: text/plain' http://localhost:8080/echo
   $ h2get -r out.har -a https://localhost:8443/
   $ h2get -O https://localhost:8443/big.iso
 
@@ -117,8 +117,8 @@ function buildProgram() {
     .option('-n, --null-out', 'discard the response bodies')
     .option('-O, --remote-name', "save each body in the current directory under the URI's last path segment (index.html for a URI ending in '/')")
     .option('-t, --timeout <DURATION>', 'give up on a request that receives nothing for DURATION (0: never), and on connecting after it', durationArg)
-    .option('-w, --window-bits <N>', 'per-stream window: SETTINGS_INITIAL_WINDOW_SIZE 2^N-1 (default 16)', intArg(0, 30))
-    .option('-W, --connection-window-bits <N>', 'connection window: 2^N-1, N from 16 to 30 (default 16)', connectionWindowBitsArg)
+    .addOption(new Option('-w, --window-bits <N>', 'per-stream window: SETTINGS_INITIAL_WINDOW_SIZE 2^N-1').argParser(intArg(0, 30)).default(undefined, '16'))
+    .addOption(new Option('-W, --connection-window-bits <N>', 'connection window: 2^N-1, N from 16 to 30').argParser(connectionWindowBitsArg).default(undefined, '16'))
     .option('-a, --get-assets', 'also get the stylesheets, scripts, images and shortcut icon the HTML links to, from the same origin')
     .option('-s, --stat', 'print timing statistics per request')
     .option('-H, --header <HEADER>', "add a header field to the requests (repeatable), e.g. -H ':method: PUT' -H 'x-a: 1'", collect, [])
@@ -126,10 +126,10 @@ function buildProgram() {
     .option('--cert <CERT>', 'client certificate (PEM)')
     .option('--key <KEY>', 'private key of the client certificate (PEM)')
     .option('-d, --data <PATH>', "POST the content of PATH ('-': standard input)")
-    .option('-m, --multiply <N>', 'request each URI N times (by default a URI given twice is requested once)', intArg(1, 1_000_000), 1)
+    .option('-m, --multiply <N>', 'request each URI N times (without -m, a URI given twice is requested once)', intArg(1, 1_000_000), 1)
     .option('-u, --upgrade', 'h2c through the HTTP/1.1 Upgrade for http: URIs (with -d, the upgrade is an OPTIONS * request)')
-    .option('-p, --weight <WEIGHT>', 'the weight (1 to 256) of the N-th URI, for the N-th -p; the last repeats (default 16)', collectInt(1, 256), [])
-    .option('-M, --peer-max-concurrent-streams <N>', "the server's SETTINGS_MAX_CONCURRENT_STREAMS assumed until its SETTINGS arrive (default 100)", intArg(0, 0xffffffff))
+    .addOption(new Option('-p, --weight <WEIGHT>', 'the weight (1 to 256) of the N-th URI, for the N-th -p; the last repeats').argParser(collectInt(1, 256)).default([], '16'))
+    .addOption(new Option('-M, --peer-max-concurrent-streams <N>', "the server's SETTINGS_MAX_CONCURRENT_STREAMS assumed until its SETTINGS arrive").argParser(intArg(0, 0xffffffff)).default(undefined, '100'))
     .option('-c, --header-table-size <SIZE>', 'our SETTINGS_HEADER_TABLE_SIZE (the decoder\'s table); given several times, a smaller earlier one is sent first', collectSize, [])
     .option('--encoder-header-table-size <SIZE>', "the encoder's own table limit; the table used is the smaller of this and the server's setting", sizeArg)
     .option('-b, --padding <N>', 'add up to N octets of padding (Pad Length included) to DATA and HEADERS frames', intArg(0, 256))
@@ -140,7 +140,7 @@ function buildProgram() {
     .option('--no-dep', 'send no priority tree (no PRIORITY frames; the first request is stream 1)')
     .option('--hexdump', 'dump the octets received (decrypted, under TLS) as hex and ASCII')
     .option('--no-push', 'refuse server push (SETTINGS_ENABLE_PUSH 0)')
-    .option('--max-concurrent-streams <N>', 'our SETTINGS_MAX_CONCURRENT_STREAMS: pushed streams accepted at once (default 100)', intArg(0, 0xffffffff))
+    .addOption(new Option('--max-concurrent-streams <N>', 'our SETTINGS_MAX_CONCURRENT_STREAMS: pushed streams accepted at once').argParser(intArg(0, 0xffffffff)).default(undefined, '100'))
     .option('--expect-continue', 'with -d, send expect: 100-continue and hold the body until a 100 response (at most 1 s)')
     .option('-y, --no-verify-peer', "don't warn when the server's certificate does not verify")
     .option('--no-rfc7540-pri', 'send SETTINGS_NO_RFC7540_PRIORITIES 1 (RFC 9218 §2.1)')
@@ -243,7 +243,7 @@ export function configFromArgs(argv: string[]): GetConfig | null {
     uris,
     verbose,
     json: o.json === true,
-    color: !o.json && (o.color === true || colorFromEnvironment(stdoutTty)),
+    color: !o.json && colorFromEnvironment(stdoutTty, o.color === true),
     hexdump: o.hexdump === true,
     nullOut: o.nullOut === true || (o.json === true && !o.remoteName),
     remoteName: o.remoteName === true,

@@ -19,8 +19,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { compileAccessLog } from '../proxy/access-log.js';
 import { buildConfig, ConfigError, needsTls, OPTIONS, parseConfText, type OptionValue, type ProxyConfig } from '../proxy/config.js';
 import { startProxy, type RunningProxy } from '../proxy/index.js';
-import { VERSION } from '../version.js';
-import { UsageError, writeErr, writeOut } from './common.js';
+import { program, UsageError, writeErr } from './common.js';
 
 const HELP = `
 Frontends (-f) take HTTP/2 over TLS (ALPN h2) and HTTP/1.1 over TLS (ALPN
@@ -45,25 +44,24 @@ the log files.
 
 Examples:
   $ h2proxy -f'*,8443' -b'127.0.0.1,8080' key.pem cert.pem
-  $ h2proxy -f'127.0.0.1,3000;no-tls' -b'127.0.0.1,8080;/api/' -b'127.0.0.1,8081'
+  $ h2proxy -f'127.0.0.1,3000;no-tls' -b'127.0.0.1,8080;/api/' -b'127.0.0.1,81'
   $ h2proxy --conf=h2proxy.conf
 
-Exit status: 0 after a stop signal, 1 when it cannot start, 2 bad options or configuration.
+Exit status: 0 after a stop signal, 1 when it cannot start, 2 bad options
+or configuration.
 `;
 
 function buildProgram(): Command {
-  const p = new Command('h2proxy');
-  p.description('A reverse proxy for HTTP/2 and HTTP/1.1 (nghttpx\'s options) on the h2kit engine.')
-    .usage('[OPTIONS]... [<PRIVATE_KEY> <CERT>]')
+  // nghttpx's -v is --version.
+  const p = program('h2proxy', 'An HTTP/2 and HTTP/1.1 reverse proxy (nghttpx\'s options) on the h2kit engine.', '-v, --version');
+  p.usage('[OPTIONS]... [<PRIVATE_KEY> <CERT>]')
     .argument('[PRIVATE_KEY]', 'private key (PEM) for TLS frontends')
-    .argument('[CERT]', 'certificate (PEM) for TLS frontends')
-    .version(`h2proxy (h2kit) ${VERSION}`, '-v, --version', 'print the version and exit')
-    .helpOption('-h, --help', 'show this help and exit')
-    .configureOutput({ writeErr: (s) => writeErr(s), writeOut: (s) => writeOut(s), outputError: () => {} })
-    .exitOverride();
+    .argument('[CERT]', 'certificate (PEM) for TLS frontends');
   for (const o of OPTIONS) {
-    const flags = `${o.short ? `-${o.short}, ` : ''}--${o.name}${o.kind === 'flag' ? '' : ` <${o.arg?.replace(/^<|>$/g, '') ?? 'VALUE'}>`}`;
+    const arg = o.arg ?? 'VALUE';
+    const flags = `${o.short ? `-${o.short}, ` : ''}--${o.name}${o.kind === 'flag' ? '' : arg.startsWith('<') ? ` ${arg}` : ` <${arg}>`}`;
     const opt = new Option(flags, o.help);
+    if (o.default !== undefined) opt.default(undefined, o.default);
     if (o.kind === 'list') opt.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
     p.addOption(opt);
   }

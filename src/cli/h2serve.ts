@@ -12,7 +12,8 @@ import { closeSync, existsSync, readFileSync, statSync, writeSync } from 'node:f
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createSecureContext } from 'node:tls';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
+import { Http2Error } from '../h2/errors.js';
 import { trailerFields } from '../h2/response.js';
 import { startH2Serve, type H2ServeConfig } from '../server/h2serve.js';
 import { selfSignedCertificate } from '../server/self-signed.js';
@@ -89,10 +90,10 @@ function buildProgram() {
     .argument('<PORT>', 'port to listen on (0: any free port)')
     .argument('[PRIVATE_KEY]', 'private key file (PEM), unless --no-tls or --self-signed')
     .argument('[CERT]', 'certificate file (PEM)')
-    .option('-a, --address <ADDR>', 'address to bind (default: all interfaces)')
+    .addOption(new Option('-a, --address <ADDR>', 'address to bind').default(undefined, 'all interfaces'))
     .option('-D, --daemon', 'run in the background (stdout and stderr go to /dev/null)')
     .option('-V, --verify-client', 'request a client certificate and refuse clients without one (it is not verified, as in nghttpd)')
-    .option('-d, --htdocs <PATH>', 'document root (default: the current directory)')
+    .addOption(new Option('-d, --htdocs <PATH>', 'document root').default(undefined, 'the current directory'))
     .option('-v, --verbose', 'print every frame sent and received, in nghttpd\'s format')
     .option('--no-tls', 'h2c with prior knowledge instead of TLS')
     .option('-c, --header-table-size <SIZE>', 'our SETTINGS_HEADER_TABLE_SIZE (the decoder\'s table)', sizeArg)
@@ -100,16 +101,16 @@ function buildProgram() {
     .option('--color', 'colour the output even when it is not a terminal')
     .option('-p, --push <PATH=PUSH_PATH,...>', 'push PUSH_PATHs when PATH is requested (repeatable), e.g. -p /=/style.css,/app.js', collect, [])
     .option('-b, --padding <N>', 'add up to N octets of padding (Pad Length included) to DATA, HEADERS and PUSH_PROMISE frames', intArg(0, 256))
-    .option('-m, --max-concurrent-streams <N>', 'SETTINGS_MAX_CONCURRENT_STREAMS (default 100)', intArg(0, 0xffffffff))
-    .option('-n, --workers <N>', 'worker processes sharing the port (default 1)', intArg(1, 256), 1)
+    .addOption(new Option('-m, --max-concurrent-streams <N>', 'SETTINGS_MAX_CONCURRENT_STREAMS').argParser(intArg(0, 0xffffffff)).default(undefined, '100'))
+    .option('-n, --workers <N>', 'worker processes sharing the port', intArg(1, 256), 1)
     .option('-e, --error-gzip', 'gzip error pages')
-    .option('-w, --window-bits <N>', 'per-stream window: 2^N-1 (default 16)', intArg(0, 31))
-    .option('-W, --connection-window-bits <N>', 'connection window: 2^N-1, N from 16 to 31 (default 20)', connectionWindowBitsArg)
+    .addOption(new Option('-w, --window-bits <N>', 'per-stream window: 2^N-1').argParser(intArg(0, 31)).default(undefined, '16'))
+    .addOption(new Option('-W, --connection-window-bits <N>', 'connection window: 2^N-1, N from 16 to 31').argParser(connectionWindowBitsArg).default(undefined, '20'))
     .option('--early-response', 'respond when the request headers arrive, not when the request ends')
     .option('--trailer <HEADER>', 'add a trailer field to responses with a body (repeatable), e.g. --trailer \'foo: bar\'', collect, [])
     .option('--hexdump', 'dump received octets (decrypted, under TLS) as hex and ASCII')
     .option('--echo-upload', 'answer POST and PUT with the uploaded body')
-    .option('--mime-types-file <PATH>', 'mime.types file for content-type (default: /etc/mime.types when present)')
+    .addOption(new Option('--mime-types-file <PATH>', 'mime.types file for content-type').default(undefined, '/etc/mime.types when present'))
     .option('--no-content-length', 'omit content-length from file responses')
     .option('--self-signed', 'make a throwaway key and certificate for localhost at start-up (instead of PRIVATE_KEY and CERT)')
     .addHelpText('after', HELP);
@@ -194,7 +195,7 @@ export function configFromArgs(argv: string[]): { config: H2ServeConfig; workers
     tls,
     verbose: o.verbose === true,
     hexdump: o.hexdump === true,
-    color: o.color === true || colorFromEnvironment(process.stdout.isTTY === true),
+    color: colorFromEnvironment(process.stdout.isTTY === true, o.color === true),
     push,
     trailers: o.trailer.map(parseTrailer),
     errorGzip: o.errorGzip === true,
@@ -290,7 +291,8 @@ async function serve(config: H2ServeConfig, onListening: (a: { address: string; 
     s = await startH2Serve(config);
   } catch (e) {
     for (const sig of signals) process.off(sig, onSignal);
-    const err = e as NodeJS.ErrnoException;
+    // The engine's LISTEN_FAILED carries Node's error (EADDRINUSE...) as its cause.
+    const err = (e instanceof Http2Error && e.cause !== undefined ? e.cause : e) as NodeJS.ErrnoException;
     const where = `${config.address ?? '*'}:${config.port}`;
     const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EADDRNOTAVAIL' ? 'address not available' : err.message;
     say(`h2serve: cannot listen on ${where}: ${why}\n`);

@@ -4,7 +4,7 @@
  * --verify (compare with each case's "headers", any number of files) and
  * --explain (describe every representation).
  */
-import { Option } from 'commander';
+import { Argument, Option } from 'commander';
 import { DEFAULT_HEADER_TABLE_SIZE, HpackError, Inflater, type TraceItem } from '../hpack/index.js';
 import { octetsToTextLossy, textToOctets } from '../hpack/octets.js';
 import {
@@ -35,7 +35,8 @@ Input (stdin or FILE) is JSON, as in hpack-test-case or deflatehd's output:
   it; "headers" is what --verify compares with. Other keys are ignored.
 
 Output (stdout) is JSON, one case per input case:
-  {"cases": [{"seq": 0, "wire": "8286...", "headers": [{":method": "GET"}, ...]}, ...]}
+  {"cases": [{"seq": 0, "wire": "8286...",
+     "headers": [{":method": "GET"}, ...]}, ...]}
   "header_table_size" appears when the decoder's maximum table size changed
   during the case; -d adds "header_table"; --explain adds "trace". A name or
   value that is not UTF-8 is never altered: its case is written with
@@ -72,7 +73,7 @@ interface Options {
 export async function main(argv: string[]): Promise<number> {
   const p = program('inflatehd', 'Decode HPACK (RFC 7541) header blocks, strictly.')
     .usage('[OPTIONS] [FILE...]')
-    .argument('[FILE...]', 'input files; more than one only with --verify (default: standard input)')
+    .addArgument(new Argument('[FILE...]', 'input files; more than one only with --verify').default(undefined, 'standard input'))
     .option('-d, --dump-header-table', 'add the dynamic table after each case to the output')
     .option('-s, --table-size <N>', 'initial SETTINGS_HEADER_TABLE_SIZE of the decoder', tableSizeArg, DEFAULT_HEADER_TABLE_SIZE)
     .option('--verify', "compare each decoded list with the case's \"headers\"; one line per file, exit 1 on any mismatch")

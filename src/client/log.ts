@@ -13,11 +13,6 @@ import { errorCodeName, flagNames, FrameLines, frameTypeName, hexdump, settingNa
 /** One line of the JSON log. */
 export type JsonLogLine = { time: number; event: string } & Record<string, unknown>;
 
-/** Octet strings as text where they are UTF-8. */
-function text(octets: string): string {
-  return /[^\x00-\x7f]/.test(octets) ? Buffer.from(octets, 'latin1').toString('utf8') : octets;
-}
-
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
 /** A frame event as a JSON object: every decoded detail, names next to numbers. */
@@ -35,7 +30,7 @@ export function frameJson(e: FrameEvent, time: number): JsonLogLine {
   if (e.padLength !== undefined) o['padLength'] = e.padLength;
   if (e.priority) o['priority'] = { dependency: e.priority.dependency, weight: e.priority.weight, exclusive: e.priority.exclusive };
   if (e.promisedStreamId !== undefined) o['promisedStream'] = e.promisedStreamId;
-  if (e.headers) o['headers'] = e.headers.map(([n, v]) => [text(n), text(v)]);
+  if (e.headers) o['headers'] = e.headers;
   if (e.settings) o['settings'] = e.settings.map(([id, value]) => ({ id, name: settingName(id), value }));
   if (e.increment !== undefined) o['increment'] = e.increment;
   if (e.errorCode !== undefined) o['errorCode'] = { code: e.errorCode, name: errorCodeName(e.errorCode) };

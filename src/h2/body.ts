@@ -6,6 +6,7 @@
  * held whole in memory.
  */
 import type { Readable } from 'node:stream';
+import { invalidArgument } from './errors.js';
 import type { HeadersInit } from './response.js';
 
 /**
@@ -38,7 +39,7 @@ function isAsyncIterable(v: unknown): v is AsyncIterable<Uint8Array | string> {
   return typeof v === 'object' && v !== null && typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
 }
 
-/** The kind of `body`, and its octets when it is text or octets; throws a TypeError for anything else. */
+/** The kind of `body`, and its octets when it is text or octets; throws INVALID_ARGUMENT for anything else. */
 export function classifyBody(body: BodyInit): { kind: number; bytes: Uint8Array | null } {
   if (body === null || body === undefined) return { kind: BODY_NONE, bytes: null };
   if (typeof body === 'string') return { kind: BODY_BYTES, bytes: utf8.encode(body) };
@@ -46,7 +47,7 @@ export function classifyBody(body: BodyInit): { kind: number; bytes: Uint8Array 
   if (typeof body === 'function') return { kind: BODY_PRODUCER, bytes: null };
   if (isReadable(body)) return { kind: BODY_READABLE, bytes: null };
   if (isAsyncIterable(body)) return { kind: BODY_ITERABLE, bytes: null };
-  throw new TypeError('body must be a string, a Uint8Array, a Readable, an async iterable or a producer function');
+  throw invalidArgument('body must be a string, a Uint8Array, a Readable, an async iterable or a producer function');
 }
 
 /** Releases what a body that will not be sent holds (a Readable is destroyed, an iterator returned). */
@@ -140,7 +141,7 @@ export class Outgoing {
           const v = r.value;
           this.chunk = typeof v === 'string' ? utf8.encode(v) : v;
           if (!(this.chunk instanceof Uint8Array)) {
-            this.failIterator!(new TypeError('a body iterable must yield Uint8Array or string chunks'));
+            this.failIterator!(invalidArgument('a body iterable must yield Uint8Array or string chunks'));
             return;
           }
           this.offset = 0;

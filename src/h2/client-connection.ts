@@ -13,7 +13,8 @@ import type { HeaderInput } from '../hpack/index.js';
 import { discardBody, type BodyInit, type TrailersInit } from './body.js';
 import { ClientExchange, type ClientExchangeHost, type ClientResponse, type ExchangeListener } from './client-stream.js';
 import { Endpoint, Phase, type EndpointOptions, type StreamEnd, type Transport } from './endpoint.js';
-import { Http2Error } from './errors.js';
+import { Http2Error, invalidArgument } from './errors.js';
+import { fieldsRaw, fieldsText, sentText } from './fields.js';
 import { CONNECTION_PREFACE, ErrorCode, errorCodeName, Flag, FrameType, H2Error, MAX_WINDOW_SIZE, SettingId, type PriorityFields } from './frame.js';
 import { encodeSettings } from './frame-writer.js';
 import { validateRequest, validateResponse, validateTrailers } from './request.js';
@@ -27,8 +28,10 @@ export interface PushPromise {
   streamId: number;
   /** The request stream it was promised on. */
   parentStreamId: number;
-  /** The promised request's fields (pseudo-headers included), as the server sent them. */
+  /** The promised request's fields (pseudo-headers included), as text (see ClientResponse.headers). */
   headers: Array<[string, string]>;
+  /** The same fields with the exact octets of each value. */
+  rawHeaders: Array<[string, Uint8Array]>;
   /** The pushed response; reject it (or never read it) and the push is cancelled. */
   response: Promise<ClientResponse>;
   /** Cancels the push (RST_STREAM CANCEL). */
@@ -79,7 +82,19 @@ export interface PendingRequest {
 }
 
 const { PROTOCOL_ERROR, CANCEL, REFUSED_STREAM, NO_ERROR } = ErrorCode;
-const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
+const utf8 = new TextEncoder();
+const CRLF = new Uint8Array([0x0d, 0x0a]);
+function concat(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  const out = new Uint8Array(n);
+  n = 0;
+  for (const p of parts) {
+    out.set(p, n);
+    n += p.length;
+  }
+  return out;
+}
 
 export class ClientConnection extends Endpoint<ClientExchange> implements ClientExchangeHost {
   protected readonly isServer = false;
@@ -152,11 +167,11 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
    * streams. Before the preface (an upgrade in progress) it waits for it.
    */
   priority(streamId: number, p: PriorityFields): void {
-    if (!Number.isInteger(streamId) || streamId < 1 || streamId > MAX_WINDOW_SIZE) throw new RangeError(`stream id must be 1 to 2^31-1, got ${streamId}`);
-    if (!(Number.isInteger(p.weight) && p.weight >= 1 && p.weight <= 256)) throw new RangeError(`weight must be 1 to 256, got ${p.weight}`);
-    if (!Number.isInteger(p.dependency) || p.dependency < 0 || p.dependency > MAX_WINDOW_SIZE) throw new RangeError(`dependency must be 0 to 2^31-1, got ${p.dependency}`);
+    if (!Number.isInteger(streamId) || streamId < 1 || streamId > MAX_WINDOW_SIZE) throw invalidArgument(`stream id must be 1 to 2^31-1, got ${streamId}`);
+    if (!(Number.isInteger(p.weight) && p.weight >= 1 && p.weight <= 256)) throw invalidArgument(`weight must be 1 to 256, got ${p.weight}`);
+    if (!Number.isInteger(p.dependency) || p.dependency < 0 || p.dependency > MAX_WINDOW_SIZE) throw invalidArgument(`dependency must be 0 to 2^31-1, got ${p.dependency}`);
     // §5.3.1 of RFC 7540: a stream cannot depend on itself (the peer would answer PROTOCOL_ERROR).
-    if (p.dependency === streamId) throw new RangeError(`stream ${streamId} cannot depend on itself`);
+    if (p.dependency === streamId) throw invalidArgument(`stream ${streamId} cannot depend on itself`);
     if (this.phase >= Phase.CLOSING) return;
     if (!this.prefaceSent) {
       this.deferredPriority.push([streamId, { ...p }]);
@@ -173,7 +188,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
    */
   setNextStreamId(id: number): void {
     if (!Number.isInteger(id) || (id & 1) !== 1 || id < this.table.nextLocalId || id > MAX_WINDOW_SIZE) {
-      throw new RangeError(`the next stream id must be odd, at least ${this.table.nextLocalId} and at most 2^31-1, got ${id}`);
+      throw invalidArgument(`the next stream id must be odd, at least ${this.table.nextLocalId} and at most 2^31-1, got ${id}`);
     }
     this.table.nextLocalId = id;
   }
@@ -301,7 +316,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
 
   private closedError(): Http2Error {
     const e = this.closeError;
-    if (e !== null) return Http2Error.fromCode(e.code, `the connection failed: ${e.message}`);
+    if (e !== null) return Http2Error.fromCode(e.errorCode, `the connection failed: ${e.message}`);
     return new Http2Error('CONNECTION_CLOSED', `the connection closed${this.closeReason ? ` (${this.closeReason})` : ''}`);
   }
 
@@ -341,14 +356,18 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     discardBody(p.kind, p.body);
     const settings = encodeSettings(this.prefaceSettings()).subarray(9);
     const b64 = Buffer.from(settings).toString('base64url');
-    let head = `${p.method} ${p.path} HTTP/1.1\r\nHost: ${this.authority}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: ${b64}\r\n`;
+    // Text is sent as UTF-8 and octets as they are, as in HTTP/2 fields.
+    const parts: Uint8Array[] = [utf8.encode(`${p.method} ${p.path} HTTP/1.1\r\nHost: ${this.authority}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: ${b64}\r\n`)];
+    let head = '';
     for (const [n, v] of p.fields) {
-      const name = String(n);
-      if (name.charCodeAt(0) !== 0x3a) head += `${name}: ${String(v)}\r\n`;
+      const name = sentText(n);
+      if (name.charCodeAt(0) === 0x3a) continue;
+      parts.push(utf8.encode(`${name}: `), typeof v === 'string' ? utf8.encode(v) : v, CRLF);
+      head += `${name}: ${sentText(v)}\r\n`;
     }
-    head += '\r\n';
-    this.onHttp1?.('send', head);
-    this.sender.octets(latin1(head));
+    parts.push(CRLF);
+    this.onHttp1?.('send', `${new TextDecoder().decode(parts[0])}${head}\r\n`);
+    this.sender.octets(concat(parts));
     x.state = StreamState.HALF_CLOSED_LOCAL;
     x.headersSent = true;
     this.upgradeHead = new Http1HeadReader();
@@ -432,8 +451,14 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
         // and the 1xx of a stream are kept only while they fit, together, in our SETTINGS_MAX_HEADER_LIST_SIZE.
         const e = this.zeroProgressFrame();
         if (e) return e;
-        s.keepInformational(head, this.settings.maxHeaderListSize);
+        s.keepInformational(head, this.settings.maxHeaderListSize); // sized on the octets
+        if (!head.ascii) head.headers = fieldsText(head.headers);
         return;
+      }
+      if (!head.ascii) {
+        // The exchange keeps text (fields.ts); the octets too, for rawHeaders.
+        s.rawHeaders = head.headers;
+        head.headers = fieldsText(head.headers);
       }
       s.responded(head);
       if (endStream) return this.endOfMessage(s);
@@ -443,7 +468,8 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     if (!endStream) return this.malformed(s, 'a second HEADERS without END_STREAM (§8.1)');
     const trailers = validateTrailers(fields);
     if (typeof trailers === 'string') return this.malformed(s, `malformed trailers: ${trailers}`);
-    s.trailerFields = trailers;
+    s.trailerFields = fieldsText(trailers);
+    if (s.trailerFields !== trailers) s.rawTrailers = trailers;
     return this.endOfMessage(s);
   }
 
@@ -523,10 +549,10 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
         return Http2Error.fromCode(code, `stream ${streamId} was reset: ${reason}`, { streamId });
       case 'connection':
       case 'transport':
-        if (this.closeError !== null && this.closeError.code === NO_ERROR) {
+        if (this.closeError !== null && this.closeError.errorCode === NO_ERROR) {
           return Http2Error.fromCode(code, `stream ${streamId} was cancelled: the connection was closed (${this.closeError.message})`, { streamId });
         }
-        if (this.closeError !== null) return Http2Error.fromCode(this.closeError.code, `the connection failed: ${this.closeError.message}`, { streamId });
+        if (this.closeError !== null) return Http2Error.fromCode(this.closeError.errorCode, `the connection failed: ${this.closeError.message}`, { streamId });
         if (this.peerGoaway !== null && this.peerGoaway.errorCode !== NO_ERROR) {
           // The server said why it closed (§6.8): that is the error, not the close that followed.
           const g = this.peerGoaway;
@@ -589,7 +615,8 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       this.onPush({
         streamId: promised,
         parentStreamId: parentId,
-        headers: fields,
+        headers: fieldsText(fields),
+        rawHeaders: fieldsRaw(fields),
         response,
         cancel: () => this.cancel(x, 'push cancelled by the application'),
       });

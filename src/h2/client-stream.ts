@@ -6,7 +6,8 @@
  * windows only as the application takes them, so a slow reader holds at
  * most a window's worth.
  */
-import type { Http2Error } from './errors.js';
+import { invalidState, type Http2Error } from './errors.js';
+import { fieldGet, fieldGetAll, fieldsRaw } from './fields.js';
 import type { PriorityFields } from './frame.js';
 import type { ResponseHead } from './request.js';
 import { StreamCore, type StreamState } from './stream.js';
@@ -56,7 +57,11 @@ export class ClientExchange extends StreamCore {
   informational: ResponseHead[] | null = null;
   /** Octets of the kept 1xx fields (name + value + 32 each, as SETTINGS_MAX_HEADER_LIST_SIZE counts them). */
   private informationalSize = 0;
+  /** The final response head; its fields as text (see fields.ts). */
   head: ResponseHead | null = null;
+  /** The octets of the response's fields and trailers, kept only when they are not all ASCII (else they are the text). */
+  rawHeaders: Array<[string, string]> | null = null;
+  rawTrailers: Array<[string, string]> | null = null;
   response: ClientResponse | null = null;
   onResponse: ((r: ClientResponse) => void) | null = null;
   onFailure: ((e: Http2Error) => void) | null = null;
@@ -101,7 +106,7 @@ export class ClientExchange extends StreamCore {
     this.head = head;
     this.contentLength = this.method === 'HEAD' || head.status === 204 || head.status === 304 ? -1 : head.contentLength;
     if (this.listener !== null) return this.listener.onHead(head.status);
-    this.response = new ClientResponse(this);
+    this.response = makeClientResponse(this);
     const cb = this.onResponse;
     this.onResponse = null;
     this.onFailure = null;
@@ -187,7 +192,7 @@ export class ClientExchange extends StreamCore {
     }
     if (this.error !== null) return Promise.reject(this.error);
     if (this.remoteEnded) return Promise.resolve({ value: undefined, done: true });
-    if (this.waiter !== null) return Promise.reject(new Error('the body is being read already'));
+    if (this.waiter !== null) return Promise.reject(invalidState('the body is being read already'));
     return new Promise((resolve, reject) => {
       this.waiter = {
         resolve: (r) => {
@@ -244,15 +249,20 @@ export class ClientExchange extends StreamCore {
 }
 
 const EMPTY = new Uint8Array(0);
-const NO_HEADS: readonly ResponseHead[] = Object.freeze([]);
+const NO_HEADS: ReadonlyArray<{ status: number; headers: Array<[string, string]> }> = Object.freeze([]);
+
+let makeClientResponse: (x: ClientExchange) => ClientResponse;
 
 /** A response as the application sees it. */
 export class ClientResponse {
   readonly #x: ClientExchange;
 
-  /** @internal Made by the connection. */
-  constructor(x: ClientExchange) {
+  // Made by the connection only (the class is exported for its type and instanceof).
+  private constructor(x: ClientExchange) {
     this.#x = x;
+  }
+  static {
+    makeClientResponse = (x) => new ClientResponse(x);
   }
 
   get streamId(): number {
@@ -262,24 +272,29 @@ export class ClientResponse {
   get status(): number {
     return this.#x.head!.status;
   }
-  /** The regular fields, in order (octet strings: one char per octet, as received). */
+  /**
+   * The regular fields, in order, as text: the octets received decoded as
+   * UTF-8, U+FFFD where they are not UTF-8 (rawHeaders has the octets).
+   */
   get headers(): Array<[string, string]> {
     return this.#x.head!.headers;
   }
-  /** The value of the first field `name` (lowercase), or undefined. */
+  /** The fields with the exact octets of each value. */
+  get rawHeaders(): Array<[string, Uint8Array]> {
+    return fieldsRaw(this.#x.rawHeaders ?? this.#x.head!.headers);
+  }
+  /** The text of the first field `name` (any case), or undefined. */
   get(name: string): string | undefined {
-    for (const [n, v] of this.#x.head!.headers) if (n === name) return v;
-    return undefined;
+    return fieldGet(this.#x.head!.headers, name);
   }
-  /** The values of every field `name` (lowercase), in order. */
+  /** The texts of every field `name` (any case), in order. */
   getAll(name: string): string[] {
-    const out: string[] = [];
-    for (const [n, v] of this.#x.head!.headers) if (n === name) out.push(v);
-    return out;
+    return fieldGetAll(this.#x.head!.headers, name);
   }
-  /** 1xx responses received before this one (RFC 9113 §8.1), as many as fit together in SETTINGS_MAX_HEADER_LIST_SIZE. */
+  /** 1xx responses received before this one (RFC 9113 §8.1), as many as fit together in SETTINGS_MAX_HEADER_LIST_SIZE; fields as text. */
   get informational(): ReadonlyArray<{ status: number; headers: Array<[string, string]> }> {
-    return this.#x.informational ?? NO_HEADS;
+    const heads = this.#x.informational;
+    return heads === null ? NO_HEADS : heads.map((h) => ({ status: h.status, headers: h.headers }));
   }
   /** True for a pushed response (RFC 9113 §8.4). */
   get pushed(): boolean {
@@ -338,9 +353,14 @@ export class ClientResponse {
     return JSON.parse(await this.text()) as unknown;
   }
 
-  /** The trailer fields (empty when there were none), once the body is complete. */
+  /** The trailer fields (text, as headers; empty when there were none), once the body is complete. */
   get trailers(): Promise<Array<[string, string]>> {
     return this.#x.trailers();
+  }
+  /** The trailer fields with the exact octets of each value, once the body is complete. */
+  get rawTrailers(): Promise<Array<[string, Uint8Array]>> {
+    const x = this.#x;
+    return x.trailers().then((t) => fieldsRaw(x.rawTrailers ?? t));
   }
 
   /** Stops the response: RST_STREAM CANCEL (nothing happens once it is complete). */

@@ -16,13 +16,13 @@ import tls from 'node:tls';
 import { classifyBody, discardBody, type BodyInit, type TrailersInit } from './body.js';
 import { ClientConnection, type PendingRequest, type PushPromise } from './client-connection.js';
 import type { ClientResponse } from './client-stream.js';
-import type { ConnectionCloseInfo } from './endpoint.js';
-import { Http2Error } from './errors.js';
+import type { ConnectionCloseInfo, ConnectionStats } from './endpoint.js';
+import { errorCodeArg, Http2Error } from './errors.js';
 import { ErrorCode, type PriorityFields } from './frame.js';
-import type { Limits } from './limits.js';
-import type { LocalSettings } from './settings.js';
+import { resolveLimits, type Limits } from './limits.js';
+import { resolveSettings, type LocalSettings } from './settings.js';
 import type { FrameObserver } from './observer.js';
-import { requestFields, type HeadersInit } from './response.js';
+import { requestFields, trailerFields, type HeadersInit } from './response.js';
 import { attachSocket, socketTransport } from './socket.js';
 
 export interface ConnectOptions {
@@ -92,6 +92,8 @@ type Events = {
   close: [info: ConnectionCloseInfo];
 };
 
+let makeSession: (url: URL, socket: Duplex, options: ConnectOptions, timings: SessionTimings) => ClientSession;
+
 export class ClientSession {
   readonly url: URL;
   /** The :authority of the requests. */
@@ -109,8 +111,12 @@ export class ClientSession {
   #closeInfo: ConnectionCloseInfo | null = null;
   readonly #closeWaiters: Array<(i: ConnectionCloseInfo) => void> = [];
 
-  /** @internal Use connect(). */
-  constructor(url: URL, socket: Duplex, options: ConnectOptions, timings: SessionTimings) {
+  static {
+    makeSession = (url, socket, options, timings) => new ClientSession(url, socket, options, timings);
+  }
+
+  // connect() makes sessions (the class is exported for its type and instanceof).
+  private constructor(url: URL, socket: Duplex, options: ConnectOptions, timings: SessionTimings) {
     this.url = url;
     this.scheme = url.protocol === 'https:' ? 'https' : 'http';
     this.authority = url.host;
@@ -169,8 +175,8 @@ export class ClientSession {
     return this.#conn.queued;
   }
 
-  /** What the connection holds in memory now (see Endpoint.stats). */
-  get stats(): ClientConnection['stats'] {
+  /** What the connection holds in memory now. */
+  get stats(): ConnectionStats {
     return this.#conn.stats;
   }
 
@@ -186,9 +192,10 @@ export class ClientSession {
     try {
       req = requestFields(headers, this.scheme, this.authority);
       body = classifyBody(options.body);
+      if (options.trailers && typeof options.trailers !== 'function') trailerFields(options.trailers);
     } catch (e) {
       discardBody(0, options.body);
-      return Promise.reject(new Http2Error('INVALID_ARGUMENT', (e as Error).message, { cause: e }));
+      return Promise.reject(e instanceof Http2Error ? e : new Http2Error('INVALID_ARGUMENT', (e as Error).message, { cause: e }));
     }
     const signal = options.signal;
     if (signal?.aborted) {
@@ -309,7 +316,7 @@ export class ClientSession {
 
   /** Closes at once: open requests fail with CANCEL (or `code`). */
   destroy(code: number = ErrorCode.NO_ERROR): void {
-    this.#conn.destroy(code, 'closed by the client');
+    this.#conn.destroy(errorCodeArg(code), 'closed by the client');
     this.#socket.destroy();
   }
 
@@ -362,8 +369,11 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
     throw new Http2Error('INVALID_ARGUMENT', `not a URL: ${String(url)}`);
   }
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Http2Error('INVALID_ARGUMENT', `unsupported scheme ${u.protocol.replace(/:$/, '')} (http or https)`);
+  // Bad settings or limits fail here, not in the socket's 'connect' event where nothing could catch them.
+  resolveSettings(options.settings);
+  resolveLimits(options.limits);
   const start = performance.now();
-  if (options.socket) return new ClientSession(u, options.socket, options, { start, connect: start, secureConnect: start });
+  if (options.socket) return makeSession(u, options.socket, options, { start, connect: start, secureConnect: start });
   const host = options.connectTo?.host ?? (u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname);
   const port = options.connectTo?.port ?? (u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80);
   const secure = u.protocol === 'https:';
@@ -415,7 +425,7 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
       options.signal?.removeEventListener('abort', onAbort);
       socket.removeAllListeners('error');
       const now = performance.now();
-      resolve(new ClientSession(u, socket, options, { start, connect: tcpAt || now, secureConnect: now }));
+      resolve(makeSession(u, socket, options, { start, connect: tcpAt || now, secureConnect: now }));
     };
     socket.once(secure ? 'secureConnect' : 'connect', ready);
   });

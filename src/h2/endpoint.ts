@@ -12,6 +12,7 @@
  */
 import { Deflater, Inflater, type HeaderInput } from '../hpack/index.js';
 import { classifyBody, discardBody, BODY_NONE, type BodyInit, type TrailersInit } from './body.js';
+import { Http2Error } from './errors.js';
 import { RecvWindow, SendWindow } from './flow.js';
 import {
   DEFAULT_INITIAL_WINDOW_SIZE,
@@ -62,6 +63,20 @@ export interface ConnectionCloseInfo {
   http1Status: number | null;
   /** The GOAWAY the peer sent, if it sent one. */
   peerGoaway: { lastStreamId: number; errorCode: number; debug: string } | null;
+}
+
+/**
+ * What a connection holds in memory now: received octets not yet parsed,
+ * an unfinished header block, frames queued for a transport that is not
+ * taking them, received body octets not yet taken, open streams.
+ */
+export interface ConnectionStats {
+  receiveBuffered: number;
+  headerBlock: number;
+  queuedBytes: number;
+  queuedFrames: number;
+  heldBody: number;
+  streams: number;
 }
 
 /** Options both roles share. */
@@ -218,12 +233,8 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     return this.streams.size;
   }
 
-  /**
-   * What this connection holds in memory now: received octets not yet parsed,
-   * an unfinished header block, frames queued for a transport that is not
-   * taking them, received body octets not yet taken, open streams.
-   */
-  get stats(): { receiveBuffered: number; headerBlock: number; queuedBytes: number; queuedFrames: number; heldBody: number; streams: number } {
+  /** What this connection holds in memory now (see ConnectionStats). */
+  get stats(): ConnectionStats {
     let held = 0;
     for (const s of this.streams.values()) held += this.heldBytes(s);
     return {
@@ -308,7 +319,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     this.reader.close();
     if (!this.closeReason) this.closeReason = reason;
     this.stopTimers();
-    const code = this.closeError?.code ?? ErrorCode.CANCEL;
+    const code = this.closeError?.errorCode ?? ErrorCode.CANCEL;
     for (const s of [...this.streams.values()]) this.abortStream(s, code, this.closeReason, 'transport');
     this.sender.transportClosed();
     this.notifyClose();
@@ -368,8 +379,8 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
 
   /** The one place where errors become frames: GOAWAY and close, or RST_STREAM (§5.4). */
   protected fail(e: H2Error): void {
-    if (e.scope === 'connection') this.connectionError(e.code, e.message);
-    else this.streamError(e.streamId, e.code, e.message);
+    if (e.scope === 'connection') this.connectionError(e.errorCode, e.message);
+    else this.streamError(e.streamId, e.errorCode, e.message);
   }
 
   protected observeRecv(h: FrameHeader, details: Partial<FrameEvent>): void {
@@ -644,7 +655,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
 
   /** Sends a PING (§6.7); resolves with the round trip in ms when its ACK arrives, or rejects when the connection closes. */
   ping(opaque?: Uint8Array): Promise<number> {
-    if (this.phase >= Phase.CLOSING) return Promise.reject(new Error('the connection is closed'));
+    if (this.phase >= Phase.CLOSING) return Promise.reject(new Http2Error('CONNECTION_CLOSED', 'the connection is closed'));
     const { data, rtt } = this.pings.start(opaque, Date.now());
     if (data.length === 8) {
       this.sender.ping(data, false);
@@ -790,7 +801,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     this.reader.close();
     this.sections.block.reset();
     this.scheduler.clear();
-    this.pings.fail(new Error('the connection closed before the PING was acknowledged'));
+    this.pings.fail(new Http2Error('CONNECTION_CLOSED', 'the connection closed before the PING was acknowledged'));
   }
 
   /** Writes what is pending, ends the transport, and destroys it if the peer lingers. */
@@ -913,7 +924,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     this.scheduler.start(s, kind, body, bytes, trailers);
   }
 
-  /** Classifies a body the application gave (throws a TypeError for what cannot be a body). */
+  /** Classifies a body the application gave (throws INVALID_ARGUMENT for what cannot be a body). */
   protected classify(body: BodyInit): { kind: number; bytes: Uint8Array | null } {
     return classifyBody(body);
   }

@@ -10,6 +10,7 @@
  */
 import { HpackError, type Inflater } from '../hpack/index.js';
 import { ErrorCode, Flag, FrameType, H2Error, parseContinuation, parseHeaders, parsePushPromise, type FrameHeader, type PriorityFields } from './frame.js';
+import { fieldsText } from './fields.js';
 import type { FrameEvent } from './observer.js';
 
 const EMPTY = new Uint8Array(0);
@@ -105,7 +106,7 @@ export class FieldSectionReader {
     if (o.padLength !== undefined) details.padLength = o.padLength;
     if (o.priority) details.priority = o.priority;
     if (o.promised) details.promisedStreamId = o.promised;
-    if (fields) details.headers = fields;
+    if (fields) details.headers = fieldsText(fields); // the observer sees text, as the application does
     this.sink.observeRecv(o.h, details);
   }
 

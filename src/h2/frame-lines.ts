@@ -10,8 +10,10 @@
  *             ; First response header
  *
  * and the canonical hex+ASCII dump of --hexdump. Colour comes from a Paint
- * (none by default), so that the engine does not depend on a terminal library.
+ * (none by default); NGHTTP2_PAINT draws nghttp2's with Node's own
+ * util.styleText, so the engine depends on no terminal library.
  */
+import util from 'node:util';
 import { errorCodeName, FrameType, frameTypeName, settingName } from './frame.js';
 import { flagNames, type FrameEvent } from './observer.js';
 
@@ -28,6 +30,15 @@ export interface Paint {
 const identity = (s: string): string => s;
 export const NO_PAINT: Paint = { recv: identity, send: identity, name: identity };
 
+// Whether to colour is the caller's decision (--color, FORCE_COLOR, NO_COLOR, a terminal): no stream check
+// here. One format per call (arrays came after Node 20.12); styleText is missing before 20.12: no colour.
+const bold = (colour: 'cyan' | 'magenta' | 'blue') => (s: string): string =>
+  util.styleText('bold', util.styleText(colour, s, { validateStream: false }), { validateStream: false });
+
+/** nghttp2's colours: bold cyan for received frames, bold magenta for sent ones, bold blue for field names. */
+export const NGHTTP2_PAINT: Paint =
+  typeof util.styleText === 'function' ? { recv: bold('cyan'), send: bold('magenta'), name: bold('blue') } : NO_PAINT;
+
 /**
  * The lines of each frame event. The role decides what a first HEADERS on
  * a stream is: a request ("; Open new stream"), a response ("; First
@@ -37,22 +48,24 @@ export const NO_PAINT: Paint = { recv: identity, send: identity, name: identity 
  */
 export class FrameLines {
   /** Per connection: the streams whose header section we have seen, received and sent. */
-  private readonly seen = new Map<number, { recv: Set<number>; send: Set<number> }>();
+  readonly #seen = new Map<number, { recv: Set<number>; send: Set<number> }>();
+  readonly #role: 'client' | 'server';
+  readonly #paint: Paint;
 
-  constructor(
-    private readonly role: 'client' | 'server',
-    private readonly paint: Paint = NO_PAINT,
-  ) {}
+  constructor(role: 'client' | 'server', paint: Paint = NO_PAINT) {
+    this.#role = role;
+    this.#paint = paint;
+  }
 
   /** Forgets a closed stream (its id cannot come back, but the sets stay small). */
   streamClosed(connectionId: number, streamId: number): void {
-    const s = this.seen.get(connectionId);
+    const s = this.#seen.get(connectionId);
     s?.recv.delete(streamId);
     s?.send.delete(streamId);
   }
 
   connectionClosed(connectionId: number): void {
-    this.seen.delete(connectionId);
+    this.#seen.delete(connectionId);
   }
 
   /** `(niv=N)` and one line per setting, indented. */
@@ -68,11 +81,11 @@ export class FrameLines {
    * the frame line with `prefix`, then its indented details.
    */
   lines(e: FrameEvent, prefix: string): string[] {
-    const p = this.paint;
+    const p = this.#paint;
     const recv = e.direction === 'recv';
     const lines: string[] = [];
     if (recv && e.headers) {
-      for (const [n, v] of e.headers) lines.push(`${prefix} ${p.recv('recv')} (stream_id=${e.streamId}) ${p.name(text(n))}: ${text(v)}`);
+      for (const [n, v] of e.headers) lines.push(`${prefix} ${p.recv('recv')} (stream_id=${e.streamId}) ${p.name(n)}: ${v}`);
     }
     const name = recv ? p.recv(frameTypeName(e.type)) : p.send(frameTypeName(e.type));
     lines.push(`${prefix} ${e.direction} ${name} frame <length=${e.length}, flags=0x${hex2(e.flags)}, stream_id=${e.streamId}>`);
@@ -86,9 +99,9 @@ export class FrameLines {
         let attr = `(padlen=${e.padLength ?? 0}`;
         if (e.priority) attr += `, dep_stream_id=${e.priority.dependency}, weight=${e.priority.weight}, exclusive=${e.priority.exclusive ? 1 : 0}`;
         lines.push(`${INDENT}${attr})`);
-        const category = this.category(e);
+        const category = this.#category(e);
         if (category) lines.push(`${INDENT}; ${category}`);
-        if (!recv && e.headers) for (const [n, v] of e.headers) lines.push(`${INDENT}${p.name(text(n))}: ${text(v)}`);
+        if (!recv && e.headers) for (const [n, v] of e.headers) lines.push(`${INDENT}${p.name(n)}: ${v}`);
         break;
       }
       case FrameType.PRIORITY:
@@ -102,11 +115,11 @@ export class FrameLines {
         break;
       case FrameType.CONTINUATION:
         // The sent fields are shown on the frame that completes the block.
-        if (!recv && e.headers) for (const [n, v] of e.headers) lines.push(`${INDENT}${p.name(text(n))}: ${text(v)}`);
+        if (!recv && e.headers) for (const [n, v] of e.headers) lines.push(`${INDENT}${p.name(n)}: ${v}`);
         break;
       case FrameType.PUSH_PROMISE:
         lines.push(`${INDENT}(padlen=${e.padLength ?? 0}, promised_stream_id=${e.promisedStreamId ?? 0})`);
-        if (!recv && e.headers) for (const [n, v] of e.headers) lines.push(`${INDENT}${p.name(text(n))}: ${text(v)}`);
+        if (!recv && e.headers) for (const [n, v] of e.headers) lines.push(`${INDENT}${p.name(n)}: ${v}`);
         break;
       case FrameType.PING:
         lines.push(`${INDENT}(opaque_data=${Buffer.from(e.opaque ?? new Uint8Array(8)).toString('hex')})`);
@@ -126,12 +139,12 @@ export class FrameLines {
   }
 
   /** What a HEADERS frame starts, the first time a header section goes this way on its stream. */
-  private category(e: FrameEvent): string | null {
-    let state = this.seen.get(e.connectionId);
-    if (!state) this.seen.set(e.connectionId, (state = { recv: new Set(), send: new Set() }));
+  #category(e: FrameEvent): string | null {
+    let state = this.#seen.get(e.connectionId);
+    if (!state) this.#seen.set(e.connectionId, (state = { recv: new Set(), send: new Set() }));
     const set = e.direction === 'recv' ? state.recv : state.send;
     if (set.has(e.streamId)) return null;
-    const request = (this.role === 'client') === (e.direction === 'send');
+    const request = (this.#role === 'client') === (e.direction === 'send');
     // A 1xx response is followed by the final one, which is a response too (RFC 9113 §8.1).
     const interim = !request && e.headers?.some(([n, v]) => n === ':status' && v.length === 3 && v[0] === '1') === true;
     if (!interim) set.add(e.streamId);
@@ -142,11 +155,6 @@ export class FrameLines {
 
 function hex2(n: number): string {
   return n.toString(16).padStart(2, '0');
-}
-
-/** Received names and values are octet strings: show them as UTF-8 where they are. */
-function text(octets: string): string {
-  return /[^\x00-\x7f]/.test(octets) ? Buffer.from(octets, 'latin1').toString('utf8') : octets;
 }
 
 function asciiDump(b: Uint8Array): string {

@@ -10,6 +10,7 @@
  * The methods write what they are given, valid or not (tests craft invalid
  * frames with them); the endpoint decides what is legal to send.
  */
+import { invalidArgument } from './errors.js';
 import { Flag, FRAME_HEADER_LENGTH, FrameType, writeFrameHeader, writeUint32, type PriorityFields } from './frame.js';
 
 const SLAB_SIZE = 64 * 1024;
@@ -123,7 +124,7 @@ export class FrameWriter {
     const promised = opts.promisedStreamId !== undefined;
     const type = promised ? FrameType.PUSH_PROMISE : FrameType.HEADERS;
     const pad = opts.padLength ?? -1;
-    if (pad > 255) throw new RangeError(`padLength must be 0..255, got ${pad}`);
+    if (pad > 255) throw invalidArgument(`padLength must be 0..255, got ${pad}`);
     const prio = !promised && opts.priority ? opts.priority : null;
     const fixed = (pad >= 0 ? 1 : 0) + (prio ? 5 : 0) + (promised ? 4 : 0);
     const len = fixed + fragment.length + Math.max(0, pad);
@@ -205,7 +206,7 @@ export class FrameWriter {
   }
 
   private priorityFields(slab: Uint8Array, p: PriorityFields): void {
-    if (!(p.weight >= 1 && p.weight <= 256)) throw new RangeError(`weight must be 1..256, got ${p.weight}`);
+    if (!(p.weight >= 1 && p.weight <= 256)) throw invalidArgument(`weight must be 1..256, got ${p.weight}`);
     writeUint32(slab, this.pos, (p.dependency & 0x7fffffff) | (p.exclusive ? 0x80000000 : 0));
     slab[this.pos + 4] = p.weight - 1;
     this.pos += 5;
@@ -234,7 +235,7 @@ export class FrameWriter {
 
   /** PING (§6.7). */
   ping(opaque: Uint8Array, ack = false): void {
-    if (opaque.length !== 8) throw new RangeError('PING opaque data must be 8 octets');
+    if (opaque.length !== 8) throw invalidArgument('PING opaque data must be 8 octets');
     this.frame(FrameType.PING, ack ? Flag.ACK : 0, 0, opaque);
   }
 
@@ -347,7 +348,7 @@ export function encodeFrame(type: number, flags: number, streamId: number, paylo
 
 export function encodeData(streamId: number, data: Uint8Array, opts: { endStream?: boolean; padLength?: number } = {}): Uint8Array {
   const pad = opts.padLength ?? -1;
-  if (pad > 255 || (opts.padLength !== undefined && !(pad >= 0))) throw new RangeError(`padLength must be 0..255, got ${opts.padLength}`);
+  if (pad > 255 || (opts.padLength !== undefined && !(pad >= 0))) throw invalidArgument(`padLength must be 0..255, got ${opts.padLength}`);
   return one((w) => {
     const len = data.length + (pad >= 0 ? 1 + pad : 0);
     const slab = w.header(len, FrameType.DATA, (opts.endStream ? Flag.END_STREAM : 0) | (pad >= 0 ? Flag.PADDED : 0), streamId, len);
@@ -365,7 +366,7 @@ export function encodeHeaders(
   fragment: Uint8Array,
   opts: { endStream?: boolean; endHeaders?: boolean; padLength?: number; priority?: PriorityFields } = {},
 ): Uint8Array {
-  if (opts.padLength !== undefined && !(opts.padLength >= 0 && opts.padLength <= 255)) throw new RangeError(`padLength must be 0..255, got ${opts.padLength}`);
+  if (opts.padLength !== undefined && !(opts.padLength >= 0 && opts.padLength <= 255)) throw invalidArgument(`padLength must be 0..255, got ${opts.padLength}`);
   return one((w) => w.headersFrame(streamId, fragment, opts));
 }
 
@@ -387,7 +388,7 @@ export function encodePushPromise(
   fragment: Uint8Array,
   opts: { endHeaders?: boolean; padLength?: number } = {},
 ): Uint8Array {
-  if (opts.padLength !== undefined && !(opts.padLength >= 0 && opts.padLength <= 255)) throw new RangeError(`padLength must be 0..255, got ${opts.padLength}`);
+  if (opts.padLength !== undefined && !(opts.padLength >= 0 && opts.padLength <= 255)) throw invalidArgument(`padLength must be 0..255, got ${opts.padLength}`);
   return one((w) => w.headersFrame(streamId, fragment, { ...opts, promisedStreamId }));
 }
 

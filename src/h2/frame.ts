@@ -9,6 +9,10 @@
  *
  * No node: imports: the codec is plain Uint8Array code.
  */
+import { ErrorCode, H2Error } from './errors.js';
+
+// The error codes and the protocol error value live with the API's errors; the codec names them too.
+export { ErrorCode, errorCodeName, H2Error, type ErrorCodeName } from './errors.js';
 
 /** Frame types (RFC 9113 §6; the registry of §11.2). */
 export const FrameType = {
@@ -33,25 +37,6 @@ export const Flag = {
   PADDED: 0x8,
   PRIORITY: 0x20,
 } as const;
-
-/** Error codes (RFC 9113 §7). */
-export const ErrorCode = {
-  NO_ERROR: 0x0,
-  PROTOCOL_ERROR: 0x1,
-  INTERNAL_ERROR: 0x2,
-  FLOW_CONTROL_ERROR: 0x3,
-  SETTINGS_TIMEOUT: 0x4,
-  STREAM_CLOSED: 0x5,
-  FRAME_SIZE_ERROR: 0x6,
-  REFUSED_STREAM: 0x7,
-  CANCEL: 0x8,
-  COMPRESSION_ERROR: 0x9,
-  CONNECT_ERROR: 0xa,
-  ENHANCE_YOUR_CALM: 0xb,
-  INADEQUATE_SECURITY: 0xc,
-  HTTP_1_1_REQUIRED: 0xd,
-} as const;
-export type ErrorCodeName = keyof typeof ErrorCode;
 
 /** Setting identifiers (RFC 9113 §6.5.2, RFC 9218 §2.1). */
 export const SettingId = {
@@ -81,17 +66,11 @@ export const CONNECTION_PREFACE = new Uint8Array([
 ]); // "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 const TYPE_NAMES: readonly string[] = Object.keys(FrameType);
-const ERROR_NAMES: readonly string[] = Object.keys(ErrorCode);
 const SETTING_NAMES = new Map<number, string>(Object.entries(SettingId).map(([k, v]) => [v, k]));
 
 /** "DATA", "HEADERS", ... or "UNKNOWN(0x..)" for an extension type. */
 export function frameTypeName(type: number): string {
   return TYPE_NAMES[type] ?? `UNKNOWN(0x${type.toString(16).padStart(2, '0')})`;
-}
-
-/** "PROTOCOL_ERROR", ... or "0x.." for a code this version does not know (§7: no special behaviour). */
-export function errorCodeName(code: number): string {
-  return ERROR_NAMES[code] ?? `0x${code.toString(16)}`;
 }
 
 /** "SETTINGS_MAX_FRAME_SIZE", ... or "UNKNOWN(0x..)". */
@@ -118,25 +97,6 @@ export const DEFINED_FLAGS: readonly number[] = [
 ];
 
 // ---- errors ---------------------------------------------------------------
-
-/** A protocol error as a value: its RFC 9113 code and its scope (§5.4). */
-export class H2Error {
-  constructor(
-    /** 'connection': GOAWAY and close (§5.4.1); 'stream': RST_STREAM on `streamId` (§5.4.2). */
-    readonly scope: 'connection' | 'stream',
-    readonly code: number,
-    readonly message: string,
-    readonly streamId = 0,
-  ) {}
-
-  get codeName(): string {
-    return errorCodeName(this.code);
-  }
-
-  toString(): string {
-    return `${this.scope} error ${this.codeName}: ${this.message}`;
-  }
-}
 
 const connectionError = (code: number, message: string): H2Error => new H2Error('connection', code, message);
 const streamError = (code: number, message: string, streamId: number): H2Error =>
@@ -208,7 +168,7 @@ export interface PriorityFields {
   weight: number;
 }
 
-interface FrameBase {
+export interface FrameBase {
   /** Defined flags only. */
   flags: number;
   streamId: number;

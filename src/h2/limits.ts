@@ -4,6 +4,7 @@
  * connection cost us unbounded memory or CPU; each is configurable and has a
  * test.
  */
+import { invalidArgument } from './errors.js';
 
 export interface Limits {
   /**
@@ -120,7 +121,7 @@ export class TokenBucket {
 
 export function checkNumber(name: string, v: unknown, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || !Number.isInteger(v)) {
-    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${String(v)}`);
+    throw invalidArgument(`${name} must be an integer from ${min} to ${max}, got ${String(v)}`);
   }
   return v;
 }
@@ -128,7 +129,7 @@ export function checkNumber(name: string, v: unknown, min: number, max: number):
 export function resolveLimits(l: Partial<Limits> = {}): Limits {
   const r = { ...DEFAULT_LIMITS, ...l };
   for (const k of Object.keys(DEFAULT_LIMITS) as Array<keyof Limits>) {
-    if (typeof r[k] !== 'number' || !(r[k] >= 0)) throw new RangeError(`limit ${k} must be a number >= 0, got ${String(r[k])}`);
+    if (typeof r[k] !== 'number' || !(r[k] >= 0)) throw invalidArgument(`limit ${k} must be a number >= 0, got ${String(r[k])}`);
   }
   return r;
 }

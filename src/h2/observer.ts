@@ -21,8 +21,8 @@ export interface FrameEvent {
   priority?: PriorityFields;
   /**
    * The decoded field section, on the frame that completes it (HEADERS or
-   * PUSH_PROMISE with END_HEADERS, or the last CONTINUATION). Received
-   * fields are octet strings (one char per octet).
+   * PUSH_PROMISE with END_HEADERS, or the last CONTINUATION), as text:
+   * the octets as UTF-8, U+FFFD where they are not UTF-8 (both directions).
    */
   headers?: Array<[string, string]>;
   /** SETTINGS: [identifier, value] in order. */

@@ -3,6 +3,8 @@
  * opaque data, which gives the round trip. Settled on the ACK, or rejected
  * when the connection closes; nothing stays behind once settled.
  */
+import { invalidArgument } from './errors.js';
+
 interface Waiting {
   at: number;
   resolve: (ms: number) => void;
@@ -16,7 +18,7 @@ export class Pings {
   start(opaque: Uint8Array | undefined, now: number): { data: Uint8Array; rtt: Promise<number> } {
     const data = opaque ?? new Uint8Array(8);
     if (opaque === undefined) for (let i = 0; i < 8; i++) data[i] = (Math.random() * 256) | 0;
-    if (data.length !== 8) return { data, rtt: Promise.reject(new RangeError('PING opaque data must be 8 octets')) };
+    if (data.length !== 8) return { data, rtt: Promise.reject(invalidArgument('PING opaque data must be 8 octets')) };
     const rtt = new Promise<number>((resolve, reject) => this.waiting.set(key(data), { at: now, resolve, reject }));
     return { data, rtt };
   }

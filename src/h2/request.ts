@@ -18,6 +18,8 @@ export interface RequestHead {
   headers: Array<[string, string]>;
   /** The content-length value, or -1 when absent. */
   contentLength: number;
+  /** Every value (pseudo-headers included) is ASCII: the octet strings are their own text. */
+  ascii: boolean;
 }
 
 const Pseudo = { METHOD: 1, SCHEME: 2, AUTHORITY: 4, PATH: 8 } as const;
@@ -42,6 +44,10 @@ function badName(name: string, from: number): boolean {
   return false;
 }
 
+// The chars of the values badValue() has scanned, OR-ed: the validators tell from it, at no extra pass,
+// whether every value is ASCII (and so its own text, see fields.ts).
+let seenBits = 0;
+
 /** §8.2.1: no NUL, LF or CR anywhere; no leading or trailing SP or HTAB. */
 export function badValue(value: string): boolean {
   const n = value.length;
@@ -50,11 +56,25 @@ export function badValue(value: string): boolean {
   if (c === 0x20 || c === 0x09) return true;
   c = value.charCodeAt(n - 1);
   if (c === 0x20 || c === 0x09) return true;
+  let bits = 0;
   for (let i = 0; i < n; i++) {
     c = value.charCodeAt(i);
+    bits |= c;
     if (c === 0x00 || c === 0x0a || c === 0x0d) return true;
   }
+  seenBits |= bits;
   return false;
+}
+
+/** badValue() on octets: a value given to send as a Uint8Array. */
+export function badValueOctets(value: Uint8Array): boolean {
+  const n = value.length;
+  if (n === 0) return false;
+  let c = value[0]!;
+  if (c === 0x20 || c === 0x09) return true;
+  c = value[n - 1]!;
+  if (c === 0x20 || c === 0x09) return true;
+  return value.indexOf(0x00) >= 0 || value.indexOf(0x0a) >= 0 || value.indexOf(0x0d) >= 0;
 }
 
 /** §8.2.2: fields that are specific to one HTTP/1.1 connection. */
@@ -86,6 +106,7 @@ function checkRegular(name: string, value: string): string | null {
  * a string saying why the request is malformed.
  */
 export function validateRequest(fields: ReadonlyArray<readonly [string, string]>): RequestHead | string {
+  seenBits = 0;
   let method = '';
   let scheme = '';
   let authority = '';
@@ -181,7 +202,7 @@ export function validateRequest(fields: ReadonlyArray<readonly [string, string]>
   lastMethod = method;
   if ((seen & Pseudo.SCHEME) !== 0) lastScheme = scheme;
   if ((seen & Pseudo.AUTHORITY) !== 0) lastAuthority = authority;
-  return { method, scheme, authority, path, headers, contentLength };
+  return { method, scheme, authority, path, headers, contentLength, ascii: seenBits < 0x80 };
 }
 
 let lastMethod = '';
@@ -218,6 +239,8 @@ export interface ResponseHead {
   headers: Array<[string, string]>;
   /** The content-length value, or -1 when absent. */
   contentLength: number;
+  /** Every value is ASCII: the octet strings are their own text. */
+  ascii: boolean;
 }
 
 /**
@@ -227,6 +250,7 @@ export interface ResponseHead {
  * saying why the response is malformed.
  */
 export function validateResponse(fields: ReadonlyArray<readonly [string, string]>, keepHeaders = true): ResponseHead | string {
+  seenBits = 0;
   let status = -1;
   let contentLength = -1;
   let regular = false;
@@ -265,7 +289,7 @@ export function validateResponse(fields: ReadonlyArray<readonly [string, string]
     if (keepHeaders) headers.push(field as [string, string]);
   }
   if (status < 0) return 'missing :status (§8.3.2)';
-  return { status, headers, contentLength };
+  return { status, headers, contentLength, ascii: seenBits < 0x80 };
 }
 
 /** Response field names already found valid (bounded): the same few names come in every response. */

@@ -3,17 +3,22 @@
  * input, checked against what RFC 9113 §8.2 lets us generate: lowercase
  * names without forbidden characters, values without NUL, CR or LF and
  * without surrounding whitespace, no connection-specific fields (§8.2.2).
- * A violation is the handler's mistake, so it throws a TypeError rather than
- * sending a malformed message.
+ * A violation is the application's mistake, so it throws an Http2Error
+ * INVALID_ARGUMENT rather than sending a malformed message.
  */
 import type { HeaderInput } from '../hpack/index.js';
-import { badValue, CONNECTION_SPECIFIC } from './request.js';
+import { invalidArgument } from './errors.js';
+import { badValue, badValueOctets, CONNECTION_SPECIFIC } from './request.js';
+
+/** A value to send: text (sent as UTF-8), octets (sent as they are), or a number (sent as its decimal text). */
+export type FieldValue = string | Uint8Array;
 
 /** Fields as [name, value] pairs. */
-export type HeaderList = ReadonlyArray<readonly [string, string]>;
+export type HeaderList = ReadonlyArray<readonly [string, FieldValue]>;
 
 /** Fields as pairs, or as an object whose array values become repeated fields. */
-export type HeadersInit = HeaderList | Readonly<Record<string, string | number | ReadonlyArray<string | number>>>;
+export type HeadersInit = HeaderList | Readonly<Record<string, FieldValue | number | ReadonlyArray<FieldValue | number>>>;
+type RecordValue = FieldValue | number | ReadonlyArray<FieldValue | number>;
 
 const TOKEN_LOWER = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 
@@ -23,8 +28,8 @@ const goodNames = new Set<string>();
 function checkName(raw: string): string {
   if (goodNames.has(raw)) return raw;
   const name = raw.toLowerCase();
-  if (!TOKEN_LOWER.test(name)) throw new TypeError(`invalid field name ${JSON.stringify(raw)} (RFC 9113 §8.2.1)`);
-  if (CONNECTION_SPECIFIC.has(name)) throw new TypeError(`connection-specific field ${name} is not allowed in HTTP/2 (RFC 9113 §8.2.2)`);
+  if (!TOKEN_LOWER.test(name)) throw invalidArgument(`invalid field name ${JSON.stringify(raw)} (RFC 9113 §8.2.1)`);
+  if (CONNECTION_SPECIFIC.has(name)) throw invalidArgument(`connection-specific field ${name} is not allowed in HTTP/2 (RFC 9113 §8.2.2)`);
   if (name === raw) {
     if (goodNames.size >= 1024) goodNames.clear();
     goodNames.add(name);
@@ -32,20 +37,28 @@ function checkName(raw: string): string {
   return name;
 }
 
-function checkValue(name: string, value: string): string {
-  if (badValue(value)) throw new TypeError(`invalid value for field ${name} (RFC 9113 §8.2.1)`);
+// §8.2.1 holds for the octets sent; text is sent as UTF-8, whose multi-octet sequences contain no
+// octet below 0x80, so the rule can be checked on the text itself.
+function checkValue<V extends FieldValue>(name: string, value: V): V {
+  if (typeof value === 'string' ? badValue(value) : !(value instanceof Uint8Array) ? notAValue(name) : badValueOctets(value)) {
+    throw invalidArgument(`invalid value for field ${name} (RFC 9113 §8.2.1)`);
+  }
   return value;
 }
 
-/** A handler's regular field, checked: the name lowercased, a number value as text. */
-function checkedField(rawName: string, value: string | number): [string, string] {
+function notAValue(name: string): never {
+  throw invalidArgument(`the value of field ${name} must be a string, a number or a Uint8Array`);
+}
+
+/** The application's regular field, checked: the name lowercased, a number value as text. */
+function checkedField(rawName: string, value: FieldValue | number): [string, FieldValue] {
   const name = checkName(rawName);
   return [name, checkValue(name, typeof value === 'number' ? String(value) : value)];
 }
 
 /** A regular response field, checked; `pair` is returned as it is when it needs no change. */
-function responseField(rawName: string, value: string | number, pair: readonly [string, string] | null): readonly [string, string] {
-  if (rawName.charCodeAt(0) === 0x3a) throw new TypeError(`pseudo-header ${rawName} cannot be set by the handler (RFC 9113 §8.3)`);
+function responseField(rawName: string, value: FieldValue | number, pair: readonly [string, FieldValue] | null): readonly [string, FieldValue] {
+  if (rawName.charCodeAt(0) === 0x3a) throw invalidArgument(`pseudo-header ${rawName} cannot be set by the handler (RFC 9113 §8.3)`);
   const name = checkName(rawName);
   if (typeof value === 'number') return [name, String(value)];
   checkValue(name, value);
@@ -53,16 +66,16 @@ function responseField(rawName: string, value: string | number, pair: readonly [
 }
 
 /** Calls `fn` for every field of `init`, in order; an array value of a record gives one field per item. */
-function eachField(init: HeadersInit, fn: (rawName: string, value: string | number) => void): void {
+function eachField(init: HeadersInit, fn: (rawName: string, value: FieldValue | number) => void): void {
   if (Array.isArray(init)) {
-    for (const f of init as HeaderList) fn(f[0], f[1]);
+    for (const f of init as HeaderList) fn(nameOf(f), f[1]);
     return;
   }
-  const rec = init as Readonly<Record<string, string | number | ReadonlyArray<string | number>>>;
+  const rec = init as Readonly<Record<string, RecordValue>>;
   for (const k of Object.keys(rec)) {
     const v = rec[k]!;
-    if (Array.isArray(v)) for (const x of v as ReadonlyArray<string | number>) fn(k, x);
-    else fn(k, v as string | number);
+    if (Array.isArray(v)) for (const x of v as ReadonlyArray<FieldValue | number>) fn(k, x);
+    else fn(k, v as FieldValue | number);
   }
 }
 
@@ -90,15 +103,15 @@ export function responseFields(status: number, init: HeadersInit | undefined, co
     if (m !== undefined && m.status === status && m.contentLength === contentLength) return m.fields;
   }
   if (!Number.isInteger(status) || status < 200 || status > 999) {
-    throw new RangeError(`status must be an integer from 200 to 999, got ${status}`);
+    throw invalidArgument(`status must be an integer from 200 to 999, got ${status}`);
   }
-  const out: Array<readonly [string, string]> = [[':status', statusText(status)]];
+  const out: Array<readonly [string, FieldValue]> = [[':status', statusText(status)]];
   let hasLength = false;
   if (init !== undefined) {
     if (Array.isArray(init)) {
       // A plain loop and, for a pair already as HTTP/2 wants it, the pair itself: no closure, no copy.
       for (const f of init as HeaderList) {
-        const field = responseField(f[0], f[1], f);
+        const field = responseField(nameOf(f), f[1], f);
         if (field[0] === 'content-length') hasLength = true;
         out.push(field);
       }
@@ -111,7 +124,8 @@ export function responseFields(status: number, init: HeadersInit | undefined, co
     }
   }
   if (contentLength >= 0 && !hasLength) out.push(['content-length', String(contentLength)]);
-  if (frozen && (init as HeaderList).every((f) => Object.isFrozen(f))) {
+  // Octets can change under a frozen pair: only text is remembered.
+  if (frozen && (init as HeaderList).every((f) => Object.isFrozen(f) && typeof f[1] === 'string')) {
     for (const f of out) Object.freeze(f);
     sections.set(init as HeaderList, { status, contentLength, fields: Object.freeze(out) });
   }
@@ -122,7 +136,7 @@ export function responseFields(status: number, init: HeadersInit | undefined, co
 export function trailerFields(init: HeadersInit): HeaderInput[] {
   const out: HeaderInput[] = [];
   eachField(init, (rawName, value) => {
-    if (rawName.charCodeAt(0) === 0x3a) throw new TypeError(`pseudo-header ${rawName} is not allowed in trailers (RFC 9113 §8.1)`);
+    if (rawName.charCodeAt(0) === 0x3a) throw invalidArgument(`pseudo-header ${rawName} is not allowed in trailers (RFC 9113 §8.1)`);
     out.push(checkedField(rawName, value));
   });
   return out;
@@ -130,8 +144,8 @@ export function trailerFields(init: HeadersInit): HeaderInput[] {
 
 /** The request section of a PUSH_PROMISE (§8.4): pseudo-headers then the given fields. */
 export function promiseFields(method: string, scheme: string, authority: string, path: string, init: HeadersInit | undefined): HeaderInput[] {
-  if (method !== 'GET' && method !== 'HEAD') throw new TypeError(`a pushed request must be safe and cacheable (GET or HEAD), got ${method} (RFC 9113 §8.4)`);
-  if (path.length === 0 || (path.charCodeAt(0) !== 0x2f && path !== '*')) throw new TypeError(`push path must start with '/', got ${JSON.stringify(path)}`);
+  if (method !== 'GET' && method !== 'HEAD') throw invalidArgument(`a pushed request must be safe and cacheable (GET or HEAD), got ${method} (RFC 9113 §8.4)`);
+  if (path.length === 0 || (path.charCodeAt(0) !== 0x2f && path !== '*')) throw invalidArgument(`push path must start with '/', got ${JSON.stringify(path)}`);
   checkValue(':path', path);
   const out: HeaderInput[] = [[':method', method], [':scheme', scheme], [':authority', authority], [':path', path]];
   if (init !== undefined) for (const f of trailerFields(init)) out.push(f);
@@ -157,19 +171,19 @@ export function requestFields(init: HeadersInit | undefined, scheme: string, aut
   // Two plain loops rather than eachField(): no closure, no key array, for the request on the hot path.
   if (init !== undefined) {
     if (Array.isArray(init)) {
-      for (const f of init as HeaderList) requestField(r, f[0], f[1]);
+      for (const f of init as HeaderList) requestField(r, nameOf(f), f[1]);
     } else {
-      const rec = init as Readonly<Record<string, string | number | ReadonlyArray<string | number>>>;
+      const rec = init as Readonly<Record<string, RecordValue>>;
       for (const k in rec) {
         if (!Object.hasOwn(rec, k)) continue;
         const v = rec[k]!;
-        if (Array.isArray(v)) for (const x of v as ReadonlyArray<string | number>) requestField(r, k, x);
-        else requestField(r, k, v as string | number);
+        if (Array.isArray(v)) for (const x of v as ReadonlyArray<FieldValue | number>) requestField(r, k, x);
+        else requestField(r, k, v as FieldValue | number);
       }
     }
   }
   const { method, path } = r;
-  if (!TOKEN.test(method)) throw new TypeError(`invalid :method ${JSON.stringify(method)}`);
+  if (!TOKEN.test(method)) throw invalidArgument(`invalid :method ${JSON.stringify(method)}`);
   checkValue(':path', path);
   checkValue(':authority', r.authority);
   const fields: HeaderInput[] =
@@ -198,7 +212,7 @@ const requestSections = new WeakMap<object, { scheme: string; authority: string;
 
 /** A frozen head whose parts (pairs, value lists) are frozen too: it cannot change. */
 function deeplyFrozen(init: HeadersInit): boolean {
-  if (Array.isArray(init)) return (init as HeaderList).every((f) => Object.isFrozen(f));
+  if (Array.isArray(init)) return (init as HeaderList).every((f) => Object.isFrozen(f) && typeof f[1] === 'string');
   for (const v of Object.values(init)) if (typeof v === 'object' && !Object.isFrozen(v)) return false;
   return true;
 }
@@ -213,30 +227,37 @@ interface RequestParts {
   order: string[] | null;
 }
 
-function requestField(r: RequestParts, rawName: string, value: string | number): void {
+/** The name of a [name, value] pair given by the application (anything else is refused). */
+function nameOf(f: readonly [string, FieldValue]): string {
+  if (!Array.isArray(f) || typeof f[0] !== 'string') throw invalidArgument(`a field is a [name, value] pair with a string name, got ${String(f)}`);
+  return f[0];
+}
+
+function requestField(r: RequestParts, rawName: string, value: FieldValue | number): void {
   const v = typeof value === 'number' ? String(value) : value;
   if (rawName.charCodeAt(0) === 0x3a) {
     const o = (r.order ??= []);
     if (!o.includes(rawName)) o.push(rawName);
+    if (typeof v !== 'string') throw invalidArgument(`pseudo-header ${rawName} must be given as text`);
   }
   switch (rawName) {
     case ':method':
-      r.method = v;
+      r.method = v as string;
       return;
     case ':path':
-      r.path = v;
+      r.path = v as string;
       return;
     case ':scheme':
-      r.scheme = v;
+      r.scheme = v as string;
       return;
     case ':authority':
-      r.authority = v;
+      r.authority = v as string;
       return;
     default:
-      if (rawName.charCodeAt(0) === 0x3a) throw new TypeError(`unknown pseudo-header ${rawName} in a request (RFC 9113 §8.3.1)`);
+      if (rawName.charCodeAt(0) === 0x3a) throw invalidArgument(`unknown pseudo-header ${rawName} in a request (RFC 9113 §8.3.1)`);
   }
   const field = checkedField(rawName, v);
-  if (field[0] === 'te' && field[1] !== 'trailers') throw new TypeError('te may only be "trailers" in HTTP/2 (RFC 9113 §8.2.2)');
+  if (field[0] === 'te' && !isTrailers(field[1])) throw invalidArgument('te may only be "trailers" in HTTP/2 (RFC 9113 §8.2.2)');
   if (field[0] === 'host') return; // :authority carries it (§8.3.1)
   (r.regular ??= []).push(field);
 }
@@ -256,3 +277,8 @@ function pseudoPair(name: string, value: string): readonly [string, string] {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+const TRAILERS = [0x74, 0x72, 0x61, 0x69, 0x6c, 0x65, 0x72, 0x73]; // "trailers"
+function isTrailers(v: FieldValue): boolean {
+  return typeof v === 'string' ? v === 'trailers' : v.length === 8 && v.every((b, i) => b === TRAILERS[i]);
+}

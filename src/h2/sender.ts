@@ -8,6 +8,7 @@
  * is reported to the observer here.
  */
 import type { HeaderInput } from '../hpack/index.js';
+import { sentText } from './fields.js';
 import { Flag, FrameType, type PriorityFields } from './frame.js';
 import { FrameWriter } from './frame-writer.js';
 import type { Limits } from './limits.js';
@@ -128,7 +129,7 @@ export class Sender {
       this.writer.fieldBlock(streamId, promisedId, block, endStream, pad, maxFrameSize, undefined, priority);
       return;
     }
-    const headers = fields.map(([n, v]) => [String(n), String(v)] as [string, string]);
+    const headers = fields.map(([n, v]) => [sentText(n), sentText(v)] as [string, string]);
     this.writer.fieldBlock(
       streamId,
       promisedId,

@@ -8,7 +8,9 @@
 import type { HeaderInput } from '../hpack/index.js';
 import { ENTRY_OVERHEAD } from '../hpack/static-table.js';
 import { discardBody, type TrailersInit } from './body.js';
-import { Endpoint, Phase, type EndpointOptions, type Transport } from './endpoint.js';
+import { Endpoint, Phase, type ConnectionStats, type EndpointOptions, type Transport } from './endpoint.js';
+import { errorCodeArg, invalidState } from './errors.js';
+import { fieldsText, fieldText } from './fields.js';
 import { ErrorCode, Flag, H2Error, SettingId, type PriorityFields } from './frame.js';
 import { validateRequest, validateTrailers } from './request.js';
 import { promiseFields, responseFields, trailerFields, type HeadersInit } from './response.js';
@@ -53,7 +55,8 @@ export const PREFACE_GRACE = 100;
 const { PROTOCOL_ERROR, NO_ERROR } = ErrorCode;
 const utf8 = new TextEncoder();
 
-export class ServerConnection extends Endpoint<ServerExchange> implements ExchangeHost {
+/** The engine of a server connection; applications see it through ServerConnection. */
+export class ServerEndpoint extends Endpoint<ServerExchange> implements ExchangeHost {
   protected readonly isServer = true;
   private readonly onStream: (stream: ServerStream) => void;
   private readonly onErrorCb: ((error: unknown, stream: ServerStream | null) => void) | null;
@@ -135,7 +138,7 @@ export class ServerConnection extends Endpoint<ServerExchange> implements Exchan
     const r = parseHttp1Request(head);
     if (!r.upgrade) return this.answerHttp1(r.status, r.reason);
     this.http1 = null;
-    this.onUpgradeCb?.({ connectionId: this.id, method: r.method, target: r.target, settings: r.settings });
+    this.onUpgradeCb?.({ connectionId: this.id, method: r.method, target: fieldText(r.target), settings: r.settings });
     this.sender.octets(utf8.encode(SWITCHING_PROTOCOLS));
     this.sendPreface();
     // The settings count as received; the 101 acknowledges them (RFC 7540 §3.2.1).
@@ -264,9 +267,17 @@ export class ServerConnection extends Endpoint<ServerExchange> implements Exchan
     if (typeof head === 'string') return this.resetStream(s, PROTOCOL_ERROR, `malformed request: ${head}`, true);
     s.method = head.method;
     s.scheme = head.scheme;
-    s.authority = head.authority;
-    s.path = head.path;
-    s.headers = head.headers;
+    if (head.ascii) {
+      s.authority = head.authority;
+      s.path = head.path;
+      s.headers = head.headers;
+    } else {
+      // The exchange keeps text (fields.ts); the octets too, for rawHeaders.
+      s.authority = fieldText(head.authority);
+      s.path = fieldText(head.path);
+      s.headers = fieldsText(head.headers);
+      s.rawHeaders = head.headers;
+    }
     s.contentLength = head.contentLength;
     if (endStream && head.contentLength > 0) {
       return this.resetStream(s, PROTOCOL_ERROR, `END_STREAM with content-length ${head.contentLength} (§8.1.1)`, true);
@@ -300,8 +311,9 @@ export class ServerConnection extends Endpoint<ServerExchange> implements Exchan
     }
     const trailers = validateTrailers(fields);
     if (typeof trailers === 'string') return new H2Error('stream', PROTOCOL_ERROR, `malformed trailers: ${trailers}`, s.id);
-    s.trailers = trailers;
-    s.emit('trailers', trailers);
+    s.trailers = fieldsText(trailers);
+    if (s.trailers !== trailers) s.rawTrailers = trailers;
+    s.emit('trailers', s.trailers);
     if (!s.closed) return this.endOfMessage(s);
   }
 
@@ -381,7 +393,7 @@ export class ServerConnection extends Endpoint<ServerExchange> implements Exchan
 
   /** See ServerStream.respond(). */
   respond(s: ServerExchange, status: number, headers: HeadersInit | undefined, body: ResponseBody, trailers: TrailersInit | null): void {
-    if (s.responded) throw new Error(`respond() called twice on stream ${s.id}`);
+    if (s.responded) throw invalidState(`respond() called twice on stream ${s.id}`);
     this.scheduleFlush();
     const { kind, bytes } = this.classify(body);
     if (s.closed || this.phase >= Phase.CLOSING) {
@@ -390,6 +402,8 @@ export class ServerConnection extends Endpoint<ServerExchange> implements Exchan
     }
     const noBody = s.method === 'HEAD' || status === 204 || status === 304;
     const fields = responseFields(status, headers, bytes !== null && status !== 204 ? bytes.length : -1);
+    // Trailers given now are checked now, where the mistake is (a function's are checked when called).
+    if (trailers !== null && typeof trailers !== 'function') trailerFields(trailers);
     s.responded = true;
     this.sendMessage(s, fields, kind, body, bytes, trailers, noBody);
   }
@@ -434,5 +448,67 @@ export class ServerConnection extends Endpoint<ServerExchange> implements Exchan
   /** See ServerStream.reset(). */
   override resetStream(s: ServerExchange, code: number, message: string, peerFault = false): void {
     super.resetStream(s, code, message, peerFault);
+  }
+}
+
+/**
+ * One HTTP/2 connection, server side, over any Transport: what
+ * Http2Server.handleSocket() returns and getConnections() lists, or, made
+ * directly, a connection driven by hand (receive() the octets, onDrain() and
+ * onTransportClose() as the transport reports them).
+ */
+export class ServerConnection {
+  readonly #e: ServerEndpoint;
+
+  constructor(transport: Transport, options: ConnectionOptions) {
+    this.#e = new ServerEndpoint(transport, options);
+  }
+
+  /** The id given in the options (numbered by the server). */
+  get id(): number {
+    return this.#e.id;
+  }
+  get remoteAddress(): string {
+    return this.#e.remoteAddress;
+  }
+  get remotePort(): number {
+    return this.#e.remotePort;
+  }
+  /** Open streams (both directions). */
+  get streamCount(): number {
+    return this.#e.streamCount;
+  }
+  /** What the connection holds in memory now. */
+  get stats(): ConnectionStats {
+    return this.#e.stats;
+  }
+  /** True once the connection has ended or is ending. */
+  get closed(): boolean {
+    return this.#e.closed;
+  }
+
+  /** Feeds octets received from the transport. */
+  receive(chunk: Uint8Array): void {
+    this.#e.receive(chunk);
+  }
+  /** The transport can take more octets. */
+  onDrain(): void {
+    this.#e.onDrain();
+  }
+  /** The transport closed (the peer went away, or after our end()). */
+  onTransportClose(reason?: string): void {
+    this.#e.onTransportClose(reason);
+  }
+  /** Sends a PING (§6.7); resolves with the round trip in ms. */
+  ping(): Promise<number> {
+    return this.#e.ping();
+  }
+  /** Graceful shutdown (§6.8): GOAWAY NO_ERROR, open streams finish, then the connection closes. */
+  shutdown(): void {
+    this.#e.shutdown();
+  }
+  /** Closes now: GOAWAY with `code` (default NO_ERROR; open streams close with CANCEL), then the transport. */
+  destroy(code?: number, message?: string): void {
+    this.#e.destroy(code === undefined ? code : errorCodeArg(code), message);
   }
 }

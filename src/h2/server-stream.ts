@@ -6,8 +6,10 @@
  * EventEmitter.
  */
 import type { BodyInit, BodyProducer, TrailersInit } from './body.js';
+import { errorCodeArg, invalidState } from './errors.js';
+import { fieldGet, fieldGetAll, fieldsRaw } from './fields.js';
 import { ErrorCode } from './frame.js';
-import type { HeadersInit } from './response.js';
+import { trailerFields, type HeadersInit } from './response.js';
 import { StreamCore, type StreamState } from './stream.js';
 
 export type { BodyProducer };
@@ -36,7 +38,7 @@ type Listener<A extends unknown[]> = (...args: A) => void;
 export interface StreamEvents {
   /** A chunk of the request body (a view: copy it to keep it past the handler). */
   data: [chunk: Uint8Array];
-  /** Request trailers, just before 'end'. */
+  /** Request trailers (text, see ServerStream.headers), just before 'end'. */
   trailers: [trailers: Array<[string, string]>];
   /** The request body is complete. */
   end: [];
@@ -63,8 +65,12 @@ export class ServerExchange extends StreamCore {
   scheme = '';
   authority = '';
   path = '';
+  /** The request's fields as text (see fields.ts). */
   headers: Array<[string, string]> = [];
   trailers: Array<[string, string]> | null = null;
+  /** The octets of headers and trailers, kept only when they are not all ASCII (else they are the text). */
+  rawHeaders: Array<[string, string]> | null = null;
+  rawTrailers: Array<[string, string]> | null = null;
   /** Request body chunks held until a 'data' listener exists. */
   held: Uint8Array[] | null = null;
   heldBytes = 0;
@@ -86,7 +92,7 @@ export class ServerExchange extends StreamCore {
     recvWindow: number,
   ) {
     super(id, pushed, state, sendWindow, recvWindow);
-    this.api = new ServerStream(this);
+    this.api = makeServerStream(this);
   }
 
   on<K extends keyof StreamEvents>(event: K, fn: Listener<StreamEvents[K]>): void {
@@ -147,13 +153,18 @@ export class ServerExchange extends StreamCore {
   }
 }
 
+let makeServerStream: (x: ServerExchange) => ServerStream;
+
 /** One request as the handler sees it, and the methods that answer it. */
 export class ServerStream {
   readonly #x: ServerExchange;
 
-  /** @internal Made by the connection. */
-  constructor(x: ServerExchange) {
+  // Made by the connection only (the class is exported for its type and instanceof).
+  private constructor(x: ServerExchange) {
     this.#x = x;
+  }
+  static {
+    makeServerStream = (x) => new ServerStream(x);
   }
 
   get streamId(): number {
@@ -163,7 +174,7 @@ export class ServerStream {
   get pushed(): boolean {
     return this.#x.local;
   }
-  /** :method. Request fields are octet strings (one char per octet, as received). */
+  /** :method (a token: ASCII). */
   get method(): string {
     return this.#x.method;
   }
@@ -171,21 +182,41 @@ export class ServerStream {
   get scheme(): string {
     return this.#x.scheme;
   }
-  /** :authority, or the host field when :authority is absent. */
+  /** :authority, or the host field when :authority is absent (text, as headers). */
   get authority(): string {
     return this.#x.authority;
   }
-  /** :path ('' for CONNECT). */
+  /** :path ('' for CONNECT), as text (see headers). */
   get path(): string {
     return this.#x.path;
   }
-  /** Regular request fields, in order. */
+  /**
+   * Regular request fields, in order, as text: the octets received decoded
+   * as UTF-8, U+FFFD where they are not UTF-8 (rawHeaders has the octets).
+   */
   get headers(): Array<[string, string]> {
     return this.#x.headers;
   }
-  /** Request trailers, once received. */
+  /** The request fields with the exact octets of each value. */
+  get rawHeaders(): Array<[string, Uint8Array]> {
+    return fieldsRaw(this.#x.rawHeaders ?? this.#x.headers);
+  }
+  /** The text of the first request field `name` (any case), or undefined. */
+  get(name: string): string | undefined {
+    return fieldGet(this.#x.headers, name);
+  }
+  /** The texts of every request field `name` (any case), in order. */
+  getAll(name: string): string[] {
+    return fieldGetAll(this.#x.headers, name);
+  }
+  /** Request trailers (text, as headers), once received. */
   get trailers(): Array<[string, string]> | null {
     return this.#x.trailers;
+  }
+  /** Request trailers with the exact octets of each value, once received. */
+  get rawTrailers(): Array<[string, Uint8Array]> | null {
+    const t = this.#x.rawTrailers ?? this.#x.trailers;
+    return t === null ? null : fieldsRaw(t);
   }
   /** The id of the connection this stream belongs to (numbered by the server). */
   get connectionId(): number {
@@ -264,8 +295,9 @@ export class ServerStream {
    */
   sendTrailers(trailers: HeadersInit): void {
     const x = this.#x;
-    if (!x.responded) throw new Error('sendTrailers() before respond()');
-    if (x.out === null) throw new Error('sendTrailers() after the body was sent');
+    if (!x.responded) throw invalidState('sendTrailers() before respond()');
+    if (x.out === null) throw invalidState('sendTrailers() after the body was sent');
+    trailerFields(trailers);
     x.out.trailers = trailers;
   }
 
@@ -287,6 +319,6 @@ export class ServerStream {
 
   /** Resets the stream (RST_STREAM, default CANCEL). */
   reset(code: number = ErrorCode.CANCEL): void {
-    this.#x.host.resetStream(this.#x, code, 'reset by the handler');
+    this.#x.host.resetStream(this.#x, errorCodeArg(code), 'reset by the handler');
   }
 }

@@ -17,6 +17,7 @@ import net, { type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { ConnectionCloseInfo } from './endpoint.js';
+import { Http2Error, invalidArgument, invalidState } from './errors.js';
 import { resolveLimits, type Limits } from './limits.js';
 import { resolveSettings, type LocalSettings } from './settings.js';
 import type { FrameObserver } from './observer.js';
@@ -73,38 +74,38 @@ export interface CloseOptions {
 }
 
 export class Http2Server {
-  private readonly options: ServerOptions;
-  private netServer: net.Server | null = null;
-  private readonly connections = new Set<ServerConnection>();
+  readonly #options: ServerOptions;
+  #netServer: net.Server | null = null;
+  readonly #connections = new Set<ServerConnection>();
   /** Sockets still in the TLS handshake (not yet the engine's). */
-  private readonly handshaking = new Set<net.Socket>();
-  private readonly sockets = new Set<Duplex>();
-  private nextId = 1;
-  private closing = false;
+  readonly #handshaking = new Set<net.Socket>();
+  readonly #sockets = new Set<Duplex>();
+  #nextId = 1;
+  #closing = false;
 
   constructor(options: ServerOptions) {
-    if (typeof options?.handler !== 'function') throw new TypeError('createServer: options.handler must be a function');
+    if (typeof options?.handler !== 'function') throw invalidArgument('createServer: options.handler must be a function');
     // Fail now rather than on the first connection.
     resolveSettings(options.settings);
     resolveLimits(options.limits);
-    this.options = options;
-    this.nextId = options.firstConnectionId ?? 1;
+    this.#options = options;
+    this.#nextId = options.firstConnectionId ?? 1;
   }
 
-  private takeId(): number {
-    const id = this.nextId;
-    this.nextId += this.options.connectionIdStep ?? 1;
+  #takeId(): number {
+    const id = this.#nextId;
+    this.#nextId += this.#options.connectionIdStep ?? 1;
     return id;
   }
 
   /** Open connections. */
   get connectionCount(): number {
-    return this.connections.size;
+    return this.#connections.size;
   }
 
   /** The open connections. */
   getConnections(): ServerConnection[] {
-    return [...this.connections];
+    return [...this.#connections];
   }
 
   /**
@@ -113,20 +114,24 @@ export class Http2Server {
    * the bound address.
    */
   listen(port = 0, host?: string): Promise<AddressInfo> {
-    if (this.netServer) return Promise.reject(new Error('listen() called twice'));
-    const srv = this.options.tls ? this.secureServer(this.options.tls) : net.createServer({ noDelay: true }, (socket) => this.handleSocket(socket));
-    this.netServer = srv;
+    if (this.#netServer) return Promise.reject(invalidState('listen() called twice'));
+    const srv = this.#options.tls ? this.#secureServer(this.#options.tls) : net.createServer({ noDelay: true }, (socket) => this.handleSocket(socket));
+    this.#netServer = srv;
     return new Promise((resolve, reject) => {
-      srv.once('error', reject);
+      const failed = (e: NodeJS.ErrnoException): void => {
+        this.#netServer = null;
+        reject(new Http2Error('LISTEN_FAILED', `cannot listen on ${host ?? '*'}:${port}: ${e.message}`, { cause: e }));
+      };
+      srv.once('error', failed);
       srv.listen(port, host, () => {
-        srv.off('error', reject);
+        srv.off('error', failed);
         resolve(srv.address() as AddressInfo);
       });
     });
   }
 
-  private secureServer(options: tls.TlsOptions): tls.Server {
-    const limit = resolveLimits(this.options.limits).handshakeTimeout;
+  #secureServer(options: tls.TlsOptions): tls.Server {
+    const limit = resolveLimits(this.#options.limits).handshakeTimeout;
     const srv = tls.createServer({
       minVersion: 'TLSv1.2',
       ...options,
@@ -135,9 +140,9 @@ export class Http2Server {
       ALPNCallback: ({ protocols }) => (protocols.includes('h2') ? 'h2' : undefined),
     });
     srv.on('connection', (raw: net.Socket) => {
-      this.handshaking.add(raw);
-      raw.once('close', () => this.handshaking.delete(raw));
-      if (this.closing) raw.destroy();
+      this.#handshaking.add(raw);
+      raw.once('close', () => this.#handshaking.delete(raw));
+      if (this.#closing) raw.destroy();
     });
     srv.on('secureConnection', (socket: tls.TLSSocket) => {
       if (socket.alpnProtocol !== 'h2') {
@@ -153,22 +158,22 @@ export class Http2Server {
 
   /** The listening address, or null. */
   address(): AddressInfo | null {
-    const a = this.netServer?.address();
+    const a = this.#netServer?.address();
     return a && typeof a === 'object' ? a : null;
   }
 
   /** Serves HTTP/2 on an accepted Duplex (TCP socket, or TLS socket after ALPN "h2"). */
   handleSocket(socket: Duplex): ServerConnection {
     const sock = socket as Duplex & Partial<Pick<net.Socket, 'remoteAddress' | 'remotePort' | 'setNoDelay'>>;
-    if (this.closing) {
+    if (this.#closing) {
       socket.destroy();
     }
     sock.setNoDelay?.(true);
     const transport = socketTransport(socket);
-    const o = this.options;
+    const o = this.#options;
     const conn = new ServerConnection(transport, {
       onStream: o.handler,
-      id: this.takeId(),
+      id: this.#takeId(),
       remoteAddress: sock.remoteAddress ?? '',
       remotePort: sock.remotePort ?? 0,
       settings: o.settings,
@@ -183,15 +188,15 @@ export class Http2Server {
       ...(o.encoderTableSize !== undefined ? { encoderTableSize: o.encoderTableSize } : {}),
       ...(o.coalesceWrites ? { coalesceWrites: true } : {}),
       onClose: (info) => {
-        this.connections.delete(conn);
+        this.#connections.delete(conn);
         o.onConnectionClose?.(info);
       },
     });
-    this.connections.add(conn);
-    this.sockets.add(socket);
+    this.#connections.add(conn);
+    this.#sockets.add(socket);
     const onData = o.onData;
-    attachSocket(socket, conn, onData ? (d) => onData(conn.id, d) : null, () => this.sockets.delete(socket));
-    if (this.closing) conn.destroy();
+    attachSocket(socket, conn, onData ? (d) => onData(conn.id, d) : null, () => this.#sockets.delete(socket));
+    if (this.#closing) conn.destroy();
     return conn;
   }
 
@@ -202,19 +207,19 @@ export class Http2Server {
   async close(options: CloseOptions = {}): Promise<void> {
     const graceful = options.graceful ?? true;
     const timeout = options.timeout ?? 5000;
-    this.closing = true;
-    const listening = this.netServer
-      ? new Promise<void>((resolve) => this.netServer!.close(() => resolve()))
+    this.#closing = true;
+    const listening = this.#netServer
+      ? new Promise<void>((resolve) => this.#netServer!.close(() => resolve()))
       : Promise.resolve();
-    for (const c of this.connections) {
+    for (const c of this.#connections) {
       if (graceful) c.shutdown();
       else c.destroy();
     }
     const deadline = Date.now() + timeout;
-    while (this.sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    for (const c of this.connections) c.destroy();
-    for (const s of this.sockets) s.destroy();
-    for (const s of this.handshaking) s.destroy();
+    while (this.#sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    for (const c of this.#connections) c.destroy();
+    for (const s of this.#sockets) s.destroy();
+    for (const s of this.#handshaking) s.destroy();
     await listening;
   }
 }

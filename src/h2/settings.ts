@@ -4,6 +4,7 @@
  * they restrict the peer) only once acknowledged (§6.5.3).
  */
 import { DEFAULT_HEADER_TABLE_SIZE, DEFAULT_INITIAL_WINDOW_SIZE, DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE, MAX_WINDOW_SIZE, SettingId } from './frame.js';
+import { invalidArgument } from './errors.js';
 import { checkNumber } from './limits.js';
 
 /** What we advertise in our SETTINGS (RFC 9113 §6.5.2) plus the connection window. */
@@ -47,7 +48,7 @@ export function resolveSettings(s: Partial<LocalSettings> = {}): LocalSettings {
   checkNumber('initialWindowSize', r.initialWindowSize, 0, MAX_WINDOW_SIZE);
   checkNumber('maxFrameSize', r.maxFrameSize, DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE);
   checkNumber('maxHeaderListSize', r.maxHeaderListSize, 0, 0xffffffff);
-  if (typeof r.enablePush !== 'boolean') throw new RangeError(`enablePush must be true or false, got ${String(r.enablePush)}`);
+  if (typeof r.enablePush !== 'boolean') throw invalidArgument(`enablePush must be true or false, got ${String(r.enablePush)}`);
   checkNumber('connectionWindowSize', r.connectionWindowSize, DEFAULT_INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE);
   return r;
 }

@@ -7,6 +7,7 @@
  *
  * Pure functions on octets; the connection does the I/O.
  */
+import { STATUS_CODES } from 'node:http';
 import { bytesToOctets } from '../hpack/octets.js';
 import { FrameType, H2Error, parseSettings } from './frame.js';
 import { CONNECTION_SPECIFIC } from './request.js';
@@ -29,14 +30,6 @@ export interface Http1Refusal {
   status: 400 | 431 | 505;
   reason: string;
 }
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  408: 'Request Timeout',
-  431: 'Request Header Fields Too Large',
-  503: 'Service Unavailable',
-  505: 'HTTP Version Not Supported',
-};
 
 /**
  * Where the request head ends in `b` (the offset just past its empty line),
@@ -228,7 +221,7 @@ export function decodeSettings(value: string): Array<[number, number]> | string 
 /** A complete HTTP/1.1 response with a plain-text body, after which the connection closes. */
 export function http1Response(status: number, body: string): string {
   const bytes = new TextEncoder().encode(body).length;
-  return `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${bytes}\r\nconnection: close\r\n\r\n${body}`;
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${bytes}\r\nconnection: close\r\n\r\n${body}`;
 }
 
 /** The 101 that switches the connection to h2c (RFC 7540 §3.2). */

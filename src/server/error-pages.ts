@@ -3,21 +3,8 @@
  * (status, optional signature) and, with nghttpd's -e/--error-gzip, also
  * kept gzip-compressed.
  */
+import { STATUS_CODES } from 'node:http';
 import { gzipSync } from 'node:zlib';
-
-/** Reason phrases (RFC 9110 §15) for the statuses the static layer produces. */
-export const REASON_PHRASES: Readonly<Record<number, string>> = {
-  200: 'OK',
-  206: 'Partial Content',
-  301: 'Moved Permanently',
-  304: 'Not Modified',
-  400: 'Bad Request',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  412: 'Precondition Failed',
-  416: 'Range Not Satisfiable',
-  500: 'Internal Server Error',
-};
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -28,7 +15,8 @@ function escapeHtml(text: string): string {
  * server name and port, as nghttpd prints) goes in an `<address>` when given.
  */
 export function errorPageHtml(status: number, signature?: string): string {
-  const title = `${status} ${REASON_PHRASES[status] ?? 'Error'}`;
+  // Reason phrases (RFC 9110 §15): Node's table, the one the whole project uses.
+  const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
   const address = signature === undefined || signature === '' ? '' : `<hr><address>${escapeHtml(signature)}</address>`;
   return `<!DOCTYPE html><html><head><title>${title}</title></head><body><h1>${title}</h1>${address}</body></html>`;
 }

@@ -30,4 +30,4 @@ export {
 } from './mime.js';
 export { normaliseRequestPath, type NormalisedPath, type RejectedPath } from './request-path.js';
 export { formatHttpDate, parseHttpDate } from './http-date.js';
-export { errorPageHtml, REASON_PHRASES } from './error-pages.js';
+export { errorPageHtml } from './error-pages.js';

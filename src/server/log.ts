@@ -9,17 +9,10 @@
  *             (padlen=0)
  *             ; Open new stream
  */
-import { Chalk } from 'chalk';
-import { FrameLines, type Paint } from '../h2/frame-lines.js';
+import { FrameLines, NGHTTP2_PAINT, NO_PAINT } from '../h2/frame-lines.js';
 import type { FrameEvent, UpgradeInfo } from '../h2/index.js';
 
 export { hexdump } from '../h2/frame-lines.js';
-
-/** nghttp2's colours (bold cyan, bold magenta, bold blue), or none. */
-export function chalkPaint(color: boolean): Paint {
-  const c = new Chalk({ level: color ? 1 : 0 });
-  return { recv: (s) => c.bold.cyan(s), send: (s) => c.bold.magenta(s), name: (s) => c.bold.blue(s) };
-}
 
 /** Collects output lines and writes them in batches (one write per tick). */
 export class LineSink {
@@ -52,7 +45,7 @@ export class FrameLog {
     color: boolean,
     private readonly start: bigint = process.hrtime.bigint(),
   ) {
-    this.frames = new FrameLines('server', chalkPaint(color));
+    this.frames = new FrameLines('server', color ? NGHTTP2_PAINT : NO_PAINT);
   }
 
   /** `[  0.508]`: seconds and milliseconds since the server started. */
@@ -82,7 +75,7 @@ export class FrameLog {
 
   /** An HTTP/1.1 request upgraded its connection to h2c and became stream 1, with the client's HTTP2-Settings. */
   upgrade(info: UpgradeInfo): void {
-    this.event(info.connectionId, `HTTP/1.1 Upgrade to h2c: ${text(info.method)} ${text(info.target)} becomes stream 1; HTTP2-Settings:`);
+    this.event(info.connectionId, `HTTP/1.1 Upgrade to h2c: ${info.method} ${info.target} becomes stream 1; HTTP2-Settings:`);
     for (const l of this.frames.settingsLines(info.settings)) this.out.push(l);
   }
 
@@ -94,9 +87,4 @@ export class FrameLog {
   frame(e: FrameEvent): void {
     for (const l of this.frames.lines(e, this.prefix(e.connectionId))) this.out.push(l);
   }
-}
-
-/** Received names and values are octet strings: show them as UTF-8 where they are. */
-function text(octets: string): string {
-  return /[^\x00-\x7f]/.test(octets) ? Buffer.from(octets, 'latin1').toString('utf8') : octets;
 }

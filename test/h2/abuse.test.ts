@@ -242,7 +242,7 @@ describe('control frame floods while the peer does not read', () => {
       c.socket.resume();
       await calm(c);
       await until(() => s.connectionCloses.length > 0);
-      expect(s.connectionCloses.some((i) => i.error?.code === ErrorCode.ENHANCE_YOUR_CALM && /does not read/.test(i.reason))).toBe(true);
+      expect(s.connectionCloses.some((i) => i.error?.errorCode === ErrorCode.ENHANCE_YOUR_CALM && /does not read/.test(i.reason))).toBe(true);
       expect(maxQueued).toBeLessThanOrEqual(DEFAULT_LIMITS.maxQueuedBytes + 65536);
       await good.check();
     } finally {
@@ -452,7 +452,7 @@ describe('slow reads (send timeout)', () => {
     await until(() => conn.closed, 5000);
     expect(conn.closed).toBe(true);
     await until(() => s.connectionCloses.some((i) => /none of our DATA/.test(i.reason)), 5000);
-    expect(s.connectionCloses.some((i) => i.error?.code === ErrorCode.ENHANCE_YOUR_CALM && /none of our DATA/.test(i.reason))).toBe(true);
+    expect(s.connectionCloses.some((i) => i.error?.errorCode === ErrorCode.ENHANCE_YOUR_CALM && /none of our DATA/.test(i.reason))).toBe(true);
   });
 
   it('a slow reader that keeps making progress is served', async () => {

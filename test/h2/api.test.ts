@@ -125,7 +125,7 @@ describe('respond()', () => {
     );
   });
 
-  it('fields HTTP/2 forbids are refused at respond() (TypeError), the stream is reset', async () => {
+  it('fields HTTP/2 forbids are refused at respond() (Http2Error INVALID_ARGUMENT), the stream is reset', async () => {
     await withHandler(
       (s) => s.respond(200, { 'transfer-encoding': 'chunked' }, 'x'),
       async (c) => {

@@ -228,7 +228,7 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
     expect(e.message).toContain('HTTP/1.1 400 Bad Request');
     expect(e.message).toMatch(/HTTP\/1\.x .*instead of HTTP\/2/);
     const info = await closed(s);
-    expect(info.error?.code).toBe(ErrorCode.PROTOCOL_ERROR);
+    expect(info.error?.errorCode).toBe(ErrorCode.PROTOCOL_ERROR);
     // A request after the close is refused with the same cause.
     expect((await rejection(s.request({ ':path': '/' }))).code).toBe('PROTOCOL_ERROR');
   });

@@ -6,7 +6,9 @@
  */
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClientConnection, ErrorCode, type ExchangeListener, type Http2Error, type PendingRequest } from '../../src/h2/index.js';
+import { ClientConnection, type PendingRequest } from '../../src/h2/client-connection.js';
+import type { ExchangeListener } from '../../src/h2/client-stream.js';
+import { ErrorCode, type Http2Error } from '../../src/h2/index.js';
 import { attachSocket, socketTransport } from '../../src/h2/socket.js';
 import { startTestServer, type TestServer } from '../helpers/h2-test-server.js';
 

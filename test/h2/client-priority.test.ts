@@ -23,6 +23,8 @@ afterAll(async () => {
 
 const recvBy = (events: FrameEvent[], type: number) => events.filter((e) => e.direction === 'recv' && e.type === type);
 
+const invalidArgument = expect.objectContaining({ name: 'Http2Error', code: 'INVALID_ARGUMENT' });
+
 describe('priority signals (RFC 7540 §5.3)', () => {
   it('PRIORITY on idle anchor streams, then a request on stream 13 whose HEADERS carry PRIORITY', async () => {
     serverSaw.length = 0;
@@ -56,16 +58,16 @@ describe('priority signals (RFC 7540 §5.3)', () => {
     ]);
   });
 
-  it('bad ids and weights are RangeErrors; stream ids only grow', async () => {
+  it('bad ids and weights are Http2Error INVALID_ARGUMENT; stream ids only grow', async () => {
     const s = await connect(url);
     try {
-      expect(() => s.priority(0, { dependency: 0, weight: 16, exclusive: false })).toThrow(RangeError);
-      expect(() => s.priority(3, { dependency: 0, weight: 0, exclusive: false })).toThrow(RangeError);
-      expect(() => s.priority(3, { dependency: 0, weight: 257, exclusive: false })).toThrow(RangeError);
+      expect(() => s.priority(0, { dependency: 0, weight: 16, exclusive: false })).toThrow(invalidArgument);
+      expect(() => s.priority(3, { dependency: 0, weight: 0, exclusive: false })).toThrow(invalidArgument);
+      expect(() => s.priority(3, { dependency: 0, weight: 257, exclusive: false })).toThrow(invalidArgument);
       expect(() => s.priority(5, { dependency: 5, weight: 16, exclusive: false })).toThrow(/itself/);
-      expect(() => s.setNextStreamId(4)).toThrow(RangeError);
+      expect(() => s.setNextStreamId(4)).toThrow(invalidArgument);
       s.setNextStreamId(7);
-      expect(() => s.setNextStreamId(5)).toThrow(RangeError);
+      expect(() => s.setNextStreamId(5)).toThrow(invalidArgument);
       const r = await s.request({ ':path': '/' });
       expect(r.streamId).toBe(7);
       await r.text();

@@ -50,7 +50,7 @@ describe('§3 starting HTTP/2', () => {
       expect(body).toContain('curl --http2-prior-knowledge');
       await until(() => ts.connectionCloses.some((i) => i.http1Status !== null));
       const info = ts.connectionCloses.find((i) => i.http1Status !== null)!;
-      expect(info.error?.code).toBe(ErrorCode.PROTOCOL_ERROR);
+      expect(info.error?.errorCode).toBe(ErrorCode.PROTOCOL_ERROR);
       expect(info.http1Status).toBe(505);
       ts.connectionCloses.length = 0;
     });

@@ -108,3 +108,15 @@ describe('FrameLines', () => {
     );
   });
 });
+
+describe('FrameLines and header text', () => {
+  it('prints field values as the event has them (text), sent and received alike: no second decoding', () => {
+    const f = new FrameLines('server');
+    const out = [
+      ev({ direction: 'recv', type: FrameType.HEADERS, flags: Flag.END_HEADERS | Flag.END_STREAM, length: 20, streamId: 1, headers: [[':path', '/'], ['x-name', 'caf\u00e9']] }),
+      ev({ direction: 'send', type: FrameType.HEADERS, flags: Flag.END_HEADERS, length: 20, streamId: 1, headers: [[':status', '200'], ['x-back', '\u00e9t\u00e9 \u2603']] }),
+    ].flatMap((e) => f.lines(e, '[id=1]'));
+    expect(out).toContain('[id=1] recv (stream_id=1) x-name: caf\u00e9');
+    expect(out).toContain('          x-back: \u00e9t\u00e9 \u2603');
+  });
+});

@@ -19,6 +19,7 @@ import {
   FrameType,
   frameTypeName,
   H2Error,
+  Http2Error,
   parseFrame,
   parseFrameHeader,
   settingName,
@@ -125,7 +126,9 @@ describe('validation', () => {
   for (const [name, bytes, scope, code] of cases) {
     it(`${name} -> ${scope} ${errorCodeName(code)}`, () => {
       const e = err(bytes);
-      expect({ scope: e.scope, code: e.codeName }).toEqual({ scope, code: errorCodeName(code) });
+      expect({ scope: e.scope, code: e.code, errorCode: e.errorCode }).toEqual({ scope, code: errorCodeName(code), errorCode: code });
+      expect(e).toBeInstanceOf(Http2Error);
+      expect(e).toBeInstanceOf(Error);
       expect(e.message).toMatch(/\S/);
     });
   }

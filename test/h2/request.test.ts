@@ -1,5 +1,6 @@
 /** Request and response field rules (RFC 9113 §8.2, §8.3) as pure functions. */
 import { describe, expect, it } from 'vitest';
+import { Http2Error } from '../../src/h2/errors.js';
 import { validateRequest, validateResponse, validateTrailers } from '../../src/h2/request.js';
 import { promiseFields, requestFields, responseFields, trailerFields } from '../../src/h2/response.js';
 
@@ -8,8 +9,16 @@ const base: Array<[string, string]> = [[':method', 'GET'], [':scheme', 'https'],
 describe('validateRequest', () => {
   it('returns the head with content-length', () => {
     expect(validateRequest([...base, ['content-length', '42'], ['accept', '*/*']])).toEqual({
-      method: 'GET', scheme: 'https', authority: 'a.example', path: '/x', headers: [['content-length', '42'], ['accept', '*/*']], contentLength: 42,
+      method: 'GET', scheme: 'https', authority: 'a.example', path: '/x', headers: [['content-length', '42'], ['accept', '*/*']], contentLength: 42, ascii: true,
     });
+  });
+
+  it('says whether every value is ASCII (octet strings that are their own text)', () => {
+    expect(validateRequest([...base, ['x-a', 'caf\xc3\xa9']])).toMatchObject({ ascii: false });
+    expect(validateRequest([[':method', 'GET'], [':scheme', 'https'], [':authority', 'a.example'], [':path', '/\xc3\xa9']])).toMatchObject({ ascii: false });
+    expect(validateRequest([...base, ['x-a', 'plain']])).toMatchObject({ ascii: true });
+    expect(validateResponse([[':status', '200'], ['x-a', '\xff']])).toMatchObject({ ascii: false });
+    expect(validateResponse([[':status', '200'], ['x-a', 'ok']])).toMatchObject({ ascii: true });
   });
 
   it('returns a reason for malformed requests', () => {
@@ -62,7 +71,7 @@ describe('response fields', () => {
     expect(() => responseFields(200, { 'x-a': 'a\r\nb' }, -1)).toThrow(/invalid value/);
     expect(() => responseFields(200, { 'bad name': '1' }, -1)).toThrow(/invalid field name/);
     expect(() => responseFields(200, { ':status': '1' }, -1)).toThrow(/pseudo-header/);
-    expect(() => responseFields(99, {}, -1)).toThrow(RangeError);
+    expect(() => responseFields(99, {}, -1)).toThrow(Http2Error);
     expect(() => trailerFields({ ':path': '/' })).toThrow(/trailers/);
     expect(() => promiseFields('POST', 'http', 'a', '/', undefined)).toThrow(/safe and cacheable/);
   });
@@ -76,7 +85,7 @@ describe('response fields', () => {
     // Another status or length: another section, built and checked.
     expect(responseFields(404, list, 10)).toEqual([[':status', '404'], ['server', 'x'], ['content-type', 'text/plain'], ['content-length', '10']]);
     expect(responseFields(200, list, -1)).toEqual([[':status', '200'], ['server', 'x'], ['content-type', 'text/plain']]);
-    expect(() => responseFields(99, list, -1)).toThrow(RangeError);
+    expect(() => responseFields(99, list, -1)).toThrow(Http2Error);
     // A bad frozen list is refused every time (never remembered).
     const bad = Object.freeze([Object.freeze(['x-a', 'a\r\nb'] as const)]);
     expect(() => responseFields(200, bad, -1)).toThrow(/invalid value/);

@@ -15,14 +15,14 @@ import {
   encodeWindowUpdate,
   errorCodeName,
   Flag,
-  FrameReader,
   FrameType,
   frameTypeName,
   MAX_MAX_FRAME_SIZE,
-  readUint31,
-  readUint32,
   type PriorityFields,
 } from '../../src/h2/index.js';
+// The engine's own reader and integer helpers (not API): a raw peer reads frames as the engine does.
+import { readUint31, readUint32 } from '../../src/h2/frame.js';
+import { FrameReader } from '../../src/h2/frame-reader.js';
 
 export interface RecvFrame {
   type: number;

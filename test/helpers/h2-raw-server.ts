@@ -12,12 +12,12 @@ import {
   encodeHeaders,
   encodeSettings,
   Flag,
-  FrameReader,
   FrameType,
   MAX_MAX_FRAME_SIZE,
-  readUint31,
-  readUint32,
 } from '../../src/h2/index.js';
+// The engine's own reader and integer helpers (not API): a raw peer reads frames as the engine does.
+import { readUint31, readUint32 } from '../../src/h2/frame.js';
+import { FrameReader } from '../../src/h2/frame-reader.js';
 import { describeFrames, type RecvFrame } from './h2-raw-client.js';
 
 export class RawServerConnection {

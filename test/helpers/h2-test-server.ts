@@ -32,6 +32,7 @@ export function defaultHandler(stream: ServerStream): void {
       authority: stream.authority,
       path: stream.path,
       headers: stream.headers,
+      raw: stream.rawHeaders.map(([n, v]) => [n, Buffer.from(v).toString('hex')]),
     }));
   }
   if (path === '/echo') {
