@@ -13,7 +13,7 @@ import { program } from '../../src/cli/common.js';
 import { TERM_COLUMN } from '../../src/cli/help.js';
 import { ROOT } from '../helpers/cli.js';
 
-const COMMANDS = ['deflatehd', 'inflatehd', 'h2serve', 'h2get', 'h2proxy'];
+const COMMANDS = ['deflatehd', 'inflatehd', 'h2serve', 'h2get', 'h2proxy', 'h2bench'];
 
 function help(cmd: string): string {
   const exeDir = process.env['H2KIT_CLI_DIR'];

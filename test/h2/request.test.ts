@@ -176,12 +176,12 @@ describe('validateResponse (§8.3.2)', () => {
   ];
 
   it('the head with its regular fields, in order', () => {
-    expect(validateResponse(good)).toEqual({ status: 200, headers: [['content-type', 'text/plain'], ['content-length', '5']], contentLength: 5 });
+    expect(validateResponse(good)).toEqual({ status: 200, headers: [['content-type', 'text/plain'], ['content-length', '5']], contentLength: 5, ascii: true });
   });
 
   it('without keepHeaders: the same checks and figures, no copy of the fields', () => {
     const h = validateResponse(good, false);
-    expect(h).toEqual({ status: 200, headers: [], contentLength: 5 });
+    expect(h).toEqual({ status: 200, headers: [], contentLength: 5, ascii: true });
     expect(Object.isFrozen((h as { headers: unknown }).headers)).toBe(true);
     for (const [, fields, why] of bad) {
       expect(validateResponse(fields, true)).toMatch(why);
