@@ -39,15 +39,26 @@ function isAsyncIterable(v: unknown): v is AsyncIterable<Uint8Array | string> {
   return typeof v === 'object' && v !== null && typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
 }
 
+/** The kind of `body`; throws INVALID_ARGUMENT for anything that cannot be a body. */
+export function bodyKind(body: BodyInit): number {
+  if (body === null || body === undefined) return BODY_NONE;
+  if (typeof body === 'string' || body instanceof Uint8Array) return BODY_BYTES;
+  if (typeof body === 'function') return BODY_PRODUCER;
+  if (isReadable(body)) return BODY_READABLE;
+  if (isAsyncIterable(body)) return BODY_ITERABLE;
+  throw invalidArgument('body must be a string, a Uint8Array, a Readable, an async iterable or a producer function');
+}
+
+/** The octets of a body of kind BODY_BYTES (text as UTF-8); null for the other kinds. */
+export function bodyBytes(body: BodyInit, kind: number): Uint8Array | null {
+  if (kind !== BODY_BYTES) return null;
+  return typeof body === 'string' ? utf8.encode(body) : (body as Uint8Array);
+}
+
 /** The kind of `body`, and its octets when it is text or octets; throws INVALID_ARGUMENT for anything else. */
 export function classifyBody(body: BodyInit): { kind: number; bytes: Uint8Array | null } {
-  if (body === null || body === undefined) return { kind: BODY_NONE, bytes: null };
-  if (typeof body === 'string') return { kind: BODY_BYTES, bytes: utf8.encode(body) };
-  if (body instanceof Uint8Array) return { kind: BODY_BYTES, bytes: body };
-  if (typeof body === 'function') return { kind: BODY_PRODUCER, bytes: null };
-  if (isReadable(body)) return { kind: BODY_READABLE, bytes: null };
-  if (isAsyncIterable(body)) return { kind: BODY_ITERABLE, bytes: null };
-  throw invalidArgument('body must be a string, a Uint8Array, a Readable, an async iterable or a producer function');
+  const kind = bodyKind(body);
+  return { kind, bytes: bodyBytes(body, kind) };
 }
 
 /** Releases what a body that will not be sent holds (a Readable is destroyed, an iterator returned). */

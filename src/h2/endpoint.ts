@@ -11,7 +11,7 @@
  * into an RST_STREAM (§5.4.2); either way the reason reaches the observer.
  */
 import { Deflater, Inflater, type HeaderInput } from '../hpack/index.js';
-import { classifyBody, discardBody, BODY_NONE, type BodyInit, type TrailersInit } from './body.js';
+import { discardBody, BODY_NONE, type BodyInit, type TrailersInit } from './body.js';
 import { Http2Error } from './errors.js';
 import { RecvWindow, SendWindow } from './flow.js';
 import {
@@ -42,7 +42,7 @@ import { Scheduler, type SchedulerHost } from './scheduler.js';
 import { Sender, type Transport } from './sender.js';
 import { changedSettings, PeerSettings, PendingSettings, resolveSettings, type LocalSettings } from './settings.js';
 import { StreamCore, StreamEvent, StreamState, transition } from './stream.js';
-import { StreamTable } from './stream-table.js';
+import { StreamTable, type StreamMap } from './stream-table.js';
 
 export type { Transport };
 
@@ -161,7 +161,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   // ---- streams
   protected readonly table: StreamTable<S>;
   /** The open streams (the table's). */
-  protected readonly streams: Map<number, S>;
+  protected readonly streams: StreamMap<S>;
 
   // ---- settings (§6.5)
   /** What the peer advertised. */
@@ -922,11 +922,6 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     }
     this.writeHeaders(s, fields, false);
     this.scheduler.start(s, kind, body, bytes, trailers);
-  }
-
-  /** Classifies a body the application gave (throws INVALID_ARGUMENT for what cannot be a body). */
-  protected classify(body: BodyInit): { kind: number; bytes: Uint8Array | null } {
-    return classifyBody(body);
   }
 
   /** Resumes the producer of `s` that returned 'deferred'. */

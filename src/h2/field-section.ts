@@ -52,6 +52,10 @@ export class FieldSectionReader {
 
   /** HEADERS (§6.2). */
   headers(h: FrameHeader, p: Uint8Array): H2Error | null | void {
+    // Most HEADERS are a whole block without padding or priority: decoded without a parsed frame object.
+    if ((h.flags & (Flag.END_HEADERS | Flag.PADDED | Flag.PRIORITY)) === Flag.END_HEADERS && h.streamId !== 0 && !this.observing) {
+      return this.decode(FrameType.HEADERS, h.streamId, h.flags & (Flag.END_STREAM | Flag.END_HEADERS), null, 0, p);
+    }
     const f = parseHeaders(h, p);
     if (f instanceof H2Error) return f;
     if ((f.flags & Flag.END_HEADERS) !== 0) {

@@ -7,7 +7,7 @@
  */
 import type { HeaderInput } from '../hpack/index.js';
 import { ENTRY_OVERHEAD } from '../hpack/static-table.js';
-import { discardBody, type TrailersInit } from './body.js';
+import { bodyKind, bodyBytes, discardBody, type TrailersInit } from './body.js';
 import { Endpoint, Phase, type ConnectionStats, type EndpointOptions, type Transport } from './endpoint.js';
 import { errorCodeArg, invalidState } from './errors.js';
 import { fieldsText, fieldText } from './fields.js';
@@ -395,7 +395,9 @@ export class ServerEndpoint extends Endpoint<ServerExchange> implements Exchange
   respond(s: ServerExchange, status: number, headers: HeadersInit | undefined, body: ResponseBody, trailers: TrailersInit | null): void {
     if (s.responded) throw invalidState(`respond() called twice on stream ${s.id}`);
     this.scheduleFlush();
-    const { kind, bytes } = this.classify(body);
+    // Two calls rather than one result object: this runs for every response.
+    const kind = bodyKind(body);
+    const bytes = bodyBytes(body, kind);
     if (s.closed || this.phase >= Phase.CLOSING) {
       discardBody(kind, body);
       return;

@@ -7,9 +7,87 @@
 import { MAX_WINDOW_SIZE } from './frame.js';
 import { StreamState, type StreamCore } from './stream.js';
 
+/**
+ * The open streams by id: open addressing with linear probing over a table
+ * that only grows. Streams come and go with every request, and a Map
+ * reallocates its table as it empties and fills again; this allocates
+ * nothing once it has reached its size.
+ */
+export class StreamMap<S extends StreamCore> {
+  private keys = new Int32Array(16);
+  private vals: Array<S | undefined> = new Array<S | undefined>(16);
+  private mask = 15;
+  size = 0;
+
+  get(id: number): S | undefined {
+    const keys = this.keys;
+    for (let i = id & this.mask; ; i = (i + 1) & this.mask) {
+      const k = keys[i]!;
+      if (k === id) return this.vals[i];
+      if (k === 0) return undefined;
+    }
+  }
+
+  has(id: number): boolean {
+    return this.get(id) !== undefined;
+  }
+
+  set(id: number, s: S): void {
+    if ((this.size + 1) * 2 > this.keys.length) this.grow();
+    const keys = this.keys;
+    let i = id & this.mask;
+    while (keys[i] !== 0 && keys[i] !== id) i = (i + 1) & this.mask;
+    if (keys[i] === 0) this.size++;
+    keys[i] = id;
+    this.vals[i] = s;
+  }
+
+  delete(id: number): boolean {
+    const keys = this.keys;
+    const mask = this.mask;
+    let i = id & mask;
+    while (keys[i] !== id) {
+      if (keys[i] === 0) return false;
+      i = (i + 1) & mask;
+    }
+    // Backward-shift deletion: later entries of the probe run move up, so no tombstones are needed.
+    for (let j = (i + 1) & mask; keys[j] !== 0; j = (j + 1) & mask) {
+      const home = keys[j]! & mask;
+      // Move j to i if its home slot is not in the cyclic range (i, j].
+      if (i <= j ? home <= i || home > j : home <= i && home > j) {
+        keys[i] = keys[j]!;
+        this.vals[i] = this.vals[j];
+        i = j;
+      }
+    }
+    keys[i] = 0;
+    this.vals[i] = undefined;
+    this.size--;
+    return true;
+  }
+
+  /** The open streams, as a new array (safe to change the map while going through it). */
+  values(): S[] {
+    const out: S[] = [];
+    for (let i = 0; i < this.keys.length; i++) if (this.keys[i] !== 0) out.push(this.vals[i]!);
+    return out;
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldVals = this.vals;
+    const n = oldKeys.length * 2;
+    this.keys = new Int32Array(n);
+    this.vals = new Array<S | undefined>(n);
+    this.mask = n - 1;
+    this.size = 0;
+    for (let i = 0; i < oldKeys.length; i++) if (oldKeys[i] !== 0) this.set(oldKeys[i]!, oldVals[i]!);
+  }
+}
+
 export class StreamTable<S extends StreamCore> {
   /** The open streams (any state but idle and closed). */
-  readonly streams = new Map<number, S>();
+  readonly streams = new StreamMap<S>();
   /**
    * Recently closed streams and how they closed: a ring indexed by the id
    * modulo its size (a newer id takes an older one's slot; forgotten

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { StreamState, type StreamCore } from '../../src/h2/stream.js';
-import { StreamTable } from '../../src/h2/stream-table.js';
+import { StreamMap, StreamTable } from '../../src/h2/stream-table.js';
+import fc from 'fast-check';
 
 describe('StreamTable: recently closed streams', () => {
   it('forgets the oldest first once full, round after round', () => {
@@ -43,5 +44,33 @@ describe('StreamTable: recently closed streams', () => {
     t.lastPeerId = 5;
     expect(t.stateOf(7)).toBe(StreamState.IDLE);
     expect(t.stateOf(5)).toBe(StreamState.CLOSED);
+  });
+});
+
+describe('StreamMap', () => {
+  const stream = (id: number) => ({ id }) as unknown as StreamCore;
+  it('agrees with a Map over random sets and deletes of clustered ids (probe runs wrap and shift)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 200 })), { maxLength: 400 }), (ops) => {
+        const m = new StreamMap<StreamCore>();
+        const ref = new Map<number, StreamCore>();
+        for (const [add, k] of ops) {
+          // Ids that collide modulo the table size, as old and new streams do.
+          const id = k % 2 === 0 ? k * 16 + 1 : k;
+          if (add) {
+            const s = stream(id);
+            m.set(id, s);
+            ref.set(id, s);
+          } else {
+            expect(m.delete(id)).toBe(ref.delete(id));
+          }
+          expect(m.size).toBe(ref.size);
+        }
+        for (const [id, s] of ref) expect(m.get(id)).toBe(s);
+        for (let id = 1; id < 4000; id++) if (!ref.has(id)) expect(m.get(id)).toBeUndefined();
+        expect(new Set(m.values())).toEqual(new Set(ref.values()));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
