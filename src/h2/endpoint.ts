@@ -201,7 +201,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     this.table = new StreamTable<S>(server, Math.max(256, Math.min(4096, this.settings.maxConcurrentStreams * 2)));
     this.streams = this.table.streams;
     this.reader = new FrameReader(this, server, DEFAULT_MAX_FRAME_SIZE);
-    this.inflater = new Inflater({ maxHeaderListSize: this.settings.maxHeaderListSize });
+    this.inflater = new Inflater({ maxHeaderListSize: this.settings.maxHeaderListSize, sharedPairs: true });
     this.sections = new FieldSectionReader(
       this.inflater,
       this.limits.maxHeaderBlockSize,

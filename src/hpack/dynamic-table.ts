@@ -89,6 +89,8 @@ export class FieldRing {
   nameTexts: Array<string | null | undefined> = new Array<string | null | undefined>(64).fill(undefined);
   valueTexts: Array<string | null | undefined> = new Array<string | null | undefined>(64).fill(undefined);
   sizes: number[] = new Array<number>(64).fill(0);
+  /** The frozen [name, value] of an entry, made when an indexed field first needs it (Inflater's sharedPairs). */
+  pairs: Array<readonly [string, string] | undefined> = new Array<readonly [string, string] | undefined>(64).fill(undefined);
   mask = 63;
   head = 0;
   /** Number of entries. */
@@ -111,6 +113,7 @@ export class FieldRing {
     if ((ascii & 1) === 0) this.nameTexts[k] = nameText;
     if ((ascii & 2) === 0) this.valueTexts[k] = valueText;
     this.sizes[k] = size;
+    this.pairs[k] = undefined;
     this.count++;
     this.size += size;
     return k;
@@ -122,6 +125,7 @@ export class FieldRing {
     this.size -= this.sizes[k]!;
     this.names[k] = '';
     this.values[k] = '';
+    this.pairs[k] = undefined;
     if (this.ascii[k] !== 3) {
       this.nameTexts[k] = undefined;
       this.valueTexts[k] = undefined;
@@ -157,6 +161,7 @@ export class FieldRing {
     this.nameTexts = pick(this.nameTexts, undefined);
     this.valueTexts = pick(this.valueTexts, undefined);
     this.sizes = pick(this.sizes, 0);
+    this.pairs = pick(this.pairs, undefined);
     this.mask = 2 * n - 1;
     this.head = 0;
   }

@@ -33,6 +33,14 @@ export interface InflaterOptions {
    * size update no larger than it (RFC 7541 §4.2).
    */
   maxTableSize?: number;
+  /**
+   * inflateLatin1() returns, for an indexed field (RFC 7541 §6.1), the same
+   * frozen [name, value] pair each time the entry is referenced, instead of
+   * a new pair: a server or client that decodes the same fields on every
+   * request allocates nothing for them. The pairs must then not be changed.
+   * Default false.
+   */
+  sharedPairs?: boolean;
 }
 
 /** The kinds of representation (RFC 7541 §6). */
@@ -68,6 +76,7 @@ export interface TraceItem {
 /** The static table as parallel arrays, by HPACK index - 1. */
 const STATIC_NAMES: readonly string[] = STATIC_ENTRIES.map(([n]) => n);
 const STATIC_VALUES: readonly string[] = STATIC_ENTRIES.map(([, v]) => v);
+const STATIC_PAIRS: ReadonlyArray<readonly [string, string]> = STATIC_ENTRIES.map(([n, v]) => Object.freeze([n, v] as const));
 
 const MODE_TEXT = 0;
 const MODE_LATIN1 = 1;
@@ -75,6 +84,7 @@ const MODE_RAW = 2;
 
 export class Inflater {
   private readonly maxHeaderListSize: number;
+  private readonly sharedPairs: boolean;
   /** Our SETTINGS_HEADER_TABLE_SIZE: the largest size update allowed. */
   private settingsMax = DEFAULT_HEADER_TABLE_SIZE;
   /** The table's maximum size as last signalled by the encoder. */
@@ -98,6 +108,7 @@ export class Inflater {
     const limit = options.maxHeaderListSize ?? DEFAULT_MAX_HEADER_LIST_SIZE;
     if (!(limit >= 0)) throw new RangeError(`maxHeaderListSize must be >= 0, got ${limit}`);
     this.maxHeaderListSize = limit;
+    this.sharedPairs = options.sharedPairs === true;
     if (options.maxTableSize !== undefined) this.changeTableSize(options.maxTableSize);
   }
 
@@ -217,6 +228,8 @@ export class Inflater {
       let value: string;
       let nameText: string | null | undefined;
       let valueText: string | null | undefined;
+      /** The shared pair of an indexed field (sharedPairs, MODE_LATIN1). */
+      let pair: readonly [string, string] | undefined;
       if ((b & 0x80) !== 0) {
         // Indexed header field (§6.1).
         // One-octet integers (most) without the call.
@@ -227,11 +240,13 @@ export class Inflater {
         if (index <= STATIC_TABLE_LENGTH) {
           name = nameText = STATIC_NAMES[index - 1]!;
           value = valueText = STATIC_VALUES[index - 1]!;
+          if (this.sharedPairs) pair = STATIC_PAIRS[index - 1];
         } else {
           const t = this.table;
           const k = this.slotAt(index, start);
           name = t.names[k]!;
           value = t.values[k]!;
+          if (this.sharedPairs && mode === MODE_LATIN1) pair = t.pairs[k] ??= Object.freeze([name, value] as const);
           if (mode === MODE_TEXT) {
             const ascii = t.ascii[k]!;
             if ((ascii & 1) !== 0) nameText = name;
@@ -318,7 +333,7 @@ export class Inflater {
           out.push([nameText, valueText]);
         }
       } else if (mode === MODE_LATIN1) {
-        out.push([name, value]);
+        out.push(pair ?? [name, value]);
       } else {
         out.push([octetsToBytes(name), octetsToBytes(value)]);
       }
