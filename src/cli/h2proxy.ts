@@ -253,8 +253,9 @@ async function single(config: ProxyConfig, reloadConfig: () => ProxyConfig): Pro
   if (statusFd !== null) {
     for (const a of proxy.addresses) say(`Listening on ${a.text}\n`);
   }
-  detached();
+  // The pid file before the command that started a daemon returns (when the status pipe closes).
   const removePid = writePidFile(config);
+  detached();
   return run(proxy, reloadConfig, () => removePid());
 }
 
@@ -338,8 +339,8 @@ async function primary(config: ProxyConfig, argv: string[], reloadConfig: () => 
         }
         if (m.listening && ++listening === workers) {
           for (const t of m.listening) say(`${statusFd === null ? `${new Date().toISOString()} ${process.pid} NOTICE ` : ''}Listening on ${t} (${workers} workers)\n`);
-          detached();
           removePid = writePidFile(config);
+          detached();
         }
       });
       w.on('exit', (code, signal) => {
