@@ -2,8 +2,9 @@
 // its links and with the command as first argument, against `node -e 0` and,
 // when H2KIT_EXE_BEFORE names a folder of other executables of the commands
 // (e.g. the per-command executables of h2kit 0.1.0), against those, all in
-// interleaved rounds. Also the sizes on disk.
-//   H2KIT_EXE_BEFORE=/path/to/old/dist-exe npm run bench -- exe
+// interleaved rounds. Also the sizes on disk. H2KIT_EXE_BEFORE_NAME says what
+// those are, for BENCHMARKS.md.
+//   H2KIT_EXE_BEFORE=/path/to/old/dist-exe H2KIT_EXE_BEFORE_NAME='...' npm run bench -- exe
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, lstatSync, openSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -71,7 +72,7 @@ export async function run() {
     '',
     `Wall time of each run (spawn to exit), best / median of ${ROUNDS} interleaved rounds; each round runs every variant of every line once. ` +
       `"link" runs dist-exe/CMD (a link to dist-exe/h2kit), "first argument" runs \`dist-exe/h2kit CMD\`; ` +
-      `"before" ${before ? `is the executable of that command alone in ${before}` : 'was not measured (set H2KIT_EXE_BEFORE to a folder of per-command executables)'}. NODE_EXTRA_CA_CERTS unset. Machine: ${machine()}.`,
+      `"before" ${before ? `is the executable of that command alone: ${process.env.H2KIT_EXE_BEFORE_NAME ?? before}` : 'was not measured (set H2KIT_EXE_BEFORE to a folder of per-command executables)'}. NODE_EXTRA_CA_CERTS unset. Machine: ${machine()}.`,
     '',
     '| command | node -e 0 | before | link | first argument | link − before (best / median) |',
     '|---|---:|---:|---:|---:|---:|',
