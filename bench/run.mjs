@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the benchmarks and writes their sections of BENCHMARKS.md.
-// Usage: npm run bench [-- SECTION...]   sections: hpack, cli, h2, h2serve, h2client, h2proxy, h2bench
+// Usage: npm run bench [-- SECTION...]   sections: hpack, cli, h2, h2serve, h2client, h2proxy, h2bench, exe
 import { writeSection } from './lib.mjs';
 
 const SECTIONS = {
@@ -11,6 +11,7 @@ const SECTIONS = {
   h2client: () => import('./h2client.mjs'),
   h2proxy: () => import('./h2proxy.mjs'),
   h2bench: () => import('./h2bench.mjs'),
+  exe: () => import('./exe.mjs'),
 };
 
 const wanted = process.argv.slice(2);

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// npm run build: the library and its types (tsc -> dist/), the commands as
-// bundled ES modules (esbuild -> dist/bin/, one file each plus lazily loaded
-// chunks, so start-up reads one file), and the JSON Schemas (schemas/).
+// npm run build: the library and its types (tsc -> dist/: only what the
+// package's entry points reach), the commands as bundled modules (esbuild ->
+// dist/bin/, one file each, so start-up reads one file), the JSON Schemas
+// (schemas/), and THIRD-PARTY-NOTICES for the code the bundles include.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { noChildProcess } from './esbuild-plugins.mjs';
+import { bundledPackages, legalCommentsSection, noticesText } from './notices.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -26,7 +28,10 @@ const common = {
   platform: 'node',
   target: 'node20',
   minify: true,
-  legalComments: 'linked',
+  // Collected into THIRD-PARTY-NOTICES below, with the packages' licence texts.
+  legalComments: 'external',
+  metafile: true,
+  absWorkingDir: root,
   logLevel: 'warning',
   // commander is CommonJS and require()s Node's built-ins.
   banner: { js: "import { createRequire as __h2kitCreateRequire } from 'node:module'; const require = __h2kitCreateRequire(import.meta.url);" },
@@ -46,17 +51,31 @@ const schemaExternal = {
 const NETWORK = ['h2serve.ts', 'h2get.ts', 'h2proxy.ts', 'h2bench.ts'];
 const isNetwork = (e) => NETWORK.some((n) => e.endsWith(`/${n}`));
 const files = entries.filter((e) => !isNetwork(e));
-await esbuild.build({
-  ...common,
-  entryPoints: files,
-  format: 'cjs',
-  outExtension: { '.js': '.cjs' },
-  banner: {},
-  plugins: [schemaExternal, noChildProcess],
-});
-await esbuild.build({ ...common, entryPoints: entries.filter(isNetwork), plugins: [schemaExternal] });
+const results = [];
+results.push(
+  await esbuild.build({
+    ...common,
+    entryPoints: files,
+    format: 'cjs',
+    outExtension: { '.js': '.cjs' },
+    banner: {},
+    plugins: [schemaExternal, noChildProcess],
+  }),
+);
+results.push(await esbuild.build({ ...common, entryPoints: entries.filter(isNetwork), plugins: [schemaExternal] }));
 // h2bench's worker threads run their own bundle (a thread cannot start from a module inside another bundle).
-await esbuild.build({ ...common, entryPoints: { 'h2bench-worker': join(root, 'src/bench/thread.ts') } });
-await esbuild.build({ ...common, entryPoints: [join(root, 'src/cli/schema.ts')] });
+results.push(await esbuild.build({ ...common, entryPoints: { 'h2bench-worker': join(root, 'src/bench/thread.ts') } }));
+results.push(await esbuild.build({ ...common, entryPoints: [join(root, 'src/cli/schema.ts')] }));
+
+// THIRD-PARTY-NOTICES, shipped in the package next to README and LICENSE.
+const outputs = results.flatMap((r) => Object.keys(r.metafile.outputs)).filter((o) => !o.endsWith('.map'));
+const legal = outputs.filter((o) => o.endsWith('.LEGAL.txt')).map((o) => join(root, o));
+const packages = bundledPackages(results.map((r) => ({ metafile: r.metafile, cwd: root, name: (out) => `dist/bin/${basename(out)}` })));
+const notices = noticesText(packages, {
+  intro: "h2kit's library (dist/ outside dist/bin) contains only h2kit's own code. Its commands are bundles\n(dist/bin/) that include the following npm packages, with these licences; their texts follow.",
+  extra: legalCommentsSection(legal),
+});
+writeFileSync(join(root, 'THIRD-PARTY-NOTICES'), notices);
+for (const f of legal) rmSync(f, { force: true });
 
 await import('./gen-schemas.mjs');

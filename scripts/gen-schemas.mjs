@@ -1,14 +1,22 @@
 #!/usr/bin/env node
 // Writes schemas/*.schema.json (JSON Schema 2020-12) from the zod schemas in
-// src/cli/schema.ts (compiled to dist/), so editors and CI can validate story files.
+// src/cli/schema.ts, so editors and CI can validate story files.
 // Usage: node scripts/gen-schemas.mjs [OUT_DIR]   (default: schemas/)
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import { z } from 'zod';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const s = await import(join(root, 'dist/cli/schema.js'));
+// src/cli/schema.ts as a module of its own, importing the same zod as this script (the library
+// build in dist/ holds only what the package exports). It is written inside the clone so that
+// its import of zod resolves to node_modules.
+const tmp = mkdtempSync(join(root, 'node_modules', '.h2kit-schemas-'));
+const file = join(tmp, 'schema.mjs');
+await build({ entryPoints: [join(root, 'src/cli/schema.ts')], outfile: file, bundle: true, packages: 'external', format: 'esm', platform: 'node', logLevel: 'warning' });
+const s = await import(pathToFileURL(file).href);
+rmSync(tmp, { recursive: true, force: true });
 const out = process.argv[2] ?? join(root, 'schemas');
 mkdirSync(out, { recursive: true });
 

@@ -31,3 +31,4 @@ export {
 export { normaliseRequestPath, type NormalisedPath, type RejectedPath } from './request-path.js';
 export { formatHttpDate, parseHttpDate } from './http-date.js';
 export { errorPageHtml } from './error-pages.js';
+export { selfSignedCertificate, type SelfSigned } from './self-signed.js';

@@ -59,7 +59,9 @@ export function selfSignedCertificate(days = 7, commonName = 'localhost'): SelfS
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   const serial = randomBytes(16);
-  serial[0]! &= 0x7f; // positive INTEGER
+  // A positive INTEGER (RFC 5280 §4.1.2.2) in minimal DER (X.690 §8.3.2): a first octet of 0
+  // before one below 0x80 is refused by OpenSSL ("illegal padding").
+  serial[0] = (serial[0]! & 0x3f) | 0x40;
   const notBefore = new Date(Date.now() - 3600_000);
   const notAfter = new Date(notBefore.getTime() + days * 86400_000);
   const san = seq(

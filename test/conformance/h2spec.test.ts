@@ -1,5 +1,5 @@
 /**
- * h2spec (the HTTP/2 conformance tester, ../shared/tools/h2spec) in strict
+ * h2spec (the HTTP/2 conformance tester, see test/helpers/h2spec.ts) in strict
  * mode against h2serve over h2c and over TLS: every case must pass. The
  * JUnit report names each failing case, so a regression says which section
  * of RFC 9113 / RFC 7541 broke.

@@ -3,6 +3,7 @@
  * HTTP/1.1 server that echoes what it received, nginx, nghttpd, h2serve),
  * with h2kit's client, Node's HTTP/1.1 client, curl and nghttp in front.
  */
+import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
@@ -464,6 +465,22 @@ describe('configuration, signals, processes', () => {
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => h1(w.port, `/w${i}`)));
     expect(results.every((x) => x.status === 200)).toBe(true);
     await w.stop();
+  });
+
+  it('--daemon returns only once the pid file is written, also with -n 2 (it raced the first read of the file)', async () => {
+    for (const workers of [[], ['-n2']]) {
+      // A FIFO as the pid file: writing it waits for a reader, so the command must still be waiting.
+      const fifo = join(dir, `h2proxy${workers.join('')}.fifo`);
+      expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      let returned = false;
+      const r = runProxy(['-D', ...workers, `--pid-file=${fifo}`, '-f127.0.0.1,0;no-tls', `-b127.0.0.1,${echoA.port}`]).finally(() => (returned = true));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const wasWaiting = !returned;
+      const pid = Number(readFileSync(fifo, 'utf8').trim());
+      expect((await r).code).toBe(0);
+      process.kill(pid, 'SIGTERM');
+      expect(wasWaiting, `h2proxy -D ${workers.join(' ')} returned before writing its pid file`).toBe(true);
+    }
   });
 });
 
