@@ -58,6 +58,19 @@ export function parseArgs(p: Command, argv: string[]): Command | null {
 }
 
 /** An option value that must be an integer from 0 to 2^32-1. */
+/** A commander parser of a whole number from `min` to `max`. */
+export const intArg =
+  (min: number, max: number) =>
+  (v: string): number => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`'${v}' is not a non-negative integer.`);
+    const n = Number(v);
+    if (n < min || n > max) throw new InvalidArgumentError(`${v} is out of range (${min} to ${max}).`);
+    return n;
+  };
+
+/** A commander collector of a repeatable option's values. */
+export const collect = (v: string, prev: string[]): string[] => [...prev, v];
+
 export function tableSizeArg(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`'${value}' is not a non-negative integer.`);
   const n = Number(value);

@@ -15,7 +15,7 @@ import type { BenchConfig } from '../bench/config.js';
 import { jsonReport, textReport } from '../bench/report.js';
 import { runBench } from '../bench/run.js';
 import { VERSION } from '../version.js';
-import { parseArgs, program, sizeArg, UsageError } from './common.js';
+import { collect, parseArgs, program, sizeArg, UsageError } from './common.js';
 
 const HELP = `
 URIs are used in turn by each client; the scheme, host and port of the first
@@ -77,7 +77,6 @@ interface Options {
   json?: boolean;
 }
 
-const collect = (v: string, prev: string[]) => [...prev, v];
 
 function buildProgram() {
   const p = program('h2bench', "An HTTP/2 load generator (h2load's options and summary) on the h2kit client engine.")

@@ -9,7 +9,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { InvalidArgumentError, Option } from 'commander';
 import { SettingId } from '../h2/index.js';
-import { colorFromEnvironment, InputReader, parseArgs, program, readErrorMessage, sizeArg, UsageError } from './common.js';
+import { collect, colorFromEnvironment, InputReader, intArg, parseArgs, program, readErrorMessage, sizeArg, UsageError } from './common.js';
 import { runGet, type GetConfig, type Upload } from './h2get-run.js';
 
 const HELP = `
@@ -80,13 +80,6 @@ interface Options {
   json?: boolean;
 }
 
-const intArg = (min: number, max: number) => (v: string) => {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`'${v}' is not a non-negative integer.`);
-  const n = Number(v);
-  if (n < min || n > max) throw new InvalidArgumentError(`${v} is out of range (${min} to ${max}).`);
-  return n;
-};
-const collect = (v: string, prev: string[]) => [...prev, v];
 const collectInt = (min: number, max: number) => (v: string, prev: number[]) => [...prev, intArg(min, max)(v)];
 const collectSize = (v: string, prev: number[]) => {
   const n = sizeArg(v);
@@ -181,7 +174,7 @@ const READ_AT_ONCE = 64 << 20;
 /** -d: a large regular file is read for each request as it is sent; smaller ones and standard input (or a pipe) once, now. */
 function upload(path: string): Upload {
   if (path !== '-') {
-    let st;
+    let st: ReturnType<typeof statSync>;
     try {
       st = statSync(path);
     } catch (e) {

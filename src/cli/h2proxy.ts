@@ -11,7 +11,7 @@
  */
 import cluster from 'node:cluster';
 import { spawn } from 'node:child_process';
-import { closeSync, readFileSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createSecureContext } from 'node:tls';
@@ -20,6 +20,7 @@ import { compileAccessLog } from '../proxy/access-log.js';
 import { buildConfig, ConfigError, needsTls, OPTIONS, parseConfText, type OptionValue, type ProxyConfig } from '../proxy/config.js';
 import { startProxy, type RunningProxy } from '../proxy/index.js';
 import { program, UsageError, writeErr } from './common.js';
+import { DaemonStatus } from './daemon-status.js';
 
 const HELP = `
 Frontends (-f) take HTTP/2 over TLS (ALPN h2) and HTTP/1.1 over TLS (ALPN
@@ -179,29 +180,9 @@ export function loadConfig(parsed: Parsed): ProxyConfig {
 // ---- running -------------------------------------------------------------------------
 
 /** A daemon's status pipe (fd 3) until it listens; see daemonize(). */
-let statusFd: number | null = process.env['H2PROXY_DAEMON_CHILD'] && !cluster.isWorker ? 3 : null;
-
-function say(text: string): void {
-  if (statusFd !== null) {
-    try {
-      writeSync(statusFd, text);
-      return;
-    } catch {
-      statusFd = null;
-    }
-  }
-  writeErr(text);
-}
-
-function detached(): void {
-  if (statusFd === null) return;
-  try {
-    closeSync(statusFd);
-  } catch {
-    // already closed
-  }
-  statusFd = null;
-}
+const status = new DaemonStatus('H2PROXY_DAEMON_CHILD');
+const say = (text: string): void => status.say(text);
+const detached = (): void => status.detached();
 
 export async function main(commandLine: string[]): Promise<number> {
   const inherited = (cluster.isWorker || process.env['H2PROXY_DAEMON_CHILD']) && process.env['H2PROXY_ARGV'];
@@ -248,7 +229,7 @@ async function single(config: ProxyConfig, reloadConfig: () => ProxyConfig): Pro
   } catch (e) {
     return cannotStart(e);
   }
-  if (statusFd !== null) {
+  if (status.open) {
     for (const a of proxy.addresses) say(`Listening on ${a.text}\n`);
   }
   // The pid file exists before the launcher of a daemon returns.
@@ -336,7 +317,7 @@ async function primary(config: ProxyConfig, argv: string[], reloadConfig: () => 
           return;
         }
         if (m.listening && ++listening === workers) {
-          for (const t of m.listening) say(`${statusFd === null ? `${new Date().toISOString()} ${process.pid} NOTICE ` : ''}Listening on ${t} (${workers} workers)\n`);
+          for (const t of m.listening) say(`${!status.open ? `${new Date().toISOString()} ${process.pid} NOTICE ` : ''}Listening on ${t} (${workers} workers)\n`);
           removePid = writePidFile(config);
           detached();
         }

@@ -8,7 +8,7 @@
  */
 import cluster from 'node:cluster';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createSecureContext } from 'node:tls';
@@ -17,7 +17,8 @@ import { Http2Error } from '../h2/errors.js';
 import { trailerFields } from '../h2/response.js';
 import { startH2Serve, type H2ServeConfig } from '../server/h2serve.js';
 import { selfSignedCertificate } from '../server/self-signed.js';
-import { colorFromEnvironment, parseArgs, program, sizeArg, UsageError } from './common.js';
+import { collect, colorFromEnvironment, intArg, parseArgs, program, sizeArg, UsageError } from './common.js';
+import { DaemonStatus } from './daemon-status.js';
 
 const HELP = `
 Serves the files under HTDOCS over HTTP/2: TLS with ALPN h2 when PRIVATE_KEY
@@ -70,13 +71,6 @@ interface Options {
   selfSigned?: boolean;
 }
 
-const intArg = (min: number, max: number) => (v: string) => {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`'${v}' is not a non-negative integer.`);
-  const n = Number(v);
-  if (n < min || n > max) throw new InvalidArgumentError(`${v} is out of range (${min} to ${max}).`);
-  return n;
-};
-const collect = (v: string, prev: string[]) => [...prev, v];
 /** -W: the connection window starts at 65535 and a WINDOW_UPDATE can only raise it. */
 const connectionWindowBitsArg = (v: string): number => {
   const n = intArg(0, 31)(v);
@@ -216,33 +210,12 @@ export function configFromArgs(argv: string[]): { config: H2ServeConfig; workers
 
 /**
  * Our own messages go to stderr, except in a daemon (-D) until it listens:
- * its stdout and stderr are /dev/null, and the status pipe (fd 3) carries the
- * listening line or the failure to the command that started it.
+ * then the status pipe carries the listening line or the failure to the
+ * command that started it.
  */
-let statusFd: number | null = process.env['H2SERVE_DAEMON_CHILD'] && !cluster.isWorker ? 3 : null;
-
-function say(text: string): void {
-  if (statusFd !== null) {
-    try {
-      writeSync(statusFd, text);
-      return;
-    } catch {
-      statusFd = null; // the starter went away
-    }
-  }
-  process.stderr.write(text);
-}
-
-/** Listening: a daemon closes its status pipe, which lets the command that started it exit. */
-function detached(): void {
-  if (statusFd === null) return;
-  try {
-    closeSync(statusFd);
-  } catch {
-    // already closed
-  }
-  statusFd = null;
-}
+const status = new DaemonStatus('H2SERVE_DAEMON_CHILD');
+const say = (text: string): void => status.say(text);
+const detached = (): void => status.detached();
 
 export async function main(commandLine: string[]): Promise<number> {
   // Workers and a daemon get the arguments from the environment: a
@@ -286,7 +259,7 @@ async function serve(config: H2ServeConfig, onListening: (a: { address: string; 
   // disconnect: a worker whose primary went away.
   const signals = cluster.isWorker ? (['SIGINT', 'SIGTERM', 'disconnect'] as const) : (['SIGINT', 'SIGTERM'] as const);
   for (const sig of signals) process.once(sig, onSignal);
-  let s;
+  let s: Awaited<ReturnType<typeof startH2Serve>>;
   try {
     s = await startH2Serve(config);
   } catch (e) {

@@ -190,8 +190,12 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
     if (pushes && !stream.closed) {
       // PUSH_PROMISEs go before the response (RFC 9113 §8.4), so resolve the pushed files first.
       const responses = await Promise.all(pushes.map((p) => files.respond(pushRequest(p, stream))));
-      responses.forEach((res, i) => {
-        if (stream.closed) return void releaseBody(res);
+      for (let i = 0; i < responses.length; i++) {
+        const res = responses[i]!;
+        if (stream.closed) {
+          void releaseBody(res);
+          continue;
+        }
         // The pushed stream exists only once push() returns: its producer reaches it through `host`.
         let pushed: ServerStream | null = null;
         const host: ProducerHost = { connectionId: stream.connectionId, resume: () => pushed?.resume() };
@@ -201,11 +205,11 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
           // Push refused: release the file.
           producer?.close();
           void releaseBody(res);
-          return;
+          continue;
         }
         if (producer !== null) pushed.on('close', () => producer.close());
         if (config.verbose) logClose(pushed);
-      });
+      }
     }
     send(stream, await files.respond(stream));
   };

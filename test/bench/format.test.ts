@@ -55,7 +55,7 @@ describe('statistics', () => {
     for (const v of values) addValue(all, v);
     const a = newRunning();
     const b = newRunning();
-    values.forEach((v, i) => addValue(i % 3 === 0 ? a : b, v));
+    for (const [i, v] of values.entries()) addValue(i % 3 === 0 ? a : b, v);
     mergeRunning(a, b);
     expect(a.n).toBe(all.n);
     expect(a.mean).toBeCloseTo(all.mean, 12);

@@ -305,10 +305,10 @@ describe('CaseParser: members read from the bytes agree with JSON.parse', () => 
   it('the deflatehd and inflatehd checks give the same result from the fields as from the parsed value', () => {
     const all = { headers: true, wire: true, tableSize: true, encoding: true };
     fc.assert(
-      fc.property(anyCase, fc.integer({ min: 0, max: 2 }), fc.boolean(), (v, indent, escape) => {
+      fc.property(anyCase, fc.integer({ min: 0, max: 2 }), fc.boolean(), (v, indent, escapeKeys) => {
         let text = JSON.stringify(v, null, indent);
         // Escapes where JSON allows them: the parser must fall back to JSON.parse's reading.
-        if (escape) text = text.replace(/"headers"/g, '"head\\u0065rs"').replace(/"a/g, '"\\u0061');
+        if (escapeKeys) text = text.replace(/"headers"/g, '"head\\u0065rs"').replace(/"a/g, '"\\u0061');
         const bytes = Buffer.from(text, 'utf8');
         const p = new CaseParser(all);
         const end = p.parse(bytes, 0, bytes.length, true);

@@ -131,7 +131,7 @@ describe('requests and responses', () => {
   it('1,000 concurrent requests on one session all succeed', async () => {
     await withSession(async (s) => {
       const rs = await Promise.all(Array.from({ length: 1000 }, (_, i) => s.request({ ':path': `/size/${i}` }).then((r) => r.bytes())));
-      rs.forEach((b, i) => expect(b.length).toBe(i));
+      for (const [i, b] of rs.entries()) expect(b.length).toBe(i);
       expect(s.activeStreams).toBe(0);
     });
   });

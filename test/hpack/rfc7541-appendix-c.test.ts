@@ -90,7 +90,7 @@ const C6: Step[] = [
 const SIZE_UPDATE_256 = '3fe101';
 
 function tableOf(t: { entries: Array<{ index: number; name: string; value: string; size: number }> }): Array<[string, string, number]> {
-  t.entries.forEach((e, i) => expect(e.index).toBe(62 + i));
+  for (const [i, e] of t.entries.entries()) expect(e.index).toBe(62 + i);
   return t.entries.map((e) => [e.name, e.value, e.size]);
 }
 

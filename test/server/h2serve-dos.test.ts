@@ -178,7 +178,7 @@ describe('rapid reset and cold-cache herds (issue 16, h2serve items 2 and 3)', (
     for (const n of names) writeFileSync(join(dir, n), `file ${n}\n`);
     const c = await connect(s.address.port);
     const frames: Uint8Array[] = [];
-    names.forEach((n, i) => frames.push(c.request(1 + 2 * i, `/${n}`), c.raw(FrameType.RST_STREAM, 0, 1 + 2 * i, [0, 0, 0, 8])));
+    for (const [i, n] of names.entries()) frames.push(c.request(1 + 2 * i, `/${n}`), c.raw(FrameType.RST_STREAM, 0, 1 + 2 * i, [0, 0, 0, 8]));
     const probe = 1 + 2 * names.length;
     frames.push(c.request(probe, '/small.html'));
     c.send(...frames);
