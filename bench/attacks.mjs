@@ -86,7 +86,12 @@ const hpackString = (s) => {
 /** A literal field without indexing, new name (§6.2.2): no dynamic table state on either side. */
 const literal = (name, value) => Buffer.concat([Buffer.from([0]), hpackString(name), hpackString(value)]);
 const requestFrame = (id, path) =>
-  frame(T.HEADERS, END_STREAM | END_HEADERS, id, Buffer.concat([literal(':method', 'GET'), literal(':scheme', 'http'), literal(':authority', 'localhost'), literal(':path', path)]));
+  frame(
+    T.HEADERS,
+    END_STREAM | END_HEADERS,
+    id,
+    Buffer.concat([literal(':method', 'GET'), literal(':scheme', 'http'), literal(':authority', 'localhost'), literal(':path', path)]),
+  );
 const rstFrame = (id) => frame(T.RST_STREAM, 0, id, u32(8 /* CANCEL */));
 const windowUpdateFrame = (id, inc) => frame(T.WINDOW_UPDATE, 0, id, u32(inc));
 const SETTINGS_INITIAL_WINDOW_SIZE = 4;
@@ -326,7 +331,8 @@ const ATTACKS = {
   /** Not an attack: what well-behaved downloads of large files get, the servers up together and interleaved. */
   download: {
     together: true,
-    title: (p) => `Downloads (no attack): h2load ${p.loads.map((l) => `\`${l.args.join(' ')} ${l.path}\``).join(' and ')}, ${p.rounds} rounds, the servers interleaved; MB/s, best (median)`,
+    title: (p) =>
+      `Downloads (no attack): h2load ${p.loads.map((l) => `\`${l.args.join(' ')} ${l.path}\``).join(' and ')}, ${p.rounds} rounds, the servers interleaved; MB/s, best (median)`,
     params: () => ({
       rounds: 3,
       loads: [
@@ -344,7 +350,7 @@ const ATTACKS = {
       }
       return servers.map((s) => {
         const row = { kind: s.kind };
-        p.loads.forEach((l, i) => {
+        p.loads.forEach((_l, i) => {
           const xs = cells.get(s)[i];
           row[`l${i}`] = `${fmt(Math.max(...xs), 0)} (${fmt(median(xs), 0)})`;
         });
@@ -374,7 +380,14 @@ const ATTACKS = {
       for (const c of f.clients) c.close();
       await sleep(5000);
       const after = procStats(s.pid);
-      return { answered: `${answered} / ${f.streams.length}`, peakRss: MB(peak.peakRss), peakFds: peak.peakFds, second: `${ms(lat.p50)} / ${ms(lat.max)} (${lat.failed} failed of ${lat.n})`, afterRss: MB(after.rss), afterFds: after.fds };
+      return {
+        answered: `${answered} / ${f.streams.length}`,
+        peakRss: MB(peak.peakRss),
+        peakFds: peak.peakFds,
+        second: `${ms(lat.p50)} / ${ms(lat.max)} (${lat.failed} failed of ${lat.n})`,
+        afterRss: MB(after.rss),
+        afterFds: after.fds,
+      };
     },
     columns: ['answered', 'peakRss', 'peakFds', 'second', 'afterRss', 'afterFds'],
     heads: ['response HEADERS', 'peak RSS', 'peak fds', 'second client p50 / max', 'RSS 5 s after close', 'fds after close'],
@@ -397,7 +410,12 @@ const ATTACKS = {
       for (const c of f.clients) c.close();
       await sleep(5000);
       const after = procStats(s.pid);
-      return { peakRss: MB(peak.peakRss), peakFds: peak.peakFds, second: `${ms(lat.p50)} / ${ms(lat.max)} (${lat.failed} failed of ${lat.n})`, afterRss: MB(after.rss) };
+      return {
+        peakRss: MB(peak.peakRss),
+        peakFds: peak.peakFds,
+        second: `${ms(lat.p50)} / ${ms(lat.max)} (${lat.failed} failed of ${lat.n})`,
+        afterRss: MB(after.rss),
+      };
     },
     columns: ['peakRss', 'peakFds', 'second', 'afterRss'],
     heads: ['peak RSS', 'peak fds', 'second client p50 / max', 'RSS 5 s after close'],
@@ -437,14 +455,20 @@ const ATTACKS = {
       done = true;
       const lat = await prober;
       const after = procStats(s.pid);
-      return { cpu: `${fmt(after.cpu - before.cpu, 2)} s`, wall: ms(wall), second: `${ms(lat.p50)} / ${ms(lat.max)} (${lat.failed} failed of ${lat.n})`, rss: MB(after.rss) };
+      return {
+        cpu: `${fmt(after.cpu - before.cpu, 2)} s`,
+        wall: ms(wall),
+        second: `${ms(lat.p50)} / ${ms(lat.max)} (${lat.failed} failed of ${lat.n})`,
+        rss: MB(after.rss),
+      };
     },
     columns: ['cpu', 'wall', 'second', 'rss'],
     heads: ['server CPU', 'attack wall time', 'second client p50 / max', 'RSS after'],
   },
   /** Many simultaneous first requests for one small file, then the same again (warm). */
   herd: {
-    title: (p) => `Cold-cache herd: ${p.conns} connections × ${p.streams} simultaneous first GETs of one 10 KiB file, then the same warm, after two such rounds on another file (warm code)${p.strace ? '; opens counted with strace in a separate round on a third file' : ''}`,
+    title: (p) =>
+      `Cold-cache herd: ${p.conns} connections × ${p.streams} simultaneous first GETs of one 10 KiB file, then the same warm, after two such rounds on another file (warm code)${p.strace ? '; opens counted with strace in a separate round on a third file' : ''}`,
     params: () => ({ conns: scale(20), streams: 100, strace: which('strace') !== null }),
     async run(s, p, htdocs) {
       const round = async (path) => {
@@ -473,7 +497,11 @@ const ATTACKS = {
         await round(name2);
         tracer.kill('SIGINT');
         await new Promise((r) => tracer.once('exit', r));
-        opens = String(readFileSync(log, 'utf8').split('\n').filter((l) => l.includes(name2.slice(1)) && !/= -1/.test(l)).length);
+        opens = String(
+          readFileSync(log, 'utf8')
+            .split('\n')
+            .filter((l) => l.includes(name2.slice(1)) && !/= -1/.test(l)).length,
+        );
       }
       return { cold: `${ms(cold.mean)} / ${ms(cold.max)}`, warm: `${ms(warm.mean)} / ${ms(warm.max)}`, opens };
     },
@@ -482,7 +510,8 @@ const ATTACKS = {
   },
   /** Downloads of the 64 MiB file abandoned after 1 MiB (the socket closed). */
   aborted: {
-    title: (p) => `Aborted downloads: ${p.first} then ${p.more} more downloads of a 64 MiB file, each on its own connection, the socket closed after 1 MiB (${p.parallel} at a time)`,
+    title: (p) =>
+      `Aborted downloads: ${p.first} then ${p.more} more downloads of a 64 MiB file, each on its own connection, the socket closed after 1 MiB (${p.parallel} at a time)`,
     params: () => ({ first: scale(500), more: scale(2000), parallel: 10 }),
     async run(s, p) {
       const batch = async (n) => {
@@ -525,7 +554,9 @@ try {
   const version = (path) => execFileSync(process.execPath, [path, '--version'], { encoding: 'utf8' }).trim();
   const nghttpdVersion = which('nghttpd') ? execFileSync(which('nghttpd'), ['--version'], { encoding: 'utf8' }).trim() : 'not installed';
   const before = BEFORE ? `; before: \`${BEFORE}\` (${version(BEFORE)})` : '';
-  console.log(`# h2serve and nghttpd under attack\n\nh2serve: \`${H2SERVE}\` (${version(H2SERVE)})${before}; nghttpd: ${nghttpdVersion}; all \`--no-tls\` on 127.0.0.1, one process each, each attack on freshly started servers. Machine: ${machine()}.\n`);
+  console.log(
+    `# h2serve and nghttpd under attack\n\nh2serve: \`${H2SERVE}\` (${version(H2SERVE)})${before}; nghttpd: ${nghttpdVersion}; all \`--no-tls\` on 127.0.0.1, one process each, each attack on freshly started servers. Machine: ${machine()}.\n`,
+  );
   for (const name of ONLY) {
     const attack = ATTACKS[name];
     if (!attack) throw new Error(`unknown attack ${name} (have: ${Object.keys(ATTACKS).join(', ')})`);

@@ -76,7 +76,9 @@ export async function run() {
   const ourOut = join(WORK, 'large-ours.out.json');
 
   const rows = [];
-  const loadBefore = loadavg().map((x) => x.toFixed(2)).join(', ');
+  const loadBefore = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(', ');
   // Small input, start-up included: first, before large files fill the page cache and keep the disk busy.
   const small = join(WORK, 'story_00.json');
   writeCorpusSmall(small);
@@ -107,7 +109,7 @@ export async function run() {
     const runs = startRuns[k];
     const ms = (xs) => (xs.length ? `${fmt(bestMs(xs), 0)} ms` : 'n/a');
     const own = (xs) => (xs.length ? ` (+${fmt(bestMs(xs) - bestMs(runs.node), 0)})` : '');
-    return `| ${label} | ${ms(runs.node)} | ${ms(runs.ours)}${own(runs.ours)} | ${runs.exe.length ? ms(runs.exe) + own(runs.exe) : 'not built (npm run build:exe)'} | ${runs.ng.length ? fmt(bestMs(runs.ng), 1) + ' ms' : 'n/a'} |`;
+    return `| ${label} | ${ms(runs.node)} | ${ms(runs.ours)}${own(runs.ours)} | ${runs.exe.length ? ms(runs.exe) + own(runs.exe) : 'not built (npm run build:exe)'} | ${runs.ng.length ? `${fmt(bestMs(runs.ng), 1)} ms` : 'n/a'} |`;
   });
 
   // The input of the inflaters: nghttp2's deflatehd output (the issue's setup), made once, untimed.
@@ -138,19 +140,21 @@ export async function run() {
   rmSync(huge, { force: true });
   rmSync(hugeOut, { force: true });
 
-  const loadAfter = loadavg().map((x) => x.toFixed(2)).join(', ');
+  const loadAfter = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(', ');
   const r = (a, b) => (b ? fmt(a / b, 2) : 'n/a');
   rows.push(
     '## deflatehd / inflatehd',
     '',
-    `Large input: the raw-data stories concatenated and repeated 30 times, ${sets.toLocaleString('en-US')} header sets, ${fmt(largeMB)} MB of compact JSON. inflatehd reads ${haveNg ? "nghttp2's deflatehd output" : "our deflatehd output"} (${fmt(inflMB)} MB). ${PAIRS} interleaved pairs of runs (h2kit, then nghttp2), output to /dev/null; the best time is shown and the ratio of the best times, with the ratio of the medians in brackets; peak RSS is the largest VmHWM. Machine: ${machine()}; load average (1, 5, 15 min) ${loadBefore} before the runs, ${loadAfter} after.`,
+    `Large input: the raw-data stories concatenated and repeated 30 times, ${sets.toLocaleString('en-US')} header sets, ${fmt(largeMB)} MB of compact JSON. inflatehd reads ${haveNg ? "nghttp2's deflatehd output" : 'our deflatehd output'} (${fmt(inflMB)} MB). ${PAIRS} interleaved pairs of runs (h2kit, then nghttp2), output to /dev/null; the best time is shown and the ratio of the best times, with the ratio of the medians in brackets; peak RSS is the largest VmHWM. Machine: ${machine()}; load average (1, 5, 15 min) ${loadBefore} before the runs, ${loadAfter} after.`,
     '',
     '| command | h2kit time | h2kit peak RSS | nghttp2 time | nghttp2 peak RSS | time ratio | memory ratio |',
     '|---|---:|---:|---:|---:|---:|---:|',
-    `| deflatehd < large | ${fmt(ours.deflate.ms / 1000, 2)} s | ${fmt(ours.deflate.rssMiB, 0)} MiB | ${ng ? fmt(ng.deflate.ms / 1000, 2) + ' s' : 'not measured'} | ${ng ? fmt(ng.deflate.rssMiB, 0) + ' MiB' : ''} | ${ng ? `${r(ours.deflate.ms, ng.deflate.ms)}× (${r(ours.deflate.median, ng.deflate.median)}×)` : ''} | ${ng ? r(ours.deflate.rssMiB, ng.deflate.rssMiB) + '×' : ''} |`,
-    `| inflatehd < deflatehd output | ${fmt(ours.inflate.ms / 1000, 2)} s | ${fmt(ours.inflate.rssMiB, 0)} MiB | ${ng ? fmt(ng.inflate.ms / 1000, 2) + ' s' : 'not measured'} | ${ng ? fmt(ng.inflate.rssMiB, 0) + ' MiB' : ''} | ${ng ? `${r(ours.inflate.ms, ng.inflate.ms)}× (${r(ours.inflate.median, ng.inflate.median)}×)` : ''} | ${ng ? r(ours.inflate.rssMiB, ng.inflate.rssMiB) + '×' : ''} |`,
+    `| deflatehd < large | ${fmt(ours.deflate.ms / 1000, 2)} s | ${fmt(ours.deflate.rssMiB, 0)} MiB | ${ng ? `${fmt(ng.deflate.ms / 1000, 2)} s` : 'not measured'} | ${ng ? `${fmt(ng.deflate.rssMiB, 0)} MiB` : ''} | ${ng ? `${r(ours.deflate.ms, ng.deflate.ms)}× (${r(ours.deflate.median, ng.deflate.median)}×)` : ''} | ${ng ? `${r(ours.deflate.rssMiB, ng.deflate.rssMiB)}×` : ''} |`,
+    `| inflatehd < deflatehd output | ${fmt(ours.inflate.ms / 1000, 2)} s | ${fmt(ours.inflate.rssMiB, 0)} MiB | ${ng ? `${fmt(ng.inflate.ms / 1000, 2)} s` : 'not measured'} | ${ng ? `${fmt(ng.inflate.rssMiB, 0)} MiB` : ''} | ${ng ? `${r(ours.inflate.ms, ng.inflate.ms)}× (${r(ours.inflate.median, ng.inflate.median)}×)` : ''} | ${ng ? `${r(ours.inflate.rssMiB, ng.inflate.rssMiB)}×` : ''} |`,
     '',
-    'Floors: at most 0.33× nghttp2\'s time and 0.25× its memory.',
+    "Floors: at most 0.33× nghttp2's time and 0.25× its memory.",
     '',
     `Flat memory on ~1 GB: deflatehd on ${fmt(hugeMB / 1000, 2)} GB (${hugeSets.toLocaleString('en-US')} header sets) took ${fmt(hugeDeflate.ms / 1000, 1)} s with a peak RSS of **${fmt(hugeDeflate.rssMiB, 0)} MiB**; inflatehd on its ${fmt(hugeOutMB / 1000, 2)} GB output took ${fmt(hugeInflate.ms / 1000, 1)} s, peak RSS **${fmt(hugeInflate.rssMiB, 0)} MiB** (floor: 150 MiB).`,
     '',
@@ -160,7 +164,7 @@ export async function run() {
     '|---|---:|---:|---:|---:|',
     ...startRows,
     '',
-    'Command: `npm run bench -- cli` (with NGHTTP2_DEFLATEHD and NGHTTP2_INFLATEHD set to nghttp2\'s tools, see bench/cli.mjs).',
+    "Command: `npm run bench -- cli` (with NGHTTP2_DEFLATEHD and NGHTTP2_INFLATEHD set to nghttp2's tools, see bench/cli.mjs).",
   );
   return rows.join('\n');
 }

@@ -58,7 +58,10 @@ export async function run() {
   }
   const best = (xs) => Math.min(...xs);
   const cell = (xs) => (xs ? `${fmt(best(xs), 1)} / ${fmt(median(xs), 1)} ms` : 'n/a');
-  const diff = (xs, ys) => (xs && ys ? `${best(xs) - best(ys) >= 0 ? '+' : ''}${fmt(best(xs) - best(ys), 1)} / ${median(xs) - median(ys) >= 0 ? '+' : ''}${fmt(median(xs) - median(ys), 1)} ms` : 'n/a');
+  const diff = (xs, ys) =>
+    xs && ys
+      ? `${best(xs) - best(ys) >= 0 ? '+' : ''}${fmt(best(xs) - best(ys), 1)} / ${median(xs) - median(ys) >= 0 ? '+' : ''}${fmt(median(xs) - median(ys), 1)} ms`
+      : 'n/a';
   const rows = cases.map((c, k) => {
     const r = runs[k];
     return `| ${c.label} | ${cell(r.node)} | ${cell(r.before)} | ${cell(r.link)} | ${cell(r.first)} | ${diff(r.link, r.before)} |`;
@@ -66,7 +69,9 @@ export async function run() {
 
   const exeSize = statSync(join(exeDir, 'h2kit')).size;
   const beforeSize = before ? COMMANDS.reduce((n, c) => n + statSync(join(before, c)).size, 0) : NaN;
-  const links = readdirSync(exeDir).filter((f) => lstatSync(join(exeDir, f)).isSymbolicLink()).sort();
+  const links = readdirSync(exeDir)
+    .filter((f) => lstatSync(join(exeDir, f)).isSymbolicLink())
+    .sort();
   return [
     '## Single executable: start-up and size',
     '',

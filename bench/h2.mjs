@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { accepts, fmt, freePort, h2load as runH2load, machine, ROOT, which } from './lib.mjs';
+import { accepts, fmt, freePort, machine, ROOT, h2load as runH2load, which } from './lib.mjs';
 
 const ROUNDS = 3;
 const LOADS = [
@@ -132,7 +132,11 @@ export async function run() {
       `h2serve / node:http2 **${fmt(best('h2serve', l.name) / best('node:http2', l.name), 2)}×**`,
       `h2kit / node:http2 ${fmt(best('h2kit', l.name) / best('node:http2', l.name), 2)}×`,
     ];
-    if (results.nghttpd) parts.push(`h2kit / nghttpd ${fmt(best('h2kit', l.name) / best('nghttpd', l.name), 2)}×`, `nghttpd / node:http2 ${fmt(best('nghttpd', l.name) / best('node:http2', l.name), 2)}×`);
+    if (results.nghttpd)
+      parts.push(
+        `h2kit / nghttpd ${fmt(best('h2kit', l.name) / best('nghttpd', l.name), 2)}×`,
+        `nghttpd / node:http2 ${fmt(best('nghttpd', l.name) / best('node:http2', l.name), 2)}×`,
+      );
     lines.push(`${l.name}: ${parts.join(', ')}.`);
   }
   if (!NGHTTPD) lines.push('', 'nghttpd: not measured (not installed).');

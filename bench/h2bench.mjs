@@ -4,10 +4,9 @@
 // are interleaved (the order of the two tools alternates); the best and the
 // median round of each cell are reported, and the ratios of both.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
 import { accepts, fmt, freePort, machine, median, ROOT, which } from './lib.mjs';
 
 /** GNU time, to read each run's CPU time (user + system): steadier than wall time on a shared machine. */
@@ -56,7 +55,12 @@ export async function run() {
   const key = join(dir, 'key.pem');
   const cert = join(dir, 'cert.pem');
   const transports = OPENSSL ? ['h2c', 'TLS'] : ['h2c'];
-  if (OPENSSL) execFileSync(OPENSSL, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  if (OPENSSL)
+    execFileSync(
+      OPENSSL,
+      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost'],
+      { stdio: 'ignore' },
+    );
   const h2loadVersion = execFileSync(H2LOAD, ['--version'], { encoding: 'utf8' }).trim();
   const tools = { h2bench: [process.execPath, join(ROOT, 'bin', 'h2bench.js')], h2load: [H2LOAD] };
   const servers = [];
@@ -106,7 +110,9 @@ export async function run() {
     for (const t of THREADS) {
       for (const tool of ['h2bench', 'h2load']) {
         const k = `${s.transport} ${t} ${tool}`;
-        lines.push(`| ${s.transport} | ${t} | ${tool} | **${fmt(best(k), 0)}** (${cells[k].runs.map((x) => fmt(x, 0)).join(', ')}) | ${fmt(median(cells[k].cpu), 1)} us | ${cells[k].failed} of ${cells[k].total} |`);
+        lines.push(
+          `| ${s.transport} | ${t} | ${tool} | **${fmt(best(k), 0)}** (${cells[k].runs.map((x) => fmt(x, 0)).join(', ')}) | ${fmt(median(cells[k].cpu), 1)} us | ${cells[k].failed} of ${cells[k].total} |`,
+        );
       }
     }
   }
@@ -118,7 +124,9 @@ export async function run() {
       const medians = mid(`${s.transport} ${t} h2bench`) / mid(`${s.transport} ${t} h2load`);
       const ok = ratio >= FLOORS[t];
       if (s.transport === 'h2c') verdicts.push(ok);
-      lines.push(`| ${s.transport}, -t ${t} | **${fmt(ratio, 2)}×** (${fmt(medians, 2)}×) | ${FLOORS[t]}×${s.transport === 'h2c' ? `: ${ok ? 'met' : 'NOT met'}` : ''} |`);
+      lines.push(
+        `| ${s.transport}, -t ${t} | **${fmt(ratio, 2)}×** (${fmt(medians, 2)}×) | ${FLOORS[t]}×${s.transport === 'h2c' ? `: ${ok ? 'met' : 'NOT met'}` : ''} |`,
+      );
     }
   }
   lines.push(

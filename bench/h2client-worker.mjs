@@ -17,7 +17,11 @@ const head = Object.freeze({ ':path': path });
 const clients = {
   ours: {
     open: () => h2.connect(url),
-    get: (s) => s.request(head).then((r) => (r.status === 200 ? r.bytes() : Promise.reject(new Error(`status ${r.status}`)))).then((b) => b.length),
+    get: (s) =>
+      s
+        .request(head)
+        .then((r) => (r.status === 200 ? r.bytes() : Promise.reject(new Error(`status ${r.status}`))))
+        .then((b) => b.length),
     ping: (s) => s.ping(),
     close: (s) => s.destroy(),
   },
@@ -101,7 +105,9 @@ if (mode === 'load') {
   }
   await settle();
   const after = process.memoryUsage();
-  process.stdout.write(`${JSON.stringify({ sessions: sessions.length, rss: after.rss - before.rss, heap: after.heapUsed - before.heapUsed, external: after.external + after.arrayBuffers - before.external - before.arrayBuffers })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ sessions: sessions.length, rss: after.rss - before.rss, heap: after.heapUsed - before.heapUsed, external: after.external + after.arrayBuffers - before.external - before.arrayBuffers })}\n`,
+  );
   for (const s of [warm, ...sessions]) client.close(s);
   process.exit(0);
 } else {

@@ -3,11 +3,10 @@
 // from the same `nghttpd --no-tls`, 10 sessions × 10 concurrent streams,
 // rounds interleaved (ours, node:http2, h2load; best and median). Then the
 // memory of 1,000 idle sessions, ours and Node's, interleaved too.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { accepts, fmt, freePort, machine, median, ROOT, which } from './lib.mjs';
 
 const ROUNDS = 5;
@@ -31,14 +30,20 @@ async function startNghttpd(bin, htdocs) {
 
 /** One load run of our client or Node's in a fresh process: { rps, failed, cpu (µs per request) }. */
 function runWorker(kind, url, n) {
-  const out = execFileSync(process.execPath, [WORKER, 'load', kind, url, String(n), String(SESSIONS), String(STREAMS)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = execFileSync(process.execPath, [WORKER, 'load', kind, url, String(n), String(SESSIONS), String(STREAMS)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
   const r = JSON.parse(out.trim().split('\n').pop());
   return { rps: r.rps, failed: r.failed + (r.bytes === n * 1024 ? 0 : 1), cpu: r.cpuUs / n };
 }
 
 /** h2load -n N -c 10 -m 10 -t 1; its CPU time from the shell's `times` (children's user and system). */
 function runH2load(bin, url, n) {
-  const out = execFileSync('bash', ['-c', '"$0" "$@"; times', bin, '-n', String(n), '-c', String(SESSIONS), '-m', String(STREAMS), '-t', '1', url], { encoding: 'utf8', maxBuffer: 16 << 20 });
+  const out = execFileSync('bash', ['-c', '"$0" "$@"; times', bin, '-n', String(n), '-c', String(SESSIONS), '-m', String(STREAMS), '-t', '1', url], {
+    encoding: 'utf8',
+    maxBuffer: 16 << 20,
+  });
   const rps = Number(/finished in [\d.]+m?s, ([\d.]+) req\/s/.exec(out)?.[1] ?? NaN);
   const m = /requests: (\d+) total, \d+ started, \d+ done, (\d+) succeeded, (\d+) failed, (\d+) errored/.exec(out);
   const times = [...out.matchAll(/(\d+)m([\d.]+)s (\d+)m([\d.]+)s/g)].pop();
@@ -101,7 +106,9 @@ export async function run() {
   ];
   for (const c of clients) {
     const x = results[c.name];
-    lines.push(`| ${c.name} | **${fmt(best(c.name), 0)}** | ${fmt(med(c.name), 0)} | ${x.rps.map((v) => fmt(v, 0)).join(', ')} | ${fmt(median(x.cpu), 1)} | ${x.failed} of ${N * ROUNDS} |`);
+    lines.push(
+      `| ${c.name} | **${fmt(best(c.name), 0)}** | ${fmt(med(c.name), 0)} | ${x.rps.map((v) => fmt(v, 0)).join(', ')} | ${fmt(median(x.cpu), 1)} | ${x.failed} of ${N * ROUNDS} |`,
+    );
   }
   const ratio = (a, b) => `${fmt(best(a) / best(b), 2)}× best, ${fmt(med(a) / med(b), 2)}× median`;
   lines.push(

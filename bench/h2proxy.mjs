@@ -96,8 +96,7 @@ function drive(one, n, concurrency) {
         if (++finished === n) {
           const c = process.cpuUsage(cpu0);
           resolve({ rps: n / ((performance.now() - t0) / 1000), us: (c.user + c.system) / n });
-        }
-        else next();
+        } else next();
       });
     };
     for (let i = 0; i < concurrency; i++) next();
@@ -188,8 +187,23 @@ http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/
     clients = await clientComparison(nginxPort);
     const hp = await freePort();
     const nx = await freePort();
-    procs.push({ kind: 'h2proxy', port: hp, cells: {}, child: await start('h2proxy', [process.execPath, join(ROOT, 'bin', 'h2proxy.js'), `-f127.0.0.1,${hp};no-tls`, `-b127.0.0.1,${nginxPort}`, '-n1'], hp, /Listening on/) });
-    procs.push({ kind: 'nghttpx', port: nx, cells: {}, child: await start('nghttpx', [NGHTTPX, '--conf=/dev/null', `-f127.0.0.1,${nx};no-tls`, `-b127.0.0.1,${nginxPort}`, '-n1'], nx, /Created worker thread/) });
+    procs.push({
+      kind: 'h2proxy',
+      port: hp,
+      cells: {},
+      child: await start(
+        'h2proxy',
+        [process.execPath, join(ROOT, 'bin', 'h2proxy.js'), `-f127.0.0.1,${hp};no-tls`, `-b127.0.0.1,${nginxPort}`, '-n1'],
+        hp,
+        /Listening on/,
+      ),
+    });
+    procs.push({
+      kind: 'nghttpx',
+      port: nx,
+      cells: {},
+      child: await start('nghttpx', [NGHTTPX, '--conf=/dev/null', `-f127.0.0.1,${nx};no-tls`, `-b127.0.0.1,${nginxPort}`, '-n1'], nx, /Created worker thread/),
+    });
     const url = (p, path) => `http://127.0.0.1:${p.port}${path}`;
     for (const p of procs) for (const l of LOADS) h2load(H2LOAD, url(p, l.path), WARM_UP);
     for (let r = 0; r < ROUNDS; r++) {
@@ -244,7 +258,9 @@ http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/
   });
   lines.push(`| req/s | ${ratioCells.join(' | ')} |`);
   if (ours.cells[LOADS[0].name].cpu.length) {
-    lines.push(`| CPU time per request, h2proxy / nghttpx (medians, µs) | ${LOADS.map((l) => `${fmt(median(ours.cells[l.name].cpu), 1)} / ${fmt(median(theirs.cells[l.name].cpu), 1)} = ${fmt(median(ours.cells[l.name].cpu) / median(theirs.cells[l.name].cpu), 1)}×`).join(' | ')} |`);
+    lines.push(
+      `| CPU time per request, h2proxy / nghttpx (medians, µs) | ${LOADS.map((l) => `${fmt(median(ours.cells[l.name].cpu), 1)} / ${fmt(median(theirs.cells[l.name].cpu), 1)} = ${fmt(median(ours.cells[l.name].cpu) / median(theirs.cells[l.name].cpu), 1)}×`).join(' | ')} |`,
+    );
   }
   lines.push('', `Floor (h2proxy at least ${FLOOR}× nghttpx's req/s, judged on the medians): ${verdicts.every(Boolean) ? 'met' : '**not met**'}.`);
   if (clients) {

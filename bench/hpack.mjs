@@ -40,8 +40,46 @@ function prng(seed) {
 
 const HEX = '0123456789abcdef';
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const HOSTS = ['www.example.com', 'static.example.com', 'api.example.com', 'img.cdn-example.net', 'shop.example.org', 'news.example.de', 'accounts.example.com', 'video.example.jp', 'search.example.fr', 'maps.example.es'];
-const WORDS = ['products', 'category', 'search', 'user', 'account', 'settings', 'article', 'news', 'images', 'assets', 'v2', 'api', 'orders', 'cart', 'checkout', 'blog', 'tags', 'media', 'thumbnails', 'comments', 'reviews', 'feed', 'static', 'js', 'css', 'fonts'];
+const HOSTS = [
+  'www.example.com',
+  'static.example.com',
+  'api.example.com',
+  'img.cdn-example.net',
+  'shop.example.org',
+  'news.example.de',
+  'accounts.example.com',
+  'video.example.jp',
+  'search.example.fr',
+  'maps.example.es',
+];
+const WORDS = [
+  'products',
+  'category',
+  'search',
+  'user',
+  'account',
+  'settings',
+  'article',
+  'news',
+  'images',
+  'assets',
+  'v2',
+  'api',
+  'orders',
+  'cart',
+  'checkout',
+  'blog',
+  'tags',
+  'media',
+  'thumbnails',
+  'comments',
+  'reviews',
+  'feed',
+  'static',
+  'js',
+  'css',
+  'fonts',
+];
 const EXT = ['', '', '', '.html', '.js', '.css', '.png', '.jpg', '.webp', '.json', '.svg', '.woff2'];
 const AGENTS = [
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
@@ -51,9 +89,31 @@ const AGENTS = [
   'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.82 Mobile Safari/537.36',
   'curl/8.7.1',
 ];
-const LANGS = ['en-US,en;q=0.9', 'de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7', 'fr-FR,fr;q=0.9,en;q=0.5', 'ja-JP,ja;q=0.9,en-US;q=0.6', 'es-ES,es;q=0.8,en-US;q=0.5,en;q=0.3'];
+const LANGS = [
+  'en-US,en;q=0.9',
+  'de-DE,de;q=0.9,en-US;q=0.8,en;q=0.7',
+  'fr-FR,fr;q=0.9,en;q=0.5',
+  'ja-JP,ja;q=0.9,en-US;q=0.6',
+  'es-ES,es;q=0.8,en-US;q=0.5,en;q=0.3',
+];
 // UTF-8 text as real services put it in headers: names, search terms, file names.
-const UTF8 = ['Zoë Müller', 'François Lefèvre', 'Łukasz Wróbel', '山田 太郎', 'Søren Kierkegård', 'Ελένη Παπαδοπούλου', 'Иван Петров', 'José Núñez', '김민준', 'Ærøskøbing', 'Grüße aus Köln', '東京都渋谷区', 'café crème', 'naïve résumé', '🚀 launch'];
+const UTF8 = [
+  'Zoë Müller',
+  'François Lefèvre',
+  'Łukasz Wróbel',
+  '山田 太郎',
+  'Søren Kierkegård',
+  'Ελένη Παπαδοπούλου',
+  'Иван Петров',
+  'José Núñez',
+  '김민준',
+  'Ærøskøbing',
+  'Grüße aus Köln',
+  '東京都渋谷区',
+  'café crème',
+  'naïve résumé',
+  '🚀 launch',
+];
 const TYPES = [
   { accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8', type: 'text/html; charset=utf-8' },
   { accept: 'application/json, text/plain, */*', type: 'application/json; charset=utf-8' },
@@ -76,7 +136,11 @@ export function generatedCorpus(n = 1500, seed = 0x68326b74) {
     lang: r.pick(LANGS),
     name: r.pick(UTF8),
     // Long-lived cookies (analytics, consent, preferences) and a session.
-    cookies: Array.from({ length: 3 + r.int(8) }, (_, i) => `${r.pick(['_ga', '_gid', 'consent', 'prefs', 'ab_test', 'sid', 'csrftoken', '__Host-token', 'cart', 'recently_viewed'])}${i}=${r.chars(B64, 16 + r.int(120))}`),
+    cookies: Array.from(
+      { length: 3 + r.int(8) },
+      (_, i) =>
+        `${r.pick(['_ga', '_gid', 'consent', 'prefs', 'ab_test', 'sid', 'csrftoken', '__Host-token', 'cart', 'recently_viewed'])}${i}=${r.chars(B64, 16 + r.int(120))}`,
+    ),
     host: r.pick(HOSTS),
     token: r.next() < 0.3 ? `Bearer ${r.chars(B64, 180)}` : null,
   }));
@@ -112,7 +176,12 @@ export function generatedCorpus(n = 1500, seed = 0x68326b74) {
     if (c.token) req.push(['authorization', c.token]);
     if (r.next() < 0.3) req.push(['x-user-name', c.name]);
     if (r.next() < 0.2) req.push(['if-none-match', `W/"${r.chars(HEX, 16)}"`]);
-    if (post) req.push(['content-type', 'application/x-www-form-urlencoded; charset=utf-8'], ['content-length', String(20 + r.int(5000))], ['origin', `https://${c.host}`]);
+    if (post)
+      req.push(
+        ['content-type', 'application/x-www-form-urlencoded; charset=utf-8'],
+        ['content-length', String(20 + r.int(5000))],
+        ['origin', `https://${c.host}`],
+      );
     requests.push(req);
 
     clock += r.int(1500);
@@ -134,7 +203,8 @@ export function generatedCorpus(n = 1500, seed = 0x68326b74) {
     if (r.next() < 0.35) res.push(['set-cookie', `_rt=${r.chars(B64, 40 + r.int(200))}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=${r.int(1e6)}`]);
     if (r.next() < 0.15) res.push(['content-disposition', `attachment; filename="${r.pick(UTF8)} ${r.int(1000)}.pdf"`]);
     if (r.next() < 0.25) res.push(['x-greeting', `${r.pick(UTF8)}, ${r.pick(UTF8)}`]);
-    if (kind.type.startsWith('text/html')) res.push(['link', `</static/${r.chars(HEX, 8)}.css>; rel=preload; as=style, </static/${r.chars(HEX, 8)}.js>; rel=preload; as=script`]);
+    if (kind.type.startsWith('text/html'))
+      res.push(['link', `</static/${r.chars(HEX, 8)}.css>; rel=preload; as=style, </static/${r.chars(HEX, 8)}.js>; rel=preload; as=script`]);
     if (r.next() < 0.5) res.push(['access-control-allow-origin', `https://${r.pick(HOSTS)}`]);
     responses.push(res);
   }
@@ -166,14 +236,19 @@ function hdoracleCpu() {
   const bin = join(WORK, 'hdoracle-cpu');
   if (existsSync(bin)) return bin;
   const shim = join(WORK, 'cpu-clock.c');
-  writeFileSync(shim, [
-    '#include <time.h>',
-    'int __real_clock_gettime(clockid_t, struct timespec *);',
-    'int __wrap_clock_gettime(clockid_t c, struct timespec *t) { return __real_clock_gettime(c == CLOCK_MONOTONIC ? CLOCK_PROCESS_CPUTIME_ID : c, t); }',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    shim,
+    [
+      '#include <time.h>',
+      'int __real_clock_gettime(clockid_t, struct timespec *);',
+      'int __wrap_clock_gettime(clockid_t c, struct timespec *t) { return __real_clock_gettime(c == CLOCK_MONOTONIC ? CLOCK_PROCESS_CPUTIME_ID : c, t); }',
+      '',
+    ].join('\n'),
+  );
   try {
-    execFileSync('cc', ['-O2', join(ROOT, '..', 'shared', 'tools', 'hdoracle.c'), shim, '-o', bin, '-Wl,--wrap=clock_gettime', '-lnghttp2', '-ljansson'], { stdio: 'pipe' });
+    execFileSync('cc', ['-O2', join(ROOT, '..', 'shared', 'tools', 'hdoracle.c'), shim, '-o', bin, '-Wl,--wrap=clock_gettime', '-lnghttp2', '-ljansson'], {
+      stdio: 'pipe',
+    });
     return bin;
   } catch {
     return null;
@@ -201,10 +276,11 @@ function newDeflater(tableSize) {
 }
 const newInflater = (tableSize) => (tableSize === null ? new Inflater() : new Inflater({ maxTableSize: tableSize }));
 
-const toJsonCases = (st, withWire) => st.sets.map((s, i) => ({
-  headers: s.map(([n, v]) => ({ [n]: v })),
-  ...(withWire ? { wire: Buffer.from(st.wires[i]).toString('hex') } : {}),
-}));
+const toJsonCases = (st, withWire) =>
+  st.sets.map((s, i) => ({
+    headers: s.map(([n, v]) => ({ [n]: v })),
+    ...(withWire ? { wire: Buffer.from(st.wires[i]).toString('hex') } : {}),
+  }));
 
 /** hdoracle's options for a story's table size. */
 const sizeArgs = (st, dir) => (st.tableSize === null ? '' : dir === 'deflate' ? ` -s ${st.tableSize} -S ${st.tableSize}` : ` -s ${st.tableSize}`);
@@ -223,7 +299,17 @@ function checkIdentical(oracle, st, file, label) {
 export async function run() {
   const gen = generatedCorpus();
   const corpora = [
-    { key: 'htc', title: 'hpack-test-case', rounds: 20, stories: [story(corpusCases().map((c) => c.headers.map((h) => Object.entries(h)[0])), null)] },
+    {
+      key: 'htc',
+      title: 'hpack-test-case',
+      rounds: 20,
+      stories: [
+        story(
+          corpusCases().map((c) => c.headers.map((h) => Object.entries(h)[0])),
+          null,
+        ),
+      ],
+    },
     { key: 'gen', title: 'generated', rounds: 10, stories: [story(gen.requests, 65536), story(gen.responses, 65536)] },
   ];
   const hpack = createRequire(import.meta.url)('hpack.js');
@@ -234,12 +320,22 @@ export async function run() {
   for (const c of corpora) {
     const R = c.rounds;
     const ours = {
-      deflate: () => time(() => {
-        for (const st of c.stories) for (let r = 0; r < R; r++) { const d = newDeflater(st.tableSize); for (const s of st.sets) d.deflate(s); }
-      }),
-      inflate: () => time(() => {
-        for (const st of c.stories) for (let r = 0; r < R; r++) { const f = newInflater(st.tableSize); for (const w of st.wires) f.inflate(w); }
-      }),
+      deflate: () =>
+        time(() => {
+          for (const st of c.stories)
+            for (let r = 0; r < R; r++) {
+              const d = newDeflater(st.tableSize);
+              for (const s of st.sets) d.deflate(s);
+            }
+        }),
+      inflate: () =>
+        time(() => {
+          for (const st of c.stories)
+            for (let r = 0; r < R; r++) {
+              const f = newInflater(st.tableSize);
+              for (const w of st.wires) f.inflate(w);
+            }
+        }),
     };
     impls[c.key] = { ours };
     if (c.key === 'htc') {
@@ -247,18 +343,27 @@ export async function run() {
       const st = c.stories[0];
       const hsets = st.sets.map((s) => s.map(([name, value]) => ({ name, value })));
       impls[c.key].hjs = {
-        deflate: () => time(() => {
-          for (let r = 0; r < R; r++) {
-            const cmp = hpack.compressor.create({ table: { size: 4096 } });
-            for (const s of hsets) { cmp.write(s); cmp.read(); }
-          }
-        }),
-        inflate: () => time(() => {
-          for (let r = 0; r < R; r++) {
-            const dc = hpack.decompressor.create({ table: { size: 4096 } });
-            for (const w of st.wires) { dc.write(Buffer.from(w.buffer, w.byteOffset, w.byteLength)); dc.execute(); while (dc.read()); }
-          }
-        }),
+        deflate: () =>
+          time(() => {
+            for (let r = 0; r < R; r++) {
+              const cmp = hpack.compressor.create({ table: { size: 4096 } });
+              for (const s of hsets) {
+                cmp.write(s);
+                cmp.read();
+              }
+            }
+          }),
+        inflate: () =>
+          time(() => {
+            for (let r = 0; r < R; r++) {
+              const dc = hpack.decompressor.create({ table: { size: 4096 } });
+              for (const w of st.wires) {
+                dc.write(Buffer.from(w.buffer, w.byteOffset, w.byteLength));
+                dc.execute();
+                while (dc.read());
+              }
+            }
+          }),
       };
     }
     if (oracle) {
@@ -276,7 +381,10 @@ export async function run() {
         const t = { wall: 0, cpu: 0 };
         c.stories.forEach((st, i) => {
           const file = dir === 'deflate' ? files[i].plain : files[i].withWire;
-          for (const [k, bin] of [['wall', oracle], ['cpu', oracleCpu]]) {
+          for (const [k, bin] of [
+            ['wall', oracle],
+            ['cpu', oracleCpu],
+          ]) {
             if (!bin) continue;
             const out = execFileSync('sh', ['-c', `"${bin}" bench-${dir} ${R}${sizeArgs(st, dir)} < "${file}"`]).toString();
             t[k] += Number(/ns_per_set=([\d.]+)/.exec(out)[1]) * st.sets.length * R;
@@ -304,22 +412,25 @@ export async function run() {
   }
   const loadAfter = loadavg()[0];
 
-  const lines = [
-    '## HPACK engine',
-    '',
-    'Two corpora, each timed for every implementation in every round:',
-    '',
-  ];
+  const lines = ['## HPACK engine', '', 'Two corpora, each timed for every implementation in every round:', ''];
   const sums = [];
   for (const c of corpora) {
     const sets = c.stories.reduce((a, st) => a + st.sets.length, 0);
     const bytes = c.stories.reduce((a, st) => a + st.bytes, 0);
-    const perPass = (ns) => ({ mbps: (bytes * c.rounds) / ns * 1e3, setsps: (sets * c.rounds) / ns * 1e9 });
+    const perPass = (ns) => ({ mbps: ((bytes * c.rounds) / ns) * 1e3, setsps: ((sets * c.rounds) / ns) * 1e9 });
     // Per clock and direction: the best timing's throughput and the median's.
-    const summary = (k) => Object.fromEntries(['wall', 'cpu'].map((clock) => [clock, Object.fromEntries(['deflate', 'inflate'].map((dir) => {
-      const xs = samples[c.key][k][dir].map((t) => t[clock]);
-      return [dir, { ...perPass(Math.min(...xs)), medianMbps: perPass(median(xs)).mbps }];
-    }))]));
+    const summary = (k) =>
+      Object.fromEntries(
+        ['wall', 'cpu'].map((clock) => [
+          clock,
+          Object.fromEntries(
+            ['deflate', 'inflate'].map((dir) => {
+              const xs = samples[c.key][k][dir].map((t) => t[clock]);
+              return [dir, { ...perPass(Math.min(...xs)), medianMbps: perPass(median(xs)).mbps }];
+            }),
+          ),
+        ]),
+      );
     const s = Object.fromEntries(Object.keys(impls[c.key]).map((k) => [k, summary(k)]));
     sums.push({ c, s, sets, bytes });
   }
@@ -343,7 +454,9 @@ export async function run() {
       }
       const u = r.cpu;
       const w = r.wall;
-      lines.push(`| ${c.title} | ${names[k]} | ${fmt(u.deflate.mbps)} | ${fmt(u.deflate.setsps / 1e3, 0)}k | ${fmt(u.inflate.mbps)} | ${fmt(u.inflate.setsps / 1e3, 0)}k | ${fmt(w.deflate.mbps)} | ${fmt(w.inflate.mbps)} |`);
+      lines.push(
+        `| ${c.title} | ${names[k]} | ${fmt(u.deflate.mbps)} | ${fmt(u.deflate.setsps / 1e3, 0)}k | ${fmt(u.inflate.mbps)} | ${fmt(u.inflate.setsps / 1e3, 0)}k | ${fmt(w.deflate.mbps)} | ${fmt(w.inflate.mbps)} |`,
+      );
     }
   }
   const ratio = (a, b) => fmt(a / b, 2);
@@ -354,9 +467,14 @@ export async function run() {
       lines.push(`- ${c.title}: not measured.`);
       continue;
     }
-    lines.push(`- ${c.title}: deflate ${ratios(s.ours, s.ng, 'cpu', 'deflate')} CPU time, ${ratios(s.ours, s.ng, 'wall', 'deflate')} wall clock; inflate ${ratios(s.ours, s.ng, 'cpu', 'inflate')} CPU time, ${ratios(s.ours, s.ng, 'wall', 'inflate')} wall clock.`);
+    lines.push(
+      `- ${c.title}: deflate ${ratios(s.ours, s.ng, 'cpu', 'deflate')} CPU time, ${ratios(s.ours, s.ng, 'wall', 'deflate')} wall clock; inflate ${ratios(s.ours, s.ng, 'cpu', 'inflate')} CPU time, ${ratios(s.ours, s.ng, 'wall', 'inflate')} wall clock.`,
+    );
   }
-  lines.push('', `h2kit / hpack.js on hpack-test-case (floor 4×): deflate ${ratios(htc.s.ours, htc.s.hjs, 'cpu', 'deflate')}, inflate ${ratios(htc.s.ours, htc.s.hjs, 'cpu', 'inflate')} CPU time.`);
+  lines.push(
+    '',
+    `h2kit / hpack.js on hpack-test-case (floor 4×): deflate ${ratios(htc.s.ours, htc.s.hjs, 'cpu', 'deflate')}, inflate ${ratios(htc.s.ours, htc.s.hjs, 'cpu', 'inflate')} CPU time.`,
+  );
   lines.push(
     '',
     "Command: `npm run bench -- hpack`. Deflate is `Deflater.deflate()` on [name, value] text pairs; inflate is `Inflater.inflate()` (UTF-8 text out) on nghttp2's encoding of the corpus (ours is byte-identical). nghttp2's figures are hdoracle's own timing of its loop (`bench-deflate`/`bench-inflate`), input already parsed, as ours.",

@@ -2,8 +2,8 @@
 // timing, and updating one section of BENCHMARKS.md.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
 import net from 'node:net';
+import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliDecompressSync } from 'node:zlib';
@@ -89,7 +89,9 @@ export function writeSection(name, markdown) {
   const file = join(ROOT, 'BENCHMARKS.md');
   const open = `<!-- bench:${name} -->`;
   const close = `<!-- /bench:${name} -->`;
-  let doc = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\nWritten by `npm run bench` (`npm run bench -- <section>` reruns one section). Each figure is measured in the same run as the peer it is compared with.\n';
+  let doc = existsSync(file)
+    ? readFileSync(file, 'utf8')
+    : '# Benchmarks\n\nWritten by `npm run bench` (`npm run bench -- <section>` reruns one section). Each figure is measured in the same run as the peer it is compared with.\n';
   const block = `${open}\n${markdown.trim()}\n${close}`;
   const a = doc.indexOf(open);
   const b = doc.indexOf(close);
@@ -114,11 +116,15 @@ export function h2load(bin, url, args) {
   return { rps, total: Number(m?.[1]), succeeded: Number(m?.[2]), failed: Number(m?.[3]) + Number(m?.[4]) };
 }
 
-/** Resident set size in bytes of a process and all its descendants (Linux /proc), or null elsewhere. */
-export function treeRss(pid) {
+/**
+ * Resident set size in bytes of a process and all its descendants (Linux
+ * /proc), or null elsewhere; `field` 'VmHWM' gives the sum of their peaks.
+ */
+export function treeRss(pid, field = 'VmRSS') {
+  const pattern = new RegExp(`${field}:\\s+(\\d+) kB`);
   const rss = (p) => {
     try {
-      const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1];
+      const kb = pattern.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1];
       return kb ? Number(kb) * 1024 : 0;
     } catch {
       return 0;

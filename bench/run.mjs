@@ -15,10 +15,14 @@ const SECTIONS = {
 };
 
 const wanted = process.argv.slice(2);
-for (const name of wanted) if (!SECTIONS[name]) { console.error(`bench: unknown section ${name} (have: ${Object.keys(SECTIONS).join(', ')})`); process.exit(2); }
+for (const name of wanted)
+  if (!SECTIONS[name]) {
+    console.error(`bench: unknown section ${name} (have: ${Object.keys(SECTIONS).join(', ')})`);
+    process.exit(2);
+  }
 for (const name of wanted.length ? wanted : Object.keys(SECTIONS)) {
   process.stderr.write(`bench: ${name}...\n`);
   const md = await (await SECTIONS[name]()).run();
   writeSection(name, md);
-  console.log(md + '\n');
+  console.log(`${md}\n`);
 }

@@ -10,7 +10,7 @@
 // running `node` with postject. The result needs nothing at run time: no Node,
 // no node_modules. It runs on the OS and CPU it was built on.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,9 @@ mkdirSync(work, { recursive: true });
 
 const esbuild = await import('esbuild');
 const { inject } = require('postject');
-const commands = readdirSync(join(root, 'src/cli/bin')).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3));
+const commands = readdirSync(join(root, 'src/cli/bin'))
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => f.slice(0, -3));
 
 // CommonJS, minified, for Node 20; licence comments go to THIRD-PARTY-NOTICES.
 const BUNDLE_OPTIONS = {
@@ -104,14 +106,21 @@ for (const cmd of commands) {
 const compiler = await bundle(join(root, 'src/exe/compile.ts'), join(work, 'compile.cjs'));
 for (const cmd of commands) {
   const [file, cache] = [assets[`${cmd}.cjs`], assets[`${cmd}.cache`]];
-  execFileSync(process.execPath, ['-e', `
+  execFileSync(
+    process.execPath,
+    [
+      '-e',
+      `
     const { readFileSync, writeFileSync } = require('node:fs');
     const { compileBundle, runBundle } = require(${JSON.stringify(compiler)});
     const script = compileBundle(readFileSync(${JSON.stringify(file)}, 'latin1'), '${cmd}.cjs');
     process.argv.splice(1, process.argv.length - 1, '${cmd}', '--version');
     process.on('exit', () => writeFileSync(${JSON.stringify(cache)}, script.createCachedData()));
     runBundle(script, require);
-  `], { stdio: ['ignore', 'ignore', 'inherit'] });
+  `,
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
 }
 
 const main = await bundle(join(root, 'src/exe/main.ts'), join(work, 'main.cjs'));
@@ -126,8 +135,11 @@ await inject(exe, 'NODE_SEA_BLOB', readFileSync(blob), { sentinelFuse: 'NODE_SEA
 for (const cmd of commands) symlinkSync('h2kit', join(out, cmd));
 
 // THIRD-PARTY-NOTICES: the packages in the bundles, and the Node.js runtime the executable is.
-const legal = builds.flatMap((r) => Object.keys(r.metafile.outputs)).filter((o) => o.endsWith('.LEGAL.txt')).map((o) => join(root, o));
-const LABELS = { schema: 'deflatehd and inflatehd (their schemas)', 'h2bench-worker': "h2bench (its threads)" };
+const legal = builds
+  .flatMap((r) => Object.keys(r.metafile.outputs))
+  .filter((o) => o.endsWith('.LEGAL.txt'))
+  .map((o) => join(root, o));
+const LABELS = { schema: 'deflatehd and inflatehd (their schemas)', 'h2bench-worker': 'h2bench (its threads)' };
 const label = (o) => LABELS[basename(o, '.cjs')] ?? basename(o, '.cjs');
 const packages = bundledPackages(builds.map((r) => ({ metafile: r.metafile, cwd: root, name: label })));
 writeFileSync(
@@ -143,10 +155,19 @@ process.stdout.write(`built dist-exe/h2kit and links ${commands.map((c) => `dist
 /** Node.js's LICENSE (its own and its dependencies' licences), from where Node's installers put it. */
 function nodeLicence() {
   const prefix = dirname(dirname(process.execPath));
-  const candidates = [join(prefix, 'share/doc/nodejs/LICENSE'), join(prefix, 'share/doc/node/LICENSE'), join(prefix, 'LICENSE'), join(dirname(process.execPath), 'LICENSE')];
+  const candidates = [
+    join(prefix, 'share/doc/nodejs/LICENSE'),
+    join(prefix, 'share/doc/node/LICENSE'),
+    join(prefix, 'LICENSE'),
+    join(dirname(process.execPath), 'LICENSE'),
+  ];
   const found = candidates.find((f) => existsSync(f));
   const title = `Node.js ${process.version} (the runtime of the executable)`;
   if (found) return { title, about: `Licence: MIT, with the licences of the code Node.js includes (from ${found}).`, text: readFileSync(found, 'utf8') };
   process.stderr.write(`build-exe: Node.js's LICENSE not found (looked at ${candidates.join(', ')}); THIRD-PARTY-NOTICES points to it instead\n`);
-  return { title, about: 'Licence: MIT, with the licences of the code Node.js includes.', text: `https://github.com/nodejs/node/blob/${process.version}/LICENSE` };
+  return {
+    title,
+    about: 'Licence: MIT, with the licences of the code Node.js includes.',
+    text: `https://github.com/nodejs/node/blob/${process.version}/LICENSE`,
+  };
 }

@@ -19,7 +19,9 @@ rmSync(join(root, 'dist'), { recursive: true, force: true });
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
 
 const esbuild = await import('esbuild');
-const entries = readdirSync(join(root, 'src/cli/bin')).filter((f) => f.endsWith('.ts')).map((f) => join(root, 'src/cli/bin', f));
+const entries = readdirSync(join(root, 'src/cli/bin'))
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => join(root, 'src/cli/bin', f));
 const common = {
   outdir: join(root, 'dist/bin'),
   outExtension: { '.js': '.mjs' },
@@ -72,7 +74,8 @@ const outputs = results.flatMap((r) => Object.keys(r.metafile.outputs)).filter((
 const legal = outputs.filter((o) => o.endsWith('.LEGAL.txt')).map((o) => join(root, o));
 const packages = bundledPackages(results.map((r) => ({ metafile: r.metafile, cwd: root, name: (out) => `dist/bin/${basename(out)}` })));
 const notices = noticesText(packages, {
-  intro: "h2kit's library (dist/ outside dist/bin) contains only h2kit's own code. Its commands are bundles\n(dist/bin/) that include the following npm packages, with these licences; their texts follow.",
+  intro:
+    "h2kit's library (dist/ outside dist/bin) contains only h2kit's own code. Its commands are bundles\n(dist/bin/) that include the following npm packages, with these licences; their texts follow.",
   extra: legalCommentsSection(legal),
 });
 writeFileSync(join(root, 'THIRD-PARTY-NOTICES'), notices);

@@ -3,7 +3,7 @@
 // (Appendix A static table, Appendix B Huffman code).
 // Usage: node scripts/gen-hpack-tables.mjs [SPEC_DIR]   (default: test/cases/spec)
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,12 +23,28 @@ lines.push('];');
 lines.push('');
 lines.push('/** RFC 7541 Appendix B: code of symbol i (256 = EOS), most significant bit first. */');
 lines.push('export const HUFFMAN_CODES: readonly number[] = [');
-for (let i = 0; i < 257; i += 8) lines.push('  ' + hf.codes.slice(i, i + 8).map(([c]) => `0x${c.toString(16)}`).join(', ') + ',');
+for (let i = 0; i < 257; i += 8)
+  lines.push(
+    '  ' +
+      hf.codes
+        .slice(i, i + 8)
+        .map(([c]) => `0x${c.toString(16)}`)
+        .join(', ') +
+      ',',
+  );
 lines.push('];');
 lines.push('');
 lines.push('/** RFC 7541 Appendix B: bit length of the code of symbol i. */');
 lines.push('export const HUFFMAN_LENGTHS: readonly number[] = [');
-for (let i = 0; i < 257; i += 16) lines.push('  ' + hf.codes.slice(i, i + 16).map(([, l]) => String(l)).join(', ') + ',');
+for (let i = 0; i < 257; i += 16)
+  lines.push(
+    '  ' +
+      hf.codes
+        .slice(i, i + 16)
+        .map(([, l]) => String(l))
+        .join(', ') +
+      ',',
+  );
 lines.push('];');
 lines.push('');
 writeFileSync(join(root, 'src/hpack/spec-data.ts'), lines.join('\n'));

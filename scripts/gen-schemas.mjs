@@ -14,7 +14,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // its import of zod resolves to node_modules.
 const tmp = mkdtempSync(join(root, 'node_modules', '.h2kit-schemas-'));
 const file = join(tmp, 'schema.mjs');
-await build({ entryPoints: [join(root, 'src/cli/schema.ts')], outfile: file, bundle: true, packages: 'external', format: 'esm', platform: 'node', logLevel: 'warning' });
+await build({
+  entryPoints: [join(root, 'src/cli/schema.ts')],
+  outfile: file,
+  bundle: true,
+  packages: 'external',
+  format: 'esm',
+  platform: 'node',
+  logLevel: 'warning',
+});
 const s = await import(pathToFileURL(file).href);
 rmSync(tmp, { recursive: true, force: true });
 const out = process.argv[2] ?? join(root, 'schemas');
@@ -28,5 +36,5 @@ const documents = {
 };
 for (const [name, [schema, title]] of Object.entries(documents)) {
   const json = { ...z.toJSONSchema(schema), $id: `https://h2kit.invalid/schemas/${name}.schema.json`, title };
-  writeFileSync(join(out, `${name}.schema.json`), JSON.stringify(json, null, 2) + '\n');
+  writeFileSync(join(out, `${name}.schema.json`), `${JSON.stringify(json, null, 2)}\n`);
 }

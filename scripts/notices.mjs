@@ -69,7 +69,7 @@ function headingComments(file) {
       run ??= [];
       run.push(line.replace(/^\/\*+!?|\*+\/$/g, '').replace(/^\* ?/, ''));
       inBlock = !line.includes('*/');
-      if (!inBlock) (runs.push(run.join('\n').trim()), (run = null));
+      if (!inBlock) runs.push(run.join('\n').trim()), (run = null);
     } else if (line.startsWith('//')) {
       (run ??= []).push(line.replace(/^\/\/ ?/, ''));
     } else {
@@ -84,19 +84,33 @@ function headingComments(file) {
 
 /** The licence texts of one package: [{ source, text }]; throws when a licence has no text. */
 function licenceTexts(dir, pkg, inputs) {
-  const files = readdirSync(dir).filter((f) => LICENCE_FILE.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => LICENCE_FILE.test(f))
+    .sort();
   const texts = files.map((f) => ({ source: f, text: readFileSync(join(dir, f), 'utf8').trim() }));
   const expression = typeof pkg.license === 'string' ? pkg.license : (pkg.license?.type ?? '');
-  const ids = expression.split(/\s+(?:AND|OR|WITH)\s+|[()]/).map((s) => s.trim()).filter(Boolean);
+  const ids = expression
+    .split(/\s+(?:AND|OR|WITH)\s+|[()]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
   const covered = (id) => (PHRASES[id] ? texts.some((t) => PHRASES[id].test(t.text)) : texts.length > 0);
   const missing = ids.filter((id) => !covered(id));
   // With OR, one licence is enough.
   if (/\sOR\s/.test(expression) && missing.length < ids.length) return texts;
   for (const id of missing) {
     const phrase = PHRASES[id];
-    const fromSource = phrase && [...inputs].sort().flatMap((f) => headingComments(f).map((c) => ({ f, c }))).find(({ c }) => phrase.test(c));
+    const fromSource =
+      phrase &&
+      [...inputs]
+        .sort()
+        .flatMap((f) => headingComments(f).map((c) => ({ f, c })))
+        .find(({ c }) => phrase.test(c));
     if (fromSource) texts.push({ source: `${id}, from the comment heading ${relative(dir, fromSource.f)}`, text: fromSource.c });
-    else if (existsSync(join(TEXTS, `${id}.txt`))) texts.push({ source: `${id}: the package has no licence text, this is the licence's standard text`, text: readFileSync(join(TEXTS, `${id}.txt`), 'utf8').trim() });
+    else if (existsSync(join(TEXTS, `${id}.txt`)))
+      texts.push({
+        source: `${id}: the package has no licence text, this is the licence's standard text`,
+        text: readFileSync(join(TEXTS, `${id}.txt`), 'utf8').trim(),
+      });
     else throw new Error(`${pkg.name}@${pkg.version} (${dir}): no text for its licence ${id}; add scripts/licence-texts/${id}.txt`);
   }
   if (texts.length === 0) throw new Error(`${pkg.name}@${pkg.version} (${dir}): no licence named and no licence file`);
@@ -107,7 +121,10 @@ function repositoryUrl(pkg) {
   const r = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
   if (!r) return pkg.homepage ?? '';
   if (/^[\w.-]+\/[\w.-]+$/.test(r)) return `https://github.com/${r}`;
-  return r.replace(/^git\+/, '').replace(/^git:\/\//, 'https://').replace(/\.git$/, '');
+  return r
+    .replace(/^git\+/, '')
+    .replace(/^git:\/\//, 'https://')
+    .replace(/\.git$/, '');
 }
 
 const RULE = '='.repeat(78);
@@ -155,9 +172,13 @@ export function noticesText(packages, { intro, extra = [] }) {
 
 /** The licence comments esbuild collected (legalComments: 'external') from each bundle's .LEGAL.txt, as one extra section. */
 export function legalCommentsSection(files) {
-  const parts = files.filter((f) => existsSync(f)).map((f) => readFileSync(f, 'utf8').trim()).filter(Boolean);
+  const parts = files
+    .filter((f) => existsSync(f))
+    .map((f) => readFileSync(f, 'utf8').trim())
+    .filter(Boolean);
   if (parts.length === 0) return [];
   const text = [...new Set(parts.join('\n\n').split(/\n\n(?=\S)/))].join('\n\n');
-  return [{ title: 'Licence comments in the bundled code', about: 'As found by esbuild in the sources above (code those packages include from elsewhere).', text }];
+  return [
+    { title: 'Licence comments in the bundled code', about: 'As found by esbuild in the sources above (code those packages include from elsewhere).', text },
+  ];
 }
-

@@ -4,8 +4,8 @@
 // see test/cases/hpack-test-case.LICENSE) and every golden file.
 // Format (before Brotli): for each file, "<path>\n<byte length>\n<content>".
 // Usage: node scripts/pack-vectors.mjs [SHARED_DIR]   (default: ../shared)
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, dirname } from 'node:path';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants } from 'node:zlib';
 

@@ -37,7 +37,7 @@ if (step === 'prepack') {
   if (pkg.scripts?.prepare) {
     writeFileSync(saved, text);
     delete pkg.scripts.prepare;
-    replace(pkgFile, JSON.stringify(pkg, null, 2) + '\n');
+    replace(pkgFile, `${JSON.stringify(pkg, null, 2)}\n`);
   }
 } else if (step === 'postpack') {
   restore();

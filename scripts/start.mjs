@@ -3,7 +3,7 @@
 // examples/requests.json (HPACK, as nghttp2 would), inflatehd --verify decodes
 // the result and checks every header list against the input.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

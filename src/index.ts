@@ -1,4 +1,5 @@
 /** h2kit: HTTP/2 toolkit. */
-export * from './hpack/index.js';
+
 /** The HTTP/2 server engine (RFC 9113): `h2.createServer(...)`. */
 export * as h2 from './h2/index.js';
+export * from './hpack/index.js';

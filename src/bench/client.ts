@@ -7,8 +7,8 @@
  * responses come, or --rps) and the timeouts (-T, -N) are here.
  */
 import type net from 'node:net';
-import { protocolOf, type BenchConfig } from './config.js';
-import { ConnectError, openConnection, type Established } from './connect.js';
+import { type BenchConfig, protocolOf } from './config.js';
+import { ConnectError, type Established, openConnection } from './connect.js';
 
 /** Where a worker is in a timing-based run (-D); always MAIN otherwise. */
 export const Phase = { IDLE: 0, WARM_UP: 1, MAIN: 2, OVER: 3 } as const;

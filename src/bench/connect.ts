@@ -74,7 +74,9 @@ export function openConnection(c: BenchConfig, done: (err: ConnectError | null, 
     const what = secure && tcpUp ? 'TLS handshake with' : 'cannot connect to';
     finish(new ConnectError(`${what} ${where(c)}: ${reason(e)}`), null);
   });
-  socket.once('close', () => finish(new ConnectError(`${where(c)} closed the connection ${secure && tcpUp ? 'during the TLS handshake' : 'before it was up'}`), null));
+  socket.once('close', () =>
+    finish(new ConnectError(`${where(c)} closed the connection ${secure && tcpUp ? 'during the TLS handshake' : 'before it was up'}`), null),
+  );
   socket.once(secure ? 'secureConnect' : 'connect', () => {
     if (!secure) {
       const protocol = c.cleartextProtocol;
@@ -90,11 +92,18 @@ export function openConnection(c: BenchConfig, done: (err: ConnectError | null, 
       return finish(null, { socket, protocol: selected, lines });
     }
     if (!selected && c.alpn.includes('http/1.1')) {
-      lines.push('No protocol negotiated. Fallback behaviour may be activated', 'Server does not support NPN/ALPN. Falling back to HTTP/1.1.', 'Application protocol: http/1.1');
+      lines.push(
+        'No protocol negotiated. Fallback behaviour may be activated',
+        'Server does not support NPN/ALPN. Falling back to HTTP/1.1.',
+        'Application protocol: http/1.1',
+      );
       return finish(null, { socket, protocol: 'http/1.1', lines });
     }
     socket.destroy();
-    finish(new ConnectError(`${where(c)} did not select ${c.alpn.join(' or ')} with ALPN (it selected ${selected ? JSON.stringify(selected) : 'nothing'})`), null);
+    finish(
+      new ConnectError(`${where(c)} did not select ${c.alpn.join(' or ')} with ALPN (it selected ${selected ? JSON.stringify(selected) : 'nothing'})`),
+      null,
+    );
   });
   return socket;
 }

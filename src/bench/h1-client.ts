@@ -7,9 +7,9 @@
  * undici's callback handler interface, with recycled handler objects.
  */
 import type { Socket } from 'node:net';
-import { Client as UndiciClient, type Dispatcher } from 'undici';
-import { Client, Phase, type ClientHost } from './client.js';
-import { ConnectError, openConnection, type Established } from './connect.js';
+import { type Dispatcher, Client as UndiciClient } from 'undici';
+import { Client, type ClientHost, Phase } from './client.js';
+import { ConnectError, type Established, openConnection } from './connect.js';
 
 type Handler = Dispatcher.DispatchHandler;
 
@@ -58,7 +58,13 @@ export class H1Client extends Client {
     const headers: string[] = ['host', c.authority];
     for (const [n, v] of c.headers) headers.push(String(n), String(v));
     if (c.data !== null) headers.push('content-length', String(c.data.length));
-    this.options = c.paths.map((path) => ({ origin, path, method: c.method as Dispatcher.HttpMethod, headers, body: c.data === null ? null : Buffer.from(c.data.buffer, c.data.byteOffset, c.data.length) }));
+    this.options = c.paths.map((path) => ({
+      origin,
+      path,
+      method: c.method as Dispatcher.HttpMethod,
+      headers,
+      body: c.data === null ? null : Buffer.from(c.data.buffer, c.data.byteOffset, c.data.length),
+    }));
   }
 
   protected startSession(e: Established): void {
@@ -120,7 +126,6 @@ export class H1Client extends Client {
   }
 
   protected flush(): void {}
-
 
   head(raw: Buffer[]): void {
     if (this.host.phase !== Phase.MAIN) return;

@@ -4,7 +4,7 @@
  * ExchangeListener). Request objects are recycled, so that the hot loop
  * allocates nothing of its own and creates no promise or closure.
  */
-import type { HeaderInput } from '../hpack/index.js';
+
 import { BODY_BYTES, BODY_NONE } from '../h2/body.js';
 import { ClientConnection, type PendingRequest } from '../h2/client-connection.js';
 import type { ExchangeListener } from '../h2/client-stream.js';
@@ -12,7 +12,8 @@ import type { Http2Error } from '../h2/errors.js';
 import { ErrorCode, FrameType, SettingId } from '../h2/frame.js';
 import type { FrameEvent } from '../h2/observer.js';
 import { attachSocket, socketTransport } from '../h2/socket.js';
-import { Client, Phase, type ClientHost } from './client.js';
+import type { HeaderInput } from '../hpack/index.js';
+import { Client, type ClientHost, Phase } from './client.js';
 import type { BenchConfig } from './config.js';
 import { ConnectError, type Established } from './connect.js';
 

@@ -5,8 +5,8 @@
  * progress reach the caller through RunIo.
  */
 import type { Worker } from 'node:worker_threads';
-import { planWorkers, type BenchConfig, type WorkerPlan } from './config.js';
-import { summarize, type Summary } from './report.js';
+import { type BenchConfig, planWorkers, type WorkerPlan } from './config.js';
+import { type Summary, summarize } from './report.js';
 import type { WorkerResult } from './stats.js';
 import type { ThreadData, ThreadMessage } from './thread.js';
 import { startThread } from './thread-source.js';
@@ -54,7 +54,12 @@ export async function runBench(config: BenchConfig, io: RunIo): Promise<RunResul
   return { summary: summarize(config, results, elapsed), applicationProtocol: protocol };
 }
 
-async function runThreads(config: BenchConfig, plans: WorkerPlan[], line: (t: string) => void, io: RunIo): Promise<{ results: WorkerResult[]; elapsed: number }> {
+async function runThreads(
+  config: BenchConfig,
+  plans: WorkerPlan[],
+  line: (t: string) => void,
+  io: RunIo,
+): Promise<{ results: WorkerResult[]; elapsed: number }> {
   const progress = new Int32Array(new SharedArrayBuffer(plans.length * 2 * 4));
   const workers: Worker[] = [];
   const results: WorkerResult[] = new Array(plans.length);

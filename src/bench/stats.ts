@@ -32,7 +32,21 @@ export interface Counters {
 }
 
 export function newCounters(): Counters {
-  return { todo: 0, started: 0, done: 0, success: 0, statusSuccess: 0, failed: 0, errored: 0, timedOut: 0, bytesTotal: 0, bytesHead: 0, bytesHeadDecoded: 0, bytesBody: 0, status: [0, 0, 0, 0, 0, 0] };
+  return {
+    todo: 0,
+    started: 0,
+    done: 0,
+    success: 0,
+    statusSuccess: 0,
+    failed: 0,
+    errored: 0,
+    timedOut: 0,
+    bytesTotal: 0,
+    bytesHead: 0,
+    bytesHeadDecoded: 0,
+    bytesBody: 0,
+    status: [0, 0, 0, 0, 0, 0],
+  };
 }
 
 export function addCounters(into: Counters, c: Counters): void {

@@ -15,7 +15,11 @@ export interface ThreadData {
   /** Per worker: requests done, clients made. */
   progress: Int32Array;
 }
-export type ThreadMessage = { type: 'ready' } | { type: 'line'; text: string } | { type: 'result'; result: import('./stats.js').WorkerResult } | { type: 'error'; message: string };
+export type ThreadMessage =
+  | { type: 'ready' }
+  | { type: 'line'; text: string }
+  | { type: 'result'; result: import('./stats.js').WorkerResult }
+  | { type: 'error'; message: string };
 
 const port = parentPort;
 if (port !== null) {

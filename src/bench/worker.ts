@@ -6,13 +6,13 @@
  */
 import { writeSync } from 'node:fs';
 import type { JsHistogram } from 'hdr-histogram-js';
-import { Client, Phase, type ClientHost } from './client.js';
-import { protocolOf, type BenchConfig, type WorkerPlan } from './config.js';
+import { type Client, type ClientHost, Phase } from './client.js';
+import { type BenchConfig, protocolOf, type WorkerPlan } from './config.js';
 import type { ConnectError } from './connect.js';
+import { seconds } from './format.js';
 import { H1Client } from './h1-client.js';
 import { H2Client, requestFieldLists } from './h2-client.js';
-import { seconds } from './format.js';
-import { addValue, encodeHistogram, newCounters, newHistogram, newRunning, type Counters, type Running, type WorkerResult } from './stats.js';
+import { addValue, type Counters, encodeHistogram, newCounters, newHistogram, newRunning, type Running, type WorkerResult } from './stats.js';
 
 /** Where a worker's lines and progress go. */
 export interface WorkerIo {

@@ -115,7 +115,8 @@ export class InputReader {
         return this.buf.subarray(0, n);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN') pause(); // a non-blocking stdin with nothing yet
+        if (code === 'EAGAIN')
+          pause(); // a non-blocking stdin with nothing yet
         else if (code === 'EOF') return null;
         else throw e;
       }
@@ -256,14 +257,23 @@ export function readErrorMessage(file: string | undefined, e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   const what = file === undefined || file === '-' ? 'standard input' : file;
   const reason =
-    err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.code === 'EACCES' ? 'permission denied' : (err.message ?? String(e));
+    err.code === 'ENOENT'
+      ? 'no such file'
+      : err.code === 'EISDIR'
+        ? 'is a directory'
+        : err.code === 'EACCES'
+          ? 'permission denied'
+          : (err.message ?? String(e));
   return `cannot read ${what}: ${reason}`;
 }
 
 /** Writes one-line messages to stderr, prefixed with the program name, and counts failures. */
 export class Reporter {
   failed = 0;
-  constructor(private readonly prog: string, private readonly progress?: Progress) {}
+  constructor(
+    private readonly prog: string,
+    private readonly progress?: Progress,
+  ) {}
 
   error(message: string): void {
     this.failed++;

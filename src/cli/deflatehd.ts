@@ -3,27 +3,27 @@
  * HPACK header blocks out as JSON, as nghttp2's deflatehd, streaming.
  */
 import { Argument, Option } from 'commander';
-import { Deflater, DEFLATE_MAX_HEADER_TABLE_SIZE, DEFAULT_HEADER_TABLE_SIZE, type DeflateStrategy, type HuffmanMode } from '../hpack/index.js';
+import { DEFAULT_HEADER_TABLE_SIZE, DEFLATE_MAX_HEADER_TABLE_SIZE, Deflater, type DeflateStrategy, type HuffmanMode } from '../hpack/index.js';
 import {
   CasesWriter,
   consumeInput,
   InOrder,
   nestedJson,
   octetsForJson,
+  Progress,
   parseArgs,
   program,
-  Progress,
   Reporter,
-  writeErr,
   sizeArg,
   tableSizeArg,
+  writeErr,
   writeHeaders,
   writeHeadersFrom,
 } from './common.js';
+import { Http1Reader, type Http1Set } from './io/http1-text.js';
 import { CaseScanner, caseValue, DEFAULT_MAX_CASE_SIZE, type ScannedCase } from './io/json-cases.js';
 import { janssonReal, printfFixed } from './printf.js';
-import { Http1Reader, type Http1Set } from './io/http1-text.js';
-import { checkDeflateCase, deflateCaseFromFields, explainDeflateCase, type DeflateCase } from './validate.js';
+import { checkDeflateCase, type DeflateCase, deflateCaseFromFields, explainDeflateCase } from './validate.js';
 
 const HELP = `
 Input (stdin or FILE) is one of:
@@ -83,13 +83,23 @@ export async function main(argv: string[]): Promise<number> {
     .option('-d, --dump-header-table', 'add the dynamic table after each case to the output')
     .option('--apply-table-sizes', 'apply a case\'s "header_table_size" as a SETTINGS_HEADER_TABLE_SIZE change before it (nghttp2 ignores it)')
     .addOption(
-      new Option('--strategy <name>', 'how representations are chosen: nghttp2 (byte-identical with nghttp2), linear (index every field), static (static table only), naive (literals only)')
+      new Option(
+        '--strategy <name>',
+        'how representations are chosen: nghttp2 (byte-identical with nghttp2), linear (index every field), static (static table only), naive (literals only)',
+      )
         .choices(['nghttp2', 'linear', 'static', 'naive'])
         .default('nghttp2'),
     )
-    .addOption(new Option('--huffman <when>', 'Huffman-code strings: auto (when shorter, as nghttp2), always, never').choices(['auto', 'always', 'never']).default('auto'))
     .addOption(
-      new Option('--max-case-size <SIZE>', 'largest case, in octets of JSON text (K, M, G suffixes); a larger one is reported and skipped (memory grows with the largest case)')
+      new Option('--huffman <when>', 'Huffman-code strings: auto (when shorter, as nghttp2), always, never')
+        .choices(['auto', 'always', 'never'])
+        .default('auto'),
+    )
+    .addOption(
+      new Option(
+        '--max-case-size <SIZE>',
+        'largest case, in octets of JSON text (K, M, G suffixes); a larger one is reported and skipped (memory grows with the largest case)',
+      )
         .argParser(sizeArg)
         .default(DEFAULT_MAX_CASE_SIZE, '32M'),
     )

@@ -10,10 +10,10 @@
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Option } from 'commander';
-import { requestFields } from '../h2/response.js';
 import type { BenchConfig } from '../bench/config.js';
 import { jsonReport, textReport } from '../bench/report.js';
 import { runBench } from '../bench/run.js';
+import { requestFields } from '../h2/response.js';
 import { VERSION } from '../version.js';
 import { collect, parseArgs, program, sizeArg, UsageError } from './common.js';
 
@@ -76,7 +76,6 @@ interface Options {
   verbose?: boolean;
   json?: boolean;
 }
-
 
 function buildProgram() {
   const p = program('h2bench', "An HTTP/2 load generator (h2load's options and summary) on the h2kit client engine.")
@@ -147,7 +146,8 @@ function parseTarget(uri: string, what: string): Target {
   } catch {
     throw new UsageError(`${what}: invalid URI: ${uri}`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`${what}: unsupported scheme ${u.protocol.replace(/:$/, '')} in ${uri} (http or https)`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new UsageError(`${what}: unsupported scheme ${u.protocol.replace(/:$/, '')} in ${uri} (http or https)`);
   if (!u.hostname) throw new UsageError(`${what}: no host in ${uri}`);
   const scheme = u.protocol === 'https:' ? 'https' : 'http';
   const defaultPort = scheme === 'https' ? 443 : 80;
@@ -179,7 +179,10 @@ function parseHeader(h: string): [string, string] {
 }
 
 /** The run's settings from the command line; null after --help or --version. */
-export function configFromArgs(argv: string[], stdin: () => string = () => readFileSync(0, 'utf8')): { config: BenchConfig; json: boolean; logFile: string | null } | null {
+export function configFromArgs(
+  argv: string[],
+  stdin: () => string = () => readFileSync(0, 'utf8'),
+): { config: BenchConfig; json: boolean; logFile: string | null } | null {
   const p = buildProgram();
   if (!parseArgs(p, argv)) return null;
   const o = p.opts<Options>();
@@ -193,7 +196,10 @@ export function configFromArgs(argv: string[], stdin: () => string = () => readF
   if (connectionWindowBits > 30) throw new UsageError('-W: specify the integer in the range [0, 30], inclusive');
   if (o.maxFrameSize < 16384) throw new UsageError('--max-frame-size: minimum 16384');
   if (o.maxFrameSize > 16777215) throw new UsageError('--max-frame-size: maximum 16777215');
-  for (const [n, v] of [['--header-table-size', o.headerTableSize], ['--encoder-header-table-size', o.encoderHeaderTableSize]] as const) {
+  for (const [n, v] of [
+    ['--header-table-size', o.headerTableSize],
+    ['--encoder-header-table-size', o.encoderHeaderTableSize],
+  ] as const) {
     if (v > 0xffffffff) throw new UsageError(`${n}: Value too large.  It should be less than or equal to 4294967295`);
   }
   const rate = o.rate === undefined ? 0 : count('-r', o.rate);
@@ -237,7 +243,8 @@ export function configFromArgs(argv: string[], stdin: () => string = () => readF
   const paths = uris.map((u, i) => requestPath(u, i === 0 && o.inputFile === undefined ? 'URI' : `URI ${i + 1}`));
 
   if (clients === 0) throw new UsageError('-c: the number of clients must be strictly greater than 0.');
-  if (requests === 0 && duration === 0) throw new UsageError('-n: the number of requests must be strictly greater than 0 if timing-based test is not being run.');
+  if (requests === 0 && duration === 0)
+    throw new UsageError('-n: the number of requests must be strictly greater than 0 if timing-based test is not being run.');
   if (maxConcurrentStreams === 0) throw new UsageError('-m: the max concurrent streams must be strictly greater than 0.');
   if (threads === 0) throw new UsageError('-t: the number of threads must be strictly greater than 0.');
   if (duration > 0 && rate > 0) throw new UsageError('-r, -D: they are mutually exclusive.');

@@ -11,14 +11,25 @@ import { closeSync, createReadStream, openSync, writeFileSync, writeSync } from 
 import net from 'node:net';
 import { Readable } from 'node:stream';
 import { createUnzip } from 'node:zlib';
-import { connect, errorCodeName, FrameType, hexdump, Http2Error, type ClientResponse, type ClientSession, type LocalSettings, type PriorityFields, type PushPromise } from '../h2/index.js';
-import { AssetScanner, type Asset } from '../client/assets.js';
-import { ExchangeRecorder, newExchange, type ConnectionTimes, type Exchange } from '../client/exchange.js';
+import { type Asset, AssetScanner } from '../client/assets.js';
+import { type ConnectionTimes, type Exchange, ExchangeRecorder, newExchange } from '../client/exchange.js';
 import { buildHar } from '../client/har.js';
 import { ClientLog } from '../client/log.js';
 import { ANCHORS, assetPriority, FIRST_STREAM_ID, pagePriority } from '../client/priority.js';
 import { statistics } from '../client/stats.js';
 import { NGHTTP2_PAINT, NO_PAINT } from '../h2/frame-lines.js';
+import {
+  type ClientResponse,
+  type ClientSession,
+  connect,
+  errorCodeName,
+  FrameType,
+  Http2Error,
+  hexdump,
+  type LocalSettings,
+  type PriorityFields,
+  type PushPromise,
+} from '../h2/index.js';
 import { VERSION } from '../version.js';
 import { writeAll, writeErr } from './common.js';
 
@@ -207,9 +218,7 @@ export async function runGet(config: GetConfig): Promise<number> {
   const start = performance.now();
   const progress = new ProgressLine(config.progress && !config.verbose && (config.nullOut || config.remoteName));
   const problems = new Problems(progress);
-  const log = config.verbose
-    ? new ClientLog((line) => out(`${line}\n`), { json: config.json, paint: config.color ? NGHTTP2_PAINT : NO_PAINT, start })
-    : null;
+  const log = config.verbose ? new ClientLog((line) => out(`${line}\n`), { json: config.json, paint: config.color ? NGHTTP2_PAINT : NO_PAINT, start }) : null;
   const exchanges: Exchange[] = [];
   const names = new RemoteNames();
   let index = 0;
@@ -558,4 +567,3 @@ class OriginRun {
     if (x.endAt < 0) x.endAt = performance.now();
   }
 }
-

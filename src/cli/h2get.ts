@@ -10,7 +10,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { InvalidArgumentError, Option } from 'commander';
 import { SettingId } from '../h2/index.js';
 import { collect, colorFromEnvironment, InputReader, intArg, parseArgs, program, readErrorMessage, sizeArg, UsageError } from './common.js';
-import { runGet, type GetConfig, type Upload } from './h2get-run.js';
+import { type GetConfig, runGet, type Upload } from './h2get-run.js';
 
 const HELP = `
 Gets each URI over HTTP/2 (https: TLS with ALPN h2; http: h2c with prior
@@ -111,7 +111,9 @@ function buildProgram() {
     .option('-O, --remote-name', "save each body in the current directory under the URI's last path segment (index.html for a URI ending in '/')")
     .option('-t, --timeout <DURATION>', 'give up on a request that receives nothing for DURATION (0: never), and on connecting after it', durationArg)
     .addOption(new Option('-w, --window-bits <N>', 'per-stream window: SETTINGS_INITIAL_WINDOW_SIZE 2^N-1').argParser(intArg(0, 30)).default(undefined, '16'))
-    .addOption(new Option('-W, --connection-window-bits <N>', 'connection window: 2^N-1, N from 16 to 30').argParser(connectionWindowBitsArg).default(undefined, '16'))
+    .addOption(
+      new Option('-W, --connection-window-bits <N>', 'connection window: 2^N-1, N from 16 to 30').argParser(connectionWindowBitsArg).default(undefined, '16'),
+    )
     .option('-a, --get-assets', 'also get the stylesheets, scripts, images and shortcut icon the HTML links to, from the same origin')
     .option('-s, --stat', 'print timing statistics per request')
     .option('-H, --header <HEADER>', "add a header field to the requests (repeatable), e.g. -H ':method: PUT' -H 'x-a: 1'", collect, [])
@@ -121,9 +123,22 @@ function buildProgram() {
     .option('-d, --data <PATH>', "POST the content of PATH ('-': standard input)")
     .option('-m, --multiply <N>', 'request each URI N times (without -m, a URI given twice is requested once)', intArg(1, 1_000_000), 1)
     .option('-u, --upgrade', 'h2c through the HTTP/1.1 Upgrade for http: URIs (with -d, the upgrade is an OPTIONS * request)')
-    .addOption(new Option('-p, --weight <WEIGHT>', 'the weight (1 to 256) of the N-th URI, for the N-th -p; the last repeats').argParser(collectInt(1, 256)).default([], '16'))
-    .addOption(new Option('-M, --peer-max-concurrent-streams <N>', "the server's SETTINGS_MAX_CONCURRENT_STREAMS assumed until its SETTINGS arrive").argParser(intArg(0, 0xffffffff)).default(undefined, '100'))
-    .option('-c, --header-table-size <SIZE>', 'our SETTINGS_HEADER_TABLE_SIZE (the decoder\'s table); given several times, a smaller earlier one is sent first', collectSize, [])
+    .addOption(
+      new Option('-p, --weight <WEIGHT>', 'the weight (1 to 256) of the N-th URI, for the N-th -p; the last repeats')
+        .argParser(collectInt(1, 256))
+        .default([], '16'),
+    )
+    .addOption(
+      new Option('-M, --peer-max-concurrent-streams <N>', "the server's SETTINGS_MAX_CONCURRENT_STREAMS assumed until its SETTINGS arrive")
+        .argParser(intArg(0, 0xffffffff))
+        .default(undefined, '100'),
+    )
+    .option(
+      '-c, --header-table-size <SIZE>',
+      "our SETTINGS_HEADER_TABLE_SIZE (the decoder's table); given several times, a smaller earlier one is sent first",
+      collectSize,
+      [],
+    )
     .option('--encoder-header-table-size <SIZE>', "the encoder's own table limit; the table used is the smaller of this and the server's setting", sizeArg)
     .option('-b, --padding <N>', 'add up to N octets of padding (Pad Length included) to DATA and HEADERS frames', intArg(0, 256))
     .option('-r, --har <PATH>', "write a HAR 1.2 file of the requests ('-': standard output)")
@@ -133,7 +148,11 @@ function buildProgram() {
     .option('--no-dep', 'send no priority tree (no PRIORITY frames; the first request is stream 1)')
     .option('--hexdump', 'dump the octets received (decrypted, under TLS) as hex and ASCII')
     .option('--no-push', 'refuse server push (SETTINGS_ENABLE_PUSH 0)')
-    .addOption(new Option('--max-concurrent-streams <N>', 'our SETTINGS_MAX_CONCURRENT_STREAMS: pushed streams accepted at once').argParser(intArg(0, 0xffffffff)).default(undefined, '100'))
+    .addOption(
+      new Option('--max-concurrent-streams <N>', 'our SETTINGS_MAX_CONCURRENT_STREAMS: pushed streams accepted at once')
+        .argParser(intArg(0, 0xffffffff))
+        .default(undefined, '100'),
+    )
     .option('--expect-continue', 'with -d, send expect: 100-continue and hold the body until a 100 response (at most 1 s)')
     .option('-y, --no-verify-peer', "don't warn when the server's certificate does not verify")
     .option('--no-rfc7540-pri', 'send SETTINGS_NO_RFC7540_PRIORITIES 1 (RFC 9218 §2.1)')
@@ -200,7 +219,13 @@ function upload(path: string): Upload {
  * the smallest earlier value first when it is below the last one: a table
  * size change the server has to follow), ENABLE_PUSH 0, NO_RFC7540_PRIORITIES 1.
  */
-export function prefaceSettings(o: { maxConcurrentStreams: number; initialWindowSize: number; headerTableSizes: number[]; push: boolean; noRfc7540Priorities: boolean }): Array<[number, number]> {
+export function prefaceSettings(o: {
+  maxConcurrentStreams: number;
+  initialWindowSize: number;
+  headerTableSizes: number[];
+  push: boolean;
+  noRfc7540Priorities: boolean;
+}): Array<[number, number]> {
   const s: Array<[number, number]> = [
     [SettingId.MAX_CONCURRENT_STREAMS, o.maxConcurrentStreams],
     [SettingId.INITIAL_WINDOW_SIZE, o.initialWindowSize],

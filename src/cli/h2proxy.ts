@@ -9,16 +9,17 @@
  * SIGUSR2 reload the configuration, SIGUSR1 reopens the log files. Workers
  * (-n) are processes sharing the frontends (node:cluster).
  */
-import cluster from 'node:cluster';
+
 import { spawn } from 'node:child_process';
+import cluster from 'node:cluster';
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createSecureContext } from 'node:tls';
-import { Command, CommanderError, Option } from 'commander';
+import { type Command, CommanderError, Option } from 'commander';
 import { compileAccessLog } from '../proxy/access-log.js';
-import { buildConfig, ConfigError, needsTls, OPTIONS, parseConfText, type OptionValue, type ProxyConfig } from '../proxy/config.js';
-import { startProxy, type RunningProxy } from '../proxy/index.js';
+import { buildConfig, ConfigError, needsTls, OPTIONS, type OptionValue, type ProxyConfig, parseConfText } from '../proxy/config.js';
+import { type RunningProxy, startProxy } from '../proxy/index.js';
 import { program, UsageError, writeErr } from './common.js';
 import { DaemonStatus } from './daemon-status.js';
 
@@ -54,7 +55,7 @@ or configuration.
 
 function buildProgram(): Command {
   // nghttpx's -v is --version.
-  const p = program('h2proxy', 'An HTTP/2 and HTTP/1.1 reverse proxy (nghttpx\'s options) on the h2kit engine.', '-v, --version');
+  const p = program('h2proxy', "An HTTP/2 and HTTP/1.1 reverse proxy (nghttpx's options) on the h2kit engine.", '-v, --version');
   p.usage('[OPTIONS]... [<PRIVATE_KEY> <CERT>]')
     .argument('[PRIVATE_KEY]', 'private key (PEM) for TLS frontends')
     .argument('[CERT]', 'certificate (PEM) for TLS frontends');
@@ -141,7 +142,8 @@ export function loadConfig(parsed: Parsed): ProxyConfig {
     c.certificateFile = parsed.cert;
   }
   if (needsTls(c)) {
-    if (c.privateKeyFile === null || c.certificateFile === null) throw new UsageError('PRIVATE_KEY and CERT are required for TLS frontends (or give every --frontend the no-tls parameter)');
+    if (c.privateKeyFile === null || c.certificateFile === null)
+      throw new UsageError('PRIVATE_KEY and CERT are required for TLS frontends (or give every --frontend the no-tls parameter)');
     const read = (f: string, what: string): Buffer => {
       try {
         return readFileSync(f);
@@ -216,7 +218,14 @@ function writePidFile(c: ProxyConfig): () => void {
 function cannotStart(e: unknown): number {
   const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
   const where = err.address !== undefined ? `${err.address}:${err.port}` : '';
-  const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EADDRNOTAVAIL' ? 'address not available' : err.message;
+  const why =
+    err.code === 'EADDRINUSE'
+      ? 'address already in use'
+      : err.code === 'EACCES'
+        ? 'permission denied'
+        : err.code === 'EADDRNOTAVAIL'
+          ? 'address not available'
+          : err.message;
   say(`h2proxy: cannot listen${where ? ` on ${where}` : ''}: ${why}\n`);
   return 1;
 }
@@ -289,7 +298,12 @@ async function worker(config: ProxyConfig, reloadConfig: () => ProxyConfig): Pro
   try {
     proxy = await startProxy(config, { quiet: true, connectionIds: { first: index + 1, step: n } });
   } catch (e) {
-    process.send?.({ failed: (e as Error).message, code: (e as NodeJS.ErrnoException).code, address: (e as { address?: string }).address, port: (e as { port?: number }).port });
+    process.send?.({
+      failed: (e as Error).message,
+      code: (e as NodeJS.ErrnoException).code,
+      address: (e as { address?: string }).address,
+      port: (e as { port?: number }).port,
+    });
     return 1;
   }
   process.send?.({ listening: proxy.addresses.map((a) => a.text) });
@@ -317,7 +331,8 @@ async function primary(config: ProxyConfig, argv: string[], reloadConfig: () => 
           return;
         }
         if (m.listening && ++listening === workers) {
-          for (const t of m.listening) say(`${!status.open ? `${new Date().toISOString()} ${process.pid} NOTICE ` : ''}Listening on ${t} (${workers} workers)\n`);
+          for (const t of m.listening)
+            say(`${!status.open ? `${new Date().toISOString()} ${process.pid} NOTICE ` : ''}Listening on ${t} (${workers} workers)\n`);
           removePid = writePidFile(config);
           detached();
         }

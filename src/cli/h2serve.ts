@@ -6,8 +6,9 @@
  * Workers (-n) are processes sharing the listening port (node:cluster); the
  * primary replaces a worker that dies. -D runs the server detached.
  */
-import cluster from 'node:cluster';
+
 import { spawn } from 'node:child_process';
+import cluster from 'node:cluster';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -15,7 +16,7 @@ import { createSecureContext } from 'node:tls';
 import { InvalidArgumentError, Option } from 'commander';
 import { Http2Error } from '../h2/errors.js';
 import { trailerFields } from '../h2/response.js';
-import { startH2Serve, type H2ServeConfig } from '../server/h2serve.js';
+import { type H2ServeConfig, startH2Serve } from '../server/h2serve.js';
 import { selfSignedCertificate } from '../server/self-signed.js';
 import { collect, colorFromEnvironment, intArg, parseArgs, program, sizeArg, UsageError } from './common.js';
 import { DaemonStatus } from './daemon-status.js';
@@ -79,7 +80,7 @@ const connectionWindowBitsArg = (v: string): number => {
 };
 
 function buildProgram() {
-  return program('h2serve', 'A static HTTP/2 file server (nghttpd\'s options) on the h2kit engine.')
+  return program('h2serve', "A static HTTP/2 file server (nghttpd's options) on the h2kit engine.")
     .usage('[OPTIONS] <PORT> [<PRIVATE_KEY> <CERT>]')
     .argument('<PORT>', 'port to listen on (0: any free port)')
     .argument('[PRIVATE_KEY]', 'private key file (PEM), unless --no-tls or --self-signed')
@@ -88,10 +89,10 @@ function buildProgram() {
     .option('-D, --daemon', 'run in the background (stdout and stderr go to /dev/null)')
     .option('-V, --verify-client', 'request a client certificate and refuse clients without one (it is not verified, as in nghttpd)')
     .addOption(new Option('-d, --htdocs <PATH>', 'document root').default(undefined, 'the current directory'))
-    .option('-v, --verbose', 'print every frame sent and received, in nghttpd\'s format')
+    .option('-v, --verbose', "print every frame sent and received, in nghttpd's format")
     .option('--no-tls', 'h2c with prior knowledge instead of TLS')
-    .option('-c, --header-table-size <SIZE>', 'our SETTINGS_HEADER_TABLE_SIZE (the decoder\'s table)', sizeArg)
-    .option('--encoder-header-table-size <SIZE>', 'the encoder\'s own table limit; the table used is the smaller of this and the client\'s setting', sizeArg)
+    .option('-c, --header-table-size <SIZE>', "our SETTINGS_HEADER_TABLE_SIZE (the decoder's table)", sizeArg)
+    .option('--encoder-header-table-size <SIZE>', "the encoder's own table limit; the table used is the smaller of this and the client's setting", sizeArg)
     .option('--color', 'colour the output even when it is not a terminal')
     .option('-p, --push <PATH=PUSH_PATH,...>', 'push PUSH_PATHs when PATH is requested (repeatable), e.g. -p /=/style.css,/app.js', collect, [])
     .option('-b, --padding <N>', 'add up to N octets of padding (Pad Length included) to DATA, HEADERS and PUSH_PROMISE frames', intArg(0, 256))
@@ -99,9 +100,11 @@ function buildProgram() {
     .option('-n, --workers <N>', 'worker processes sharing the port', intArg(1, 256), 1)
     .option('-e, --error-gzip', 'gzip error pages')
     .addOption(new Option('-w, --window-bits <N>', 'per-stream window: 2^N-1').argParser(intArg(0, 31)).default(undefined, '16'))
-    .addOption(new Option('-W, --connection-window-bits <N>', 'connection window: 2^N-1, N from 16 to 31').argParser(connectionWindowBitsArg).default(undefined, '20'))
+    .addOption(
+      new Option('-W, --connection-window-bits <N>', 'connection window: 2^N-1, N from 16 to 31').argParser(connectionWindowBitsArg).default(undefined, '20'),
+    )
     .option('--early-response', 'respond when the request headers arrive, not when the request ends')
-    .option('--trailer <HEADER>', 'add a trailer field to responses with a body (repeatable), e.g. --trailer \'foo: bar\'', collect, [])
+    .option('--trailer <HEADER>', "add a trailer field to responses with a body (repeatable), e.g. --trailer 'foo: bar'", collect, [])
     .option('--hexdump', 'dump received octets (decrypted, under TLS) as hex and ASCII')
     .option('--echo-upload', 'answer POST and PUT with the uploaded body')
     .addOption(new Option('--mime-types-file <PATH>', 'mime.types file for content-type').default(undefined, '/etc/mime.types when present'))
@@ -119,7 +122,8 @@ function opensslReason(e: unknown): string {
 function parseTrailer(t: string): [string, string] {
   const colon = t.indexOf(':', 1);
   const name = colon > 0 ? t.slice(0, colon).trim().toLowerCase() : '';
-  if (!name || name.startsWith(':') || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) throw new UsageError(`--trailer '${t}': expected 'name: value' with a field name that is not a pseudo-header`);
+  if (!name || name.startsWith(':') || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name))
+    throw new UsageError(`--trailer '${t}': expected 'name: value' with a field name that is not a pseudo-header`);
   const value = t.slice(colon + 1).trim();
   try {
     trailerFields([[name, value]]); // the engine's rules (connection-specific fields, values), checked now rather than on every response
@@ -132,7 +136,10 @@ function parseTrailer(t: string): [string, string] {
 function parsePush(p: string, into: Map<string, string[]>): void {
   const eq = p.indexOf('=');
   const path = p.slice(0, eq);
-  const list = p.slice(eq + 1).split(',').filter(Boolean);
+  const list = p
+    .slice(eq + 1)
+    .split(',')
+    .filter(Boolean);
   if (eq <= 0 || !path.startsWith('/') || list.length === 0 || list.some((x) => !x.startsWith('/'))) {
     throw new UsageError(`--push '${p}': expected PATH=PUSH_PATH[,PUSH_PATH...] with absolute paths, e.g. /=/style.css,/app.js`);
   }
@@ -267,7 +274,14 @@ async function serve(config: H2ServeConfig, onListening: (a: { address: string; 
     // The engine's LISTEN_FAILED carries Node's error (EADDRINUSE...) as its cause.
     const err = (e instanceof Http2Error && e.cause !== undefined ? e.cause : e) as NodeJS.ErrnoException;
     const where = `${config.address ?? '*'}:${config.port}`;
-    const why = err.code === 'EADDRINUSE' ? 'address already in use' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EADDRNOTAVAIL' ? 'address not available' : err.message;
+    const why =
+      err.code === 'EADDRINUSE'
+        ? 'address already in use'
+        : err.code === 'EACCES'
+          ? 'permission denied'
+          : err.code === 'EADDRNOTAVAIL'
+            ? 'address not available'
+            : err.message;
     say(`h2serve: cannot listen on ${where}: ${why}\n`);
     return 1;
   }
@@ -277,7 +291,10 @@ async function serve(config: H2ServeConfig, onListening: (a: { address: string; 
     stop = () => {
       if (stopping) return;
       stopping = true;
-      server.close(5000).then(() => done(0), () => done(0));
+      server.close(5000).then(
+        () => done(0),
+        () => done(0),
+      );
     };
     onListening(server.address);
     if (stopRequested) stop();
@@ -381,7 +398,7 @@ async function daemonize(argv: string[]): Promise<number> {
     status.on('data', (b: Buffer) => {
       text += b.toString();
       if (/listening on/.test(text)) {
-        process.stderr.write(text.replace(/\n$/, '') + ` (in the background, pid ${child.pid})\n`);
+        process.stderr.write(`${text.replace(/\n$/, '')} (in the background, pid ${child.pid})\n`);
         finish(0);
       }
     });

@@ -13,7 +13,7 @@
  *   40 columns or more and wrap.
  * - 80 columns unless the output is a terminal (then its width).
  */
-import { Help, type Argument, type Command, type HelpConfiguration, type Option } from 'commander';
+import { type Argument, type Command, Help, type HelpConfiguration, type Option } from 'commander';
 
 export const TERM_COLUMN = 32;
 

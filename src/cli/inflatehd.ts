@@ -13,19 +13,19 @@ import {
   InOrder,
   nestedJson,
   octetsForJson,
+  Progress,
   parseArgs,
   program,
-  Progress,
   Reporter,
-  writeErr,
-  writeOut,
   sizeArg,
   tableSizeArg,
   UsageError,
+  writeErr,
   writeHeaders,
+  writeOut,
 } from './common.js';
 import { CaseScanner, caseValue, DEFAULT_MAX_CASE_SIZE, type ScannedCase } from './io/json-cases.js';
-import { checkInflateCase, explainInflateCase, inflateCaseFromFields, type InflateCase } from './validate.js';
+import { checkInflateCase, explainInflateCase, type InflateCase, inflateCaseFromFields } from './validate.js';
 
 const HELP = `
 Input (stdin or FILE) is JSON, as in hpack-test-case or deflatehd's output:
@@ -76,11 +76,18 @@ export async function main(argv: string[]): Promise<number> {
     .addArgument(new Argument('[FILE...]', 'input files; more than one only with --verify').default(undefined, 'standard input'))
     .option('-d, --dump-header-table', 'add the dynamic table after each case to the output')
     .option('-s, --table-size <N>', 'initial SETTINGS_HEADER_TABLE_SIZE of the decoder', tableSizeArg, DEFAULT_HEADER_TABLE_SIZE)
-    .option('--verify', "compare each decoded list with the case's \"headers\"; one line per file, exit 1 on any mismatch")
+    .option('--verify', 'compare each decoded list with the case\'s "headers"; one line per file, exit 1 on any mismatch')
     .option('--explain', 'add a "trace" to each case: every representation with its offset, bytes, kind, index and Huffman use')
-    .addOption(new Option('--max-header-list-size <SIZE>', 'largest decoded header list (name + value + 32 per field; K, M, G suffixes)').argParser(sizeArg).default(16 * 1024 * 1024, '16M'))
     .addOption(
-      new Option('--max-case-size <SIZE>', 'largest case, in octets of JSON text (K, M, G suffixes); a larger one is reported and skipped (memory grows with the largest case)')
+      new Option('--max-header-list-size <SIZE>', 'largest decoded header list (name + value + 32 per field; K, M, G suffixes)')
+        .argParser(sizeArg)
+        .default(16 * 1024 * 1024, '16M'),
+    )
+    .addOption(
+      new Option(
+        '--max-case-size <SIZE>',
+        'largest case, in octets of JSON text (K, M, G suffixes); a larger one is reported and skipped (memory grows with the largest case)',
+      )
         .argParser(sizeArg)
         .default(DEFAULT_MAX_CASE_SIZE, '32M'),
     )
@@ -140,7 +147,12 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (trace) {
       out.ascii(',\n      "trace": ');
-      out.text(nestedJson(trace.map((t) => traceJson(t, c.block, latin1)), '      '));
+      out.text(
+        nestedJson(
+          trace.map((t) => traceJson(t, c.block, latin1)),
+          '      ',
+        ),
+      );
     }
     out.bytes(K_END);
   });
@@ -289,13 +301,16 @@ async function verify(files: string[], o: Options): Promise<number> {
       writeOut(`PASS ${name}: ${cases} case${cases === 1 ? '' : 's'}\n`);
     } else {
       failedFiles++;
-      const what = mismatches > 0 ? (mismatches === 1 ? '1 case differs' : `${mismatches} cases differ`) : `${report.failed} error${report.failed === 1 ? '' : 's'}`;
+      const what =
+        mismatches > 0 ? (mismatches === 1 ? '1 case differs' : `${mismatches} cases differ`) : `${report.failed} error${report.failed === 1 ? '' : 's'}`;
       writeOut(`FAIL ${name}: ${what} (${cases} of its cases decoded)\n`);
     }
   }
   const passed = files.length - failedFiles - skippedFiles;
   const skipped = skippedFiles > 0 ? `, ${skippedFiles} skipped` : '';
-  writeOut(`${files.length} file${files.length === 1 ? '' : 's'}: ${passed} passed, ${failedFiles} failed${skipped}; ${totalCases} case${totalCases === 1 ? '' : 's'} verified\n`);
+  writeOut(
+    `${files.length} file${files.length === 1 ? '' : 's'}: ${passed} passed, ${failedFiles} failed${skipped}; ${totalCases} case${totalCases === 1 ? '' : 's'} verified\n`,
+  );
   if (totalCases === 0) {
     // A CI job must not read "nothing checked" as success.
     const why =
@@ -323,14 +338,15 @@ export function shortDiff(want: ReadonlyArray<readonly [string, string]>, got: R
   const show = (h: readonly [string, string]) => {
     const t = `${h[0]}: ${h[1]}`;
     const s = Buffer.from(t, 'latin1').toString('utf8');
-    return JSON.stringify(s.length > 100 ? s.slice(0, 100) + '...' : s).slice(1, -1);
+    return JSON.stringify(s.length > 100 ? `${s.slice(0, 100)}...` : s).slice(1, -1);
   };
   const a = want.slice(0, 400).map(show);
   const b = got.slice(0, 400).map(show);
   const n = a.length;
   const m = b.length;
   const lcs: Uint16Array[] = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+  for (let i = n - 1; i >= 0; i--)
+    for (let j = m - 1; j >= 0; j--) lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
   const lines: string[] = [];
   let i = 0;
   let j = 0;

@@ -9,13 +9,10 @@ import { z } from 'zod';
 const HEX = /^[0-9a-fA-F]*$/;
 
 /** SETTINGS_HEADER_TABLE_SIZE: a 32-bit unsigned integer; null is treated as absent (swift-nio stories carry it). */
-export const headerTableSize = z
-  .number()
-  .int('must be an integer')
-  .min(0, 'must be at least 0')
-  .max(0xffffffff, 'must be at most 4294967295')
-  .nullish()
-  .meta({ description: 'SETTINGS_HEADER_TABLE_SIZE applied (as an acknowledged SETTINGS change) before this case: by inflatehd always, by deflatehd only with --apply-table-sizes (nghttp2 ignores it there)' });
+export const headerTableSize = z.number().int('must be an integer').min(0, 'must be at least 0').max(0xffffffff, 'must be at most 4294967295').nullish().meta({
+  description:
+    'SETTINGS_HEADER_TABLE_SIZE applied (as an acknowledged SETTINGS change) before this case: by inflatehd always, by deflatehd only with --apply-table-sizes (nghttp2 ignores it there)',
+});
 
 /** How names and values of a case are spelled: UTF-8 text, or latin1 (one char per octet, for octets that are not UTF-8). */
 export const headerEncoding = z
@@ -124,7 +121,11 @@ export function describeIssues(error: z.ZodError, input: unknown): string {
   const issue = error.issues[0];
   if (!issue) return 'invalid case';
   const path = issue.path;
-  const where = path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : /^[A-Za-z_$][\w$]*$/.test(String(p)) ? `.${String(p)}` : `[${JSON.stringify(String(p))}]`)).join('');
+  const where = path
+    .map((p, i) =>
+      typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : /^[A-Za-z_$][\w$]*$/.test(String(p)) ? `.${String(p)}` : `[${JSON.stringify(String(p))}]`,
+    )
+    .join('');
   const at = valueAt(input, path);
   const [top, index] = path;
   if (path.length === 0) return `the case is ${shown(at)}; a case must be an object`;
@@ -137,7 +138,13 @@ export function describeIssues(error: z.ZodError, input: unknown): string {
     if (path.length === 2 && typeof index === 'number') {
       if (isObject(at)) {
         const names = Object.keys(at);
-        const what = names.length === 0 ? 'has no name ({})' : `has ${names.length} names (${names.slice(0, 3).map((n) => JSON.stringify(clip(n))).join(', ')}${names.length > 3 ? ', ...' : ''})`;
+        const what =
+          names.length === 0
+            ? 'has no name ({})'
+            : `has ${names.length} names (${names
+                .slice(0, 3)
+                .map((n) => JSON.stringify(clip(n)))
+                .join(', ')}${names.length > 3 ? ', ...' : ''})`;
         return `${where} ${what}; a header must be an object with exactly one name`;
       }
       return `${where} is ${shown(at)}; a header must be an object with exactly one name, such as {":path": "/"}`;

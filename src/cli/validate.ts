@@ -231,7 +231,10 @@ function extraProblem(v: Record<string, unknown>): string | undefined {
   const latin1 = v['header_encoding'] === 'latin1';
   for (let i = 0; i < list.length; i++) {
     for (const [n, val] of Object.entries(list[i] as Record<string, string>)) {
-      for (const [what, s] of [['name', n], ['value', val]] as const) {
+      for (const [what, s] of [
+        ['name', n],
+        ['value', val],
+      ] as const) {
         if (!s.isWellFormed()) return `headers[${i}]: the ${what} has a lone surrogate (\\uD800-\\uDFFF) and is not Unicode text`;
         if (latin1 && !LATIN1.test(s)) return `headers[${i}]: the ${what} has a char above U+00FF, but header_encoding is latin1`;
       }

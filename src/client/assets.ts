@@ -69,7 +69,8 @@ export class AssetScanner {
     if (name === 'head') {
       if (this.head === 'before') this.head = 'in';
     } else if (name === 'body') this.head = 'after';
-    else if (name !== 'html' && !HEAD_CONTENT.has(name)) this.head = 'after'; // body content implies </head> and <body>
+    else if (name !== 'html' && !HEAD_CONTENT.has(name))
+      this.head = 'after'; // body content implies </head> and <body>
     else if (this.head === 'before' && name !== 'html') this.head = 'in';
 
     switch (name) {

@@ -4,7 +4,7 @@
  * milliseconds). One ExchangeRecorder per connection sees every frame of it
  * and updates the record of the stream the frame belongs to.
  */
-import { Flag, FrameType, type FrameEvent } from '../h2/index.js';
+import { Flag, type FrameEvent, FrameType } from '../h2/index.js';
 
 /** When a connection was set up (performance.now() ms); dnsEnd = start when no lookup was made. */
 export interface ConnectionTimes {

@@ -8,7 +8,7 @@
  * plus the HTTP/1.1 blocks of -u. With --json, the same events as one JSON
  * object per line instead (see frameJson).
  */
-import { errorCodeName, flagNames, FrameLines, frameTypeName, hexdump, settingName, type FrameEvent, type Paint } from '../h2/index.js';
+import { errorCodeName, type FrameEvent, FrameLines, flagNames, frameTypeName, hexdump, type Paint, settingName } from '../h2/index.js';
 
 /** One line of the JSON log. */
 export type JsonLogLine = { time: number; event: string } & Record<string, unknown>;

@@ -5,11 +5,7 @@ import { basename } from 'node:path';
 export const COMMANDS = ['deflatehd', 'inflatehd', 'h2serve', 'h2get', 'h2bench', 'h2proxy'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
-export type Choice =
-  | { kind: 'command'; command: CommandName; args: string[] }
-  | { kind: 'help' }
-  | { kind: 'version' }
-  | { kind: 'error'; message: string };
+export type Choice = { kind: 'command'; command: CommandName; args: string[] } | { kind: 'help' } | { kind: 'version' } | { kind: 'error'; message: string };
 
 const isCommand = (name: string | undefined): name is CommandName => (COMMANDS as readonly string[]).includes(name ?? '');
 

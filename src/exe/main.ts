@@ -8,7 +8,7 @@
  */
 import { getAsset, getRawAsset } from 'node:sea';
 import { VERSION } from '../version.js';
-import { chooseCommand, COMMANDS } from './choose.js';
+import { COMMANDS, chooseCommand } from './choose.js';
 import { compileBundle, runBundle } from './compile.js';
 
 const usage = `Usage: h2kit COMMAND [ARGS...]   (or run a link to h2kit named after the command)

@@ -10,15 +10,15 @@
  * body) rejecting with an Http2Error that says what happened.
  */
 import type { HeaderInput } from '../hpack/index.js';
-import { discardBody, type BodyInit, type TrailersInit } from './body.js';
+import { type BodyInit, discardBody, type TrailersInit } from './body.js';
 import { ClientExchange, type ClientExchangeHost, type ClientResponse, type ExchangeListener } from './client-stream.js';
-import { Endpoint, Phase, type EndpointOptions, type StreamEnd, type Transport } from './endpoint.js';
+import { Endpoint, type EndpointOptions, Phase, type StreamEnd, type Transport } from './endpoint.js';
 import { Http2Error, invalidArgument } from './errors.js';
 import { fieldsRaw, fieldsText, sentText } from './fields.js';
-import { CONNECTION_PREFACE, ErrorCode, errorCodeName, Flag, FrameType, H2Error, MAX_WINDOW_SIZE, SettingId, type PriorityFields } from './frame.js';
+import { CONNECTION_PREFACE, ErrorCode, errorCodeName, Flag, FrameType, H2Error, MAX_WINDOW_SIZE, type PriorityFields, SettingId } from './frame.js';
 import { encodeSettings } from './frame-writer.js';
 import { validateRequest, validateResponse, validateTrailers } from './request.js';
-import { trailerFields, type HeadersInit } from './response.js';
+import { type HeadersInit, trailerFields } from './response.js';
 import { StreamEvent, StreamState, transition } from './stream.js';
 import { Http1HeadReader } from './upgrade.js';
 
@@ -169,7 +169,8 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
   priority(streamId: number, p: PriorityFields): void {
     if (!Number.isInteger(streamId) || streamId < 1 || streamId > MAX_WINDOW_SIZE) throw invalidArgument(`stream id must be 1 to 2^31-1, got ${streamId}`);
     if (!(Number.isInteger(p.weight) && p.weight >= 1 && p.weight <= 256)) throw invalidArgument(`weight must be 1 to 256, got ${p.weight}`);
-    if (!Number.isInteger(p.dependency) || p.dependency < 0 || p.dependency > MAX_WINDOW_SIZE) throw invalidArgument(`dependency must be 0 to 2^31-1, got ${p.dependency}`);
+    if (!Number.isInteger(p.dependency) || p.dependency < 0 || p.dependency > MAX_WINDOW_SIZE)
+      throw invalidArgument(`dependency must be 0 to 2^31-1, got ${p.dependency}`);
     // §5.3.1 of RFC 7540: a stream cannot depend on itself (the peer would answer PROTOCOL_ERROR).
     if (p.dependency === streamId) throw invalidArgument(`stream ${streamId} cannot depend on itself`);
     if (this.phase >= Phase.CLOSING) return;
@@ -308,7 +309,11 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
   private refusedError(): Http2Error {
     const g = this.peerGoaway;
     if (g !== null) {
-      return new Http2Error('GOAWAY', `the server is going away (GOAWAY ${errorCodeName(g.errorCode)}${g.debug ? `: ${g.debug}` : ''}); the request was not sent and may be retried on a new connection`, { retryable: true, errorCode: g.errorCode });
+      return new Http2Error(
+        'GOAWAY',
+        `the server is going away (GOAWAY ${errorCodeName(g.errorCode)}${g.debug ? `: ${g.debug}` : ''}); the request was not sent and may be retried on a new connection`,
+        { retryable: true, errorCode: g.errorCode },
+      );
     }
     if (this.phase >= Phase.CLOSING) return this.closedError();
     return new Http2Error('GOAWAY', 'the connection is closing; the request was not sent and may be retried on a new connection', { retryable: true });
@@ -357,7 +362,11 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     const settings = encodeSettings(this.prefaceSettings()).subarray(9);
     const b64 = Buffer.from(settings).toString('base64url');
     // Text is sent as UTF-8 and octets as they are, as in HTTP/2 fields.
-    const parts: Uint8Array[] = [utf8.encode(`${p.method} ${p.path} HTTP/1.1\r\nHost: ${this.authority}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: ${b64}\r\n`)];
+    const parts: Uint8Array[] = [
+      utf8.encode(
+        `${p.method} ${p.path} HTTP/1.1\r\nHost: ${this.authority}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: ${b64}\r\n`,
+      ),
+    ];
     let head = '';
     for (const [n, v] of p.fields) {
       const name = sentText(n);
@@ -437,7 +446,11 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     s.state = t.next;
     s.lastActivity = Date.now();
     if (fields === null) {
-      const e = new Http2Error('HEADER_LIST_TOO_LARGE', `the response's header section exceeds SETTINGS_MAX_HEADER_LIST_SIZE ${this.settings.maxHeaderListSize}`, { streamId: id });
+      const e = new Http2Error(
+        'HEADER_LIST_TOO_LARGE',
+        `the response's header section exceeds SETTINGS_MAX_HEADER_LIST_SIZE ${this.settings.maxHeaderListSize}`,
+        { streamId: id },
+      );
       s.fail(e);
       return new H2Error('stream', CANCEL, e.message, id);
     }
@@ -446,7 +459,8 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       if (typeof head === 'string') return this.malformed(s, `malformed response: ${head}`);
       if (head.status < 200) {
         // §8.1: informational responses come before the final one, never with END_STREAM; 101 is not used (§8.6).
-        if (endStream || head.status === 101) return this.malformed(s, `malformed response: ${endStream ? 'a 1xx response with END_STREAM' : '101 in HTTP/2'} (§8.1)`);
+        if (endStream || head.status === 101)
+          return this.malformed(s, `malformed response: ${endStream ? 'a 1xx response with END_STREAM' : '101 in HTTP/2'} (§8.1)`);
         // A 1xx brings the exchange no closer to its end: it spends the budget of frames without progress,
         // and the 1xx of a stream are kept only while they fit, together, in our SETTINGS_MAX_HEADER_LIST_SIZE.
         const e = this.zeroProgressFrame();
@@ -539,12 +553,20 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     const streamId = s.id;
     switch (how) {
       case 'peer-reset':
-        return Http2Error.fromCode(code, `stream ${streamId} was reset by the server with ${errorCodeName(code)}${code === REFUSED_STREAM ? ' (not processed: it may be retried)' : ''}`, {
-          streamId,
-          retryable: code === REFUSED_STREAM,
-        });
+        return Http2Error.fromCode(
+          code,
+          `stream ${streamId} was reset by the server with ${errorCodeName(code)}${code === REFUSED_STREAM ? ' (not processed: it may be retried)' : ''}`,
+          {
+            streamId,
+            retryable: code === REFUSED_STREAM,
+          },
+        );
       case 'goaway':
-        return new Http2Error('GOAWAY', `stream ${streamId} was not processed by the server (GOAWAY); it may be retried on a new connection`, { streamId, retryable: true, errorCode: REFUSED_STREAM });
+        return new Http2Error('GOAWAY', `stream ${streamId} was not processed by the server (GOAWAY); it may be retried on a new connection`, {
+          streamId,
+          retryable: true,
+          errorCode: REFUSED_STREAM,
+        });
       case 'reset':
         return Http2Error.fromCode(code, `stream ${streamId} was reset: ${reason}`, { streamId });
       case 'connection':
@@ -556,7 +578,11 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
         if (this.peerGoaway !== null && this.peerGoaway.errorCode !== NO_ERROR) {
           // The server said why it closed (§6.8): that is the error, not the close that followed.
           const g = this.peerGoaway;
-          return Http2Error.fromCode(g.errorCode, `the server sent GOAWAY ${errorCodeName(g.errorCode)}${g.debug ? ` (${g.debug})` : ''} and closed the connection before the response on stream ${streamId} was complete`, { streamId });
+          return Http2Error.fromCode(
+            g.errorCode,
+            `the server sent GOAWAY ${errorCodeName(g.errorCode)}${g.debug ? ` (${g.debug})` : ''} and closed the connection before the response on stream ${streamId} was complete`,
+            { streamId },
+          );
         }
         return new Http2Error('CONNECTION_CLOSED', `the connection closed before the response was complete${reason ? ` (${reason})` : ''}`, { streamId });
       default:
@@ -591,7 +617,11 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     const req = validateRequest(fields);
     // §8.4: the promised request must be safe, cacheable and without content; else a stream error on the promised stream.
     if (typeof req === 'string' || (req.method !== 'GET' && req.method !== 'HEAD')) {
-      this.refuse(promised, PROTOCOL_ERROR, `malformed promised request: ${typeof req === 'string' ? req : `method ${req.method} is not safe and cacheable (§8.4)`}`);
+      this.refuse(
+        promised,
+        PROTOCOL_ERROR,
+        `malformed promised request: ${typeof req === 'string' ? req : `method ${req.method} is not safe and cacheable (§8.4)`}`,
+      );
       return;
     }
     // Refusals count against the reset budget (refuse()): a server cannot push what we refuse forever.

@@ -6,7 +6,7 @@
  * windows only as the application takes them, so a slow reader holds at
  * most a window's worth.
  */
-import { invalidState, type Http2Error } from './errors.js';
+import { type Http2Error, invalidState } from './errors.js';
 import { fieldGet, fieldGetAll, fieldsRaw } from './fields.js';
 import type { PriorityFields } from './frame.js';
 import type { ResponseHead } from './request.js';

@@ -13,16 +13,16 @@
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
-import { classifyBody, discardBody, type BodyInit, type TrailersInit } from './body.js';
+import { type BodyInit, classifyBody, discardBody, type TrailersInit } from './body.js';
 import { ClientConnection, type PendingRequest, type PushPromise } from './client-connection.js';
 import type { ClientResponse } from './client-stream.js';
 import type { ConnectionCloseInfo, ConnectionStats } from './endpoint.js';
 import { errorCodeArg, Http2Error } from './errors.js';
 import { ErrorCode, type PriorityFields } from './frame.js';
-import { resolveLimits, type Limits } from './limits.js';
-import { resolveSettings, type LocalSettings } from './settings.js';
+import { type Limits, resolveLimits } from './limits.js';
 import type { FrameObserver } from './observer.js';
-import { requestFields, trailerFields, type HeadersInit } from './response.js';
+import { type HeadersInit, requestFields, trailerFields } from './response.js';
+import { type LocalSettings, resolveSettings } from './settings.js';
 import { attachSocket, socketTransport } from './socket.js';
 
 export interface ConnectOptions {
@@ -126,7 +126,12 @@ export class ClientSession {
     this.#upgradePending = options.upgrade === true && this.scheme === 'http';
     const t = socket instanceof tls.TLSSocket ? socket : null;
     this.tls = t
-      ? { authorized: t.authorized, authorizationError: t.authorizationError ? String(t.authorizationError) : null, protocol: t.getProtocol(), cipher: t.getCipher()?.name ?? null }
+      ? {
+          authorized: t.authorized,
+          authorizationError: t.authorizationError ? String(t.authorizationError) : null,
+          protocol: t.getProtocol(),
+          cipher: t.getCipher()?.name ?? null,
+        }
       : null;
     const sock = socket as Duplex & Partial<net.Socket>;
     this.#conn = new ClientConnection(socketTransport(socket), {
@@ -256,7 +261,13 @@ export class ClientSession {
    * (RST_STREAM CANCEL). Returns the cleanup (timer and listener), which runs
    * when the request settles or, once it has a response, when its stream ends.
    */
-  #watch(p: PendingRequest, resolve: (r: ClientResponse) => void, reject: (e: Http2Error) => void, signal: AbortSignal | undefined, timeout: number): () => void {
+  #watch(
+    p: PendingRequest,
+    resolve: (r: ClientResponse) => void,
+    reject: (e: Http2Error) => void,
+    signal: AbortSignal | undefined,
+    timeout: number,
+  ): () => void {
     let timer: ReturnType<typeof setTimeout> | null = null;
     const abort = (e: Http2Error): void => {
       if (p.exchange === null) {
@@ -291,7 +302,7 @@ export class ClientSession {
     };
     p.resolve = (r) => {
       resolve(r);
-      if (p.exchange !== null && p.exchange.remoteEnded) cleanup();
+      if (p.exchange?.remoteEnded) cleanup();
       else if (p.exchange !== null) p.exchange.cleanup = cleanup;
     };
     p.reject = (e) => {
@@ -368,7 +379,8 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
   } catch {
     throw new Http2Error('INVALID_ARGUMENT', `not a URL: ${String(url)}`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Http2Error('INVALID_ARGUMENT', `unsupported scheme ${u.protocol.replace(/:$/, '')} (http or https)`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new Http2Error('INVALID_ARGUMENT', `unsupported scheme ${u.protocol.replace(/:$/, '')} (http or https)`);
   // Bad settings or limits fail here, not in the socket's 'connect' event where nothing could catch them.
   resolveSettings(options.settings);
   resolveLimits(options.limits);
@@ -412,13 +424,22 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
     });
     socket.on('error', (e: NodeJS.ErrnoException) => {
       const tlsProblem = secure && tcpAt > 0;
-      fail(new Http2Error('CONNECT_FAILED', `${tlsProblem ? 'TLS handshake with' : 'cannot connect to'} ${where}: ${e.code ? `${e.code} ` : ''}${e.message.replace(/^[A-Z_]+: /, '')}`, { cause: e }));
+      fail(
+        new Http2Error(
+          'CONNECT_FAILED',
+          `${tlsProblem ? 'TLS handshake with' : 'cannot connect to'} ${where}: ${e.code ? `${e.code} ` : ''}${e.message.replace(/^[A-Z_]+: /, '')}`,
+          { cause: e },
+        ),
+      );
     });
     const ready = (): void => {
       if (settled) return;
       if (secure) {
         const t = socket as tls.TLSSocket;
-        if (t.alpnProtocol !== 'h2') return fail(new Http2Error('TLS_ALPN', `${where} did not select h2 with ALPN (it selected ${t.alpnProtocol ? JSON.stringify(t.alpnProtocol) : 'nothing'})`));
+        if (t.alpnProtocol !== 'h2')
+          return fail(
+            new Http2Error('TLS_ALPN', `${where} did not select h2 with ALPN (it selected ${t.alpnProtocol ? JSON.stringify(t.alpnProtocol) : 'nothing'})`),
+          );
       }
       settled = true;
       clearTimeout(timer);

@@ -10,9 +10,10 @@
  * into GOAWAY with its RFC code and the close of the transport (§5.4.1), or
  * into an RST_STREAM (§5.4.2); either way the reason reaches the observer.
  */
-import { Deflater, Inflater, type HeaderInput } from '../hpack/index.js';
-import { discardBody, BODY_NONE, type BodyInit, type TrailersInit } from './body.js';
+import { Deflater, type HeaderInput, Inflater } from '../hpack/index.js';
+import { BODY_NONE, type BodyInit, discardBody, type TrailersInit } from './body.js';
 import { Http2Error } from './errors.js';
+import { FieldSectionReader } from './field-section.js';
 import { RecvWindow, SendWindow } from './flow.js';
 import {
   DEFAULT_INITIAL_WINDOW_SIZE,
@@ -20,8 +21,10 @@ import {
   ErrorCode,
   errorCodeName,
   Flag,
+  type FrameHeader,
   FrameType,
   H2Error,
+  type PriorityFields,
   parseData,
   parseGoaway,
   parsePing,
@@ -30,19 +33,16 @@ import {
   parseSettings,
   parseWindowUpdate,
   SettingId,
-  type FrameHeader,
-  type PriorityFields,
 } from './frame.js';
-import { FieldSectionReader } from './field-section.js';
 import { FrameReader, type FrameSink } from './frame-reader.js';
-import { resolveLimits, Watchdog, type Limits } from './limits.js';
+import { type Limits, resolveLimits, Watchdog } from './limits.js';
 import type { FrameEvent, FrameObserver } from './observer.js';
 import { Pings } from './ping.js';
 import { Scheduler, type SchedulerHost } from './scheduler.js';
 import { Sender, type Transport } from './sender.js';
-import { changedSettings, PeerSettings, PendingSettings, resolveSettings, type LocalSettings } from './settings.js';
-import { StreamCore, StreamEvent, StreamState, transition } from './stream.js';
-import { StreamTable, type StreamMap } from './stream-table.js';
+import { changedSettings, type LocalSettings, PeerSettings, PendingSettings, resolveSettings } from './settings.js';
+import { type StreamCore, StreamEvent, StreamState, transition } from './stream.js';
+import { type StreamMap, StreamTable } from './stream-table.js';
 
 export type { Transport };
 
@@ -335,7 +335,10 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     let err: H2Error | null | void;
     if (this.sections.block.streamId !== 0 && h.type !== FrameType.CONTINUATION) {
       // §6.10 and §4.3: a field block is contiguous; §5.5: extension frames in it too.
-      err = connErr(PROTOCOL_ERROR, `${h.type <= 9 ? 'frame' : 'extension frame'} of type ${h.type} inside a header block on stream ${this.sections.block.streamId} (§6.10)`);
+      err = connErr(
+        PROTOCOL_ERROR,
+        `${h.type <= 9 ? 'frame' : 'extension frame'} of type ${h.type} inside a header block on stream ${this.sections.block.streamId} (§6.10)`,
+      );
     } else {
       switch (h.type) {
         case FrameType.DATA:
@@ -911,7 +914,15 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
    * `trailers` as the windows allow. `noBody`: the message has no content
    * whatever `body` is (HEAD, 204, 304).
    */
-  protected sendMessage(s: S, fields: readonly HeaderInput[], kind: number, body: BodyInit, bytes: Uint8Array | null, trailers: TrailersInit | null, noBody: boolean): void {
+  protected sendMessage(
+    s: S,
+    fields: readonly HeaderInput[],
+    kind: number,
+    body: BodyInit,
+    bytes: Uint8Array | null,
+    trailers: TrailersInit | null,
+    noBody: boolean,
+  ): void {
     this.scheduleFlush();
     const empty = kind === BODY_NONE || (bytes !== null && bytes.length === 0);
     if (noBody || (empty && trailers === null)) {

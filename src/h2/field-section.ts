@@ -9,8 +9,8 @@
  * section of more fields than allowed.
  */
 import { HpackError, type Inflater } from '../hpack/index.js';
-import { ErrorCode, Flag, FrameType, H2Error, parseContinuation, parseHeaders, parsePushPromise, type FrameHeader, type PriorityFields } from './frame.js';
 import { fieldsText } from './fields.js';
+import { ErrorCode, Flag, type FrameHeader, FrameType, H2Error, type PriorityFields, parseContinuation, parseHeaders, parsePushPromise } from './frame.js';
 import type { FrameEvent } from './observer.js';
 
 const EMPTY = new Uint8Array(0);
@@ -24,7 +24,14 @@ export interface FieldSectionSink {
    * `streamId` promising `promisedStreamId`; `fields` null when over
    * SETTINGS_MAX_HEADER_LIST_SIZE.
    */
-  fieldSection(type: number, streamId: number, flags: number, priority: PriorityFields | null, promisedStreamId: number, fields: Array<[string, string]> | null): H2Error | null | void;
+  fieldSection(
+    type: number,
+    streamId: number,
+    flags: number,
+    priority: PriorityFields | null,
+    promisedStreamId: number,
+    fields: Array<[string, string]> | null,
+  ): H2Error | null | void;
   /** A received frame of the section, for the observer (the last one with the decoded fields). */
   observeRecv(h: FrameHeader, details: Partial<FrameEvent>): void;
   /** An empty CONTINUATION: a frame that makes no progress. */
@@ -162,7 +169,15 @@ export class FieldBlock {
   ) {}
 
   /** Opens a block with its first fragment; an error message when that alone is over the limit. */
-  open(type: number, streamId: number, flags: number, priority: PriorityFields | null, promisedStreamId: number, fragment: Uint8Array, now: number): string | null {
+  open(
+    type: number,
+    streamId: number,
+    flags: number,
+    priority: PriorityFields | null,
+    promisedStreamId: number,
+    fragment: Uint8Array,
+    now: number,
+  ): string | null {
     if (fragment.length > this.maxOctets) return this.tooLarge();
     this.type = type;
     this.streamId = streamId;

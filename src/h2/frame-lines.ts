@@ -15,7 +15,7 @@
  */
 import util from 'node:util';
 import { errorCodeName, FrameType, frameTypeName, settingName } from './frame.js';
-import { flagNames, type FrameEvent } from './observer.js';
+import { type FrameEvent, flagNames } from './observer.js';
 
 /** The indent of the lines under a frame line. */
 export const INDENT = '          ';
@@ -32,12 +32,13 @@ export const NO_PAINT: Paint = { recv: identity, send: identity, name: identity 
 
 // Whether to colour is the caller's decision (--color, FORCE_COLOR, NO_COLOR, a terminal): no stream check
 // here. One format per call (arrays came after Node 20.12); styleText is missing before 20.12: no colour.
-const bold = (colour: 'cyan' | 'magenta' | 'blue') => (s: string): string =>
-  util.styleText('bold', util.styleText(colour, s, { validateStream: false }), { validateStream: false });
+const bold =
+  (colour: 'cyan' | 'magenta' | 'blue') =>
+  (s: string): string =>
+    util.styleText('bold', util.styleText(colour, s, { validateStream: false }), { validateStream: false });
 
 /** nghttp2's colours: bold cyan for received frames, bold magenta for sent ones, bold blue for field names. */
-export const NGHTTP2_PAINT: Paint =
-  typeof util.styleText === 'function' ? { recv: bold('cyan'), send: bold('magenta'), name: bold('blue') } : NO_PAINT;
+export const NGHTTP2_PAINT: Paint = typeof util.styleText === 'function' ? { recv: bold('cyan'), send: bold('magenta'), name: bold('blue') } : NO_PAINT;
 
 /**
  * The lines of each frame event. The role decides what a first HEADERS on
@@ -126,7 +127,9 @@ export class FrameLines {
         break;
       case FrameType.GOAWAY: {
         const d = e.debugData ?? new Uint8Array(0);
-        lines.push(`${INDENT}(last_stream_id=${e.lastStreamId ?? 0}, error_code=${errorCodeName(e.errorCode ?? 0)}(0x${hex2(e.errorCode ?? 0)}), opaque_data(${d.length})=[${asciiDump(d)}])`);
+        lines.push(
+          `${INDENT}(last_stream_id=${e.lastStreamId ?? 0}, error_code=${errorCodeName(e.errorCode ?? 0)}(0x${hex2(e.errorCode ?? 0)}), opaque_data(${d.length})=[${asciiDump(d)}])`,
+        );
         break;
       }
       case FrameType.WINDOW_UPDATE:

@@ -6,7 +6,7 @@
  * memory stays bounded; then it hands each whole frame up. What frames mean
  * is the endpoint's business.
  */
-import { CONNECTION_PREFACE, ErrorCode, Flag, FRAME_HEADER_LENGTH, FrameType, readUint31, type FrameHeader } from './frame.js';
+import { CONNECTION_PREFACE, ErrorCode, Flag, FRAME_HEADER_LENGTH, type FrameHeader, FrameType, readUint31 } from './frame.js';
 
 const EMPTY = new Uint8Array(0);
 

@@ -11,7 +11,7 @@
  * frames with them); the endpoint decides what is legal to send.
  */
 import { invalidArgument } from './errors.js';
-import { Flag, FRAME_HEADER_LENGTH, FrameType, writeFrameHeader, writeUint32, type PriorityFields } from './frame.js';
+import { Flag, FRAME_HEADER_LENGTH, FrameType, type PriorityFields, writeFrameHeader, writeUint32 } from './frame.js';
 
 const SLAB_SIZE = 64 * 1024;
 /** Payloads at least this large are attached by reference rather than copied. */

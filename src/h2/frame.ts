@@ -12,7 +12,7 @@
 import { ErrorCode, H2Error } from './errors.js';
 
 // The error codes and the protocol error value live with the API's errors; the codec names them too.
-export { ErrorCode, errorCodeName, H2Error, type ErrorCodeName } from './errors.js';
+export { ErrorCode, type ErrorCodeName, errorCodeName, H2Error } from './errors.js';
 
 /** Frame types (RFC 9113 §6; the registry of §11.2). */
 export const FrameType = {
@@ -61,8 +61,7 @@ export { DEFAULT_HEADER_TABLE_SIZE } from '../hpack/types.js';
 
 /** The client connection preface (§3.4). */
 export const CONNECTION_PREFACE = new Uint8Array([
-  0x50, 0x52, 0x49, 0x20, 0x2a, 0x20, 0x48, 0x54, 0x54, 0x50, 0x2f, 0x32, 0x2e, 0x30, 0x0d, 0x0a, 0x0d, 0x0a, 0x53,
-  0x4d, 0x0d, 0x0a, 0x0d, 0x0a,
+  0x50, 0x52, 0x49, 0x20, 0x2a, 0x20, 0x48, 0x54, 0x54, 0x50, 0x2f, 0x32, 0x2e, 0x30, 0x0d, 0x0a, 0x0d, 0x0a, 0x53, 0x4d, 0x0d, 0x0a, 0x0d, 0x0a,
 ]); // "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 const TYPE_NAMES: readonly string[] = Object.keys(FrameType);
@@ -99,8 +98,7 @@ export const DEFINED_FLAGS: readonly number[] = [
 // ---- errors ---------------------------------------------------------------
 
 const connectionError = (code: number, message: string): H2Error => new H2Error('connection', code, message);
-const streamError = (code: number, message: string, streamId: number): H2Error =>
-  new H2Error('stream', code, message, streamId);
+const streamError = (code: number, message: string, streamId: number): H2Error => new H2Error('stream', code, message, streamId);
 
 // ---- frame header (§4.1) -----------------------------------------------------
 
@@ -125,14 +123,7 @@ export function parseFrameHeader(buf: Uint8Array, offset = 0): FrameHeader {
 }
 
 /** Writes a frame header; the reserved bit is left unset (§4.1). Returns the offset after it. */
-export function writeFrameHeader(
-  buf: Uint8Array,
-  offset: number,
-  length: number,
-  type: number,
-  flags: number,
-  streamId: number,
-): number {
+export function writeFrameHeader(buf: Uint8Array, offset: number, length: number, type: number, flags: number, streamId: number): number {
   buf[offset] = length >>> 16;
   buf[offset + 1] = length >>> 8;
   buf[offset + 2] = length;
@@ -261,10 +252,7 @@ function unpad(h: FrameHeader, p: Uint8Array, fixed: number): number | H2Error {
   const pad = p[0]!;
   if (pad > p.length - 1 - fixed) {
     // §6.1: padding the length of the payload or more; §6.2, §6.6: padding beyond the fragment.
-    return connectionError(
-      ErrorCode.PROTOCOL_ERROR,
-      `${frameTypeName(h.type)} frame Pad Length ${pad} exceeds the payload (${p.length} octets)`,
-    );
+    return connectionError(ErrorCode.PROTOCOL_ERROR, `${frameTypeName(h.type)} frame Pad Length ${pad} exceeds the payload (${p.length} octets)`);
   }
   return pad;
 }
@@ -358,17 +346,13 @@ export function checkSetting(id: number, value: number): H2Error | null {
     case SettingId.ENABLE_PUSH:
       return value > 1 ? connectionError(ErrorCode.PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH ${value} (must be 0 or 1)`) : null;
     case SettingId.INITIAL_WINDOW_SIZE:
-      return value > MAX_WINDOW_SIZE
-        ? connectionError(ErrorCode.FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE ${value} above 2^31-1`)
-        : null;
+      return value > MAX_WINDOW_SIZE ? connectionError(ErrorCode.FLOW_CONTROL_ERROR, `SETTINGS_INITIAL_WINDOW_SIZE ${value} above 2^31-1`) : null;
     case SettingId.MAX_FRAME_SIZE:
       return value < DEFAULT_MAX_FRAME_SIZE || value > MAX_MAX_FRAME_SIZE
         ? connectionError(ErrorCode.PROTOCOL_ERROR, `SETTINGS_MAX_FRAME_SIZE ${value} outside 16384..16777215`)
         : null;
     case SettingId.NO_RFC7540_PRIORITIES:
-      return value > 1
-        ? connectionError(ErrorCode.PROTOCOL_ERROR, `SETTINGS_NO_RFC7540_PRIORITIES ${value} (must be 0 or 1)`)
-        : null;
+      return value > 1 ? connectionError(ErrorCode.PROTOCOL_ERROR, `SETTINGS_NO_RFC7540_PRIORITIES ${value} (must be 0 or 1)`) : null;
     default:
       return null;
   }

@@ -3,45 +3,37 @@
  * is exported here is the API; the engine's parts (endpoint, reader,
  * writer, scheduler...) stay inside.
  */
-export { connect, ClientSession, type ConnectOptions, type RequestOptions, type SessionTimings } from './client.js';
-export { ClientResponse } from './client-stream.js';
-export type { PushPromise } from './client-connection.js';
-export { ErrorCode, errorCodeName, H2Error, Http2Error, type ErrorCodeName, type LocalErrorCode } from './errors.js';
-export { createServer, createSecureServer, Http2Server, type ServerOptions, type CloseOptions, type RequestHandler } from './server.js';
-export {
-  ServerStream,
-  type BodyProducer,
-  type ResponseBody,
-  type RespondOptions,
-  type PushOptions,
-  type StreamEvents,
-} from './server-stream.js';
+
 export type { BodyInit, TrailersInit } from './body.js';
-export type { FieldValue, HeaderList, HeadersInit } from './response.js';
-export {
-  ServerConnection,
-  ServerConnection as Connection,
-  PREFACE_GRACE,
-  type ConnectionOptions,
-  type UpgradeInfo,
-} from './server-connection.js';
+export { ClientSession, type ConnectOptions, connect, type RequestOptions, type SessionTimings } from './client.js';
+export type { PushPromise } from './client-connection.js';
+export { ClientResponse } from './client-stream.js';
 export type { ConnectionCloseInfo, ConnectionStats, EndpointOptions, Transport } from './endpoint.js';
-export { DEFAULT_LIMITS, type Limits } from './limits.js';
-export { DEFAULT_SETTINGS, type LocalSettings } from './settings.js';
-export { flagNames, formatFrameEvent, type FrameEvent, type FrameObserver } from './observer.js';
-export { FrameLines, hexdump, NO_PAINT, type Paint } from './frame-lines.js';
+export { ErrorCode, type ErrorCodeName, errorCodeName, H2Error, Http2Error, type LocalErrorCode } from './errors.js';
 // The frame codec: one parser and one serializer per frame type (RFC 9113 §4, §6).
 export {
   CONNECTION_PREFACE,
+  type ContinuationFrame,
+  type DataFrame,
   DEFAULT_HEADER_TABLE_SIZE,
   DEFAULT_INITIAL_WINDOW_SIZE,
   DEFAULT_MAX_FRAME_SIZE,
   Flag,
   FRAME_HEADER_LENGTH,
+  type Frame,
+  type FrameBase,
+  type FrameHeader,
   FrameType,
+  type FrameTypeName,
   frameTypeName,
+  type GoawayFrame,
+  type HeadersFrame,
   MAX_MAX_FRAME_SIZE,
   MAX_WINDOW_SIZE,
+  type PingFrame,
+  type PriorityFields,
+  type PriorityFrame,
+  type PushPromiseFrame,
   parseContinuation,
   parseData,
   parseFrame,
@@ -54,25 +46,14 @@ export {
   parseRstStream,
   parseSettings,
   parseWindowUpdate,
-  SettingId,
-  settingName,
-  type ContinuationFrame,
-  type DataFrame,
-  type Frame,
-  type FrameBase,
-  type FrameHeader,
-  type FrameTypeName,
-  type GoawayFrame,
-  type HeadersFrame,
-  type PingFrame,
-  type PriorityFields,
-  type PriorityFrame,
-  type PushPromiseFrame,
   type RstStreamFrame,
+  SettingId,
   type SettingsFrame,
+  settingName,
   type UnknownFrame,
   type WindowUpdateFrame,
 } from './frame.js';
+export { FrameLines, hexdump, NO_PAINT, type Paint } from './frame-lines.js';
 export {
   encodeContinuation,
   encodeData,
@@ -86,6 +67,26 @@ export {
   encodeSettings,
   encodeWindowUpdate,
 } from './frame-writer.js';
+export { DEFAULT_LIMITS, type Limits } from './limits.js';
+export { type FrameEvent, type FrameObserver, flagNames, formatFrameEvent } from './observer.js';
+export { type RequestHead, type ResponseHead, validateRequest, validateResponse, validateTrailers } from './request.js';
+export type { FieldValue, HeaderList, HeadersInit } from './response.js';
+export { type CloseOptions, createSecureServer, createServer, Http2Server, type RequestHandler, type ServerOptions } from './server.js';
+export {
+  type ConnectionOptions,
+  PREFACE_GRACE,
+  ServerConnection,
+  ServerConnection as Connection,
+  type UpgradeInfo,
+} from './server-connection.js';
+export {
+  type BodyProducer,
+  type PushOptions,
+  type RespondOptions,
+  type ResponseBody,
+  ServerStream,
+  type StreamEvents,
+} from './server-stream.js';
+export { DEFAULT_SETTINGS, type LocalSettings } from './settings.js';
 // The stream states of §5.1, as a table.
-export { StreamState, StreamEvent, transition, stateName, eventName, type Transition } from './stream.js';
-export { validateRequest, validateResponse, validateTrailers, type RequestHead, type ResponseHead } from './request.js';
+export { eventName, StreamEvent, StreamState, stateName, type Transition, transition } from './stream.js';

@@ -2,7 +2,7 @@
  * The frame observer: an optional callback that sees every frame sent and
  * received, with its decoded details, and a plain one-line formatter.
  */
-import { errorCodeName, Flag, FrameType, frameTypeName, settingName, type PriorityFields } from './frame.js';
+import { errorCodeName, Flag, FrameType, frameTypeName, type PriorityFields, settingName } from './frame.js';
 
 /** One frame, sent or received, with the details of its type. */
 export interface FrameEvent {
@@ -52,10 +52,10 @@ export function flagNames(type: number, flags: number): string[] {
     if (flags & Flag.ACK) names.push('ACK');
     return names;
   }
-  if ((flags & Flag.END_STREAM) && (type === FrameType.DATA || type === FrameType.HEADERS)) names.push('END_STREAM');
-  if ((flags & Flag.END_HEADERS) && (type === FrameType.HEADERS || type === FrameType.PUSH_PROMISE || type === FrameType.CONTINUATION)) names.push('END_HEADERS');
-  if ((flags & Flag.PADDED) && (type === FrameType.DATA || type === FrameType.HEADERS || type === FrameType.PUSH_PROMISE)) names.push('PADDED');
-  if ((flags & Flag.PRIORITY) && type === FrameType.HEADERS) names.push('PRIORITY');
+  if (flags & Flag.END_STREAM && (type === FrameType.DATA || type === FrameType.HEADERS)) names.push('END_STREAM');
+  if (flags & Flag.END_HEADERS && (type === FrameType.HEADERS || type === FrameType.PUSH_PROMISE || type === FrameType.CONTINUATION)) names.push('END_HEADERS');
+  if (flags & Flag.PADDED && (type === FrameType.DATA || type === FrameType.HEADERS || type === FrameType.PUSH_PROMISE)) names.push('PADDED');
+  if (flags & Flag.PRIORITY && type === FrameType.HEADERS) names.push('PRIORITY');
   return names;
 }
 
@@ -75,11 +75,12 @@ export function formatFrameEvent(e: FrameEvent): string {
   if (e.padLength) parts.push(`padlen=${e.padLength}`);
   if (e.priority) parts.push(`dep_stream_id=${e.priority.dependency}, weight=${e.priority.weight}, exclusive=${e.priority.exclusive ? 1 : 0}`);
   if (e.promisedStreamId !== undefined) parts.push(`promised_stream_id=${e.promisedStreamId}`);
-  if (e.settings) parts.push(`niv=${e.settings.length}` + e.settings.map(([id, v]) => ` [${settingName(id)}(0x${id.toString(16).padStart(2, '0')}):${v}]`).join(''));
+  if (e.settings)
+    parts.push(`niv=${e.settings.length}${e.settings.map(([id, v]) => ` [${settingName(id)}(0x${id.toString(16).padStart(2, '0')}):${v}]`).join('')}`);
   if (e.increment !== undefined) parts.push(`window_size_increment=${e.increment}`);
   if (e.lastStreamId !== undefined) parts.push(`last_stream_id=${e.lastStreamId}`);
   if (e.errorCode !== undefined) parts.push(`error_code=${errorCodeName(e.errorCode)}(0x${e.errorCode.toString(16).padStart(2, '0')})`);
-  if (e.debugData && e.debugData.length) parts.push(`opaque_data=${hex(e.debugData)}`);
+  if (e.debugData?.length) parts.push(`opaque_data=${hex(e.debugData)}`);
   if (e.opaque) parts.push(`opaque_data=${hex(e.opaque)}`);
   if (e.headers) parts.push(e.headers.map(([n, v]) => `${n}: ${v}`).join(', '));
   return parts.length ? `${head} ${parts.join('; ')}` : head;

@@ -187,7 +187,8 @@ export function validateRequest(fields: ReadonlyArray<readonly [string, string]>
   if ((seen & Pseudo.AUTHORITY) !== 0) {
     if (authority.length === 0) return 'empty :authority (§8.3.1)';
     if (authority.indexOf('@') >= 0) return ':authority with userinfo (§8.3.1)';
-    if (authority !== lastAuthority && !AUTHORITY.test(authority)) return `invalid :authority ${JSON.stringify(authority)} (§8.3.1: host and optional port, RFC 3986 §3.2)`;
+    if (authority !== lastAuthority && !AUTHORITY.test(authority))
+      return `invalid :authority ${JSON.stringify(authority)} (§8.3.1: host and optional port, RFC 3986 §3.2)`;
     if (host !== null && normalizeAuthority(host, scheme) !== normalizeAuthority(authority, scheme)) {
       return 'host and :authority name different hosts (§8.3.1)';
     }

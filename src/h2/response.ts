@@ -147,7 +147,12 @@ export function promiseFields(method: string, scheme: string, authority: string,
   if (method !== 'GET' && method !== 'HEAD') throw invalidArgument(`a pushed request must be safe and cacheable (GET or HEAD), got ${method} (RFC 9113 §8.4)`);
   if (path.length === 0 || (path.charCodeAt(0) !== 0x2f && path !== '*')) throw invalidArgument(`push path must start with '/', got ${JSON.stringify(path)}`);
   checkValue(':path', path);
-  const out: HeaderInput[] = [[':method', method], [':scheme', scheme], [':authority', authority], [':path', path]];
+  const out: HeaderInput[] = [
+    [':method', method],
+    [':scheme', scheme],
+    [':authority', authority],
+    [':path', path],
+  ];
   if (init !== undefined) for (const f of trailerFields(init)) out.push(f);
   return out;
 }

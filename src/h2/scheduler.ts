@@ -6,7 +6,7 @@
  * that wait for the connection window come back all together when it opens.
  * Which role sends does not matter here.
  */
-import { BODY_BYTES, BODY_ITERABLE, BODY_NONE, BODY_PRODUCER, BODY_READABLE, Outgoing, type BodyInit, type TrailersInit } from './body.js';
+import { BODY_BYTES, BODY_ITERABLE, BODY_NONE, BODY_PRODUCER, BODY_READABLE, type BodyInit, Outgoing, type TrailersInit } from './body.js';
 import type { SendWindow } from './flow.js';
 import type { StreamCore } from './stream.js';
 
@@ -118,7 +118,7 @@ export class Scheduler {
   /** A WINDOW_UPDATE (or SETTINGS change) opened the window of `s`. */
   streamWindowOpened(s: StreamCore): void {
     const o = s.out;
-    if (o !== null && o.blockedOnWindow && s.sendWindow.size > 0) {
+    if (o?.blockedOnWindow && s.sendWindow.size > 0) {
       o.blockedOnWindow = false;
       this.enqueue(s);
     }

@@ -108,7 +108,13 @@ export class Sender {
   goaway(lastId: number, code: number, message: string): void {
     const debug = new TextEncoder().encode(message.slice(0, 200));
     this.writer.goaway(lastId, code, debug);
-    if (this.observer) this.observe(FrameType.GOAWAY, 0, 0, 8 + debug.length, { lastStreamId: lastId, errorCode: code, debugData: debug, ...(message ? { reason: message } : {}) });
+    if (this.observer)
+      this.observe(FrameType.GOAWAY, 0, 0, 8 + debug.length, {
+        lastStreamId: lastId,
+        errorCode: code,
+        debugData: debug,
+        ...(message ? { reason: message } : {}),
+      });
   }
 
   /**

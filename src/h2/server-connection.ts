@@ -7,14 +7,14 @@
  */
 import type { HeaderInput } from '../hpack/index.js';
 import { ENTRY_OVERHEAD } from '../hpack/static-table.js';
-import { bodyKind, bodyBytes, discardBody, type TrailersInit } from './body.js';
-import { Endpoint, Phase, type ConnectionStats, type EndpointOptions, type Transport } from './endpoint.js';
+import { bodyBytes, bodyKind, discardBody, type TrailersInit } from './body.js';
+import { type ConnectionStats, Endpoint, type EndpointOptions, Phase, type Transport } from './endpoint.js';
 import { errorCodeArg, invalidState } from './errors.js';
 import { fieldsText, fieldText } from './fields.js';
-import { ErrorCode, Flag, H2Error, SettingId, type PriorityFields } from './frame.js';
+import { ErrorCode, Flag, H2Error, type PriorityFields, SettingId } from './frame.js';
 import { validateRequest, validateTrailers } from './request.js';
-import { promiseFields, responseFields, trailerFields, type HeadersInit } from './response.js';
-import { ServerExchange, type ExchangeHost, type PushOptions, type ResponseBody, type ServerStream } from './server-stream.js';
+import { type HeadersInit, promiseFields, responseFields, trailerFields } from './response.js';
+import { type ExchangeHost, type PushOptions, type ResponseBody, ServerExchange, type ServerStream } from './server-stream.js';
 import { StreamEvent, StreamState, transition } from './stream.js';
 import { Http1HeadReader, http1Response, isHttp1RequestLine, parseHttp1Request, SWITCHING_PROTOCOLS } from './upgrade.js';
 
@@ -252,7 +252,14 @@ export class ServerEndpoint extends Endpoint<ServerExchange> implements Exchange
     if (this.table.peerCount >= this.settings.maxConcurrentStreams) {
       return this.refuse(id, ErrorCode.REFUSED_STREAM, `more than ${this.settings.maxConcurrentStreams} concurrent streams (§5.1.2)`);
     }
-    const s = new ServerExchange(this, id, false, transition(StreamState.IDLE, StreamEvent.RECV_HEADERS).next, this.peer.initialWindowSize, this.recvInitialWindow);
+    const s = new ServerExchange(
+      this,
+      id,
+      false,
+      transition(StreamState.IDLE, StreamEvent.RECV_HEADERS).next,
+      this.peer.initialWindowSize,
+      this.recvInitialWindow,
+    );
     this.addStream(s);
     if (endStream) {
       this.apply(s, StreamEvent.RECV_END_STREAM);

@@ -9,7 +9,7 @@ import type { BodyInit, BodyProducer, TrailersInit } from './body.js';
 import { errorCodeArg, invalidState } from './errors.js';
 import { fieldGet, fieldGetAll, fieldsRaw } from './fields.js';
 import { ErrorCode } from './frame.js';
-import { trailerFields, type HeadersInit } from './response.js';
+import { type HeadersInit, trailerFields } from './response.js';
 import { StreamCore, type StreamState } from './stream.js';
 
 export type { BodyProducer };

@@ -18,11 +18,11 @@ import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import type { ConnectionCloseInfo } from './endpoint.js';
 import { Http2Error, invalidArgument, invalidState } from './errors.js';
-import { resolveLimits, type Limits } from './limits.js';
-import { resolveSettings, type LocalSettings } from './settings.js';
+import { type Limits, resolveLimits } from './limits.js';
 import type { FrameObserver } from './observer.js';
 import { ServerConnection, type UpgradeInfo } from './server-connection.js';
 import type { ServerStream } from './server-stream.js';
+import { type LocalSettings, resolveSettings } from './settings.js';
 import { attachSocket, socketTransport } from './socket.js';
 
 /** Called once per request, when its field section has arrived and passed validation. */
@@ -208,9 +208,7 @@ export class Http2Server {
     const graceful = options.graceful ?? true;
     const timeout = options.timeout ?? 5000;
     this.#closing = true;
-    const listening = this.#netServer
-      ? new Promise<void>((resolve) => this.#netServer!.close(() => resolve()))
-      : Promise.resolve();
+    const listening = this.#netServer ? new Promise<void>((resolve) => this.#netServer!.close(() => resolve())) : Promise.resolve();
     for (const c of this.#connections) {
       if (graceful) c.shutdown();
       else c.destroy();

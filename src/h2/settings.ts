@@ -3,8 +3,9 @@
  * peer advertised; and our SETTINGS frames in flight, which apply (where
  * they restrict the peer) only once acknowledged (§6.5.3).
  */
-import { DEFAULT_HEADER_TABLE_SIZE, DEFAULT_INITIAL_WINDOW_SIZE, DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE, MAX_WINDOW_SIZE, SettingId } from './frame.js';
+
 import { invalidArgument } from './errors.js';
+import { DEFAULT_HEADER_TABLE_SIZE, DEFAULT_INITIAL_WINDOW_SIZE, DEFAULT_MAX_FRAME_SIZE, MAX_MAX_FRAME_SIZE, MAX_WINDOW_SIZE, SettingId } from './frame.js';
 import { checkNumber } from './limits.js';
 
 /** What we advertise in our SETTINGS (RFC 9113 §6.5.2) plus the connection window. */
@@ -39,7 +40,6 @@ export const DEFAULT_SETTINGS: Readonly<LocalSettings> = Object.freeze({
   connectionWindowSize: 1 << 20,
 });
 
-
 /** Defaults merged with the given values, each checked against its legal range. */
 export function resolveSettings(s: Partial<LocalSettings> = {}): LocalSettings {
   const r = { ...DEFAULT_SETTINGS, ...s };
@@ -52,7 +52,6 @@ export function resolveSettings(s: Partial<LocalSettings> = {}): LocalSettings {
   checkNumber('connectionWindowSize', r.connectionWindowSize, DEFAULT_INITIAL_WINDOW_SIZE, MAX_WINDOW_SIZE);
   return r;
 }
-
 
 /** The settings in `st` that differ from the RFC's initial values, appended to `entries` in nghttp2's order. */
 export function changedSettings(st: LocalSettings, entries: Array<[number, number]>): Array<[number, number]> {

@@ -5,7 +5,7 @@
  * counts that SETTINGS_MAX_CONCURRENT_STREAMS limits.
  */
 import { MAX_WINDOW_SIZE } from './frame.js';
-import { StreamState, type StreamCore } from './stream.js';
+import { type StreamCore, StreamState } from './stream.js';
 
 /**
  * The open streams by id: open addressing with linear probing over a table

@@ -103,7 +103,10 @@ const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const HOP_BY_HOP: ReadonlySet<string> = new Set([...CONNECTION_SPECIFIC, 'http2-settings', 'host', 'te']);
 
 function tokens(values: string[]): string[] {
-  return values.flatMap((v) => v.split(',')).map((t) => t.trim().toLowerCase()).filter((t) => t !== '');
+  return values
+    .flatMap((v) => v.split(','))
+    .map((t) => t.trim().toLowerCase())
+    .filter((t) => t !== '');
 }
 
 /**
@@ -111,7 +114,9 @@ function tokens(values: string[]): string[] {
  * including its empty line, read as Latin-1).
  */
 export function parseHttp1Request(head: Uint8Array): H2cUpgrade | Http1Refusal {
-  const lines = bytesToOctets(head, 0, head.length).split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  const lines = bytesToOctets(head, 0, head.length)
+    .split('\n')
+    .map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
   while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   const bad = (reason: string): Http1Refusal => ({ upgrade: false, status: 400, reason });
 
@@ -146,7 +151,8 @@ export function parseHttp1Request(head: Uint8Array): H2cUpgrade | Http1Refusal {
   if (!tokens(byName.get('upgrade') ?? []).includes('h2c')) return notHttp2('an HTTP/1.1 request without "Upgrade: h2c"');
   const settingsValues = byName.get('http2-settings') ?? [];
   // RFC 7540 §3.2.1: no upgrade without exactly one HTTP2-Settings, which Connection lists.
-  if (settingsValues.length !== 1) return notHttp2(`"Upgrade: h2c" with ${settingsValues.length} HTTP2-Settings fields (exactly one is needed, RFC 7540 §3.2.1)`);
+  if (settingsValues.length !== 1)
+    return notHttp2(`"Upgrade: h2c" with ${settingsValues.length} HTTP2-Settings fields (exactly one is needed, RFC 7540 §3.2.1)`);
   const connection = tokens(byName.get('connection') ?? []);
   if (!connection.includes('upgrade') || !connection.includes('http2-settings')) {
     return notHttp2('"Upgrade: h2c" without "Connection: Upgrade, HTTP2-Settings" (RFC 7540 §3.2.1)');

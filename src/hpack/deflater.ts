@@ -17,19 +17,15 @@
  * Other strategies ('static', 'naive', 'linear') and Huffman modes make other
  * kinds of test vectors; see DeflaterOptions.
  */
+
+import { EntryRing } from './dynamic-table.js';
 import { HpackError } from './errors.js';
 import { huffmanEncode, huffmanEncodeAscii } from './huffman.js';
 import { encodeInteger, integerLength } from './integer.js';
 import { isAscii, toOctets } from './octets.js';
-import { EntryRing } from './dynamic-table.js';
-import { ENTRY_OVERHEAD, STATIC_ENTRIES, STATIC_NAME_INDEX, STATIC_TABLE_LENGTH, STATIC_VALUES } from './static-table.js';
 import { staticNameIndex, staticNameIndexOfString } from './static-names.js';
-import {
-  DEFAULT_HEADER_TABLE_SIZE,
-  DEFLATE_MAX_HEADER_TABLE_SIZE,
-  type HeaderInput,
-  type TableSnapshot,
-} from './types.js';
+import { ENTRY_OVERHEAD, STATIC_ENTRIES, STATIC_NAME_INDEX, STATIC_TABLE_LENGTH, STATIC_VALUES } from './static-table.js';
+import { DEFAULT_HEADER_TABLE_SIZE, DEFLATE_MAX_HEADER_TABLE_SIZE, type HeaderInput, type TableSnapshot } from './types.js';
 
 /**
  * How representations are chosen:
@@ -324,7 +320,7 @@ export class Deflater {
       // Static names (most fields) by a generated switch; others by the map.
       const k = staticNameIndexOfString(rawName);
       info = k !== 0 ? this.staticInfos[k] : this.names.get(rawName);
-      if (info !== undefined && info.ascii) {
+      if (info?.ascii) {
         name = rawName;
       } else {
         name = toOctets(rawName);
@@ -347,7 +343,7 @@ export class Deflater {
     if (typeof rawValue === 'string') {
       if (info !== undefined) {
         exact = this.exactMatch(info, rawValue);
-        if (exact !== undefined && exact.valueAscii) {
+        if (exact?.valueAscii) {
           value = rawValue;
         } else {
           exact = undefined;

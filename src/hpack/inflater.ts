@@ -15,13 +15,14 @@
  * end, so the table stays in sync, but no list is returned) and INVALID_UTF8
  * (from inflate() only).
  */
+
+import { FieldRing } from './dynamic-table.js';
 import { HpackError, type HpackErrorCode } from './errors.js';
 import { decodedAscii, huffmanDecode, huffmanMaxDecodedLength } from './huffman.js';
 import { MAX_CONTINUATION_OCTETS, MAX_INTEGER } from './integer.js';
 import { bytesToOctets, bytesToText, isAscii, octetsToBytes, octetsToText, textToOctets } from './octets.js';
-import { ENTRY_OVERHEAD, STATIC_ENTRIES, STATIC_TABLE_LENGTH } from './static-table.js';
 import { staticNameIndex } from './static-names.js';
-import { FieldRing } from './dynamic-table.js';
+import { ENTRY_OVERHEAD, STATIC_ENTRIES, STATIC_TABLE_LENGTH } from './static-table.js';
 import { DEFAULT_HEADER_TABLE_SIZE, DEFAULT_MAX_HEADER_LIST_SIZE, type TableSnapshot } from './types.js';
 
 export interface InflaterOptions {
@@ -44,12 +45,7 @@ export interface InflaterOptions {
 }
 
 /** The kinds of representation (RFC 7541 §6). */
-export type RepresentationKind =
-  | 'indexed'
-  | 'literal-incremental'
-  | 'literal-without-indexing'
-  | 'literal-never-indexed'
-  | 'size-update';
+export type RepresentationKind = 'indexed' | 'literal-incremental' | 'literal-without-indexing' | 'literal-never-indexed' | 'size-update';
 
 /** One representation of a block, as inflateTrace() reports it. */
 export interface TraceItem {
@@ -211,7 +207,11 @@ export class Inflater {
         }
         if (this.requiredUpdate !== Infinity) {
           if (v > this.requiredUpdate) {
-            this.fail('SIZE_UPDATE_MISSING', start, `dynamic table size update to ${v}, but the maximum was lowered to ${this.requiredUpdate} and must be signalled first (byte ${start})`);
+            this.fail(
+              'SIZE_UPDATE_MISSING',
+              start,
+              `dynamic table size update to ${v}, but the maximum was lowered to ${this.requiredUpdate} and must be signalled first (byte ${start})`,
+            );
           }
           this.requiredUpdate = Infinity;
         }

@@ -10,9 +10,7 @@ export const STATIC_TABLE_LENGTH = 61;
 export const ENTRY_OVERHEAD = 32;
 
 /** Static name -> index of its first entry (1-based). */
-export const STATIC_NAME_INDEX: ReadonlyMap<string, number> = new Map(
-  [...STATIC_ENTRIES.entries()].reverse().map(([i, [name]]) => [name, i + 1]),
-);
+export const STATIC_NAME_INDEX: ReadonlyMap<string, number> = new Map([...STATIC_ENTRIES.entries()].reverse().map(([i, [name]]) => [name, i + 1]));
 
 /** Static name -> its values, each with the index of its first entry: [value, index]. */
 export const STATIC_VALUES: ReadonlyMap<string, ReadonlyArray<readonly [string, number]>> = (() => {

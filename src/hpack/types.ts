@@ -1,9 +1,5 @@
 /** A header field to encode: name, value (text is taken as UTF-8; bytes as they are), options. */
-export type HeaderInput = readonly [
-  name: string | Uint8Array,
-  value: string | Uint8Array,
-  options?: { readonly sensitive?: boolean },
-];
+export type HeaderInput = readonly [name: string | Uint8Array, value: string | Uint8Array, options?: { readonly sensitive?: boolean }];
 
 /** One dynamic table entry in a snapshot; `index` is its HPACK index (62 is the newest). */
 export interface TableEntry {

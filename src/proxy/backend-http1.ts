@@ -18,8 +18,8 @@
  */
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import { buildConnector, Client, util, type Dispatcher } from 'undici';
-import { isConnectError, type BackendCall, type BackendFailure, type BackendPool, type BackendRequest, type ResponseSink } from './backend.js';
+import { buildConnector, Client, type Dispatcher, util } from 'undici';
+import { type BackendCall, type BackendFailure, type BackendPool, type BackendRequest, isConnectError, type ResponseSink } from './backend.js';
 import type { Fields } from './headers.js';
 
 export interface Http1PoolOptions {
@@ -46,7 +46,8 @@ function rawFields(raw: Buffer[] | string[]): Fields {
 
 function failureOf(err: Error & { code?: string }, connected: boolean): BackendFailure {
   const code = err.code;
-  if (!connected && isConnectError(code)) return { kind: 'connect', message: `${code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect timeout' : code}: ${err.message}` };
+  if (!connected && isConnectError(code))
+    return { kind: 'connect', message: `${code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect timeout' : code}: ${err.message}` };
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return { kind: 'timeout', message: err.message };
   if (code === 'UND_ERR_ABORTED') return { kind: 'cancelled', message: err.message };
   return { kind: 'reset', message: `${code ? `${code}: ` : ''}${err.message}` };

@@ -7,8 +7,8 @@
  * trailers pass both ways.
  */
 import { readFileSync } from 'node:fs';
-import { connect, type ClientResponse, type ClientSession } from '../h2/index.js';
 import { Http2Error } from '../h2/errors.js';
+import { type ClientResponse, type ClientSession, connect } from '../h2/index.js';
 import type { BackendCall, BackendFailure, BackendPool, BackendRequest, ResponseSink } from './backend.js';
 import type { Fields } from './headers.js';
 

@@ -64,7 +64,17 @@ export interface BackendPool {
   destroy(): void;
 }
 
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT', 'CONNECT_FAILED', 'TLS_ALPN']);
+const CONNECT_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'CONNECT_FAILED',
+  'TLS_ALPN',
+]);
 
 /** Classifies a connection-level error code. */
 export function isConnectError(code: string | undefined): boolean {

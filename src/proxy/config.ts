@@ -7,7 +7,7 @@
  * Pure: no I/O besides what the caller passes in; errors are ConfigError
  * values that say where (which option, which file and line) and why.
  */
-import { parsePattern, type Pattern } from './router.js';
+import { type Pattern, parsePattern } from './router.js';
 
 /** A problem with one option value: `where` is "--backend" or "FILE:LINE: backend". */
 export class ConfigError extends Error {
@@ -278,22 +278,66 @@ const flag = (key: keyof ProxyConfig) => (c: ProxyConfig, v: string | boolean) =
 };
 
 export const OPTIONS: readonly OptionDef[] = [
-  { name: 'frontend', short: 'f', kind: 'list', arg: '<HOST>,<PORT>[;no-tls]', help: 'listen on HOST,PORT (repeatable; HOST * is every address): TLS unless no-tls', default: '*,3000', apply: (c, v) => c.frontends.push(parseFrontend(str(v))) },
-  { name: 'backend', short: 'b', kind: 'list', arg: '<HOST>,<PORT>[;<PATTERN>[:...]][;proto=h2][;tls]', help: 'backend address (repeatable); PATTERNs route by host and path as nghttpx; backends sharing a pattern are balanced round robin', default: '127.0.0.1,80', apply: (c, v) => c.backends.push(parseBackend(str(v))) },
-  { name: 'private-key-file', kind: 'value', arg: '<PATH>', help: 'the private key for TLS frontends (as the first positional argument)', apply: (c, v) => (c.privateKeyFile = str(v)) },
-  { name: 'certificate-file', kind: 'value', arg: '<PATH>', help: 'the certificate for TLS frontends (as the second positional argument)', apply: (c, v) => (c.certificateFile = str(v)) },
-  { name: 'workers', short: 'n', kind: 'value', arg: '<N>', help: 'worker processes sharing the frontends', default: '1', apply: (c, v) => (c.workers = parseInteger(str(v), 1, 256)) },
+  {
+    name: 'frontend',
+    short: 'f',
+    kind: 'list',
+    arg: '<HOST>,<PORT>[;no-tls]',
+    help: 'listen on HOST,PORT (repeatable; HOST * is every address): TLS unless no-tls',
+    default: '*,3000',
+    apply: (c, v) => c.frontends.push(parseFrontend(str(v))),
+  },
+  {
+    name: 'backend',
+    short: 'b',
+    kind: 'list',
+    arg: '<HOST>,<PORT>[;<PATTERN>[:...]][;proto=h2][;tls]',
+    help: 'backend address (repeatable); PATTERNs route by host and path as nghttpx; backends sharing a pattern are balanced round robin',
+    default: '127.0.0.1,80',
+    apply: (c, v) => c.backends.push(parseBackend(str(v))),
+  },
+  {
+    name: 'private-key-file',
+    kind: 'value',
+    arg: '<PATH>',
+    help: 'the private key for TLS frontends (as the first positional argument)',
+    apply: (c, v) => (c.privateKeyFile = str(v)),
+  },
+  {
+    name: 'certificate-file',
+    kind: 'value',
+    arg: '<PATH>',
+    help: 'the certificate for TLS frontends (as the second positional argument)',
+    apply: (c, v) => (c.certificateFile = str(v)),
+  },
+  {
+    name: 'workers',
+    short: 'n',
+    kind: 'value',
+    arg: '<N>',
+    help: 'worker processes sharing the frontends',
+    default: '1',
+    apply: (c, v) => (c.workers = parseInteger(str(v), 1, 256)),
+  },
   { name: 'add-x-forwarded-for', kind: 'flag', help: 'append the client address to X-Forwarded-For', apply: flag('addXForwardedFor') },
   { name: 'strip-incoming-x-forwarded-for', kind: 'flag', help: 'drop X-Forwarded-For from client requests', apply: flag('stripIncomingXForwardedFor') },
   { name: 'no-add-x-forwarded-proto', kind: 'flag', help: 'do not add X-Forwarded-Proto', apply: flag('noAddXForwardedProto') },
-  { name: 'no-strip-incoming-x-forwarded-proto', kind: 'flag', help: 'keep X-Forwarded-Proto from client requests', apply: flag('noStripIncomingXForwardedProto') },
+  {
+    name: 'no-strip-incoming-x-forwarded-proto',
+    kind: 'flag',
+    help: 'keep X-Forwarded-Proto from client requests',
+    apply: flag('noStripIncomingXForwardedProto'),
+  },
   {
     name: 'add-forwarded',
     kind: 'value',
     arg: '<LIST>',
     help: 'append an RFC 7239 Forwarded field with these of by, for, host, proto',
     apply: (c, v) => {
-      const list = str(v).split(',').map((s) => s.trim()).filter(Boolean);
+      const list = str(v)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       for (const p of list) if (!['by', 'for', 'host', 'proto'].includes(p)) throw new Error(`'${p}' is not one of by, for, host, proto`);
       c.addForwarded = list as ProxyConfig['addForwarded'];
     },
@@ -303,10 +347,12 @@ export const OPTIONS: readonly OptionDef[] = [
     name: 'forwarded-by',
     kind: 'value',
     arg: '(obfuscated|ip|<VALUE>)',
-    help: 'the "by" parameter of Forwarded', default: 'obfuscated',
+    help: 'the "by" parameter of Forwarded',
+    default: 'obfuscated',
     apply: (c, v) => {
       const s = str(v);
-      if (s !== 'obfuscated' && s !== 'ip' && !/^_[A-Za-z0-9._-]+$/.test(s)) throw new Error(`'${s}' is not obfuscated, ip, or a string of [A-Za-z0-9._-] starting with _`);
+      if (s !== 'obfuscated' && s !== 'ip' && !/^_[A-Za-z0-9._-]+$/.test(s))
+        throw new Error(`'${s}' is not obfuscated, ip, or a string of [A-Za-z0-9._-] starting with _`);
       c.forwardedBy = s;
     },
   },
@@ -314,7 +360,8 @@ export const OPTIONS: readonly OptionDef[] = [
     name: 'forwarded-for',
     kind: 'value',
     arg: '(obfuscated|ip)',
-    help: 'the "for" parameter of Forwarded', default: 'obfuscated',
+    help: 'the "for" parameter of Forwarded',
+    default: 'obfuscated',
     apply: (c, v) => {
       const s = str(v);
       if (s !== 'obfuscated' && s !== 'ip') throw new Error(`'${s}' is not obfuscated or ip`);
@@ -322,45 +369,177 @@ export const OPTIONS: readonly OptionDef[] = [
     },
   },
   { name: 'no-via', kind: 'flag', help: 'do not append to Via', apply: flag('noVia') },
-  { name: 'no-server-rewrite', kind: 'flag', help: 'keep the backend\'s Server field', apply: flag('noServerRewrite') },
+  { name: 'no-server-rewrite', kind: 'flag', help: "keep the backend's Server field", apply: flag('noServerRewrite') },
   {
     name: 'server-name',
     kind: 'value',
     arg: '<NAME>',
-    help: 'the Server field of responses', default: 'h2proxy',
+    help: 'the Server field of responses',
+    default: 'h2proxy',
     apply: (c, v) => {
       if (/[\0\r\n]/.test(str(v))) throw new Error('the name holds NUL, CR or LF');
       c.serverName = str(v);
     },
   },
-  { name: 'add-request-header', kind: 'list', arg: '<HEADER>', help: 'add "name: value" to requests (repeatable)', apply: (c, v) => c.addRequestHeaders.push(parseHeader(str(v))) },
-  { name: 'add-response-header', kind: 'list', arg: '<HEADER>', help: 'add "name: value" to responses (repeatable)', apply: (c, v) => c.addResponseHeaders.push(parseHeader(str(v))) },
-  { name: 'request-header-field-buffer', kind: 'value', arg: '<SIZE>', help: 'largest request header section (names and values)', default: '64K', apply: (c, v) => (c.requestHeaderFieldBuffer = parseSize(str(v))) },
-  { name: 'max-request-header-fields', kind: 'value', arg: '<N>', help: 'most request header fields', default: '100', apply: (c, v) => (c.maxRequestHeaderFields = parseInteger(str(v), 0, 0xffffffff)) },
-  { name: 'frontend-read-timeout', kind: 'value', arg: '<DURATION>', help: 'read timeout of HTTP/1.1 frontend connections', default: '1m', apply: dur('frontendReadTimeout') },
-  { name: 'frontend-http2-read-timeout', kind: 'value', arg: '<DURATION>', help: 'idle timeout of HTTP/2 frontend connections', default: '3m', apply: dur('frontendHttp2ReadTimeout') },
-  { name: 'frontend-write-timeout', kind: 'value', arg: '<DURATION>', help: 'write timeout of frontend connections', default: '30s', apply: dur('frontendWriteTimeout') },
-  { name: 'frontend-keep-alive-timeout', kind: 'value', arg: '<DURATION>', help: 'keep-alive timeout of HTTP/1.1 frontend connections', default: '1m', apply: dur('frontendKeepAliveTimeout') },
-  { name: 'backend-read-timeout', kind: 'value', arg: '<DURATION>', help: 'time a backend may stay silent before 504', default: '1m', apply: dur('backendReadTimeout') },
-  { name: 'backend-write-timeout', kind: 'value', arg: '<DURATION>', help: 'accepted so that nghttpx configurations load; not enforced by h2proxy', apply: dur('backendWriteTimeout') },
-  { name: 'backend-connect-timeout', kind: 'value', arg: '<DURATION>', help: 'time to connect to a backend', default: '30s', apply: dur('backendConnectTimeout') },
-  { name: 'backend-keep-alive-timeout', kind: 'value', arg: '<DURATION>', help: 'idle HTTP/1.1 backend connections close after this', default: '2s', apply: dur('backendKeepAliveTimeout') },
-  { name: 'backend-max-backoff', kind: 'value', arg: '<DURATION>', help: 'longest time a refusing backend is left out', default: '2m', apply: dur('backendMaxBackoff') },
-  { name: 'backend-connections-per-host', kind: 'value', arg: '<N>', help: 'most HTTP/1.1 backend connections one frontend connection holds to each backend address; more requests wait', default: '8', apply: (c, v) => (c.backendConnectionsPerHost = parseInteger(str(v), 1, 65535)) },
-  { name: 'backend-connections-per-frontend', kind: 'value', arg: '<N>', help: 'most HTTP/1.1 backend connections one frontend connection holds in all; more requests wait', default: '0: no limit', apply: (c, v) => (c.backendConnectionsPerFrontend = parseInteger(str(v), 0, 65535)) },
-  { name: 'frontend-http2-max-concurrent-streams', short: 'c', kind: 'value', arg: '<N>', help: 'SETTINGS_MAX_CONCURRENT_STREAMS of HTTP/2 frontends', default: '100', apply: (c, v) => (c.frontendHttp2MaxConcurrentStreams = parseInteger(str(v), 1, 0xffffffff)) },
-  { name: 'backend-http2-max-concurrent-streams', kind: 'value', arg: '<N>', help: 'streams we open at once on an HTTP/2 backend connection', default: '100', apply: (c, v) => (c.backendHttp2MaxConcurrentStreams = parseInteger(str(v), 1, 0xffffffff)) },
+  {
+    name: 'add-request-header',
+    kind: 'list',
+    arg: '<HEADER>',
+    help: 'add "name: value" to requests (repeatable)',
+    apply: (c, v) => c.addRequestHeaders.push(parseHeader(str(v))),
+  },
+  {
+    name: 'add-response-header',
+    kind: 'list',
+    arg: '<HEADER>',
+    help: 'add "name: value" to responses (repeatable)',
+    apply: (c, v) => c.addResponseHeaders.push(parseHeader(str(v))),
+  },
+  {
+    name: 'request-header-field-buffer',
+    kind: 'value',
+    arg: '<SIZE>',
+    help: 'largest request header section (names and values)',
+    default: '64K',
+    apply: (c, v) => (c.requestHeaderFieldBuffer = parseSize(str(v))),
+  },
+  {
+    name: 'max-request-header-fields',
+    kind: 'value',
+    arg: '<N>',
+    help: 'most request header fields',
+    default: '100',
+    apply: (c, v) => (c.maxRequestHeaderFields = parseInteger(str(v), 0, 0xffffffff)),
+  },
+  {
+    name: 'frontend-read-timeout',
+    kind: 'value',
+    arg: '<DURATION>',
+    help: 'read timeout of HTTP/1.1 frontend connections',
+    default: '1m',
+    apply: dur('frontendReadTimeout'),
+  },
+  {
+    name: 'frontend-http2-read-timeout',
+    kind: 'value',
+    arg: '<DURATION>',
+    help: 'idle timeout of HTTP/2 frontend connections',
+    default: '3m',
+    apply: dur('frontendHttp2ReadTimeout'),
+  },
+  {
+    name: 'frontend-write-timeout',
+    kind: 'value',
+    arg: '<DURATION>',
+    help: 'write timeout of frontend connections',
+    default: '30s',
+    apply: dur('frontendWriteTimeout'),
+  },
+  {
+    name: 'frontend-keep-alive-timeout',
+    kind: 'value',
+    arg: '<DURATION>',
+    help: 'keep-alive timeout of HTTP/1.1 frontend connections',
+    default: '1m',
+    apply: dur('frontendKeepAliveTimeout'),
+  },
+  {
+    name: 'backend-read-timeout',
+    kind: 'value',
+    arg: '<DURATION>',
+    help: 'time a backend may stay silent before 504',
+    default: '1m',
+    apply: dur('backendReadTimeout'),
+  },
+  {
+    name: 'backend-write-timeout',
+    kind: 'value',
+    arg: '<DURATION>',
+    help: 'accepted so that nghttpx configurations load; not enforced by h2proxy',
+    apply: dur('backendWriteTimeout'),
+  },
+  {
+    name: 'backend-connect-timeout',
+    kind: 'value',
+    arg: '<DURATION>',
+    help: 'time to connect to a backend',
+    default: '30s',
+    apply: dur('backendConnectTimeout'),
+  },
+  {
+    name: 'backend-keep-alive-timeout',
+    kind: 'value',
+    arg: '<DURATION>',
+    help: 'idle HTTP/1.1 backend connections close after this',
+    default: '2s',
+    apply: dur('backendKeepAliveTimeout'),
+  },
+  {
+    name: 'backend-max-backoff',
+    kind: 'value',
+    arg: '<DURATION>',
+    help: 'longest time a refusing backend is left out',
+    default: '2m',
+    apply: dur('backendMaxBackoff'),
+  },
+  {
+    name: 'backend-connections-per-host',
+    kind: 'value',
+    arg: '<N>',
+    help: 'most HTTP/1.1 backend connections one frontend connection holds to each backend address; more requests wait',
+    default: '8',
+    apply: (c, v) => (c.backendConnectionsPerHost = parseInteger(str(v), 1, 65535)),
+  },
+  {
+    name: 'backend-connections-per-frontend',
+    kind: 'value',
+    arg: '<N>',
+    help: 'most HTTP/1.1 backend connections one frontend connection holds in all; more requests wait',
+    default: '0: no limit',
+    apply: (c, v) => (c.backendConnectionsPerFrontend = parseInteger(str(v), 0, 65535)),
+  },
+  {
+    name: 'frontend-http2-max-concurrent-streams',
+    short: 'c',
+    kind: 'value',
+    arg: '<N>',
+    help: 'SETTINGS_MAX_CONCURRENT_STREAMS of HTTP/2 frontends',
+    default: '100',
+    apply: (c, v) => (c.frontendHttp2MaxConcurrentStreams = parseInteger(str(v), 1, 0xffffffff)),
+  },
+  {
+    name: 'backend-http2-max-concurrent-streams',
+    kind: 'value',
+    arg: '<N>',
+    help: 'streams we open at once on an HTTP/2 backend connection',
+    default: '100',
+    apply: (c, v) => (c.backendHttp2MaxConcurrentStreams = parseInteger(str(v), 1, 0xffffffff)),
+  },
   { name: 'insecure', short: 'k', kind: 'flag', help: 'do not verify the certificates of TLS backends', apply: flag('insecure') },
   { name: 'cacert', kind: 'value', arg: '<PATH>', help: 'CA certificates (PEM) for TLS backends', apply: (c, v) => (c.cacert = str(v)) },
-  { name: 'accesslog-file', kind: 'value', arg: '<PATH>', help: 'write the access log here (reopened on SIGUSR1)', apply: (c, v) => (c.accesslogFile = str(v)) },
-  { name: 'accesslog-format', kind: 'value', arg: '<FORMAT>', help: 'access log format with nghttpx\'s $variables', default: 'combined', apply: (c, v) => (c.accesslogFormat = str(v)) },
+  {
+    name: 'accesslog-file',
+    kind: 'value',
+    arg: '<PATH>',
+    help: 'write the access log here (reopened on SIGUSR1)',
+    apply: (c, v) => (c.accesslogFile = str(v)),
+  },
+  {
+    name: 'accesslog-format',
+    kind: 'value',
+    arg: '<FORMAT>',
+    help: "access log format with nghttpx's $variables",
+    default: 'combined',
+    apply: (c, v) => (c.accesslogFormat = str(v)),
+  },
   { name: 'errorlog-file', kind: 'value', arg: '<PATH>', help: 'write the error log here', default: 'stderr', apply: (c, v) => (c.errorlogFile = str(v)) },
   {
     name: 'log-level',
     short: 'L',
     kind: 'value',
     arg: '<LEVEL>',
-    help: 'INFO, NOTICE, WARN, ERROR or FATAL', default: 'NOTICE',
+    help: 'INFO, NOTICE, WARN, ERROR or FATAL',
+    default: 'NOTICE',
     apply: (c, v) => {
       const l = str(v).toUpperCase();
       if (!['INFO', 'NOTICE', 'WARN', 'ERROR', 'FATAL'].includes(l)) throw new Error(`'${str(v)}' is not INFO, NOTICE, WARN, ERROR or FATAL`);

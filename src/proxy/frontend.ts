@@ -20,7 +20,7 @@ import { createServer, ErrorCode, type Http2Server, type ServerStream } from '..
 import { http1HeadEnd, isHttp1RequestLine, MAX_HTTP1_HEAD, parseHttp1Request } from '../h2/upgrade.js';
 import { BackendQueue } from './backend-queue.js';
 import type { FrontendAddress, ProxyConfig } from './config.js';
-import { obfuscatedNode, type Fields, type Inbound } from './headers.js';
+import { type Fields, type Inbound, obfuscatedNode } from './headers.js';
 import type { ErrorLog } from './logs.js';
 import type { ExchangeOwner, FrontExchange, ProxyCore, TlsInfo } from './proxy.js';
 
@@ -424,7 +424,12 @@ export class Frontends {
     this.h1.timeout = config.frontendReadTimeout;
     this.h1.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
       if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
-      const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+      const status =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? '408 Request Timeout'
+            : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     });
   }

@@ -15,7 +15,16 @@ import type { ProxyConfig } from './config.js';
 export type Fields = Array<[string, string]>;
 
 /** Always hop-by-hop (RFC 9110 §7.6.1, RFC 9113 §8.2.2); "te" is handled apart. */
-const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings', 'host']);
+const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'http2-settings',
+  'host',
+]);
 
 /** What the request came in over. */
 export interface Inbound {
@@ -127,10 +136,17 @@ export class HeaderRules {
       const f = r.headers[i]!;
       const n = f[0];
       if (HOP_BY_HOP.has(n)) {
-        if (n === 'te' && f[1].toLowerCase().split(',').some((t) => t.trim().split(';')[0] === 'trailers')) te = true;
+        if (
+          n === 'te' &&
+          f[1]
+            .toLowerCase()
+            .split(',')
+            .some((t) => t.trim().split(';')[0] === 'trailers')
+        )
+          te = true;
         continue;
       }
-      if (nominated !== null && nominated.has(n)) continue;
+      if (nominated?.has(n)) continue;
       switch (n) {
         case 'x-forwarded-for':
           if (!c.stripIncomingXForwardedFor) xff = join(xff, f[1]);
@@ -164,7 +180,8 @@ export class HeaderRules {
         if (!c.addForwarded.includes(p)) continue;
         if (p === 'by') params.push(`by=${c.forwardedBy === 'ip' ? quoteNode(r.localAddress, r.localPort) : this.forwardedBy}`);
         else if (p === 'for') params.push(`for=${c.forwardedFor === 'ip' ? quoteNode(r.remoteAddress) : r.obfuscatedFor}`);
-        else if (p === 'host' && r.authority !== '') params.push(`host=${/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(r.authority) ? r.authority : JSON.stringify(r.authority)}`);
+        else if (p === 'host' && r.authority !== '')
+          params.push(`host=${/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(r.authority) ? r.authority : JSON.stringify(r.authority)}`);
         else if (p === 'proto') params.push(`proto=${r.scheme || (r.tls ? 'https' : 'http')}`);
       }
       if (params.length > 0) forwarded = join(forwarded, params.join(';'));
@@ -195,7 +212,7 @@ export class HeaderRules {
     for (let i = 0; i < headers.length; i++) {
       const f = headers[i]!;
       const n = f[0];
-      if (HOP_BY_HOP.has(n) || (nominated !== null && nominated.has(n))) continue;
+      if (HOP_BY_HOP.has(n) || nominated?.has(n)) continue;
       if (n === 'via') {
         via = join(via, f[1]);
         continue;

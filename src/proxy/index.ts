@@ -9,11 +9,11 @@ import { describe, Frontends } from './frontend.js';
 import { ErrorLog, LogFile } from './logs.js';
 import { Generation, ProxyCore } from './proxy.js';
 
+export { type AccessRecord, compileAccessLog } from './access-log.js';
 export * from './config.js';
-export { compileAccessLog, type AccessRecord } from './access-log.js';
-export { HeaderRules, type Fields, type Inbound } from './headers.js';
-export { Router, parsePattern, normalizePath, type Pattern } from './router.js';
+export { type Fields, HeaderRules, type Inbound } from './headers.js';
 export { errorPage } from './proxy.js';
+export { normalizePath, type Pattern, parsePattern, Router } from './router.js';
 
 export interface RunningProxy {
   /** "127.0.0.1:3000 (TLS)" per listening frontend. */
@@ -32,7 +32,10 @@ function keyCert(c: ProxyConfig): { key: Buffer; cert: Buffer } | null {
   return { key: readFileSync(c.privateKeyFile!), cert: readFileSync(c.certificateFile!) };
 }
 
-export async function startProxy(config: ProxyConfig, options: { connectionIds?: { first: number; step: number }; quiet?: boolean } = {}): Promise<RunningProxy> {
+export async function startProxy(
+  config: ProxyConfig,
+  options: { connectionIds?: { first: number; step: number }; quiet?: boolean } = {},
+): Promise<RunningProxy> {
   let errorFile = new LogFile(config.errorlogFile, 2);
   const errorLog = new ErrorLog(errorFile, config.logLevel);
   let accessFile = config.accesslogFile !== null ? new LogFile(config.accesslogFile, 1) : null;
@@ -46,7 +49,12 @@ export async function startProxy(config: ProxyConfig, options: { connectionIds?:
     throw e;
   }
   const addresses = () =>
-    frontends.listening.map((l) => ({ host: l.address.address, port: l.address.port, tls: l.spec.tls, text: `${describe(l.address)}${l.spec.tls ? '' : ' (no-tls)'}` }));
+    frontends.listening.map((l) => ({
+      host: l.address.address,
+      port: l.address.port,
+      tls: l.spec.tls,
+      text: `${describe(l.address)}${l.spec.tls ? '' : ' (no-tls)'}`,
+    }));
   if (!options.quiet) for (const a of addresses()) errorLog.notice(`Listening on ${a.text}`);
   const running: RunningProxy = {
     get addresses() {
@@ -57,7 +65,8 @@ export async function startProxy(config: ProxyConfig, options: { connectionIds?:
     },
     async reload(next: ProxyConfig) {
       const kc = keyCert(next);
-      const nextAccess = next.accesslogFile === null ? null : next.accesslogFile === config.accesslogFile && accessFile ? accessFile : new LogFile(next.accesslogFile, 1);
+      const nextAccess =
+        next.accesslogFile === null ? null : next.accesslogFile === config.accesslogFile && accessFile ? accessFile : new LogFile(next.accesslogFile, 1);
       const gen = new Generation(next, nextAccess);
       const added = await frontends.apply(next, kc);
       if (next.errorlogFile !== config.errorlogFile) {

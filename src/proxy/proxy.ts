@@ -9,15 +9,15 @@
  * goes away cancels its backend request.
  */
 import { readFileSync } from 'node:fs';
-import { compileAccessLog, type AccessRecord } from './access-log.js';
+import { type AccessRecord, compileAccessLog } from './access-log.js';
 import type { BackendCall, BackendFailure, BackendPool, BackendRequest, ResponseSink } from './backend.js';
 import { Http1Pool } from './backend-http1.js';
 import { Http2Pool } from './backend-http2.js';
 import type { BackendQueue, QueueEntry } from './backend-queue.js';
 import type { ProxyConfig } from './config.js';
-import { HeaderRules, type Fields, type Inbound } from './headers.js';
+import { type Fields, HeaderRules, type Inbound } from './headers.js';
 import type { ErrorLog, LogFile } from './logs.js';
-import { Router, type Backend } from './router.js';
+import { type Backend, Router } from './router.js';
 
 /** TLS facts of a frontend connection, for the access log. */
 export interface TlsInfo {
@@ -70,7 +70,14 @@ export interface ExchangeOwner {
   clientGone(): void;
 }
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found', 431: 'Request Header Fields Too Large', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  431: 'Request Header Fields Too Large',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
 
 /** A short HTML page saying what went wrong (nghttpx's shape, with the reason). */
 export function errorPage(status: number, why: string, serverName: string): string {
@@ -200,7 +207,11 @@ class Exchange implements ResponseSink, QueueEntry, ExchangeOwner {
     const fx = this.fx;
     const c = this.gen.config;
     if (fx.inbound.headers.length > c.maxRequestHeaderFields) {
-      return this.answer(431, `The request has ${fx.inbound.headers.length} header fields; at most ${c.maxRequestHeaderFields} are taken.`, 'too many request header fields');
+      return this.answer(
+        431,
+        `The request has ${fx.inbound.headers.length} header fields; at most ${c.maxRequestHeaderFields} are taken.`,
+        'too many request header fields',
+      );
     }
     const path = fx.inbound.method === 'CONNECT' ? '/' : fx.inbound.path;
     const group = this.gen.router.match(fx.inbound.authority, path);
@@ -274,7 +285,12 @@ class Exchange implements ResponseSink, QueueEntry, ExchangeOwner {
       this.fx.respond(status, out, body);
     } catch (e) {
       this.call?.cancel();
-      if (!this.fx.responded) return this.answer(502, 'The backend sent a response that cannot be forwarded.', `backend ${this.backend!.label} sent an unusable response: ${(e as Error).message}`);
+      if (!this.fx.responded)
+        return this.answer(
+          502,
+          'The backend sent a response that cannot be forwarded.',
+          `backend ${this.backend!.label} sent an unusable response: ${(e as Error).message}`,
+        );
       return this.fail(`backend ${this.backend!.label}: ${(e as Error).message}`);
     }
   }
@@ -327,7 +343,11 @@ class Exchange implements ResponseSink, QueueEntry, ExchangeOwner {
     const bytes = Buffer.from(body);
     this.status = status;
     try {
-      this.fx.respond(status, [this.gen.rules.server, ['content-type', 'text/html; charset=UTF-8'], ['content-length', String(bytes.length)]], this.fx.inbound.method !== 'HEAD');
+      this.fx.respond(
+        status,
+        [this.gen.rules.server, ['content-type', 'text/html; charset=UTF-8'], ['content-length', String(bytes.length)]],
+        this.fx.inbound.method !== 'HEAD',
+      );
       if (this.fx.inbound.method !== 'HEAD') this.fx.write(bytes);
       this.fx.end(null);
     } catch {

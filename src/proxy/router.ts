@@ -129,7 +129,10 @@ export class Router {
   /** The one group when it is a catch-all ("/" for any host): every request goes there. */
   private readonly only: Group | null;
 
-  constructor(addresses: BackendAddress[], private readonly maxBackoff = 120_000) {
+  constructor(
+    addresses: BackendAddress[],
+    private readonly maxBackoff = 120_000,
+  ) {
     const byPattern = new Map<string, Group>();
     for (const a of addresses) {
       for (const p of a.patterns) {

@@ -84,12 +84,7 @@ export function strongMatch(list: '*' | readonly EntityTag[], etag: string): boo
  * than the response (§8.8.2.2). Anything else (a weak tag, a bad date) is
  * false, so the full representation is sent.
  */
-export function ifRangeHolds(
-  value: string,
-  etag: string | undefined,
-  lastModified: number | undefined,
-  nowSeconds: number,
-): boolean {
+export function ifRangeHolds(value: string, etag: string | undefined, lastModified: number | undefined, nowSeconds: number): boolean {
   const v = value.trim();
   if (v.startsWith('"') || v.startsWith('W/')) {
     if (etag === undefined) return false;

@@ -176,7 +176,7 @@ export class ReadAhead {
       return;
     }
     const q = this.forConnection.get(w.connectionId);
-    if (q !== undefined && q.delete(w)) {
+    if (q?.delete(w)) {
       this.queued--;
       if (q.size === 0) this.forConnection.delete(w.connectionId);
     }

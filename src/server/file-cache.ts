@@ -6,9 +6,10 @@
  * without opening anything as long as a stat of their path shows the same
  * file (see `fresh()`).
  */
-import type { HeaderList, StaticResponse } from './types.js';
-import { sameFile, type FileIdentity, type StaticFs } from './open-inside.js';
+
+import { type FileIdentity, type StaticFs, sameFile } from './open-inside.js';
 import type { SharedFile } from './shared-file.js';
+import type { HeaderList, StaticResponse } from './types.js';
 
 /** What the response depends on: computed from a stat. */
 export interface Representation {

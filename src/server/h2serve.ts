@@ -7,12 +7,12 @@
  */
 import type { AddressInfo, Socket } from 'node:net';
 import tls from 'node:tls';
-import { createServer, DEFAULT_LIMITS, type BodyProducer, type Http2Server, type ServerStream } from '../h2/index.js';
+import { type BodyProducer, createServer, DEFAULT_LIMITS, type Http2Server, type ServerStream } from '../h2/index.js';
 import { VERSION } from '../version.js';
-import { FileProducer, ReadAhead, type ProducerHost } from './file-body.js';
-import { FrameLog, hexdump, LineSink } from './log.js';
+import { FileProducer, type ProducerHost, ReadAhead } from './file-body.js';
 import { formatHttpDate } from './http-date.js';
-import { releaseBody, StaticFiles, type HeaderList, type StaticFs, type StaticRequest, type StaticResponse } from './static.js';
+import { FrameLog, hexdump, LineSink } from './log.js';
+import { type HeaderList, releaseBody, StaticFiles, type StaticFs, type StaticRequest, type StaticResponse } from './static.js';
 
 export interface H2ServeConfig {
   port: number;
@@ -220,7 +220,13 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
     stream.on('end', () => {
       if (stream.closed) return;
       const body = Buffer.concat(parts);
-      const headers: Array<readonly [string, string]> = [SERVER_FIELD, dateHeader(), ...(body.length && trailers.length ? trailerHeader : []), ['nghttpd-response', 'echo'], ['content-length', String(body.length)]];
+      const headers: Array<readonly [string, string]> = [
+        SERVER_FIELD,
+        dateHeader(),
+        ...(body.length && trailers.length ? trailerHeader : []),
+        ['nghttpd-response', 'echo'],
+        ['content-length', String(body.length)],
+      ];
       stream.respond(200, headers, body, body.length && trailers.length ? { trailers } : undefined);
     });
   };
@@ -276,7 +282,8 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
           onFrame: (e) => log.frame(e),
           onUpgrade: (info) => log.upgrade(info),
           onConnectionClose: (info) => {
-            if (info.http1Status !== null) log.event(info.connectionId, `HTTP/1.x request instead of the HTTP/2 preface: ${info.reason.replace(/^.*answered /, 'answered ')}`);
+            if (info.http1Status !== null)
+              log.event(info.connectionId, `HTTP/1.x request instead of the HTTP/2 preface: ${info.reason.replace(/^.*answered /, 'answered ')}`);
             log.connectionClosed(info.connectionId);
           },
         }

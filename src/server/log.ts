@@ -31,7 +31,7 @@ export class LineSink {
   readonly flush = (): void => {
     this.scheduled = false;
     if (this.lines.length === 0) return;
-    const text = this.lines.join('\n') + '\n';
+    const text = `${this.lines.join('\n')}\n`;
     this.lines = [];
     this.write(text);
   };

@@ -7,8 +7,8 @@
  * Linux through /proc/self/fd), so a symlink swapped in between cannot
  * redirect the open outside the root.
  */
-import { closeSync, constants as fsConstants, openSync, readlinkSync, statSync, type Stats } from 'node:fs';
-import { open, readlink, realpath, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, openSync, readlinkSync, type Stats, statSync } from 'node:fs';
+import { type FileHandle, open, readlink, realpath } from 'node:fs/promises';
 
 /** The file system calls of the static layer (node:fs by default). */
 export interface StaticFs {

@@ -102,7 +102,7 @@ export function normaliseRequestPath(raw: string): NormalisedPath | RejectedPath
     directory = false;
   }
   if (out.length === 0) return { ok: true, key: '/', query };
-  return { ok: true, key: '/' + out.join('/') + (directory ? '/' : ''), query };
+  return { ok: true, key: `/${out.join('/')}${directory ? '/' : ''}`, query };
 }
 
 function decodeSegment(seg: string): string | RejectedPath {

@@ -5,7 +5,7 @@
  * The descriptor is closed when the last response using it is released.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { sameFile, type FileIdentity, type Opened } from './open-inside.js';
+import { type FileIdentity, type Opened, sameFile } from './open-inside.js';
 
 export class SharedFile {
   private refs = 0;

@@ -19,33 +19,21 @@
  * files, error pages) are frozen, so a caller may memoise work per list
  * (`Object.isFrozen`).
  */
-import { realpathSync, statSync, type Stats } from 'node:fs';
+
 import { createHash } from 'node:crypto';
-import {
-  acceptsGzip,
-  evaluateRange,
-  ifRangeHolds,
-  parseEntityTags,
-  strongMatch,
-  weakMatch,
-} from './conditional.js';
+import { realpathSync, type Stats, statSync } from 'node:fs';
+import { acceptsGzip, evaluateRange, ifRangeHolds, parseEntityTags, strongMatch, weakMatch } from './conditional.js';
 import { errorPageBytes } from './error-pages.js';
-import { FileCache, type Checked, type OpenEntry, type Representation, type SmallEntry } from './file-cache.js';
+import { type Checked, FileCache, type OpenEntry, type Representation, type SmallEntry } from './file-cache.js';
 import { formatHttpDate, parseHttpDate } from './http-date.js';
-import {
-  BUILTIN_MIME_TYPES,
-  DEFAULT_MIME_TYPES_FILE,
-  contentTypeFor,
-  readMimeTypesFile,
-  type MimeTable,
-} from './mime.js';
-import { NODE_FS, openInside, procFdWorks, sameFile, type Opened, type RootCheck, type StaticFs } from './open-inside.js';
-import { encodeKey, normaliseRequestPath, type NormalisedPath } from './request-path.js';
+import { BUILTIN_MIME_TYPES, contentTypeFor, DEFAULT_MIME_TYPES_FILE, type MimeTable, readMimeTypesFile } from './mime.js';
+import { NODE_FS, type Opened, openInside, procFdWorks, type RootCheck, type StaticFs, sameFile } from './open-inside.js';
+import { encodeKey, type NormalisedPath, normaliseRequestPath } from './request-path.js';
 import { OpenFiles } from './shared-file.js';
 import type { BytesBody, HeaderList, NoBody, StaticBody, StaticRequest, StaticResponse } from './types.js';
 
-export type { BytesBody, FileBody, HeaderList, NoBody, StaticBody, StaticRequest, StaticResponse } from './types.js';
 export type { StaticFs } from './open-inside.js';
+export type { BytesBody, FileBody, HeaderList, NoBody, StaticBody, StaticRequest, StaticResponse } from './types.js';
 
 export interface StaticFilesOptions {
   /** Document root (nghttpd's -d). Must be an existing directory. */
@@ -228,7 +216,7 @@ export class StaticFiles {
     this.check = {
       fs,
       root,
-      prefix: root.endsWith('/') ? root : root + '/',
+      prefix: root.endsWith('/') ? root : `${root}/`,
       denyDotfiles: this.denyDotfiles,
       procFd: procFdWorks(root),
     };
@@ -387,7 +375,7 @@ export class StaticFiles {
       await opened.handle.close();
       if (!directory) return LOAD_REDIRECT;
       if (abandoned()) return LOAD_ABANDONED;
-      fsPath = fsPath + '/' + this.indexFile;
+      fsPath = `${fsPath}/${this.indexFile}`;
       name = this.indexFile;
       opened = await openInside(this.check, fsPath, abandoned);
       if (opened === null) return LOAD_ABANDONED;
@@ -440,12 +428,7 @@ export class StaticFiles {
   }
 
   /** Reads a small file whole and closes it; null when abandoned meanwhile. */
-  private async readSmall(
-    opened: Opened,
-    fsPath: string,
-    contentType: string | undefined,
-    abandoned: () => boolean,
-  ): Promise<SmallEntry | null> {
+  private async readSmall(opened: Opened, fsPath: string, contentType: string | undefined, abandoned: () => boolean): Promise<SmallEntry | null> {
     const { handle, stat } = opened;
     let data: Uint8Array;
     let stable: boolean;
@@ -491,12 +474,7 @@ export class StaticFiles {
   }
 
   /** Last-Modified (never in the future, §8.8.2.1) and the given ETag. */
-  private representation(
-    stat: Stats | undefined,
-    size: number,
-    contentType: string | undefined,
-    etag: string | undefined,
-  ): Representation {
+  private representation(stat: Stats | undefined, size: number, contentType: string | undefined, etag: string | undefined): Representation {
     if (stat === undefined) {
       return { size, etag: undefined, lastModified: undefined, lastModifiedText: undefined, contentType };
     }
@@ -647,9 +625,8 @@ export class StaticFiles {
       else if (name === 'host') host ??= value;
     }
     authority ??= host;
-    const target = encodeKey(p.key) + '/' + p.query;
-    const absolute =
-      (scheme === 'http' || scheme === 'https') && authority !== undefined && /^[A-Za-z0-9.\-_~:[\]%]+$/.test(authority);
+    const target = `${encodeKey(p.key)}/${p.query}`;
+    const absolute = (scheme === 'http' || scheme === 'https') && authority !== undefined && /^[A-Za-z0-9.\-_~:[\]%]+$/.test(authority);
     const location = absolute ? `${scheme}://${authority}${target}` : target;
     return { status: 301, headers: [['location', location]], body: NO_BODY };
   }
@@ -682,7 +659,6 @@ export class StaticFiles {
     if (status === 405) h.push([ALLOW[0], ALLOW[1]]);
     return { headers: freezeList(h), body: { kind: 'bytes', bytes } };
   }
-
 }
 
 /** One pass over the request fields; undefined (no allocation) when none is conditional. */

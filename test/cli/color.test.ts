@@ -35,15 +35,41 @@ describe('whether to colour', () => {
 describe('how colour is drawn', () => {
   it("nghttp2's colours (bold cyan, bold magenta, bold blue) with util.styleText, whatever stdout is", () => {
     const sgr = (codes: [number, number][], s: string) => codes.reduce((acc, [on, off]) => `\x1b[${on}m${acc}\x1b[${off}m`, s);
-    expect(NGHTTP2_PAINT.recv('HEADERS')).toBe(sgr([[36, 39], [1, 22]], 'HEADERS'));
-    expect(NGHTTP2_PAINT.send('DATA')).toBe(sgr([[35, 39], [1, 22]], 'DATA'));
-    expect(NGHTTP2_PAINT.name(':path')).toBe(sgr([[34, 39], [1, 22]], ':path'));
+    expect(NGHTTP2_PAINT.recv('HEADERS')).toBe(
+      sgr(
+        [
+          [36, 39],
+          [1, 22],
+        ],
+        'HEADERS',
+      ),
+    );
+    expect(NGHTTP2_PAINT.send('DATA')).toBe(
+      sgr(
+        [
+          [35, 39],
+          [1, 22],
+        ],
+        'DATA',
+      ),
+    );
+    expect(NGHTTP2_PAINT.name(':path')).toBe(
+      sgr(
+        [
+          [34, 39],
+          [1, 22],
+        ],
+        ':path',
+      ),
+    );
     expect(NGHTTP2_PAINT.recv('x')).toBe(util.styleText('bold', util.styleText('cyan', 'x', { validateStream: false }), { validateStream: false }));
   });
 
   it('no source file draws colour another way (chalk, a level computed by hand)', () => {
     const files = (dir: string): string[] =>
-      readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : []));
+      readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+        d.isDirectory() ? files(join(dir, d.name)) : d.name.endsWith('.ts') ? [join(dir, d.name)] : [],
+      );
     const offenders = files(join(ROOT, 'src')).filter((f) => /from 'chalk'|new Chalk\(|\blevel: color/.test(readFileSync(f, 'utf8')));
     expect(offenders).toEqual([]);
   });

@@ -1,10 +1,11 @@
 /** deflatehd end to end: the real bin/ command on real inputs. */
-import { describe, expect, it } from 'vitest';
+
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { cases, file, ROOT, run, tempDir } from '../helpers/cli.js';
-import { vectorFolder, vectorFolders, vectorJson, type StoryCase } from '../helpers/vectors.js';
+import { type StoryCase, vectorFolder, vectorFolders, vectorJson } from '../helpers/vectors.js';
 
 interface GoldenCase extends StoryCase {
   seq: number;
@@ -14,9 +15,11 @@ interface GoldenCase extends StoryCase {
 
 async function pool<T>(items: T[], n: number, f: (t: T) => Promise<void>): Promise<void> {
   const queue = [...items];
-  await Promise.all(Array.from({ length: n }, async () => {
-    for (let t = queue.shift(); t !== undefined; t = queue.shift()) await f(t);
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      for (let t = queue.shift(); t !== undefined; t = queue.shift()) await f(t);
+    }),
+  );
 }
 
 describe('deflatehd', () => {
@@ -26,7 +29,9 @@ describe('deflatehd', () => {
     let checked = 0;
     await pool(files, 4, async (path) => {
       const g = vectorJson<{ options: string[]; cases: GoldenCase[] }>(path);
-      const input = JSON.stringify({ cases: g.cases.map((c) => ({ headers: c.headers, ...(c.header_table_size != null ? { header_table_size: c.header_table_size } : {}) })) });
+      const input = JSON.stringify({
+        cases: g.cases.map((c) => ({ headers: c.headers, ...(c.header_table_size != null ? { header_table_size: c.header_table_size } : {}) })),
+      });
       // per-case-sizes: the sizes are applied only when asked (nghttp2's deflatehd ignores them).
       const apply = g.cases.some((c) => c.header_table_size != null) ? ['--apply-table-sizes'] : [];
       const r = await run('deflatehd', ['-d', ...apply, ...g.options], input);
@@ -40,7 +45,11 @@ describe('deflatehd', () => {
         expect(o.wire, `${path} seq ${i}`).toBe(want.wire);
         expect(o.headers).toEqual(want.headers);
         const t = o.header_table!;
-        expect([t.size, t.max_size, t.entries.length], `${path} seq ${i}`).toEqual([want.header_table.size, want.header_table.max_size, want.header_table.entry_count]);
+        expect([t.size, t.max_size, t.entries.length], `${path} seq ${i}`).toEqual([
+          want.header_table.size,
+          want.header_table.max_size,
+          want.header_table.entry_count,
+        ]);
         expect([t.deflate_size, t.max_deflate_size]).toEqual([t.size, t.max_size]);
         if (want.header_table.entries) expect(t.entries).toEqual(want.header_table.entries);
         expect(o.header_table_size).toBe(i === 0 ? (want.header_table_size ?? s) : (want.header_table_size ?? undefined));
@@ -76,11 +85,22 @@ describe('deflatehd', () => {
   });
 
   it("a case's header_table_size is ignored, as nghttp2 does; --apply-table-sizes applies it", async () => {
-    const input = JSON.stringify({ cases: [{ headers: [{ ':method': 'GET' }], header_table_size: 4096 }, { headers: [{ ':method': 'GET' }], header_table_size: 100 }] });
+    const input = JSON.stringify({
+      cases: [
+        { headers: [{ ':method': 'GET' }], header_table_size: 4096 },
+        { headers: [{ ':method': 'GET' }], header_table_size: 100 },
+      ],
+    });
     const plain = cases(await run('deflatehd', ['-s', '256'], input));
-    expect(plain.map((c) => [c.wire, c.header_table_size])).toEqual([['3fe10182', 256], ['82', undefined]]);
+    expect(plain.map((c) => [c.wire, c.header_table_size])).toEqual([
+      ['3fe10182', 256],
+      ['82', undefined],
+    ]);
     const applied = cases(await run('deflatehd', ['-s', '256', '--apply-table-sizes'], input));
-    expect(applied.map((c) => [c.wire, c.header_table_size])).toEqual([['3fe1013fe11f82', 4096], ['3f4582', 100]]);
+    expect(applied.map((c) => [c.wire, c.header_table_size])).toEqual([
+      ['3fe1013fe11f82', 4096],
+      ['3f4582', 100],
+    ]);
     // Ignored means not checked either: nghttp2 reads no such key.
     const odd = await run('deflatehd', [], JSON.stringify({ cases: [{ headers: [], header_table_size: 'big' }] }));
     expect(odd.code, odd.stderr).toBe(0);
@@ -108,7 +128,10 @@ describe('deflatehd', () => {
       expect(story.cases.every((c) => c.header_table_size === 4096)).toBe(true);
       const fromGo = cases(await run('deflatehd', [], JSON.stringify(story)));
       const fromHeaders = cases(await run('deflatehd', [], JSON.stringify({ cases: story.cases.map((c) => ({ headers: c.headers })) })));
-      expect(fromGo.map((c) => c.wire), path).toEqual(fromHeaders.map((c) => c.wire));
+      expect(
+        fromGo.map((c) => c.wire),
+        path,
+      ).toEqual(fromHeaders.map((c) => c.wire));
       expect(fromGo.filter((c) => c.wire.startsWith('3f')).length, path).toBe(0);
       expect(fromGo.slice(1).every((c) => c.header_table_size === undefined)).toBe(true);
     });
@@ -157,7 +180,10 @@ describe('deflatehd', () => {
       const r = await run('deflatehd', ['-t'], 'a: 1\n\nno colon here\nb: 2\n\nc: 3\n');
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('deflatehd: header set 1: line 3: no \':\' in the header line "no colon here"\n');
-      expect(cases(r).map((c) => [c.seq, c.headers])).toEqual([[0, [{ a: '1' }]], [2, [{ c: '3' }]]]);
+      expect(cases(r).map((c) => [c.seq, c.headers])).toEqual([
+        [0, [{ a: '1' }]],
+        [2, [{ c: '3' }]],
+      ]);
     });
 
     it('octets that are not UTF-8 are kept, as latin1 with header_encoding', async () => {
@@ -175,25 +201,107 @@ describe('deflatehd', () => {
     const good = { headers: [{ a: 'b' }] };
     // The table-size rows need --apply-table-sizes: without it the key is ignored, as in nghttp2.
     const battery: Array<[string, string, RegExp, number[], string[]?]> = [
-      ['case not an object', JSON.stringify({ cases: [good, 5, good] }), /^deflatehd: case 1: line 1, column \d+: the case is a number \(5\); a case must be an object$/m, [0, 2]],
-      ['no headers', JSON.stringify({ cases: [good, { wire: '82' }, good] }), /^deflatehd: case 1: line 1, column \d+: headers is missing; a case must have "headers", a list of one-field objects such as \[\{":method": "GET"\}\]$/m, [0, 2]],
-      ['header with two names', JSON.stringify({ cases: [{ headers: [{ a: 'b', c: 'd' }] }, good] }), /^deflatehd: case 0: .*headers\[0\] has 2 names \("a", "c"\); a header must be an object with exactly one name$/m, [1]],
-      ['value not a string', JSON.stringify({ cases: [good, { headers: [{ a: 1 }] }] }), /^deflatehd: case 1: .*headers\[0\]\.a is a number \(1\); a header value must be a string$/m, [0]],
-      ['negative table size', JSON.stringify({ cases: [good, { ...good, header_table_size: -1 }] }), /^deflatehd: case 1: .*header_table_size is a number \(-1\); it must be an integer from 0 to 4294967295$/m, [0], ['--apply-table-sizes']],
-      ['table size too large', JSON.stringify({ cases: [{ ...good, header_table_size: 2 ** 32 }, good] }), /^deflatehd: case 0: .*header_table_size is a number \(4294967296\); it must be an integer from 0 to 4294967295$/m, [1], ['--apply-table-sizes']],
-      ['lone surrogate', '{"cases": [{"headers": [{"a": "\\ud800"}]}, {"headers": [{"a": "b"}]}]}', /^deflatehd: case 0: .*headers\[0\]: the value has a lone surrogate/m, [1]],
-      ['bad header_encoding', JSON.stringify({ cases: [{ ...good, header_encoding: 'ebcdic' }, good] }), /^deflatehd: case 0: .*header_encoding is a string \("ebcdic"\); it must be "utf8" or "latin1"$/m, [1]],
-      ['syntax error inside a case', '{"cases": [\n{"headers": [{"a": "b"}]},\n{"headers": [{"a" "b"}]},\n{"headers": []}\n]}', /^deflatehd: case 1: line 3, column 19: invalid JSON: Expected ':' after property name$/m, [0, 2]],
-      ['truncated document', '{"cases": [{"headers": [{"a": "b"}]}, {"headers": [', /^deflatehd: line 1, column 52: unexpected end of input inside case 1 \(which starts at line 1, column 39\)$/m, [0]],
-      ['garbage between cases', '{"cases": [{"headers": []} x {"headers": []}]}', /^deflatehd: line 1, column 28: expected ',' or ']' after case 0, found 'x'$/m, [0]],
+      [
+        'case not an object',
+        JSON.stringify({ cases: [good, 5, good] }),
+        /^deflatehd: case 1: line 1, column \d+: the case is a number \(5\); a case must be an object$/m,
+        [0, 2],
+      ],
+      [
+        'no headers',
+        JSON.stringify({ cases: [good, { wire: '82' }, good] }),
+        /^deflatehd: case 1: line 1, column \d+: headers is missing; a case must have "headers", a list of one-field objects such as \[\{":method": "GET"\}\]$/m,
+        [0, 2],
+      ],
+      [
+        'header with two names',
+        JSON.stringify({ cases: [{ headers: [{ a: 'b', c: 'd' }] }, good] }),
+        /^deflatehd: case 0: .*headers\[0\] has 2 names \("a", "c"\); a header must be an object with exactly one name$/m,
+        [1],
+      ],
+      [
+        'value not a string',
+        JSON.stringify({ cases: [good, { headers: [{ a: 1 }] }] }),
+        /^deflatehd: case 1: .*headers\[0\]\.a is a number \(1\); a header value must be a string$/m,
+        [0],
+      ],
+      [
+        'negative table size',
+        JSON.stringify({ cases: [good, { ...good, header_table_size: -1 }] }),
+        /^deflatehd: case 1: .*header_table_size is a number \(-1\); it must be an integer from 0 to 4294967295$/m,
+        [0],
+        ['--apply-table-sizes'],
+      ],
+      [
+        'table size too large',
+        JSON.stringify({ cases: [{ ...good, header_table_size: 2 ** 32 }, good] }),
+        /^deflatehd: case 0: .*header_table_size is a number \(4294967296\); it must be an integer from 0 to 4294967295$/m,
+        [1],
+        ['--apply-table-sizes'],
+      ],
+      [
+        'lone surrogate',
+        '{"cases": [{"headers": [{"a": "\\ud800"}]}, {"headers": [{"a": "b"}]}]}',
+        /^deflatehd: case 0: .*headers\[0\]: the value has a lone surrogate/m,
+        [1],
+      ],
+      [
+        'bad header_encoding',
+        JSON.stringify({ cases: [{ ...good, header_encoding: 'ebcdic' }, good] }),
+        /^deflatehd: case 0: .*header_encoding is a string \("ebcdic"\); it must be "utf8" or "latin1"$/m,
+        [1],
+      ],
+      [
+        'syntax error inside a case',
+        '{"cases": [\n{"headers": [{"a": "b"}]},\n{"headers": [{"a" "b"}]},\n{"headers": []}\n]}',
+        /^deflatehd: case 1: line 3, column 19: invalid JSON: Expected ':' after property name$/m,
+        [0, 2],
+      ],
+      [
+        'truncated document',
+        '{"cases": [{"headers": [{"a": "b"}]}, {"headers": [',
+        /^deflatehd: line 1, column 52: unexpected end of input inside case 1 \(which starts at line 1, column 39\)$/m,
+        [0],
+      ],
+      [
+        'garbage between cases',
+        '{"cases": [{"headers": []} x {"headers": []}]}',
+        /^deflatehd: line 1, column 28: expected ',' or ']' after case 0, found 'x'$/m,
+        [0],
+      ],
       ['trailing garbage', '{"cases": [{"headers": []}]} {}', /^deflatehd: line 1, column 30: unexpected '\{' after the end of the document$/m, [0]],
       ['no cases array', '{"description": "x"}', /^deflatehd: line 1, column 20: the document has no "cases" array$/m, []],
       // Ignored members must still be JSON (not silently accepted), checked as they stream past.
-      ['invalid JSON in an ignored key', '{"cases": [{"headers": []}], "x": [1}', /^deflatehd: line 1, column 37: invalid JSON in the value of "x": expected ',' or '\]', found '\}'$/m, [0]],
-      ['a broken literal in an ignored key', '{"x": tru, "cases": [{"headers": []}]}', /^deflatehd: line 1, column 10: invalid JSON in the value of "x": expected 'e' \(true\), found ','$/m, []],
-      ['garbage in an ignored array', '{"x": [1,,2 garbage], "cases": []}', /^deflatehd: line 1, column 10: invalid JSON in the value of "x": expected a value, found ','$/m, []],
-      ['invalid JSON in an ignored member of a case', '{"cases": [{"headers": [], "wire": [1,]}, {"headers": []}]}', /^deflatehd: case 0: line 1, column 39: invalid JSON: Unexpected token '\]', .*$/m, [1]],
-      ['a second "cases" key', '{"cases": [{"headers": [{"a": "1"}]}], "cases": [{"headers": []}]}', /^deflatehd: line 1, column 40: a second "cases" key: a document has one "cases" array \(the cases of the first were handled\)$/m, [0]],
+      [
+        'invalid JSON in an ignored key',
+        '{"cases": [{"headers": []}], "x": [1}',
+        /^deflatehd: line 1, column 37: invalid JSON in the value of "x": expected ',' or '\]', found '\}'$/m,
+        [0],
+      ],
+      [
+        'a broken literal in an ignored key',
+        '{"x": tru, "cases": [{"headers": []}]}',
+        /^deflatehd: line 1, column 10: invalid JSON in the value of "x": expected 'e' \(true\), found ','$/m,
+        [],
+      ],
+      [
+        'garbage in an ignored array',
+        '{"x": [1,,2 garbage], "cases": []}',
+        /^deflatehd: line 1, column 10: invalid JSON in the value of "x": expected a value, found ','$/m,
+        [],
+      ],
+      [
+        'invalid JSON in an ignored member of a case',
+        '{"cases": [{"headers": [], "wire": [1,]}, {"headers": []}]}',
+        /^deflatehd: case 0: line 1, column 39: invalid JSON: Unexpected token '\]', .*$/m,
+        [1],
+      ],
+      [
+        'a second "cases" key',
+        '{"cases": [{"headers": [{"a": "1"}]}], "cases": [{"headers": []}]}',
+        /^deflatehd: line 1, column 40: a second "cases" key: a document has one "cases" array \(the cases of the first were handled\)$/m,
+        [0],
+      ],
       ['not an object', '[1, 2]', /^deflatehd: line 1, column 1: expected '\{' to start the document, found '\['$/m, []],
       ['empty input', '', /^deflatehd: line 1, column 1: the input is empty$/m, []],
     ];
@@ -208,7 +316,11 @@ describe('deflatehd', () => {
     }
 
     it('input that is not UTF-8: reported with its position, never turned into U+FFFD', async () => {
-      const input = Buffer.concat([Buffer.from('{"cases": [{"headers": [{"a": "1"}]}, {"headers": [{"b": "'), Buffer.from([0xc3, 0x28]), Buffer.from('"}]}, {"headers": []}]}')]);
+      const input = Buffer.concat([
+        Buffer.from('{"cases": [{"headers": [{"a": "1"}]}, {"headers": [{"b": "'),
+        Buffer.from([0xc3, 0x28]),
+        Buffer.from('"}]}, {"headers": []}]}'),
+      ]);
       const r = await run('deflatehd', [], input);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/^deflatehd: case 1: line 1, column 59: the input is not valid UTF-8 \(octet 0xc3\)$/m);
@@ -223,7 +335,7 @@ describe('deflatehd', () => {
       expect(r.stderr).toMatch(/^deflatehd: case 1: line 2, column 1: the case is larger than 32 MiB \(--max-case-size\); it was skipped$/m);
       expect(cases(r).map((c) => c.seq)).toEqual([0, 2]);
       // Raised, it is encoded (nghttp2's deflatehd would refuse a block over 64 KiB).
-      const small = await run('deflatehd', ['--max-case-size', '1k'], '{"cases": [{"headers": [{"a": "1"}]}, {"headers": [{"b": "' + 'x'.repeat(2000) + '"}]}]}');
+      const small = await run('deflatehd', ['--max-case-size', '1k'], `{"cases": [{"headers": [{"a": "1"}]}, {"headers": [{"b": "${'x'.repeat(2000)}"}]}]}`);
       expect(small.stderr).toMatch(/^deflatehd: case 1: line 1, column 39: the case is larger than 1024 octets \(--max-case-size\); it was skipped$/m);
       expect(cases(small).map((c) => c.seq)).toEqual([0]);
     }, 60_000);

@@ -6,14 +6,14 @@
  * that parse h2load's real output; --json; --log-file; the progress line on
  * a terminal only; bad options and unreachable servers.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSecureServer, createServer, FrameType, SettingId, type FrameEvent, type Http2Server, type ServerStream } from '../../src/h2/index.js';
+import { createSecureServer, createServer, type FrameEvent, FrameType, type Http2Server, type ServerStream, SettingId } from '../../src/h2/index.js';
 import { selfSignedCertificate } from '../../src/server/self-signed.js';
 import { binPath, file, run, tempDir } from '../helpers/cli.js';
 import { micros, parseH2loadSummary } from '../helpers/h2load-output.js';
@@ -97,7 +97,7 @@ afterAll(async () => {
 describe('counts are exact', () => {
   it('h2c, -i: succeeded is what the server answered; status classes by URI', async () => {
     const before = h2c.answered;
-    const uris = file(dir, 'uris.txt', ['200', '301', '404', '503'].map((s) => `http://127.0.0.1:${h2c.port}/${s}`).join('\n') + '\n');
+    const uris = file(dir, 'uris.txt', `${['200', '301', '404', '503'].map((s) => `http://127.0.0.1:${h2c.port}/${s}`).join('\n')}\n`);
     const r = await bench(['-n', '400', '-c', '2', '-m', '4', '-i', uris]);
     expect(r.code, r.stderr).toBe(0);
     const s = parseH2loadSummary(r.stdout);
@@ -177,7 +177,7 @@ describe('connecting', () => {
     }
   });
 
-  it('--connect-to: connects there; :authority stays the URI\'s', async () => {
+  it("--connect-to: connects there; :authority stays the URI's", async () => {
     const r = await bench(['-n', '3', '--connect-to', `127.0.0.1:${h2c.port}`, 'http://named.invalid:8080/']);
     expect(r.code, r.stderr).toBe(0);
     expect(parseH2loadSummary(r.stdout).requests.succeeded).toBe(3);
@@ -187,10 +187,14 @@ describe('connecting', () => {
   it('--sni: the TLS server name sent instead of the URI host', async () => {
     const names: string[] = [];
     const c = selfSignedCertificate();
-    const server = createTlsServer({ key: c.key, cert: c.cert, SNICallback: (name, cb) => {
-      names.push(name);
-      cb(new Error('recorded'));
-    } });
+    const server = createTlsServer({
+      key: c.key,
+      cert: c.cert,
+      SNICallback: (name, cb) => {
+        names.push(name);
+        cb(new Error('recorded'));
+      },
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as AddressInfo).port;
     try {
@@ -268,12 +272,18 @@ describe('connecting', () => {
 });
 
 describe('schedules and timeouts', () => {
-  it('-D with --warm-up-time: h2load\'s phase lines; the main duration\'s requests only', async () => {
+  it("-D with --warm-up-time: h2load's phase lines; the main duration's requests only", async () => {
     const before = h2c.answered;
     const r = await bench(['-D', '1', '--warm-up-time', '300ms', '-c', '2', '-m', '2', `http://127.0.0.1:${h2c.port}/`]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('spawning thread #0: 2 total client(s). Timing-based test with 0.3s of warm-up time and 1s of main duration for measurements.');
-    for (const l of ['Warm-up started for thread #0.', 'Warm-up phase is over for thread #0.', 'Main benchmark duration is started for thread #0.', 'Main benchmark duration is over for thread #0. Stopping all clients.', 'Stopped all clients for thread #0']) {
+    for (const l of [
+      'Warm-up started for thread #0.',
+      'Warm-up phase is over for thread #0.',
+      'Main benchmark duration is started for thread #0.',
+      'Main benchmark duration is over for thread #0. Stopping all clients.',
+      'Stopped all clients for thread #0',
+    ]) {
       expect(r.stdout).toContain(l);
     }
     const s = parseH2loadSummary(r.stdout);
@@ -342,7 +352,12 @@ describe('output', () => {
   it('--json: one JSON document on stdout, the same figures; the running lines go to stderr', async () => {
     const r = await bench(['-n', '30', '-c', '3', '--json', `http://127.0.0.1:${h2c.port}/404`]);
     expect(r.code, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout) as Record<string, unknown> & { requests: Record<string, number>; statusCodes: Record<string, number>; latencyUs: Record<string, number | string>; traffic: Record<string, number> };
+    const j = JSON.parse(r.stdout) as Record<string, unknown> & {
+      requests: Record<string, number>;
+      statusCodes: Record<string, number>;
+      latencyUs: Record<string, number | string>;
+      traffic: Record<string, number>;
+    };
     expect(j.requests).toEqual({ total: 30, started: 30, done: 30, succeeded: 0, failed: 30, errored: 0, timeout: 0 });
     expect(j.statusCodes).toEqual({ '2xx': 0, '3xx': 0, '4xx': 30, '5xx': 0 });
     expect(j.traffic.data).toBe(3000);
@@ -375,7 +390,16 @@ describe('output', () => {
 
   it.skipIf(!have('script'))('a progress line on a terminal only, updated in place', async () => {
     const url = `http://127.0.0.1:${h2c.port}/`;
-    const cmd = [process.env['H2KIT_CLI_DIR'] ? join(process.env['H2KIT_CLI_DIR'], 'h2bench') : binPath('h2bench'), '-n', '40000', '-c', '2', '-m', '10', url].join(' ');
+    const cmd = [
+      process.env['H2KIT_CLI_DIR'] ? join(process.env['H2KIT_CLI_DIR'], 'h2bench') : binPath('h2bench'),
+      '-n',
+      '40000',
+      '-c',
+      '2',
+      '-m',
+      '10',
+      url,
+    ].join(' ');
     const tty = { stdout: (await exec('script', ['-qec', cmd, '/dev/null'])).stdout.toString('utf8') };
     expect(tty.stdout).toMatch(/\rprogress: \d+% done/);
     expect(tty.stdout).toMatch(/finished in/);

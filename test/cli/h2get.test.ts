@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/h2/index.js';
 import { ROOT, tempDir } from '../helpers/cli.js';
 import { startTestServer } from '../helpers/h2-test-server.js';
-import { receivedByStream, runH2Get, runNghttp, sentPaths, startNghttpd, startNginx, type Peer } from '../helpers/h2get.js';
-import { exec, killAll, opensslCert, requireBin, startH2Serve, type H2ServeProcess } from '../helpers/h2serve.js';
+import { type Peer, receivedByStream, runH2Get, runNghttp, sentPaths, startNghttpd, startNginx } from '../helpers/h2get.js';
+import { exec, type H2ServeProcess, killAll, opensslCert, requireBin, startH2Serve } from '../helpers/h2serve.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 /** Deterministic octets: byte i is (i * 7 + 3) mod 251. */
@@ -61,7 +61,10 @@ beforeAll(async () => {
   const { mkdirSync } = await import('node:fs');
   mkdirSync(join(htdocs, 'css'), { recursive: true });
   mkdirSync(join(htdocs, 'img'), { recursive: true });
-  writeFileSync(join(htdocs, 'index.html'), '<html><head><link rel="stylesheet" href="/style.css"><script src="/app.js"></script></head><body><img src="/a.png"></body></html>\n');
+  writeFileSync(
+    join(htdocs, 'index.html'),
+    '<html><head><link rel="stylesheet" href="/style.css"><script src="/app.js"></script></head><body><img src="/a.png"></body></html>\n',
+  );
   writeFileSync(join(htdocs, 'page.html'), PAGE);
   writeFileSync(join(htdocs, 'style.css'), 'body { color: black }\n');
   writeFileSync(join(htdocs, 'app.js'), 'var x = 1;\n');
@@ -104,14 +107,18 @@ describe('against nghttpd (h2c, push)', () => {
   });
   const url = (p: string) => `http://127.0.0.1:${peer.port}${p}`;
 
-  it('-nv: the frames received are nghttp\'s, stream by stream (the push included)', async () => {
+  it("-nv: the frames received are nghttp's, stream by stream (the push included)", async () => {
     const { ours, theirs } = await sideBySide(['-nv', url('/index.html')]);
     expectSameReceived(ours, theirs);
     // The push is in the log, as nghttp shows it.
     expect(ours).toMatch(/recv PUSH_PROMISE frame <length=\d+, flags=0x04, stream_id=13>\n {10}; END_HEADERS\n {10}\(padlen=0, promised_stream_id=2\)/);
     expect(ours).toContain('; First push response header');
     // What we send is nghttp's too: SETTINGS, the five anchors, the request on stream 13.
-    const sent = (log: string) => log.split('\n').filter((l) => / send (SETTINGS|PRIORITY|HEADERS) /.test(l)).map((l) => l.replace(/^\[[ \d.]+\] /, '').replace(/length=\d+/, ''));
+    const sent = (log: string) =>
+      log
+        .split('\n')
+        .filter((l) => / send (SETTINGS|PRIORITY|HEADERS) /.test(l))
+        .map((l) => l.replace(/^\[[ \d.]+\] /, '').replace(/length=\d+/, ''));
     expect(sent(ours).filter((l) => !l.includes('flags=0x01'))).toEqual(sent(theirs).filter((l) => !l.includes('flags=0x01')));
   });
 
@@ -161,7 +168,8 @@ describe('against nghttpd (h2c, push)', () => {
       '/up.png',
       '/style.css',
     ]);
-    const priorities = (log: string) => [...log.matchAll(/send HEADERS frame[^\n]*\n[^\n]*\n {10}\((padlen=0, dep_stream_id=\d+, weight=\d+, exclusive=0)\)/g)].map((m) => m[1]);
+    const priorities = (log: string) =>
+      [...log.matchAll(/send HEADERS frame[^\n]*\n[^\n]*\n {10}\((padlen=0, dep_stream_id=\d+, weight=\d+, exclusive=0)\)/g)].map((m) => m[1]);
     expect(priorities(ours)).toEqual(priorities(theirs));
     expectSameReceived(ours, theirs);
   });
@@ -202,15 +210,23 @@ describe('against nghttpd (h2c, push)', () => {
         continue;
       }
       expect(parseInt(m[1]!, 16)).toBe(octets.length);
-      const row = (m[2]! + m[3]!).trim().split(/ +/).map((h) => parseInt(h, 16));
+      const row = (m[2]! + m[3]!)
+        .trim()
+        .split(/ +/)
+        .map((h) => parseInt(h, 16));
       expect(m[4]).toBe(String.fromCharCode(...row.map((b) => (b >= 0x20 && b < 0x7f ? b : 0x2e))));
       octets.push(...row);
     }
     expect(octets).toEqual([]);
-    expect(r.stdout.toString().replace(/^[0-9a-f]{8}  |  \|.*\|$|\n/gm, ' ').replace(/ +/g, '')).toContain(Buffer.from('body { color: black }\n').toString('hex'));
+    expect(
+      r.stdout
+        .toString()
+        .replace(/^[0-9a-f]{8}  |  \|.*\|$|\n/gm, ' ')
+        .replace(/ +/g, ''),
+    ).toContain(Buffer.from('body { color: black }\n').toString('hex'));
   });
 
-  it('-s prints nghttp\'s statistics table', async () => {
+  it("-s prints nghttp's statistics table", async () => {
     const r = await runH2Get(['-ns', url('/index.html')]);
     expect(r.code, r.stderr).toBe(0);
     const out = r.stdout.toString();
@@ -247,7 +263,11 @@ describe('against nghttpd over TLS', () => {
   });
 
   it('bodies are byte-exact (0 B, 1 MiB, 64 MiB)', async () => {
-    for (const [path, body] of [['/size-0.bin', pattern(0)], [`/size-${1 << 20}.bin`, pattern(1 << 20)], ['/big.bin', big]] as const) {
+    for (const [path, body] of [
+      ['/size-0.bin', pattern(0)],
+      [`/size-${1 << 20}.bin`, pattern(1 << 20)],
+      ['/big.bin', big],
+    ] as const) {
       const r = await runH2Get(['-y', url(path)]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout.length).toBe(body.length);
@@ -259,7 +279,21 @@ describe('against nghttpd over TLS', () => {
     const har = join(dir, 'nghttpd.har');
     const r = await runH2Get(['-ny', '-a', '-r', har, url('/index.html')]);
     expect(r.code, r.stderr).toBe(0);
-    const doc = JSON.parse(readFileSync(har, 'utf8')) as { log: { version: string; creator: { name: string }; entries: Array<Record<string, unknown> & { request: { url: string }; response: { status: number; bodySize: number; content: { size: number } }; timings: Record<string, number>; time: number; comment?: string }> } };
+    const doc = JSON.parse(readFileSync(har, 'utf8')) as {
+      log: {
+        version: string;
+        creator: { name: string };
+        entries: Array<
+          Record<string, unknown> & {
+            request: { url: string };
+            response: { status: number; bodySize: number; content: { size: number } };
+            timings: Record<string, number>;
+            time: number;
+            comment?: string;
+          }
+        >;
+      };
+    };
     const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
     const validate = ajv.compile(JSON.parse(readFileSync(join(ROOT, 'test/cases/har-1.2.schema.json'), 'utf8')) as object);
     expect(validate(doc), ajv.errorsText(validate.errors)).toBe(true);
@@ -280,7 +314,10 @@ describe('against nghttpd over TLS', () => {
     expect(asset.response.content.size).toBe(300);
     for (const e of doc.log.entries) {
       const t = e.timings;
-      const sum = ['blocked', 'dns', 'connect', 'send', 'wait', 'receive'].map((k) => t[k]!).filter((n) => n > 0).reduce((a, b) => a + b, 0);
+      const sum = ['blocked', 'dns', 'connect', 'send', 'wait', 'receive']
+        .map((k) => t[k]!)
+        .filter((n) => n > 0)
+        .reduce((a, b) => a + b, 0);
       expect(e.time).toBeCloseTo(sum, 2);
     }
   });
@@ -357,11 +394,17 @@ describe('against h2serve (h2c: --echo-upload, the HTTP/1.1 Upgrade)', () => {
     const text = await runH2Get(['-nv', url('/index.html')]);
     const json = await runH2Get(['--json', url('/index.html')]);
     expect(json.code, json.stderr).toBe(0);
-    const lines = json.stdout.toString().trimEnd().split('\n').map((l) => JSON.parse(l) as { time: number; event: string; direction?: string; type?: string; stream?: number; flags?: string[]; headers?: string[][] });
+    const lines = json.stdout
+      .toString()
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { time: number; event: string; direction?: string; type?: string; stream?: number; flags?: string[]; headers?: string[][] });
     expect(lines[0]).toMatchObject({ event: 'connected', tls: false });
     for (const l of lines) expect(typeof l.time).toBe('number');
     const frames = lines.filter((l) => l.event === 'frame');
-    const fromText = [...text.stdout.toString().matchAll(/\] (send|recv) (\w+) frame <length=\d+, flags=0x[0-9a-f]{2}, stream_id=(\d+)>/g)].map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+    const fromText = [...text.stdout.toString().matchAll(/\] (send|recv) (\w+) frame <length=\d+, flags=0x[0-9a-f]{2}, stream_id=(\d+)>/g)].map(
+      (m) => `${m[1]} ${m[2]} ${m[3]}`,
+    );
     expect(frames.map((f) => `${f.direction} ${f.type} ${f.stream}`)).toEqual(fromText);
     const response = frames.find((f) => f.direction === 'recv' && f.type === 'HEADERS' && f.stream === 13)!;
     expect(response.flags).toEqual(['END_HEADERS']);
@@ -466,7 +509,7 @@ describe("nghttp's options, side by side (h2serve, h2c)", () => {
     expect(log).toMatch(/\nlater\[|\nlater$/m);
   });
 
-  it('--color: nghttp2\'s colours, as h2serve draws them', async () => {
+  it("--color: nghttp2's colours, as h2serve draws them", async () => {
     const r = await runH2Get(['-nv', '--color', url('/style.css')]);
     expect(r.stdout.toString()).toMatch(/recv \x1b\[1m\x1b\[36mHEADERS\x1b\[39m\x1b\[22m frame/);
     expect(r.stdout.toString()).toMatch(/send \x1b\[1m\x1b\[35mSETTINGS\x1b\[39m\x1b\[22m frame/);
@@ -497,7 +540,11 @@ describe('against nginx (TLS, http2)', () => {
   });
 
   it('bodies are byte-exact (0 B, 16 KiB + 1, 64 MiB)', async () => {
-    for (const [path, body] of [['/size-0.bin', pattern(0)], ['/size-16385.bin', pattern(16385)], ['/big.bin', big]] as const) {
+    for (const [path, body] of [
+      ['/size-0.bin', pattern(0)],
+      ['/size-16385.bin', pattern(16385)],
+      ['/big.bin', big],
+    ] as const) {
       const r = await runH2Get(['-y', url(path)]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout.length).toBe(body.length);

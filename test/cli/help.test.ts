@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { program } from '../../src/cli/common.js';
 import { TERM_COLUMN } from '../../src/cli/help.js';

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { binPath, cases, file, run, tempDir } from '../helpers/cli.js';
-import { vectorFiles, vectorFolder, vectorJson, type StoryCase } from '../helpers/vectors.js';
+import { type StoryCase, vectorFiles, vectorFolder, vectorJson } from '../helpers/vectors.js';
 
 const story = (cs: object[]) => JSON.stringify({ cases: cs });
 
@@ -22,7 +22,10 @@ describe('inflatehd', () => {
           const i = await run('inflatehd', [], d.stdout);
           expect(i.code, i.stderr).toBe(0);
           const want = vectorJson<{ cases: StoryCase[] }>(path).cases.map((c) => c.headers);
-          expect(cases(i).map((c) => c.headers), path).toEqual(want);
+          expect(
+            cases(i).map((c) => c.headers),
+            path,
+          ).toEqual(want);
           expect(cases(i)[0]!.wire).toBe(cases(d)[0]!.wire);
           done++;
         }
@@ -52,21 +55,34 @@ describe('inflatehd', () => {
 
   it('--verify shows a short diff and exits 1 on a mismatch; each file is its own context', async () => {
     const dir = tempDir();
-    const good = file(dir, 'good.json', story([{ wire: '82864188f439ce75c875fa5784', headers: [{ ':method': 'GET' }, { ':scheme': 'http' }, { ':authority': 'yahoo.co.jp' }, { ':path': '/' }] }, { wire: 'be', headers: [{ ':authority': 'yahoo.co.jp' }] }]));
+    const good = file(
+      dir,
+      'good.json',
+      story([
+        { wire: '82864188f439ce75c875fa5784', headers: [{ ':method': 'GET' }, { ':scheme': 'http' }, { ':authority': 'yahoo.co.jp' }, { ':path': '/' }] },
+        { wire: 'be', headers: [{ ':authority': 'yahoo.co.jp' }] },
+      ]),
+    );
     const bad = file(dir, 'bad.json', story([{ wire: '8286', headers: [{ ':method': 'GET' }, { ':scheme': 'https' }] }]));
     const r = await run('inflatehd', ['--verify', good, bad, good]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe(`PASS ${good}: 2 cases\nFAIL ${bad}: 1 case differs (1 of its cases decoded)\nPASS ${good}: 2 cases\n3 files: 2 passed, 1 failed; 5 cases verified\n`);
+    expect(r.stdout).toBe(
+      `PASS ${good}: 2 cases\nFAIL ${bad}: 1 case differs (1 of its cases decoded)\nPASS ${good}: 2 cases\n3 files: 2 passed, 1 failed; 5 cases verified\n`,
+    );
     expect(r.stderr).toBe(`inflatehd: ${bad}: case 0: decoded headers differ from "headers":\n  + [1] :scheme: http\n  - [1] :scheme: https\n`);
   });
 
   it('--verify with nothing verified fails (exit 1) and says why', async () => {
     const dir = tempDir();
-    const raw = vectorFolder('hpack-test-case/raw-data').slice(0, 3).map((p, i) => file(dir, `raw${i}.json`, vectorFiles().get(p)!));
+    const raw = vectorFolder('hpack-test-case/raw-data')
+      .slice(0, 3)
+      .map((p, i) => file(dir, `raw${i}.json`, vectorFiles().get(p)!));
     const r = await run('inflatehd', ['--verify', ...raw]);
     expect(r.code).toBe(1);
     expect(r.stdout.trim().split('\n').at(-1)).toBe('3 files: 0 passed, 0 failed, 3 skipped; 0 cases verified');
-    expect(r.stderr).toBe('inflatehd: nothing was verified: every file is raw header data without "wire" (encode it first: deflatehd < FILE | inflatehd --verify)\n');
+    expect(r.stderr).toBe(
+      'inflatehd: nothing was verified: every file is raw header data without "wire" (encode it first: deflatehd < FILE | inflatehd --verify)\n',
+    );
     const empty = await run('inflatehd', ['--verify'], story([]));
     expect(empty.code).toBe(1);
     expect(empty.stdout).toBe('FAIL (stdin): no cases to verify\n1 file: 0 passed, 1 failed; 0 cases verified\n');
@@ -89,7 +105,9 @@ describe('inflatehd', () => {
     const r = await run('inflatehd', ['--verify'], input);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('FAIL (stdin): 1 error (4 of its cases decoded)\n1 file: 0 passed, 1 failed; 4 cases verified\n');
-    expect(r.stderr).toBe('inflatehd: (stdin): case 1: line 1, column 55: headers[0] is null; a header must be an object with exactly one name, such as {":path": "/"}\n');
+    expect(r.stderr).toBe(
+      'inflatehd: (stdin): case 1: line 1, column 55: headers[0] is null; a header must be an object with exactly one name, such as {":path": "/"}\n',
+    );
   });
 
   it('-d dumps the table after each case', async () => {
@@ -98,18 +116,43 @@ describe('inflatehd', () => {
   });
 
   it('--explain describes every representation (RFC 7541 C.4.1, C.4.3)', async () => {
-    const r = await run('inflatehd', ['--explain'], story([{ wire: '828684418cf1e3c2e5f23a6ba0ab90f4ff' }, { wire: '828684be5886a8eb10649cbf' }, { wire: '3fe11f828785bf408825a849e95ba97d7f8925a849e95bb8e8b4bf' }]));
+    const r = await run(
+      'inflatehd',
+      ['--explain'],
+      story([
+        { wire: '828684418cf1e3c2e5f23a6ba0ab90f4ff' },
+        { wire: '828684be5886a8eb10649cbf' },
+        { wire: '3fe11f828785bf408825a849e95ba97d7f8925a849e95bb8e8b4bf' },
+      ]),
+    );
     expect(r.code, r.stderr).toBe(0);
     const [a, , b] = cases(r);
     expect(a!.trace).toEqual([
       { offset: 0, bytes: '82', kind: 'indexed', index: 2, name: ':method', value: 'GET' },
       { offset: 1, bytes: '86', kind: 'indexed', index: 6, name: ':scheme', value: 'http' },
       { offset: 2, bytes: '84', kind: 'indexed', index: 4, name: ':path', value: '/' },
-      { offset: 3, bytes: '418cf1e3c2e5f23a6ba0ab90f4ff', kind: 'literal-incremental', index: 1, value_huffman: true, name: ':authority', value: 'www.example.com', inserted: true, evicted: 0 },
+      {
+        offset: 3,
+        bytes: '418cf1e3c2e5f23a6ba0ab90f4ff',
+        kind: 'literal-incremental',
+        index: 1,
+        value_huffman: true,
+        name: ':authority',
+        value: 'www.example.com',
+        inserted: true,
+        evicted: 0,
+      },
     ]);
     expect(b!.trace![0]).toEqual({ offset: 0, bytes: '3fe11f', kind: 'size-update', size: 4096, evicted: 0 });
     expect(b!.trace![4]).toEqual({ offset: 6, bytes: 'bf', kind: 'indexed', index: 63, name: ':authority', value: 'www.example.com' });
-    expect(b!.trace![5]).toMatchObject({ offset: 7, kind: 'literal-incremental', name_huffman: true, value_huffman: true, name: 'custom-key', value: 'custom-value' });
+    expect(b!.trace![5]).toMatchObject({
+      offset: 7,
+      kind: 'literal-incremental',
+      name_huffman: true,
+      value_huffman: true,
+      name: 'custom-key',
+      value: 'custom-value',
+    });
   });
 
   it('header_table_size appears when the maximum changed during the case; -s sets the initial SETTINGS', async () => {
@@ -117,7 +160,9 @@ describe('inflatehd', () => {
     expect(cases(r).map((c) => c.header_table_size)).toEqual([undefined, 100, undefined]);
     const low = await run('inflatehd', ['-s', '100'], story([{ wire: '82' }]));
     expect(low.code).toBe(1);
-    expect(low.stderr).toContain('inflatehd: case 0: byte 0: the maximum table size was lowered to 100, but the block does not start with a dynamic table size update [SIZE_UPDATE_MISSING]');
+    expect(low.stderr).toContain(
+      'inflatehd: case 0: byte 0: the maximum table size was lowered to 100, but the block does not start with a dynamic table size update [SIZE_UPDATE_MISSING]',
+    );
     // As nghttp2: -s lowers the maximum before the first case, so signalling it changes nothing.
     const ok = await run('inflatehd', ['-s', '100'], story([{ wire: '3f4582' }]));
     expect(ok.code).toBe(0);
@@ -129,7 +174,9 @@ describe('inflatehd', () => {
     const wire = '400178' + '03ff00e9'; // x: ff 00 e9
     const r = await run('inflatehd', [], story([{ wire }, { wire: 'be' }]));
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe('inflatehd: case 0: a name or value is not UTF-8; written with "header_encoding": "latin1"\ninflatehd: case 1: a name or value is not UTF-8; written with "header_encoding": "latin1"\n');
+    expect(r.stderr).toBe(
+      'inflatehd: case 0: a name or value is not UTF-8; written with "header_encoding": "latin1"\ninflatehd: case 1: a name or value is not UTF-8; written with "header_encoding": "latin1"\n',
+    );
     expect(cases(r)[0]).toMatchObject({ headers: [{ x: '\xff\x00\xe9' }], header_encoding: 'latin1' });
     const d = await run('deflatehd', ['--huffman', 'never'], r.stdout);
     expect(cases(d)[0]!.wire).toBe(wire);
@@ -173,7 +220,14 @@ describe('inflatehd', () => {
 
     it('"headers" is skipped unless --verify, but must still be JSON', async () => {
       // Any JSON value is fine where nothing reads it, as any other ignored key.
-      const ok = await run('inflatehd', [], story([{ wire: '82', headers: 5 }, { wire: '82', headers: [{ a: 1, b: [null] }] }]));
+      const ok = await run(
+        'inflatehd',
+        [],
+        story([
+          { wire: '82', headers: 5 },
+          { wire: '82', headers: [{ a: 1, b: [null] }] },
+        ]),
+      );
       expect(ok.code, ok.stderr).toBe(0);
       expect(cases(ok).map((c) => c.headers)).toEqual([[{ ':method': 'GET' }], [{ ':method': 'GET' }]]);
       const bad = await run('inflatehd', [], '{"cases": [{"wire": "82"}, {"wire": "82", "headers": [{"a": "b"},, ]}, {"wire": "82"}]}');
@@ -182,7 +236,7 @@ describe('inflatehd', () => {
       expect(cases(bad).map((c) => c.seq)).toEqual([0]);
       const top = await run('inflatehd', [], '{"cases": [{"wire": "82"}], "description": "a\\qb"}');
       expect(top.code).toBe(1);
-      expect(top.stderr).toBe("inflatehd: line 1, column 47: invalid JSON in the value of \"description\": invalid escape 'q' after a backslash\n");
+      expect(top.stderr).toBe('inflatehd: line 1, column 47: invalid JSON in the value of "description": invalid escape \'q\' after a backslash\n');
       expect(cases(top).map((c) => c.seq)).toEqual([0]);
     });
 

@@ -62,7 +62,10 @@ describe('messages for bad cases', () => {
   });
 
   it("no message carries zod's own wording", async () => {
-    const all = [...(await Promise.all(deflate.map(([v]) => explainDeflateCase(v, true)))), ...(await Promise.all(inflate.map(([v, verify]) => explainInflateCase(v, verify))))];
+    const all = [
+      ...(await Promise.all(deflate.map(([v]) => explainDeflateCase(v, true)))),
+      ...(await Promise.all(inflate.map(([v, verify]) => explainInflateCase(v, verify)))),
+    ];
     for (const m of all) expect(m).not.toMatch(/expected a |Invalid input|received|record|a array/);
   });
 

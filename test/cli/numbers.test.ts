@@ -72,7 +72,13 @@ describe('numbers as nghttp2 prints them', () => {
   });
 
   it('deflatehd writes percentage_of_original_size with 17 significant digits, and 0.0 and 250.0 as jansson does', async () => {
-    const input = JSON.stringify({ cases: [{ headers: [{ ':method': 'GET' }, { ':scheme': 'http' }, { ':authority': 'yahoo.co.jp' }] }, { headers: [{ '': '' }] }, { headers: [{ x: 'y' }] }] });
+    const input = JSON.stringify({
+      cases: [
+        { headers: [{ ':method': 'GET' }, { ':scheme': 'http' }, { ':authority': 'yahoo.co.jp' }] },
+        { headers: [{ '': '' }] },
+        { headers: [{ x: 'y' }] },
+      ],
+    });
     const r = await run('deflatehd', [], input);
     expect(r.code).toBe(0);
     const texts = [...r.stdout.matchAll(/"percentage_of_original_size": ([^,\n]+),/g)].map((m) => m[1]);

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CaseParser, INCOMPLETE, INVALID } from '../../src/cli/io/case-parser.js';
-import { CaseScanner, caseValue, JsonSyntaxError, type ScannedCase } from '../../src/cli/io/json-cases.js';
 import { Http1Reader, type Http1Set } from '../../src/cli/io/http1-text.js';
-import { checkDeflateCase, checkInflateCase, deflateCaseFromFields, inflateCaseFromFields } from '../../src/cli/validate.js';
+import { CaseScanner, caseValue, JsonSyntaxError, type ScannedCase } from '../../src/cli/io/json-cases.js';
 import { deflateInputCase, inflateInputCase, verifyInputCase } from '../../src/cli/schema.js';
+import { checkDeflateCase, checkInflateCase, deflateCaseFromFields, inflateCaseFromFields } from '../../src/cli/validate.js';
 
 function scan(text: string | Buffer, cuts: number[] = []): { cases: ScannedCase[]; error?: JsonSyntaxError } {
   const buf = Buffer.isBuffer(text) ? text : Buffer.from(text, 'utf8');
@@ -33,7 +33,11 @@ describe('CaseScanner', () => {
     fc.assert(
       fc.property(
         fc.array(jsonValue, { maxLength: 6 }),
-        fc.dictionary(fc.string().filter((k) => k !== 'cases'), jsonValue, { maxKeys: 2 }),
+        fc.dictionary(
+          fc.string().filter((k) => k !== 'cases'),
+          jsonValue,
+          { maxKeys: 2 },
+        ),
         fc.array(fc.nat(), { maxLength: 8 }),
         fc.integer({ min: 0, max: 2 }),
         (cs, extra, cuts, indent) => {
@@ -64,7 +68,15 @@ describe('CaseScanner', () => {
   it('reports a bad case with its position and goes on to the next', () => {
     const r = scan('{"cases": [\n  {"a": 1,},\n  {"b": 2}\n]}');
     expect(r.error).toBeUndefined();
-    expect(r.cases[0]).toMatchObject({ index: 0, ok: false, line: 2, column: 3, errorLine: 2, errorColumn: 11, error: 'invalid JSON: Expected double-quoted property name' });
+    expect(r.cases[0]).toMatchObject({
+      index: 0,
+      ok: false,
+      line: 2,
+      column: 3,
+      errorLine: 2,
+      errorColumn: 11,
+      error: 'invalid JSON: Expected double-quoted property name',
+    });
     expect(r.cases[1]).toMatchObject({ index: 1, ok: true, value: { b: 2 } });
   });
 
@@ -74,8 +86,8 @@ describe('CaseScanner', () => {
       ['  \n ', 'the input is empty', 2, 2],
       ['{"cases": {}}', '"cases" must be an array, found \'{\'', 1, 11],
       ['{"cases": [1,]}', "expected a case, found ']'", 1, 14],
-      ['{"cases": [1] "x": 2}', 'expected \',\' or \'}\' after the value of "cases", found \'"\'', 1, 15],
-      ['{"x" 1}', 'expected \':\' after key "x", found \'1\'', 1, 6],
+      ['{"cases": [1] "x": 2}', "expected ',' or '}' after the value of \"cases\", found '\"'", 1, 15],
+      ['{"x" 1}', "expected ':' after key \"x\", found '1'", 1, 6],
       ['{"cases": [], }', "expected a key, found '}'", 1, 15],
       ['{"cases": []', 'unexpected end of input', 1, 13],
       ['{"cases": [{"a": "b', 'unexpected end of input inside case 0 (which starts at line 1, column 12)', 1, 20],
@@ -105,7 +117,15 @@ describe('Http1Reader', () => {
   it('gives the same sets whatever the chunking', () => {
     const text = ':method: GET\r\n:path: /\r\n\r\nx:y\n\n\nlast: one';
     const want = sets(text);
-    expect(want.map((s) => (s.ok ? s.headers : s.error))).toEqual([[[':method', 'GET'], [':path', '/']], [['x', 'y']], [], [['last', 'one']]]);
+    expect(want.map((s) => (s.ok ? s.headers : s.error))).toEqual([
+      [
+        [':method', 'GET'],
+        [':path', '/'],
+      ],
+      [['x', 'y']],
+      [],
+      [['last', 'one']],
+    ]);
     fc.assert(
       fc.property(fc.array(fc.nat(), { maxLength: 6 }), (cuts) => {
         expect(sets(text, cuts)).toEqual(want);
@@ -151,13 +171,20 @@ function extraOk(v: unknown): boolean {
   const o = v as { headers?: unknown; header_encoding?: unknown };
   if (!Array.isArray(o.headers)) return true;
   return o.headers.every((h) =>
-    Object.entries(h as Record<string, string>).every(([n, val]) => [n, val].every((s) => s.isWellFormed() && (o.header_encoding !== 'latin1' || /^[\x00-\xff]*$/.test(s)))),
+    Object.entries(h as Record<string, string>).every(([n, val]) =>
+      [n, val].every((s) => s.isWellFormed() && (o.header_encoding !== 'latin1' || /^[\x00-\xff]*$/.test(s))),
+    ),
   );
 }
 
 describe('CaseScanner: every byte is JSON, ignored members too', () => {
   /** Scans with a tool's field set (the way deflatehd and inflatehd read), cut at the given points. */
-  function scanFields(text: string | Buffer, cuts: number[] = [], fields = { headers: true, wire: true, tableSize: true, encoding: true }, maxCaseSize?: number) {
+  function scanFields(
+    text: string | Buffer,
+    cuts: number[] = [],
+    fields = { headers: true, wire: true, tableSize: true, encoding: true },
+    maxCaseSize?: number,
+  ) {
     const buf = Buffer.isBuffer(text) ? text : Buffer.from(text, 'utf8');
     const out: Array<{ ok: boolean; value?: unknown; error?: string }> = [];
     const s = new CaseScanner(
@@ -187,18 +214,18 @@ describe('CaseScanner: every byte is JSON, ignored members too', () => {
   }
 
   const bad: Array<[string, string, number, number]> = [
-    ['{"x":[1}, "cases":[]}', 'invalid JSON in the value of "x": expected \',\' or \']\', found \'}\'', 1, 8],
+    ['{"x":[1}, "cases":[]}', "invalid JSON in the value of \"x\": expected ',' or ']', found '}'", 1, 8],
     ['{"x":tru, "cases":[]}', "invalid JSON in the value of \"x\": expected 'e' (true), found ','", 1, 9],
-    ['{"x":[1,,2 garbage], "cases":[]}', "invalid JSON in the value of \"x\": expected a value, found ','", 1, 9],
+    ['{"x":[1,,2 garbage], "cases":[]}', 'invalid JSON in the value of "x": expected a value, found \',\'', 1, 9],
     ['{"cases":[], "x":{"a":1,}}', 'invalid JSON in the value of "x": expected a key, found \'}\'', 1, 25],
     ['{"x":{a:1}, "cases":[]}', "invalid JSON in the value of \"x\": expected a key or '}', found 'a'", 1, 7],
-    ['{"x":"a\\qb", "cases":[]}', "invalid JSON in the value of \"x\": invalid escape 'q' after a backslash", 1, 9],
-    ['{"x":"\\u12g4", "cases":[]}', "invalid JSON in the value of \"x\": expected a hex digit in \\u escape, found 'g'", 1, 11],
+    ['{"x":"a\\qb", "cases":[]}', 'invalid JSON in the value of "x": invalid escape \'q\' after a backslash', 1, 9],
+    ['{"x":"\\u12g4", "cases":[]}', 'invalid JSON in the value of "x": expected a hex digit in \\u escape, found \'g\'', 1, 11],
     ['{"x":"a\tb", "cases":[]}', 'invalid JSON in the value of "x": control character in a string (it must be escaped)', 1, 8],
     ['{"x":01, "cases":[]}', "expected ',' or '}' after the value of \"x\", found '1'", 1, 7],
-    ['{"x":1., "cases":[]}', "invalid JSON in the value of \"x\": invalid number: unexpected ','", 1, 8],
-    ['{"x":-, "cases":[]}', "invalid JSON in the value of \"x\": invalid number: unexpected ','", 1, 7],
-    ['{"x":1e+, "cases":[]}', "invalid JSON in the value of \"x\": invalid number: unexpected ','", 1, 9],
+    ['{"x":1., "cases":[]}', 'invalid JSON in the value of "x": invalid number: unexpected \',\'', 1, 8],
+    ['{"x":-, "cases":[]}', 'invalid JSON in the value of "x": invalid number: unexpected \',\'', 1, 7],
+    ['{"x":1e+, "cases":[]}', 'invalid JSON in the value of "x": invalid number: unexpected \',\'', 1, 9],
     ['{"x":[1] ] , "cases":[]}', "expected ',' or '}' after the value of \"x\", found ']'", 1, 10],
     ['{"x":\n  [1,\n   2 3]}', "invalid JSON in the value of \"x\": expected ',' or ']', found '3'", 3, 6],
     ['{"x":"abc', 'unexpected end of input in the value of "x"', 1, 10],
@@ -238,9 +265,21 @@ describe('CaseScanner: every byte is JSON, ignored members too', () => {
   it('agrees with JSON.parse on valid and broken documents, whatever the chunking (broken: an error, never silence)', () => {
     const jsonValue = fc.jsonValue({ maxDepth: 3 });
     const doc = fc
-      .tuple(fc.array(jsonValue, { maxLength: 4 }), fc.dictionary(fc.string().filter((k) => k !== 'cases'), jsonValue, { maxKeys: 2 }), fc.integer({ min: 0, max: 2 }))
+      .tuple(
+        fc.array(jsonValue, { maxLength: 4 }),
+        fc.dictionary(
+          fc.string().filter((k) => k !== 'cases'),
+          jsonValue,
+          { maxKeys: 2 },
+        ),
+        fc.integer({ min: 0, max: 2 }),
+      )
       .map(([cs, extra, indent]) => JSON.stringify({ ...extra, cases: cs }, null, indent));
-    const mutation = fc.tuple(fc.nat(), fc.constantFrom('', ',', ']', '}', '[', '{', '"', ':', '\\', 'x', '1', '-', '.', 'e', ' ', '\t', '\u0001', 'tru', 'nul'), fc.integer({ min: 0, max: 2 }));
+    const mutation = fc.tuple(
+      fc.nat(),
+      fc.constantFrom('', ',', ']', '}', '[', '{', '"', ':', '\\', 'x', '1', '-', '.', 'e', ' ', '\t', '\u0001', 'tru', 'nul'),
+      fc.integer({ min: 0, max: 2 }),
+    );
     fc.assert(
       fc.property(doc, fc.array(mutation, { maxLength: 2 }), fc.array(fc.nat(), { maxLength: 5 }), (d, muts, cuts) => {
         let text = d;
@@ -261,7 +300,10 @@ describe('CaseScanner: every byte is JSON, ignored members too', () => {
           const failed = r.error !== undefined || r.cases.some((c) => !(c as { ok: boolean }).ok);
           if (want && !dupCases) {
             expect(failed, text).toBe(false);
-            expect(r.cases.map((c) => (c as { value: unknown }).value), text).toEqual(want.cases);
+            expect(
+              r.cases.map((c) => (c as { value: unknown }).value),
+              text,
+            ).toEqual(want.cases);
           } else if (!want) {
             expect(failed, text).toBe(true);
           }
@@ -277,7 +319,11 @@ describe('CaseScanner: every byte is JSON, ignored members too', () => {
     for (const cuts of [[], [60, 1000, 3000], Array.from({ length: 60 }, (_, k) => k * 97)]) {
       const r = scanFields(doc, cuts, undefined, 4096);
       expect(r.error).toBeUndefined();
-      expect(r.cases.map((c) => (c.ok ? c.value : c.error))).toEqual([{ headers: [{ a: '1' }] }, 'the case is larger than 4096 octets (--max-case-size); it was skipped', { headers: [{ c: '3' }] }]);
+      expect(r.cases.map((c) => (c.ok ? c.value : c.error))).toEqual([
+        { headers: [{ a: '1' }] },
+        'the case is larger than 4096 octets (--max-case-size); it was skipped',
+        { headers: [{ c: '3' }] },
+      ]);
     }
     expect(scanFields(doc, [], undefined, 5100).cases.every((c) => c.ok)).toBe(true);
   });
@@ -322,8 +368,11 @@ describe('CaseParser: members read from the bytes agree with JSON.parse', () => 
         for (const needHeaders of [false, true]) {
           const i = inflateCaseFromFields(p.fields, needHeaders, bytes);
           const w = checkInflateCase(value, needHeaders);
-          const wireOf = (x: { wire: string | undefined; source?: { bytes: Buffer; wireStart: number; wireEnd: number } | undefined }) => x.wire ?? x.source!.bytes.toString('latin1', x.source!.wireStart, x.source!.wireEnd);
-          expect(i === null ? null : [wireOf(i), [...i.block], i.tableSize, i.latin1, i.pairs?.map((x) => [...x])], text).toEqual(w === null ? null : [w.wire, [...w.block], w.tableSize, w.latin1, w.pairs?.map((x) => [...x])]);
+          const wireOf = (x: { wire: string | undefined; source?: { bytes: Buffer; wireStart: number; wireEnd: number } | undefined }) =>
+            x.wire ?? x.source!.bytes.toString('latin1', x.source!.wireStart, x.source!.wireEnd);
+          expect(i === null ? null : [wireOf(i), [...i.block], i.tableSize, i.latin1, i.pairs?.map((x) => [...x])], text).toEqual(
+            w === null ? null : [w.wire, [...w.block], w.tableSize, w.latin1, w.pairs?.map((x) => [...x])],
+          );
         }
       }),
       { numRuns: 3000 },

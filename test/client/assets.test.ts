@@ -4,7 +4,7 @@
  * htmlparser2 as the page arrives.
  */
 import { describe, expect, it } from 'vitest';
-import { AssetScanner, sameOriginAsset, type Asset } from '../../src/client/assets.js';
+import { type Asset, AssetScanner, sameOriginAsset } from '../../src/client/assets.js';
 import { assetPriority } from '../../src/client/priority.js';
 
 const page = new URL('http://example.test:8080/dir/page.html');
@@ -38,7 +38,11 @@ describe('AssetScanner', () => {
   });
 
   it('a script blocks in <head> (explicit or implied), not after it', () => {
-    expect(scan('<html><script src="implied.js"></script><head><script src="h.js"></script></head><script src="after.js"></script><body><script src="b.js"></script>')).toEqual([
+    expect(
+      scan(
+        '<html><script src="implied.js"></script><head><script src="h.js"></script></head><script src="after.js"></script><body><script src="b.js"></script>',
+      ),
+    ).toEqual([
       ['/dir/implied.js', 'js'],
       ['/dir/h.js', 'js'],
       ['/dir/after.js', 'unblock-js'],
@@ -82,7 +86,8 @@ describe('AssetScanner', () => {
   });
 
   it('finds the same assets whatever the chunks the page arrives in', () => {
-    const html = '<html><head><link rel="stylesheet" href="/s.css"><script src="/h.js"></script></head><body><img src="/i.png"><script src="/b.js"></script></body></html>';
+    const html =
+      '<html><head><link rel="stylesheet" href="/s.css"><script src="/h.js"></script></head><body><img src="/i.png"><script src="/b.js"></script></body></html>';
     const whole = scan(html);
     expect(whole).toHaveLength(4);
     for (const chunk of [1, 2, 3, 7, 16]) expect(scan(html, chunk)).toEqual(whole);

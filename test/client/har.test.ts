@@ -7,16 +7,25 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { FrameType } from '../../src/h2/index.js';
-import { ExchangeRecorder, newExchange, type ConnectionTimes, type Exchange } from '../../src/client/exchange.js';
+import { type ConnectionTimes, type Exchange, ExchangeRecorder, newExchange } from '../../src/client/exchange.js';
 import { buildHar, harTimings } from '../../src/client/har.js';
 import { formatDuration, statistics } from '../../src/client/stats.js';
+import { FrameType } from '../../src/h2/index.js';
 import { ROOT } from '../helpers/cli.js';
 
 const conn: ConnectionTimes = { index: 1, start: 1000, dnsEnd: 1002, connectEnd: 1005, secureEnd: 1010, tls: true, serverAddress: '127.0.0.1' };
 
 function exchange(over: Partial<Exchange>): Exchange {
-  return { ...newExchange(new URL('https://h.test/p?q=1&r=%20x'), 'GET', conn), issuedAt: 1000, headersSentAt: 1011, requestEndAt: 1011, responseStartAt: 1020, endAt: 1030, status: 200, ...over };
+  return {
+    ...newExchange(new URL('https://h.test/p?q=1&r=%20x'), 'GET', conn),
+    issuedAt: 1000,
+    headersSentAt: 1011,
+    requestEndAt: 1011,
+    responseStartAt: 1020,
+    endAt: 1030,
+    status: 200,
+    ...over,
+  };
 }
 
 const validate = (() => {
@@ -47,23 +56,55 @@ describe('HAR timings', () => {
 
   it('h2c: no ssl; a pushed response: nothing sent, waited from the promise', () => {
     expect(harTimings(exchange({ connection: { ...conn, tls: false } })).ssl).toBe(-1);
-    expect(harTimings(exchange({ pushed: true, issuedAt: 1021, responseStartAt: 1022, endAt: 1025 }))).toEqual({ blocked: -1, dns: -1, connect: -1, ssl: -1, send: 0, wait: 1, receive: 3 });
+    expect(harTimings(exchange({ pushed: true, issuedAt: 1021, responseStartAt: 1022, endAt: 1025 }))).toEqual({
+      blocked: -1,
+      dns: -1,
+      connect: -1,
+      ssl: -1,
+      send: 0,
+      wait: 1,
+      receive: 3,
+    });
   });
 });
 
 describe('buildHar', () => {
   it('a document the HAR 1.2 schema accepts: entries in order, time = the sum of the timings that apply, fields as name/value', () => {
     const a = exchange({
-      requestHeaders: [[':method', 'POST'], [':path', '/p?q=1&r=%20x'], ['cookie', 'a=1; b=2'], ['content-type', 'text/plain']],
-      responseHeaders: [[':status', '200'], ['content-type', 'text/html'], ['set-cookie', 'sid=xyz; Path=/; Domain=h.test; Expires=Wed, 21 Oct 2037 07:28:00 GMT; HttpOnly; Secure'], ['location', '/next'], ['x-name', 'caf\xc3\xa9']],
+      requestHeaders: [
+        [':method', 'POST'],
+        [':path', '/p?q=1&r=%20x'],
+        ['cookie', 'a=1; b=2'],
+        ['content-type', 'text/plain'],
+      ],
+      responseHeaders: [
+        [':status', '200'],
+        ['content-type', 'text/html'],
+        ['set-cookie', 'sid=xyz; Path=/; Domain=h.test; Expires=Wed, 21 Oct 2037 07:28:00 GMT; HttpOnly; Secure'],
+        ['location', '/next'],
+        ['x-name', 'caf\xc3\xa9'],
+      ],
       method: 'POST',
       requestBodySize: 5,
       requestText: 'hello',
       bodySize: 40,
       contentSize: 100,
     });
-    const b = exchange({ url: new URL('https://h.test/style.css'), pushed: true, streamId: 2, issuedAt: 1021, startedDateTime: new Date(a.startedDateTime.getTime() + 5), responseStartAt: 1022, endAt: 1025 });
-    const failed = exchange({ url: new URL('https://h.test/gone'), status: 0, error: 'stream 15 was reset by the server with CANCEL', startedDateTime: new Date(a.startedDateTime.getTime() + 9) });
+    const b = exchange({
+      url: new URL('https://h.test/style.css'),
+      pushed: true,
+      streamId: 2,
+      issuedAt: 1021,
+      startedDateTime: new Date(a.startedDateTime.getTime() + 5),
+      responseStartAt: 1022,
+      endAt: 1025,
+    });
+    const failed = exchange({
+      url: new URL('https://h.test/gone'),
+      status: 0,
+      error: 'stream 15 was reset by the server with CANCEL',
+      startedDateTime: new Date(a.startedDateTime.getTime() + 9),
+    });
     const har = buildHar([b, failed, a], { name: 'h2get', version: '9.9.9' });
     expect(validate(har)).toBe('valid');
     const [ea, eb, ef] = har.log.entries;
@@ -78,7 +119,9 @@ describe('buildHar', () => {
       { name: 'b', value: '2' },
     ]);
     expect(ea!.request.postData).toEqual({ mimeType: 'text/plain', text: 'hello' });
-    expect(ea!.response.cookies).toEqual([{ name: 'sid', value: 'xyz', path: '/', domain: 'h.test', expires: '2037-10-21T07:28:00.000Z', httpOnly: true, secure: true }]);
+    expect(ea!.response.cookies).toEqual([
+      { name: 'sid', value: 'xyz', path: '/', domain: 'h.test', expires: '2037-10-21T07:28:00.000Z', httpOnly: true, secure: true },
+    ]);
     expect(ea!.response.redirectURL).toBe('/next');
     expect(ea!.response.content).toEqual({ size: 100, compression: 60, mimeType: 'text/html' });
     expect(ea!.response.headers).toContainEqual({ name: 'x-name', value: 'caf\u00e9' });
@@ -137,6 +180,9 @@ describe('-s', () => {
     const p = exchange({ url: new URL('https://h.test/style.css'), pushed: true, streamId: 2, issuedAt: 1010.216, endAt: 1010.375, bodySize: 7 });
     const lines = statistics([p, a]).split('\n');
     const table = lines.slice(lines.indexOf('id  responseEnd requestStart  process code size request path'));
-    expect(table.slice(1, 3)).toEqual([' 13      +332us        +97us    235us  200  157 /p?q=1&r=%20x', '  2      +375us *     +216us    159us  200    7 /style.css']);
+    expect(table.slice(1, 3)).toEqual([
+      ' 13      +332us        +97us    235us  200  157 /p?q=1&r=%20x',
+      '  2      +375us *     +216us    159us  200    7 /style.css',
+    ]);
   });
 });

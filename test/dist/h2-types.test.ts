@@ -31,8 +31,7 @@ function loadIndex(): { checker: ts.TypeChecker; exports: ts.Symbol[] } {
   return { checker, exports };
 }
 
-const hasModifier = (d: ts.Declaration, kind: ts.SyntaxKind): boolean =>
-  ts.canHaveModifiers(d) && (ts.getModifiers(d) ?? []).some((m) => m.kind === kind);
+const hasModifier = (d: ts.Declaration, kind: ts.SyntaxKind): boolean => ts.canHaveModifiers(d) && (ts.getModifiers(d) ?? []).some((m) => m.kind === kind);
 
 const isInternalDoc = (d: ts.Node): boolean => ts.getJSDocTags(d).some((t) => t.tagName.text === 'internal');
 
@@ -62,7 +61,8 @@ function classMembers(checker: ts.TypeChecker, exports: ts.Symbol[]): { api: str
       for (const t of h.types) {
         const base = checker.getSymbolAtLocation(t.expression);
         const resolved = base && base.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(base) : base;
-        if (h.token === ts.SyntaxKind.ExtendsKeyword && resolved && !exports.includes(resolved) && resolved.name !== 'Error') leaks.push(`${sym.name} extends ${resolved.name}, which is not exported`);
+        if (h.token === ts.SyntaxKind.ExtendsKeyword && resolved && !exports.includes(resolved) && resolved.name !== 'Error')
+          leaks.push(`${sym.name} extends ${resolved.name}, which is not exported`);
       }
     }
   }
@@ -135,23 +135,105 @@ describe('the h2kit/h2 types', () => {
     // The API, member by member: a change here is a change of the public API (README's h2kit/h2 section).
     expect(api).toEqual(
       [
-        'ClientResponse.body', 'ClientResponse.bytes', 'ClientResponse.cancel', 'ClientResponse.get', 'ClientResponse.getAll', 'ClientResponse.headers',
-        'ClientResponse.informational', 'ClientResponse.json', 'ClientResponse.pushed', 'ClientResponse.rawHeaders', 'ClientResponse.rawTrailers', 'ClientResponse.status',
-        'ClientResponse.streamId', 'ClientResponse.text', 'ClientResponse.trailers',
-        'ClientSession.activeStreams', 'ClientSession.alpnProtocol', 'ClientSession.authority', 'ClientSession.close', 'ClientSession.closed', 'ClientSession.closedPromise',
-        'ClientSession.destroy', 'ClientSession.off', 'ClientSession.on', 'ClientSession.pendingRequests', 'ClientSession.ping', 'ClientSession.priority',
-        'ClientSession.request', 'ClientSession.scheme', 'ClientSession.setNextStreamId', 'ClientSession.stats', 'ClientSession.timings', 'ClientSession.tls', 'ClientSession.url',
-        'FrameLines.connectionClosed', 'FrameLines.lines', 'FrameLines.settingsLines', 'FrameLines.streamClosed', 'new FrameLines',
-        'H2Error.errorCode', 'H2Error.name', 'H2Error.scope', 'H2Error.streamId', 'H2Error.toString', 'new H2Error',
-        'Http2Error.code', 'Http2Error.errorCode', 'Http2Error.fromCode', 'Http2Error.name', 'Http2Error.retryable', 'Http2Error.streamId', 'new Http2Error',
-        'Http2Server.address', 'Http2Server.close', 'Http2Server.connectionCount', 'Http2Server.getConnections', 'Http2Server.handleSocket', 'Http2Server.listen', 'new Http2Server',
-        'ServerConnection.closed', 'ServerConnection.destroy', 'ServerConnection.id', 'ServerConnection.onDrain', 'ServerConnection.onTransportClose', 'ServerConnection.ping',
-        'ServerConnection.receive', 'ServerConnection.remoteAddress', 'ServerConnection.remotePort', 'ServerConnection.shutdown', 'ServerConnection.stats',
-        'ServerConnection.streamCount', 'new ServerConnection',
-        'ServerStream.authority', 'ServerStream.closed', 'ServerStream.connectionId', 'ServerStream.endStreamReceived', 'ServerStream.get', 'ServerStream.getAll',
-        'ServerStream.headers', 'ServerStream.headersSent', 'ServerStream.method', 'ServerStream.rawHeaders', 'ServerStream.rawTrailers', 'ServerStream.off', 'ServerStream.on', 'ServerStream.once', 'ServerStream.path', 'ServerStream.push', 'ServerStream.pushed',
-        'ServerStream.remoteAddress', 'ServerStream.remotePort', 'ServerStream.requestEnded', 'ServerStream.reset', 'ServerStream.respond', 'ServerStream.resume',
-        'ServerStream.scheme', 'ServerStream.sendTrailers', 'ServerStream.streamId', 'ServerStream.trailers',
+        'ClientResponse.body',
+        'ClientResponse.bytes',
+        'ClientResponse.cancel',
+        'ClientResponse.get',
+        'ClientResponse.getAll',
+        'ClientResponse.headers',
+        'ClientResponse.informational',
+        'ClientResponse.json',
+        'ClientResponse.pushed',
+        'ClientResponse.rawHeaders',
+        'ClientResponse.rawTrailers',
+        'ClientResponse.status',
+        'ClientResponse.streamId',
+        'ClientResponse.text',
+        'ClientResponse.trailers',
+        'ClientSession.activeStreams',
+        'ClientSession.alpnProtocol',
+        'ClientSession.authority',
+        'ClientSession.close',
+        'ClientSession.closed',
+        'ClientSession.closedPromise',
+        'ClientSession.destroy',
+        'ClientSession.off',
+        'ClientSession.on',
+        'ClientSession.pendingRequests',
+        'ClientSession.ping',
+        'ClientSession.priority',
+        'ClientSession.request',
+        'ClientSession.scheme',
+        'ClientSession.setNextStreamId',
+        'ClientSession.stats',
+        'ClientSession.timings',
+        'ClientSession.tls',
+        'ClientSession.url',
+        'FrameLines.connectionClosed',
+        'FrameLines.lines',
+        'FrameLines.settingsLines',
+        'FrameLines.streamClosed',
+        'new FrameLines',
+        'H2Error.errorCode',
+        'H2Error.name',
+        'H2Error.scope',
+        'H2Error.streamId',
+        'H2Error.toString',
+        'new H2Error',
+        'Http2Error.code',
+        'Http2Error.errorCode',
+        'Http2Error.fromCode',
+        'Http2Error.name',
+        'Http2Error.retryable',
+        'Http2Error.streamId',
+        'new Http2Error',
+        'Http2Server.address',
+        'Http2Server.close',
+        'Http2Server.connectionCount',
+        'Http2Server.getConnections',
+        'Http2Server.handleSocket',
+        'Http2Server.listen',
+        'new Http2Server',
+        'ServerConnection.closed',
+        'ServerConnection.destroy',
+        'ServerConnection.id',
+        'ServerConnection.onDrain',
+        'ServerConnection.onTransportClose',
+        'ServerConnection.ping',
+        'ServerConnection.receive',
+        'ServerConnection.remoteAddress',
+        'ServerConnection.remotePort',
+        'ServerConnection.shutdown',
+        'ServerConnection.stats',
+        'ServerConnection.streamCount',
+        'new ServerConnection',
+        'ServerStream.authority',
+        'ServerStream.closed',
+        'ServerStream.connectionId',
+        'ServerStream.endStreamReceived',
+        'ServerStream.get',
+        'ServerStream.getAll',
+        'ServerStream.headers',
+        'ServerStream.headersSent',
+        'ServerStream.method',
+        'ServerStream.rawHeaders',
+        'ServerStream.rawTrailers',
+        'ServerStream.off',
+        'ServerStream.on',
+        'ServerStream.once',
+        'ServerStream.path',
+        'ServerStream.push',
+        'ServerStream.pushed',
+        'ServerStream.remoteAddress',
+        'ServerStream.remotePort',
+        'ServerStream.requestEnded',
+        'ServerStream.reset',
+        'ServerStream.respond',
+        'ServerStream.resume',
+        'ServerStream.scheme',
+        'ServerStream.sendTrailers',
+        'ServerStream.streamId',
+        'ServerStream.trailers',
       ].sort(),
     );
   });
@@ -170,14 +252,16 @@ describe('the h2kit/h2 types', () => {
       for (const d of s.declarations ?? []) {
         if (isInternalDoc(d)) marked.push(key);
         if (ts.isClassDeclaration(d) || ts.isInterfaceDeclaration(d)) {
-          for (const m of d.members) if (isInternalDoc(m) && !(ts.isClassDeclaration(d) && hasModifier(m, ts.SyntaxKind.PrivateKeyword))) marked.push(`${key}.${m.name?.getText() ?? 'constructor'}`);
+          for (const m of d.members)
+            if (isInternalDoc(m) && !(ts.isClassDeclaration(d) && hasModifier(m, ts.SyntaxKind.PrivateKeyword)))
+              marked.push(`${key}.${m.name?.getText() ?? 'constructor'}`);
         }
       }
     }
     expect(marked).toEqual([]);
   });
 
-  it('the engine\'s state does not compile from outside (test/types/h2-api.ts against the published .d.ts: every @ts-expect-error is an error)', () => {
+  it("the engine's state does not compile from outside (test/types/h2-api.ts against the published .d.ts: every @ts-expect-error is an error)", () => {
     const dir = tempDir('h2kit-types-');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'h2-api.ts');

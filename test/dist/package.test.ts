@@ -31,7 +31,9 @@ const npm = (args: string[], cwd: string) => spawnSync('npm', args, { cwd, encod
 
 /** The .js files under a folder. */
 function jsFiles(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.js')).map((f) => join(dir, f));
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => join(dir, f));
 }
 
 describe('the npm package', () => {
@@ -66,7 +68,9 @@ describe('the npm package', () => {
     beforeAll(() => {
       // A copy of the clone (the files git would commit), with this clone's node_modules.
       clone = tempDir('h2kit-clone-');
-      const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
+      const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' })
+        .split('\0')
+        .filter(Boolean);
       for (const f of listed) {
         if (!statSync(join(ROOT, f), { throwIfNoEntry: false })?.isFile()) continue; // deleted, not yet committed
         mkdirSync(dirname(join(clone, f)), { recursive: true });
@@ -91,10 +95,25 @@ describe('the npm package', () => {
     it('npm pack builds and ships dist/, bin/, schemas/, the notices, README, CHANGELOG and LICENSE, and no prepare script; package.json is left as it was', () => {
       const files = packed.files.map((f) => f.path);
       for (const f of files) {
-        expect(f, f).toMatch(/^(dist\/(bin\/[\w-]+\.(mjs|cjs)|(hpack|h2|server)\/[\w-]+\.(js|d\.ts)|index\.(js|d\.ts))|bin\/\w+\.c?js|schemas\/[\w-]+\.schema\.json|README\.md|CHANGELOG\.md|LICENSE|THIRD-PARTY-NOTICES|package\.json)$/);
+        expect(f, f).toMatch(
+          /^(dist\/(bin\/[\w-]+\.(mjs|cjs)|(hpack|h2|server)\/[\w-]+\.(js|d\.ts)|index\.(js|d\.ts))|bin\/\w+\.c?js|schemas\/[\w-]+\.schema\.json|README\.md|CHANGELOG\.md|LICENSE|THIRD-PARTY-NOTICES|package\.json)$/,
+        );
       }
-      const must = ['bin/deflatehd.cjs', 'bin/h2serve.js', 'dist/bin/h2proxy.mjs', 'dist/bin/h2bench-worker.mjs', 'dist/bin/schema.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/hpack/index.d.ts', 'dist/h2/index.js', 'dist/server/index.d.ts'];
-      expect(files).toEqual(expect.arrayContaining([...must, 'schemas/deflatehd-input.schema.json', 'THIRD-PARTY-NOTICES', 'CHANGELOG.md', 'LICENSE', 'README.md']));
+      const must = [
+        'bin/deflatehd.cjs',
+        'bin/h2serve.js',
+        'dist/bin/h2proxy.mjs',
+        'dist/bin/h2bench-worker.mjs',
+        'dist/bin/schema.mjs',
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/hpack/index.d.ts',
+        'dist/h2/index.js',
+        'dist/server/index.d.ts',
+      ];
+      expect(files).toEqual(
+        expect.arrayContaining([...must, 'schemas/deflatehd-input.schema.json', 'THIRD-PARTY-NOTICES', 'CHANGELOG.md', 'LICENSE', 'README.md']),
+      );
       // The tarball's package.json: no prepare (it would be listed as an install script), no dependencies.
       const shipped = readJson<PackageJson>(join(app, 'node_modules/h2kit/package.json'));
       expect(shipped.scripts).not.toHaveProperty('prepare');
@@ -108,7 +127,11 @@ describe('the npm package', () => {
     it('installs with --omit=dev as h2kit alone, without an install-scripts notice', () => {
       expect(install.status, install.stderr).toBe(0);
       expect(install.stdout + install.stderr).not.toMatch(/install-scripts|prepare/);
-      expect(readdirSync(join(app, 'node_modules')).filter((f) => !f.startsWith('.')).sort()).toEqual(['h2kit']);
+      expect(
+        readdirSync(join(app, 'node_modules'))
+          .filter((f) => !f.startsWith('.'))
+          .sort(),
+      ).toEqual(['h2kit']);
       expect(readdirSync(join(app, 'node_modules/.bin')).sort()).toEqual([...COMMANDS].sort());
     });
 
@@ -123,8 +146,13 @@ describe('the npm package', () => {
           "import { createRequire } from 'node:module';",
           'const require = createRequire(import.meta.url);',
           'const out = {};',
-          ...['h2kit', 'h2kit/hpack', 'h2kit/h2', 'h2kit/server'].map((s) => `out[${JSON.stringify(s)}] = Object.keys(await import(${JSON.stringify(s)})).sort();`),
-          ...schemas.map((f) => `out[${JSON.stringify(f)}] = [(await import('h2kit/schemas/${f}', { with: { type: 'json' } })).default.title, require('h2kit/schemas/${f}').$id];`),
+          ...['h2kit', 'h2kit/hpack', 'h2kit/h2', 'h2kit/server'].map(
+            (s) => `out[${JSON.stringify(s)}] = Object.keys(await import(${JSON.stringify(s)})).sort();`,
+          ),
+          ...schemas.map(
+            (f) =>
+              `out[${JSON.stringify(f)}] = [(await import('h2kit/schemas/${f}', { with: { type: 'json' } })).default.title, require('h2kit/schemas/${f}').$id];`,
+          ),
           "out.version = require('h2kit/package.json').version;",
           'console.log(JSON.stringify(out));',
         ].join('\n'),
@@ -135,14 +163,36 @@ describe('the npm package', () => {
       expect(got['h2kit']).toEqual(expect.arrayContaining(['Deflater', 'Inflater', 'HpackError', 'h2']));
       expect(got['h2kit/hpack']).toEqual(expect.arrayContaining(['Deflater', 'Inflater', 'formatTable']));
       expect(got['h2kit/h2']).toEqual(expect.arrayContaining(['createServer', 'connect', 'Http2Error']));
-      expect(got['h2kit/server']).toEqual(expect.arrayContaining(['StaticFiles', 'FileRangeReader', 'parseHttpDate', 'formatHttpDate', 'BUILTIN_MIME_TYPES', 'contentTypeFor', 'selfSignedCertificate']));
+      expect(got['h2kit/server']).toEqual(
+        expect.arrayContaining([
+          'StaticFiles',
+          'FileRangeReader',
+          'parseHttpDate',
+          'formatHttpDate',
+          'BUILTIN_MIME_TYPES',
+          'contentTypeFor',
+          'selfSignedCertificate',
+        ]),
+      );
       for (const f of schemas) expect(got[f], f).toEqual([expect.stringMatching(/^(de|in)flatehd (in|out)put: /), `https://h2kit.invalid/schemas/${f}`]);
       expect(got.version).toBe(VERSION);
     });
 
     it("typed: h2kit/hpack needs nothing from @types/node; h2kit/h2 and README's h2kit/server example typecheck and run", async () => {
       const tsconfig = (types: string[], file: string) =>
-        JSON.stringify({ compilerOptions: { strict: true, module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', types, noEmit: true, skipLibCheck: false, lib: ['ES2023', 'DOM'] }, files: [file] });
+        JSON.stringify({
+          compilerOptions: {
+            strict: true,
+            module: 'NodeNext',
+            moduleResolution: 'NodeNext',
+            target: 'ES2022',
+            types,
+            noEmit: true,
+            skipLibCheck: false,
+            lib: ['ES2023', 'DOM'],
+          },
+          files: [file],
+        });
       const tsc = (project: string) => spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', project], { encoding: 'utf8' });
       /** Writes a TypeScript file, typechecks it with `types`, and writes it as .mjs without the types. */
       const program = (name: string, code: string, types: string[]) => {
@@ -150,7 +200,9 @@ describe('the npm package', () => {
         writeFileSync(join(app, `tsconfig.${name}.json`), tsconfig(types, `${name}.ts`));
         const t = tsc(join(app, `tsconfig.${name}.json`));
         expect(t.status, t.stdout + t.stderr).toBe(0);
-        const js = ts.transpileModule(code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true } }).outputText;
+        const js = ts.transpileModule(code, {
+          compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+        }).outputText;
         writeFileSync(join(app, `${name}.mjs`), js);
         return join(app, `${name}.mjs`);
       };
@@ -192,7 +244,7 @@ describe('the npm package', () => {
       writeFileSync(join(app, 'public/hello.txt'), 'hello from StaticFiles\n');
       const client = [
         "import { connect } from 'h2kit/h2';",
-        "const session = await connect(`https://localhost:${port}`, { tls: { rejectUnauthorized: false } });",
+        'const session = await connect(`https://localhost:${port}`, { tls: { rejectUnauthorized: false } });',
         "const ok = await session.request({ ':path': '/hello.txt' });",
         "const missing = await session.request({ ':path': '/nothing' });",
         "console.log(JSON.stringify([ok.status, ok.get('content-type'), await ok.text(), missing.status]));",

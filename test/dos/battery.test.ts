@@ -7,16 +7,17 @@
  * With H2KIT_DOS_PEERS set (e.g. "nghttpd,nghttpx"), the same attacks also run
  * against those servers (nghttpx: as a proxy in front of the proxy rows' backend) and a comparison table is printed (informational).
  */
+
+import { spawn } from 'node:child_process';
 import { closeSync, createReadStream, ftruncateSync, mkdtempSync, openSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attacks, EXPECTED, runAttack, type Outcome } from '../helpers/dos.js';
-import { alive, childPids, freePort, killAll, requireBin, startH2Serve, waitForPort, type H2ServeProcess } from '../helpers/h2serve.js';
-import { killProxies, startProxy, type ProxyProcess } from '../helpers/h2proxy.js';
+import { attacks, EXPECTED, type Outcome, runAttack } from '../helpers/dos.js';
+import { killProxies, type ProxyProcess, startProxy } from '../helpers/h2proxy.js';
+import { alive, childPids, freePort, type H2ServeProcess, killAll, requireBin, startH2Serve, waitForPort } from '../helpers/h2serve.js';
 
 /** The bystander's slowest answer during an attack, in ms (generous: CI machines are slow and shared). */
 const LATENCY_CEILING = 3000;
@@ -52,10 +53,15 @@ beforeAll(async () => {
 afterAll(async () => {
   await killAll();
   if (table.length) {
-    const lines = ['| target | attack | attacker got | bystander max / p50 ms (failed) | RSS before → peak → after MiB | fds peak |', '|---|---|---|---|---|---|'];
+    const lines = [
+      '| target | attack | attacker got | bystander max / p50 ms (failed) | RSS before → peak → after MiB | fds peak |',
+      '|---|---|---|---|---|---|',
+    ];
     const mib = (k: number) => (k / 1024).toFixed(0);
     for (const { target, row, o } of table) {
-      lines.push(`| ${target} | ${row} | ${o.answer} | ${o.bystander.maxMs} / ${o.bystander.p50Ms} (${o.bystander.failures}) | ${mib(o.rss.before)} → ${mib(o.rss.peak)} → ${mib(o.rss.after)} | ${o.fdsPeak} |`);
+      lines.push(
+        `| ${target} | ${row} | ${o.answer} | ${o.bystander.maxMs} / ${o.bystander.p50Ms} (${o.bystander.failures}) | ${mib(o.rss.before)} → ${mib(o.rss.peak)} → ${mib(o.rss.after)} | ${o.fdsPeak} |`,
+      );
     }
     console.log(lines.join('\n'));
   }
@@ -141,7 +147,9 @@ describe.runIf(peers.includes('nghttpx'))('the proxy battery against nghttpx (in
   beforeAll(async () => {
     backend = await fileBackend();
     port = await freePort();
-    const child = spawn(requireBin('nghttpx'), ['--conf=/dev/null', `-f127.0.0.1,${port};no-tls`, `-b127.0.0.1,${backend.port}`, '--errorlog-file=/dev/null'], { stdio: 'ignore' });
+    const child = spawn(requireBin('nghttpx'), ['--conf=/dev/null', `-f127.0.0.1,${port};no-tls`, `-b127.0.0.1,${backend.port}`, '--errorlog-file=/dev/null'], {
+      stdio: 'ignore',
+    });
     master = child.pid!;
     await waitForPort(port);
     worker = childPids(master)[0] ?? master;

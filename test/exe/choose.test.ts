@@ -1,6 +1,6 @@
 /** How the single executable picks its command: the name it was started under, else its first argument. */
 import { describe, expect, it } from 'vitest';
-import { chooseCommand, COMMANDS } from '../../src/exe/choose.js';
+import { COMMANDS, chooseCommand } from '../../src/exe/choose.js';
 
 describe('chooseCommand', () => {
   it('a link named after a command runs it with every argument, whatever the folder', () => {

@@ -4,11 +4,11 @@
  * well-behaved connection to the same server keeps working.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS } from '../../src/h2/limits.js';
-import { CONNECTION_PREFACE, encodePing, encodeSettings, ErrorCode, Flag, FrameType } from '../../src/h2/index.js';
-import type { RawClient } from '../helpers/h2-raw-client.js';
 import type { Connection } from '../../src/h2/index.js';
+import { CONNECTION_PREFACE, ErrorCode, encodePing, encodeSettings, Flag, FrameType } from '../../src/h2/index.js';
+import { DEFAULT_LIMITS } from '../../src/h2/limits.js';
 import { connect, expectConnectionError, expectOk, open, until } from '../helpers/h2-expect.js';
+import type { RawClient } from '../helpers/h2-raw-client.js';
 import { startTestServer, type TestServer } from '../helpers/h2-test-server.js';
 
 let ts: TestServer; // default limits
@@ -67,7 +67,13 @@ describe('rapid reset (CVE-2023-44487)', () => {
       const good = await bystander(s.port);
       const c = await open(s.port);
       const frames: Uint8Array[] = [];
-      for (let i = 0; i < 80; i++) frames.push(c.headersFrame(1 + 2 * i, [[':method', 'GET'], [':path', '/']])); // no :scheme
+      for (let i = 0; i < 80; i++)
+        frames.push(
+          c.headersFrame(1 + 2 * i, [
+            [':method', 'GET'],
+            [':path', '/'],
+          ]),
+        ); // no :scheme
       c.send(...frames);
       await calm(c);
       // Exactly the budget is answered with RST_STREAM; the next one gets GOAWAY instead.
@@ -96,7 +102,12 @@ describe('CONTINUATION flood', () => {
   it(`header block octets are capped before END_HEADERS (default ${DEFAULT_LIMITS.maxHeaderBlockSize}) -> ENHANCE_YOUR_CALM`, async () => {
     const good = await bystander(ts.port);
     const c = await open(ts.port);
-    const block = c.encode([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', '/']]);
+    const block = c.encode([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', 'a'],
+      [':path', '/'],
+    ]);
     c.send(c.raw(FrameType.HEADERS, Flag.END_STREAM, 1, block));
     const junk = new Uint8Array(16384).fill(0x41);
     let sent = 0;
@@ -114,7 +125,13 @@ describe('CONTINUATION flood', () => {
   it(`CONTINUATION frames are counted too: one-octet frames stop after ${DEFAULT_LIMITS.maxContinuations} -> ENHANCE_YOUR_CALM`, async () => {
     const good = await bystander(ts.port);
     const c = await open(ts.port);
-    const block = c.encode([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', '/'], ['x-pad', 'y'.repeat(200)]]);
+    const block = c.encode([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', 'a'],
+      [':path', '/'],
+      ['x-pad', 'y'.repeat(200)],
+    ]);
     const frames = [c.raw(FrameType.HEADERS, Flag.END_STREAM, 1, block.subarray(0, 1))];
     for (let i = 1; i < 200; i++) frames.push(c.raw(FrameType.CONTINUATION, 0, 1, block.subarray(i, i + 1)));
     c.send(...frames);
@@ -126,7 +143,13 @@ describe('CONTINUATION flood', () => {
 
   it('a header block split into the allowed number of CONTINUATION frames is served', async () => {
     const c = await open(ts.port);
-    const block = c.encode([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', '/'], ['x-pad', 'y'.repeat(200)]]);
+    const block = c.encode([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', 'a'],
+      [':path', '/'],
+      ['x-pad', 'y'.repeat(200)],
+    ]);
     const step = Math.ceil(block.length / (DEFAULT_LIMITS.maxContinuations + 1));
     c.send(c.split(1, block, true, step));
     expect((await c.response(1)).status).toBe('200');
@@ -134,7 +157,12 @@ describe('CONTINUATION flood', () => {
 
   it('empty CONTINUATION frames are zero-progress frames -> ENHANCE_YOUR_CALM', async () => {
     const c = await open(ts.port);
-    const block = c.encode([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', '/']]);
+    const block = c.encode([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', 'a'],
+      [':path', '/'],
+    ]);
     const frames = [c.raw(FrameType.HEADERS, Flag.END_STREAM, 1, block)];
     for (let i = 0; i < 2000; i++) frames.push(c.raw(FrameType.CONTINUATION, 0, 1, []));
     c.send(...frames);
@@ -172,7 +200,14 @@ describe('HPACK bomb', () => {
     const r = await c.response(3);
     expect(r.status).toBe('431');
     // The HPACK context is intact: index 62 is still the entry.
-    c.send(c.raw(FrameType.HEADERS, Flag.END_HEADERS | Flag.END_STREAM, 5, Buffer.from([...pseudo.slice(0, 2), 0x04, 0x05, 0x2f, 0x69, 0x6e, 0x66, 0x6f, 0x01, 0x01, 0x61, 0xbe])));
+    c.send(
+      c.raw(
+        FrameType.HEADERS,
+        Flag.END_HEADERS | Flag.END_STREAM,
+        5,
+        Buffer.from([...pseudo.slice(0, 2), 0x04, 0x05, 0x2f, 0x69, 0x6e, 0x66, 0x6f, 0x01, 0x01, 0x61, 0xbe]),
+      ),
+    );
     const info = await c.response(5);
     expect(info.status).toBe('200');
     expect(JSON.parse(info.body.toString()).headers).toEqual([['x-bomb', 'b'.repeat(4000)]]);
@@ -192,7 +227,13 @@ describe('HPACK bomb', () => {
 
   it('a header list just under the limit is served', async () => {
     const c = await open(ts.port);
-    const block = c.encode([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', '/'], ['x-big', 'v'.repeat(60000)]]);
+    const block = c.encode([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', 'a'],
+      [':path', '/'],
+      ['x-big', 'v'.repeat(60000)],
+    ]);
     c.send(c.split(1, block));
     await expectOk(c, 1, 'hello');
   });

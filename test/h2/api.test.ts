@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { createServer, ErrorCode, formatFrameEvent, FrameType, type FrameEvent, type ServerStream } from '../../src/h2/index.js';
+import { createServer, ErrorCode, type FrameEvent, FrameType, formatFrameEvent, type ServerStream } from '../../src/h2/index.js';
 import { expectOk, open } from '../helpers/h2-expect.js';
 import { startTestServer } from '../helpers/h2-test-server.js';
 
@@ -237,7 +237,11 @@ describe('frame observer', () => {
         expect(find('send', FrameType.SETTINGS)?.settings).toContainEqual([3, 100]);
         expect(find('recv', FrameType.HEADERS)).toMatchObject({ streamId: 1, padLength: 2 });
         expect(find('recv', FrameType.HEADERS)?.headers).toContainEqual([':path', '/p']);
-        expect(find('send', FrameType.HEADERS)?.headers).toEqual([[':status', '200'], ['x-a', 'b'], ['content-length', '4']]);
+        expect(find('send', FrameType.HEADERS)?.headers).toEqual([
+          [':status', '200'],
+          ['x-a', 'b'],
+          ['content-length', '4'],
+        ]);
         expect(find('send', FrameType.DATA)).toMatchObject({ streamId: 1, length: 4, flags: 1 });
         expect(find('recv', FrameType.WINDOW_UPDATE)?.increment).toBe(1000);
         expect(find('recv', FrameType.PING)?.opaque?.length).toBe(8);
@@ -271,13 +275,36 @@ describe.skipIf(!OPENSSL)(OPENSSL ? 'TLS (ALPN h2) through handleSocket' : 'TLS 
   it('a TLS socket that negotiated h2 is served', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'h2kit-tls-'));
     try {
-      const r = spawnSync(OPENSSL!, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { encoding: 'utf8' });
+      const r = spawnSync(
+        OPENSSL!,
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-subj',
+          '/CN=localhost',
+          '-days',
+          '1',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+        ],
+        { encoding: 'utf8' },
+      );
       expect(r.status).toBe(0);
       const server = createServer({ handler: (s) => s.respond(200, {}, `tls ${s.scheme} ${s.path}`) });
-      const tlsServer = tls.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')), ALPNProtocols: ['h2'] }, (sock) => {
-        if (sock.alpnProtocol === 'h2') server.handleSocket(sock);
-        else sock.destroy();
-      });
+      const tlsServer = tls.createServer(
+        { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')), ALPNProtocols: ['h2'] },
+        (sock) => {
+          if (sock.alpnProtocol === 'h2') server.handleSocket(sock);
+          else sock.destroy();
+        },
+      );
       await new Promise<void>((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
       const port = (tlsServer.address() as { port: number }).port;
       const session = http2.connect(`https://localhost:${port}`, { rejectUnauthorized: false });

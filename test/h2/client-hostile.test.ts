@@ -11,7 +11,10 @@ import net from 'node:net';
 import { Duplex } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  type ClientSession,
+  type ConnectOptions,
   connect,
+  ErrorCode,
   encodeContinuation,
   encodeGoaway,
   encodeHeaders,
@@ -20,17 +23,14 @@ import {
   encodeRstStream,
   encodeSettings,
   encodeWindowUpdate,
-  ErrorCode,
   Flag,
   FrameType,
   Http2Error,
   MAX_WINDOW_SIZE,
   SettingId,
-  type ClientSession,
-  type ConnectOptions,
 } from '../../src/h2/index.js';
 import { encodeInteger } from '../../src/hpack/integer.js';
-import { startRawServer, type RawServer, type RawServerConnection } from '../helpers/h2-raw-server.js';
+import { type RawServer, type RawServerConnection, startRawServer } from '../helpers/h2-raw-server.js';
 
 const CASE_TIMEOUT = 30_000;
 
@@ -154,7 +154,13 @@ async function settle<T>(p: Promise<T>, ms = 10_000): Promise<{ value: T } | { e
   const hang = new Promise<'hang'>((resolve) => {
     timer = setTimeout(() => resolve('hang'), ms);
   });
-  const r = await Promise.race([p.then((value) => ({ value }), (error: unknown) => ({ error })), hang]);
+  const r = await Promise.race([
+    p.then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    ),
+    hang,
+  ]);
   clearTimeout(timer);
   if (r === 'hang') throw new Error(`not settled within ${ms} ms: the client hangs`);
   return r;
@@ -202,15 +208,16 @@ async function flood(c: RawServerConnection, make: (i: number) => Uint8Array, ma
   while (i < max && !c.closed && !c.socket.destroyed) {
     const parts: Uint8Array[] = [];
     for (let k = 0; k < batch && i < max; k++) parts.push(make(i++));
-    if (!c.send(concat(...parts))) await new Promise<void>((resolve) => {
-      const done = (): void => {
-        c.socket.off('drain', done);
-        c.socket.off('close', done);
-        resolve();
-      };
-      c.socket.once('drain', done);
-      c.socket.once('close', done);
-    });
+    if (!c.send(concat(...parts)))
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          c.socket.off('drain', done);
+          c.socket.off('close', done);
+          resolve();
+        };
+        c.socket.once('drain', done);
+        c.socket.once('close', done);
+      });
     else await new Promise((r) => setImmediate(r));
   }
   return i;
@@ -327,12 +334,24 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
 
   it('an HPACK bomb against a smaller maxHeaderListSize: the setting is advertised and enforced', async () => {
     let conn!: RawServerConnection;
-    const { s } = await hostile(async (c) => {
-      conn = c;
-      c.preface();
-      const r = await c.request();
-      c.send(c.headers(r.streamId, [[':status', '200'], ['x-big', 'b'.repeat(2000)]], true));
-    }, { settings: { maxHeaderListSize: 1024 } });
+    const { s } = await hostile(
+      async (c) => {
+        conn = c;
+        c.preface();
+        const r = await c.request();
+        c.send(
+          c.headers(
+            r.streamId,
+            [
+              [':status', '200'],
+              ['x-big', 'b'.repeat(2000)],
+            ],
+            true,
+          ),
+        );
+      },
+      { settings: { maxHeaderListSize: 1024 } },
+    );
     const e = await rejection(s.request({ ':path': '/' }));
     expect(e.code).toBe('HEADER_LIST_TOO_LARGE');
     expect(e.message).toMatch(/SETTINGS_MAX_HEADER_LIST_SIZE 1024/);
@@ -379,11 +398,14 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
   });
 
   it('a header block that never ends: ENHANCE_YOUR_CALM after limits.frameTimeout', async () => {
-    const { s } = await hostile(async (c) => {
-      c.preface();
-      const r = await c.request();
-      c.send(encodeHeaders(r.streamId, new Uint8Array([0x88]), { endHeaders: false }));
-    }, { limits: { frameTimeout: 300 } });
+    const { s } = await hostile(
+      async (c) => {
+        c.preface();
+        const r = await c.request();
+        c.send(encodeHeaders(r.streamId, new Uint8Array([0x88]), { endHeaders: false }));
+      },
+      { limits: { frameTimeout: 300 } },
+    );
     const e = await rejection(s.request({ ':path': '/' }));
     expect(e.code).toBe('ENHANCE_YOUR_CALM');
     expect(e.message).toMatch(/header block stayed incomplete/);
@@ -427,12 +449,20 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
     // The frame budget is lifted so that what stops the flood is the bound on replies queued for a peer that does not read.
     let written = 0;
     let stall!: () => void;
-    const { s, peaks, stall: stallWire } = await hostile(async (c) => {
-      c.preface();
-      await c.request();
-      stall();
-      written = await flood(c, frame, 3_000_000, 2000);
-    }, { limits: { zeroProgressBurst: 1e9, zeroProgressRate: 1e9, closeLinger: 200 } }, true);
+    const {
+      s,
+      peaks,
+      stall: stallWire,
+    } = await hostile(
+      async (c) => {
+        c.preface();
+        await c.request();
+        stall();
+        written = await flood(c, frame, 3_000_000, 2000);
+      },
+      { limits: { zeroProgressBurst: 1e9, zeroProgressRate: 1e9, closeLinger: 200 } },
+      true,
+    );
     stall = stallWire;
     const e = await rejection(s.request({ ':path': '/' }));
     expect(e.code).toBe('ENHANCE_YOUR_CALM');
@@ -494,7 +524,12 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
       conn = c;
       c.preface();
       const r = await c.request();
-      const fields: Array<[string, string]> = [[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', '/p']];
+      const fields: Array<[string, string]> = [
+        [':method', 'GET'],
+        [':scheme', 'http'],
+        [':authority', 'x'],
+        [':path', '/p'],
+      ];
       await flood(c, (i) => encodePushPromise(r.streamId, 2 + 2 * i, c.encode(fields)), 100_000);
     });
     const e = await rejection(s.request({ ':path': '/' }));
@@ -510,7 +545,12 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
     const { s, peaks } = await hostile(async (c) => {
       c.preface();
       const r = await c.request();
-      const fields: Array<[string, string]> = [[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', '/p']];
+      const fields: Array<[string, string]> = [
+        [':method', 'GET'],
+        [':scheme', 'http'],
+        [':authority', 'x'],
+        [':path', '/p'],
+      ];
       await flood(c, (i) => encodePushPromise(r.streamId, 2 + 2 * i, c.encode(fields)), 100_000);
     });
     s.on('push', (p) => pushes.push(p.response));
@@ -544,7 +584,14 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
     const { s } = await hostile(async (c) => {
       c.preface();
       const r = await c.request();
-      c.send(c.headers(r.streamId, [[':status', '200'], ['content-length', '100']]), c.data(r.streamId, 'abc'), encodeRstStream(r.streamId, ErrorCode.CANCEL));
+      c.send(
+        c.headers(r.streamId, [
+          [':status', '200'],
+          ['content-length', '100'],
+        ]),
+        c.data(r.streamId, 'abc'),
+        encodeRstStream(r.streamId, ErrorCode.CANCEL),
+      );
     });
     const r = await value(s.request({ ':path': '/' }));
     expect(r.status).toBe(200);
@@ -585,7 +632,10 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
       c.send(c.headers(1, OK_200), c.data(1, 'one', true));
     });
     const [r1, r3, r5] = [s.request({ ':path': '/1' }), s.request({ ':path': '/3' }), s.request({ ':path': '/5' })];
-    for (const [p, id] of [[r3, 3], [r5, 5]] as const) {
+    for (const [p, id] of [
+      [r3, 3],
+      [r5, 5],
+    ] as const) {
       const e = await rejection(p);
       expect(e).toMatchObject({ code: 'GOAWAY', retryable: true, streamId: id });
     }
@@ -598,9 +648,41 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
 
   it.each([
     ['before the response', (c: RawServerConnection, _id: number) => c.destroy(), 'request'],
-    ['after the header section', (c: RawServerConnection, id: number) => { c.send(c.headers(id, [[':status', '200'], ['content-length', '1000']])); c.socket.end(); }, 'body'],
-    ['in the middle of the body', (c: RawServerConnection, id: number) => { c.send(c.headers(id, [[':status', '200'], ['content-length', '1000']]), c.data(id, 'x'.repeat(100))); c.destroy(); }, 'body'],
-    ['in the middle of a frame', (c: RawServerConnection, id: number) => { c.send(c.headers(id, OK_200), c.data(id, 'x'.repeat(1000)).subarray(0, 500)); c.destroy(); }, 'body'],
+    [
+      'after the header section',
+      (c: RawServerConnection, id: number) => {
+        c.send(
+          c.headers(id, [
+            [':status', '200'],
+            ['content-length', '1000'],
+          ]),
+        );
+        c.socket.end();
+      },
+      'body',
+    ],
+    [
+      'in the middle of the body',
+      (c: RawServerConnection, id: number) => {
+        c.send(
+          c.headers(id, [
+            [':status', '200'],
+            ['content-length', '1000'],
+          ]),
+          c.data(id, 'x'.repeat(100)),
+        );
+        c.destroy();
+      },
+      'body',
+    ],
+    [
+      'in the middle of a frame',
+      (c: RawServerConnection, id: number) => {
+        c.send(c.headers(id, OK_200), c.data(id, 'x'.repeat(1000)).subarray(0, 500));
+        c.destroy();
+      },
+      'body',
+    ],
   ] as const)('a TCP close %s: CONNECTION_CLOSED', async (_when, close, where) => {
     const { s } = await hostile(async (c) => {
       c.preface();
@@ -658,10 +740,13 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
   });
 
   it('a server that never acknowledges our SETTINGS: SETTINGS_TIMEOUT', async () => {
-    const { s } = await hostile((c) => {
-      c.autoAck = false;
-      c.preface();
-    }, { limits: { settingsTimeout: 300 } });
+    const { s } = await hostile(
+      (c) => {
+        c.autoAck = false;
+        c.preface();
+      },
+      { limits: { settingsTimeout: 300 } },
+    );
     const e = await rejection(s.request({ ':path': '/' }));
     expect(e.code).toBe('SETTINGS_TIMEOUT');
   });
@@ -670,8 +755,20 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
     const { s } = await hostile(async (c) => {
       c.preface();
       const r = await c.request();
-      c.send(c.headers(r.streamId, [[':status', '100']]), c.headers(r.streamId, [[':status', '103'], ['link', '</a.css>; rel=preload']]));
-      c.send(c.headers(r.streamId, [[':status', '200'], ['content-length', '2']]), c.data(r.streamId, 'ok', true));
+      c.send(
+        c.headers(r.streamId, [[':status', '100']]),
+        c.headers(r.streamId, [
+          [':status', '103'],
+          ['link', '</a.css>; rel=preload'],
+        ]),
+      );
+      c.send(
+        c.headers(r.streamId, [
+          [':status', '200'],
+          ['content-length', '2'],
+        ]),
+        c.data(r.streamId, 'ok', true),
+      );
     });
     const r = await value(s.request({ ':path': '/' }));
     expect(r.status).toBe(200);
@@ -687,7 +784,13 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
     const { s } = await hostile(async (c) => {
       c.preface();
       const r = await c.request();
-      c.send(c.headers(r.streamId, fields.map(([n, v]) => [n, v] as [string, string]), end));
+      c.send(
+        c.headers(
+          r.streamId,
+          fields.map(([n, v]) => [n, v] as [string, string]),
+          end,
+        ),
+      );
     });
     const e = await rejection(s.request({ ':path': '/' }));
     expect(e.code).toBe('MALFORMED_RESPONSE');
@@ -711,13 +814,19 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
   });
 
   it('many large 1xx responses within the frame budget: the client keeps them only up to maxHeaderListSize', async () => {
-    const { s } = await hostile(async (c) => {
-      c.preface();
-      const r = await c.request();
-      const early = c.headers(r.streamId, [[':status', '103'], ['link', `<${'x'.repeat(1000)}>`]]);
-      for (let i = 0; i < 500; i++) c.send(early);
-      c.send(c.headers(r.streamId, OK_200, true));
-    }, { limits: { zeroProgressBurst: 10_000 } });
+    const { s } = await hostile(
+      async (c) => {
+        c.preface();
+        const r = await c.request();
+        const early = c.headers(r.streamId, [
+          [':status', '103'],
+          ['link', `<${'x'.repeat(1000)}>`],
+        ]);
+        for (let i = 0; i < 500; i++) c.send(early);
+        c.send(c.headers(r.streamId, OK_200, true));
+      },
+      { limits: { zeroProgressBurst: 10_000 } },
+    );
     const r = await value(s.request({ ':path': '/' }));
     expect(r.status).toBe(200);
     const kept = r.informational.reduce((n, h) => n + h.headers.reduce((m, [k, v]) => m + k.length + v.length + 32, 0), 0);
@@ -731,19 +840,67 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
     ['a :status that is not three digits', [[':status', 'abc']], /invalid :status "abc"/],
     ['a :status of four digits', [[':status', '2000']], /invalid :status "2000"/],
     ['a :status below 100', [[':status', '099']], /invalid :status "099"/],
-    ['two :status', [[':status', '200'], [':status', '204']], /duplicate :status/],
-    ['a pseudo-header after a regular field', [['x-a', '1'], [':status', '200']], /pseudo-header :status after a regular field/],
-    ['a request pseudo-header', [[':status', '200'], [':path', '/']], /:path in a response/],
-    ['an uppercase field name', [[':status', '200'], ['X-Upper', '1']], /invalid field name "X-Upper"/],
-    ['a connection-specific field', [[':status', '200'], ['connection', 'close']], /connection-specific field connection/],
-    ['an invalid content-length', [[':status', '200'], ['content-length', '12a']], /invalid content-length "12a"/],
+    [
+      'two :status',
+      [
+        [':status', '200'],
+        [':status', '204'],
+      ],
+      /duplicate :status/,
+    ],
+    [
+      'a pseudo-header after a regular field',
+      [
+        ['x-a', '1'],
+        [':status', '200'],
+      ],
+      /pseudo-header :status after a regular field/,
+    ],
+    [
+      'a request pseudo-header',
+      [
+        [':status', '200'],
+        [':path', '/'],
+      ],
+      /:path in a response/,
+    ],
+    [
+      'an uppercase field name',
+      [
+        [':status', '200'],
+        ['X-Upper', '1'],
+      ],
+      /invalid field name "X-Upper"/,
+    ],
+    [
+      'a connection-specific field',
+      [
+        [':status', '200'],
+        ['connection', 'close'],
+      ],
+      /connection-specific field connection/,
+    ],
+    [
+      'an invalid content-length',
+      [
+        [':status', '200'],
+        ['content-length', '12a'],
+      ],
+      /invalid content-length "12a"/,
+    ],
   ] as const)('a malformed response head (%s): MALFORMED_RESPONSE, RST_STREAM PROTOCOL_ERROR, the session goes on', async (_what, fields, message) => {
     let conn!: RawServerConnection;
     const { s } = await hostile(async (c) => {
       conn = c;
       c.preface();
       const a = await c.request();
-      c.send(c.headers(a.streamId, fields.map(([n, v]) => [n, v] as [string, string]), true));
+      c.send(
+        c.headers(
+          a.streamId,
+          fields.map(([n, v]) => [n, v] as [string, string]),
+          true,
+        ),
+      );
       const b = await c.request(c.frames.indexOf(a) + 1);
       c.send(c.headers(b.streamId, OK_200), c.data(b.streamId, 'fine', true));
     });
@@ -756,13 +913,16 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
 
   it('DATA before HEADERS: MALFORMED_RESPONSE, and its octets go back to the connection window', async () => {
     let conn!: RawServerConnection;
-    const { s } = await hostile(async (c) => {
-      conn = c;
-      c.preface();
-      const r = await c.request();
-      // 4 x 16 KiB: the first is malformed, the rest arrive for a stream the client has reset.
-      for (let i = 0; i < 4; i++) c.send(c.data(r.streamId, new Uint8Array(16384)));
-    }, { settings: { connectionWindowSize: 65535 } });
+    const { s } = await hostile(
+      async (c) => {
+        conn = c;
+        c.preface();
+        const r = await c.request();
+        // 4 x 16 KiB: the first is malformed, the rest arrive for a stream the client has reset.
+        for (let i = 0; i < 4; i++) c.send(c.data(r.streamId, new Uint8Array(16384)));
+      },
+      { settings: { connectionWindowSize: 65535 } },
+    );
     const e = await rejection(s.request({ ':path': '/' }));
     expect(e).toMatchObject({ code: 'MALFORMED_RESPONSE', streamId: 1 });
     expect(e.message).toMatch(/DATA before the response HEADERS/);
@@ -777,7 +937,13 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
     const { s } = await hostile(async (c) => {
       c.preface();
       const r = await c.request();
-      c.send(c.headers(r.streamId, [[':status', '200'], ['content-length', '10']]), c.data(r.streamId, 'abc', true));
+      c.send(
+        c.headers(r.streamId, [
+          [':status', '200'],
+          ['content-length', '10'],
+        ]),
+        c.data(r.streamId, 'abc', true),
+      );
     });
     const r = await value(s.request({ ':path': '/' }));
     const e = await rejection(r.bytes());
@@ -789,7 +955,13 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
     const { s } = await hostile(async (c) => {
       c.preface();
       const r = await c.request();
-      c.send(c.headers(r.streamId, [[':status', '200'], ['content-length', '2']]), c.data(r.streamId, 'abc', true));
+      c.send(
+        c.headers(r.streamId, [
+          [':status', '200'],
+          ['content-length', '2'],
+        ]),
+        c.data(r.streamId, 'abc', true),
+      );
     });
     const r = await value(s.request({ ':path': '/' }));
     const e = await rejection(r.bytes());
@@ -865,11 +1037,14 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
 
   it('an h2c upgrade answered with an endless HTTP/1.1 head: UPGRADE_REFUSED, nothing buffered without bound', async () => {
     let sent = 0;
-    const { s } = await hostile(async (c) => {
-      await new Promise((r) => c.socket.once('data', r));
-      c.send(enc.encode('HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n'));
-      sent = await flood(c, (i) => enc.encode(`x-filler-${i}: ${'y'.repeat(100)}\r\n`), 1_000_000);
-    }, { upgrade: true });
+    const { s } = await hostile(
+      async (c) => {
+        await new Promise((r) => c.socket.once('data', r));
+        c.send(enc.encode('HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n'));
+        sent = await flood(c, (i) => enc.encode(`x-filler-${i}: ${'y'.repeat(100)}\r\n`), 1_000_000);
+      },
+      { upgrade: true },
+    );
     const e = await rejection(s.request({ ':path': '/' }));
     expect(e.code).toBe('UPGRADE_REFUSED');
     expect(e.message).toMatch(/too large/);
@@ -878,10 +1053,13 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
   });
 
   it('an h2c upgrade answered with 200: UPGRADE_REFUSED quoting the status line', async () => {
-    const { s } = await hostile(async (c) => {
-      await new Promise((r) => c.socket.once('data', r));
-      c.socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi');
-    }, { upgrade: true });
+    const { s } = await hostile(
+      async (c) => {
+        await new Promise((r) => c.socket.once('data', r));
+        c.socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi');
+      },
+      { upgrade: true },
+    );
     const e = await rejection(s.request({ ':path': '/' }));
     expect(e.code).toBe('UPGRADE_REFUSED');
     expect(e.message).toContain('HTTP/1.1 200 OK');

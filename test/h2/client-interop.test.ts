@@ -26,7 +26,17 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, ErrorCode, errorCodeName, Http2Error, type BodyInit, type ClientResponse, type ClientSession, type ConnectOptions, type PushPromise } from '../../src/h2/index.js';
+import {
+  type BodyInit,
+  type ClientResponse,
+  type ClientSession,
+  type ConnectOptions,
+  connect,
+  ErrorCode,
+  errorCodeName,
+  Http2Error,
+  type PushPromise,
+} from '../../src/h2/index.js';
 import { opensslCert, sha256, startH2Serve } from '../helpers/h2serve.js';
 import { findProgram, peerDir, startApache, startH2o, startNghttpd, startNginx, type TlsFiles } from '../helpers/peers.js';
 
@@ -109,7 +119,10 @@ interface Target {
 }
 
 const tlsTarget = (port: number): Target => ({ url: `https://localhost:${port}`, options: { tls: { ca }, connectTo: { host: '127.0.0.1', port } } });
-const h2cTarget = (port: number, upgrade = false): Target => ({ url: `http://localhost:${port}`, options: { connectTo: { host: '127.0.0.1', port }, upgrade } });
+const h2cTarget = (port: number, upgrade = false): Target => ({
+  url: `http://localhost:${port}`,
+  options: { connectTo: { host: '127.0.0.1', port }, upgrade },
+});
 
 /** Runs `fn` on a new session, then closes it gracefully (GOAWAY) and checks it closed without error. */
 async function withSession<T>(t: Target, fn: (s: ClientSession) => Promise<T>, extra: ConnectOptions = {}): Promise<T> {
@@ -292,7 +305,10 @@ describe('peers', () => {
 });
 
 describe('nghttpd, h2c (--no-tls)', () => {
-  const peer = started(() => startNghttpd(htdocs, null, ['--echo-upload']), (p) => p.stop());
+  const peer = started(
+    () => startNghttpd(htdocs, null, ['--echo-upload']),
+    (p) => p.stop(),
+  );
   const t = (): Target => h2cTarget(peer().port);
 
   it('downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(t(), ALL));
@@ -321,7 +337,10 @@ describe('nghttpd, TLS with -p push', () => {
 });
 
 describe('nginx, http2 on TLS', () => {
-  const ngx = started(() => startNginx({ htdocs, tls: tlsFiles, push: { [PUSH_PAGE]: PUSHED } }), (n) => n.peer.stop());
+  const ngx = started(
+    () => startNginx({ htdocs, tls: tlsFiles, push: { [PUSH_PAGE]: PUSHED } }),
+    (n) => n.peer.stop(),
+  );
   const t = (): Target => tlsTarget(ngx().peer.port);
 
   it('downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(t(), ALL));
@@ -353,7 +372,10 @@ describe('nginx, http2 on TLS', () => {
 });
 
 describe('apache2 with mod_http2', () => {
-  const ap = started(() => startApache({ htdocs, tls: tlsFiles }), (a) => a.peer.stop());
+  const ap = started(
+    () => startApache({ htdocs, tls: tlsFiles }),
+    (a) => a.peer.stop(),
+  );
 
   it('h2 on TLS: downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(tlsTarget(ap().tlsPort), ALL));
   it('h2 on TLS: uploads 1 MiB and 64 MiB intact (WebDAV PUT, the stored file hashed)', () => expectUploads(tlsTarget(ap().tlsPort), storedIn(ap().davDir)));
@@ -408,7 +430,10 @@ describe('apache2 with mod_http2', () => {
 });
 
 describe('h2o on TLS', () => {
-  const peer = started(() => startH2o({ htdocs, tls: tlsFiles }), (p) => p.stop());
+  const peer = started(
+    () => startH2o({ htdocs, tls: tlsFiles }),
+    (p) => p.stop(),
+  );
   const t = (): Target => tlsTarget(peer().port);
 
   it('downloads 0 B, 1 KiB, 1 MiB and 64 MiB byte-exact', () => expectDownloads(t(), ALL));
@@ -522,9 +547,26 @@ describe('h2serve (bin/h2serve.js) on TLS', () => {
   // -v: its frame log shows the trailers it received.
   const h2s = started(
     () =>
-      startH2Serve(['-v', '-a', '127.0.0.1', '-d', htdocs, '--echo-upload', '-p', `${PUSH_PAGE}=${PUSHED.join(',')}`, '--trailer', 'x-h2serve-trailer: end', '0', tlsFiles.key, tlsFiles.cert], {
-        env: { NO_COLOR: '1' },
-      }),
+      startH2Serve(
+        [
+          '-v',
+          '-a',
+          '127.0.0.1',
+          '-d',
+          htdocs,
+          '--echo-upload',
+          '-p',
+          `${PUSH_PAGE}=${PUSHED.join(',')}`,
+          '--trailer',
+          'x-h2serve-trailer: end',
+          '0',
+          tlsFiles.key,
+          tlsFiles.cert,
+        ],
+        {
+          env: { NO_COLOR: '1' },
+        },
+      ),
     (p) => p.stop(),
   );
   const t = (): Target => tlsTarget(h2s().port);
@@ -544,7 +586,9 @@ describe('h2serve (bin/h2serve.js) on TLS', () => {
       expect(got.trailers).toEqual([['x-h2serve-trailer', 'end']]);
       // Its -v log: our trailer field, then the HEADERS frame that carried it, with END_STREAM.
       const id = got.streamId;
-      const re = new RegExp(`recv \\(stream_id=${id}\\) x-client-trailer: after-body\\n(?:.*\\n)*?.*recv HEADERS frame <length=\\d+, flags=0x05, stream_id=${id}>`);
+      const re = new RegExp(
+        `recv \\(stream_id=${id}\\) x-client-trailer: after-body\\n(?:.*\\n)*?.*recv HEADERS frame <length=\\d+, flags=0x05, stream_id=${id}>`,
+      );
       await h2s().waitForStdout(re);
     });
   });

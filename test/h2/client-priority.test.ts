@@ -6,7 +6,7 @@
  * stream id of a request as it opens, and nghttp's pseudo-header order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, FrameType, type FrameEvent } from '../../src/h2/index.js';
+import { connect, type FrameEvent, FrameType } from '../../src/h2/index.js';
 import { requestFields } from '../../src/h2/response.js';
 import { startTestServer, type TestServer } from '../helpers/h2-test-server.js';
 
@@ -129,9 +129,24 @@ describe('the server limit before its SETTINGS (nghttp -M)', () => {
 
 describe("request pseudo-headers in nghttp's order", () => {
   it('all four given: kept in the order given; otherwise :method, :scheme, :authority, :path', () => {
-    const given = requestFields([[':method', 'GET'], [':path', '/x'], [':scheme', 'http'], [':authority', 'a:1'], ['accept', '*/*']], 'https', 'b');
+    const given = requestFields(
+      [
+        [':method', 'GET'],
+        [':path', '/x'],
+        [':scheme', 'http'],
+        [':authority', 'a:1'],
+        ['accept', '*/*'],
+      ],
+      'https',
+      'b',
+    );
     expect(given.fields.map(([n]) => n)).toEqual([':method', ':path', ':scheme', ':authority', 'accept']);
     const partial = requestFields([[':path', '/x']], 'https', 'b');
-    expect(partial.fields).toEqual([[':method', 'GET'], [':scheme', 'https'], [':authority', 'b'], [':path', '/x']]);
+    expect(partial.fields).toEqual([
+      [':method', 'GET'],
+      [':scheme', 'https'],
+      [':authority', 'b'],
+      [':path', '/x'],
+    ]);
   });
 });

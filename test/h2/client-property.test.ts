@@ -10,7 +10,7 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { connect, createServer, ErrorCode, errorCodeName, Http2Error, type BodyInit, type ServerStream } from '../../src/h2/index.js';
+import { type BodyInit, connect, createServer, ErrorCode, errorCodeName, Http2Error, type ServerStream } from '../../src/h2/index.js';
 
 /** Deterministic octets: byte i of body `seed`. */
 function pattern(n: number, seed: number): Uint8Array {
@@ -80,12 +80,14 @@ const opArb: fc.Arbitrary<Op> = fc.record({
   startMs: fc.integer({ min: 0, max: 25 }),
   plan: planArb,
   upload: fc.option(
-    fc.record({
-      size: fc.oneof(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 101, max: 150_000 })),
-      seed: fc.integer({ min: 0, max: 1e6 }),
-      kind: fc.constantFrom('bytes' as const, 'iterable' as const, 'readable' as const),
-      chunk: fc.integer({ min: 1, max: 50_000 }),
-    }).map((u) => ({ ...u, chunk: Math.max(u.chunk, Math.ceil(u.size / 2000)) })),
+    fc
+      .record({
+        size: fc.oneof(fc.integer({ min: 0, max: 100 }), fc.integer({ min: 101, max: 150_000 })),
+        seed: fc.integer({ min: 0, max: 1e6 }),
+        kind: fc.constantFrom('bytes' as const, 'iterable' as const, 'readable' as const),
+        chunk: fc.integer({ min: 1, max: 50_000 }),
+      })
+      .map((u) => ({ ...u, chunk: Math.max(u.chunk, Math.ceil(u.size / 2000)) })),
     { freq: 2 },
   ),
   cancel: fc.option(
@@ -165,9 +167,15 @@ function handler(open: Set<ServerStream>) {
       const headers: Array<[string, string]> = [];
       if (plan.contentLength) headers.push(['content-length', String(plan.size)]);
       if (!plan.early) headers.push(['x-up-len', String(upLen)], ['x-up-hash', String(upHash)]);
-      const trailers = plan.trailers || plan.early
-        ? () => [['x-sum', String(fnv(body))], ['x-up-len', String(upLen)], ['x-up-hash', String(upHash)]] as Array<[string, string]>
-        : null;
+      const trailers =
+        plan.trailers || plan.early
+          ? () =>
+              [
+                ['x-sum', String(fnv(body))],
+                ['x-up-len', String(upLen)],
+                ['x-up-hash', String(upHash)],
+              ] as Array<[string, string]>
+          : null;
       st.respond(200, headers, producer, trailers ? { trailers } : {});
     };
     if (plan.early) respond();
@@ -202,7 +210,11 @@ async function runOp(s: Awaited<ReturnType<typeof connect>>, op: Op, i: number, 
   const allowed = new Set<string>();
   if (ac !== null) allowed.add('ABORTED');
   if (plan.reset !== null) allowed.add(errorCodeName(plan.reset.code));
-  const fields: Array<[string, string]> = [[':method', upload ? 'POST' : 'GET'], [':path', `/op/${i}`], ['x-plan', JSON.stringify(plan)]];
+  const fields: Array<[string, string]> = [
+    [':method', upload ? 'POST' : 'GET'],
+    [':path', `/op/${i}`],
+    ['x-plan', JSON.stringify(plan)],
+  ];
   const received: Uint8Array[] = [];
   let got = 0;
   try {
@@ -244,7 +256,8 @@ async function runOp(s: Awaited<ReturnType<typeof connect>>, op: Op, i: number, 
     const upHash = String(fnv(upExpected));
     if (plan.trailers || plan.early) {
       if (t.get('x-sum') !== String(fnv(expected))) return `op ${i}: trailer x-sum ${t.get('x-sum')}`;
-      if (t.get('x-up-len') !== upLen || t.get('x-up-hash') !== upHash) return `op ${i}: upload arrived as ${t.get('x-up-len')} octets (${t.get('x-up-hash')}), sent ${upLen} (${upHash})`;
+      if (t.get('x-up-len') !== upLen || t.get('x-up-hash') !== upHash)
+        return `op ${i}: upload arrived as ${t.get('x-up-len')} octets (${t.get('x-up-hash')}), sent ${upLen} (${upHash})`;
     } else if (trailers.length !== 0) return `op ${i}: unexpected trailers`;
     if (!plan.early && (r.get('x-up-len') !== upLen || r.get('x-up-hash') !== upHash)) {
       return `op ${i}: upload arrived as ${r.get('x-up-len')} octets (${r.get('x-up-hash')}), sent ${upLen} (${upHash})`;
@@ -287,7 +300,9 @@ describe('client and server under random interleavings', () => {
           },
         });
         const { port } = await server.listen(0, '127.0.0.1');
-        const s = await connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: cfg.clientWindow, connectionWindowSize: cfg.clientConnectionWindow } });
+        const s = await connect(`http://127.0.0.1:${port}`, {
+          settings: { initialWindowSize: cfg.clientWindow, connectionWindowSize: cfg.clientConnectionWindow },
+        });
         try {
           // Until the server's SETTINGS arrive the client may open 100 streams (§6.5.2); a server limit below that refuses
           // the excess with REFUSED_STREAM (retryable). Past one round trip, the limit is known and the queue keeps to it.
@@ -300,7 +315,10 @@ describe('client and server under random interleavings', () => {
           const results = await Promise.race([
             Promise.all(cfg.ops.map((op, i) => runOp(s, op, i, phase).then(done(i)))),
             sleep(30_000).then(() => [
-              `the operations did not finish within 30 s: ${phase.map((p, i) => `op ${i} ${p}`).filter((p) => !p.endsWith(' done')).join('; ')}; client streams ${s.activeStreams}, queued ${s.pendingRequests}, server streams ${server.getConnections()[0]?.streamCount}`,
+              `the operations did not finish within 30 s: ${phase
+                .map((p, i) => `op ${i} ${p}`)
+                .filter((p) => !p.endsWith(' done'))
+                .join('; ')}; client streams ${s.activeStreams}, queued ${s.pendingRequests}, server streams ${server.getConnections()[0]?.streamCount}`,
             ]),
           ]);
           const failures = results.filter((r) => r !== null);
@@ -317,7 +335,13 @@ describe('client and server under random interleavings', () => {
           expect(s.stats).toMatchObject({ heldBody: 0, streams: 0, headerBlock: 0 });
           expect(errors).toEqual([]);
           // The connection is still good.
-          const last = await s.request([[':path', '/last'], ['x-plan', JSON.stringify({ size: 10, seed: 1, chunk: 10, pauseEvery: 0, pauseMs: 0, trailers: false, contentLength: true, early: false, reset: null })]]);
+          const last = await s.request([
+            [':path', '/last'],
+            [
+              'x-plan',
+              JSON.stringify({ size: 10, seed: 1, chunk: 10, pauseEvery: 0, pauseMs: 0, trailers: false, contentLength: true, early: false, reset: null }),
+            ],
+          ]);
           expect(Buffer.from(await last.bytes()).equals(Buffer.from(pattern(10, 1)))).toBe(true);
         } finally {
           s.destroy();

@@ -6,7 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, ErrorCode, Http2Error, type ClientSession, type ServerStream } from '../../src/h2/index.js';
+import { type ClientSession, connect, ErrorCode, Http2Error, type ServerStream } from '../../src/h2/index.js';
 import { pattern, startTestServer, type TestServer } from '../helpers/h2-test-server.js';
 
 let ts: TestServer;
@@ -53,7 +53,10 @@ describe('requests and responses', () => {
 
   it(':scheme and :authority come from the session, :method GET and :path / by default', async () => {
     await withSession(async (s) => {
-      const r = await s.request([[':path', '/info'], ['x-a', '1']]);
+      const r = await s.request([
+        [':path', '/info'],
+        ['x-a', '1'],
+      ]);
       const info = (await r.json()) as { method: string; scheme: string; authority: string; path: string; headers: Array<[string, string]> };
       expect(info).toMatchObject({ method: 'GET', scheme: 'http', authority: `127.0.0.1:${ts.port}`, path: '/info' });
       expect(info.headers).toEqual([['x-a', '1']]);
@@ -112,7 +115,12 @@ describe('requests and responses', () => {
         expect(await r.trailers).toEqual([]);
       },
       url,
-      { onFrame: (e) => e.direction === 'send' && e.streamId === 1 && sent.push(`${e.type === 1 ? 'HEADERS' : e.type === 0 ? 'DATA' : e.type}${e.flags & 1 ? ' END_STREAM' : ''}`) },
+      {
+        onFrame: (e) =>
+          e.direction === 'send' &&
+          e.streamId === 1 &&
+          sent.push(`${e.type === 1 ? 'HEADERS' : e.type === 0 ? 'DATA' : e.type}${e.flags & 1 ? ' END_STREAM' : ''}`),
+      },
     );
     expect(sent).toEqual(['HEADERS', 'DATA', 'DATA END_STREAM']);
   });

@@ -4,7 +4,7 @@
  */
 import { createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONNECTION_PREFACE, encodeSettings, ErrorCode, Flag, FrameType, SettingId } from '../../src/h2/index.js';
+import { CONNECTION_PREFACE, ErrorCode, encodeSettings, Flag, FrameType, SettingId } from '../../src/h2/index.js';
 import { connect, expectConnectionError, expectNothing, expectOk, expectStreamError, isRst, open, until } from '../helpers/h2-expect.js';
 import { startTestServer, type TestServer } from '../helpers/h2-test-server.js';
 
@@ -36,7 +36,13 @@ describe('§3 starting HTTP/2', () => {
     expect(entries).toContainEqual([SettingId.MAX_HEADER_LIST_SIZE, 65536]);
   });
 
-  for (const request of ['GET / HTTP/1.1\r\nHost: x\r\n\r\n', 'POST /x HTTP/1.1\r\nHost: x\r\ncontent-length: 0\r\n\r\n', 'PUT / HTTP/1.0\r\n\r\n', 'OPTIONS * HTTP/1.1\r\n\r\n', 'PROPFIND /dav HTTP/1.1\r\n\r\n']) {
+  for (const request of [
+    'GET / HTTP/1.1\r\nHost: x\r\n\r\n',
+    'POST /x HTTP/1.1\r\nHost: x\r\ncontent-length: 0\r\n\r\n',
+    'PUT / HTTP/1.0\r\n\r\n',
+    'OPTIONS * HTTP/1.1\r\n\r\n',
+    'PROPFIND /dav HTTP/1.1\r\n\r\n',
+  ]) {
     it(`§3.4 an HTTP/1.x request instead of the preface (${request.split(' ')[0]}) -> an HTTP/1.1 505 answer, no frames, close`, async () => {
       const sock = createConnection(ts.port, '127.0.0.1');
       const got: Buffer[] = [];
@@ -46,7 +52,12 @@ describe('§3 starting HTTP/2', () => {
       await closed;
       const text = Buffer.concat(got).toString('latin1');
       const [head, body] = text.split('\r\n\r\n');
-      expect(head!.split('\r\n')).toEqual(['HTTP/1.1 505 HTTP Version Not Supported', 'content-type: text/plain; charset=utf-8', `content-length: ${body!.length}`, 'connection: close']);
+      expect(head!.split('\r\n')).toEqual([
+        'HTTP/1.1 505 HTTP Version Not Supported',
+        'content-type: text/plain; charset=utf-8',
+        `content-length: ${body!.length}`,
+        'connection: close',
+      ]);
       expect(body).toContain('curl --http2-prior-knowledge');
       await until(() => ts.connectionCloses.some((i) => i.http1Status !== null));
       const info = ts.connectionCloses.find((i) => i.http1Status !== null)!;
@@ -213,7 +224,13 @@ describe('§4 HTTP frames', () => {
 
   it('§4.3 a header block split over HEADERS and CONTINUATION is decoded as one', async () => {
     const c = await open(ts.port);
-    const block = c.encode([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', '/info'], ['x-long', 'v'.repeat(300)]]);
+    const block = c.encode([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', 'a'],
+      [':path', '/info'],
+      ['x-long', 'v'.repeat(300)],
+    ]);
     c.send(
       c.raw(FrameType.HEADERS, Flag.END_STREAM, 1, block.subarray(0, 10)),
       c.raw(FrameType.CONTINUATION, 0, 1, block.subarray(10, 100)),
@@ -225,14 +242,24 @@ describe('§4 HTTP frames', () => {
 
   it('§4.3 a frame of another stream inside a header block -> PROTOCOL_ERROR', async () => {
     const c = await open(ts.port);
-    const block = c.encode([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', '/']]);
+    const block = c.encode([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', 'a'],
+      [':path', '/'],
+    ]);
     c.send(c.raw(FrameType.HEADERS, Flag.END_STREAM, 1, block.subarray(0, 2)), c.request(3));
     await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
   });
 
   it('§4.3 DATA on the same stream inside a header block -> PROTOCOL_ERROR', async () => {
     const c = await open(ts.port);
-    const block = c.encode([[':method', 'POST'], [':scheme', 'http'], [':authority', 'a'], [':path', '/count']]);
+    const block = c.encode([
+      [':method', 'POST'],
+      [':scheme', 'http'],
+      [':authority', 'a'],
+      [':path', '/count'],
+    ]);
     c.send(c.raw(FrameType.HEADERS, 0, 1, block.subarray(0, 2)), c.data(1, 'x'));
     await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
   });
@@ -351,7 +378,7 @@ describe('§5.1 stream states', () => {
     await expectNothing(c, (f) => f.type === FrameType.RST_STREAM || f.type === FrameType.GOAWAY);
   });
 
-  it('§5.1 closed by the peer\'s RST_STREAM: DATA afterwards -> STREAM_CLOSED', async () => {
+  it("§5.1 closed by the peer's RST_STREAM: DATA afterwards -> STREAM_CLOSED", async () => {
     const c = await open(ts.port);
     c.send(c.request(1, '/count', { method: 'POST', endStream: false }));
     await c.ping();
@@ -488,7 +515,12 @@ describe('§5.4 and §5.5 error handling and extensions', () => {
 
   it('§5.5 an unknown frame type inside a header block -> PROTOCOL_ERROR', async () => {
     const c = await open(ts.port);
-    const block = c.encode([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', '/']]);
+    const block = c.encode([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', 'a'],
+      [':path', '/'],
+    ]);
     c.send(c.raw(FrameType.HEADERS, Flag.END_STREAM, 1, block.subarray(0, 2)), c.raw(0xbb, 0, 1, [1]));
     await expectConnectionError(c, ErrorCode.PROTOCOL_ERROR);
   });

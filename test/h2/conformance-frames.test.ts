@@ -3,17 +3,9 @@
  * validation and semantics, checked against a live server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  encodeGoaway,
-  encodePing,
-  encodeSettings,
-  ErrorCode,
-  Flag,
-  FrameType,
-  SettingId,
-} from '../../src/h2/index.js';
-import { RawClient } from '../helpers/h2-raw-client.js';
+import { ErrorCode, encodeGoaway, encodePing, encodeSettings, Flag, FrameType, SettingId } from '../../src/h2/index.js';
 import { connect, expectConnectionError, expectOk, expectStreamError, open } from '../helpers/h2-expect.js';
+import type { RawClient } from '../helpers/h2-raw-client.js';
 import { pattern, startTestServer, type TestServer } from '../helpers/h2-test-server.js';
 
 let ts: TestServer;
@@ -97,7 +89,12 @@ describe('§6.2 HEADERS', () => {
 
   it('§6.2 END_STREAM on HEADERS followed by CONTINUATION ends the request', async () => {
     const c = await open(ts.port);
-    const block = c.encode([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', '/']]);
+    const block = c.encode([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', 'a'],
+      [':path', '/'],
+    ]);
     c.send(c.raw(FrameType.HEADERS, Flag.END_STREAM, 1, block.subarray(0, 1)), c.raw(FrameType.CONTINUATION, Flag.END_HEADERS, 1, block.subarray(1)));
     await expectOk(c, 1, 'hello');
   });
@@ -220,7 +217,10 @@ describe('§6.5 SETTINGS', () => {
   });
 
   it('§6.5.2 SETTINGS_MAX_FRAME_SIZE 2^24-1 lets the server send one large DATA frame', async () => {
-    const c = await open(ts.port, [[MAX_FRAME_SIZE, 2 ** 24 - 1], [INITIAL_WINDOW_SIZE, 2 ** 31 - 1]]);
+    const c = await open(ts.port, [
+      [MAX_FRAME_SIZE, 2 ** 24 - 1],
+      [INITIAL_WINDOW_SIZE, 2 ** 31 - 1],
+    ]);
     c.send(c.windowUpdate(0, 2 ** 31 - 1 - 65535), c.request(1, '/size/100000'));
     const r = await c.response(1);
     expect(r.body.equals(pattern(100000))).toBe(true);
@@ -270,7 +270,10 @@ describe('§6.5 SETTINGS', () => {
   });
 
   it('§6.5.3 values are processed in order: the last SETTINGS_INITIAL_WINDOW_SIZE wins', async () => {
-    const c = await open(ts.port, [[INITIAL_WINDOW_SIZE, 10], [INITIAL_WINDOW_SIZE, 20]]);
+    const c = await open(ts.port, [
+      [INITIAL_WINDOW_SIZE, 10],
+      [INITIAL_WINDOW_SIZE, 20],
+    ]);
     c.send(c.request(1, '/size/100'));
     await c.waitFor((f) => f.type === FrameType.DATA && f.streamId === 1);
     await sleep(30);
@@ -325,7 +328,12 @@ describe('§6.6 PUSH_PROMISE and §8.4 server push', () => {
     const pp = await c.waitFor((f) => f.type === FrameType.PUSH_PROMISE);
     expect(pp.streamId).toBe(1);
     expect(pp.promisedStreamId).toBe(2);
-    expect(pp.headers).toEqual([[':method', 'GET'], [':scheme', 'http'], [':authority', 'localhost'], [':path', '/pushed.css']]);
+    expect(pp.headers).toEqual([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', 'localhost'],
+      [':path', '/pushed.css'],
+    ]);
     const pushed = await c.response(2);
     expect(pushed.status).toBe('200');
     expect(pushed.body.toString()).toBe('pushed body');
@@ -396,7 +404,7 @@ describe('§6.8 GOAWAY', () => {
     await expectConnectionError(c, ErrorCode.FRAME_SIZE_ERROR);
   });
 
-  it('§6.8 after the client\'s GOAWAY an in-flight stream completes, then the connection closes', async () => {
+  it("§6.8 after the client's GOAWAY an in-flight stream completes, then the connection closes", async () => {
     const c = await open(ts.port);
     c.send(c.request(1, '/defer'));
     await c.waitFor((f) => f.type === FrameType.HEADERS && f.streamId === 1);
@@ -407,7 +415,7 @@ describe('§6.8 GOAWAY', () => {
     expect(c.closed).toBe(true);
   });
 
-  it('§6.8 the client\'s GOAWAY with no open stream: the server closes', async () => {
+  it("§6.8 the client's GOAWAY with no open stream: the server closes", async () => {
     const c = await open(ts.port);
     c.send(encodeGoaway(0, ErrorCode.NO_ERROR));
     await c.waitClosed();
@@ -572,7 +580,13 @@ describe('§6.9 WINDOW_UPDATE and flow control', () => {
 });
 
 describe('§6.10 CONTINUATION', () => {
-  const block = (c: RawClient) => c.encode([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', '/']]);
+  const block = (c: RawClient) =>
+    c.encode([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', 'a'],
+      [':path', '/'],
+    ]);
 
   it('§6.10 CONTINUATION after a HEADERS that had END_HEADERS -> PROTOCOL_ERROR', async () => {
     const c = await open(ts.port);

@@ -3,8 +3,8 @@
  * RFC 7541 decoding errors as an HTTP/2 server must treat them (§4.3).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, encodeHeaders, Flag, FrameType } from '../../src/h2/index.js';
 import type { HeaderInput } from '../../src/hpack/index.js';
-import { encodeHeaders, ErrorCode, Flag, FrameType } from '../../src/h2/index.js';
 import { expectConnectionError, expectOk, expectStreamError, open } from '../helpers/h2-expect.js';
 import { startTestServer, type TestServer } from '../helpers/h2-test-server.js';
 
@@ -14,7 +14,12 @@ beforeAll(async () => {
 });
 afterAll(() => ts.close());
 
-const BASE: HeaderInput[] = [[':method', 'GET'], [':scheme', 'http'], [':authority', 'localhost'], [':path', '/info']];
+const BASE: HeaderInput[] = [
+  [':method', 'GET'],
+  [':scheme', 'http'],
+  [':authority', 'localhost'],
+  [':path', '/info'],
+];
 const withField = (name: string, value: string): HeaderInput[] => [...BASE, [name, value]];
 
 /** The request must be refused with RST_STREAM PROTOCOL_ERROR and never reach the handler. */
@@ -27,7 +32,9 @@ async function malformed(fields: HeaderInput[], endStream = true): Promise<void>
 }
 
 /** The request must be served; returns what the handler saw (via /info). */
-async function served(fields: HeaderInput[]): Promise<{ method: string; scheme: string; authority: string; path: string; headers: Array<[string, string]>; raw: Array<[string, string]> }> {
+async function served(
+  fields: HeaderInput[],
+): Promise<{ method: string; scheme: string; authority: string; path: string; headers: Array<[string, string]>; raw: Array<[string, string]> }> {
   const c = await open(ts.port);
   c.send(c.headersFrame(1, fields, true));
   const r = await c.response(1);
@@ -156,8 +163,14 @@ describe('§8.2 HTTP fields', () => {
 
   it('§8.2.1 inner whitespace and octets above 0x7f in values are allowed, delivered unaltered (as text, U+FFFD where not UTF-8, and as octets)', async () => {
     const info = await served([...BASE, ['x-a', 'a b\tc'], ['x-b', new Uint8Array([0xc3, 0xa9, 0xff])]]);
-    expect(info.headers).toEqual([['x-a', 'a b\tc'], ['x-b', '\u00e9\ufffd']]);
-    expect(info.raw).toEqual([['x-a', '6120620963'], ['x-b', 'c3a9ff']]);
+    expect(info.headers).toEqual([
+      ['x-a', 'a b\tc'],
+      ['x-b', '\u00e9\ufffd'],
+    ]);
+    expect(info.raw).toEqual([
+      ['x-a', '6120620963'],
+      ['x-b', 'c3a9ff'],
+    ]);
   });
 
   it('§8.2.2 connection -> PROTOCOL_ERROR', async () => {
@@ -191,7 +204,10 @@ describe('§8.2 HTTP fields', () => {
 
   it('§8.2.3 several cookie fields are delivered as they came', async () => {
     const info = await served([...BASE, ['cookie', 'a=1'], ['cookie', 'b=2']]);
-    expect(info.headers).toEqual([['cookie', 'a=1'], ['cookie', 'b=2']]);
+    expect(info.headers).toEqual([
+      ['cookie', 'a=1'],
+      ['cookie', 'b=2'],
+    ]);
   });
 });
 
@@ -209,7 +225,13 @@ describe('§8.3 HTTP control data (pseudo-header fields)', () => {
   });
 
   it('§8.3 a pseudo-header after a regular field -> PROTOCOL_ERROR', async () => {
-    await malformed([[':method', 'GET'], [':scheme', 'http'], ['x-a', '1'], [':path', '/info'], [':authority', 'a']]);
+    await malformed([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      ['x-a', '1'],
+      [':path', '/info'],
+      [':authority', 'a'],
+    ]);
   });
 
   it('§8.3.1 duplicate :method -> PROTOCOL_ERROR', async () => {
@@ -217,59 +239,121 @@ describe('§8.3 HTTP control data (pseudo-header fields)', () => {
   });
 
   it('§8.3.1 duplicate :scheme -> PROTOCOL_ERROR', async () => {
-    await malformed([[':method', 'GET'], [':scheme', 'http'], [':scheme', 'http'], [':authority', 'a'], [':path', '/']]);
+    await malformed([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':scheme', 'http'],
+      [':authority', 'a'],
+      [':path', '/'],
+    ]);
   });
 
   it('§8.3.1 duplicate :path -> PROTOCOL_ERROR', async () => {
     await malformed([...BASE, [':path', '/x']]);
   });
 
-  for (const [name, value] of [[':scheme', ''], [':scheme', '0x'], [':authority', 'localhost/etc'], [':authority', 'local host'], [':authority', 'a#b']] as const) {
+  for (const [name, value] of [
+    [':scheme', ''],
+    [':scheme', '0x'],
+    [':authority', 'localhost/etc'],
+    [':authority', 'local host'],
+    [':authority', 'a#b'],
+  ] as const) {
     it(`§8.3.1 ${name} ${JSON.stringify(value)} -> PROTOCOL_ERROR (not served)`, async () => {
       await malformed(BASE.map(([n, v]) => [n, n === name ? value : v] as HeaderInput));
     });
   }
 
   it('§8.3.1 duplicate :authority -> PROTOCOL_ERROR', async () => {
-    await malformed([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':authority', 'a'], [':path', '/']]);
+    await malformed([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', 'a'],
+      [':authority', 'a'],
+      [':path', '/'],
+    ]);
   });
 
   it('§8.3.1 missing :method -> PROTOCOL_ERROR', async () => {
-    await malformed([[':scheme', 'http'], [':authority', 'a'], [':path', '/']]);
+    await malformed([
+      [':scheme', 'http'],
+      [':authority', 'a'],
+      [':path', '/'],
+    ]);
   });
 
   it('§8.3.1 missing :scheme -> PROTOCOL_ERROR', async () => {
-    await malformed([[':method', 'GET'], [':authority', 'a'], [':path', '/']]);
+    await malformed([
+      [':method', 'GET'],
+      [':authority', 'a'],
+      [':path', '/'],
+    ]);
   });
 
   it('§8.3.1 missing :path -> PROTOCOL_ERROR', async () => {
-    await malformed([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a']]);
+    await malformed([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', 'a'],
+    ]);
   });
 
   it('§8.3.1 an empty :path -> PROTOCOL_ERROR', async () => {
-    await malformed([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', '']]);
+    await malformed([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', 'a'],
+      [':path', ''],
+    ]);
   });
 
   it('§8.3.1 an http :path that is not origin-form -> PROTOCOL_ERROR', async () => {
-    await malformed([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', 'index.html']]);
+    await malformed([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', 'a'],
+      [':path', 'index.html'],
+    ]);
   });
 
   it('§8.3.1 OPTIONS with :path * is accepted', async () => {
     const c = await open(ts.port);
-    c.send(c.headersFrame(1, [[':method', 'OPTIONS'], [':scheme', 'http'], [':authority', 'a'], [':path', '*']]));
+    c.send(
+      c.headersFrame(1, [
+        [':method', 'OPTIONS'],
+        [':scheme', 'http'],
+        [':authority', 'a'],
+        [':path', '*'],
+      ]),
+    );
     await expectOk(c, 1, 'hello');
   });
 
   it('§8.3.1 :path * with a method other than OPTIONS -> PROTOCOL_ERROR', async () => {
-    await malformed([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', '*']]);
+    await malformed([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', 'a'],
+      [':path', '*'],
+    ]);
   });
 
   it('§8.3.1 an empty :authority -> PROTOCOL_ERROR', async () => {
-    await malformed([[':method', 'GET'], [':scheme', 'http'], [':authority', ''], [':path', '/']]);
+    await malformed([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', ''],
+      [':path', '/'],
+    ]);
   });
 
   it('§8.3.1 :authority with userinfo -> PROTOCOL_ERROR', async () => {
-    await malformed([[':method', 'GET'], [':scheme', 'http'], [':authority', 'user:pw@host'], [':path', '/']]);
+    await malformed([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', 'user:pw@host'],
+      [':path', '/'],
+    ]);
   });
 
   it('§8.3.1 host and :authority that name different hosts -> PROTOCOL_ERROR', async () => {
@@ -277,37 +361,84 @@ describe('§8.3 HTTP control data (pseudo-header fields)', () => {
   });
 
   it('§8.3.1 host and :authority equal after scheme-based normalization are accepted', async () => {
-    const info = await served([[':method', 'GET'], [':scheme', 'http'], [':authority', 'Example.ORG:80'], [':path', '/info'], ['host', 'example.org']]);
+    const info = await served([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':authority', 'Example.ORG:80'],
+      [':path', '/info'],
+      ['host', 'example.org'],
+    ]);
     expect(info.authority).toBe('Example.ORG:80');
   });
 
   it('§8.3.1 an http request with neither :authority nor host -> PROTOCOL_ERROR', async () => {
-    await malformed([[':method', 'GET'], [':scheme', 'http'], [':path', '/info']]);
+    await malformed([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':path', '/info'],
+    ]);
   });
 
   it('§8.3.1 a scheme without a mandatory authority may omit it', async () => {
-    const info = await served([[':method', 'GET'], [':scheme', 'urn'], [':path', '/info']]);
+    const info = await served([
+      [':method', 'GET'],
+      [':scheme', 'urn'],
+      [':path', '/info'],
+    ]);
     expect(info).toMatchObject({ scheme: 'urn', authority: '' });
   });
 
   it('§8.3.1 without :authority, host gives the authority', async () => {
-    const info = await served([[':method', 'GET'], [':scheme', 'http'], [':path', '/info'], ['host', 'example.org:81']]);
+    const info = await served([
+      [':method', 'GET'],
+      [':scheme', 'http'],
+      [':path', '/info'],
+      ['host', 'example.org:81'],
+    ]);
     expect(info.authority).toBe('example.org:81');
   });
 
   it('§8.3.1 the handler gets method, scheme, authority, path and regular fields in order', async () => {
-    const info = await served([[':method', 'PUT'], [':scheme', 'https'], [':authority', 'h.example'], [':path', '/info?q=1'], ['x-1', 'a'], ['x-2', 'b']]);
-    expect(info).toEqual({ method: 'PUT', scheme: 'https', authority: 'h.example', path: '/info?q=1', headers: [['x-1', 'a'], ['x-2', 'b']], raw: [['x-1', '61'], ['x-2', '62']] });
+    const info = await served([
+      [':method', 'PUT'],
+      [':scheme', 'https'],
+      [':authority', 'h.example'],
+      [':path', '/info?q=1'],
+      ['x-1', 'a'],
+      ['x-2', 'b'],
+    ]);
+    expect(info).toEqual({
+      method: 'PUT',
+      scheme: 'https',
+      authority: 'h.example',
+      path: '/info?q=1',
+      headers: [
+        ['x-1', 'a'],
+        ['x-2', 'b'],
+      ],
+      raw: [
+        ['x-1', '61'],
+        ['x-2', '62'],
+      ],
+    });
   });
 });
 
 describe('§8.5 the CONNECT method', () => {
   it('§8.5 CONNECT with :scheme -> PROTOCOL_ERROR', async () => {
-    await malformed([[':method', 'CONNECT'], [':scheme', 'http'], [':authority', 'a:443']]);
+    await malformed([
+      [':method', 'CONNECT'],
+      [':scheme', 'http'],
+      [':authority', 'a:443'],
+    ]);
   });
 
   it('§8.5 CONNECT with :path -> PROTOCOL_ERROR', async () => {
-    await malformed([[':method', 'CONNECT'], [':authority', 'a:443'], [':path', '/']]);
+    await malformed([
+      [':method', 'CONNECT'],
+      [':authority', 'a:443'],
+      [':path', '/'],
+    ]);
   });
 
   it('§8.5 CONNECT without :authority -> PROTOCOL_ERROR', async () => {
@@ -316,10 +447,24 @@ describe('§8.5 the CONNECT method', () => {
 
   it('§8.5 a well-formed CONNECT reaches the handler with an empty scheme and path', async () => {
     const seen: Array<[string, string, string]> = [];
-    const s = await startTestServer({ handler: (st) => { seen.push([st.method, st.authority, st.scheme + st.path]); st.respond(200, {}); } });
+    const s = await startTestServer({
+      handler: (st) => {
+        seen.push([st.method, st.authority, st.scheme + st.path]);
+        st.respond(200, {});
+      },
+    });
     try {
       const c = await open(s.port);
-      c.send(c.headersFrame(1, [[':method', 'CONNECT'], [':authority', 'proxy.example:443']], false));
+      c.send(
+        c.headersFrame(
+          1,
+          [
+            [':method', 'CONNECT'],
+            [':authority', 'proxy.example:443'],
+          ],
+          false,
+        ),
+      );
       const h = await c.waitFor((f) => f.type === FrameType.HEADERS && f.streamId === 1);
       expect(h.headers).toContainEqual([':status', '200']);
       expect(seen).toEqual([['CONNECT', 'proxy.example:443', '']]);

@@ -8,16 +8,16 @@ import { describe, expect, it } from 'vitest';
 import {
   connect,
   createServer,
-  encodePing,
-  encodeHeaders,
   ErrorCode,
+  encodeFrame,
+  encodeHeaders,
+  encodePing,
+  FRAME_HEADER_LENGTH,
+  FrameType,
   H2Error,
   Http2Error,
   parseFrame,
   parseFrameHeader,
-  FRAME_HEADER_LENGTH,
-  encodeFrame,
-  FrameType,
   type ServerStream,
 } from '../../src/h2/index.js';
 import { startTestServer } from '../helpers/h2-test-server.js';
@@ -119,12 +119,24 @@ describe('the handler API throws Http2Error', () => {
 
 describe('the server and the connection', () => {
   it('createServer without a handler or with a bad limit: INVALID_ARGUMENT', () => {
-    expectHttp2Error(attempt(() => createServer({} as Parameters<typeof createServer>[0])), 'INVALID_ARGUMENT', /handler/);
-    expectHttp2Error(attempt(() => createServer({ handler: () => {}, limits: { idleTimeout: -1 } })), 'INVALID_ARGUMENT', /idleTimeout/);
-    expectHttp2Error(attempt(() => createServer({ handler: () => {}, settings: { maxFrameSize: 1 } })), 'INVALID_ARGUMENT', /maxFrameSize/);
+    expectHttp2Error(
+      attempt(() => createServer({} as Parameters<typeof createServer>[0])),
+      'INVALID_ARGUMENT',
+      /handler/,
+    );
+    expectHttp2Error(
+      attempt(() => createServer({ handler: () => {}, limits: { idleTimeout: -1 } })),
+      'INVALID_ARGUMENT',
+      /idleTimeout/,
+    );
+    expectHttp2Error(
+      attempt(() => createServer({ handler: () => {}, settings: { maxFrameSize: 1 } })),
+      'INVALID_ARGUMENT',
+      /maxFrameSize/,
+    );
   });
 
-  it('listen() twice: INVALID_STATE; on a port in use: LISTEN_FAILED with Node\'s error as the cause', async () => {
+  it("listen() twice: INVALID_STATE; on a port in use: LISTEN_FAILED with Node's error as the cause", async () => {
     const a = createServer({ handler: () => {} });
     const { port } = await a.listen(0, '127.0.0.1');
     try {
@@ -169,19 +181,35 @@ describe('the server and the connection', () => {
   });
 
   it('the frame encoders refuse bad arguments with INVALID_ARGUMENT', () => {
-    expectHttp2Error(attempt(() => encodePing(new Uint8Array(3))), 'INVALID_ARGUMENT', /8 octets/);
-    expectHttp2Error(attempt(() => encodeHeaders(1, new Uint8Array(1), { padLength: 300 })), 'INVALID_ARGUMENT', /padLength/);
+    expectHttp2Error(
+      attempt(() => encodePing(new Uint8Array(3))),
+      'INVALID_ARGUMENT',
+      /8 octets/,
+    );
+    expectHttp2Error(
+      attempt(() => encodeHeaders(1, new Uint8Array(1), { padLength: 300 })),
+      'INVALID_ARGUMENT',
+      /padLength/,
+    );
   });
 });
 
 describe('the client API rejects with Http2Error', () => {
-  it('bad settings or limits: INVALID_ARGUMENT before dialling (they used to throw in the socket\'s connect event); bad fields and trailers', async () => {
+  it("bad settings or limits: INVALID_ARGUMENT before dialling (they used to throw in the socket's connect event); bad fields and trailers", async () => {
     const ts = await startTestServer();
     try {
       expectHttp2Error(await caught(() => connect(`http://127.0.0.1:${ts.port}`, { limits: { idleTimeout: -1 } })), 'INVALID_ARGUMENT', /idleTimeout/);
-      expectHttp2Error(await caught(() => connect(`http://127.0.0.1:${ts.port}`, { settings: { initialWindowSize: -5 } })), 'INVALID_ARGUMENT', /initialWindowSize/);
+      expectHttp2Error(
+        await caught(() => connect(`http://127.0.0.1:${ts.port}`, { settings: { initialWindowSize: -5 } })),
+        'INVALID_ARGUMENT',
+        /initialWindowSize/,
+      );
       const s = await connect(`http://127.0.0.1:${ts.port}`);
-      expectHttp2Error(await caught(() => s.request({ ':path': '/' }, { body: 'x', trailers: { connection: 'close' } })), 'INVALID_ARGUMENT', /connection-specific/);
+      expectHttp2Error(
+        await caught(() => s.request({ ':path': '/' }, { body: 'x', trailers: { connection: 'close' } })),
+        'INVALID_ARGUMENT',
+        /connection-specific/,
+      );
       expectHttp2Error(await caught(() => s.request({ 'x-a': 'bad\r' })), 'INVALID_ARGUMENT', /invalid value/);
       await s.close();
     } finally {
@@ -193,9 +221,21 @@ describe('the client API rejects with Http2Error', () => {
     const ts = await startTestServer();
     try {
       const s = await connect(`http://127.0.0.1:${ts.port}`);
-      expectHttp2Error(attempt(() => s.priority(0, { dependency: 0, weight: 16, exclusive: false })), 'INVALID_ARGUMENT', /stream id/);
-      expectHttp2Error(attempt(() => s.priority(3, { dependency: 0, weight: 300, exclusive: false })), 'INVALID_ARGUMENT', /weight/);
-      expectHttp2Error(attempt(() => s.setNextStreamId(2)), 'INVALID_ARGUMENT', /odd/);
+      expectHttp2Error(
+        attempt(() => s.priority(0, { dependency: 0, weight: 16, exclusive: false })),
+        'INVALID_ARGUMENT',
+        /stream id/,
+      );
+      expectHttp2Error(
+        attempt(() => s.priority(3, { dependency: 0, weight: 300, exclusive: false })),
+        'INVALID_ARGUMENT',
+        /weight/,
+      );
+      expectHttp2Error(
+        attempt(() => s.setNextStreamId(2)),
+        'INVALID_ARGUMENT',
+        /odd/,
+      );
       const r = await s.request({ ':path': '/defer' });
       const it1 = r.body[Symbol.asyncIterator]();
       const it2 = r.body[Symbol.asyncIterator]();

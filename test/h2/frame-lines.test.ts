@@ -4,7 +4,7 @@
  * the role deciding what a first HEADERS is.
  */
 import { describe, expect, it } from 'vitest';
-import { Flag, FrameLines, FrameType, hexdump, type FrameEvent } from '../../src/h2/index.js';
+import { Flag, type FrameEvent, FrameLines, FrameType, hexdump } from '../../src/h2/index.js';
 
 const ev = (e: Partial<FrameEvent> & Pick<FrameEvent, 'direction' | 'type'>): FrameEvent => ({ connectionId: 1, flags: 0, streamId: 0, length: 0, ...e });
 
@@ -12,7 +12,15 @@ describe('FrameLines', () => {
   it("prints a client's exchange as nghttp -nv does", () => {
     const f = new FrameLines('client');
     const out = [
-      ev({ direction: 'send', type: FrameType.SETTINGS, length: 12, settings: [[3, 100], [4, 65535]] }),
+      ev({
+        direction: 'send',
+        type: FrameType.SETTINGS,
+        length: 12,
+        settings: [
+          [3, 100],
+          [4, 65535],
+        ],
+      }),
       ev({ direction: 'send', type: FrameType.PRIORITY, length: 5, streamId: 3, priority: { dependency: 0, weight: 201, exclusive: false } }),
       ev({
         direction: 'send',
@@ -22,9 +30,21 @@ describe('FrameLines', () => {
         streamId: 13,
         padLength: 0,
         priority: { dependency: 11, weight: 16, exclusive: false },
-        headers: [[':method', 'GET'], [':path', '/']],
+        headers: [
+          [':method', 'GET'],
+          [':path', '/'],
+        ],
       }),
-      ev({ direction: 'recv', type: FrameType.PUSH_PROMISE, flags: Flag.END_HEADERS, length: 28, streamId: 13, padLength: 0, promisedStreamId: 2, headers: [[':path', '/style.css']] }),
+      ev({
+        direction: 'recv',
+        type: FrameType.PUSH_PROMISE,
+        flags: Flag.END_HEADERS,
+        length: 28,
+        streamId: 13,
+        padLength: 0,
+        promisedStreamId: 2,
+        headers: [[':path', '/style.css']],
+      }),
       ev({ direction: 'recv', type: FrameType.HEADERS, flags: Flag.END_HEADERS, length: 93, streamId: 13, padLength: 0, headers: [[':status', '200']] }),
       ev({ direction: 'recv', type: FrameType.HEADERS, flags: Flag.END_HEADERS, length: 17, streamId: 2, padLength: 0, headers: [[':status', '200']] }),
       ev({ direction: 'recv', type: FrameType.DATA, flags: Flag.END_STREAM, length: 157, streamId: 13 }),
@@ -78,16 +98,32 @@ describe('FrameLines', () => {
   it('the server role: a received request opens a stream, a sent response is a first response header', () => {
     const f = new FrameLines('server');
     const last = (e: FrameEvent) => f.lines(e, '').filter((l) => l.startsWith('          ; ') && !l.includes('END_'));
-    expect(last(ev({ direction: 'recv', type: FrameType.HEADERS, flags: 5, streamId: 1, headers: [[':method', 'GET']] }))).toEqual(['          ; Open new stream']);
-    expect(last(ev({ direction: 'send', type: FrameType.HEADERS, flags: 4, streamId: 1, headers: [[':status', '200']] }))).toEqual(['          ; First response header']);
-    expect(last(ev({ direction: 'send', type: FrameType.HEADERS, flags: 4, streamId: 2, headers: [[':status', '200']] }))).toEqual(['          ; First push response header']);
+    expect(last(ev({ direction: 'recv', type: FrameType.HEADERS, flags: 5, streamId: 1, headers: [[':method', 'GET']] }))).toEqual([
+      '          ; Open new stream',
+    ]);
+    expect(last(ev({ direction: 'send', type: FrameType.HEADERS, flags: 4, streamId: 1, headers: [[':status', '200']] }))).toEqual([
+      '          ; First response header',
+    ]);
+    expect(last(ev({ direction: 'send', type: FrameType.HEADERS, flags: 4, streamId: 2, headers: [[':status', '200']] }))).toEqual([
+      '          ; First push response header',
+    ]);
   });
 
   it('sent fields split over CONTINUATION are shown under the frame that ends the block', () => {
     const f = new FrameLines('client');
     const out = [
       ev({ direction: 'send', type: FrameType.HEADERS, flags: 0x01, length: 16384, streamId: 1, padLength: 0 }),
-      ev({ direction: 'send', type: FrameType.CONTINUATION, flags: Flag.END_HEADERS, length: 10, streamId: 1, headers: [[':path', '/'], ['x-big', 'y']] }),
+      ev({
+        direction: 'send',
+        type: FrameType.CONTINUATION,
+        flags: Flag.END_HEADERS,
+        length: 10,
+        streamId: 1,
+        headers: [
+          [':path', '/'],
+          ['x-big', 'y'],
+        ],
+      }),
     ].flatMap((e) => f.lines(e, '[  0.000]'));
     expect(out).toEqual([
       '[  0.000] send HEADERS frame <length=16384, flags=0x01, stream_id=1>',
@@ -104,7 +140,11 @@ describe('FrameLines', () => {
   it('hexdump: the canonical hex+ASCII display, as nghttp --hexdump', () => {
     const b = Buffer.from('00000604000000000000030000006400', 'hex');
     expect(hexdump(Buffer.concat([b, Buffer.from('body{}\n')]))).toBe(
-      ['00000000  00 00 06 04 00 00 00 00  00 00 03 00 00 00 64 00  |..............d.|', '00000010  62 6f 64 79 7b 7d 0a                              |body{}.|', '00000017'].join('\n'),
+      [
+        '00000000  00 00 06 04 00 00 00 00  00 00 03 00 00 00 64 00  |..............d.|',
+        '00000010  62 6f 64 79 7b 7d 0a                              |body{}.|',
+        '00000017',
+      ].join('\n'),
     );
   });
 });
@@ -113,8 +153,28 @@ describe('FrameLines and header text', () => {
   it('prints field values as the event has them (text), sent and received alike: no second decoding', () => {
     const f = new FrameLines('server');
     const out = [
-      ev({ direction: 'recv', type: FrameType.HEADERS, flags: Flag.END_HEADERS | Flag.END_STREAM, length: 20, streamId: 1, headers: [[':path', '/'], ['x-name', 'caf\u00e9']] }),
-      ev({ direction: 'send', type: FrameType.HEADERS, flags: Flag.END_HEADERS, length: 20, streamId: 1, headers: [[':status', '200'], ['x-back', '\u00e9t\u00e9 \u2603']] }),
+      ev({
+        direction: 'recv',
+        type: FrameType.HEADERS,
+        flags: Flag.END_HEADERS | Flag.END_STREAM,
+        length: 20,
+        streamId: 1,
+        headers: [
+          [':path', '/'],
+          ['x-name', 'caf\u00e9'],
+        ],
+      }),
+      ev({
+        direction: 'send',
+        type: FrameType.HEADERS,
+        flags: Flag.END_HEADERS,
+        length: 20,
+        streamId: 1,
+        headers: [
+          [':status', '200'],
+          ['x-back', '\u00e9t\u00e9 \u2603'],
+        ],
+      }),
     ].flatMap((e) => f.lines(e, '[id=1]'));
     expect(out).toContain('[id=1] recv (stream_id=1) x-name: caf\u00e9');
     expect(out).toContain('          x-back: \u00e9t\u00e9 \u2603');

@@ -1,6 +1,7 @@
 /** The frame codec (RFC 9113 §4, §6): round trips, flag masking, and each parser's validation. */
 import { describe, expect, it } from 'vitest';
 import {
+  ErrorCode,
   encodeContinuation,
   encodeData,
   encodeFrame,
@@ -12,19 +13,18 @@ import {
   encodeRstStream,
   encodeSettings,
   encodeWindowUpdate,
-  ErrorCode,
   errorCodeName,
   Flag,
   FRAME_HEADER_LENGTH,
+  type Frame,
   FrameType,
   frameTypeName,
   H2Error,
   Http2Error,
   parseFrame,
   parseFrameHeader,
-  settingName,
   SettingId,
-  type Frame,
+  settingName,
 } from '../../src/h2/index.js';
 
 const parse = (bytes: Uint8Array): Frame | H2Error => parseFrame(parseFrameHeader(bytes), bytes.subarray(FRAME_HEADER_LENGTH));
@@ -72,7 +72,20 @@ describe('round trips', () => {
   it('PRIORITY, RST_STREAM, SETTINGS, PUSH_PROMISE, PING, GOAWAY, WINDOW_UPDATE, CONTINUATION', () => {
     expect(ok(encodePriority(7, { exclusive: false, dependency: 1, weight: 1 }))).toMatchObject({ priority: { exclusive: false, dependency: 1, weight: 1 } });
     expect(ok(encodeRstStream(7, ErrorCode.CANCEL))).toMatchObject({ errorCode: ErrorCode.CANCEL });
-    expect(ok(encodeSettings([[SettingId.MAX_FRAME_SIZE, 20000], [0x99, 1]]))).toMatchObject({ ack: false, settings: [[5, 20000], [0x99, 1]] });
+    expect(
+      ok(
+        encodeSettings([
+          [SettingId.MAX_FRAME_SIZE, 20000],
+          [0x99, 1],
+        ]),
+      ),
+    ).toMatchObject({
+      ack: false,
+      settings: [
+        [5, 20000],
+        [0x99, 1],
+      ],
+    });
     expect(ok(encodeSettings([], true))).toMatchObject({ ack: true, settings: [] });
     expect(ok(encodePushPromise(1, 2, u8(0x82), { padLength: 1 }))).toMatchObject({ promisedStreamId: 2, padLength: 1 });
     expect(ok(encodePing(u8(1, 2, 3, 4, 5, 6, 7, 8), true))).toMatchObject({ ack: true });
@@ -99,7 +112,12 @@ describe('validation', () => {
     ['DATA padding = payload (§6.1)', encodeFrame(FrameType.DATA, Flag.PADDED, 1, u8(3, 0, 0)), 'connection', ErrorCode.PROTOCOL_ERROR],
     ['DATA PADDED without Pad Length (§4.2)', encodeFrame(FrameType.DATA, Flag.PADDED, 1, u8()), 'connection', ErrorCode.FRAME_SIZE_ERROR],
     ['HEADERS on stream 0 (§6.2)', encodeFrame(FrameType.HEADERS, Flag.END_HEADERS, 0, u8(0x82)), 'connection', ErrorCode.PROTOCOL_ERROR],
-    ['HEADERS padding beyond the fragment (§6.2)', encodeFrame(FrameType.HEADERS, Flag.PADDED | Flag.PRIORITY, 1, u8(1, 0, 0, 0, 0, 0)), 'connection', ErrorCode.PROTOCOL_ERROR],
+    [
+      'HEADERS padding beyond the fragment (§6.2)',
+      encodeFrame(FrameType.HEADERS, Flag.PADDED | Flag.PRIORITY, 1, u8(1, 0, 0, 0, 0, 0)),
+      'connection',
+      ErrorCode.PROTOCOL_ERROR,
+    ],
     ['HEADERS PRIORITY too short (§4.2)', encodeFrame(FrameType.HEADERS, Flag.PRIORITY, 1, u8(0, 0)), 'connection', ErrorCode.FRAME_SIZE_ERROR],
     ['PRIORITY on stream 0 (§6.3)', encodeFrame(FrameType.PRIORITY, 0, 0, u8(0, 0, 0, 1, 1)), 'connection', ErrorCode.PROTOCOL_ERROR],
     ['PRIORITY of 4 octets (§6.3)', encodeFrame(FrameType.PRIORITY, 0, 3, u8(0, 0, 0, 1)), 'stream', ErrorCode.FRAME_SIZE_ERROR],

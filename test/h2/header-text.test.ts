@@ -6,7 +6,7 @@
  * both roles; get()/getAll() alike on ServerStream and ClientResponse.
  */
 import { describe, expect, it } from 'vitest';
-import { connect, FrameType, Http2Error, type FrameEvent, type ServerStream } from '../../src/h2/index.js';
+import { connect, type FrameEvent, FrameType, Http2Error, type ServerStream } from '../../src/h2/index.js';
 import { open } from '../helpers/h2-expect.js';
 import { startRawServer } from '../helpers/h2-raw-server.js';
 import { startTestServer } from '../helpers/h2-test-server.js';
@@ -33,18 +33,34 @@ describe('requests reach the handler as text', () => {
     let seen: Record<string, unknown> = {};
     await withServer(
       (s) => {
-        seen = { headers: s.headers.filter(([n]) => n.startsWith('x-')), get: s.get('X-Name'), missing: s.get('x-none'), all: s.getAll('x-multi'), raw: raw(s.rawHeaders, 'x-name'), path: s.path };
+        seen = {
+          headers: s.headers.filter(([n]) => n.startsWith('x-')),
+          get: s.get('X-Name'),
+          missing: s.get('x-none'),
+          all: s.getAll('x-multi'),
+          raw: raw(s.rawHeaders, 'x-name'),
+          path: s.path,
+        };
         s.respond(200, {}, 'ok');
       },
       async (url) => {
         const session = await connect(url);
-        const r = await session.request([[':path', '/caf\u00e9?q=\u00fc'], ['x-name', 'caf\u00e9'], ['x-multi', 'a'], ['x-multi', '\u2603']]);
+        const r = await session.request([
+          [':path', '/caf\u00e9?q=\u00fc'],
+          ['x-name', 'caf\u00e9'],
+          ['x-multi', 'a'],
+          ['x-multi', '\u2603'],
+        ]);
         await r.text();
         await session.close();
       },
     );
     expect(seen).toEqual({
-      headers: [['x-name', 'caf\u00e9'], ['x-multi', 'a'], ['x-multi', '\u2603']],
+      headers: [
+        ['x-name', 'caf\u00e9'],
+        ['x-multi', 'a'],
+        ['x-multi', '\u2603'],
+      ],
       get: 'caf\u00e9',
       missing: undefined,
       all: ['a', '\u2603'],
@@ -75,7 +91,11 @@ describe('requests reach the handler as text', () => {
     await withServer(
       (s) => {
         seen = [s.get('x-latin1'), raw(s.rawHeaders, 'x-latin1')];
-        s.respond(200, s.rawHeaders.filter(([n]) => n === 'x-latin1'), 'ok');
+        s.respond(
+          200,
+          s.rawHeaders.filter(([n]) => n === 'x-latin1'),
+          'ok',
+        );
       },
       async (url) => {
         const session = await connect(url);
@@ -90,7 +110,7 @@ describe('requests reach the handler as text', () => {
     expect(seen).toEqual(['c\ufffd', [0x63, 0xe9]]);
   });
 
-  it('a raw client\'s octets: a UTF-8 :path and host reach the handler as text', async () => {
+  it("a raw client's octets: a UTF-8 :path and host reach the handler as text", async () => {
     let seen: unknown[] = [];
     const ts = await startTestServer({
       handler(s) {
@@ -100,7 +120,18 @@ describe('requests reach the handler as text', () => {
     });
     try {
       const c = await open(ts.port);
-      c.send(c.headersFrame(1, [[':method', 'GET'], [':scheme', 'http'], [':path', Buffer.from('/\u00e9t\u00e9', 'utf8')], ['host', Buffer.from('b\u00fccher.example', 'utf8')]], true));
+      c.send(
+        c.headersFrame(
+          1,
+          [
+            [':method', 'GET'],
+            [':scheme', 'http'],
+            [':path', Buffer.from('/\u00e9t\u00e9', 'utf8')],
+            ['host', Buffer.from('b\u00fccher.example', 'utf8')],
+          ],
+          true,
+        ),
+      );
       await c.response(1);
     } finally {
       await ts.close();
@@ -117,7 +148,18 @@ describe('requests reach the handler as text', () => {
     });
     try {
       const c = await open(ts.port);
-      c.send(c.headersFrame(1, [[':method', 'GET'], [':scheme', 'https'], [':path', '/'], ['host', Buffer.from('b\u00fccher.example', 'utf8')]], true));
+      c.send(
+        c.headersFrame(
+          1,
+          [
+            [':method', 'GET'],
+            [':scheme', 'https'],
+            [':path', '/'],
+            ['host', Buffer.from('b\u00fccher.example', 'utf8')],
+          ],
+          true,
+        ),
+      );
       await c.response(1);
       const promise = c.frames.find((f) => f.type === FrameType.PUSH_PROMISE)!;
       const authority = promise.headers!.find(([n]) => n === ':authority')![1];
@@ -145,7 +187,10 @@ describe('trailers, 1xx and push follow the same rule', () => {
         const session = await connect(url);
         const r = await session.request({ ':method': 'POST' }, { body: 'x', trailers: { 'x-sum': '\u00bd' } });
         await r.text();
-        expect(await r.trailers).toEqual([['x-back', '\u00e0 bient\u00f4t'], ['x-bytes', 'c\ufffd']]);
+        expect(await r.trailers).toEqual([
+          ['x-back', '\u00e0 bient\u00f4t'],
+          ['x-bytes', 'c\ufffd'],
+        ]);
         expect(raw(await r.rawTrailers, 'x-bytes')).toEqual([0x63, 0xe9]);
         expect(raw(await r.rawTrailers, 'x-back')).toEqual(utf8('\u00e0 bient\u00f4t'));
         await session.close();
@@ -185,7 +230,12 @@ describe('trailers, 1xx and push follow the same rule', () => {
     const srv = await startRawServer(async (c) => {
       c.preface();
       const req = await c.request();
-      c.send(c.headers(req.streamId, [[':status', '103'], ['link', Buffer.from('</\u00e9.css>; rel=preload', 'utf8')]]));
+      c.send(
+        c.headers(req.streamId, [
+          [':status', '103'],
+          ['link', Buffer.from('</\u00e9.css>; rel=preload', 'utf8')],
+        ]),
+      );
       c.send(c.headers(req.streamId, [[':status', '200']], true));
     });
     try {
@@ -211,7 +261,14 @@ describe('sending', () => {
             return (e as Http2Error).code;
           }
         });
-        s.respond(200, [['x-bad-results', bad.join(',')], ['x-octets', s.rawHeaders.find(([n]) => n === 'x-octets')![1]]], 'ok');
+        s.respond(
+          200,
+          [
+            ['x-bad-results', bad.join(',')],
+            ['x-octets', s.rawHeaders.find(([n]) => n === 'x-octets')![1]],
+          ],
+          'ok',
+        );
       },
       async (url) => {
         const session = await connect(url);
@@ -240,9 +297,19 @@ describe('sending', () => {
         await session.close();
         const fieldsOf = (list: FrameEvent[], direction: string) => list.filter((e) => e.direction === direction && e.headers).flatMap((e) => e.headers!);
         expect(fieldsOf(frames, 'recv')).toContainEqual(['x-name', 'caf\u00e9']);
-        expect(fieldsOf(frames, 'send')).toEqual(expect.arrayContaining([['x-text', '\u00e9t\u00e9'], ['x-octets', '\u00e9t\u00e9']]));
+        expect(fieldsOf(frames, 'send')).toEqual(
+          expect.arrayContaining([
+            ['x-text', '\u00e9t\u00e9'],
+            ['x-octets', '\u00e9t\u00e9'],
+          ]),
+        );
         expect(fieldsOf(clientFrames, 'send')).toContainEqual(['x-name', 'caf\u00e9']);
-        expect(fieldsOf(clientFrames, 'recv')).toEqual(expect.arrayContaining([['x-text', '\u00e9t\u00e9'], ['x-octets', '\u00e9t\u00e9']]));
+        expect(fieldsOf(clientFrames, 'recv')).toEqual(
+          expect.arrayContaining([
+            ['x-text', '\u00e9t\u00e9'],
+            ['x-octets', '\u00e9t\u00e9'],
+          ]),
+        );
       },
     );
   });

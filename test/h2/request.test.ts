@@ -4,26 +4,62 @@ import { Http2Error } from '../../src/h2/errors.js';
 import { validateRequest, validateResponse, validateTrailers } from '../../src/h2/request.js';
 import { promiseFields, requestFields, responseFields, trailerFields } from '../../src/h2/response.js';
 
-const base: Array<[string, string]> = [[':method', 'GET'], [':scheme', 'https'], [':authority', 'a.example'], [':path', '/x']];
+const base: Array<[string, string]> = [
+  [':method', 'GET'],
+  [':scheme', 'https'],
+  [':authority', 'a.example'],
+  [':path', '/x'],
+];
 
 describe('validateRequest', () => {
   it('returns the head with content-length', () => {
     expect(validateRequest([...base, ['content-length', '42'], ['accept', '*/*']])).toEqual({
-      method: 'GET', scheme: 'https', authority: 'a.example', path: '/x', headers: [['content-length', '42'], ['accept', '*/*']], contentLength: 42, ascii: true,
+      method: 'GET',
+      scheme: 'https',
+      authority: 'a.example',
+      path: '/x',
+      headers: [
+        ['content-length', '42'],
+        ['accept', '*/*'],
+      ],
+      contentLength: 42,
+      ascii: true,
     });
   });
 
   it('says whether every value is ASCII (octet strings that are their own text)', () => {
     expect(validateRequest([...base, ['x-a', 'caf\xc3\xa9']])).toMatchObject({ ascii: false });
-    expect(validateRequest([[':method', 'GET'], [':scheme', 'https'], [':authority', 'a.example'], [':path', '/\xc3\xa9']])).toMatchObject({ ascii: false });
+    expect(
+      validateRequest([
+        [':method', 'GET'],
+        [':scheme', 'https'],
+        [':authority', 'a.example'],
+        [':path', '/\xc3\xa9'],
+      ]),
+    ).toMatchObject({ ascii: false });
     expect(validateRequest([...base, ['x-a', 'plain']])).toMatchObject({ ascii: true });
-    expect(validateResponse([[':status', '200'], ['x-a', '\xff']])).toMatchObject({ ascii: false });
-    expect(validateResponse([[':status', '200'], ['x-a', 'ok']])).toMatchObject({ ascii: true });
+    expect(
+      validateResponse([
+        [':status', '200'],
+        ['x-a', '\xff'],
+      ]),
+    ).toMatchObject({ ascii: false });
+    expect(
+      validateResponse([
+        [':status', '200'],
+        ['x-a', 'ok'],
+      ]),
+    ).toMatchObject({ ascii: true });
   });
 
   it('returns a reason for malformed requests', () => {
     expect(validateRequest([...base, ['Accept', 'x']])).toMatch(/§8.2.1/);
-    expect(validateRequest([[':method', 'GET'], [':path', '/']])).toMatch(/missing :scheme/);
+    expect(
+      validateRequest([
+        [':method', 'GET'],
+        [':path', '/'],
+      ]),
+    ).toMatch(/missing :scheme/);
     expect(validateRequest([...base, ['content-length', '1'], ['content-length', '1']])).not.toBeTypeOf('string');
     expect(validateRequest([...base, ['content-length', '-1']])).toMatch(/content-length/);
     expect(validateRequest([...base, ['host', '']])).toMatch(/differ/);
@@ -61,9 +97,17 @@ describe('validateRequest: pseudo-header values (§8.3.1)', () => {
 describe('response fields', () => {
   it(':status first, names lowercased, arrays repeated, content-length added once', () => {
     expect(responseFields(200, { 'Content-Type': 'text/plain', 'set-cookie': ['a=1', 'b=2'], 'x-n': 5 }, 10)).toEqual([
-      [':status', '200'], ['content-type', 'text/plain'], ['set-cookie', 'a=1'], ['set-cookie', 'b=2'], ['x-n', '5'], ['content-length', '10'],
+      [':status', '200'],
+      ['content-type', 'text/plain'],
+      ['set-cookie', 'a=1'],
+      ['set-cookie', 'b=2'],
+      ['x-n', '5'],
+      ['content-length', '10'],
     ]);
-    expect(responseFields(200, [['content-length', '3']], 3)).toEqual([[':status', '200'], ['content-length', '3']]);
+    expect(responseFields(200, [['content-length', '3']], 3)).toEqual([
+      [':status', '200'],
+      ['content-length', '3'],
+    ]);
   });
 
   it('refuses what HTTP/2 forbids us to send', () => {
@@ -79,12 +123,26 @@ describe('response fields', () => {
   it('a frozen list of frozen fields is checked once: the same section comes back for the same status and length', () => {
     const list = Object.freeze([Object.freeze(['server', 'x'] as const), Object.freeze(['Content-Type', 'text/plain'] as const)]);
     const a = responseFields(200, list, 10);
-    expect(a).toEqual([[':status', '200'], ['server', 'x'], ['content-type', 'text/plain'], ['content-length', '10']]);
+    expect(a).toEqual([
+      [':status', '200'],
+      ['server', 'x'],
+      ['content-type', 'text/plain'],
+      ['content-length', '10'],
+    ]);
     expect(Object.isFrozen(a) && a.every((f) => Object.isFrozen(f))).toBe(true);
     expect(responseFields(200, list, 10)).toBe(a);
     // Another status or length: another section, built and checked.
-    expect(responseFields(404, list, 10)).toEqual([[':status', '404'], ['server', 'x'], ['content-type', 'text/plain'], ['content-length', '10']]);
-    expect(responseFields(200, list, -1)).toEqual([[':status', '200'], ['server', 'x'], ['content-type', 'text/plain']]);
+    expect(responseFields(404, list, 10)).toEqual([
+      [':status', '404'],
+      ['server', 'x'],
+      ['content-type', 'text/plain'],
+      ['content-length', '10'],
+    ]);
+    expect(responseFields(200, list, -1)).toEqual([
+      [':status', '200'],
+      ['server', 'x'],
+      ['content-type', 'text/plain'],
+    ]);
     expect(() => responseFields(99, list, -1)).toThrow(Http2Error);
     // A bad frozen list is refused every time (never remembered).
     const bad = Object.freeze([Object.freeze(['x-a', 'a\r\nb'] as const)]);
@@ -100,7 +158,10 @@ describe('response fields', () => {
     expect(() => responseFields(200, loose, -1)).toThrow(/invalid value/);
     // A frozen list of fields that are not frozen: the fields can change.
     const half = Object.freeze([['x-a', 'ok'] as [string, string]]);
-    expect(responseFields(200, half, -1)).toEqual([[':status', '200'], ['x-a', 'ok']]);
+    expect(responseFields(200, half, -1)).toEqual([
+      [':status', '200'],
+      ['x-a', 'ok'],
+    ]);
     half[0]![1] = 'a\rb';
     expect(() => responseFields(200, half, -1)).toThrow(/invalid value/);
     expect(Object.isFrozen(responseFields(200, [['x-b', '1']], -1))).toBe(false);
@@ -111,9 +172,28 @@ describe('request fields (the client)', () => {
   it('pseudo-headers from the session unless given, regular fields checked, host dropped for :authority', () => {
     const r = requestFields({ ':path': '/a?b', accept: '*/*', Host: 'x', 'x-n': 3, 'x-l': ['1', '2'] }, 'https', 'h.example');
     expect(r.fields.map((f) => [...f])).toEqual([
-      [':method', 'GET'], [':scheme', 'https'], [':authority', 'h.example'], [':path', '/a?b'], ['accept', '*/*'], ['x-n', '3'], ['x-l', '1'], ['x-l', '2'],
+      [':method', 'GET'],
+      [':scheme', 'https'],
+      [':authority', 'h.example'],
+      [':path', '/a?b'],
+      ['accept', '*/*'],
+      ['x-n', '3'],
+      ['x-l', '1'],
+      ['x-l', '2'],
     ]);
-    expect(requestFields([[':method', 'CONNECT'], [':authority', 'p:443']], 'http', 'h').fields.map((f) => [...f])).toEqual([[':method', 'CONNECT'], [':authority', 'p:443']]);
+    expect(
+      requestFields(
+        [
+          [':method', 'CONNECT'],
+          [':authority', 'p:443'],
+        ],
+        'http',
+        'h',
+      ).fields.map((f) => [...f]),
+    ).toEqual([
+      [':method', 'CONNECT'],
+      [':authority', 'p:443'],
+    ]);
     expect(() => requestFields({ ':bogus': 'x' }, 'http', 'h')).toThrow(/unknown pseudo-header/);
     expect(() => requestFields({ te: 'gzip' }, 'http', 'h')).toThrow(/te may only be "trailers"/);
     expect(() => requestFields({ ':method': 'G T' }, 'http', 'h')).toThrow(/invalid :method/);
@@ -150,12 +230,42 @@ describe('request fields (the client)', () => {
 
 describe('validateResponse', () => {
   it('names found valid once are remembered, values are still checked every time', () => {
-    expect(validateResponse([[':status', '200'], ['x-cache-me', 'ok']])).toMatchObject({ status: 200, headers: [['x-cache-me', 'ok']] });
-    expect(validateResponse([[':status', '200'], ['x-cache-me', 'bad\r\nvalue']])).toMatch(/invalid value for x-cache-me/);
-    expect(validateResponse([[':status', '200'], ['te', 'trailers']])).not.toBeTypeOf('string');
-    expect(validateResponse([[':status', '200'], ['te', 'gzip']])).toMatch(/te: "gzip"/);
-    expect(validateResponse([[':status', '200'], ['connection', 'close']])).toMatch(/connection-specific/);
-    expect(validateResponse([[':status', '200'], ['connection', 'close']])).toMatch(/connection-specific/);
+    expect(
+      validateResponse([
+        [':status', '200'],
+        ['x-cache-me', 'ok'],
+      ]),
+    ).toMatchObject({ status: 200, headers: [['x-cache-me', 'ok']] });
+    expect(
+      validateResponse([
+        [':status', '200'],
+        ['x-cache-me', 'bad\r\nvalue'],
+      ]),
+    ).toMatch(/invalid value for x-cache-me/);
+    expect(
+      validateResponse([
+        [':status', '200'],
+        ['te', 'trailers'],
+      ]),
+    ).not.toBeTypeOf('string');
+    expect(
+      validateResponse([
+        [':status', '200'],
+        ['te', 'gzip'],
+      ]),
+    ).toMatch(/te: "gzip"/);
+    expect(
+      validateResponse([
+        [':status', '200'],
+        ['connection', 'close'],
+      ]),
+    ).toMatch(/connection-specific/);
+    expect(
+      validateResponse([
+        [':status', '200'],
+        ['connection', 'close'],
+      ]),
+    ).toMatch(/connection-specific/);
   });
 });
 
@@ -167,16 +277,60 @@ describe('validateResponse (§8.3.2)', () => {
   ];
   const bad: Array<[string, Array<[string, string]>, RegExp]> = [
     ['no :status', [['content-length', '5']], /missing :status/],
-    ['a pseudo-header after a regular field', [['x-a', '1'], [':status', '200']], /pseudo-header :status after a regular field/],
-    ['two :status', [[':status', '200'], [':status', '204']], /duplicate :status/],
-    ['a request pseudo-header', [[':status', '200'], [':path', '/']], /:path in a response/],
-    ['a connection-specific field', [[':status', '200'], ['connection', 'close']], /connection-specific field connection/],
-    ['conflicting content-length', [[':status', '200'], ['content-length', '5'], ['content-length', '6']], /conflicting content-length/],
+    [
+      'a pseudo-header after a regular field',
+      [
+        ['x-a', '1'],
+        [':status', '200'],
+      ],
+      /pseudo-header :status after a regular field/,
+    ],
+    [
+      'two :status',
+      [
+        [':status', '200'],
+        [':status', '204'],
+      ],
+      /duplicate :status/,
+    ],
+    [
+      'a request pseudo-header',
+      [
+        [':status', '200'],
+        [':path', '/'],
+      ],
+      /:path in a response/,
+    ],
+    [
+      'a connection-specific field',
+      [
+        [':status', '200'],
+        ['connection', 'close'],
+      ],
+      /connection-specific field connection/,
+    ],
+    [
+      'conflicting content-length',
+      [
+        [':status', '200'],
+        ['content-length', '5'],
+        ['content-length', '6'],
+      ],
+      /conflicting content-length/,
+    ],
     ['an invalid status', [[':status', '20x']], /invalid :status/],
   ];
 
   it('the head with its regular fields, in order', () => {
-    expect(validateResponse(good)).toEqual({ status: 200, headers: [['content-type', 'text/plain'], ['content-length', '5']], contentLength: 5, ascii: true });
+    expect(validateResponse(good)).toEqual({
+      status: 200,
+      headers: [
+        ['content-type', 'text/plain'],
+        ['content-length', '5'],
+      ],
+      contentLength: 5,
+      ascii: true,
+    });
   });
 
   it('without keepHeaders: the same checks and figures, no copy of the fields', () => {

@@ -3,10 +3,11 @@
  * bounded, oldest forgotten first, a stream remembered again keeps its
  * place; what is forgotten counts as closed.
  */
-import { describe, expect, it } from 'vitest';
-import { StreamState, type StreamCore } from '../../src/h2/stream.js';
-import { StreamMap, StreamTable } from '../../src/h2/stream-table.js';
+
 import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type StreamCore, StreamState } from '../../src/h2/stream.js';
+import { StreamMap, StreamTable } from '../../src/h2/stream-table.js';
 
 describe('StreamTable: recently closed streams', () => {
   it('forgets the oldest first once full, round after round', () => {

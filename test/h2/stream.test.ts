@@ -1,7 +1,7 @@
 /** The stream state table (RFC 9113 §5.1). */
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/h2/index.js';
-import { eventName, isActive, stateName, StreamEvent as E, StreamState as S, transition, type StreamEvent, type StreamState } from '../../src/h2/stream.js';
+import { StreamEvent as E, eventName, isActive, StreamState as S, type StreamEvent, type StreamState, stateName, transition } from '../../src/h2/stream.js';
 
 const STATES = Object.values(S) as StreamState[];
 const EVENTS = Object.values(E) as StreamEvent[];

@@ -9,7 +9,10 @@ const { key, cert } = selfSignedCertificate();
 let server: Http2Server;
 let port = 0;
 beforeAll(async () => {
-  server = createSecureServer({ key, cert }, { handler: (s) => s.respond(200, { 'content-type': 'text/plain' }, `over ${s.scheme}`), limits: { handshakeTimeout: 300 } });
+  server = createSecureServer(
+    { key, cert },
+    { handler: (s) => s.respond(200, { 'content-type': 'text/plain' }, `over ${s.scheme}`), limits: { handshakeTimeout: 300 } },
+  );
   port = (await server.listen(0, '127.0.0.1')).port;
 });
 afterAll(() => server.close({ graceful: false }));

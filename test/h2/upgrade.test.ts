@@ -6,10 +6,10 @@
 import { createConnection } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONNECTION_PREFACE, encodeSettings, ErrorCode, Flag, FrameType, SettingId } from '../../src/h2/index.js';
+import { CONNECTION_PREFACE, ErrorCode, encodeSettings, Flag, FrameType, SettingId } from '../../src/h2/index.js';
 import { decodeSettings, http1HeadEnd, MAX_HTTP1_HEAD, parseHttp1Request } from '../../src/h2/upgrade.js';
-import { RawClient } from '../helpers/h2-raw-client.js';
 import { until } from '../helpers/h2-expect.js';
+import { RawClient } from '../helpers/h2-raw-client.js';
 import { pattern, startTestServer, type TestServer } from '../helpers/h2-test-server.js';
 
 const b64 = (entries: Array<[number, number]>): string => {
@@ -31,11 +31,15 @@ function upgradeRequest(path: string, settings = b64([[SettingId.MAX_CONCURRENT_
 describe('decodeSettings (HTTP2-Settings, base64url of a SETTINGS payload)', () => {
   it('decodes what Buffer encodes, with or without padding', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.integer({ min: 0x10, max: 0xffff }), fc.integer({ min: 0, max: 0xffffffff })), { maxLength: 8 }), fc.boolean(), (entries, pad) => {
-        let text = b64(entries as Array<[number, number]>);
-        if (pad) text = Buffer.from(text, 'base64url').toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
-        expect(decodeSettings(text)).toEqual(entries);
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0x10, max: 0xffff }), fc.integer({ min: 0, max: 0xffffffff })), { maxLength: 8 }),
+        fc.boolean(),
+        (entries, pad) => {
+          let text = b64(entries as Array<[number, number]>);
+          if (pad) text = Buffer.from(text, 'base64url').toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+          expect(decodeSettings(text)).toEqual(entries);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -87,7 +91,9 @@ describe('parseHttp1Request', () => {
   const parse = (s: string) => parseHttp1Request(latin1(s));
 
   it('an upgrade becomes the HTTP/2 request: pseudo-headers first, hop-by-hop fields gone', () => {
-    const r = parse(upgradeRequest('/a/b?c=d', undefined, 'TE: trailers\r\nX-Hop: 1\r\nCookie: k=v\r\n').replace('HTTP2-Settings\r\n', 'HTTP2-Settings, X-Hop\r\n'));
+    const r = parse(
+      upgradeRequest('/a/b?c=d', undefined, 'TE: trailers\r\nX-Hop: 1\r\nCookie: k=v\r\n').replace('HTTP2-Settings\r\n', 'HTTP2-Settings, X-Hop\r\n'),
+    );
     expect(r).toEqual({
       upgrade: true,
       method: 'GET',
@@ -136,11 +142,27 @@ describe('parseHttp1Request', () => {
     ['no Upgrade', 'GET / HTTP/1.1\r\nHost: a\r\n\r\n', 'an HTTP/1.1 request without "Upgrade: h2c"'],
     ['Upgrade: websocket', upgradeRequest('/').replace('Upgrade: h2c', 'Upgrade: websocket'), 'an HTTP/1.1 request without "Upgrade: h2c"'],
     ['HTTP/1.0', upgradeRequest('/').replace('HTTP/1.1', 'HTTP/1.0'), 'an HTTP/1.0 request; only an HTTP/1.1 request can upgrade to h2c'],
-    ['no HTTP2-Settings', upgradeRequest('/').replace(/HTTP2-Settings: .*\r\n/, ''), '"Upgrade: h2c" with 0 HTTP2-Settings fields (exactly one is needed, RFC 7540 §3.2.1)'],
-    ['two HTTP2-Settings', upgradeRequest('/', undefined, 'HTTP2-Settings: \r\n'), '"Upgrade: h2c" with 2 HTTP2-Settings fields (exactly one is needed, RFC 7540 §3.2.1)'],
-    ['Connection without HTTP2-Settings', upgradeRequest('/').replace('Connection: Upgrade, HTTP2-Settings', 'Connection: Upgrade'), '"Upgrade: h2c" without "Connection: Upgrade, HTTP2-Settings" (RFC 7540 §3.2.1)'],
+    [
+      'no HTTP2-Settings',
+      upgradeRequest('/').replace(/HTTP2-Settings: .*\r\n/, ''),
+      '"Upgrade: h2c" with 0 HTTP2-Settings fields (exactly one is needed, RFC 7540 §3.2.1)',
+    ],
+    [
+      'two HTTP2-Settings',
+      upgradeRequest('/', undefined, 'HTTP2-Settings: \r\n'),
+      '"Upgrade: h2c" with 2 HTTP2-Settings fields (exactly one is needed, RFC 7540 §3.2.1)',
+    ],
+    [
+      'Connection without HTTP2-Settings',
+      upgradeRequest('/').replace('Connection: Upgrade, HTTP2-Settings', 'Connection: Upgrade'),
+      '"Upgrade: h2c" without "Connection: Upgrade, HTTP2-Settings" (RFC 7540 §3.2.1)',
+    ],
     ['a body', upgradeRequest('/', undefined, 'Content-Length: 5\r\n'), 'an h2c upgrade with a request body, which this server does not take'],
-    ['a chunked body', upgradeRequest('/', undefined, 'Transfer-Encoding: chunked\r\n'), 'an h2c upgrade with a request body (Transfer-Encoding), which this server does not take'],
+    [
+      'a chunked body',
+      upgradeRequest('/', undefined, 'Transfer-Encoding: chunked\r\n'),
+      'an h2c upgrade with a request body (Transfer-Encoding), which this server does not take',
+    ],
   ])('%s: not upgraded, 505', (_what, request, reason) => {
     expect(parse(request)).toEqual({ upgrade: false, status: 505, reason });
   });
@@ -264,7 +286,7 @@ describe('the h2c port, with an HTTP/1.1 request', () => {
   });
 
   it('an upgrade with a body: 505 saying why, and no frames', async () => {
-    const r = await http1Exchange(ts.port, upgradeRequest('/', undefined, 'Content-Length: 3\r\n') + 'abc');
+    const r = await http1Exchange(ts.port, `${upgradeRequest('/', undefined, 'Content-Length: 3\r\n')}abc`);
     expect(r.head[0]).toBe('HTTP/1.1 505 HTTP Version Not Supported');
     expect(r.body).toContain('an h2c upgrade with a request body');
     expect(r.body).toContain('curl --http2');

@@ -1,7 +1,7 @@
 /** The frame writer's memory: regions handed out stay intact, unless the transport says it has consumed them. */
 import { describe, expect, it } from 'vitest';
-import { Connection, CONNECTION_PREFACE, Flag, FrameType, parseFrameHeader, type Transport } from '../../src/h2/index.js';
 import { FrameWriter } from '../../src/h2/frame-writer.js';
+import { CONNECTION_PREFACE, Connection, Flag, FrameType, parseFrameHeader, type Transport } from '../../src/h2/index.js';
 import { Deflater, Inflater } from '../../src/hpack/index.js';
 
 const frameBytes = (w: FrameWriter, streamId: number, fill: number): void => w.frame(FrameType.DATA, 0, streamId, new Uint8Array(100).fill(fill));
@@ -46,7 +46,12 @@ function client(path: string): (n: number) => Uint8Array {
   return (n) => {
     const parts: Uint8Array[] = nextId === 1 ? [CONNECTION_PREFACE, frame(FrameType.SETTINGS, 0, 0, new Uint8Array(0))] : [];
     for (let i = 0; i < n; i++) {
-      const block = d.deflate([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', path]]);
+      const block = d.deflate([
+        [':method', 'GET'],
+        [':scheme', 'http'],
+        [':authority', 'a'],
+        [':path', path],
+      ]);
       parts.push(frame(FrameType.HEADERS, Flag.END_HEADERS | Flag.END_STREAM, nextId, block));
       nextId += 2;
     }
@@ -116,9 +121,18 @@ describe('coalesceWrites', () => {
   for (const coalesce of [false, true]) {
     it(`responses made in separate callbacks go out in ${coalesce ? 'one write per event-loop turn' : 'a write each'} (coalesceWrites: ${coalesce})`, async () => {
       const writes: Buffer[] = [];
-      const transport: Transport = { write: (chunks) => void writes.push(Buffer.concat(chunks)), bufferedAmount: 0, releasesWritten: true, end: () => {}, destroy: () => {} };
+      const transport: Transport = {
+        write: (chunks) => void writes.push(Buffer.concat(chunks)),
+        bufferedAmount: 0,
+        releasesWritten: true,
+        end: () => {},
+        destroy: () => {},
+      };
       const pending: Array<() => void> = [];
-      const conn = new Connection(transport, { onStream: (s) => pending.push(() => s.respond(200, {}, `r${s.streamId}`)), ...(coalesce ? { coalesceWrites: true } : {}) });
+      const conn = new Connection(transport, {
+        onStream: (s) => pending.push(() => s.respond(200, {}, `r${s.streamId}`)),
+        ...(coalesce ? { coalesceWrites: true } : {}),
+      });
       conn.receive(client('/x')(3));
       await new Promise((r) => setImmediate(r));
       writes.length = 0;
@@ -136,7 +150,13 @@ describe('coalesceWrites', () => {
   }
   it('coalesceWrites: answers made before and after a read in the same turn, and what the read itself calls for (a PING ACK), go out in one write', async () => {
     const writes: Buffer[] = [];
-    const transport: Transport = { write: (chunks) => void writes.push(Buffer.concat(chunks)), bufferedAmount: 0, releasesWritten: true, end: () => {}, destroy: () => {} };
+    const transport: Transport = {
+      write: (chunks) => void writes.push(Buffer.concat(chunks)),
+      bufferedAmount: 0,
+      releasesWritten: true,
+      end: () => {},
+      destroy: () => {},
+    };
     const pending: Array<() => void> = [];
     const conn = new Connection(transport, { onStream: (s) => pending.push(() => s.respond(200, {}, `r${s.streamId}`)), coalesceWrites: true });
     conn.receive(client('/x')(2));

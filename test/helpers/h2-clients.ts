@@ -52,7 +52,17 @@ async function curlFetch(url: string, opts: FetchOptions): Promise<FetchResult> 
   const curl = requireBin('curl');
   const dir = mkdtempSync(join(tmpdir(), 'h2kit-curl-'));
   try {
-    const args = ['-s', '-S', url.startsWith('https') ? '--http2' : '--http2-prior-knowledge', '-D', join(dir, 'h'), '-o', join(dir, 'b'), '-w', '%{http_version} %{size_download}'];
+    const args = [
+      '-s',
+      '-S',
+      url.startsWith('https') ? '--http2' : '--http2-prior-knowledge',
+      '-D',
+      join(dir, 'h'),
+      '-o',
+      join(dir, 'b'),
+      '-w',
+      '%{http_version} %{size_download}',
+    ];
     if (opts.insecure) args.push('-k');
     if (opts.method === 'HEAD') args.push('--head');
     else if (opts.method && opts.method !== 'GET') args.push('-X', opts.method);

@@ -1,7 +1,7 @@
 /** Assertions shared by the conformance suites. */
 import { afterEach, expect } from 'vitest';
 import { errorCodeName, Flag, FrameType } from '../../src/h2/index.js';
-import { RawClient, type ConnectOptions } from './h2-raw-client.js';
+import { type ConnectOptions, RawClient } from './h2-raw-client.js';
 
 const clients: RawClient[] = [];
 afterEach(() => {

@@ -4,7 +4,9 @@
  * blocks in order with its own HPACK context.
  */
 import net from 'node:net';
-import { Deflater, Inflater, type HeaderInput } from '../../src/hpack/index.js';
+// The engine's own reader and integer helpers (not API): a raw peer reads frames as the engine does.
+import { readUint31, readUint32 } from '../../src/h2/frame.js';
+import { FrameReader } from '../../src/h2/frame-reader.js';
 import {
   CONNECTION_PREFACE,
   encodeData,
@@ -20,9 +22,7 @@ import {
   MAX_MAX_FRAME_SIZE,
   type PriorityFields,
 } from '../../src/h2/index.js';
-// The engine's own reader and integer helpers (not API): a raw peer reads frames as the engine does.
-import { readUint31, readUint32 } from '../../src/h2/frame.js';
-import { FrameReader } from '../../src/h2/frame-reader.js';
+import { Deflater, type HeaderInput, Inflater } from '../../src/hpack/index.js';
 
 export interface RecvFrame {
   type: number;
@@ -46,7 +46,10 @@ export interface RecvFrame {
 
 /** The frames as text, the first 20 and the last 10 when there are many. */
 export function describeFrames(frames: RecvFrame[]): string {
-  const list = frames.length > 30 ? [...frames.slice(0, 20).map(describeFrame), `... ${frames.length - 30} more ...`, ...frames.slice(-10).map(describeFrame)] : frames.map(describeFrame);
+  const list =
+    frames.length > 30
+      ? [...frames.slice(0, 20).map(describeFrame), `... ${frames.length - 30} more ...`, ...frames.slice(-10).map(describeFrame)]
+      : frames.map(describeFrame);
   return list.join(', ');
 }
 
@@ -125,13 +128,7 @@ export class RawClient {
     path = '/',
     opts: { method?: string; endStream?: boolean; extra?: HeaderInput[]; padLength?: number; priority?: PriorityFields } = {},
   ): Uint8Array {
-    const fields: HeaderInput[] = [
-      [':method', opts.method ?? 'GET'],
-      [':scheme', 'http'],
-      [':authority', 'localhost'],
-      [':path', path],
-      ...(opts.extra ?? []),
-    ];
+    const fields: HeaderInput[] = [[':method', opts.method ?? 'GET'], [':scheme', 'http'], [':authority', 'localhost'], [':path', path], ...(opts.extra ?? [])];
     return encodeHeaders(streamId, this.encode(fields), {
       endStream: opts.endStream ?? true,
       ...(opts.padLength !== undefined ? { padLength: opts.padLength } : {}),
@@ -278,10 +275,7 @@ export class RawClient {
 
   /** Waits for the connection to close (rejects after `timeout`). */
   async waitClosed(timeout = 3000): Promise<void> {
-    await Promise.race([
-      this.closedPromise,
-      new Promise((_, reject) => setTimeout(() => reject(new Error('connection did not close')), timeout)),
-    ]);
+    await Promise.race([this.closedPromise, new Promise((_, reject) => setTimeout(() => reject(new Error('connection did not close')), timeout))]);
   }
 
   /** Waits for GOAWAY and returns its error code; also waits for the close. */
@@ -303,32 +297,37 @@ export class RawClient {
     for (let i = 0; i < 8; i++) opaque[i] = (Math.random() * 256) | 0;
     const from = this.frames.length;
     this.send(encodePing(opaque));
-    await this.waitFor(
-      (f) => f.type === FrameType.PING && (f.flags & Flag.ACK) !== 0 && Buffer.from(f.payload).equals(Buffer.from(opaque)),
-      timeout,
-      from,
-    );
+    await this.waitFor((f) => f.type === FrameType.PING && (f.flags & Flag.ACK) !== 0 && Buffer.from(f.payload).equals(Buffer.from(opaque)), timeout, from);
     return true;
   }
 
   /** The response on a stream: its HEADERS fields, body and whether it ended, after END_STREAM or RST_STREAM. */
-  async response(streamId: number, timeout = 3000): Promise<{ status: string; headers: Array<[string, string]>; body: Buffer; trailers: Array<[string, string]> | null; rst: number | null }> {
+  async response(
+    streamId: number,
+    timeout = 3000,
+  ): Promise<{ status: string; headers: Array<[string, string]>; body: Buffer; trailers: Array<[string, string]> | null; rst: number | null }> {
     await this.waitFor(
       (f) =>
         f.streamId === streamId &&
-        ((f.type === FrameType.RST_STREAM) || ((f.type === FrameType.DATA || f.type === FrameType.HEADERS) && (f.flags & Flag.END_STREAM) !== 0)),
+        (f.type === FrameType.RST_STREAM || ((f.type === FrameType.DATA || f.type === FrameType.HEADERS) && (f.flags & Flag.END_STREAM) !== 0)),
       timeout,
     );
     return this.responseSoFar(streamId);
   }
 
-  responseSoFar(streamId: number): { status: string; headers: Array<[string, string]>; body: Buffer; trailers: Array<[string, string]> | null; rst: number | null } {
+  responseSoFar(streamId: number): {
+    status: string;
+    headers: Array<[string, string]>;
+    body: Buffer;
+    trailers: Array<[string, string]> | null;
+    rst: number | null;
+  } {
     const mine = this.frames.filter((f) => f.streamId === streamId);
     const heads = mine.filter((f) => f.type === FrameType.HEADERS);
     const headers = heads[0]?.headers ?? [];
     const status = headers.find(([n]) => n === ':status')?.[1] ?? '';
     const body = Buffer.concat(mine.filter((f) => f.type === FrameType.DATA).map((f) => f.data!));
-    const trailers = heads.length > 1 ? heads[1]!.headers ?? null : null;
+    const trailers = heads.length > 1 ? (heads[1]!.headers ?? null) : null;
     const r = mine.find((f) => f.type === FrameType.RST_STREAM);
     return { status, headers, body, trailers, rst: r ? r.errorCode! : null };
   }

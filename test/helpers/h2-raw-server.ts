@@ -5,19 +5,11 @@
  * frames a test crafts, valid or hostile, with the engine's encoders.
  */
 import net from 'node:net';
-import { Deflater, Inflater, type HeaderInput } from '../../src/hpack/index.js';
-import {
-  encodeData,
-  encodeFrame,
-  encodeHeaders,
-  encodeSettings,
-  Flag,
-  FrameType,
-  MAX_MAX_FRAME_SIZE,
-} from '../../src/h2/index.js';
 // The engine's own reader and integer helpers (not API): a raw peer reads frames as the engine does.
 import { readUint31, readUint32 } from '../../src/h2/frame.js';
 import { FrameReader } from '../../src/h2/frame-reader.js';
+import { encodeData, encodeFrame, encodeHeaders, encodeSettings, Flag, FrameType, MAX_MAX_FRAME_SIZE } from '../../src/h2/index.js';
+import { Deflater, type HeaderInput, Inflater } from '../../src/hpack/index.js';
 import { describeFrames, type RecvFrame } from './h2-raw-client.js';
 
 export class RawServerConnection {

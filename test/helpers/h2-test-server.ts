@@ -1,6 +1,7 @@
 /** A server on our engine with a few routes that the tests exercise. */
-import { createServer, type Http2Server, type ServerOptions, type ServerStream } from '../../src/h2/index.js';
+
 import type { ConnectionCloseInfo } from '../../src/h2/index.js';
+import { createServer, type Http2Server, type ServerOptions, type ServerStream } from '../../src/h2/index.js';
 
 export interface TestServer {
   server: Http2Server;
@@ -26,14 +27,18 @@ export function defaultHandler(stream: ServerStream): void {
   const path = stream.path.split('?')[0]!;
   if (path === '/' || path === '*') return stream.respond(200, { 'content-type': 'text/plain' }, 'hello');
   if (path === '/info') {
-    return stream.respond(200, { 'content-type': 'application/json' }, JSON.stringify({
-      method: stream.method,
-      scheme: stream.scheme,
-      authority: stream.authority,
-      path: stream.path,
-      headers: stream.headers,
-      raw: stream.rawHeaders.map(([n, v]) => [n, Buffer.from(v).toString('hex')]),
-    }));
+    return stream.respond(
+      200,
+      { 'content-type': 'application/json' },
+      JSON.stringify({
+        method: stream.method,
+        scheme: stream.scheme,
+        authority: stream.authority,
+        path: stream.path,
+        headers: stream.headers,
+        raw: stream.rawHeaders.map(([n, v]) => [n, Buffer.from(v).toString('hex')]),
+      }),
+    );
   }
   if (path === '/echo') {
     const parts: Uint8Array[] = [];
@@ -41,7 +46,12 @@ export function defaultHandler(stream: ServerStream): void {
     stream.on('end', () => {
       const body = Buffer.concat(parts);
       const trailers = stream.trailers;
-      stream.respond(200, { 'x-request-bytes': body.length }, body, trailers ? { trailers: trailers.map(([n, v]) => [`x-echo-${n}`, v] as [string, string]) } : {});
+      stream.respond(
+        200,
+        { 'x-request-bytes': body.length },
+        body,
+        trailers ? { trailers: trailers.map(([n, v]) => [`x-echo-${n}`, v] as [string, string]) } : {},
+      );
     });
     return;
   }

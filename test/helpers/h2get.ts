@@ -4,11 +4,11 @@
  * to: nghttpd and nginx with their own configuration in a temporary folder
  * (never /etc), stopped by process id.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, tempDir } from './cli.js';
-import { exec, freePort, requireBin, waitForPort, type ExecResult } from './h2serve.js';
+import { type ExecResult, exec, freePort, requireBin, waitForPort } from './h2serve.js';
 
 /** The argv that runs h2get: the executable in H2KIT_CLI_DIR, else node bin/h2get.js. */
 export function h2getArgv(args: string[]): string[] {

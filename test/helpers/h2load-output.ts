@@ -29,7 +29,10 @@ const SIZE = '(\\d+(?:\\.\\d\\d[KMG])?)';
 const FINISHED = new RegExp(`^finished in ${DUR}, (\\d+\\.\\d\\d) req/s, ${SIZE}B/s$`, 'm');
 const REQUESTS = /^requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout$/m;
 const STATUS = /^status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx$/m;
-const TRAFFIC = new RegExp(`^traffic: ${SIZE}B \\((\\d+)\\) total, ${SIZE}B \\((\\d+)\\) headers \\(space savings (\\d+\\.\\d\\d)%\\), ${SIZE}B \\((\\d+)\\) data$`, 'm');
+const TRAFFIC = new RegExp(
+  `^traffic: ${SIZE}B \\((\\d+)\\) total, ${SIZE}B \\((\\d+)\\) headers \\(space savings (\\d+\\.\\d\\d)%\\), ${SIZE}B \\((\\d+)\\) data$`,
+  'm',
+);
 const HEADER = /^ {21}min {9}max {9}mean {9}sd {8}\+\/- sd$/m;
 const row = (label: string) => new RegExp(`^${label} +${DUR} +${DUR} +${DUR} +${DUR} +(\\d+\\.\\d\\d)%$`, 'm');
 const REQUEST = row('time for request:');

@@ -12,7 +12,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ROOT, tempDir } from './cli.js';
-import { exec, freePort, H2ServeProcess, requireBin, waitForPort, type ExecResult } from './h2serve.js';
+import { type ExecResult, exec, freePort, H2ServeProcess, requireBin, waitForPort } from './h2serve.js';
 
 /** The argv that runs h2proxy. */
 export function h2proxyArgv(args: string[]): string[] {
@@ -30,7 +30,10 @@ export class ProxyProcess extends H2ServeProcess {
 const running = new Set<H2ServeProcess>();
 
 /** Starts h2proxy and resolves once it listens on `listeners` frontends (default 1). */
-export async function startProxy(args: string[], opts: { listeners?: number; cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<ProxyProcess> {
+export async function startProxy(
+  args: string[],
+  opts: { listeners?: number; cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {},
+): Promise<ProxyProcess> {
   const argv = h2proxyArgv(args);
   const child = spawn(argv[0]!, argv.slice(1), { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const p = new ProxyProcess(child, args);

@@ -3,7 +3,7 @@
  * H2KIT_CLI_DIR) as a user would, and the real peers (curl, nghttp, h2load,
  * nghttpd, openssl) against it.
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
@@ -42,7 +42,10 @@ export class H2ServeProcess {
   port = 0;
   scheme: 'http' | 'https' = 'http';
 
-  constructor(readonly child: ChildProcess, readonly args: string[]) {
+  constructor(
+    readonly child: ChildProcess,
+    readonly args: string[],
+  ) {
     child.stdout!.on('data', (b: Buffer) => {
       this.out.push(b);
       this.wake();
@@ -96,7 +99,8 @@ export class H2ServeProcess {
     const deadline = Date.now() + timeout;
     for (;;) {
       if (test(this.stdout, this.stderr)) return;
-      if (this.exit) throw new Error(`h2serve exited (${JSON.stringify(this.exit)}) before ${what}; stderr: ${this.stderr}\nstdout: ${this.stdout.slice(-2000)}`);
+      if (this.exit)
+        throw new Error(`h2serve exited (${JSON.stringify(this.exit)}) before ${what}; stderr: ${this.stderr}\nstdout: ${this.stdout.slice(-2000)}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timeout waiting for ${what}; stderr: ${this.stderr}\nstdout (end): ${this.stdout.slice(-2000)}`);
       await new Promise<void>((resolve) => {
@@ -175,7 +179,11 @@ export interface ExecResult {
 }
 
 /** Runs a command to completion (killed after `timeout` ms). */
-export function exec(cmd: string, args: string[], opts: { timeout?: number; input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ExecResult> {
+export function exec(
+  cmd: string,
+  args: string[],
+  opts: { timeout?: number; input?: string | Buffer; env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       cmd,
@@ -207,12 +215,23 @@ function which(bin: string): string | null {
   return found.get(bin)!;
 }
 
-const PACKAGE: Record<string, string> = { curl: 'curl', nghttp: 'nghttp2-client', h2load: 'nghttp2-client', nghttpd: 'nghttp2-server', openssl: 'openssl', script: 'util-linux', stdbuf: 'coreutils' };
+const PACKAGE: Record<string, string> = {
+  curl: 'curl',
+  nghttp: 'nghttp2-client',
+  h2load: 'nghttp2-client',
+  nghttpd: 'nghttp2-server',
+  openssl: 'openssl',
+  script: 'util-linux',
+  stdbuf: 'coreutils',
+};
 
 /** The path of a peer program; throws (so the test fails, never skips) when it is not installed. */
 export function requireBin(bin: string): string {
   const p = which(bin);
-  if (!p) throw new Error(`this test needs '${bin}', which is not installed (Debian package ${PACKAGE[bin] ?? bin}; CI installs curl, nghttp2-client, nghttp2-server and openssl)`);
+  if (!p)
+    throw new Error(
+      `this test needs '${bin}', which is not installed (Debian package ${PACKAGE[bin] ?? bin}; CI installs curl, nghttp2-client, nghttp2-server and openssl)`,
+    );
   return p;
 }
 
@@ -325,7 +344,25 @@ export async function opensslCert(dir: string, name = 'server', cn = 'localhost'
   const openssl = requireBin('openssl');
   const key = join(dir, `${name}.key`);
   const cert = join(dir, `${name}.crt`);
-  const r = await exec(openssl, ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${cn}`, '-addext', `subjectAltName=DNS:${cn},IP:127.0.0.1`]);
+  const r = await exec(openssl, [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '2',
+    '-subj',
+    `/CN=${cn}`,
+    '-addext',
+    `subjectAltName=DNS:${cn},IP:127.0.0.1`,
+  ]);
   if (r.code !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
   return { key, cert };
 }

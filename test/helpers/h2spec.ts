@@ -8,7 +8,10 @@ import { exec } from './h2serve.js';
 /** h2spec: $H2SPEC, else h2spec on PATH, else ../shared/tools/h2spec next to the clone. The tests that need it are skipped without it. */
 export const H2SPEC =
   process.env['H2SPEC'] ??
-  (process.env['PATH'] ?? '').split(delimiter).map((d) => join(d, 'h2spec')).find((f) => f.startsWith('/') && existsSync(f)) ??
+  (process.env['PATH'] ?? '')
+    .split(delimiter)
+    .map((d) => join(d, 'h2spec'))
+    .find((f) => f.startsWith('/') && existsSync(f)) ??
   resolve(ROOT, '..', 'shared', 'tools', 'h2spec');
 
 export async function h2spec(args: string[]): Promise<{ total: number; failed: string[]; output: string }> {

@@ -23,7 +23,17 @@ export async function bundledPackages(): Promise<BundledPackage[]> {
     join(ROOT, 'src/bench/thread.ts'),
     join(ROOT, 'src/cli/schema.ts'),
   ];
-  const r = await build({ entryPoints: entries, bundle: true, write: false, metafile: true, platform: 'node', format: 'esm', outdir: '/nowhere', absWorkingDir: ROOT, logLevel: 'silent' });
+  const r = await build({
+    entryPoints: entries,
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    format: 'esm',
+    outdir: '/nowhere',
+    absWorkingDir: ROOT,
+    logLevel: 'silent',
+  });
   const dirs = new Set<string>();
   for (const out of Object.values(r.metafile.outputs)) {
     for (const [input, { bytesInOutput }] of Object.entries(out.inputs)) {
@@ -45,7 +55,9 @@ export function expectNoticesCover(notices: string, packages: BundledPackage[]):
   for (const p of packages) {
     expect(notices, p.name).toContain(`\n${p.name} ${p.version}\nLicence: ${p.license}\n`);
     const files = readdirSync(p.dir).filter((f) => /^(licen[cs]e|copying|notice)([.-].*)?$/i.test(f));
-    const texts = files.length ? files.map((f) => readFileSync(join(p.dir, f), 'utf8').trim()) : [readFileSync(join(ROOT, 'scripts/licence-texts', `${p.license}.txt`), 'utf8').trim()];
+    const texts = files.length
+      ? files.map((f) => readFileSync(join(p.dir, f), 'utf8').trim())
+      : [readFileSync(join(ROOT, 'scripts/licence-texts', `${p.license}.txt`), 'utf8').trim()];
     for (const t of texts) expect(notices.includes(t), `${p.name}: its licence text`).toBe(true);
   }
 }

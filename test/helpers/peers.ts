@@ -5,7 +5,7 @@
  * /var), on free ports, and is stopped by its process id. A program that is
  * not installed makes start() throw an error naming it (tests fail, never skip).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';

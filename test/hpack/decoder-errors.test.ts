@@ -1,6 +1,6 @@
 /** Every way the decoder rejects a block: the error code and the byte offset it names. */
 import { describe, expect, it } from 'vitest';
-import { Deflater, HpackError, Inflater, type HpackErrorCode } from '../../src/hpack/index.js';
+import { Deflater, HpackError, type HpackErrorCode, Inflater } from '../../src/hpack/index.js';
 import { unhex } from '../helpers/vectors.js';
 
 function rejects(block: string, code: HpackErrorCode, offset: number, inf = new Inflater()): HpackError {
@@ -168,7 +168,11 @@ describe('text decoding keeps every octet', () => {
     }
     expect(err?.code).toBe('INVALID_UTF8');
     expect(err?.offset).toBe(7);
-    expect(err?.headers).toEqual([[':method', 'GET'], ['x', '\xc3\xa9'], ['y', '\xff']]);
+    expect(err?.headers).toEqual([
+      [':method', 'GET'],
+      ['x', '\xc3\xa9'],
+      ['y', '\xff'],
+    ]);
   });
 
   it('a leading byte order mark is part of the value', () => {

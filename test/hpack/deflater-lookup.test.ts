@@ -27,7 +27,10 @@ function applyInsert(model: Array<[string, string]>, maxSize: number, name: stri
 describe('deflater lookup with many entries of one name', () => {
   it('indexes the newest entry with the value, forgets evicted ones, for any sequence', () => {
     const step = fc.oneof(
-      { weight: 20, arbitrary: fc.tuple(fc.constantFrom('x-id', 'x-id', 'x-id', 'x-other'), fc.integer({ min: 0, max: 40 })).map(([n, k]) => ({ n, v: `value-${k}` })) },
+      {
+        weight: 20,
+        arbitrary: fc.tuple(fc.constantFrom('x-id', 'x-id', 'x-id', 'x-other'), fc.integer({ min: 0, max: 40 })).map(([n, k]) => ({ n, v: `value-${k}` })),
+      },
       { weight: 1, arbitrary: fc.constantFrom(256, 1024, 4096, 8192).map((size) => ({ size })) },
     );
     fc.assert(

@@ -10,7 +10,10 @@ describe('Deflater', () => {
     expect(hex(d.deflate([['x-a', '1', { sensitive: true }]]))).toBe('1f2f0131');
     expect(hex(d.deflate([['authorization', '']]))).toBe('1f0800');
     expect(hex(d.deflate([['cookie', 'short']])).slice(0, 4)).toBe('1f11');
-    const wire = new Deflater().deflate([['cookie', 'short'], ['cookie', 'a-long-cookie-value-of-30-chars']]);
+    const wire = new Deflater().deflate([
+      ['cookie', 'short'],
+      ['cookie', 'a-long-cookie-value-of-30-chars'],
+    ]);
     const trace = new Inflater().inflateTrace(wire).trace;
     expect(trace.map((t) => t.kind)).toEqual(['literal-never-indexed', 'literal-incremental']);
     expect(d.getTable().entries.map((e) => e.name)).toEqual(['x-a']);
@@ -20,7 +23,12 @@ describe('Deflater', () => {
     const a = new Deflater();
     const b = new Deflater();
     const utf8 = new TextEncoder();
-    const fields: Array<[string, string]> = [['x-ünï', 'välüé €'], ['x-ünï', 'välüé €'], ['user-agent', 'ascii'], ['user-agent', 'ascii']];
+    const fields: Array<[string, string]> = [
+      ['x-ünï', 'välüé €'],
+      ['x-ünï', 'välüé €'],
+      ['user-agent', 'ascii'],
+      ['user-agent', 'ascii'],
+    ];
     const wa = fields.map((f) => hex(a.deflate([f])));
     const wb = fields.map(([n, v]) => hex(b.deflate([[utf8.encode(n), utf8.encode(v)]])));
     expect(wb).toEqual(wa);
@@ -47,7 +55,10 @@ describe('Deflater', () => {
     const d = new Deflater();
     expect(() => d.deflate([['a', 1 as unknown as string]])).toThrow(HpackError);
     try {
-      d.deflate([['a', 'b'], [null as unknown as string, 'x']]);
+      d.deflate([
+        ['a', 'b'],
+        [null as unknown as string, 'x'],
+      ]);
     } catch (e) {
       expect((e as HpackError).code).toBe('ENCODER_INPUT');
       expect((e as HpackError).offset).toBe(1);
@@ -62,7 +73,10 @@ describe('Deflater', () => {
     const blocks: Uint8Array[] = [];
     const hexes: string[] = [];
     for (let i = 0; i < 3000; i++) {
-      const b = d.deflate([['x-n', String(i)], ['x-pad', 'p'.repeat(i % 100)]]);
+      const b = d.deflate([
+        ['x-n', String(i)],
+        ['x-pad', 'p'.repeat(i % 100)],
+      ]);
       blocks.push(b);
       hexes.push(hex(b));
     }
@@ -73,7 +87,11 @@ describe('Deflater', () => {
   it('holds no large arena before it has much to encode (one per connection: idle ones stay small)', () => {
     const before = process.memoryUsage().arrayBuffers;
     const many = Array.from({ length: 200 }, () => new Deflater());
-    for (const d of many) d.deflate([[':status', '200'], ['content-type', 'text/plain']]);
+    for (const d of many)
+      d.deflate([
+        [':status', '200'],
+        ['content-type', 'text/plain'],
+      ]);
     const per = (process.memoryUsage().arrayBuffers - before) / many.length;
     expect(per).toBeLessThanOrEqual(8 * 1024);
   });
@@ -89,14 +107,24 @@ describe('Deflater', () => {
   });
 
   it('static, naive and linear strategies use the tables as named', () => {
-    const fields: Array<[string, string]> = [[':method', 'GET'], ['x-a', 'b'], ['x-a', 'b']];
-    expect(hex(new Deflater(4096, { strategy: 'static', huffman: 'never' }).deflate(fields))).toBe('82' + '0003782d610162'.repeat(2));
-    expect(hex(new Deflater(4096, { strategy: 'naive', huffman: 'never' }).deflate(fields))).toBe('00073a6d6574686f640347455400' + '03782d610162' + '0003782d610162');
+    const fields: Array<[string, string]> = [
+      [':method', 'GET'],
+      ['x-a', 'b'],
+      ['x-a', 'b'],
+    ];
+    expect(hex(new Deflater(4096, { strategy: 'static', huffman: 'never' }).deflate(fields))).toBe(`82${'0003782d610162'.repeat(2)}`);
+    expect(hex(new Deflater(4096, { strategy: 'naive', huffman: 'never' }).deflate(fields))).toBe(
+      '00073a6d6574686f640347455400' + '03782d610162' + '0003782d610162',
+    );
     expect(hex(new Deflater(4096, { strategy: 'linear', huffman: 'never' }).deflate(fields))).toBe('82' + '4003782d610162' + 'be');
   });
 
   it('a frozen list encoded again while the table holds gets the same block, without encoding it again', () => {
-    const fields = Object.freeze([Object.freeze([':status', '200'] as const), Object.freeze(['etag', '"abc"'] as const), Object.freeze(['content-length', '1024'] as const)]);
+    const fields = Object.freeze([
+      Object.freeze([':status', '200'] as const),
+      Object.freeze(['etag', '"abc"'] as const),
+      Object.freeze(['content-length', '1024'] as const),
+    ]);
     const d = new Deflater();
     const first = d.deflate(fields);
     const again = d.deflate(fields);
@@ -153,7 +181,7 @@ describe('Deflater', () => {
           memo.changeTableSize(size);
           fresh.changeTableSize(size);
         } else if (k === 1) {
-          const loose: Array<[string, string]> = [['x-' + rnd(4), String(rnd(3))]];
+          const loose: Array<[string, string]> = [[`x-${rnd(4)}`, String(rnd(3))]];
           expect(hex(memo.deflate(loose))).toBe(hex(fresh.deflate(loose)));
         } else {
           const list = pool[rnd(pool.length)]!;
@@ -172,7 +200,10 @@ describe('Deflater', () => {
 describe('formatTable', () => {
   it('prints one line per entry with index and size, then the totals', () => {
     const d = new Deflater();
-    d.deflate([[':authority', 'yahoo.co.jp'], ['x-a', 'b']]);
+    d.deflate([
+      [':authority', 'yahoo.co.jp'],
+      ['x-a', 'b'],
+    ]);
     expect(formatTable(d.getTable())).toBe('[62] (s=36) x-a: b\n[63] (s=53) :authority: yahoo.co.jp\ntable size 89 of 4096, 2 entries');
     expect(formatTable(new Inflater().getTable())).toBe('table size 0 of 4096, 0 entries');
   });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Deflater, Inflater } from '../../src/hpack/index.js';
-import { hex, pairs, unhex, vectorFolder, vectorFolders, vectorJson, type StoryCase } from '../helpers/vectors.js';
+import { hex, pairs, type StoryCase, unhex, vectorFolder, vectorFolders, vectorJson } from '../helpers/vectors.js';
 
 interface GoldenCase extends StoryCase {
   seq: number;

@@ -28,7 +28,10 @@ function encode(s: string, at = 3): number[] {
   const buf = new Uint8Array(at + len + 8).fill(0xa5);
   const end = huffmanEncode(s, buf, at);
   expect(end - at).toBe(len);
-  expect([...buf.subarray(0, at), ...buf.subarray(end)].every((b) => b === 0xa5), 'nothing written outside').toBe(true);
+  expect(
+    [...buf.subarray(0, at), ...buf.subarray(end)].every((b) => b === 0xa5),
+    'nothing written outside',
+  ).toBe(true);
   return [...buf.subarray(at, end)];
 }
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { huffmanDecode, huffmanEncode, huffmanEncodedLength, huffmanMaxDecodedLength } from '../../src/hpack/huffman.js';
-import { HUFFMAN_LENGTHS } from '../../src/hpack/spec-data.js';
 import { HpackError } from '../../src/hpack/errors.js';
+import { huffmanDecode, huffmanEncode, huffmanEncodedLength, huffmanMaxDecodedLength } from '../../src/hpack/huffman.js';
 import { bytesToOctets } from '../../src/hpack/octets.js';
+import { HUFFMAN_LENGTHS } from '../../src/hpack/spec-data.js';
 import { hex, unhex } from '../helpers/vectors.js';
 
 function encode(octets: string): Uint8Array {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodeInteger, integerLength } from '../../src/hpack/integer.js';
 import { Inflater } from '../../src/hpack/index.js';
+import { encodeInteger, integerLength } from '../../src/hpack/integer.js';
 
 function enc(value: number, prefix: number, flags = 0): number[] {
   const buf = new Uint8Array(16);

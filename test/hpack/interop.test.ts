@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Inflater } from '../../src/hpack/index.js';
-import { pairs, unhex, vectorFolder, vectorFolders, vectorJson, type Story } from '../helpers/vectors.js';
+import { pairs, type Story, unhex, vectorFolder, vectorFolders, vectorJson } from '../helpers/vectors.js';
 
 const folders = vectorFolders('hpack-test-case').filter((f) => f !== 'raw-data');
 

@@ -32,7 +32,12 @@ describe('octets', () => {
 
   it('inflate() gives the text of non-ASCII literal names and values, raw and Huffman-coded, and refuses octets that are not UTF-8', () => {
     for (const huffman of ['never', 'always'] as const) {
-      const fields: Array<[string, string]> = [['x-ünï', 'välüé €'], ['x-ünï', 'välüé € 2'], ['x-a', 'Zoë'], ['x-ünï', 'välüé €']];
+      const fields: Array<[string, string]> = [
+        ['x-ünï', 'välüé €'],
+        ['x-ünï', 'välüé € 2'],
+        ['x-a', 'Zoë'],
+        ['x-ünï', 'välüé €'],
+      ];
       const inf = new Inflater();
       const d = new Deflater(4096, { huffman });
       for (const f of fields) expect(inf.inflate(d.deflate([f]))).toEqual([f]);

@@ -1,7 +1,7 @@
 /** Property tests: round trips through random tables and size changes; the decoder on random bytes. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Deflater, HpackError, Inflater, STATIC_ENTRIES, type HeaderInput } from '../../src/hpack/index.js';
+import { Deflater, type HeaderInput, HpackError, Inflater, STATIC_ENTRIES } from '../../src/hpack/index.js';
 
 const utf8 = new TextEncoder();
 const octets = (x: string | Uint8Array): string => {
@@ -24,7 +24,10 @@ const value: fc.Arbitrary<string | Uint8Array> = fc.oneof({ weight: 5, arbitrary
 const field: fc.Arbitrary<HeaderInput> = fc.tuple(name, value, fc.boolean()).map(([n, v, sensitive]) => (sensitive ? [n, v, { sensitive }] : [n, v]));
 const step = fc.oneof(
   { weight: 4, arbitrary: fc.array(field, { maxLength: 12 }).map((b) => ({ block: b })) },
-  { weight: 1, arbitrary: fc.array(fc.oneof(fc.integer({ min: 0, max: 10000 }), fc.constantFrom(0, 32, 4096)), { minLength: 1, maxLength: 3 }).map((sizes) => ({ sizes })) },
+  {
+    weight: 1,
+    arbitrary: fc.array(fc.oneof(fc.integer({ min: 0, max: 10000 }), fc.constantFrom(0, 32, 4096)), { minLength: 1, maxLength: 3 }).map((sizes) => ({ sizes })),
+  },
 );
 
 describe('properties', () => {

@@ -9,7 +9,7 @@
  * the encoder emits it.
  */
 import { describe, expect, it } from 'vitest';
-import { Deflater, Inflater, type DeflaterOptions, type HeaderInput } from '../../src/hpack/index.js';
+import { Deflater, type DeflaterOptions, type HeaderInput, Inflater } from '../../src/hpack/index.js';
 import { hex, unhex } from '../helpers/vectors.js';
 
 type Pair = [string, string];
@@ -33,9 +33,20 @@ const C3_TABLES = {
     [':authority', 'www.example.com', 57],
   ] as Array<[string, string, number]>,
 };
-const REQ1: Pair[] = [[':method', 'GET'], [':scheme', 'http'], [':path', '/'], [':authority', 'www.example.com']];
+const REQ1: Pair[] = [
+  [':method', 'GET'],
+  [':scheme', 'http'],
+  [':path', '/'],
+  [':authority', 'www.example.com'],
+];
 const REQ2: Pair[] = [...REQ1, ['cache-control', 'no-cache']];
-const REQ3: Pair[] = [[':method', 'GET'], [':scheme', 'https'], [':path', '/index.html'], [':authority', 'www.example.com'], ['custom-key', 'custom-value']];
+const REQ3: Pair[] = [
+  [':method', 'GET'],
+  [':scheme', 'https'],
+  [':path', '/index.html'],
+  [':authority', 'www.example.com'],
+  ['custom-key', 'custom-value'],
+];
 
 const C3: Step[] = [
   { name: 'C.3.1', wire: '828684410f7777772e6578616d706c652e636f6d', headers: REQ1, table: C3_TABLES.one, size: 57 },
@@ -52,38 +63,77 @@ const DATE1 = 'Mon, 21 Oct 2013 20:13:21 GMT';
 const DATE2 = 'Mon, 21 Oct 2013 20:13:22 GMT';
 const LOC = 'https://www.example.com';
 const COOKIE = 'foo=ASDJKHQKBZXOQWEOPIUAXQWEOIU; max-age=3600; version=1';
-const RES1: Pair[] = [[':status', '302'], ['cache-control', 'private'], ['date', DATE1], ['location', LOC]];
-const RES2: Pair[] = [[':status', '307'], ['cache-control', 'private'], ['date', DATE1], ['location', LOC]];
-const RES3: Pair[] = [[':status', '200'], ['cache-control', 'private'], ['date', DATE2], ['location', LOC], ['content-encoding', 'gzip'], ['set-cookie', COOKIE]];
+const RES1: Pair[] = [
+  [':status', '302'],
+  ['cache-control', 'private'],
+  ['date', DATE1],
+  ['location', LOC],
+];
+const RES2: Pair[] = [
+  [':status', '307'],
+  ['cache-control', 'private'],
+  ['date', DATE1],
+  ['location', LOC],
+];
+const RES3: Pair[] = [
+  [':status', '200'],
+  ['cache-control', 'private'],
+  ['date', DATE2],
+  ['location', LOC],
+  ['content-encoding', 'gzip'],
+  ['set-cookie', COOKIE],
+];
 const RES_TABLES: Array<Array<[string, string, number]>> = [
-  [['location', LOC, 63], ['date', DATE1, 65], ['cache-control', 'private', 52], [':status', '302', 42]],
-  [[':status', '307', 42], ['location', LOC, 63], ['date', DATE1, 65], ['cache-control', 'private', 52]],
-  [['set-cookie', COOKIE, 98], ['content-encoding', 'gzip', 52], ['date', DATE2, 65]],
+  [
+    ['location', LOC, 63],
+    ['date', DATE1, 65],
+    ['cache-control', 'private', 52],
+    [':status', '302', 42],
+  ],
+  [
+    [':status', '307', 42],
+    ['location', LOC, 63],
+    ['date', DATE1, 65],
+    ['cache-control', 'private', 52],
+  ],
+  [
+    ['set-cookie', COOKIE, 98],
+    ['content-encoding', 'gzip', 52],
+    ['date', DATE2, 65],
+  ],
 ];
 const C5: Step[] = [
   {
     name: 'C.5.1',
     wire: '4803333032580770726976617465611d4d6f6e2c203231204f637420323031332032303a31333a323120474d546e1768747470733a2f2f7777772e6578616d706c652e636f6d',
-    headers: RES1, table: RES_TABLES[0]!, size: 222,
+    headers: RES1,
+    table: RES_TABLES[0]!,
+    size: 222,
   },
   { name: 'C.5.2', wire: '4803333037c1c0bf', headers: RES2, table: RES_TABLES[1]!, size: 222 },
   {
     name: 'C.5.3',
     wire: '88c1611d4d6f6e2c203231204f637420323031332032303a31333a323220474d54c05a04677a69707738666f6f3d4153444a4b48514b425a584f5157454f50495541585157454f49553b206d61782d6167653d333630303b2076657273696f6e3d31',
-    headers: RES3, table: RES_TABLES[2]!, size: 215,
+    headers: RES3,
+    table: RES_TABLES[2]!,
+    size: 215,
   },
 ];
 const C6: Step[] = [
   {
     name: 'C.6.1',
     wire: '488264025885aec3771a4b6196d07abe941054d444a8200595040b8166e082a62d1bff6e919d29ad171863c78f0b97c8e9ae82ae43d3',
-    headers: RES1, table: RES_TABLES[0]!, size: 222,
+    headers: RES1,
+    table: RES_TABLES[0]!,
+    size: 222,
   },
   { name: 'C.6.2', wire: '4883640effc1c0bf', headers: RES2, table: RES_TABLES[1]!, size: 222 },
   {
     name: 'C.6.3',
     wire: '88c16196d07abe941054d444a8200595040b8166e084a62d1bffc05a839bd9ab77ad94e7821dd7f2e6c7b335dfdfcd5b3960d5af27087f3672c1ab270fb5291f9587316065c003ed4ee5b1063d5007',
-    headers: RES3, table: RES_TABLES[2]!, size: 215,
+    headers: RES3,
+    table: RES_TABLES[2]!,
+    size: 215,
   },
 ];
 
@@ -121,7 +171,10 @@ function series(label: string, steps: Step[], tableSize: number, deflater: () =>
   });
 }
 
-const nghttp2 = (o: DeflaterOptions = {}) => () => new Deflater(4096, o);
+const nghttp2 =
+  (o: DeflaterOptions = {}) =>
+  () =>
+    new Deflater(4096, o);
 series('C.3 requests without Huffman', C3, 4096, nghttp2({ huffman: 'never' }));
 series('C.4 requests with Huffman', C4, 4096, nghttp2());
 // nghttp2 never indexes `location`; the RFC's responses index every field, as the linear strategy does.

@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { Deflater, Inflater } from '../../src/hpack/index.js';
 
 describe('Inflater sharedPairs', () => {
-  const fields: Array<[string, string]> = [[':method', 'GET'], [':path', '/a'], ['x-custom', 'v1'], ['accept', '*/*']];
+  const fields: Array<[string, string]> = [
+    [':method', 'GET'],
+    [':path', '/a'],
+    ['x-custom', 'v1'],
+    ['accept', '*/*'],
+  ];
 
   it('an indexed field is the same frozen pair on every block; the lists are equal to the unshared ones', () => {
     const d = new Deflater();
@@ -30,7 +35,10 @@ describe('Inflater sharedPairs', () => {
     const seen: Array<[string, string]> = [];
     // More insertions than the ring has slots (64): every slot is reused by other entries.
     for (let i = 0; i < 200; i++) {
-      const set: Array<[string, string]> = [['x-k', `value-${i}`], ['x-k', `value-${i}`]];
+      const set: Array<[string, string]> = [
+        ['x-k', `value-${i}`],
+        ['x-k', `value-${i}`],
+      ];
       const got = inf.inflateLatin1(d.deflate(set).slice());
       expect(got.map((p) => [...p])).toEqual(set);
       seen.push(...(got as Array<[string, string]>));

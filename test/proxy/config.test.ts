@@ -4,8 +4,18 @@
  * robin, backoff), the header rules and the access log format.
  */
 import { describe, expect, it } from 'vitest';
-import { compileAccessLog, type AccessRecord } from '../../src/proxy/access-log.js';
-import { buildConfig, ConfigError, defaultConfig, parseBackend, parseConfText, parseDuration, parseFrontend, parseSize, type OptionValue } from '../../src/proxy/config.js';
+import { type AccessRecord, compileAccessLog } from '../../src/proxy/access-log.js';
+import {
+  buildConfig,
+  ConfigError,
+  defaultConfig,
+  type OptionValue,
+  parseBackend,
+  parseConfText,
+  parseDuration,
+  parseFrontend,
+  parseSize,
+} from '../../src/proxy/config.js';
 import { HeaderRules, type Inbound } from '../../src/proxy/headers.js';
 import { normalizePath, parsePattern, Router } from '../../src/proxy/router.js';
 
@@ -53,7 +63,17 @@ describe('option values', () => {
 describe('--conf files', () => {
   it('name=value lines, comments, yes/no flags; the command line replaces the values of the options it gives', () => {
     const conf = parseConfText(
-      ['# a comment', '', 'frontend=127.0.0.1,3000;no-tls', 'backend=127.0.0.1,8080', 'backend=127.0.0.1,8081;/api/', 'no-via=yes', 'add-x-forwarded-for=no', 'backend-read-timeout=10s', 'workers = 2'].join('\n'),
+      [
+        '# a comment',
+        '',
+        'frontend=127.0.0.1,3000;no-tls',
+        'backend=127.0.0.1,8080',
+        'backend=127.0.0.1,8081;/api/',
+        'no-via=yes',
+        'add-x-forwarded-for=no',
+        'backend-read-timeout=10s',
+        'workers = 2',
+      ].join('\n'),
       'h2proxy.conf',
     );
     const c = buildConfig(conf, [cli('backend', '127.0.0.1,9000')], '/x/h2proxy.conf');
@@ -77,7 +97,9 @@ describe('--conf files', () => {
       throw new Error('no error');
     };
     expect(err('frontend=1,2;no-tls\nno-such-option=1')).toBe('p.conf:2: no-such-option: unknown option');
-    expect(err('\n\nbackend-read-timeout=soon')).toBe("p.conf:3: backend-read-timeout: 'soon' is not a duration (an integer with an optional unit h, m, s or ms)");
+    expect(err('\n\nbackend-read-timeout=soon')).toBe(
+      "p.conf:3: backend-read-timeout: 'soon' is not a duration (an integer with an optional unit h, m, s or ms)",
+    );
     expect(err('no-via=true')).toBe("p.conf:1: no-via: 'true' is not yes or no");
     expect(err('just text')).toBe("p.conf:1: expected name=value, got 'just text'");
     expect(err('backend=127.0.0.1,80;/api/')).toMatch(/^--backend: no catch-all backend/);
@@ -168,7 +190,12 @@ describe('header rules', () => {
   });
 
   it('request: hop-by-hop and Connection-named fields dropped, te: trailers kept, cookies joined for HTTP/1.1, X-Forwarded-*, Forwarded, Via, added fields', () => {
-    const c = { ...defaultConfig(), addXForwardedFor: true, addForwarded: ['proto', 'host', 'for'] as Array<'for' | 'proto' | 'host'>, addRequestHeaders: [['x-added', '1']] as Array<[string, string]> };
+    const c = {
+      ...defaultConfig(),
+      addXForwardedFor: true,
+      addForwarded: ['proto', 'host', 'for'] as Array<'for' | 'proto' | 'host'>,
+      addRequestHeaders: [['x-added', '1']] as Array<[string, string]>,
+    };
     const rules = new HeaderRules(c);
     const h: Array<[string, string]> = [
       ['user-agent', 'ua'],
@@ -200,7 +227,10 @@ describe('header rules', () => {
       ['cookie', 'a=1'],
       ['cookie', 'b=2'],
     ]);
-    const stripped = new HeaderRules({ ...c, stripIncomingXForwardedFor: true, noVia: true, noAddXForwardedProto: true, addForwarded: [] }).request(inbound(h, '1.1'), true);
+    const stripped = new HeaderRules({ ...c, stripIncomingXForwardedFor: true, noVia: true, noAddXForwardedProto: true, addForwarded: [] }).request(
+      inbound(h, '1.1'),
+      true,
+    );
     expect(stripped[0]).toEqual(['host', 'example.com']);
     expect(stripped.find(([n]) => n === 'x-forwarded-for')).toEqual(['x-forwarded-for', '192.0.2.7']);
     expect(stripped.find(([n]) => n === 'via')).toEqual(['via', '1.1 other']);
@@ -262,7 +292,9 @@ describe('access log format', () => {
   };
 
   it("nghttpx's variables, with and without braces; unknown ones are refused", () => {
-    const f = compileAccessLog('$remote_addr:$remote_port "$request" $status $body_bytes_sent ${request_time}s $alpn $protocol_version $method $path_without_query $http_x_request_id $http_referer $backend_host:$backend_port $server_port $tls_protocol $tls_session_reused');
+    const f = compileAccessLog(
+      '$remote_addr:$remote_port "$request" $status $body_bytes_sent ${request_time}s $alpn $protocol_version $method $path_without_query $http_x_request_id $http_referer $backend_host:$backend_port $server_port $tls_protocol $tls_session_reused',
+    );
     expect(f(rec)).toBe('127.0.0.1:5555 "GET /a?b=1 HTTP/2" 200 1234 0.012s h2 HTTP/2 GET /a r1 - 127.0.0.1:8080 3000 TLSv1.3 .');
     expect(compileAccessLog('[$time_local]')(rec)).toMatch(/^\[02\/Jan\/2026:03:04:05 [+-]\d{4}\]$/);
     expect(compileAccessLog('$time_iso8601')(rec)).toMatch(/^2026-01-02T03:04:05\.006[+-]\d\d:\d\d$/);

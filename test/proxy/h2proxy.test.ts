@@ -8,11 +8,22 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, ErrorCode, Flag, FrameType, SettingId, type ClientSession } from '../../src/h2/index.js';
-import { RawClient } from '../helpers/h2-raw-client.js';
+import { type ClientSession, connect, ErrorCode, Flag, FrameType, SettingId } from '../../src/h2/index.js';
 import { tempDir } from '../helpers/cli.js';
+import { RawClient } from '../helpers/h2-raw-client.js';
+import {
+  type EchoBackend,
+  killProxies,
+  type ProxyProcess,
+  pattern,
+  runProxy,
+  sha,
+  startEchoBackend,
+  startNghttpd,
+  startNginx,
+  startProxy,
+} from '../helpers/h2proxy.js';
 import { exec, killAll, opensslCert, requireBin, startH2Serve, until } from '../helpers/h2serve.js';
-import { killProxies, pattern, runProxy, sha, startEchoBackend, startNghttpd, startNginx, startProxy, type EchoBackend, type ProxyProcess } from '../helpers/h2proxy.js';
 
 const dir = tempDir('h2proxy-test-');
 let cert: { key: string; cert: string };
@@ -32,24 +43,39 @@ afterAll(async () => {
 });
 
 /** One HTTP/1.1 request with Node's client (no keep-alive); resolves with status, headers (raw, lowercased) and body. */
-function h1(port: number, path: string, opts: { method?: string; headers?: Record<string, string>; body?: Buffer | string; host?: string } = {}): Promise<{ status: number; headers: Array<[string, string]>; body: Buffer }> {
+function h1(
+  port: number,
+  path: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: Buffer | string; host?: string } = {},
+): Promise<{ status: number; headers: Array<[string, string]>; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: { ...(opts.host ? { host: opts.host } : {}), ...opts.headers }, agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => {
-        const headers: Array<[string, string]> = [];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) headers.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!]);
-        resolve({ status: res.statusCode!, headers, body: Buffer.concat(parts) });
-      });
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, path, method: opts.method ?? 'GET', headers: { ...(opts.host ? { host: opts.host } : {}), ...opts.headers }, agent: false },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => {
+          const headers: Array<[string, string]> = [];
+          for (let i = 0; i < res.rawHeaders.length; i += 2) headers.push([res.rawHeaders[i]!.toLowerCase(), res.rawHeaders[i + 1]!]);
+          resolve({ status: res.statusCode!, headers, body: Buffer.concat(parts) });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(opts.body);
   });
 }
 
-const json = (b: Uint8Array | string) => JSON.parse(typeof b === 'string' ? b : Buffer.from(b).toString('utf8')) as { backend: string; headers: Array<[string, string]>; url: string; bytes: number; sha256: string; httpVersion: string };
+const json = (b: Uint8Array | string) =>
+  JSON.parse(typeof b === 'string' ? b : Buffer.from(b).toString('utf8')) as {
+    backend: string;
+    headers: Array<[string, string]>;
+    url: string;
+    bytes: number;
+    sha256: string;
+    httpVersion: string;
+  };
 const field = (headers: Array<[string, string]>, name: string) => headers.filter(([n]) => n === name).map(([, v]) => v);
 
 async function withSession<T>(url: string, fn: (s: ClientSession) => Promise<T>): Promise<T> {
@@ -64,13 +90,29 @@ async function withSession<T>(url: string, fn: (s: ClientSession) => Promise<T>)
 describe('in front of an HTTP/1.1 backend', () => {
   let p: ProxyProcess;
   beforeAll(async () => {
-    p = await startProxy(['-f127.0.0.1,0;no-tls', '-f127.0.0.1,0', `-b127.0.0.1,${echoA.port}`, '--add-x-forwarded-for', '--add-forwarded=by,for,host,proto', '--forwarded-for=ip', '--add-response-header=x-proxy: yes', cert.key, cert.cert], { listeners: 2 });
+    p = await startProxy(
+      [
+        '-f127.0.0.1,0;no-tls',
+        '-f127.0.0.1,0',
+        `-b127.0.0.1,${echoA.port}`,
+        '--add-x-forwarded-for',
+        '--add-forwarded=by,for,host,proto',
+        '--forwarded-for=ip',
+        '--add-response-header=x-proxy: yes',
+        cert.key,
+        cert.cert,
+      ],
+      { listeners: 2 },
+    );
   });
   afterAll(() => p.stop());
 
   it('HTTP/2 (h2c): the backend sees host from :authority, via, x-forwarded-for and -proto, forwarded, no hop-by-hop fields; the client gets set-cookie apart, via, server', async () => {
     await withSession(`http://127.0.0.1:${p.ports[0]}`, async (s) => {
-      const r = await s.request({ ':path': '/info?x=1', ':authority': 'example.test:8080', te: 'trailers', 'x-forwarded-for': '198.51.100.9', via: '1.1 upstream', cookie: 'a=1' }, {});
+      const r = await s.request(
+        { ':path': '/info?x=1', ':authority': 'example.test:8080', te: 'trailers', 'x-forwarded-for': '198.51.100.9', via: '1.1 upstream', cookie: 'a=1' },
+        {},
+      );
       expect(r.status).toBe(200);
       const seen = json(await r.bytes());
       expect(seen.url).toBe('/info?x=1');
@@ -116,7 +158,10 @@ describe('in front of an HTTP/1.1 backend', () => {
   });
 
   it('HTTP/1.1 on the same port: Connection-named and hop-by-hop fields dropped, via 1.1, HTTP/1.0 too', async () => {
-    const r = await h1(p.ports[0]!, '/plain', { headers: { connection: 'keep-alive, x-secret', 'x-secret': 's', 'keep-alive': '300', 'proxy-connection': 'x', te: 'trailers, gzip', upgrade: 'foo/1' }, host: 'h1.test' });
+    const r = await h1(p.ports[0]!, '/plain', {
+      headers: { connection: 'keep-alive, x-secret', 'x-secret': 's', 'keep-alive': '300', 'proxy-connection': 'x', te: 'trailers, gzip', upgrade: 'foo/1' },
+      host: 'h1.test',
+    });
     expect(r.status).toBe(200);
     const seen = json(r.body);
     expect(field(seen.headers, 'host')).toEqual(['h1.test']);
@@ -182,7 +227,13 @@ describe('in front of an HTTP/1.1 backend', () => {
 
   it('the access log and the error log', async () => {
     const log = join(dir, 'access.log');
-    const q = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${echoA.port};/:/x/`, '-b127.0.0.1,1;/dead/', `--accesslog-file=${log}`, '--accesslog-format=$remote_addr "$request" $status $body_bytes_sent $alpn $protocol_version $backend_host:$backend_port $http_user_agent ${request_time}']);
+    const q = await startProxy([
+      '-f127.0.0.1,0;no-tls',
+      `-b127.0.0.1,${echoA.port};/:/x/`,
+      '-b127.0.0.1,1;/dead/',
+      `--accesslog-file=${log}`,
+      '--accesslog-format=$remote_addr "$request" $status $body_bytes_sent $alpn $protocol_version $backend_host:$backend_port $http_user_agent ${request_time}',
+    ]);
     await withSession(`http://127.0.0.1:${q.port}`, async (s) => {
       const r = await s.request({ ':path': '/size/1000', 'user-agent': 'test-agent' });
       expect((await r.bytes()).length).toBe(1000);
@@ -193,7 +244,9 @@ describe('in front of an HTTP/1.1 backend', () => {
     await h1(q.port, '/size/10', { headers: { 'user-agent': 'h1-agent' } });
     await until(() => readFileSync(log, 'utf8').split('\n').length >= 4, 5000, 'three access log lines');
     const lines = readFileSync(log, 'utf8').trim().split('\n');
-    expect(lines[0]).toMatch(new RegExp(`^127\\.0\\.0\\.1 "GET /size/1000 HTTP/2" 200 1000 h2c HTTP/2 127\\.0\\.0\\.1:${echoA.port} test-agent \\d+\\.\\d{3}$`));
+    expect(lines[0]).toMatch(
+      new RegExp(`^127\\.0\\.0\\.1 "GET /size/1000 HTTP/2" 200 1000 h2c HTTP/2 127\\.0\\.0\\.1:${echoA.port} test-agent \\d+\\.\\d{3}$`),
+    );
     expect(lines[1]).toMatch(/^127\.0\.0\.1 "GET \/dead\/x HTTP\/2" 502 \d+ h2c HTTP\/2 127\.0\.0\.1:1 test-agent /);
     expect(lines[2]).toMatch(/^127\.0\.0\.1 "GET \/size\/10 HTTP\/1\.1" 200 10 http\/1\.1 HTTP\/1\.1 127\.0\.0\.1:\d+ h1-agent /);
     expect(q.stderr).toMatch(/WARN Backend connect failed; addr=127\.0\.0\.1:1: ECONNREFUSED/);
@@ -318,7 +371,12 @@ describe('in front of HTTP/2 backends', () => {
     const nghttpd = await startNghttpd(['--echo-upload', '--trailer=x-checksum: 42', '-d', htdocs]);
     const nginx = await startNginx(htdocs);
     const h2s = await startH2Serve(['--no-tls', '-a', '127.0.0.1', '-d', htdocs, '0']);
-    const p = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${nginx.port}`, `-b127.0.0.1,${nghttpd.port};/ng/;proto=h2`, `-b127.0.0.1,${h2s.port};h2serve.test;proto=h2`]);
+    const p = await startProxy([
+      '-f127.0.0.1,0;no-tls',
+      `-b127.0.0.1,${nginx.port}`,
+      `-b127.0.0.1,${nghttpd.port};/ng/;proto=h2`,
+      `-b127.0.0.1,${h2s.port};h2serve.test;proto=h2`,
+    ]);
     try {
       await withSession(`http://127.0.0.1:${p.port}`, async (s) => {
         const viaNginx = await s.request({ ':path': '/100k' });
@@ -391,7 +449,10 @@ describe('in front of HTTP/2 backends', () => {
 describe('configuration, signals, processes', () => {
   it('--conf: nghttpx name=value lines; a bad one is refused with its file and line (exit 2)', async () => {
     const conf = join(dir, 'good.conf');
-    writeFileSync(conf, ['# h2proxy', 'frontend=127.0.0.1,0;no-tls', `backend=127.0.0.1,${echoA.port}`, 'no-via=yes', 'add-request-header=x-from-conf: 1', ''].join('\n'));
+    writeFileSync(
+      conf,
+      ['# h2proxy', 'frontend=127.0.0.1,0;no-tls', `backend=127.0.0.1,${echoA.port}`, 'no-via=yes', 'add-request-header=x-from-conf: 1', ''].join('\n'),
+    );
     const p = await startProxy([`--conf=${conf}`]);
     const seen = json((await h1(p.port, '/conf')).body);
     expect(field(seen.headers, 'via')).toEqual([]);
@@ -401,7 +462,9 @@ describe('configuration, signals, processes', () => {
     writeFileSync(bad, ['frontend=127.0.0.1,0;no-tls', 'backend-read-timeout=forever'].join('\n'));
     const r = await runProxy([`--conf=${bad}`]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe(`h2proxy: ${bad}:2: backend-read-timeout: 'forever' is not a duration (an integer with an optional unit h, m, s or ms)\nh2proxy: try 'h2proxy --help'\n`);
+    expect(r.stderr).toBe(
+      `h2proxy: ${bad}:2: backend-read-timeout: 'forever' is not a duration (an integer with an optional unit h, m, s or ms)\nh2proxy: try 'h2proxy --help'\n`,
+    );
     const missing = await runProxy(['--conf=/nonexistent/h2proxy.conf']);
     expect(missing.stderr).toMatch(/^h2proxy: --conf \/nonexistent\/h2proxy.conf: cannot read: no such file\n/);
     const noCert = await runProxy(['-f127.0.0.1,0']);
@@ -412,7 +475,8 @@ describe('configuration, signals, processes', () => {
     const v = await runProxy(['-v']);
     expect(v.stdout.toString()).toMatch(/^h2proxy \(h2kit\) \d/);
     const help = await runProxy(['--help']);
-    for (const o of ['--frontend', '--backend', '--conf', '--accesslog-format', '--backend-read-timeout', '--add-x-forwarded-for', '--no-via', '--pid-file']) expect(help.stdout.toString()).toContain(o);
+    for (const o of ['--frontend', '--backend', '--conf', '--accesslog-format', '--backend-read-timeout', '--add-x-forwarded-for', '--no-via', '--pid-file'])
+      expect(help.stdout.toString()).toContain(o);
   });
 
   it('SIGHUP reloads the configuration without dropping open connections; SIGTERM lets in-flight requests finish and exits 0', async () => {
@@ -450,14 +514,18 @@ describe('configuration, signals, processes', () => {
     expect(r.stderr).toContain(`pid ${pid}`);
     expect((await h1(port, '/daemon')).status).toBe(200);
     process.kill(pid, 'SIGTERM');
-    await until(() => {
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
-    }, 10_000, 'the daemon to exit');
+    await until(
+      () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      10_000,
+      'the daemon to exit',
+    );
     expect(() => readFileSync(pidFile)).toThrow();
 
     const w = await startProxy(['-n2', '-f127.0.0.1,0;no-tls', `-b127.0.0.1,${echoA.port}`]);
@@ -499,4 +567,3 @@ describe('timeouts', () => {
     await p.stop();
   });
 });
-

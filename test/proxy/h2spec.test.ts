@@ -6,9 +6,9 @@
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/cli.js';
+import { type EchoBackend, killProxies, type ProxyProcess, startEchoBackend, startProxy } from '../helpers/h2proxy.js';
 import { opensslCert } from '../helpers/h2serve.js';
 import { H2SPEC, h2spec } from '../helpers/h2spec.js';
-import { killProxies, startEchoBackend, startProxy, type EchoBackend, type ProxyProcess } from '../helpers/h2proxy.js';
 
 describe.skipIf(!existsSync(H2SPEC))('h2spec against h2proxy', () => {
   let backend: EchoBackend;

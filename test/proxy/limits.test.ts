@@ -6,7 +6,7 @@
  * backend response instead of buffering it, and idle connections closed and
  * bounded. The backend here counts what reaches it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -121,7 +121,10 @@ describe('backend connections per frontend connection', () => {
   });
 
   it('--backend-connections-per-host=2, --backend-connections-per-frontend=1', async () => {
-    for (const [opt, most] of [['--backend-connections-per-host=2', 2], ['--backend-connections-per-frontend=1', 1]] as const) {
+    for (const [opt, most] of [
+      ['--backend-connections-per-host=2', 2],
+      ['--backend-connections-per-frontend=1', 1],
+    ] as const) {
       const p = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${backend.port}`, opt]);
       const s = await connect(`http://127.0.0.1:${p.port}`);
       try {
@@ -243,7 +246,17 @@ describe('backpressure', () => {
 
 describe('idle backend connections', () => {
   it('close after the keep-alive timeout, and at most MAX_IDLE stay open meanwhile', async () => {
-    const pool = new Http1Pool({ host: '127.0.0.1', port: backend.port, tls: false, servername: null, connectTimeout: 5000, readTimeout: 5000, keepAliveTimeout: 400, rejectUnauthorized: true, ca: null });
+    const pool = new Http1Pool({
+      host: '127.0.0.1',
+      port: backend.port,
+      tls: false,
+      servername: null,
+      connectTimeout: 5000,
+      readTimeout: 5000,
+      keepAliveTimeout: 400,
+      rejectUnauthorized: true,
+      ca: null,
+    });
     try {
       const n = MAX_IDLE + 20;
       const done = Array.from(
@@ -251,7 +264,10 @@ describe('idle backend connections', () => {
         () =>
           new Promise<number>((resolve, reject) => {
             const sink: ResponseSink = { head: (status) => resolve(status), data: () => true, end: () => {}, error: (f) => reject(new Error(f.message)) };
-            pool.dispatch({ method: 'GET', scheme: 'http', authority: 'x', path: '/wait/100', fields: [['host', 'x']], body: null, front: { trailers: () => null } }, sink);
+            pool.dispatch(
+              { method: 'GET', scheme: 'http', authority: 'x', path: '/wait/100', fields: [['host', 'x']], body: null, front: { trailers: () => null } },
+              sink,
+            );
           }),
       );
       expect(await Promise.all(done)).toEqual(Array(n).fill(200));

@@ -9,7 +9,7 @@ import { BackendQueue, type QueueEntry } from '../../src/proxy/backend-queue.js'
 import { defaultConfig, parseBackend } from '../../src/proxy/config.js';
 import type { Fields, Inbound } from '../../src/proxy/headers.js';
 import { ErrorLog, LogFile } from '../../src/proxy/logs.js';
-import { Generation, ProxyCore, type ExchangeOwner, type FrontExchange } from '../../src/proxy/proxy.js';
+import { type ExchangeOwner, type FrontExchange, Generation, ProxyCore } from '../../src/proxy/proxy.js';
 
 function entry(key: string, log: string[], name: string): QueueEntry {
   return { backendKey: key, admitted: () => log.push(name) };

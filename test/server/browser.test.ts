@@ -10,7 +10,7 @@
  *
  * Needs /usr/bin/chromium (or CHROMIUM=/path): `.ci/run` installs it.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,7 +159,9 @@ beforeAll(async () => {
   writeFileSync(join(htdocs, 'style.css'), STYLE);
   writeFileSync(join(htdocs, 'app.js'), APP);
   writeFileSync(join(htdocs, 'pixel.png'), png(16, 16, [0x20, 0x80, 0xe0, 0xff]));
-  const h2serve = spawn(process.execPath, [join(ROOT, 'bin', 'h2serve.js'), '--self-signed', '-v', '-a', '127.0.0.1', '-d', htdocs, '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const h2serve = spawn(process.execPath, [join(ROOT, 'bin', 'h2serve.js'), '--self-signed', '-v', '-a', '127.0.0.1', '-d', htdocs, '0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   server = h2serve;
   h2serve.stdout!.on('data', (b: Buffer) => (serverLog += b.toString('utf8')));
   port = await new Promise<number>((resolve, reject) => {
@@ -189,7 +191,9 @@ afterAll(async () => {
 describe('h2serve in headless Chromium', () => {
   it('renders a page whose navigation, stylesheet, script and image all came over h2', async () => {
     if (chromium === null) {
-      throw new Error('Chromium is not installed (looked for $CHROMIUM, chromium on PATH, /usr/bin/chromium): install it with `apt-get install chromium` (.ci/run does)');
+      throw new Error(
+        'Chromium is not installed (looked for $CHROMIUM, chromium on PATH, /usr/bin/chromium): install it with `apt-get install chromium` (.ci/run does)',
+      );
     }
     const profile = mkdtempSync(join(dir, 'profile-'));
     const screenshot = join(dir, 'page.png');
@@ -213,7 +217,10 @@ describe('h2serve in headless Chromium', () => {
     ];
     const r = await runToEnd(chromium, args, 45_000);
     const m = /<pre id="result">([^<]*)<\/pre>/.exec(r.stdout);
-    expect(m, `no <pre id="result"> in Chromium's DOM dump (exit ${r.code}); stdout:\n${r.stdout.slice(0, 2000)}\nstderr:\n${r.stderr.slice(-2000)}`).not.toBeNull();
+    expect(
+      m,
+      `no <pre id="result"> in Chromium's DOM dump (exit ${r.code}); stdout:\n${r.stdout.slice(0, 2000)}\nstderr:\n${r.stderr.slice(-2000)}`,
+    ).not.toBeNull();
     const text = m![1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
     expect(text, 'the page script did not run (its result is still "pending")').not.toBe('pending');
     const found = JSON.parse(text) as Findings;

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StaticFiles } from '../../src/server/static.js';
-import { bodyOf, get, header, makeFixture, type Fixture } from './helpers.js';
+import { bodyOf, type Fixture, get, header, makeFixture } from './helpers.js';
 
 let fx: Fixture;
 let n = 0;

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  acceptsGzip,
-  evaluateRange,
-  ifRangeHolds,
-  parseEntityTags,
-  strongMatch,
-  weakMatch,
-} from '../../src/server/conditional.js';
+import { acceptsGzip, evaluateRange, ifRangeHolds, parseEntityTags, strongMatch, weakMatch } from '../../src/server/conditional.js';
 import { formatHttpDate } from '../../src/server/http-date.js';
 
 describe('entity-tag lists (RFC 9110 §8.8.3, §13.1.2)', () => {

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileChangedError, FileProducer, FileRangeReader, ReadAhead, type ProducerHost } from '../../src/server/file-body.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileChangedError, FileProducer, FileRangeReader, type ProducerHost, ReadAhead } from '../../src/server/file-body.js';
 import type { FileBody } from '../../src/server/static.js';
 import { pseudoRandomBytes } from './helpers.js';
 

@@ -7,9 +7,9 @@
 import { renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ABANDONED, StaticFiles, releaseBody, type StaticRequest, type StaticResponse } from '../../src/server/static.js';
+import { ABANDONED, releaseBody, StaticFiles, type StaticRequest, type StaticResponse } from '../../src/server/static.js';
 import { countingFs } from '../helpers/counting-fs.js';
-import { bodyOf, makeFixture, pseudoRandomBytes, type Fixture } from './helpers.js';
+import { bodyOf, type Fixture, makeFixture, pseudoRandomBytes } from './helpers.js';
 
 let fx: Fixture;
 let n = 0;

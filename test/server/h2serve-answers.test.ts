@@ -3,12 +3,13 @@
  * Node's http2 client): the same fields on every response, fresh content
  * after a change, trailers only after a body, pushes and the frame log.
  */
-import http2 from 'node:http2';
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startH2Serve, type H2Serve, type H2ServeConfig } from '../../src/server/h2serve.js';
+import { type H2Serve, type H2ServeConfig, startH2Serve } from '../../src/server/h2serve.js';
 
 interface Reply {
   status: number;
@@ -60,7 +61,9 @@ afterAll(async () => {
 describe('h2serve answers from the cache', () => {
   it('many requests on one connection get the same fields and body; HEAD the same fields without a body', async () => {
     const { client } = await serve();
-    const replies = await Promise.all(Array.from({ length: 60 }, (_, i) => request(client, i % 3 === 2 ? '/a.txt?x=' + i : '/a.txt', i % 5 === 4 ? 'HEAD' : 'GET')));
+    const replies = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => request(client, i % 3 === 2 ? `/a.txt?x=${i}` : '/a.txt', i % 5 === 4 ? 'HEAD' : 'GET')),
+    );
     const before = Date.now();
     for (const [i, r] of replies.entries()) {
       expect(r.status).toBe(200);
@@ -135,7 +138,11 @@ describe('h2serve answers from the cache', () => {
       for (let i = 0; i < 2; i++) request(client, '/a.txt').then(() => --left === 0 && resolve());
       process.nextTick(() => socket.uncork());
     });
-    const frames = log.join('').split('\n').filter((l) => /(recv|send) HEADERS frame/.test(l)).map((l) => (l.includes('recv') ? 'recv' : 'send'));
+    const frames = log
+      .join('')
+      .split('\n')
+      .filter((l) => /(recv|send) HEADERS frame/.test(l))
+      .map((l) => (l.includes('recv') ? 'recv' : 'send'));
     expect(frames).toEqual(['recv', 'recv', 'send', 'send']);
   });
 });

@@ -11,7 +11,20 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/version.js';
 import { fetchWith } from '../helpers/h2-clients.js';
 import { RawClient } from '../helpers/h2-raw-client.js';
-import { alive, childPids, exec, holdsSocket, killAll, listeningInodes, opensslCert, requireBin, runH2Serve, startH2Serve, until, type H2ServeProcess } from '../helpers/h2serve.js';
+import {
+  alive,
+  childPids,
+  exec,
+  type H2ServeProcess,
+  holdsSocket,
+  killAll,
+  listeningInodes,
+  opensslCert,
+  requireBin,
+  runH2Serve,
+  startH2Serve,
+  until,
+} from '../helpers/h2serve.js';
 
 let dir = '';
 let other = '';
@@ -290,7 +303,33 @@ describe('command line', () => {
     expect(r.code).toBe(0);
     const out = r.stdout.toString();
     expect(out).toMatch(/^Usage: h2serve \[OPTIONS\] <PORT> \[<PRIVATE_KEY> <CERT>\]/);
-    for (const o of ['-a, --address', '-D, --daemon', '-V, --verify-client', '-d, --htdocs', '-v, --verbose', '--no-tls', '-c, --header-table-size', '--encoder-header-table-size', '--color', '-p, --push', '-b, --padding', '-m, --max-concurrent-streams', '-n, --workers', '-e, --error-gzip', '-w, --window-bits', '-W, --connection-window-bits', '--early-response', '--trailer', '--hexdump', '--echo-upload', '--mime-types-file', '--no-content-length', '--self-signed', '--version', '-h, --help']) {
+    for (const o of [
+      '-a, --address',
+      '-D, --daemon',
+      '-V, --verify-client',
+      '-d, --htdocs',
+      '-v, --verbose',
+      '--no-tls',
+      '-c, --header-table-size',
+      '--encoder-header-table-size',
+      '--color',
+      '-p, --push',
+      '-b, --padding',
+      '-m, --max-concurrent-streams',
+      '-n, --workers',
+      '-e, --error-gzip',
+      '-w, --window-bits',
+      '-W, --connection-window-bits',
+      '--early-response',
+      '--trailer',
+      '--hexdump',
+      '--echo-upload',
+      '--mime-types-file',
+      '--no-content-length',
+      '--self-signed',
+      '--version',
+      '-h, --help',
+    ]) {
       expect(out, o).toContain(o);
     }
     expect(r.stderr).toBe('');
@@ -300,11 +339,17 @@ describe('command line', () => {
     [['-b', '300'], /^h2serve: option '-b, --padding <N>' argument '300' is invalid\. 300 is out of range \(0 to 256\)\.$/],
     [['-w', '40'], /^h2serve: option '-w, --window-bits <N>' argument '40' is invalid\. 40 is out of range \(0 to 31\)\.$/],
     [['-W', '40'], /^h2serve: option '-W, --connection-window-bits <N>' argument '40' is invalid\. 40 is out of range \(0 to 31\)\.$/],
-    [['-W', '15'], /^h2serve: option '-W, --connection-window-bits <N>' argument '15' is invalid\. The connection window cannot start below 65535 \(2\^16-1, RFC 9113 §6\.9\.2\): N is 16 to 31\.$/],
+    [
+      ['-W', '15'],
+      /^h2serve: option '-W, --connection-window-bits <N>' argument '15' is invalid\. The connection window cannot start below 65535 \(2\^16-1, RFC 9113 §6\.9\.2\): N is 16 to 31\.$/,
+    ],
     [['-p', 'bad'], /^h2serve: --push 'bad': expected PATH=PUSH_PATH\[,PUSH_PATH\.\.\.\] with absolute paths/],
     [['--trailer', ':x: y'], /^h2serve: --trailer ':x: y': expected 'name: value' with a field name that is not a pseudo-header$/],
     // Accepted before, it made every response with a body end in RST_STREAM INTERNAL_ERROR.
-    [['--trailer', 'connection: x'], /^h2serve: --trailer 'connection: x': connection-specific field connection is not allowed in HTTP\/2 \(RFC 9113 §8\.2\.2\)$/],
+    [
+      ['--trailer', 'connection: x'],
+      /^h2serve: --trailer 'connection: x': connection-specific field connection is not allowed in HTTP\/2 \(RFC 9113 §8\.2\.2\)$/,
+    ],
     [['--bogus'], /^h2serve: unknown option '--bogus'$/],
     [['-m', '-1'], /^h2serve: option '-m, --max-concurrent-streams <N>' argument '-1' is invalid/],
     [['-n', '0'], /^h2serve: option '-n, --workers <N>' argument '0' is invalid/],
@@ -326,7 +371,34 @@ describe('command line', () => {
   });
 
   it('a raw client can still connect to a server started with every wire option at once', async () => {
-    const s = await serve(['--no-tls', '-d', dir, '-v', '-c', '8192', '--encoder-header-table-size', '1024', '-b', '5', '-m', '10', '-w', '18', '-W', '22', '--early-response', '--trailer', 'a: b', '--hexdump', '--echo-upload', '--no-content-length', '-e', '-p', '/=/index.html', '0']);
+    const s = await serve([
+      '--no-tls',
+      '-d',
+      dir,
+      '-v',
+      '-c',
+      '8192',
+      '--encoder-header-table-size',
+      '1024',
+      '-b',
+      '5',
+      '-m',
+      '10',
+      '-w',
+      '18',
+      '-W',
+      '22',
+      '--early-response',
+      '--trailer',
+      'a: b',
+      '--hexdump',
+      '--echo-upload',
+      '--no-content-length',
+      '-e',
+      '-p',
+      '/=/index.html',
+      '0',
+    ]);
     const c = await RawClient.open(s.port);
     try {
       c.send(c.request(1, '/'));

@@ -7,8 +7,8 @@
  * server holds meanwhile and afterwards, and that a second client is still
  * answered (the bound is generous: it only catches starvation).
  */
-import { readdirSync, truncateSync, writeFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import v8 from 'node:v8';
@@ -16,9 +16,8 @@ import vm from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Flag, FrameType } from '../../src/h2/frame.js';
 import { connect as h2connect } from '../../src/h2/index.js';
-import { startH2Serve, type H2Serve, type H2ServeConfig } from '../../src/server/h2serve.js';
+import { type H2Serve, type H2ServeConfig, startH2Serve } from '../../src/server/h2serve.js';
 import { selfSignedCertificate } from '../../src/server/self-signed.js';
-import net from 'node:net';
 import { countingFs } from '../helpers/counting-fs.js';
 import { RawClient } from '../helpers/h2-raw-client.js';
 import { until } from '../helpers/h2serve.js';
@@ -98,7 +97,10 @@ describe('zero window (issue 16, h2serve item 1)', () => {
     expect(await secondClient(port)).toBe('<p>second client</p>\n'); // warm up: connection code paths, the small file cached
     const fds0 = openFds();
     const mem0 = liveArrayBuffers();
-    const attackers = [await burst(port, 100, '/big.bin', [[SETTINGS_INITIAL_WINDOW_SIZE, 0]]), await burst(port, 100, '/big.bin', [[SETTINGS_INITIAL_WINDOW_SIZE, 0]])];
+    const attackers = [
+      await burst(port, 100, '/big.bin', [[SETTINGS_INITIAL_WINDOW_SIZE, 0]]),
+      await burst(port, 100, '/big.bin', [[SETTINGS_INITIAL_WINDOW_SIZE, 0]]),
+    ];
     await until(() => attackers.every((c) => headersOn(c) === 100), 10_000, 'the 200 response HEADERS');
     expect(await secondClient(port)).toBe('<p>second client</p>\n');
 

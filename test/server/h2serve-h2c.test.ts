@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLIENTS, fetchWith } from '../helpers/h2-clients.js';
-import { exec, h2loadSucceeded, killAll, requireBin, sha256, startH2Serve, type H2ServeProcess } from '../helpers/h2serve.js';
+import { exec, type H2ServeProcess, h2loadSucceeded, killAll, requireBin, sha256, startH2Serve } from '../helpers/h2serve.js';
 
 const FILES: Record<string, number> = { 'empty.bin': 0, '1k.bin': 1024, '1m.bin': 1 << 20, '64m.bin': 64 << 20 };
 const digests = new Map<string, string>();
@@ -175,7 +175,7 @@ describe('a client that speaks HTTP/1.1 to the h2c port', () => {
     expect(Buffer.compare(body.stdout, readFileSync(join(dir, '1k.bin')))).toBe(0);
   });
 
-  it('-v says so in the log: the 505, and an upgrade with the client\'s HTTP2-Settings', async () => {
+  it("-v says so in the log: the 505, and an upgrade with the client's HTTP2-Settings", async () => {
     const s = await startH2Serve(['-v', '--no-tls', '-d', dir, '0']);
     try {
       const r = await exec(requireBin('curl'), ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--http1.1', `${s.url}/`]);
@@ -194,7 +194,9 @@ describe('a client that speaks HTTP/1.1 to the h2c port', () => {
       expect(lines[at + 1]).toMatch(/^ {10}\(niv=\d+\)$/);
       expect(lines[at + 2]).toMatch(/^ {10}\[SETTINGS_[A-Z_]+\(0x0\d\):\d+\]$/);
       // Our SETTINGS follows the upgrade line, and the response goes out on stream 1.
-      expect(lines.slice(at).join('\n')).toMatch(/send SETTINGS frame <length=\d+, flags=0x00, stream_id=0>[\s\S]*send HEADERS frame <length=\d+, flags=0x04, stream_id=1>/);
+      expect(lines.slice(at).join('\n')).toMatch(
+        /send SETTINGS frame <length=\d+, flags=0x00, stream_id=0>[\s\S]*send HEADERS frame <length=\d+, flags=0x04, stream_id=1>/,
+      );
     } finally {
       await s.stop();
     }

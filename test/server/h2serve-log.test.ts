@@ -5,12 +5,12 @@
  * same session against the real nghttpd must give the same structure where
  * the two servers behave alike.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONNECTION_PREFACE, encodeGoaway, encodeSettings, ErrorCode, Flag, FrameType, SettingId } from '../../src/h2/index.js';
+import { CONNECTION_PREFACE, ErrorCode, encodeGoaway, encodeSettings, Flag, FrameType, SettingId } from '../../src/h2/index.js';
 import { VERSION } from '../../src/version.js';
 import { RawClient } from '../helpers/h2-raw-client.js';
 import { freePort, killAll, requireBin, startH2Serve, until, waitForPort } from '../helpers/h2serve.js';
@@ -142,7 +142,9 @@ describe('the -v log', () => {
 
     // -W 20: nghttpd then raises its connection window as h2serve does by default.
     const port = await freePort();
-    const ref: ChildProcess = spawn(nghttpd, ['-v', '--no-tls', '-W', '20', '--mime-types-file', mimeTypes, '-d', dir, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const ref: ChildProcess = spawn(nghttpd, ['-v', '--no-tls', '-W', '20', '--mime-types-file', mimeTypes, '-d', dir, String(port)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let theirs = '';
     ref.stdout!.on('data', (b: Buffer) => (theirs += b.toString()));
     ref.stderr!.on('data', (b: Buffer) => (theirs += b.toString()));
@@ -175,7 +177,10 @@ describe('the -v log', () => {
     expect(a).toContain('[id=1] [T] stream_id=1 closed');
     expect(a[a.length - 1]).toBe('[id=1] [T] closed');
     // What the client sent is printed identically, attribute lines included.
-    const recvBlocks = (log: string): string[] => normaliseTimes(log).split(/\n(?=\[id=)/).filter((x) => / recv /.test(x));
+    const recvBlocks = (log: string): string[] =>
+      normaliseTimes(log)
+        .split(/\n(?=\[id=)/)
+        .filter((x) => / recv /.test(x));
     expect(recvBlocks(ours.stdout)).toEqual(recvBlocks(theirs));
     // And the connection window update.
     expect(ours.stdout).toContain('(window_size_increment=983040)');
@@ -192,7 +197,9 @@ describe('the -v log', () => {
     await s.waitForStdout(/^\[id=1\] \[ *\d+\.\d{3}\] closed$/m);
     await s.stop();
     const log = normaliseTimes(s.stdout);
-    expect(log).toMatch(/\[id=1\] \[T\] send PUSH_PROMISE frame <length=\d+, flags=0x04, stream_id=1>\n {10}; END_HEADERS\n {10}\(padlen=0, promised_stream_id=2\)\n( {10}:[a-z]+: .*\n){4}\[id=1\]/);
+    expect(log).toMatch(
+      /\[id=1\] \[T\] send PUSH_PROMISE frame <length=\d+, flags=0x04, stream_id=1>\n {10}; END_HEADERS\n {10}\(padlen=0, promised_stream_id=2\)\n( {10}:[a-z]+: .*\n){4}\[id=1\]/,
+    );
     expect(log).toContain('          :path: /style.css\n');
     expect(log).toMatch(/send HEADERS frame <length=\d+, flags=0x04, stream_id=2>\n {10}; END_HEADERS\n {10}\(padlen=0\)\n {10}; First push response header\n/);
     expect(log).toContain('[id=1] [T] stream_id=1 closed\n');

@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, Flag, FrameType, SettingId } from '../../src/h2/index.js';
 import { Inflater, type TraceItem } from '../../src/hpack/index.js';
 import { RawClient, type RecvFrame } from '../helpers/h2-raw-client.js';
-import { exec, h2serveArgv, killAll, requireBin, startH2Serve, type H2ServeProcess } from '../helpers/h2serve.js';
+import { exec, type H2ServeProcess, h2serveArgv, killAll, requireBin, startH2Serve } from '../helpers/h2serve.js';
 
 let dir = '';
 const STYLE = 'body { color: red }\n';
@@ -75,7 +75,8 @@ const serverSettings = (c: RawClient): Map<number, number> => {
   return m;
 };
 
-const framesOn = (c: RawClient, streamId: number, type?: number): RecvFrame[] => c.frames.filter((f) => f.streamId === streamId && (type === undefined || f.type === type));
+const framesOn = (c: RawClient, streamId: number, type?: number): RecvFrame[] =>
+  c.frames.filter((f) => f.streamId === streamId && (type === undefined || f.type === type));
 const field = (fields: Array<[string, string]> | undefined, name: string): string | undefined => fields?.find(([n]) => n === name)?.[1];
 
 describe('-v and --no-tls', () => {
@@ -141,7 +142,11 @@ describe('SETTINGS and windows', () => {
 
   it('-W 24: WINDOW_UPDATE on stream 0 that brings the connection window to 2^24-1 (2^20-1 by default)', async () => {
     // No -W: the default, 20, as --help says.
-    for (const [bits, s] of [[24, await serve(['-W', '24'])], [20, await serve(['-W', '20'])], [20, await serve([])]] as const) {
+    for (const [bits, s] of [
+      [24, await serve(['-W', '24'])],
+      [20, await serve(['-W', '20'])],
+      [20, await serve([])],
+    ] as const) {
       const c = await open(s);
       const wu = c.frames.filter((f) => f.type === FrameType.WINDOW_UPDATE && f.streamId === 0);
       expect(wu.length, `-W ${bits}`).toBe(1);
@@ -300,7 +305,7 @@ describe('-p push', () => {
     const r = await c.response(1);
     expect(r.body.toString()).toBe(INDEX);
     expect(await c.ping()).toBe(true);
-    expect(c.frames.filter((f) => f.type === FrameType.PUSH_PROMISE || f.streamId % 2 === 0 && f.streamId > 0)).toEqual([]);
+    expect(c.frames.filter((f) => f.type === FrameType.PUSH_PROMISE || (f.streamId % 2 === 0 && f.streamId > 0))).toEqual([]);
   });
 
   it('nghttp receives the pushed streams', async () => {
@@ -346,7 +351,10 @@ describe('-b padding', () => {
 
 describe('responses', () => {
   it('-e: a 404 asked for with accept-encoding gzip is gzipped (and not without -e)', async () => {
-    for (const [opts, gz] of [[['-e'], true], [[], false]] as const) {
+    for (const [opts, gz] of [
+      [['-e'], true],
+      [[], false],
+    ] as const) {
       const c = await open(await serve([...opts]));
       c.send(c.request(1, '/missing.html', { extra: [['accept-encoding', 'gzip, deflate']] }));
       const r = await c.response(1);
@@ -388,7 +396,10 @@ describe('responses', () => {
     const r = await c.response(1);
     expect(field(r.headers, 'trailer')).toBe('foo, x-check');
     expect(r.body.toString()).toBe(INDEX);
-    expect(r.trailers).toEqual([['foo', 'bar'], ['x-check', '42']]);
+    expect(r.trailers).toEqual([
+      ['foo', 'bar'],
+      ['x-check', '42'],
+    ]);
     const heads = framesOn(c, 1, FrameType.HEADERS);
     const data = framesOn(c, 1, FrameType.DATA);
     expect(heads.length).toBe(2);
@@ -425,7 +436,17 @@ describe('responses', () => {
     const file = join(dir, 'big.bin');
     const curl = requireBin('curl');
     for (const method of ['POST', 'PUT']) {
-      const out = await exec(curl, ['-sS', '--http2-prior-knowledge', '-X', method, '--data-binary', `@${file}`, '-H', 'content-type: application/octet-stream', `${s.url}/up`]);
+      const out = await exec(curl, [
+        '-sS',
+        '--http2-prior-knowledge',
+        '-X',
+        method,
+        '--data-binary',
+        `@${file}`,
+        '-H',
+        'content-type: application/octet-stream',
+        `${s.url}/up`,
+      ]);
       expect(out.code, out.stderr).toBe(0);
       expect(out.stdout.length, method).toBe(MIB.length);
       expect(out.stdout.equals(MIB), method).toBe(true);
@@ -449,7 +470,10 @@ describe('responses', () => {
   });
 
   it('--no-content-length: no content-length for small and large files nor error pages (the body is intact)', async () => {
-    for (const [opts, has] of [[['--no-content-length'], false], [[], true]] as const) {
+    for (const [opts, has] of [
+      [['--no-content-length'], false],
+      [[], true],
+    ] as const) {
       const c = await openWide(await serve([...opts]));
       c.send(c.request(1, '/app.js'), c.request(3, '/big.bin'));
       const small = await c.response(1);

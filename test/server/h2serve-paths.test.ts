@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, FrameType } from '../../src/h2/index.js';
 import { RawClient } from '../helpers/h2-raw-client.js';
-import { killAll, startH2Serve, type H2ServeProcess } from '../helpers/h2serve.js';
+import { type H2ServeProcess, killAll, startH2Serve } from '../helpers/h2serve.js';
 
 const SECRET = 'SECRET-d41d8cd98f00b204';
 let base = '';
@@ -116,7 +116,12 @@ describe('path safety with the raw client', () => {
         for (const path of list) {
           c.send(c.request(id, path, { method }));
           const r = await c.response(id, 5000);
-          results.push({ path: `${method} ${path}`, status: r.status, rst: r.rst, secret: r.body.includes(SECRET) || r.body.includes(Buffer.from(SECRET).toString('base64')) });
+          results.push({
+            path: `${method} ${path}`,
+            status: r.status,
+            rst: r.rst,
+            secret: r.body.includes(SECRET) || r.body.includes(Buffer.from(SECRET).toString('base64')),
+          });
           id += 2;
         }
       }

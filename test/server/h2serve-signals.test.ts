@@ -67,7 +67,9 @@ describe('signals', () => {
         err += b.toString();
         if (/listening on/.test(err)) child.kill('SIGTERM');
       });
-      const exit = await new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, sig) => resolve({ code, signal: sig })));
+      const exit = await new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+        child.on('exit', (code, sig) => resolve({ code, signal: sig })),
+      );
       expect(exit, `run ${i}: ${err}`).toEqual({ code: 0, signal: null });
     }
   });
@@ -111,7 +113,9 @@ describe('signals', () => {
   it.concurrent('curl --limit-rate downloading 64 MiB during SIGINT: bounded, exit 0', async () => {
     const curl = requireBin('curl');
     const s = await startH2Serve(['-v', '--no-tls', '-d', dir, '0']);
-    const child = spawn(curl, ['-sS', '--http2-prior-knowledge', '--limit-rate', '2M', '-o', '/dev/null', '-w', '%{size_download}', `${s.url}/64m.bin`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(curl, ['-sS', '--http2-prior-knowledge', '--limit-rate', '2M', '-o', '/dev/null', '-w', '%{size_download}', `${s.url}/64m.bin`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchWith } from '../helpers/h2-clients.js';
-import { exec, h2loadSucceeded, killAll, opensslCert, requireBin, runH2Serve, sha256, startH2Serve, type H2ServeProcess } from '../helpers/h2serve.js';
+import { exec, type H2ServeProcess, h2loadSucceeded, killAll, opensslCert, requireBin, runH2Serve, sha256, startH2Serve } from '../helpers/h2serve.js';
 
 let dir = '';
 const big = randomBytes(1 << 20);
@@ -29,10 +29,13 @@ afterAll(async () => {
 /** The TLS setups (options, and what follows PORT): --self-signed, and a key/certificate pair from `openssl req -x509`. */
 const SETUPS: Array<[string, () => Promise<{ options: string[]; keyCert: string[] }>]> = [
   ['--self-signed', async () => ({ options: ['--self-signed'], keyCert: [] })],
-  ['an openssl key and certificate', async () => {
-    const { key, cert } = await opensslCert(dir);
-    return { options: [], keyCert: [key, cert] };
-  }],
+  [
+    'an openssl key and certificate',
+    async () => {
+      const { key, cert } = await opensslCert(dir);
+      return { options: [], keyCert: [key, cert] };
+    },
+  ],
 ];
 
 describe.each(SETUPS)('TLS with %s', (_name, setup) => {
@@ -182,7 +185,11 @@ describe('TLS start-up errors', () => {
     const b = await opensslCert(dir, 'b');
     const garbage = join(dir, 'garbage.pem');
     writeFileSync(garbage, 'this is not PEM\n');
-    for (const [key, cert] of [[garbage, a.cert], [a.key, garbage], [a.key, b.cert]] as const) {
+    for (const [key, cert] of [
+      [garbage, a.cert],
+      [a.key, garbage],
+      [a.key, b.cert],
+    ] as const) {
       const r = await runH2Serve(['0', key, cert]);
       expect(r.code, `${key} ${cert}: ${r.stderr}`).toBe(2);
       const first = r.stderr.split('\n')[0]!;

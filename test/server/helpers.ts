@@ -110,11 +110,6 @@ export async function bodyOf(res: StaticResponse, chunkSize = 16 * 1024): Promis
   }
 }
 
-export function get(
-  sf: StaticFiles,
-  path: string,
-  headers: Array<[string, string]> = [],
-  method = 'GET',
-): Promise<StaticResponse> {
+export function get(sf: StaticFiles, path: string, headers: Array<[string, string]> = [], method = 'GET'): Promise<StaticResponse> {
   return sf.respond({ method, path, headers });
 }

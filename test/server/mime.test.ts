@@ -1,14 +1,8 @@
-import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  BUILTIN_MIME_TYPES,
-  contentTypeFor,
-  extensionOf,
-  parseMimeTypes,
-  readMimeTypesFile,
-} from '../../src/server/mime.js';
+import { describe, expect, it } from 'vitest';
+import { BUILTIN_MIME_TYPES, contentTypeFor, extensionOf, parseMimeTypes, readMimeTypesFile } from '../../src/server/mime.js';
 
 describe('mime.types parsing', () => {
   it('maps every extension of a line to its type, skipping comments and blank lines', () => {

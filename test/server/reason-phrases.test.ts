@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { http1Response } from '../../src/h2/upgrade.js';
 import { errorPageHtml } from '../../src/server/error-pages.js';
 
-const statuses = Object.keys(STATUS_CODES).map(Number).filter((s) => s >= 200);
+const statuses = Object.keys(STATUS_CODES)
+  .map(Number)
+  .filter((s) => s >= 200);
 
 describe('reason phrases', () => {
   it('error pages name every status as http.STATUS_CODES does', () => {

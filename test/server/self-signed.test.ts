@@ -14,7 +14,13 @@ const { selfSignedCertificate } = await import('../../src/server/self-signed.js'
 
 describe('selfSignedCertificate', () => {
   it('a positive serial in minimal DER whatever the random octets (leading zeros, high bit set)', () => {
-    for (const first of [[0x00, 0x00], [0x00, 0x7f], [0x80, 0x00], [0xff, 0xff], [0x01, 0x80]]) {
+    for (const first of [
+      [0x00, 0x00],
+      [0x00, 0x7f],
+      [0x80, 0x00],
+      [0xff, 0xff],
+      [0x01, 0x80],
+    ]) {
       serials.push([...first, ...new Array<number>(14).fill(0x5a)]);
       const { key, cert } = selfSignedCertificate();
       const x = new X509Certificate(cert);

@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, realpathSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { StaticFiles, StaticFilesError } from '../../src/server/static.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileRangeReader } from '../../src/server/file-body.js';
-import { BUILTIN_MIME_TYPES, readMimeTypesFile } from '../../src/server/mime.js';
 import { formatHttpDate } from '../../src/server/http-date.js';
-import { bodyOf, get, header, makeFixture, type Fixture } from './helpers.js';
+import { BUILTIN_MIME_TYPES, readMimeTypesFile } from '../../src/server/mime.js';
+import { StaticFiles, StaticFilesError } from '../../src/server/static.js';
+import { bodyOf, type Fixture, get, header, makeFixture } from './helpers.js';
 
 let fx: Fixture;
 let sf: StaticFiles;
@@ -219,9 +219,7 @@ describe('options', () => {
     };
     expect(err(() => new StaticFiles({ root: join(fx.base, 'nope') }))).toBe('ROOT_UNUSABLE');
     expect(err(() => new StaticFiles({ root: join(fx.base, 'secret.txt') }))).toBe('ROOT_UNUSABLE');
-    expect(err(() => new StaticFiles({ root: fx.root, mimeTypesFile: join(fx.base, 'nope') }))).toBe(
-      'MIME_TYPES_UNREADABLE',
-    );
+    expect(err(() => new StaticFiles({ root: fx.root, mimeTypesFile: join(fx.base, 'nope') }))).toBe('MIME_TYPES_UNREADABLE');
     expect(err(() => new StaticFiles({ root: fx.root, memoryFileLimit: -1 }))).toBe('BAD_OPTION');
   });
   it('a root given through a symlink works', async () => {
@@ -285,7 +283,14 @@ describe('conditional requests (RFC 9110 §13)', () => {
     const etag = await etagOf('/a.json');
     expect((await get(sf, '/a.json', [['if-none-match', `"nope", ${etag}`]])).status).toBe(304);
     expect((await get(sf, '/a.json', [['if-none-match', `W/${etag}`]])).status).toBe(304);
-    expect((await get(sf, '/a.json', [['if-none-match', '"nope"'], ['if-none-match', etag]])).status).toBe(304);
+    expect(
+      (
+        await get(sf, '/a.json', [
+          ['if-none-match', '"nope"'],
+          ['if-none-match', etag],
+        ])
+      ).status,
+    ).toBe(304);
     expect((await get(sf, '/a.json', [['if-none-match', '*']])).status).toBe(304);
     expect((await get(sf, '/a.json', [['if-none-match', '"nope"']])).status).toBe(200);
     expect((await get(sf, '/a.json', [['if-none-match', etag]], 'HEAD')).status).toBe(304);
@@ -296,9 +301,7 @@ describe('conditional requests (RFC 9110 §13)', () => {
     expect((await get(sf, '/a.json', [['if-modified-since', formatHttpDate(OLD - 1)]])).status).toBe(200);
     expect((await get(sf, '/a.json', [['if-modified-since', 'yesterday']])).status).toBe(200);
     // A date in the future is not valid.
-    expect((await get(sf, '/a.json', [['if-modified-since', formatHttpDate(Date.now() / 1000 + 86400)]])).status).toBe(
-      200,
-    );
+    expect((await get(sf, '/a.json', [['if-modified-since', formatHttpDate(Date.now() / 1000 + 86400)]])).status).toBe(200);
     // The obsolete formats count too.
     expect((await get(sf, '/a.json', [['if-modified-since', 'Tuesday, 02-Jan-24 03:04:05 GMT']])).status).toBe(304);
   });

@@ -4,13 +4,14 @@
  * root to them; every attempt below must answer 400 or 404 and never carry
  * the secret, whatever the cache or streaming mode.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StaticFiles, type StaticResponse } from '../../src/server/static.js';
-import { SECRET, bodyOf, get, makeFixture, type Fixture } from './helpers.js';
+import { bodyOf, type Fixture, get, makeFixture, SECRET } from './helpers.js';
 
 let fx: Fixture;
 let servers: Array<[string, StaticFiles]>;
@@ -85,8 +86,8 @@ const ATTEMPTS: Array<[string, 400 | 404]> = [
   ['*', 400],
   ['/..;/secret.txt', 404],
   ['/.../secret.txt', 404],
-  ['/' + '../'.repeat(20) + 'etc/passwd', 404],
-  ['/' + '%2e%2e/'.repeat(10) + 'etc/passwd', 404],
+  [`/${'../'.repeat(20)}etc/passwd`, 404],
+  [`/${'%2e%2e/'.repeat(10)}etc/passwd`, 404],
   ['/%2e%2e%2f%2e%2e%2fetc%2fpasswd', 404],
   ['/link-out', 404],
   ['/link-abs-out.txt', 404],

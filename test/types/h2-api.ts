@@ -9,18 +9,26 @@ import type { Duplex } from 'node:stream';
 import {
   ClientResponse,
   ClientSession,
+  type ConnectionCloseInfo,
   connect,
   createServer,
   H2Error,
   Http2Error,
-  Http2Server,
+  type Http2Server,
   ServerConnection,
   ServerStream,
-  type ConnectionCloseInfo,
   type Transport,
 } from '../../src/h2/index.js';
 
-export function publicSurface(stream: ServerStream, res: ClientResponse, session: ClientSession, server: Http2Server, conn: ServerConnection, transport: Transport, socket: Duplex): void {
+export function publicSurface(
+  stream: ServerStream,
+  res: ClientResponse,
+  session: ClientSession,
+  server: Http2Server,
+  conn: ServerConnection,
+  transport: Transport,
+  socket: Duplex,
+): void {
   // What the API offers compiles.
   stream.respond(200, { 'content-type': 'text/plain' }, 'ok');
   const n: number = conn.stats.queuedBytes + conn.streamCount + session.stats.heldBody + server.connectionCount;

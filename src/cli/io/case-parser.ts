@@ -255,7 +255,11 @@ export class CaseParser {
       if (b[i] !== QUOTE) break;
       s = i + 1;
       i = this.string(i);
-      const value = this.strEscaped ? (JSON.parse(utf8Slice.call(b, s - 1, i)) as string) : this.strHigh ? utf8Slice.call(b, s, i - 1) : latin1Slice.call(b, s, i - 1);
+      const value = this.strEscaped
+        ? (JSON.parse(utf8Slice.call(b, s - 1, i)) as string)
+        : this.strHigh
+          ? utf8Slice.call(b, s, i - 1)
+          : latin1Slice.call(b, s, i - 1);
       if (this.strEscaped) {
         plain = false;
         spans.push(-1, -1);
@@ -473,5 +477,14 @@ function keyIs(b: Buffer, s: number, e: number, key: Buffer): boolean {
 }
 
 function emptyFields(): CaseFields {
-  return { headers: undefined, headersPlain: true, headerSpans: undefined, wire: undefined, wireStart: -1, wireEnd: -1, tableSize: undefined, encoding: undefined };
+  return {
+    headers: undefined,
+    headersPlain: true,
+    headerSpans: undefined,
+    wire: undefined,
+    wireStart: -1,
+    wireEnd: -1,
+    tableSize: undefined,
+    encoding: undefined,
+  };
 }

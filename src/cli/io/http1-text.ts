@@ -56,7 +56,7 @@ export class Http1Reader {
     if (this.error) return;
     const colon = line.indexOf(':', 1);
     if (colon === -1) {
-      this.error = { message: `no ':' in the header line ${JSON.stringify(line.length > 40 ? line.slice(0, 40) + '...' : line)}`, line: this.lineNo };
+      this.error = { message: `no ':' in the header line ${JSON.stringify(line.length > 40 ? `${line.slice(0, 40)}...` : line)}`, line: this.lineNo };
       return;
     }
     let v = colon + 1;

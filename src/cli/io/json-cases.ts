@@ -15,7 +15,7 @@
  */
 
 import { isUtf8 } from 'node:buffer';
-import { CaseParser, type CaseFields, type CaseFieldSet } from './case-parser.js';
+import { type CaseFieldSet, type CaseFields, CaseParser } from './case-parser.js';
 
 /** A syntax error in the document, with where it is. */
 export class JsonSyntaxError extends Error {
@@ -338,7 +338,15 @@ export class CaseScanner {
   private tooLarge(index: number, line: number, column: number): void {
     const mib = this.maxCaseSize / (1024 * 1024);
     const limit = Number.isInteger(mib) ? `${mib} MiB` : `${this.maxCaseSize} octets`;
-    this.onCase({ index, line, column, ok: false, error: `the case is larger than ${limit} (--max-case-size); it was skipped`, errorLine: line, errorColumn: column });
+    this.onCase({
+      index,
+      line,
+      column,
+      ok: false,
+      error: `the case is larger than ${limit} (--max-case-size); it was skipped`,
+      errorLine: line,
+      errorColumn: column,
+    });
   }
 
   /**
