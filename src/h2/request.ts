@@ -66,6 +66,27 @@ export function badValue(value: string): boolean {
   return false;
 }
 
+/**
+ * ASCII values already found valid (bounded): the same user-agent, accept,
+ * server, content-type... come in message after message, often as the very
+ * string the decoder's table holds, whose hash V8 keeps.
+ */
+const goodValues = new Set<string>();
+
+/** badValue() for values that repeat: a value found valid and ASCII before is not scanned again. */
+function badValueSeen(value: string): boolean {
+  if (goodValues.has(value)) return false;
+  const before = seenBits;
+  seenBits = 0;
+  const bad = badValue(value);
+  if (!bad && seenBits < 0x80 && value.length <= 512) {
+    if (goodValues.size >= 1024) goodValues.clear();
+    goodValues.add(value);
+  }
+  seenBits |= before;
+  return bad;
+}
+
 /** badValue() on octets: a value given to send as a Uint8Array. */
 export function badValueOctets(value: Uint8Array): boolean {
   const n = value.length;
@@ -147,12 +168,21 @@ export function validateRequest(fields: ReadonlyArray<readonly [string, string]>
       }
       if ((seen & bit) !== 0) return `duplicate pseudo-header ${name} (§8.3.1)`;
       seen |= bit;
-      if (badValue(value)) return `invalid value for ${name} (§8.2.1)`;
+      if (badValueSeen(value)) return `invalid value for ${name} (§8.2.1)`;
       continue;
     }
     if (firstRegular < 0) firstRegular = i;
-    const bad = checkRegular(name, value);
-    if (bad) return bad;
+    if (goodRequestNames.has(name)) {
+      if (badValueSeen(value)) return `invalid value for ${name} (§8.2.1)`;
+    } else {
+      const bad = checkRegular(name, value);
+      if (bad) return bad;
+      // A name that passed is good whatever its value (te aside: its rule is about the value).
+      if (name !== 'te') {
+        if (goodRequestNames.size >= 1024) goodRequestNames.clear();
+        goodRequestNames.add(name);
+      }
+    }
     if (name === 'content-length') {
       const n = parseContentLength(value);
       if (n < 0) return `invalid content-length ${JSON.stringify(value)} (§8.1.1)`;
@@ -205,6 +235,9 @@ export function validateRequest(fields: ReadonlyArray<readonly [string, string]>
   if ((seen & Pseudo.AUTHORITY) !== 0) lastAuthority = authority;
   return { method, scheme, authority, path, headers, contentLength, ascii: seenBits < 0x80 };
 }
+
+/** Request field names already found valid (bounded). */
+const goodRequestNames = new Set<string>();
 
 let lastMethod = '';
 let lastScheme = '';
@@ -265,12 +298,12 @@ export function validateResponse(fields: ReadonlyArray<readonly [string, string]
       if (regular) return `pseudo-header ${name} after a regular field (§8.3)`;
       if (name !== ':status') return `${name} in a response (§8.3.2)`;
       if (status >= 0) return 'duplicate :status (§8.3.2)';
-      if (!/^[1-9][0-9][0-9]$/.test(value)) return `invalid :status ${JSON.stringify(value)} (§8.3.2)`;
-      status = Number(value);
+      status = statusCode(value);
+      if (status < 0) return `invalid :status ${JSON.stringify(value)} (§8.3.2)`;
       continue;
     }
     if (goodResponseNames.has(name)) {
-      if (badValue(value)) return `invalid value for ${name} (§8.2.1)`;
+      if (badValueSeen(value)) return `invalid value for ${name} (§8.2.1)`;
     } else {
       const bad = checkRegular(name, value);
       if (bad) return bad;
@@ -295,3 +328,13 @@ export function validateResponse(fields: ReadonlyArray<readonly [string, string]
 
 /** Response field names already found valid (bounded): the same few names come in every response. */
 const goodResponseNames = new Set<string>();
+
+/** A :status value: three digits, the first 1 to 9 (§8.3.2); -1 otherwise. */
+function statusCode(v: string): number {
+  if (v.length !== 3) return -1;
+  const a = v.charCodeAt(0) - 0x30;
+  const b = v.charCodeAt(1) - 0x30;
+  const c = v.charCodeAt(2) - 0x30;
+  if (a < 1 || a > 9 || b < 0 || b > 9 || c < 0 || c > 9) return -1;
+  return a * 100 + b * 10 + c;
+}

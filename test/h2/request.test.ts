@@ -269,6 +269,62 @@ describe('validateResponse', () => {
   });
 });
 
+describe('names and values found valid are remembered, and nothing more', () => {
+  it('requests: a remembered name still has its value checked; te and connection-specific names are never remembered', () => {
+    expect(validateRequest([...base, ['x-seen', 'gzip']])).not.toBeTypeOf('string');
+    expect(validateRequest([...base, ['x-seen', 'gzip']])).not.toBeTypeOf('string');
+    expect(validateRequest([...base, ['x-seen', ' gzip']])).toMatch(/invalid value for x-seen/);
+    expect(validateRequest([...base, ['x-seen', 'a\u0000b']])).toMatch(/invalid value for x-seen/);
+    // 'gzip' is a remembered good value, but te allows only "trailers" (§8.2.2).
+    expect(validateRequest([...base, ['te', 'trailers']])).not.toBeTypeOf('string');
+    expect(validateRequest([...base, ['te', 'gzip']])).toMatch(/te: "gzip"/);
+    expect(validateRequest([...base, ['keep-alive', 'gzip']])).toMatch(/connection-specific field keep-alive/);
+    expect(validateRequest([...base, ['keep-alive', 'gzip']])).toMatch(/connection-specific field keep-alive/);
+    expect(validateRequest([...base, ['X-Seen', 'gzip']])).toMatch(/invalid field name/);
+  });
+
+  it('a remembered value is ASCII: a non-ASCII value is never taken for one, and the section says so', () => {
+    const v = 'caf\u00c3\u00a9';
+    for (let i = 0; i < 2; i++) {
+      const head = validateRequest([...base, ['x-text', v], ['accept', '*/*']]);
+      expect(head).toMatchObject({ ascii: false });
+      const plain = validateRequest([...base, ['x-text', 'cafe'], ['accept', '*/*']]);
+      expect(plain).toMatchObject({ ascii: true });
+    }
+    const res = validateResponse([
+      [':status', '200'],
+      ['server', v],
+    ]);
+    expect(res).toMatchObject({ ascii: false });
+  });
+
+  it('a bad pseudo-header value is caught even after the same value was good in a regular field', () => {
+    expect(validateRequest([...base, ['x-path', '/ok']])).not.toBeTypeOf('string');
+    expect(
+      validateRequest([
+        [':method', 'GET'],
+        [':scheme', 'https'],
+        [':authority', 'a.example'],
+        [':path', '/ok '],
+      ]),
+    ).toMatch(/invalid value for :path/);
+  });
+
+  it(':status is three digits, the first 1 to 9', () => {
+    for (const bad of ['20', '2000', '099', '2a0', ' 200', '']) {
+      expect(
+        validateResponse([
+          [':status', bad],
+          ['x', 'y'],
+        ]),
+        bad,
+      ).toMatch(/invalid :status/);
+    }
+    expect(validateResponse([[':status', '599']])).toMatchObject({ status: 599 });
+    expect(validateResponse([[':status', '100']])).toMatchObject({ status: 100 });
+  });
+});
+
 describe('validateResponse (§8.3.2)', () => {
   const good: Array<[string, string]> = [
     [':status', '200'],
