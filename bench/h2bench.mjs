@@ -2,7 +2,9 @@
 // (--no-tls, and TLS with one openssl key and certificate) serving a 1 KiB
 // file, with the same -n 100000 -c 10 -m 10, with -t 1 and -t 2. Rounds
 // are interleaved (the order of the two tools alternates); the best and the
-// median round of each cell are reported, and the ratios of both.
+// median round of each cell are reported, and the ratios of both. Then the
+// same against h2serve (h2c, one worker): whether h2bench saturates it as
+// h2load does.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -65,6 +67,7 @@ export async function run() {
   const tools = { h2bench: [process.execPath, join(ROOT, 'bin', 'h2bench.js')], h2load: [H2LOAD] };
   const servers = [];
   const cells = {};
+  const cellKey = (s, t, tool) => `${s.server ?? 'nghttpd'} ${s.transport} ${t} ${tool}`;
   const loadBefore = loadavg()[0];
   let loadAfter = NaN;
   try {
@@ -74,15 +77,21 @@ export async function run() {
       const args = ['-a', '127.0.0.1', '-d', htdocs, '-n', '2', ...(transport === 'TLS' ? [String(port), key, cert] : ['--no-tls', String(port)])];
       servers.push({ transport, url: `${transport === 'TLS' ? 'https' : 'http'}://127.0.0.1:${port}/1k`, child: await startNghttpd(NGHTTPD, args, port) });
     }
+    {
+      // h2serve, one worker: can h2bench saturate it?
+      const port = await freePort();
+      const child = await startNghttpd(process.execPath, [join(ROOT, 'bin', 'h2serve.js'), '-a', '127.0.0.1', '-d', htdocs, '--no-tls', String(port)], port);
+      servers.push({ transport: 'h2c', server: 'h2serve', url: `http://127.0.0.1:${port}/1k`, child });
+    }
     for (const s of servers) for (const argv of Object.values(tools)) load(argv, WARM_UP, s.url);
     for (let r = 0; r < ROUNDS; r++) {
       for (const s of servers) {
         for (const t of THREADS) {
           const order = r % 2 === 0 ? ['h2bench', 'h2load'] : ['h2load', 'h2bench'];
           for (const tool of order) {
-            process.stderr.write(`bench h2bench: round ${r + 1}/${ROUNDS} ${s.transport} -t ${t} ${tool}\n`);
+            process.stderr.write(`bench h2bench: round ${r + 1}/${ROUNDS} ${s.server ?? 'nghttpd'} ${s.transport} -t ${t} ${tool}\n`);
             const res = load(tools[tool], [...ARGS, '-t', String(t)], s.url);
-            const cell = (cells[`${s.transport} ${t} ${tool}`] ??= { runs: [], cpu: [], failed: 0, total: 0 });
+            const cell = (cells[cellKey(s, t, tool)] ??= { runs: [], cpu: [], failed: 0, total: 0 });
             cell.runs.push(res.rps);
             cell.cpu.push((res.cpu / res.total) * 1e6);
             cell.failed += res.total - res.succeeded;
@@ -103,15 +112,15 @@ export async function run() {
     '',
     `\`h2bench\` (\`bin/h2bench.js\`) and \`h2load\` (${h2loadVersion}) load the same \`nghttpd -n 2\` serving a 1 KiB file of random octets on 127.0.0.1, over h2c (\`--no-tls\`) and over TLS (P-256 key and certificate made with openssl), with the same \`${ARGS.join(' ')}\` and \`-t 1\` or \`-t 2\`. ${ROUNDS} rounds; in each, both tools run every cell, in alternating order; the best round is reported with all rounds in brackets, and the ratios of the best and (in brackets) of the median rounds. Both tools were warmed up first (\`${WARM_UP.join(' ')}\`). CPU per request is the tool's user + system time (GNU time, the whole process: Node's start-up, about 0.3 s here, included) over its requests, the median of the rounds: it shows what each tool costs when the wall-clock figures are blurred by other work on the machine. The load generator, the server and other work share the machine's cores: the 1-minute load average was ${fmt(loadBefore, 2)} before the run and ${fmt(loadAfter, 2)} after it. Machine: ${machine()}.`,
     '',
-    '| transport | -t | tool | req/s | CPU per request (median) | failed requests |',
-    '|---|---:|---|---:|---:|---:|',
+    '| server | transport | -t | tool | req/s | CPU per request (median) | failed requests |',
+    '|---|---|---:|---|---:|---:|---:|',
   ];
   for (const s of servers) {
     for (const t of THREADS) {
       for (const tool of ['h2bench', 'h2load']) {
-        const k = `${s.transport} ${t} ${tool}`;
+        const k = cellKey(s, t, tool);
         lines.push(
-          `| ${s.transport} | ${t} | ${tool} | **${fmt(best(k), 0)}** (${cells[k].runs.map((x) => fmt(x, 0)).join(', ')}) | ${fmt(median(cells[k].cpu), 1)} us | ${cells[k].failed} of ${cells[k].total} |`,
+          `| ${s.server ?? 'nghttpd -n 2'} | ${s.transport} | ${t} | ${tool} | **${fmt(best(k), 0)}** (${cells[k].runs.map((x) => fmt(x, 0)).join(', ')}) | ${fmt(median(cells[k].cpu), 1)} us | ${cells[k].failed} of ${cells[k].total} |`,
         );
       }
     }
@@ -120,8 +129,12 @@ export async function run() {
   const verdicts = [];
   for (const s of servers) {
     for (const t of THREADS) {
-      const ratio = best(`${s.transport} ${t} h2bench`) / best(`${s.transport} ${t} h2load`);
-      const medians = mid(`${s.transport} ${t} h2bench`) / mid(`${s.transport} ${t} h2load`);
+      const ratio = best(cellKey(s, t, 'h2bench')) / best(cellKey(s, t, 'h2load'));
+      const medians = mid(cellKey(s, t, 'h2bench')) / mid(cellKey(s, t, 'h2load'));
+      if (s.server) {
+        lines.push(`| ${s.server} (one worker), ${s.transport}, -t ${t} | **${fmt(ratio, 2)}×** (${fmt(medians, 2)}×) | saturates it when near 1× |`);
+        continue;
+      }
       const ok = ratio >= FLOORS[t];
       if (s.transport === 'h2c') verdicts.push(ok);
       lines.push(
@@ -131,7 +144,7 @@ export async function run() {
   }
   lines.push(
     '',
-    `Floors (h2c: h2bench at least 0.5× h2load's req/s with -t 1, 0.8× with -t 2): ${verdicts.every(Boolean) ? 'met' : '**not met**'}.`,
+    `Floors (h2c: h2bench at least 0.5× h2load's req/s with -t 1, 0.8× with -t 2, against nghttpd): ${verdicts.every(Boolean) ? 'met' : '**not met**'}. Against h2serve (\`h2serve -a 127.0.0.1 -d HTDOCS --no-tls PORT\`, one worker), the same runs say whether h2bench drives it as hard as h2load does.`,
     '',
     `Command: \`npm run bench -- h2bench\` (\`bench/h2bench.mjs\`; it builds first). Each run is \`h2bench ${ARGS.join(' ')} -t T URL\` or \`h2load ${ARGS.join(' ')} -t T URL\`, URL \`http://127.0.0.1:PORT/1k\` or \`https://127.0.0.1:PORT/1k\`, against \`nghttpd -a 127.0.0.1 -d HTDOCS -n 2 --no-tls PORT\` (or \`PORT KEY CERT\`). Requests/s is what each tool prints on its \`finished in\` line, read with the same pattern.`,
   );

@@ -112,7 +112,8 @@ export class FrameReader {
     const h = this.chunkHead;
     this.buffered -= n;
     if (c.length - h >= n) {
-      const out = c.subarray(h, h + n);
+      // A view made by the constructor: subarray() would look up the species constructor (a Buffer's is slower still).
+      const out = new Uint8Array(c.buffer, c.byteOffset + h, n);
       if (h + n === c.length) {
         this.chunks.shift();
         this.chunkHead = 0;

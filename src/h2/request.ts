@@ -87,6 +87,21 @@ function badValueSeen(value: string): boolean {
   return bad;
 }
 
+/**
+ * Fields whose value was found valid, by identity: the decoder gives an
+ * indexed field as the same frozen pair each time (Inflater's sharedPairs),
+ * so a field repeated from its table is checked by one lookup. What depends
+ * on more than the pair (content-length, host against :authority, the
+ * pseudo-header rules) is still checked on every message; te never gets here
+ * (its name is never remembered).
+ */
+const goodPairs = new WeakSet<readonly [string, string]>();
+
+function rememberPair(pair: readonly [string, string], value: string): void {
+  // Only ASCII values (those badValueSeen remembers): a hit adds nothing to seenBits.
+  if (goodValues.has(value) && Object.isFrozen(pair)) goodPairs.add(pair);
+}
+
 /** badValue() on octets: a value given to send as a Uint8Array. */
 export function badValueOctets(value: Uint8Array): boolean {
   const n = value.length;
@@ -168,12 +183,18 @@ export function validateRequest(fields: ReadonlyArray<readonly [string, string]>
       }
       if ((seen & bit) !== 0) return `duplicate pseudo-header ${name} (§8.3.1)`;
       seen |= bit;
-      if (badValueSeen(value)) return `invalid value for ${name} (§8.2.1)`;
+      if (!goodPairs.has(f)) {
+        if (badValueSeen(value)) return `invalid value for ${name} (§8.2.1)`;
+        rememberPair(f, value);
+      }
       continue;
     }
     if (firstRegular < 0) firstRegular = i;
-    if (goodRequestNames.has(name)) {
+    if (goodPairs.has(f)) {
+      // A shared pair of the decoder's table found valid before.
+    } else if (goodRequestNames.has(name)) {
       if (badValueSeen(value)) return `invalid value for ${name} (§8.2.1)`;
+      rememberPair(f, value);
     } else {
       const bad = checkRegular(name, value);
       if (bad) return bad;
@@ -302,8 +323,11 @@ export function validateResponse(fields: ReadonlyArray<readonly [string, string]
       if (status < 0) return `invalid :status ${JSON.stringify(value)} (§8.3.2)`;
       continue;
     }
-    if (goodResponseNames.has(name)) {
+    if (goodPairs.has(field)) {
+      // A shared pair of the decoder's table found valid before.
+    } else if (goodResponseNames.has(name)) {
       if (badValueSeen(value)) return `invalid value for ${name} (§8.2.1)`;
+      rememberPair(field, value);
     } else {
       const bad = checkRegular(name, value);
       if (bad) return bad;

@@ -310,6 +310,26 @@ describe('names and values found valid are remembered, and nothing more', () => 
     ).toMatch(/invalid value for :path/);
   });
 
+  it("the decoder's shared (frozen) pairs: remembered by identity, and what depends on more than the pair is still checked", () => {
+    const pair = (n: string, v: string) => Object.freeze([n, v] as [string, string]);
+    const good = pair('x-shared', 'ok');
+    const cl5 = pair('content-length', '5');
+    const cl6 = pair('content-length', '6');
+    const host = pair('host', 'b.example');
+    const text = pair('x-shared', 'caf\u00c3\u00a9');
+    for (let i = 0; i < 3; i++) {
+      expect(validateRequest([...base, good])).toMatchObject({ ascii: true });
+      // content-length is parsed and compared on every request.
+      expect(validateRequest([...base, cl5, cl5])).toMatchObject({ contentLength: 5 });
+      expect(validateRequest([...base, cl5, cl6])).toMatch(/conflicting content-length/);
+      // host is compared with :authority on every request.
+      expect(validateRequest([...base, host])).toMatch(/host and :authority name different hosts/);
+      // A non-ASCII value is never remembered: the section still says it is not ASCII.
+      expect(validateRequest([...base, text])).toMatchObject({ ascii: false });
+      expect(validateResponse([[':status', '200'], cl5])).toMatchObject({ contentLength: 5 });
+    }
+  });
+
   it(':status is three digits, the first 1 to 9', () => {
     for (const bad of ['20', '2000', '099', '2a0', ' 200', '']) {
       expect(
