@@ -270,7 +270,9 @@ export class Deflater {
       else if (strategy === STRATEGY_STATIC) pos = this.fieldStatic(pos, name, value, sensitive);
       else pos = this.literal(pos, sensitive ? LITERAL_NEVER : LITERAL_WITHOUT, 4, 0, name, value);
     }
-    const block = this.buf.subarray(this.blockStart, pos);
+    // A view made by the constructor: subarray() looks up the species constructor, which costs twice as much.
+    const buf = this.buf;
+    const block = new Uint8Array(buf.buffer, buf.byteOffset + this.blockStart, pos - this.blockStart);
     this.bufPos = pos;
     if (frozen && this.version === version && frozenPairs(headers)) {
       // Its own copy: a view would keep the whole arena alive.
