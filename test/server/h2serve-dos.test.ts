@@ -105,7 +105,8 @@ describe('zero window (issue 16, h2serve item 1)', () => {
     expect(await secondClient(port)).toBe('<p>second client</p>\n');
 
     // Two connections (a socket at each end) and one shared descriptor; before: one per stream.
-    expect(openFds() - fds0).toBeLessThanOrEqual(2 * 2 + 1 + 2);
+    // The second client's sockets close asynchronously: a loaded machine may still hold them for a moment.
+    await until(() => openFds() - fds0 <= 2 * 2 + 1 + 2, 5_000, "at most the attackers' sockets and one file descriptor");
     expect(s.files.cacheStats.descriptors).toBe(1);
     expect(s.readAhead.bytes).toBe(0);
     // Before: 64 KiB buffered by each stream's file stream, and 64 KiB more taken by the engine.
@@ -143,7 +144,8 @@ describe('zero window (issue 16, h2serve item 1)', () => {
     try {
       for (let i = 0; i < 5; i++) expect(await secondClient(port)).toBe('<p>second client</p>\n');
       // One shared descriptor; before: one per stream.
-      expect(openFds() - fds0).toBeLessThanOrEqual(conns * 2 + 1 + 2);
+      // The second client's sockets close asynchronously: a loaded machine may still hold them for a moment.
+      await until(() => openFds() - fds0 <= conns * 2 + 1 + 2, 5_000, "at most the attackers' sockets and one file descriptor");
       expect(s.files.cacheStats.descriptors).toBe(1);
       await until(() => s.readAhead.waiting > 0 || s.readAhead.peak > 0, 10_000, 'the server to read the file');
     } finally {
