@@ -138,6 +138,30 @@ function checkRegular(name: string, value: string): string | null {
 }
 
 /**
+ * checkRegular() with memory: a shared pair, a name or an ASCII value found
+ * valid before is not checked again (`names`: the good names of requests or
+ * of responses).
+ */
+function checkRegularSeen(field: readonly [string, string], names: Set<string>): string | null {
+  if (goodPairs.has(field)) return null;
+  const name = field[0];
+  const value = field[1];
+  if (names.has(name)) {
+    if (badValueSeen(value)) return `invalid value for ${name} (§8.2.1)`;
+    rememberPair(field, value);
+    return null;
+  }
+  const bad = checkRegular(name, value);
+  if (bad) return bad;
+  // A name that passed is good whatever its value (te aside: its rule is about the value).
+  if (name !== 'te') {
+    if (names.size >= 1024) names.clear();
+    names.add(name);
+  }
+  return null;
+}
+
+/**
  * Validates a request's field section (§8.3.1). Returns the request head, or
  * a string saying why the request is malformed.
  */
@@ -190,20 +214,8 @@ export function validateRequest(fields: ReadonlyArray<readonly [string, string]>
       continue;
     }
     if (firstRegular < 0) firstRegular = i;
-    if (goodPairs.has(f)) {
-      // A shared pair of the decoder's table found valid before.
-    } else if (goodRequestNames.has(name)) {
-      if (badValueSeen(value)) return `invalid value for ${name} (§8.2.1)`;
-      rememberPair(f, value);
-    } else {
-      const bad = checkRegular(name, value);
-      if (bad) return bad;
-      // A name that passed is good whatever its value (te aside: its rule is about the value).
-      if (name !== 'te') {
-        if (goodRequestNames.size >= 1024) goodRequestNames.clear();
-        goodRequestNames.add(name);
-      }
-    }
+    const bad = checkRegularSeen(f, goodRequestNames);
+    if (bad) return bad;
     if (name === 'content-length') {
       const n = parseContentLength(value);
       if (n < 0) return `invalid content-length ${JSON.stringify(value)} (§8.1.1)`;
@@ -323,20 +335,8 @@ export function validateResponse(fields: ReadonlyArray<readonly [string, string]
       if (status < 0) return `invalid :status ${JSON.stringify(value)} (§8.3.2)`;
       continue;
     }
-    if (goodPairs.has(field)) {
-      // A shared pair of the decoder's table found valid before.
-    } else if (goodResponseNames.has(name)) {
-      if (badValueSeen(value)) return `invalid value for ${name} (§8.2.1)`;
-      rememberPair(field, value);
-    } else {
-      const bad = checkRegular(name, value);
-      if (bad) return bad;
-      // A name that passed is good whatever its value (te aside: its rule is about the value).
-      if (name !== 'te') {
-        if (goodResponseNames.size >= 1024) goodResponseNames.clear();
-        goodResponseNames.add(name);
-      }
-    }
+    const bad = checkRegularSeen(field, goodResponseNames);
+    if (bad) return bad;
     if (name === 'content-length') {
       const n = parseContentLength(value);
       if (n < 0) return `invalid content-length ${JSON.stringify(value)} (§8.1.1)`;

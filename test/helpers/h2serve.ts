@@ -314,6 +314,31 @@ export function holdsSocket(pid: number, inodes: string[]): boolean {
 }
 
 /** True while a process with this pid exists (and is not a zombie). */
+/**
+ * A process's start time (clock ticks since boot, /proc/PID/stat field 22),
+ * or null when it is gone: with the pid, it names one process even after
+ * the pid is reused (pid_max can be as low as 32768, and a test run spawns
+ * thousands of processes).
+ */
+export function startTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** SIGKILLs `pid` only if it is still the process that started at `started` (see startTime). */
+export function killIfSame(pid: number, started: string | null, signal: NodeJS.Signals = 'SIGKILL'): void {
+  if (started === null || startTime(pid) !== started || !alive(pid)) return;
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // gone meanwhile
+  }
+}
+
 export function alive(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { alive, childPids, freePort, holdsSocket, listeningInodes } from './h2serve.js';
+import { alive, childPids, freePort, holdsSocket, killIfSame, listeningInodes, startTime } from './h2serve.js';
 
 const PACKAGES: Record<string, string> = { nghttpd: 'nghttp2-server', nginx: 'nginx', apache2: 'apache2', h2o: 'h2o', openssl: 'openssl' };
 
@@ -60,7 +60,7 @@ export class Peer {
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   private readonly exited: Promise<void>;
   /** Every process of its tree seen so far (apache2 and h2o fork). */
-  private readonly tree = new Set<number>();
+  private readonly tree = new Map<number, string | null>();
 
   constructor(
     readonly name: string,
@@ -77,7 +77,7 @@ export class Peer {
         resolve();
       });
     });
-    this.tree.add(child.pid!);
+    this.tree.set(child.pid!, startTime(child.pid!));
     running.add(this);
   }
 
@@ -116,7 +116,7 @@ export class Peer {
     const walk = (pid: number): void => {
       if (!alive(pid)) return;
       out.push(pid);
-      this.tree.add(pid);
+      if (!this.tree.has(pid)) this.tree.set(pid, startTime(pid));
       for (const c of childPids(pid)) walk(c);
     };
     walk(this.pid);
@@ -142,28 +142,15 @@ export class Peer {
       clearTimeout(t);
     }
     await new Promise((r) => setTimeout(r, 50));
-    for (const pid of this.tree) {
-      if (pid !== this.pid && alive(pid)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // gone meanwhile
-        }
-      }
-    }
+    // By pid and start time: a pid of the tree may belong to another process by now.
+    for (const [pid, started] of this.tree) if (pid !== this.pid) killIfSame(pid, started);
     running.delete(this);
     if (!process.env['H2KIT_KEEP_PEERS']) rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** At process exit: no waiting, by pid. */
   killNow(): void {
-    for (const pid of this.tree) {
-      try {
-        if (alive(pid)) process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
+    for (const [pid, started] of this.tree) killIfSame(pid, started);
   }
 }
 

@@ -18,18 +18,21 @@ import {
   type H2ServeProcess,
   holdsSocket,
   killAll,
+  killIfSame,
   listeningInodes,
   opensslCert,
   requireBin,
   runH2Serve,
   startH2Serve,
+  startTime,
   until,
 } from '../helpers/h2serve.js';
 
 let dir = '';
 let other = '';
 const servers: H2ServeProcess[] = [];
-const daemons: number[] = [];
+/** Daemons started by a test: pid and start time (the pid may be reused once it is gone). */
+const daemons: Array<[number, string | null]> = [];
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'h2serve-cli-'));
@@ -42,7 +45,7 @@ beforeAll(() => {
 afterEach(async () => {
   const list = servers.splice(0);
   await Promise.all(list.map((s) => s.stop()));
-  for (const pid of daemons.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const [pid, started] of daemons.splice(0)) killIfSame(pid, started);
 });
 
 afterAll(async () => {
@@ -117,7 +120,7 @@ describe('-D', () => {
     const m = /listening on http:\/\/\S+:(\d+)\/.*\(in the background, pid (\d+)\)/.exec(r.stderr);
     expect(m, r.stderr).not.toBeNull();
     const pid = Number(m![2]);
-    daemons.push(pid);
+    daemons.push([pid, startTime(pid)]);
     return { pid, port: Number(m![1]), stderr: r.stderr };
   }
 
@@ -159,7 +162,7 @@ describe('-D', () => {
     const m = /^h2serve: listening on https:\/\/\S+:(\d+)\/ \(TLS, ALPN h2\) \(in the background, pid (\d+)\)$/.exec(lines[1]!);
     expect(m, r.stderr).not.toBeNull();
     const pid = Number(m![2]);
-    daemons.push(pid);
+    daemons.push([pid, startTime(pid)]);
     expect(await get(`https://localhost:${m![1]}/`, true)).toBe('<h1>cli</h1>\n');
     process.kill(pid, 'SIGTERM');
     await until(() => !alive(pid), 10_000, 'the daemon to exit');
@@ -171,7 +174,7 @@ describe('-D', () => {
     const m = /listening on http:\/\/\S+:(\d+)\/.*\(in the background, pid (\d+)\)/.exec(r.stderr);
     expect(m, r.stderr).not.toBeNull();
     const pid = Number(m![2]);
-    daemons.push(pid);
+    daemons.push([pid, startTime(pid)]);
     expect(await get(`http://127.0.0.1:${m![1]}/`)).toBe('<h1>cli</h1>\n');
     expect(childPids(pid)).toEqual([]);
     process.kill(pid, 'SIGTERM');
