@@ -7,13 +7,19 @@
 //  - src/hpack/static-names.ts: a switch on length and octets that finds a
 //    static-table name in a byte range without making a string of it, and
 //    its twin for a name given as a string (no hash table lookup).
-// Usage: node scripts/gen-hpack-lookup.mjs [SPEC_DIR]   (default: test/cases/spec)
-import { readFileSync, writeFileSync } from 'node:fs';
+// Usage: node scripts/gen-hpack-lookup.mjs [--check] [SPEC_DIR]   (default: test/cases/spec)
+//   --check: writes nothing; exits 1 when a committed file differs from what would be written.
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generatedFiles } from './generated-files.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const specDir = process.argv[2] ?? join(root, 'test/cases/spec');
+const args = process.argv.slice(2);
+const check = args[0] === '--check';
+if (check) args.shift();
+const specDir = args[0] ?? join(root, 'test/cases/spec');
+const { emit, done } = generatedFiles(root, 'gen-hpack-lookup', check);
 const st = JSON.parse(readFileSync(join(specDir, 'rfc7541-static-table.json'), 'utf8'));
 const hf = JSON.parse(readFileSync(join(specDir, 'rfc7541-huffman.json'), 'utf8'));
 if (st.entries.length !== 61) throw new Error('static table must have 61 entries');
@@ -64,7 +70,7 @@ huff.push('');
 huff.push('/** Number of codes of each bit length (index = length, 0 to 30). */');
 huff.push(`export const HUFFMAN_LENGTH_COUNTS: readonly number[] = [${counts.join(', ')}];`);
 huff.push('');
-writeFileSync(join(root, 'src/hpack/huffman-canonical.ts'), huff.join('\n'));
+emit('src/hpack/huffman-canonical.ts', huff.join('\n'));
 
 // ---- static names: a switch on length, then on the last octet -------------------
 const firstIndex = new Map();
@@ -147,5 +153,5 @@ names.push('  }');
 names.push('  return 0;');
 names.push('}');
 names.push('');
-writeFileSync(join(root, 'src/hpack/static-names.ts'), names.join('\n'));
-console.log('wrote src/hpack/huffman-canonical.ts, src/hpack/static-names.ts');
+emit('src/hpack/static-names.ts', names.join('\n'));
+done();

@@ -1,13 +1,19 @@
 #!/usr/bin/env node
 // Generates src/hpack/spec-data.ts from the RFC 7541 tables in JSON
 // (Appendix A static table, Appendix B Huffman code).
-// Usage: node scripts/gen-hpack-tables.mjs [SPEC_DIR]   (default: test/cases/spec)
-import { readFileSync, writeFileSync } from 'node:fs';
+// Usage: node scripts/gen-hpack-tables.mjs [--check] [SPEC_DIR]   (default: test/cases/spec)
+//   --check: writes nothing; exits 1 when the committed file differs from what would be written.
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generatedFiles } from './generated-files.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const specDir = process.argv[2] ?? join(root, 'test/cases/spec');
+const args = process.argv.slice(2);
+const check = args[0] === '--check';
+if (check) args.shift();
+const specDir = args[0] ?? join(root, 'test/cases/spec');
+const { emit, done } = generatedFiles(root, 'gen-hpack-tables', check);
 const st = JSON.parse(readFileSync(join(specDir, 'rfc7541-static-table.json'), 'utf8'));
 const hf = JSON.parse(readFileSync(join(specDir, 'rfc7541-huffman.json'), 'utf8'));
 if (st.entries.length !== 61) throw new Error('static table must have 61 entries');
@@ -47,5 +53,5 @@ for (let i = 0; i < 257; i += 16)
   );
 lines.push('];');
 lines.push('');
-writeFileSync(join(root, 'src/hpack/spec-data.ts'), lines.join('\n'));
-console.log('wrote src/hpack/spec-data.ts');
+emit('src/hpack/spec-data.ts', lines.join('\n'));
+done();

@@ -69,648 +69,161 @@ export function staticNameIndex(b: Uint8Array, start: number, len: number): numb
     case 7:
       switch (b[start + 6]) {
         case 0x64: // :method
-          if (b[start] === 0x3a && b[start + 1] === 0x6d && b[start + 2] === 0x65 && b[start + 3] === 0x74 && b[start + 4] === 0x68 && b[start + 5] === 0x6f)
-            return 2;
+          if (b[start] === 0x3a && b[start + 1] === 0x6d && b[start + 2] === 0x65 && b[start + 3] === 0x74 && b[start + 4] === 0x68 && b[start + 5] === 0x6f) return 2;
           return 0;
         case 0x65: // :scheme
-          if (b[start] === 0x3a && b[start + 1] === 0x73 && b[start + 2] === 0x63 && b[start + 3] === 0x68 && b[start + 4] === 0x65 && b[start + 5] === 0x6d)
-            return 6;
+          if (b[start] === 0x3a && b[start + 1] === 0x73 && b[start + 2] === 0x63 && b[start + 3] === 0x68 && b[start + 4] === 0x65 && b[start + 5] === 0x6d) return 6;
           return 0;
         case 0x68: // refresh
-          if (b[start] === 0x72 && b[start + 1] === 0x65 && b[start + 2] === 0x66 && b[start + 3] === 0x72 && b[start + 4] === 0x65 && b[start + 5] === 0x73)
-            return 52;
+          if (b[start] === 0x72 && b[start + 1] === 0x65 && b[start + 2] === 0x66 && b[start + 3] === 0x72 && b[start + 4] === 0x65 && b[start + 5] === 0x73) return 52;
           return 0;
         case 0x72: // referer
-          if (b[start] === 0x72 && b[start + 1] === 0x65 && b[start + 2] === 0x66 && b[start + 3] === 0x65 && b[start + 4] === 0x72 && b[start + 5] === 0x65)
-            return 51;
+          if (b[start] === 0x72 && b[start + 1] === 0x65 && b[start + 2] === 0x66 && b[start + 3] === 0x65 && b[start + 4] === 0x72 && b[start + 5] === 0x65) return 51;
           return 0;
         case 0x73: // :status, expires
-          if (b[start] === 0x3a && b[start + 1] === 0x73 && b[start + 2] === 0x74 && b[start + 3] === 0x61 && b[start + 4] === 0x74 && b[start + 5] === 0x75)
-            return 8;
-          if (b[start] === 0x65 && b[start + 1] === 0x78 && b[start + 2] === 0x70 && b[start + 3] === 0x69 && b[start + 4] === 0x72 && b[start + 5] === 0x65)
-            return 36;
+          if (b[start] === 0x3a && b[start + 1] === 0x73 && b[start + 2] === 0x74 && b[start + 3] === 0x61 && b[start + 4] === 0x74 && b[start + 5] === 0x75) return 8;
+          if (b[start] === 0x65 && b[start + 1] === 0x78 && b[start + 2] === 0x70 && b[start + 3] === 0x69 && b[start + 4] === 0x72 && b[start + 5] === 0x65) return 36;
           return 0;
       }
       return 0;
     case 8:
       switch (b[start + 7]) {
         case 0x65: // if-range
-          if (
-            b[start] === 0x69 &&
-            b[start + 1] === 0x66 &&
-            b[start + 2] === 0x2d &&
-            b[start + 3] === 0x72 &&
-            b[start + 4] === 0x61 &&
-            b[start + 5] === 0x6e &&
-            b[start + 6] === 0x67
-          )
-            return 42;
+          if (b[start] === 0x69 && b[start + 1] === 0x66 && b[start + 2] === 0x2d && b[start + 3] === 0x72 && b[start + 4] === 0x61 && b[start + 5] === 0x6e && b[start + 6] === 0x67) return 42;
           return 0;
         case 0x68: // if-match
-          if (
-            b[start] === 0x69 &&
-            b[start + 1] === 0x66 &&
-            b[start + 2] === 0x2d &&
-            b[start + 3] === 0x6d &&
-            b[start + 4] === 0x61 &&
-            b[start + 5] === 0x74 &&
-            b[start + 6] === 0x63
-          )
-            return 39;
+          if (b[start] === 0x69 && b[start + 1] === 0x66 && b[start + 2] === 0x2d && b[start + 3] === 0x6d && b[start + 4] === 0x61 && b[start + 5] === 0x74 && b[start + 6] === 0x63) return 39;
           return 0;
         case 0x6e: // location
-          if (
-            b[start] === 0x6c &&
-            b[start + 1] === 0x6f &&
-            b[start + 2] === 0x63 &&
-            b[start + 3] === 0x61 &&
-            b[start + 4] === 0x74 &&
-            b[start + 5] === 0x69 &&
-            b[start + 6] === 0x6f
-          )
-            return 46;
+          if (b[start] === 0x6c && b[start + 1] === 0x6f && b[start + 2] === 0x63 && b[start + 3] === 0x61 && b[start + 4] === 0x74 && b[start + 5] === 0x69 && b[start + 6] === 0x6f) return 46;
           return 0;
       }
       return 0;
     case 10:
       switch (b[start + 9]) {
         case 0x65: // set-cookie
-          if (
-            b[start] === 0x73 &&
-            b[start + 1] === 0x65 &&
-            b[start + 2] === 0x74 &&
-            b[start + 3] === 0x2d &&
-            b[start + 4] === 0x63 &&
-            b[start + 5] === 0x6f &&
-            b[start + 6] === 0x6f &&
-            b[start + 7] === 0x6b &&
-            b[start + 8] === 0x69
-          )
-            return 55;
+          if (b[start] === 0x73 && b[start + 1] === 0x65 && b[start + 2] === 0x74 && b[start + 3] === 0x2d && b[start + 4] === 0x63 && b[start + 5] === 0x6f && b[start + 6] === 0x6f && b[start + 7] === 0x6b && b[start + 8] === 0x69) return 55;
           return 0;
         case 0x74: // user-agent
-          if (
-            b[start] === 0x75 &&
-            b[start + 1] === 0x73 &&
-            b[start + 2] === 0x65 &&
-            b[start + 3] === 0x72 &&
-            b[start + 4] === 0x2d &&
-            b[start + 5] === 0x61 &&
-            b[start + 6] === 0x67 &&
-            b[start + 7] === 0x65 &&
-            b[start + 8] === 0x6e
-          )
-            return 58;
+          if (b[start] === 0x75 && b[start + 1] === 0x73 && b[start + 2] === 0x65 && b[start + 3] === 0x72 && b[start + 4] === 0x2d && b[start + 5] === 0x61 && b[start + 6] === 0x67 && b[start + 7] === 0x65 && b[start + 8] === 0x6e) return 58;
           return 0;
         case 0x79: // :authority
-          if (
-            b[start] === 0x3a &&
-            b[start + 1] === 0x61 &&
-            b[start + 2] === 0x75 &&
-            b[start + 3] === 0x74 &&
-            b[start + 4] === 0x68 &&
-            b[start + 5] === 0x6f &&
-            b[start + 6] === 0x72 &&
-            b[start + 7] === 0x69 &&
-            b[start + 8] === 0x74
-          )
-            return 1;
+          if (b[start] === 0x3a && b[start + 1] === 0x61 && b[start + 2] === 0x75 && b[start + 3] === 0x74 && b[start + 4] === 0x68 && b[start + 5] === 0x6f && b[start + 6] === 0x72 && b[start + 7] === 0x69 && b[start + 8] === 0x74) return 1;
           return 0;
       }
       return 0;
     case 11:
       switch (b[start + 10]) {
         case 0x72: // retry-after
-          if (
-            b[start] === 0x72 &&
-            b[start + 1] === 0x65 &&
-            b[start + 2] === 0x74 &&
-            b[start + 3] === 0x72 &&
-            b[start + 4] === 0x79 &&
-            b[start + 5] === 0x2d &&
-            b[start + 6] === 0x61 &&
-            b[start + 7] === 0x66 &&
-            b[start + 8] === 0x74 &&
-            b[start + 9] === 0x65
-          )
-            return 53;
+          if (b[start] === 0x72 && b[start + 1] === 0x65 && b[start + 2] === 0x74 && b[start + 3] === 0x72 && b[start + 4] === 0x79 && b[start + 5] === 0x2d && b[start + 6] === 0x61 && b[start + 7] === 0x66 && b[start + 8] === 0x74 && b[start + 9] === 0x65) return 53;
           return 0;
       }
       return 0;
     case 12:
       switch (b[start + 11]) {
         case 0x65: // content-type
-          if (
-            b[start] === 0x63 &&
-            b[start + 1] === 0x6f &&
-            b[start + 2] === 0x6e &&
-            b[start + 3] === 0x74 &&
-            b[start + 4] === 0x65 &&
-            b[start + 5] === 0x6e &&
-            b[start + 6] === 0x74 &&
-            b[start + 7] === 0x2d &&
-            b[start + 8] === 0x74 &&
-            b[start + 9] === 0x79 &&
-            b[start + 10] === 0x70
-          )
-            return 31;
+          if (b[start] === 0x63 && b[start + 1] === 0x6f && b[start + 2] === 0x6e && b[start + 3] === 0x74 && b[start + 4] === 0x65 && b[start + 5] === 0x6e && b[start + 6] === 0x74 && b[start + 7] === 0x2d && b[start + 8] === 0x74 && b[start + 9] === 0x79 && b[start + 10] === 0x70) return 31;
           return 0;
         case 0x73: // max-forwards
-          if (
-            b[start] === 0x6d &&
-            b[start + 1] === 0x61 &&
-            b[start + 2] === 0x78 &&
-            b[start + 3] === 0x2d &&
-            b[start + 4] === 0x66 &&
-            b[start + 5] === 0x6f &&
-            b[start + 6] === 0x72 &&
-            b[start + 7] === 0x77 &&
-            b[start + 8] === 0x61 &&
-            b[start + 9] === 0x72 &&
-            b[start + 10] === 0x64
-          )
-            return 47;
+          if (b[start] === 0x6d && b[start + 1] === 0x61 && b[start + 2] === 0x78 && b[start + 3] === 0x2d && b[start + 4] === 0x66 && b[start + 5] === 0x6f && b[start + 6] === 0x72 && b[start + 7] === 0x77 && b[start + 8] === 0x61 && b[start + 9] === 0x72 && b[start + 10] === 0x64) return 47;
           return 0;
       }
       return 0;
     case 13:
       switch (b[start + 12]) {
         case 0x64: // last-modified
-          if (
-            b[start] === 0x6c &&
-            b[start + 1] === 0x61 &&
-            b[start + 2] === 0x73 &&
-            b[start + 3] === 0x74 &&
-            b[start + 4] === 0x2d &&
-            b[start + 5] === 0x6d &&
-            b[start + 6] === 0x6f &&
-            b[start + 7] === 0x64 &&
-            b[start + 8] === 0x69 &&
-            b[start + 9] === 0x66 &&
-            b[start + 10] === 0x69 &&
-            b[start + 11] === 0x65
-          )
-            return 44;
+          if (b[start] === 0x6c && b[start + 1] === 0x61 && b[start + 2] === 0x73 && b[start + 3] === 0x74 && b[start + 4] === 0x2d && b[start + 5] === 0x6d && b[start + 6] === 0x6f && b[start + 7] === 0x64 && b[start + 8] === 0x69 && b[start + 9] === 0x66 && b[start + 10] === 0x69 && b[start + 11] === 0x65) return 44;
           return 0;
         case 0x65: // content-range
-          if (
-            b[start] === 0x63 &&
-            b[start + 1] === 0x6f &&
-            b[start + 2] === 0x6e &&
-            b[start + 3] === 0x74 &&
-            b[start + 4] === 0x65 &&
-            b[start + 5] === 0x6e &&
-            b[start + 6] === 0x74 &&
-            b[start + 7] === 0x2d &&
-            b[start + 8] === 0x72 &&
-            b[start + 9] === 0x61 &&
-            b[start + 10] === 0x6e &&
-            b[start + 11] === 0x67
-          )
-            return 30;
+          if (b[start] === 0x63 && b[start + 1] === 0x6f && b[start + 2] === 0x6e && b[start + 3] === 0x74 && b[start + 4] === 0x65 && b[start + 5] === 0x6e && b[start + 6] === 0x74 && b[start + 7] === 0x2d && b[start + 8] === 0x72 && b[start + 9] === 0x61 && b[start + 10] === 0x6e && b[start + 11] === 0x67) return 30;
           return 0;
         case 0x68: // if-none-match
-          if (
-            b[start] === 0x69 &&
-            b[start + 1] === 0x66 &&
-            b[start + 2] === 0x2d &&
-            b[start + 3] === 0x6e &&
-            b[start + 4] === 0x6f &&
-            b[start + 5] === 0x6e &&
-            b[start + 6] === 0x65 &&
-            b[start + 7] === 0x2d &&
-            b[start + 8] === 0x6d &&
-            b[start + 9] === 0x61 &&
-            b[start + 10] === 0x74 &&
-            b[start + 11] === 0x63
-          )
-            return 41;
+          if (b[start] === 0x69 && b[start + 1] === 0x66 && b[start + 2] === 0x2d && b[start + 3] === 0x6e && b[start + 4] === 0x6f && b[start + 5] === 0x6e && b[start + 6] === 0x65 && b[start + 7] === 0x2d && b[start + 8] === 0x6d && b[start + 9] === 0x61 && b[start + 10] === 0x74 && b[start + 11] === 0x63) return 41;
           return 0;
         case 0x6c: // cache-control
-          if (
-            b[start] === 0x63 &&
-            b[start + 1] === 0x61 &&
-            b[start + 2] === 0x63 &&
-            b[start + 3] === 0x68 &&
-            b[start + 4] === 0x65 &&
-            b[start + 5] === 0x2d &&
-            b[start + 6] === 0x63 &&
-            b[start + 7] === 0x6f &&
-            b[start + 8] === 0x6e &&
-            b[start + 9] === 0x74 &&
-            b[start + 10] === 0x72 &&
-            b[start + 11] === 0x6f
-          )
-            return 24;
+          if (b[start] === 0x63 && b[start + 1] === 0x61 && b[start + 2] === 0x63 && b[start + 3] === 0x68 && b[start + 4] === 0x65 && b[start + 5] === 0x2d && b[start + 6] === 0x63 && b[start + 7] === 0x6f && b[start + 8] === 0x6e && b[start + 9] === 0x74 && b[start + 10] === 0x72 && b[start + 11] === 0x6f) return 24;
           return 0;
         case 0x6e: // authorization
-          if (
-            b[start] === 0x61 &&
-            b[start + 1] === 0x75 &&
-            b[start + 2] === 0x74 &&
-            b[start + 3] === 0x68 &&
-            b[start + 4] === 0x6f &&
-            b[start + 5] === 0x72 &&
-            b[start + 6] === 0x69 &&
-            b[start + 7] === 0x7a &&
-            b[start + 8] === 0x61 &&
-            b[start + 9] === 0x74 &&
-            b[start + 10] === 0x69 &&
-            b[start + 11] === 0x6f
-          )
-            return 23;
+          if (b[start] === 0x61 && b[start + 1] === 0x75 && b[start + 2] === 0x74 && b[start + 3] === 0x68 && b[start + 4] === 0x6f && b[start + 5] === 0x72 && b[start + 6] === 0x69 && b[start + 7] === 0x7a && b[start + 8] === 0x61 && b[start + 9] === 0x74 && b[start + 10] === 0x69 && b[start + 11] === 0x6f) return 23;
           return 0;
         case 0x73: // accept-ranges
-          if (
-            b[start] === 0x61 &&
-            b[start + 1] === 0x63 &&
-            b[start + 2] === 0x63 &&
-            b[start + 3] === 0x65 &&
-            b[start + 4] === 0x70 &&
-            b[start + 5] === 0x74 &&
-            b[start + 6] === 0x2d &&
-            b[start + 7] === 0x72 &&
-            b[start + 8] === 0x61 &&
-            b[start + 9] === 0x6e &&
-            b[start + 10] === 0x67 &&
-            b[start + 11] === 0x65
-          )
-            return 18;
+          if (b[start] === 0x61 && b[start + 1] === 0x63 && b[start + 2] === 0x63 && b[start + 3] === 0x65 && b[start + 4] === 0x70 && b[start + 5] === 0x74 && b[start + 6] === 0x2d && b[start + 7] === 0x72 && b[start + 8] === 0x61 && b[start + 9] === 0x6e && b[start + 10] === 0x67 && b[start + 11] === 0x65) return 18;
           return 0;
       }
       return 0;
     case 14:
       switch (b[start + 13]) {
         case 0x68: // content-length
-          if (
-            b[start] === 0x63 &&
-            b[start + 1] === 0x6f &&
-            b[start + 2] === 0x6e &&
-            b[start + 3] === 0x74 &&
-            b[start + 4] === 0x65 &&
-            b[start + 5] === 0x6e &&
-            b[start + 6] === 0x74 &&
-            b[start + 7] === 0x2d &&
-            b[start + 8] === 0x6c &&
-            b[start + 9] === 0x65 &&
-            b[start + 10] === 0x6e &&
-            b[start + 11] === 0x67 &&
-            b[start + 12] === 0x74
-          )
-            return 28;
+          if (b[start] === 0x63 && b[start + 1] === 0x6f && b[start + 2] === 0x6e && b[start + 3] === 0x74 && b[start + 4] === 0x65 && b[start + 5] === 0x6e && b[start + 6] === 0x74 && b[start + 7] === 0x2d && b[start + 8] === 0x6c && b[start + 9] === 0x65 && b[start + 10] === 0x6e && b[start + 11] === 0x67 && b[start + 12] === 0x74) return 28;
           return 0;
         case 0x74: // accept-charset
-          if (
-            b[start] === 0x61 &&
-            b[start + 1] === 0x63 &&
-            b[start + 2] === 0x63 &&
-            b[start + 3] === 0x65 &&
-            b[start + 4] === 0x70 &&
-            b[start + 5] === 0x74 &&
-            b[start + 6] === 0x2d &&
-            b[start + 7] === 0x63 &&
-            b[start + 8] === 0x68 &&
-            b[start + 9] === 0x61 &&
-            b[start + 10] === 0x72 &&
-            b[start + 11] === 0x73 &&
-            b[start + 12] === 0x65
-          )
-            return 15;
+          if (b[start] === 0x61 && b[start + 1] === 0x63 && b[start + 2] === 0x63 && b[start + 3] === 0x65 && b[start + 4] === 0x70 && b[start + 5] === 0x74 && b[start + 6] === 0x2d && b[start + 7] === 0x63 && b[start + 8] === 0x68 && b[start + 9] === 0x61 && b[start + 10] === 0x72 && b[start + 11] === 0x73 && b[start + 12] === 0x65) return 15;
           return 0;
       }
       return 0;
     case 15:
       switch (b[start + 14]) {
         case 0x65: // accept-language
-          if (
-            b[start] === 0x61 &&
-            b[start + 1] === 0x63 &&
-            b[start + 2] === 0x63 &&
-            b[start + 3] === 0x65 &&
-            b[start + 4] === 0x70 &&
-            b[start + 5] === 0x74 &&
-            b[start + 6] === 0x2d &&
-            b[start + 7] === 0x6c &&
-            b[start + 8] === 0x61 &&
-            b[start + 9] === 0x6e &&
-            b[start + 10] === 0x67 &&
-            b[start + 11] === 0x75 &&
-            b[start + 12] === 0x61 &&
-            b[start + 13] === 0x67
-          )
-            return 17;
+          if (b[start] === 0x61 && b[start + 1] === 0x63 && b[start + 2] === 0x63 && b[start + 3] === 0x65 && b[start + 4] === 0x70 && b[start + 5] === 0x74 && b[start + 6] === 0x2d && b[start + 7] === 0x6c && b[start + 8] === 0x61 && b[start + 9] === 0x6e && b[start + 10] === 0x67 && b[start + 11] === 0x75 && b[start + 12] === 0x61 && b[start + 13] === 0x67) return 17;
           return 0;
         case 0x67: // accept-encoding
-          if (
-            b[start] === 0x61 &&
-            b[start + 1] === 0x63 &&
-            b[start + 2] === 0x63 &&
-            b[start + 3] === 0x65 &&
-            b[start + 4] === 0x70 &&
-            b[start + 5] === 0x74 &&
-            b[start + 6] === 0x2d &&
-            b[start + 7] === 0x65 &&
-            b[start + 8] === 0x6e &&
-            b[start + 9] === 0x63 &&
-            b[start + 10] === 0x6f &&
-            b[start + 11] === 0x64 &&
-            b[start + 12] === 0x69 &&
-            b[start + 13] === 0x6e
-          )
-            return 16;
+          if (b[start] === 0x61 && b[start + 1] === 0x63 && b[start + 2] === 0x63 && b[start + 3] === 0x65 && b[start + 4] === 0x70 && b[start + 5] === 0x74 && b[start + 6] === 0x2d && b[start + 7] === 0x65 && b[start + 8] === 0x6e && b[start + 9] === 0x63 && b[start + 10] === 0x6f && b[start + 11] === 0x64 && b[start + 12] === 0x69 && b[start + 13] === 0x6e) return 16;
           return 0;
       }
       return 0;
     case 16:
       switch (b[start + 15]) {
         case 0x65: // content-language, www-authenticate
-          if (
-            b[start] === 0x63 &&
-            b[start + 1] === 0x6f &&
-            b[start + 2] === 0x6e &&
-            b[start + 3] === 0x74 &&
-            b[start + 4] === 0x65 &&
-            b[start + 5] === 0x6e &&
-            b[start + 6] === 0x74 &&
-            b[start + 7] === 0x2d &&
-            b[start + 8] === 0x6c &&
-            b[start + 9] === 0x61 &&
-            b[start + 10] === 0x6e &&
-            b[start + 11] === 0x67 &&
-            b[start + 12] === 0x75 &&
-            b[start + 13] === 0x61 &&
-            b[start + 14] === 0x67
-          )
-            return 27;
-          if (
-            b[start] === 0x77 &&
-            b[start + 1] === 0x77 &&
-            b[start + 2] === 0x77 &&
-            b[start + 3] === 0x2d &&
-            b[start + 4] === 0x61 &&
-            b[start + 5] === 0x75 &&
-            b[start + 6] === 0x74 &&
-            b[start + 7] === 0x68 &&
-            b[start + 8] === 0x65 &&
-            b[start + 9] === 0x6e &&
-            b[start + 10] === 0x74 &&
-            b[start + 11] === 0x69 &&
-            b[start + 12] === 0x63 &&
-            b[start + 13] === 0x61 &&
-            b[start + 14] === 0x74
-          )
-            return 61;
+          if (b[start] === 0x63 && b[start + 1] === 0x6f && b[start + 2] === 0x6e && b[start + 3] === 0x74 && b[start + 4] === 0x65 && b[start + 5] === 0x6e && b[start + 6] === 0x74 && b[start + 7] === 0x2d && b[start + 8] === 0x6c && b[start + 9] === 0x61 && b[start + 10] === 0x6e && b[start + 11] === 0x67 && b[start + 12] === 0x75 && b[start + 13] === 0x61 && b[start + 14] === 0x67) return 27;
+          if (b[start] === 0x77 && b[start + 1] === 0x77 && b[start + 2] === 0x77 && b[start + 3] === 0x2d && b[start + 4] === 0x61 && b[start + 5] === 0x75 && b[start + 6] === 0x74 && b[start + 7] === 0x68 && b[start + 8] === 0x65 && b[start + 9] === 0x6e && b[start + 10] === 0x74 && b[start + 11] === 0x69 && b[start + 12] === 0x63 && b[start + 13] === 0x61 && b[start + 14] === 0x74) return 61;
           return 0;
         case 0x67: // content-encoding
-          if (
-            b[start] === 0x63 &&
-            b[start + 1] === 0x6f &&
-            b[start + 2] === 0x6e &&
-            b[start + 3] === 0x74 &&
-            b[start + 4] === 0x65 &&
-            b[start + 5] === 0x6e &&
-            b[start + 6] === 0x74 &&
-            b[start + 7] === 0x2d &&
-            b[start + 8] === 0x65 &&
-            b[start + 9] === 0x6e &&
-            b[start + 10] === 0x63 &&
-            b[start + 11] === 0x6f &&
-            b[start + 12] === 0x64 &&
-            b[start + 13] === 0x69 &&
-            b[start + 14] === 0x6e
-          )
-            return 26;
+          if (b[start] === 0x63 && b[start + 1] === 0x6f && b[start + 2] === 0x6e && b[start + 3] === 0x74 && b[start + 4] === 0x65 && b[start + 5] === 0x6e && b[start + 6] === 0x74 && b[start + 7] === 0x2d && b[start + 8] === 0x65 && b[start + 9] === 0x6e && b[start + 10] === 0x63 && b[start + 11] === 0x6f && b[start + 12] === 0x64 && b[start + 13] === 0x69 && b[start + 14] === 0x6e) return 26;
           return 0;
         case 0x6e: // content-location
-          if (
-            b[start] === 0x63 &&
-            b[start + 1] === 0x6f &&
-            b[start + 2] === 0x6e &&
-            b[start + 3] === 0x74 &&
-            b[start + 4] === 0x65 &&
-            b[start + 5] === 0x6e &&
-            b[start + 6] === 0x74 &&
-            b[start + 7] === 0x2d &&
-            b[start + 8] === 0x6c &&
-            b[start + 9] === 0x6f &&
-            b[start + 10] === 0x63 &&
-            b[start + 11] === 0x61 &&
-            b[start + 12] === 0x74 &&
-            b[start + 13] === 0x69 &&
-            b[start + 14] === 0x6f
-          )
-            return 29;
+          if (b[start] === 0x63 && b[start + 1] === 0x6f && b[start + 2] === 0x6e && b[start + 3] === 0x74 && b[start + 4] === 0x65 && b[start + 5] === 0x6e && b[start + 6] === 0x74 && b[start + 7] === 0x2d && b[start + 8] === 0x6c && b[start + 9] === 0x6f && b[start + 10] === 0x63 && b[start + 11] === 0x61 && b[start + 12] === 0x74 && b[start + 13] === 0x69 && b[start + 14] === 0x6f) return 29;
           return 0;
       }
       return 0;
     case 17:
       switch (b[start + 16]) {
         case 0x65: // if-modified-since
-          if (
-            b[start] === 0x69 &&
-            b[start + 1] === 0x66 &&
-            b[start + 2] === 0x2d &&
-            b[start + 3] === 0x6d &&
-            b[start + 4] === 0x6f &&
-            b[start + 5] === 0x64 &&
-            b[start + 6] === 0x69 &&
-            b[start + 7] === 0x66 &&
-            b[start + 8] === 0x69 &&
-            b[start + 9] === 0x65 &&
-            b[start + 10] === 0x64 &&
-            b[start + 11] === 0x2d &&
-            b[start + 12] === 0x73 &&
-            b[start + 13] === 0x69 &&
-            b[start + 14] === 0x6e &&
-            b[start + 15] === 0x63
-          )
-            return 40;
+          if (b[start] === 0x69 && b[start + 1] === 0x66 && b[start + 2] === 0x2d && b[start + 3] === 0x6d && b[start + 4] === 0x6f && b[start + 5] === 0x64 && b[start + 6] === 0x69 && b[start + 7] === 0x66 && b[start + 8] === 0x69 && b[start + 9] === 0x65 && b[start + 10] === 0x64 && b[start + 11] === 0x2d && b[start + 12] === 0x73 && b[start + 13] === 0x69 && b[start + 14] === 0x6e && b[start + 15] === 0x63) return 40;
           return 0;
         case 0x67: // transfer-encoding
-          if (
-            b[start] === 0x74 &&
-            b[start + 1] === 0x72 &&
-            b[start + 2] === 0x61 &&
-            b[start + 3] === 0x6e &&
-            b[start + 4] === 0x73 &&
-            b[start + 5] === 0x66 &&
-            b[start + 6] === 0x65 &&
-            b[start + 7] === 0x72 &&
-            b[start + 8] === 0x2d &&
-            b[start + 9] === 0x65 &&
-            b[start + 10] === 0x6e &&
-            b[start + 11] === 0x63 &&
-            b[start + 12] === 0x6f &&
-            b[start + 13] === 0x64 &&
-            b[start + 14] === 0x69 &&
-            b[start + 15] === 0x6e
-          )
-            return 57;
+          if (b[start] === 0x74 && b[start + 1] === 0x72 && b[start + 2] === 0x61 && b[start + 3] === 0x6e && b[start + 4] === 0x73 && b[start + 5] === 0x66 && b[start + 6] === 0x65 && b[start + 7] === 0x72 && b[start + 8] === 0x2d && b[start + 9] === 0x65 && b[start + 10] === 0x6e && b[start + 11] === 0x63 && b[start + 12] === 0x6f && b[start + 13] === 0x64 && b[start + 14] === 0x69 && b[start + 15] === 0x6e) return 57;
           return 0;
       }
       return 0;
     case 18:
       switch (b[start + 17]) {
         case 0x65: // proxy-authenticate
-          if (
-            b[start] === 0x70 &&
-            b[start + 1] === 0x72 &&
-            b[start + 2] === 0x6f &&
-            b[start + 3] === 0x78 &&
-            b[start + 4] === 0x79 &&
-            b[start + 5] === 0x2d &&
-            b[start + 6] === 0x61 &&
-            b[start + 7] === 0x75 &&
-            b[start + 8] === 0x74 &&
-            b[start + 9] === 0x68 &&
-            b[start + 10] === 0x65 &&
-            b[start + 11] === 0x6e &&
-            b[start + 12] === 0x74 &&
-            b[start + 13] === 0x69 &&
-            b[start + 14] === 0x63 &&
-            b[start + 15] === 0x61 &&
-            b[start + 16] === 0x74
-          )
-            return 48;
+          if (b[start] === 0x70 && b[start + 1] === 0x72 && b[start + 2] === 0x6f && b[start + 3] === 0x78 && b[start + 4] === 0x79 && b[start + 5] === 0x2d && b[start + 6] === 0x61 && b[start + 7] === 0x75 && b[start + 8] === 0x74 && b[start + 9] === 0x68 && b[start + 10] === 0x65 && b[start + 11] === 0x6e && b[start + 12] === 0x74 && b[start + 13] === 0x69 && b[start + 14] === 0x63 && b[start + 15] === 0x61 && b[start + 16] === 0x74) return 48;
           return 0;
       }
       return 0;
     case 19:
       switch (b[start + 18]) {
         case 0x65: // if-unmodified-since
-          if (
-            b[start] === 0x69 &&
-            b[start + 1] === 0x66 &&
-            b[start + 2] === 0x2d &&
-            b[start + 3] === 0x75 &&
-            b[start + 4] === 0x6e &&
-            b[start + 5] === 0x6d &&
-            b[start + 6] === 0x6f &&
-            b[start + 7] === 0x64 &&
-            b[start + 8] === 0x69 &&
-            b[start + 9] === 0x66 &&
-            b[start + 10] === 0x69 &&
-            b[start + 11] === 0x65 &&
-            b[start + 12] === 0x64 &&
-            b[start + 13] === 0x2d &&
-            b[start + 14] === 0x73 &&
-            b[start + 15] === 0x69 &&
-            b[start + 16] === 0x6e &&
-            b[start + 17] === 0x63
-          )
-            return 43;
+          if (b[start] === 0x69 && b[start + 1] === 0x66 && b[start + 2] === 0x2d && b[start + 3] === 0x75 && b[start + 4] === 0x6e && b[start + 5] === 0x6d && b[start + 6] === 0x6f && b[start + 7] === 0x64 && b[start + 8] === 0x69 && b[start + 9] === 0x66 && b[start + 10] === 0x69 && b[start + 11] === 0x65 && b[start + 12] === 0x64 && b[start + 13] === 0x2d && b[start + 14] === 0x73 && b[start + 15] === 0x69 && b[start + 16] === 0x6e && b[start + 17] === 0x63) return 43;
           return 0;
         case 0x6e: // content-disposition, proxy-authorization
-          if (
-            b[start] === 0x63 &&
-            b[start + 1] === 0x6f &&
-            b[start + 2] === 0x6e &&
-            b[start + 3] === 0x74 &&
-            b[start + 4] === 0x65 &&
-            b[start + 5] === 0x6e &&
-            b[start + 6] === 0x74 &&
-            b[start + 7] === 0x2d &&
-            b[start + 8] === 0x64 &&
-            b[start + 9] === 0x69 &&
-            b[start + 10] === 0x73 &&
-            b[start + 11] === 0x70 &&
-            b[start + 12] === 0x6f &&
-            b[start + 13] === 0x73 &&
-            b[start + 14] === 0x69 &&
-            b[start + 15] === 0x74 &&
-            b[start + 16] === 0x69 &&
-            b[start + 17] === 0x6f
-          )
-            return 25;
-          if (
-            b[start] === 0x70 &&
-            b[start + 1] === 0x72 &&
-            b[start + 2] === 0x6f &&
-            b[start + 3] === 0x78 &&
-            b[start + 4] === 0x79 &&
-            b[start + 5] === 0x2d &&
-            b[start + 6] === 0x61 &&
-            b[start + 7] === 0x75 &&
-            b[start + 8] === 0x74 &&
-            b[start + 9] === 0x68 &&
-            b[start + 10] === 0x6f &&
-            b[start + 11] === 0x72 &&
-            b[start + 12] === 0x69 &&
-            b[start + 13] === 0x7a &&
-            b[start + 14] === 0x61 &&
-            b[start + 15] === 0x74 &&
-            b[start + 16] === 0x69 &&
-            b[start + 17] === 0x6f
-          )
-            return 49;
+          if (b[start] === 0x63 && b[start + 1] === 0x6f && b[start + 2] === 0x6e && b[start + 3] === 0x74 && b[start + 4] === 0x65 && b[start + 5] === 0x6e && b[start + 6] === 0x74 && b[start + 7] === 0x2d && b[start + 8] === 0x64 && b[start + 9] === 0x69 && b[start + 10] === 0x73 && b[start + 11] === 0x70 && b[start + 12] === 0x6f && b[start + 13] === 0x73 && b[start + 14] === 0x69 && b[start + 15] === 0x74 && b[start + 16] === 0x69 && b[start + 17] === 0x6f) return 25;
+          if (b[start] === 0x70 && b[start + 1] === 0x72 && b[start + 2] === 0x6f && b[start + 3] === 0x78 && b[start + 4] === 0x79 && b[start + 5] === 0x2d && b[start + 6] === 0x61 && b[start + 7] === 0x75 && b[start + 8] === 0x74 && b[start + 9] === 0x68 && b[start + 10] === 0x6f && b[start + 11] === 0x72 && b[start + 12] === 0x69 && b[start + 13] === 0x7a && b[start + 14] === 0x61 && b[start + 15] === 0x74 && b[start + 16] === 0x69 && b[start + 17] === 0x6f) return 49;
           return 0;
       }
       return 0;
     case 25:
       switch (b[start + 24]) {
         case 0x79: // strict-transport-security
-          if (
-            b[start] === 0x73 &&
-            b[start + 1] === 0x74 &&
-            b[start + 2] === 0x72 &&
-            b[start + 3] === 0x69 &&
-            b[start + 4] === 0x63 &&
-            b[start + 5] === 0x74 &&
-            b[start + 6] === 0x2d &&
-            b[start + 7] === 0x74 &&
-            b[start + 8] === 0x72 &&
-            b[start + 9] === 0x61 &&
-            b[start + 10] === 0x6e &&
-            b[start + 11] === 0x73 &&
-            b[start + 12] === 0x70 &&
-            b[start + 13] === 0x6f &&
-            b[start + 14] === 0x72 &&
-            b[start + 15] === 0x74 &&
-            b[start + 16] === 0x2d &&
-            b[start + 17] === 0x73 &&
-            b[start + 18] === 0x65 &&
-            b[start + 19] === 0x63 &&
-            b[start + 20] === 0x75 &&
-            b[start + 21] === 0x72 &&
-            b[start + 22] === 0x69 &&
-            b[start + 23] === 0x74
-          )
-            return 56;
+          if (b[start] === 0x73 && b[start + 1] === 0x74 && b[start + 2] === 0x72 && b[start + 3] === 0x69 && b[start + 4] === 0x63 && b[start + 5] === 0x74 && b[start + 6] === 0x2d && b[start + 7] === 0x74 && b[start + 8] === 0x72 && b[start + 9] === 0x61 && b[start + 10] === 0x6e && b[start + 11] === 0x73 && b[start + 12] === 0x70 && b[start + 13] === 0x6f && b[start + 14] === 0x72 && b[start + 15] === 0x74 && b[start + 16] === 0x2d && b[start + 17] === 0x73 && b[start + 18] === 0x65 && b[start + 19] === 0x63 && b[start + 20] === 0x75 && b[start + 21] === 0x72 && b[start + 22] === 0x69 && b[start + 23] === 0x74) return 56;
           return 0;
       }
       return 0;
     case 27:
       switch (b[start + 26]) {
         case 0x6e: // access-control-allow-origin
-          if (
-            b[start] === 0x61 &&
-            b[start + 1] === 0x63 &&
-            b[start + 2] === 0x63 &&
-            b[start + 3] === 0x65 &&
-            b[start + 4] === 0x73 &&
-            b[start + 5] === 0x73 &&
-            b[start + 6] === 0x2d &&
-            b[start + 7] === 0x63 &&
-            b[start + 8] === 0x6f &&
-            b[start + 9] === 0x6e &&
-            b[start + 10] === 0x74 &&
-            b[start + 11] === 0x72 &&
-            b[start + 12] === 0x6f &&
-            b[start + 13] === 0x6c &&
-            b[start + 14] === 0x2d &&
-            b[start + 15] === 0x61 &&
-            b[start + 16] === 0x6c &&
-            b[start + 17] === 0x6c &&
-            b[start + 18] === 0x6f &&
-            b[start + 19] === 0x77 &&
-            b[start + 20] === 0x2d &&
-            b[start + 21] === 0x6f &&
-            b[start + 22] === 0x72 &&
-            b[start + 23] === 0x69 &&
-            b[start + 24] === 0x67 &&
-            b[start + 25] === 0x69
-          )
-            return 20;
+          if (b[start] === 0x61 && b[start + 1] === 0x63 && b[start + 2] === 0x63 && b[start + 3] === 0x65 && b[start + 4] === 0x73 && b[start + 5] === 0x73 && b[start + 6] === 0x2d && b[start + 7] === 0x63 && b[start + 8] === 0x6f && b[start + 9] === 0x6e && b[start + 10] === 0x74 && b[start + 11] === 0x72 && b[start + 12] === 0x6f && b[start + 13] === 0x6c && b[start + 14] === 0x2d && b[start + 15] === 0x61 && b[start + 16] === 0x6c && b[start + 17] === 0x6c && b[start + 18] === 0x6f && b[start + 19] === 0x77 && b[start + 20] === 0x2d && b[start + 21] === 0x6f && b[start + 22] === 0x72 && b[start + 23] === 0x69 && b[start + 24] === 0x67 && b[start + 25] === 0x69) return 20;
           return 0;
       }
       return 0;

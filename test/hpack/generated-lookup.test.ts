@@ -3,7 +3,9 @@
  * exactly: the canonical Huffman form gives back every Appendix B code, and
  * the static-name switch finds every Appendix A name and nothing else.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HUFFMAN_LENGTH_COUNTS, HUFFMAN_SYMBOLS_IN_CODE_ORDER } from '../../src/hpack/huffman-canonical.js';
@@ -18,6 +20,13 @@ const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(
 const firstIndex = (s: string): number => STATIC_ENTRIES.findIndex(([n]) => n === s) + 1;
 
 describe('generated lookup tables', () => {
+  it('the committed generated files are what their generators write (formatting included)', () => {
+    for (const script of ['gen-hpack-lookup.mjs', 'gen-hpack-tables.mjs']) {
+      const r = spawnSync(process.execPath, [join(import.meta.dirname, '../../scripts', script), '--check'], { encoding: 'utf8' });
+      expect({ script, status: r.status, stderr: r.stderr }).toEqual({ script, status: 0, stderr: '' });
+    }
+  });
+
   it('the canonical Huffman form gives back every Appendix B code', () => {
     expect([...HUFFMAN_SYMBOLS_IN_CODE_ORDER].sort((a, b) => a - b)).toEqual(Array.from({ length: 257 }, (_, i) => i));
     const codes: Array<[number, number]> = [];
