@@ -8,6 +8,8 @@
  * the case with JSON.parse so that its meaning is exactly JSON.parse's.
  */
 
+import { BACKSLASH, ESCAPES, HEX, LF, QUOTE } from './json-octets.js';
+
 /** Which members of a case a tool reads. */
 export interface CaseFieldSet {
   headers: boolean;
@@ -44,21 +46,11 @@ export const INCOMPLETE = -1;
 /** The bytes are not JSON (parser.errorAt says where). */
 export const INVALID = -2;
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const LF = 0x0a;
-
 // Keys compared as bytes.
 const KEY_HEADERS = Buffer.from('headers');
 const KEY_WIRE = Buffer.from('wire');
 const KEY_TABLE_SIZE = Buffer.from('header_table_size');
 const KEY_ENCODING = Buffer.from('header_encoding');
-
-/** Which bytes may follow a backslash (RFC 8259 §7). */
-const ESCAPES = new Uint8Array(256);
-for (const c of '"\\/bfnrtu') ESCAPES[c.charCodeAt(0)] = 1;
-const HEX = new Uint8Array(256);
-for (const c of '0123456789abcdefABCDEF') HEX[c.charCodeAt(0)] = 1;
 
 type Slice = (this: Buffer, start: number, end: number) => string;
 const latin1Slice = (Buffer.prototype as unknown as { latin1Slice: Slice }).latin1Slice;

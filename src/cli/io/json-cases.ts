@@ -16,6 +16,7 @@
 
 import { isUtf8 } from 'node:buffer';
 import { type CaseFieldSet, type CaseFields, CaseParser } from './case-parser.js';
+import { BACKSLASH, countLines, describe, ESCAPES, firstInvalidUtf8, HEX, hex2, isSpace, LF, QUOTE } from './json-octets.js';
 
 /** A syntax error in the document, with where it is. */
 export class JsonSyntaxError extends Error {
@@ -101,10 +102,6 @@ const enum N {
   Exp, // *
 }
 
-const ESCAPES = new Uint8Array(256);
-for (const c of '"\\/bfnrtu') ESCAPES[c.charCodeAt(0)] = 1;
-const HEX_DIGIT = new Uint8Array(256);
-for (const c of '0123456789abcdefABCDEF') HEX_DIGIT[c.charCodeAt(0)] = 1;
 const LITERALS: Record<number, string> = { 0x74: 'true', 0x66: 'false', 0x6e: 'null' };
 /**
  * The largest case by default: memory peaks at about five times the largest
@@ -113,19 +110,6 @@ const LITERALS: Record<number, string> = { 0x74: 'true', 0x66: 'false', 0x6e: 'n
  * refuses blocks over 64 KiB, and inflatehd's decoded lists stop at 16 MiB).
  */
 export const DEFAULT_MAX_CASE_SIZE = 32 * 1024 * 1024;
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const LF = 0x0a;
-
-function isSpace(b: number): boolean {
-  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
-}
-
-function describe(b: number): string {
-  if (b >= 0x21 && b < 0x7f) return `'${String.fromCharCode(b)}'`;
-  return `byte 0x${b.toString(16).padStart(2, '0')}`;
-}
 
 export class CaseScanner {
   private state = S.TopStart;
@@ -391,7 +375,7 @@ export class CaseScanner {
           i++;
           continue;
         case V.Hex:
-          if (HEX_DIGIT[c] !== 1) bad(`expected a hex digit in \\u escape, found ${describe(c)}`, i);
+          if (HEX[c] !== 1) bad(`expected a hex digit in \\u escape, found ${describe(c)}`, i);
           if (--this.vHex === 0) this.v = V.Str;
           i++;
           continue;
@@ -686,16 +670,15 @@ export class CaseScanner {
     if (!isUtf8(raw)) {
       // RFC 8259 §8.1: JSON text is UTF-8; decoding would silently turn the bad octets into U+FFFD.
       const bad = firstInvalidUtf8(raw);
-      const before = raw.subarray(0, bad);
-      const nl = before.lastIndexOf(LF);
+      const [errorLine, errorColumn] = locate(raw.subarray(0, bad), valueLine, valueColumn);
       this.onCase({
         index,
         line: valueLine,
         column: valueColumn,
         ok: false,
-        error: `the input is not valid UTF-8 (octet 0x${raw[bad]!.toString(16).padStart(2, '0')})`,
-        errorLine: valueLine + countLines(before),
-        errorColumn: nl === -1 ? valueColumn + before.length : before.length - nl,
+        error: `the input is not valid UTF-8 (octet 0x${hex2(raw[bad]!)})`,
+        errorLine,
+        errorColumn,
       });
       return;
     }
@@ -729,15 +712,9 @@ export class CaseScanner {
       let column = valueColumn;
       if (m) {
         // Locate the position (UTF-16 units in `text`) as a line and byte column.
-        const before = Buffer.from(text.slice(0, Number(m[1])), 'utf8');
-        const nl = before.lastIndexOf(LF);
-        line = valueLine + countLines(before);
-        column = nl === -1 ? valueColumn + before.length : before.length - nl;
+        [line, column] = locate(Buffer.from(text.slice(0, Number(m[1])), 'utf8'), valueLine, valueColumn);
       } else if (errorAt >= start) {
-        const before = bytes.subarray(start, errorAt);
-        const nl = before.lastIndexOf(LF);
-        line = valueLine + countLines(before);
-        column = nl === -1 ? valueColumn + before.length : before.length - nl;
+        [line, column] = locate(bytes.subarray(start, errorAt), valueLine, valueColumn);
       }
       const reason = msg.replace(/ in JSON at position \d+.*$/s, '').replace(/^Unexpected end of JSON input$/, 'unexpected end of the case');
       this.onCase({ index, line: valueLine, column: valueColumn, ok: false, error: `invalid JSON: ${reason}`, errorLine: line, errorColumn: column });
@@ -747,26 +724,10 @@ export class CaseScanner {
   }
 }
 
-/** Offset of the first octet that breaks UTF-8 in `b` (RFC 3629 §4: no overlongs, surrogates or values above U+10FFFF). */
-function firstInvalidUtf8(b: Buffer): number {
-  for (let i = 0; i < b.length; ) {
-    const c = b[i]!;
-    if (c < 0x80) {
-      i++;
-      continue;
-    }
-    const n = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : 0;
-    if (n === 0) return i;
-    let cp = c & (0x3f >> n);
-    for (let k = 1; k <= n; k++) {
-      const x = b[i + k];
-      if (x === undefined || (x & 0xc0) !== 0x80) return i;
-      cp = (cp << 6) | (x & 0x3f);
-    }
-    if (cp < [0, 0x80, 0x800, 0x10000][n]! || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return i;
-    i += n + 1;
-  }
-  return Math.max(0, b.length - 1);
+/** Line and column (1-based, columns in bytes) of the end of `before`, which starts at (line, column). */
+function locate(before: Buffer, line: number, column: number): [number, number] {
+  const nl = before.lastIndexOf(LF);
+  return [line + countLines(before), nl === -1 ? column + before.length : before.length - nl];
 }
 
 /** The next number state after octet c, or -1 when c does not continue the number. */
@@ -789,14 +750,4 @@ function numberStep(state: N, c: number): N | -1 {
     case N.Exp:
       return digit ? N.Exp : -1;
   }
-}
-
-function hex2(c: number): string {
-  return c.toString(16).padStart(2, '0');
-}
-
-function countLines(b: Buffer): number {
-  let n = 0;
-  for (let i = b.indexOf(LF); i !== -1; i = b.indexOf(LF, i + 1)) n++;
-  return n;
 }
