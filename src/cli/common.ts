@@ -57,7 +57,6 @@ export function parseArgs(p: Command, argv: string[]): Command | null {
   }
 }
 
-/** An option value that must be an integer from 0 to 2^32-1. */
 /** A commander parser of a whole number from `min` to `max`. */
 export const intArg =
   (min: number, max: number) =>
@@ -65,6 +64,15 @@ export const intArg =
     if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`'${v}' is not a non-negative integer.`);
     const n = Number(v);
     if (n < min || n > max) throw new InvalidArgumentError(`${v} is out of range (${min} to ${max}).`);
+    return n;
+  };
+
+/** -W: the connection window starts at 65535 and a WINDOW_UPDATE can only raise it; `max` is the command's limit. */
+export const connectionWindowBitsArg =
+  (max: number) =>
+  (v: string): number => {
+    const n = intArg(0, max)(v);
+    if (n < 16) throw new InvalidArgumentError(`The connection window cannot start below 65535 (2^16-1, RFC 9113 §6.9.2): N is 16 to ${max}.`);
     return n;
   };
 

@@ -9,7 +9,18 @@
 import { readFileSync, statSync } from 'node:fs';
 import { InvalidArgumentError, Option } from 'commander';
 import { SettingId } from '../h2/index.js';
-import { collect, colorFromEnvironment, InputReader, intArg, parseArgs, program, readErrorMessage, sizeArg, UsageError } from './common.js';
+import {
+  collect,
+  colorFromEnvironment,
+  connectionWindowBitsArg,
+  InputReader,
+  intArg,
+  parseArgs,
+  program,
+  readErrorMessage,
+  sizeArg,
+  UsageError,
+} from './common.js';
 import { type GetConfig, runGet, type Upload } from './h2get-run.js';
 
 const HELP = `
@@ -95,13 +106,6 @@ export function durationArg(v: string): number {
   return Number(m[1]) * unit;
 }
 
-/** -W: the connection window starts at 65535 and a WINDOW_UPDATE can only raise it. */
-const connectionWindowBitsArg = (v: string): number => {
-  const n = intArg(0, 30)(v);
-  if (n < 16) throw new InvalidArgumentError('The connection window cannot start below 65535 (2^16-1, RFC 9113 §6.9.2): N is 16 to 30.');
-  return n;
-};
-
 function buildProgram() {
   return program('h2get', "An HTTP/2 client (nghttp's options and -v log) on the h2kit engine.")
     .usage('[OPTIONS] <URI>...')
@@ -112,7 +116,9 @@ function buildProgram() {
     .option('-t, --timeout <DURATION>', 'give up on a request that receives nothing for DURATION (0: never), and on connecting after it', durationArg)
     .addOption(new Option('-w, --window-bits <N>', 'per-stream window: SETTINGS_INITIAL_WINDOW_SIZE 2^N-1').argParser(intArg(0, 30)).default(undefined, '16'))
     .addOption(
-      new Option('-W, --connection-window-bits <N>', 'connection window: 2^N-1, N from 16 to 30').argParser(connectionWindowBitsArg).default(undefined, '16'),
+      new Option('-W, --connection-window-bits <N>', 'connection window: 2^N-1, N from 16 to 30')
+        .argParser(connectionWindowBitsArg(30))
+        .default(undefined, '16'),
     )
     .option('-a, --get-assets', 'also get the stylesheets, scripts, images and shortcut icon the HTML links to, from the same origin')
     .option('-s, --stat', 'print timing statistics per request')

@@ -15,13 +15,13 @@ import cluster from 'node:cluster';
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { createSecureContext } from 'node:tls';
-import { type Command, CommanderError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { compileAccessLog } from '../proxy/access-log.js';
 import { buildConfig, ConfigError, needsTls, OPTIONS, type OptionValue, type ProxyConfig, parseConfText } from '../proxy/config.js';
 import { type RunningProxy, startProxy } from '../proxy/index.js';
-import { program, UsageError, writeErr } from './common.js';
+import { parseArgs, program, UsageError, writeErr } from './common.js';
 import { DaemonStatus } from './daemon-status.js';
+import { listenFailureReason, loadKeyPair } from './server-common.js';
 
 const HELP = `
 Frontends (-f) take HTTP/2 over TLS (ALPN h2) and HTTP/1.1 over TLS (ALPN
@@ -84,15 +84,7 @@ interface Parsed {
 /** The command line's occurrences; null when --help or --version answered. */
 export function parseCommandLine(argv: string[]): Parsed | null {
   const p = buildProgram();
-  try {
-    p.parse(argv, { from: 'user' });
-  } catch (e) {
-    if (e instanceof CommanderError) {
-      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return null;
-      throw new UsageError(e.message.replace(/^error: /, ''));
-    }
-    throw e;
-  }
+  if (!parseArgs(p, argv)) return null;
   const values = p.opts<Record<string, unknown>>();
   const cli: OptionValue[] = [];
   for (const o of OPTIONS) {
@@ -122,11 +114,6 @@ function readConf(path: string): OptionValue[] {
   return parseConfText(text, path);
 }
 
-function opensslReason(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.replace(/^error:[0-9A-F]+:([^:]*)::?/, '$1: ');
-}
-
 /** The configuration the command line (and its --conf file) gives; throws UsageError. */
 export function loadConfig(parsed: Parsed): ProxyConfig {
   let c: ProxyConfig;
@@ -144,20 +131,7 @@ export function loadConfig(parsed: Parsed): ProxyConfig {
   if (needsTls(c)) {
     if (c.privateKeyFile === null || c.certificateFile === null)
       throw new UsageError('PRIVATE_KEY and CERT are required for TLS frontends (or give every --frontend the no-tls parameter)');
-    const read = (f: string, what: string): Buffer => {
-      try {
-        return readFileSync(f);
-      } catch (e) {
-        throw new UsageError(`cannot read the ${what} ${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-      }
-    };
-    const key = read(c.privateKeyFile, 'private key');
-    const cert = read(c.certificateFile, 'certificate');
-    try {
-      createSecureContext({ key, cert });
-    } catch (e) {
-      throw new UsageError(`PRIVATE_KEY ${c.privateKeyFile} and CERT ${c.certificateFile} cannot be used: ${opensslReason(e)}`);
-    }
+    loadKeyPair(c.privateKeyFile, c.certificateFile);
     c.privateKeyFile = resolve(c.privateKeyFile);
     c.certificateFile = resolve(c.certificateFile);
   }
@@ -218,15 +192,7 @@ function writePidFile(c: ProxyConfig): () => void {
 function cannotStart(e: unknown): number {
   const err = e as NodeJS.ErrnoException & { address?: string; port?: number };
   const where = err.address !== undefined ? `${err.address}:${err.port}` : '';
-  const why =
-    err.code === 'EADDRINUSE'
-      ? 'address already in use'
-      : err.code === 'EACCES'
-        ? 'permission denied'
-        : err.code === 'EADDRNOTAVAIL'
-          ? 'address not available'
-          : err.message;
-  say(`h2proxy: cannot listen${where ? ` on ${where}` : ''}: ${why}\n`);
+  say(`h2proxy: cannot listen${where ? ` on ${where}` : ''}: ${listenFailureReason(err)}\n`);
   return 1;
 }
 

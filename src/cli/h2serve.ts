@@ -9,17 +9,17 @@
 
 import { spawn } from 'node:child_process';
 import cluster from 'node:cluster';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { createSecureContext } from 'node:tls';
-import { InvalidArgumentError, Option } from 'commander';
+import { Option } from 'commander';
 import { Http2Error } from '../h2/errors.js';
 import { trailerFields } from '../h2/response.js';
 import { type H2ServeConfig, startH2Serve } from '../server/h2serve.js';
 import { selfSignedCertificate } from '../server/self-signed.js';
-import { collect, colorFromEnvironment, intArg, parseArgs, program, sizeArg, UsageError } from './common.js';
+import { collect, colorFromEnvironment, connectionWindowBitsArg, intArg, parseArgs, program, sizeArg, UsageError } from './common.js';
 import { DaemonStatus } from './daemon-status.js';
+import { listenFailureReason, loadKeyPair } from './server-common.js';
 
 const HELP = `
 Serves the files under HTDOCS over HTTP/2: TLS with ALPN h2 when PRIVATE_KEY
@@ -72,13 +72,6 @@ interface Options {
   selfSigned?: boolean;
 }
 
-/** -W: the connection window starts at 65535 and a WINDOW_UPDATE can only raise it. */
-const connectionWindowBitsArg = (v: string): number => {
-  const n = intArg(0, 31)(v);
-  if (n < 16) throw new InvalidArgumentError('The connection window cannot start below 65535 (2^16-1, RFC 9113 §6.9.2): N is 16 to 31.');
-  return n;
-};
-
 function buildProgram() {
   return program('h2serve', "A static HTTP/2 file server (nghttpd's options) on the h2kit engine.")
     .usage('[OPTIONS] <PORT> [<PRIVATE_KEY> <CERT>]')
@@ -101,7 +94,9 @@ function buildProgram() {
     .option('-e, --error-gzip', 'gzip error pages')
     .addOption(new Option('-w, --window-bits <N>', 'per-stream window: 2^N-1').argParser(intArg(0, 31)).default(undefined, '16'))
     .addOption(
-      new Option('-W, --connection-window-bits <N>', 'connection window: 2^N-1, N from 16 to 31').argParser(connectionWindowBitsArg).default(undefined, '20'),
+      new Option('-W, --connection-window-bits <N>', 'connection window: 2^N-1, N from 16 to 31')
+        .argParser(connectionWindowBitsArg(31))
+        .default(undefined, '20'),
     )
     .option('--early-response', 'respond when the request headers arrive, not when the request ends')
     .option('--trailer <HEADER>', "add a trailer field to responses with a body (repeatable), e.g. --trailer 'foo: bar'", collect, [])
@@ -111,12 +106,6 @@ function buildProgram() {
     .option('--no-content-length', 'omit content-length from file responses')
     .option('--self-signed', 'make a throwaway key and certificate for localhost at start-up (instead of PRIVATE_KEY and CERT)')
     .addHelpText('after', HELP);
-}
-
-/** OpenSSL's reason without its code: 'error:05800074:x509 certificate routines::key values mismatch' -> 'x509 certificate routines: key values mismatch'. */
-function opensslReason(e: unknown): string {
-  const m = e instanceof Error ? e.message : String(e);
-  return m.replace(/^error:[0-9A-F]+:([^:]*)::?/, '$1: ');
 }
 
 function parseTrailer(t: string): [string, string] {
@@ -165,21 +154,7 @@ export function configFromArgs(argv: string[]): { config: H2ServeConfig; workers
       selfSigned = JSON.stringify({ key: c.key, cert: c.cert, notAfter: new Date(c.notAfter).toISOString() });
     } else {
       if (!keyFile || !certFile) throw new UsageError('PRIVATE_KEY and CERT are required unless --no-tls or --self-signed');
-      const read = (f: string, what: string) => {
-        try {
-          return readFileSync(f);
-        } catch (e) {
-          throw new UsageError(`cannot read the ${what} ${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-        }
-      };
-      const key = read(keyFile, 'private key');
-      const cert = read(certFile, 'certificate');
-      // Now rather than when listening, so that the message names the files (not the port).
-      try {
-        createSecureContext({ key, cert });
-      } catch (e) {
-        throw new UsageError(`PRIVATE_KEY ${keyFile} and CERT ${certFile} cannot be used: ${opensslReason(e)}`);
-      }
+      const { key, cert } = loadKeyPair(keyFile, certFile);
       tls = { key, cert, verifyClient: o.verifyClient === true };
     }
   } else if (keyFile || certFile) {
@@ -274,15 +249,7 @@ async function serve(config: H2ServeConfig, onListening: (a: { address: string; 
     // The engine's LISTEN_FAILED carries Node's error (EADDRINUSE...) as its cause.
     const err = (e instanceof Http2Error && e.cause !== undefined ? e.cause : e) as NodeJS.ErrnoException;
     const where = `${config.address ?? '*'}:${config.port}`;
-    const why =
-      err.code === 'EADDRINUSE'
-        ? 'address already in use'
-        : err.code === 'EACCES'
-          ? 'permission denied'
-          : err.code === 'EADDRNOTAVAIL'
-            ? 'address not available'
-            : err.message;
-    say(`h2serve: cannot listen on ${where}: ${why}\n`);
+    say(`h2serve: cannot listen on ${where}: ${listenFailureReason(err)}\n`);
     return 1;
   }
   const server = s;

@@ -97,7 +97,6 @@ function concat(parts: Uint8Array[]): Uint8Array {
 }
 
 export class ClientConnection extends Endpoint<ClientExchange> implements ClientExchangeHost {
-  protected readonly isServer = false;
   readonly scheme: string;
   readonly authority: string;
   private readonly onPush: ((p: PushPromise) => void) | null;
@@ -434,10 +433,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     if (s === undefined) {
       // §8.4: a server opens streams only by promising them.
       if (this.table.isIdle(id)) return new H2Error('connection', PROTOCOL_ERROR, `HEADERS on idle stream ${id} (§5.1.1, §8.4)`);
-      const t = transition(this.table.stateOf(id), StreamEvent.RECV_HEADERS);
-      if (t.action === 'connection-error') return new H2Error('connection', t.code, `HEADERS on closed stream ${id} (§5.1)`);
-      if (t.action === 'stream-error') return new H2Error('stream', t.code, `HEADERS on closed stream ${id} (§5.1)`, id);
-      return this.zeroProgressFrame();
+      return this.headersOnClosed(id, this.table.stateOf(id));
     }
     const t = transition(s.state, StreamEvent.RECV_HEADERS);
     if (t.action === 'connection-error') return new H2Error('connection', t.code, `HEADERS on stream ${id} in state ${s.state} (§5.1)`);

@@ -103,9 +103,10 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   protected readonly watchdog: Watchdog;
 
   /** True for the server role: the peer opens odd streams and we push even ones (§5.1.1). */
-  protected abstract readonly isServer: boolean;
+  protected readonly isServer: boolean;
 
   constructor(transport: Transport, options: EndpointOptions, server: boolean) {
+    this.isServer = server;
     this.id = options.id ?? 1;
     this.remoteAddress = options.remoteAddress ?? '';
     this.remotePort = options.remotePort ?? 0;
@@ -304,6 +305,14 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   protected observeRecv(h: FrameHeader, details: Partial<FrameEvent>): void {
     if (this.onFrame === null) return;
     this.onFrame({ connectionId: this.id, direction: 'recv', type: h.type, flags: h.flags, streamId: h.streamId, length: h.length, ...details });
+  }
+
+  /** A header block on a stream that is no longer open (§5.1): the state table's error, or a frame without progress. */
+  protected headersOnClosed(id: number, state: StreamState): H2Error | null {
+    const t = transition(state, StreamEvent.RECV_HEADERS);
+    if (t.action === 'connection-error') return connErr(t.code, `HEADERS on closed stream ${id} (§5.1)`);
+    if (t.action === 'stream-error') return streamErr(id, t.code, `HEADERS on closed stream ${id} (§5.1)`);
+    return this.zeroProgressFrame();
   }
 
   protected zeroProgressFrame(): H2Error | null {

@@ -5,7 +5,8 @@
  * Parsers take a frame header and its payload and return a typed frame or an
  * H2Error naming the RFC error code and whether it is a stream or a
  * connection error (§5.4). Checks that need connection state (stream states,
- * flow-control windows, header-block sequencing) live in connection.ts.
+ * flow-control windows, header-block sequencing) live in endpoint.ts and
+ * field-section.ts.
  *
  * No node: imports: the codec is plain Uint8Array code.
  */

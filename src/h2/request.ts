@@ -116,6 +116,9 @@ export function badValueOctets(value: Uint8Array): boolean {
 /** §8.2.2: fields that are specific to one HTTP/1.1 connection. */
 export const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
+/** Never forwarded from HTTP/1.1 into HTTP/2 or by a proxy (RFC 9110 §7.6.1, RFC 9113 §8.2.2, RFC 7540 §3.2.1): te's one allowed value is added back where it applies. */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([...CONNECTION_SPECIFIC, 'http2-settings', 'host', 'te']);
+
 /** A content-length value: 1*DIGIT (RFC 9110 §8.6); -2 when invalid. */
 function parseContentLength(v: string): number {
   if (v.length === 0 || v.length > 15) return -2;

@@ -57,7 +57,6 @@ const utf8 = new TextEncoder();
 
 /** The engine of a server connection; applications see it through ServerConnection. */
 export class ServerEndpoint extends Endpoint<ServerExchange> implements ExchangeHost {
-  protected readonly isServer = true;
   private readonly onStream: (stream: ServerStream) => void;
   private readonly onErrorCb: ((error: unknown, stream: ServerStream | null) => void) | null;
   private readonly onUpgradeCb: ((info: UpgradeInfo) => void) | null;
@@ -227,10 +226,7 @@ export class ServerEndpoint extends Endpoint<ServerExchange> implements Exchange
       if (state === undefined) {
         return new H2Error('connection', PROTOCOL_ERROR, `HEADERS on stream ${id}, lower than stream ${this.table.lastPeerId} already opened (§5.1.1)`);
       }
-      const t = transition(state, StreamEvent.RECV_HEADERS);
-      if (t.action === 'connection-error') return new H2Error('connection', t.code, `HEADERS on closed stream ${id} (§5.1)`);
-      if (t.action === 'stream-error') return new H2Error('stream', t.code, `HEADERS on closed stream ${id} (§5.1)`, id);
-      return this.zeroProgressFrame(); // discarded after decoding (§5.1: we reset it)
+      return this.headersOnClosed(id, state); // discarded after decoding (§5.1: we reset it)
     }
 
     // A new stream (§5.1.1): every lower idle stream is now closed.
@@ -452,11 +448,6 @@ export class ServerEndpoint extends Endpoint<ServerExchange> implements Exchange
     this.writeBlock(parent.id, id, reqFields, false);
     this.respond(pushed, opts.status ?? 200, opts.headers, opts.body, opts.trailers ?? null);
     return pushed;
-  }
-
-  /** See ServerStream.reset(). */
-  override resetStream(s: ServerExchange, code: number, message: string, peerFault = false): void {
-    super.resetStream(s, code, message, peerFault);
   }
 }
 

@@ -10,7 +10,7 @@
 import { STATUS_CODES } from 'node:http';
 import { bytesToOctets } from '../hpack/octets.js';
 import { FrameType, H2Error, parseSettings } from './frame.js';
-import { CONNECTION_SPECIFIC } from './request.js';
+import { HOP_BY_HOP } from './request.js';
 
 /** The largest HTTP/1.1 request head read before answering 431. */
 export const MAX_HTTP1_HEAD = 16 * 1024;
@@ -99,8 +99,6 @@ export function isHttp1RequestLine(line: string): boolean {
 const TCHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: VCHAR, obs-text, SP and HTAB (RFC 9110 §5.5).
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-// Hop-by-hop fields, never forwarded into the HTTP/2 request (RFC 9113 §8.2.2, RFC 7540 §3.2.1).
-const HOP_BY_HOP: ReadonlySet<string> = new Set([...CONNECTION_SPECIFIC, 'http2-settings', 'host', 'te']);
 
 function tokens(values: string[]): string[] {
   return values

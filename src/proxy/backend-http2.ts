@@ -6,7 +6,6 @@
  * Request and response bodies stream with the windows as backpressure;
  * trailers pass both ways.
  */
-import { readFileSync } from 'node:fs';
 import { Http2Error } from '../h2/errors.js';
 import { type ClientResponse, type ClientSession, connect } from '../h2/index.js';
 import type { BackendCall, BackendFailure, BackendPool, BackendRequest, ResponseSink } from './backend.js';
@@ -21,7 +20,8 @@ export interface Http2PoolOptions {
   readTimeout: number;
   maxConcurrentStreams: number;
   rejectUnauthorized: boolean;
-  cacert: string | null;
+  /** Trusted CA certificates (PEM, --cacert), or null for the system's. */
+  ca: Buffer | null;
 }
 
 function failureOf(e: unknown, headSeen: boolean): BackendFailure {
@@ -111,7 +111,7 @@ export class Http2Pool implements BackendPool {
   private readonly ca: Buffer | null;
 
   constructor(readonly options: Http2PoolOptions) {
-    this.ca = options.cacert ? readFileSync(options.cacert) : null;
+    this.ca = options.ca;
   }
 
   /** The open connection, or a new one. */

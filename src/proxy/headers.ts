@@ -10,21 +10,10 @@
  * values octet strings (one char per octet) throughout.
  */
 import { randomBytes } from 'node:crypto';
+import { HOP_BY_HOP } from '../h2/request.js';
 import type { ProxyConfig } from './config.js';
 
 export type Fields = Array<[string, string]>;
-
-/** Always hop-by-hop (RFC 9110 §7.6.1, RFC 9113 §8.2.2); "te" is handled apart. */
-const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'te',
-  'http2-settings',
-  'host',
-]);
 
 /** What the request came in over. */
 export interface Inbound {

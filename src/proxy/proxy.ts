@@ -9,6 +9,7 @@
  * goes away cancels its backend request.
  */
 import { readFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
 import { type AccessRecord, compileAccessLog } from './access-log.js';
 import type { BackendCall, BackendFailure, BackendPool, BackendRequest, ResponseSink } from './backend.js';
 import { Http1Pool } from './backend-http1.js';
@@ -70,18 +71,9 @@ export interface ExchangeOwner {
   clientGone(): void;
 }
 
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  404: 'Not Found',
-  431: 'Request Header Fields Too Large',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-};
-
 /** A short HTML page saying what went wrong (nghttpx's shape, with the reason). */
 export function errorPage(status: number, why: string, serverName: string): string {
-  const title = `${status} ${REASONS[status] ?? ''}`.trim();
+  const title = `${status} ${STATUS_CODES[status] ?? ''}`.trim();
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   return `<!DOCTYPE html><html lang="en"><title>${title}</title><body><h1>${title}</h1><p>${esc(why)}</p><footer>${esc(serverName)}</footer></body></html>\n`;
 }
@@ -122,7 +114,7 @@ export class Generation {
         readTimeout,
         maxConcurrentStreams: c.backendHttp2MaxConcurrentStreams,
         rejectUnauthorized: !c.insecure,
-        cacert: c.cacert,
+        ca: this.ca,
       });
     } else {
       p = new Http1Pool({
@@ -275,7 +267,7 @@ class Exchange implements ResponseSink, QueueEntry, ExchangeOwner {
 
   head(status: number, fields: Fields): void {
     if (this.finished) return;
-    this.core.router(this.gen).succeeded(this.backend!);
+    this.gen.router.succeeded(this.backend!);
     this.status = status;
     const method = this.fx.inbound.method;
     const body = method !== 'HEAD' && status !== 204 && status !== 304;
@@ -315,8 +307,7 @@ class Exchange implements ResponseSink, QueueEntry, ExchangeOwner {
     const b = this.backend!;
     const log = this.core.errorLog;
     if (f.kind === 'connect') {
-      const router = this.core.router(this.gen);
-      const backoff = router.failed(b);
+      const backoff = this.gen.router.failed(b);
       log.warn(`Backend connect failed; addr=${b.label}: ${f.message}; left out for ${(backoff / 1000).toFixed(1)} s`);
       if (!this.fx.responded && (this.body === null || !this.body.started) && this.attempts < this.maxTries) {
         this.releaseSlot();
@@ -421,11 +412,6 @@ export class ProxyCore {
     let n = this.gen.inFlight;
     for (const g of this.draining) n += g.inFlight;
     return n;
-  }
-
-  /** The router that keeps a backend's health: the current one (a reload keeps no health). */
-  router(g: Generation): Router {
-    return g.router;
   }
 
   handle(fx: FrontExchange): void {
