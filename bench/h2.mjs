@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { accepts, fmt, freePort, machine, ROOT, h2load as runH2load, which } from './lib.mjs';
+import { fmt, machine, ROOT, h2load as runH2load, startNghttpd, which } from './lib.mjs';
 
 const ROUNDS = 3;
 const LOADS = [
@@ -40,17 +40,6 @@ function rssOf(child) {
     child.once('message', (m) => resolve(m.rss));
     child.send('rss');
   });
-}
-
-async function startNghttpd(bin, htdocs) {
-  const port = await freePort();
-  const child = spawn(bin, ['--no-tls', '-a', '127.0.0.1', '-d', htdocs, String(port)], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    if (await accepts(port)) return { port, child };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill();
-  throw new Error('nghttpd did not start');
 }
 
 /** h2serve --no-tls serving the htdocs files (port 0: it says which port it took). */

@@ -3,11 +3,11 @@
 // from the same `nghttpd --no-tls`, 10 sessions × 10 concurrent streams,
 // rounds interleaved (ours, node:http2, h2load; best and median). Then the
 // memory of 1,000 idle sessions, ours and Node's, interleaved too.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { accepts, fmt, freePort, machine, median, ROOT, which } from './lib.mjs';
+import { fmt, machine, median, ROOT, startNghttpd, which } from './lib.mjs';
 
 const ROUNDS = 5;
 const N = 100_000;
@@ -16,17 +16,6 @@ const STREAMS = 10;
 const IDLE_SESSIONS = 1000;
 const IDLE_ROUNDS = 2;
 const WORKER = join(ROOT, 'bench', 'h2client-worker.mjs');
-
-async function startNghttpd(bin, htdocs) {
-  const port = await freePort();
-  const child = spawn(bin, ['--no-tls', '-a', '127.0.0.1', '-d', htdocs, String(port)], { stdio: 'ignore' });
-  for (let i = 0; i < 100; i++) {
-    if (await accepts(port)) return { port, child };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill();
-  throw new Error('nghttpd did not start');
-}
 
 /** One load run of our client or Node's in a fresh process: { rps, failed, cpu (µs per request) }. */
 function runWorker(kind, url, n) {

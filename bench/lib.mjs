@@ -1,6 +1,6 @@
 // Shared helpers for the benchmarks: the vector corpus, the nghttp2 oracle,
 // timing, and updating one section of BENCHMARKS.md.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { cpus } from 'node:os';
@@ -156,4 +156,16 @@ export function treeRss(pid, field = 'VmRSS') {
     todo.push(...(children.get(p) ?? []));
   }
   return total || null;
+}
+
+/** nghttpd --no-tls (one worker) serving `htdocs` on a free port of 127.0.0.1, once it accepts connections. */
+export async function startNghttpd(bin, htdocs) {
+  const port = await freePort();
+  const child = spawn(bin, ['--no-tls', '-a', '127.0.0.1', '-d', htdocs, String(port)], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    if (await accepts(port)) return { port, child };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill();
+  throw new Error('nghttpd did not start');
 }

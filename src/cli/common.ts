@@ -4,11 +4,11 @@
  * progress line, and the JSON output writer.
  */
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { octetsToText } from '../hpack/octets.js';
 import { VERSION } from '../version.js';
 import { HELP_STYLE } from './help.js';
-import { JsonSyntaxError } from './io/json-cases.js';
+import { DEFAULT_MAX_CASE_SIZE, JsonSyntaxError } from './io/json-cases.js';
 
 /** Thrown for a bad command line; the launcher prints it and exits 2. */
 export class UsageError extends Error {}
@@ -75,6 +75,16 @@ export const connectionWindowBitsArg =
     if (n < 16) throw new InvalidArgumentError(`The connection window cannot start below 65535 (2^16-1, RFC 9113 §6.9.2): N is 16 to ${max}.`);
     return n;
   };
+
+/** --max-case-size, as deflatehd and inflatehd take it. */
+export function maxCaseSizeOption(): Option {
+  return new Option(
+    '--max-case-size <SIZE>',
+    'largest case, in octets of JSON text (K, M, G suffixes); a larger one is reported and skipped (memory grows with the largest case)',
+  )
+    .argParser(sizeArg)
+    .default(DEFAULT_MAX_CASE_SIZE, '32M');
+}
 
 /** A commander collector of a repeatable option's values. */
 export const collect = (v: string, prev: string[]): string[] => [...prev, v];

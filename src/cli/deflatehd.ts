@@ -8,20 +8,20 @@ import {
   CasesWriter,
   consumeInput,
   InOrder,
+  maxCaseSizeOption,
   nestedJson,
   octetsForJson,
   Progress,
   parseArgs,
   program,
   Reporter,
-  sizeArg,
   tableSizeArg,
   writeErr,
   writeHeaders,
   writeHeadersFrom,
 } from './common.js';
 import { Http1Reader, type Http1Set } from './io/http1-text.js';
-import { CaseScanner, caseValue, DEFAULT_MAX_CASE_SIZE, type ScannedCase } from './io/json-cases.js';
+import { CaseScanner, caseValue, type ScannedCase } from './io/json-cases.js';
 import { janssonReal, printfFixed } from './printf.js';
 import { checkDeflateCase, type DeflateCase, deflateCaseFromFields, explainDeflateCase } from './validate.js';
 
@@ -95,14 +95,7 @@ export async function main(argv: string[]): Promise<number> {
         .choices(['auto', 'always', 'never'])
         .default('auto'),
     )
-    .addOption(
-      new Option(
-        '--max-case-size <SIZE>',
-        'largest case, in octets of JSON text (K, M, G suffixes); a larger one is reported and skipped (memory grows with the largest case)',
-      )
-        .argParser(sizeArg)
-        .default(DEFAULT_MAX_CASE_SIZE, '32M'),
-    )
+    .addOption(maxCaseSizeOption())
     .addHelpText('after', HELP);
   if (!parseArgs(p, argv)) return 0;
   const o = p.opts<Options>();

@@ -11,6 +11,7 @@ import {
   CasesWriter,
   consumeInput,
   InOrder,
+  maxCaseSizeOption,
   nestedJson,
   octetsForJson,
   Progress,
@@ -24,7 +25,7 @@ import {
   writeHeaders,
   writeOut,
 } from './common.js';
-import { CaseScanner, caseValue, DEFAULT_MAX_CASE_SIZE, type ScannedCase } from './io/json-cases.js';
+import { CaseScanner, caseValue, type ScannedCase } from './io/json-cases.js';
 import { checkInflateCase, explainInflateCase, type InflateCase, inflateCaseFromFields } from './validate.js';
 
 const HELP = `
@@ -83,14 +84,7 @@ export async function main(argv: string[]): Promise<number> {
         .argParser(sizeArg)
         .default(16 * 1024 * 1024, '16M'),
     )
-    .addOption(
-      new Option(
-        '--max-case-size <SIZE>',
-        'largest case, in octets of JSON text (K, M, G suffixes); a larger one is reported and skipped (memory grows with the largest case)',
-      )
-        .argParser(sizeArg)
-        .default(DEFAULT_MAX_CASE_SIZE, '32M'),
-    )
+    .addOption(maxCaseSizeOption())
     .addHelpText('after', HELP);
   if (!parseArgs(p, argv)) return 0;
   const o = p.opts<Options>();

@@ -38,14 +38,11 @@ const LATIN1 = /^[\x00-\xff]*$/;
 
 function tableSizeOf(v: Record<string, unknown>): number | undefined | false {
   const t = v['header_table_size'];
-  if (t === undefined || t === null) return undefined;
-  return typeof t === 'number' && Number.isInteger(t) && t >= 0 && t <= 0xffffffff ? t : false;
+  return t === undefined || t === null || typeof t === 'number' ? tableSizeOfField(t) : false;
 }
 
 function encodingOf(v: Record<string, unknown>): boolean | null {
-  const e = v['header_encoding'];
-  if (e === undefined || e === 'utf8') return false;
-  return e === 'latin1' ? true : null;
+  return encodingOfField(v['header_encoding']);
 }
 
 // The [name, value] tuples are reused from case to case (a million of them on
@@ -97,10 +94,9 @@ export function checkDeflateCase(v: unknown, applyTableSizes = false): DeflateCa
 export function checkInflateCase(v: unknown, needHeaders: boolean): InflateCase | null {
   if (!isObject(v)) return null;
   const wire = v['wire'];
-  if (typeof wire !== 'string' || wire.length % 2 !== 0) return null;
-  // Buffer.from stops at the first character that is not hex: a short result means bad hex.
-  const block = Buffer.from(wire, 'hex');
-  if (block.length * 2 !== wire.length) return null;
+  if (typeof wire !== 'string') return null;
+  const block = hexBlock(wire);
+  if (block === null) return null;
   const tableSize = tableSizeOf(v);
   const latin1 = encodingOf(v);
   if (tableSize === false || latin1 === null) return null;
@@ -114,6 +110,14 @@ export function checkInflateCase(v: unknown, needHeaders: boolean): InflateCase 
   return { wire, block, tableSize, pairs, latin1 };
 }
 
+/** The octets of a "wire" string, or null when its length is odd or a character is not a hex digit. */
+function hexBlock(wire: string): Buffer | null {
+  if (wire.length % 2 !== 0) return null;
+  // Buffer.from stops at the first character that is not hex: a short result means bad hex.
+  const block = Buffer.from(wire, 'hex');
+  return block.length * 2 === wire.length ? block : null;
+}
+
 // The same checks on the members a case parser read (their JSON types are already known).
 
 function tableSizeOfField(t: number | null | undefined): number | undefined | false {
@@ -121,7 +125,7 @@ function tableSizeOfField(t: number | null | undefined): number | undefined | fa
   return Number.isInteger(t) && t >= 0 && t <= 0xffffffff ? t : false;
 }
 
-function encodingOfField(e: string | undefined): boolean | null {
+function encodingOfField(e: unknown): boolean | null {
   if (e === undefined || e === 'utf8') return false;
   return e === 'latin1' ? true : null;
 }
@@ -181,9 +185,8 @@ export function inflateCaseFromFields(f: CaseFields, needHeaders: boolean, bytes
     block = hexOctets(bytes, f.wireStart, f.wireEnd);
     source = { bytes, wireStart: f.wireStart, wireEnd: f.wireEnd };
   } else {
-    if (wire === undefined || wire.length % 2 !== 0) return null;
-    block = Buffer.from(wire, 'hex');
-    if (block.length * 2 !== wire.length) return null;
+    if (wire === undefined) return null;
+    block = hexBlock(wire);
   }
   if (block === null) return null;
   const tableSize = tableSizeOfField(f.tableSize);

@@ -18,7 +18,7 @@ import type { BackendQueue, QueueEntry } from './backend-queue.js';
 import type { ProxyConfig } from './config.js';
 import { type Fields, HeaderRules, type Inbound } from './headers.js';
 import type { ErrorLog, LogFile } from './logs.js';
-import { type Backend, Router } from './router.js';
+import { type Backend, type Group, Router } from './router.js';
 
 /** TLS facts of a frontend connection, for the access log. */
 export interface TlsInfo {
@@ -162,6 +162,8 @@ class Exchange implements ResponseSink, QueueEntry, ExchangeOwner {
   private backend: Backend | null = null;
   private call: BackendCall | null = null;
   private attempts = 0;
+  /** The backends the request's route names (the router is fixed per generation: a retry picks from them again). */
+  private group: Group | null = null;
   private status = 0;
   private finished = false;
   /** For the access log's $request_time (taken only when there is an access log). */
@@ -208,12 +210,12 @@ class Exchange implements ResponseSink, QueueEntry, ExchangeOwner {
     const path = fx.inbound.method === 'CONNECT' ? '/' : fx.inbound.path;
     const group = this.gen.router.match(fx.inbound.authority, path);
     if (group === null) return this.answer(404, 'No backend serves this host and path.', `no backend pattern matches ${fx.inbound.authority}${path}`);
-    this.attempt(group.pick(Date.now()), group.backends.length);
+    this.group = group;
+    this.attempt(group.pick(Date.now()));
   }
 
-  private attempt(b: Backend | null, tries: number): void {
+  private attempt(b: Backend | null): void {
     this.attempts++;
-    this.maxTries = tries;
     if (b === null) return this.answer(502, 'No backend is available: every one of them refused connections recently.', 'no backend available for the request');
     this.backend = b;
     const pool = this.gen.pool(b);
@@ -261,7 +263,6 @@ class Exchange implements ResponseSink, QueueEntry, ExchangeOwner {
     };
     this.call = pool.dispatch(req, this);
   }
-  private maxTries = 1;
 
   // ---- ResponseSink ------------------------------------------------------------------
 
@@ -309,10 +310,9 @@ class Exchange implements ResponseSink, QueueEntry, ExchangeOwner {
     if (f.kind === 'connect') {
       const backoff = this.gen.router.failed(b);
       log.warn(`Backend connect failed; addr=${b.label}: ${f.message}; left out for ${(backoff / 1000).toFixed(1)} s`);
-      if (!this.fx.responded && (this.body === null || !this.body.started) && this.attempts < this.maxTries) {
+      if (!this.fx.responded && (this.body === null || !this.body.started) && this.attempts < this.group!.backends.length) {
         this.releaseSlot();
-        const group = this.gen.router.match(this.fx.inbound.authority, this.fx.inbound.method === 'CONNECT' ? '/' : this.fx.inbound.path);
-        return this.attempt(group?.pick(Date.now()) ?? null, this.maxTries);
+        return this.attempt(this.group!.pick(Date.now()));
       }
       return this.answer(502, 'The backend refused the connection.', `request to ${b.label} failed: cannot connect`);
     }

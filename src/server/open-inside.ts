@@ -97,7 +97,7 @@ function inside(r: RootCheck, real: string): boolean {
   return real === r.root || real.startsWith(r.prefix);
 }
 
-export function statusForError(e: unknown): number {
+function statusForError(e: unknown): number {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   return code !== undefined && NOT_FOUND_CODES.has(code) ? 404 : 500;
 }

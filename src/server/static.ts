@@ -642,7 +642,7 @@ export class StaticFiles {
       const headers = req.headers;
       for (let i = 0; i < headers.length; i++) {
         const [name, value] = headers[i] as readonly [string, string];
-        if (name === 'accept-encoding') acceptEncoding = acceptEncoding === undefined ? value : `${acceptEncoding}, ${value}`;
+        if (name === 'accept-encoding') acceptEncoding = join(acceptEncoding, value);
       }
       if (acceptsGzip(acceptEncoding)) return this.errorGzipped.get(status) as ErrorVariant;
     }
