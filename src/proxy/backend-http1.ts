@@ -1,24 +1,36 @@
 /**
- * HTTP/1.1 backends through undici: one undici Client per connection,
- * kept alive (closed after --backend-keep-alive-timeout idle, at most
- * MAX_IDLE kept) and reused most-recently-freed first, one request at a
- * time on each (no pipelining, as nghttpx); the response read with
- * backpressure (a paused sink pauses the socket), headers kept as raw octets
- * and in order (Set-Cookie fields stay apart). The free list is ours rather
- * than undici's Pool, whose dispatch looks through every connection for a
- * free one: with a hundred connections busy that costs more than the request
- * itself. How many requests run at once is the frontends' business
- * (BackendQueue); a connection whose request failed or was cancelled is
- * closed, never reused, and one still being set up is given up at once.
+ * HTTP/1.1 backends on our own client: a pool of keep-alive connections per
+ * backend address, one request at a time on each (no pipelining, as
+ * nghttpx), reused most-recently-freed first, at most MAX_IDLE kept idle and
+ * each closed after --backend-keep-alive-timeout. The request is written
+ * with one write when it has no content, its content streamed with
+ * backpressure otherwise (chunked when the client gave no Content-Length).
+ * The response is parsed as it arrives (RFC 9112: status line, field lines,
+ * Content-Length, chunked or close-delimited content, 1xx skipped) and its
+ * content handed on as slices of the socket's reads, the socket paused
+ * while the sink cannot take more. Header octets stay raw and in order
+ * (Set-Cookie fields stay apart); names are lowercased, values kept as
+ * latin1 strings (one char per octet).
  *
- * undici rather than node:http's Agent: with the same backend and load,
- * its dispatcher handled more requests per second in bench/h2proxy.mjs's
- * client comparison (see BENCHMARKS.md), and its handler interface hands
- * over raw header octets without building an IncomingMessage per response.
+ * Strictness, since what a backend sends goes on to clients: a response
+ * whose framing is ambiguous (two different Content-Lengths, a bad chunk
+ * size, obs-fold, a bare CR or LF, NUL) is a 502, never guessed at; a
+ * connection that might hold octets of anything but the next response
+ * (close-delimited, Transfer-Encoding with Content-Length, an early response
+ * to a request still being sent, extra octets) is closed, never reused.
+ *
+ * A request on a reused connection that the backend closed before sending
+ * a single octet back (it timed the connection out as we sent) is sent
+ * again once on a new connection when the method is idempotent and it has
+ * no content (RFC 9110 §9.2.2).
+ *
+ * Why not undici or node:http: per request, undici spent 17 µs of CPU and
+ * node:http's Agent 55 µs in bench/h2proxy.mjs's comparison, more than the
+ * rest of the proxy together; this client is measured there too
+ * (BENCHMARKS.md).
  */
-import type { Socket } from 'node:net';
-import type { Readable } from 'node:stream';
-import { buildConnector, Client, type Dispatcher, util } from 'undici';
+import net, { type Socket } from 'node:net';
+import tls from 'node:tls';
 import { type BackendCall, type BackendFailure, type BackendPool, type BackendRequest, isConnectError, type ResponseSink } from './backend.js';
 import type { Fields } from './headers.js';
 
@@ -34,208 +46,646 @@ export interface Http1PoolOptions {
   ca: string | Buffer | null;
 }
 
-/** Raw name/value octets as fields: lowercase names (known ones without a new string, by undici's table), latin1 values. */
-function rawFields(raw: Buffer[] | string[]): Fields {
+/** Idle connections kept per backend address; more are closed as they become idle. */
+export const MAX_IDLE = 128;
+
+/** The largest response header section (or trailer section) taken, in octets. */
+export const MAX_HEAD = 64 * 1024;
+
+/** The longest chunk-size line (with extensions) taken. */
+const MAX_CHUNK_LINE = 4096;
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** A bare CR or LF, or NUL, anywhere in a header section (lines are split on CRLF). */
+const BAD_OCTET = /\r(?!\n)|(?<!\r)\n|\0/;
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: |$)/;
+const CHUNK_SIZE = /^([0-9A-Fa-f]{1,12})[ \t]*(?:;.*)?$/;
+
+/** Methods that carry content even when empty: sent with Content-Length: 0 when the client sent none. */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
+/** Methods that may be sent again (RFC 9110 §9.2.2), when nothing came back. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/** Field names as received -> lowercase, for names seen before (bounded). */
+const names = new Map<string, string>();
+function lowerName(raw: string): string | null {
+  const known = names.get(raw);
+  if (known !== undefined) return known;
+  if (!TOKEN.test(raw)) return null;
+  const lower = raw.toLowerCase();
+  if (names.size < 1024) names.set(raw, lower);
+  return lower;
+}
+
+class ResponseError extends Error {}
+
+/**
+ * Field lines (between `from` and the end) as fields; throws ResponseError
+ * for anything that is not a field line.
+ */
+function parseFieldLines(text: string, from: number): Fields {
   const out: Fields = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const v = raw[i + 1]!;
-    out.push([util.headerNameToString(raw[i]!), typeof v === 'string' ? v : v.toString('latin1')]);
+  let i = from;
+  const n = text.length;
+  while (i < n) {
+    let eol = text.indexOf('\r\n', i);
+    if (eol < 0) eol = n;
+    const c = text.charCodeAt(i);
+    if (c === 0x20 || c === 0x09) throw new ResponseError('obsolete line folding in a header field');
+    const colon = text.indexOf(':', i);
+    if (colon < 0 || colon > eol) throw new ResponseError(`a header line without a colon: ${JSON.stringify(text.slice(i, Math.min(eol, i + 40)))}`);
+    const name = lowerName(text.slice(i, colon));
+    if (name === null) throw new ResponseError(`an invalid header field name: ${JSON.stringify(text.slice(i, colon).slice(0, 40))}`);
+    let a = colon + 1;
+    let b = eol;
+    while (a < b && (text.charCodeAt(a) === 0x20 || text.charCodeAt(a) === 0x09)) a++;
+    while (b > a && (text.charCodeAt(b - 1) === 0x20 || text.charCodeAt(b - 1) === 0x09)) b--;
+    out.push([name, text.slice(a, b)]);
+    i = eol + 2;
   }
   return out;
 }
 
-function failureOf(err: Error & { code?: string }, connected: boolean): BackendFailure {
-  const code = err.code;
-  if (!connected && isConnectError(code))
-    return { kind: 'connect', message: `${code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect timeout' : code}: ${err.message}` };
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return { kind: 'timeout', message: err.message };
-  if (code === 'UND_ERR_ABORTED') return { kind: 'cancelled', message: err.message };
-  return { kind: 'reset', message: `${code ? `${code}: ` : ''}${err.message}` };
+/** Does a comma-separated field value list `token` (case-insensitively)? */
+function listHas(value: string, token: string): boolean {
+  if (value.length === token.length) return value.toLowerCase() === token;
+  for (const t of value.split(',')) if (t.trim().toLowerCase() === token) return true;
+  return false;
 }
 
-/** One exchange: undici's (legacy, still native in undici 7) handler interface. */
-class Call implements Dispatcher.DispatchHandler, BackendCall {
-  private abortFn: ((err?: Error) => void) | null = null;
-  private resumeFn: (() => void) | null = null;
-  private connected = false;
-  private cancelled = false;
-  private done = false;
+// Where the parser is in a response.
+const HEAD = 0;
+const BODY_LENGTH = 1;
+const CHUNK_LINE = 2;
+const CHUNK_DATA = 3;
+const CHUNK_END = 4;
+const TRAILERS = 5;
+const BODY_UNTIL_CLOSE = 6;
+
+/** One request on a connection: what the proxy holds to resume or cancel it. */
+class Call implements BackendCall {
+  conn: Conn | null = null;
+  /** The response is complete, or failed, or the call was cancelled. */
+  done = false;
+  /** Octets of the response received. */
+  received = 0;
+  /** The request has been written in full. */
+  sent = false;
+  paused = false;
+  retried = false;
 
   constructor(
-    private readonly sink: ResponseSink,
-    private readonly pool: Http1Pool,
-    private readonly client: Client | null,
+    readonly req: BackendRequest,
+    readonly sink: ResponseSink,
   ) {}
 
-  onConnect(abort: (err?: Error) => void): void {
-    this.abortFn = abort;
-    this.connected = true;
-    if (this.cancelled) abort(new CancelledError());
-  }
-
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
-    if (statusCode < 200) return true; // 1xx: the final response follows
-    this.resumeFn = resume;
-    this.sink.head(statusCode, rawFields(rawHeaders));
-    return true;
-  }
-
-  onData(chunk: Buffer): boolean {
-    return this.sink.data(chunk);
-  }
-
-  onComplete(trailers: string[] | null): void {
-    this.done = true;
-    this.pool.release(this.client, true);
-    this.sink.end(trailers !== null && trailers.length > 0 ? rawFields(trailers) : null);
-  }
-
-  onError(err: Error): void {
-    if (this.done) return;
-    this.done = true;
-    this.pool.release(this.client, false);
-    this.sink.error(this.cancelled ? { kind: 'cancelled', message: 'cancelled' } : failureOf(err, this.connected));
-  }
-
   resume(): void {
-    this.resumeFn?.();
+    if (this.done || !this.paused) return;
+    this.paused = false;
+    this.conn?.resumeReading(this);
   }
 
   cancel(): void {
-    if (this.done || this.cancelled) return;
-    this.cancelled = true;
-    // Sent (or being sent): aborting closes the connection. Not yet: the connection is still
-    // being made for this request alone, so it is given up rather than finished and then closed.
-    if (this.abortFn !== null) this.abortFn(new CancelledError());
-    else this.pool.release(this.client, false);
+    if (this.done) return;
+    this.done = true;
+    const c = this.conn;
+    this.conn = null;
+    c?.destroy();
   }
 }
 
-class CancelledError extends Error {
-  readonly code = 'UND_ERR_ABORTED';
-  constructor() {
-    super('the client went away');
+/** One connection to the backend. */
+class Conn {
+  readonly socket: Socket;
+  connected = false;
+  /** It has carried a complete exchange (a new request on it may meet a close the backend had already decided on). */
+  reused = false;
+  call: Call | null = null;
+  /** The connection may carry another request once this one is done. */
+  private keepAlive = true;
+  private phase = HEAD;
+  private remaining = 0;
+  /** Octets of a head, chunk-size line or trailer section split across reads. */
+  private pending: Buffer | null = null;
+  private headOnly = false;
+  /** Octets of a read not yet parsed because the sink asked for a pause. */
+  private held: Buffer | null = null;
+  private socketPaused = false;
+  private drainWaiter: (() => void) | null = null;
+  private error: (Error & { code?: string }) | null = null;
+  private timedOut = false;
+
+  constructor(private readonly pool: Http1Pool) {
+    const o = pool.options;
+    const socket = o.tls
+      ? tls.connect({
+          host: o.host,
+          port: o.port,
+          ...(o.servername ? { servername: o.servername } : {}),
+          rejectUnauthorized: o.rejectUnauthorized,
+          ...(o.ca ? { ca: o.ca } : {}),
+          ALPNProtocols: ['http/1.1'],
+        })
+      : net.connect({ host: o.host, port: o.port });
+    this.socket = socket;
+    socket.setNoDelay(true);
+    socket.setTimeout(o.connectTimeout);
+    socket.once(o.tls ? 'secureConnect' : 'connect', () => this.onConnect());
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('timeout', () => this.onTimeout());
+    socket.on('error', (err: Error) => {
+      this.error ??= err;
+    });
+    socket.on('end', () => this.onEnd());
+    socket.on('close', () => this.onClose());
+    socket.on('drain', () => this.wakeWriter());
+  }
+
+  private onConnect(): void {
+    this.connected = true;
+    const call = this.call;
+    if (call !== null) this.send(call);
+    else this.socket.setTimeout(this.pool.options.keepAliveTimeout);
+  }
+
+  /** Takes `call`: written now if connected, else once connected. */
+  start(call: Call): void {
+    this.call = call;
+    call.conn = this;
+    this.phase = HEAD;
+    this.keepAlive = true;
+    this.headOnly = call.req.method === 'HEAD';
+    if (this.connected) this.send(call);
+  }
+
+  private send(call: Call): void {
+    const req = call.req;
+    const socket = this.socket;
+    socket.setTimeout(this.pool.options.readTimeout);
+    let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
+    let length = false;
+    const fields = req.fields;
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      if (f[0] === 'content-length') length = true;
+      head += `${f[0]}: ${f[1]}\r\n`;
+    }
+    if (req.body === null) {
+      if (!length && BODY_METHODS.has(req.method)) head += 'content-length: 0\r\n';
+      socket.write(`${head}\r\n`, 'latin1');
+      call.sent = true;
+      return;
+    }
+    const chunked = !length;
+    if (chunked) head += 'transfer-encoding: chunked\r\n';
+    socket.write(`${head}\r\n`, 'latin1');
+    void this.pump(call, req.body, chunked);
+  }
+
+  /** Writes the request content as the client sends it, waiting for the socket to drain. */
+  private async pump(call: Call, body: AsyncIterable<Uint8Array>, chunked: boolean): Promise<void> {
+    const it = body[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const r = await it.next();
+        if (this.call !== call || call.done) {
+          void it.return?.();
+          return;
+        }
+        if (r.done) break;
+        const c = r.value;
+        if (c.length === 0) continue;
+        let ok: boolean;
+        if (chunked) {
+          this.socket.cork();
+          this.socket.write(`${c.length.toString(16)}\r\n`, 'latin1');
+          this.socket.write(c);
+          ok = this.socket.write('\r\n', 'latin1');
+          this.socket.uncork();
+        } else ok = this.socket.write(c);
+        if (!ok) {
+          await new Promise<void>((resolve) => {
+            this.drainWaiter = resolve;
+          });
+          if (this.call !== call || call.done) {
+            void it.return?.();
+            return;
+          }
+        }
+      }
+      if (chunked) this.socket.write('0\r\n\r\n', 'latin1');
+      call.sent = true;
+    } catch (e) {
+      if (this.call === call && !call.done) this.fail(call, { kind: 'reset', message: `the request content could not be read: ${(e as Error).message}` });
+    }
+  }
+
+  private wakeWriter(): void {
+    const w = this.drainWaiter;
+    this.drainWaiter = null;
+    w?.();
+  }
+
+  /** `call`'s sink can take more: the held octets first, then the socket. */
+  resumeReading(call: Call): void {
+    const held = this.held;
+    this.held = null;
+    if (held !== null) this.process(call, held);
+    if (this.call === call && !call.paused && this.socketPaused) {
+      this.socketPaused = false;
+      this.socket.setTimeout(this.pool.options.readTimeout);
+      this.socket.resume();
+    }
+  }
+
+  // ---- reading the response ---------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    const call = this.call;
+    if (call === null) {
+      // Octets while idle: nothing asked for them, and the next response could not be told apart.
+      this.destroy();
+      return;
+    }
+    call.received += chunk.length;
+    this.process(call, chunk);
+  }
+
+  /**
+   * Parses `buf` for `call`. When the sink asks for a pause, the rest of
+   * `buf` is held (and the response not completed) until resumeReading():
+   * the connection stays busy rather than a whole read being buffered.
+   */
+  private process(call: Call, buf: Buffer): void {
+    let pos = 0;
+    for (;;) {
+      if (this.call !== call) {
+        // The exchange ended (or was cancelled) with octets left over: they belong to nothing.
+        if (pos < buf.length && this.call === null) this.destroy();
+        return;
+      }
+      if (call.paused) {
+        this.held = buf.subarray(pos);
+        return;
+      }
+      if (this.phase === BODY_LENGTH && this.remaining === 0) {
+        this.complete(call, null, buf.length - pos);
+        continue;
+      }
+      if (pos >= buf.length) return;
+      switch (this.phase) {
+        case HEAD:
+        case TRAILERS: {
+          if (this.pending !== null) {
+            buf = Buffer.concat([this.pending, buf.subarray(pos)]);
+            pos = 0;
+            this.pending = null;
+          }
+          // An empty trailer section: the chunked content ends at once.
+          if (this.phase === TRAILERS && buf.length - pos >= 2 && buf[pos] === 0x0d && buf[pos + 1] === 0x0a) {
+            pos += 2;
+            this.complete(call, null, buf.length - pos);
+            continue;
+          }
+          const end = buf.indexOf(CRLFCRLF, pos);
+          if (end < 0) {
+            if (buf.length - pos > MAX_HEAD) return this.invalid(call, `a header section larger than ${MAX_HEAD} octets`);
+            this.pending = Buffer.from(buf.subarray(pos));
+            return;
+          }
+          if (end - pos > MAX_HEAD) return this.invalid(call, `a header section larger than ${MAX_HEAD} octets`);
+          const text = buf.toString('latin1', pos, end);
+          pos = end + 4;
+          try {
+            if (this.phase === HEAD) this.onHead(call, text, buf.length - pos);
+            else {
+              if (BAD_OCTET.test(text)) throw new ResponseError('a bare CR or LF, or NUL, in the trailer section');
+              this.complete(call, parseFieldLines(text, 0), buf.length - pos);
+            }
+          } catch (e) {
+            if (e instanceof ResponseError) return this.invalid(call, e.message);
+            throw e;
+          }
+          break;
+        }
+        case BODY_LENGTH: {
+          const n = Math.min(this.remaining, buf.length - pos);
+          const slice = pos === 0 && n === buf.length ? buf : buf.subarray(pos, pos + n);
+          pos += n;
+          this.remaining -= n;
+          this.deliver(call, slice);
+          break;
+        }
+        case BODY_UNTIL_CLOSE: {
+          const slice = pos === 0 ? buf : buf.subarray(pos);
+          pos = buf.length;
+          this.deliver(call, slice);
+          break;
+        }
+        case CHUNK_LINE: {
+          if (this.pending !== null) {
+            buf = Buffer.concat([this.pending, buf.subarray(pos)]);
+            pos = 0;
+            this.pending = null;
+          }
+          const eol = buf.indexOf(0x0a, pos);
+          if (eol < 0) {
+            if (buf.length - pos > MAX_CHUNK_LINE) return this.invalid(call, 'a chunk-size line too long');
+            this.pending = Buffer.from(buf.subarray(pos));
+            return;
+          }
+          if (eol === pos || buf[eol - 1] !== 0x0d) return this.invalid(call, 'a chunk-size line not ended by CRLF');
+          const line = buf.toString('latin1', pos, eol - 1);
+          pos = eol + 1;
+          const m = CHUNK_SIZE.exec(line);
+          if (m === null) return this.invalid(call, `an invalid chunk size ${JSON.stringify(line.slice(0, 40))}`);
+          const size = Number.parseInt(m[1]!, 16);
+          if (size === 0) this.phase = TRAILERS;
+          else {
+            this.remaining = size;
+            this.phase = CHUNK_DATA;
+          }
+          break;
+        }
+        case CHUNK_DATA: {
+          const n = Math.min(this.remaining, buf.length - pos);
+          const slice = buf.subarray(pos, pos + n);
+          pos += n;
+          this.remaining -= n;
+          if (this.remaining === 0) {
+            this.phase = CHUNK_END;
+            this.remaining = 2;
+          }
+          this.deliver(call, slice);
+          break;
+        }
+        case CHUNK_END: {
+          // The CRLF after a chunk's data, possibly split across reads.
+          const want = this.remaining === 2 ? 0x0d : 0x0a;
+          if (buf[pos] !== want) return this.invalid(call, 'chunk data not followed by CRLF');
+          pos++;
+          if (--this.remaining === 0) this.phase = CHUNK_LINE;
+          break;
+        }
+      }
+    }
+  }
+
+  /** The status line and fields of a response: a 1xx is skipped; the final one goes to the sink and sets the framing. */
+  private onHead(call: Call, text: string, left: number): void {
+    const sl = text.indexOf('\r\n');
+    const statusLine = sl < 0 ? text : text.slice(0, sl);
+    const m = STATUS_LINE.exec(statusLine);
+    if (m === null) throw new ResponseError(`not an HTTP/1.x status line: ${JSON.stringify(statusLine.slice(0, 60))}`);
+    if (BAD_OCTET.test(text)) throw new ResponseError('a bare CR or LF, or NUL, in the header section');
+    const status = Number(m[2]);
+    const fields = sl < 0 ? [] : parseFieldLines(text, sl + 2);
+    if (status < 200) {
+      if (status === 101) throw new ResponseError('a 101 (Switching Protocols) response to a request that asked for no upgrade');
+      return; // 100, 102, 103: the final response follows
+    }
+    let length = -1;
+    let chunked = false;
+    let te = false;
+    let keepAlive = m[1] === '1';
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      const name = f[0];
+      if (name === 'content-length') {
+        for (const part of f[1].split(',')) {
+          const v = part.trim();
+          if (!/^\d{1,15}$/.test(v)) throw new ResponseError(`an invalid Content-Length ${JSON.stringify(f[1].slice(0, 40))}`);
+          const n = Number(v);
+          if (length >= 0 && n !== length) throw new ResponseError(`two different Content-Lengths (${length} and ${n})`);
+          length = n;
+        }
+      } else if (name === 'transfer-encoding') {
+        te = true;
+        const codings = f[1].toLowerCase().split(',');
+        chunked = codings[codings.length - 1]!.trim() === 'chunked';
+      } else if (name === 'connection') {
+        if (listHas(f[1], 'close')) keepAlive = false;
+        else if (m[1] === '0' && listHas(f[1], 'keep-alive')) keepAlive = true;
+      }
+    }
+    if (!keepAlive) this.keepAlive = false;
+    const sink = call.sink;
+    if (this.headOnly || status === 204 || status === 304) {
+      sink.head(status, fields);
+      if (this.call === call) this.complete(call, null, left);
+      return;
+    }
+    if (te) {
+      // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3); the connection is not reused after such a message.
+      if (length >= 0) this.keepAlive = false;
+      if (chunked) this.phase = CHUNK_LINE;
+      else {
+        this.phase = BODY_UNTIL_CLOSE;
+        this.keepAlive = false;
+      }
+    } else if (length >= 0) {
+      this.phase = BODY_LENGTH;
+      this.remaining = length;
+    } else {
+      this.phase = BODY_UNTIL_CLOSE;
+      this.keepAlive = false;
+    }
+    // An empty body (Content-Length: 0) completes in process().
+    sink.head(status, fields);
+  }
+
+  private deliver(call: Call, slice: Buffer): void {
+    if (slice.length === 0) return;
+    if (!call.sink.data(slice) && this.call === call && !call.done) {
+      call.paused = true;
+      // No read timeout while the client holds us back.
+      this.socketPaused = true;
+      this.socket.setTimeout(0);
+      this.socket.pause();
+    }
+  }
+
+  /** The response is complete; `left` octets followed it in the same read. */
+  private complete(call: Call, trailers: Fields | null, left: number): void {
+    call.done = true;
+    call.conn = null;
+    this.call = null;
+    this.pending = null;
+    this.phase = HEAD;
+    // A request still being written, octets after the response, or framing that ends with the
+    // connection: the connection cannot carry another exchange.
+    const reusable = this.keepAlive && call.sent && left === 0;
+    this.reused = true;
+    this.held = null;
+    if (this.socketPaused) {
+      this.socketPaused = false;
+      this.socket.resume();
+    }
+    this.wakeWriter();
+    this.pool.release(this, reusable);
+    call.sink.end(trailers);
+  }
+
+  private invalid(call: Call, why: string): void {
+    this.fail(call, { kind: 'reset', message: `invalid response: ${why}` });
+  }
+
+  private fail(call: Call, f: BackendFailure): void {
+    if (call.done) return;
+    call.done = true;
+    call.conn = null;
+    this.call = null;
+    this.destroy();
+    call.sink.error(f);
+  }
+
+  // ---- the socket's end ---------------------------------------------------------------
+
+  private onTimeout(): void {
+    const call = this.call;
+    if (!this.connected) {
+      this.timedOut = true;
+      this.socket.destroy();
+      return;
+    }
+    if (call === null) {
+      this.destroy(); // keep-alive timeout
+      return;
+    }
+    this.fail(call, { kind: 'timeout', message: `no response octets for ${this.pool.options.readTimeout} ms` });
+  }
+
+  private onEnd(): void {
+    const call = this.call;
+    if (call !== null && this.phase === BODY_UNTIL_CLOSE) {
+      this.keepAlive = false;
+      this.complete(call, null, 0);
+    }
+    this.socket.destroy();
+  }
+
+  private onClose(): void {
+    this.wakeWriter();
+    const call = this.call;
+    this.call = null;
+    this.pool.forget(this);
+    if (call === null || call.done) return;
+    call.conn = null;
+    if (!this.connected) {
+      call.done = true;
+      const err = this.error;
+      const code = err?.code;
+      if (this.timedOut) return call.sink.error({ kind: 'connect', message: `connect timeout after ${this.pool.options.connectTimeout} ms` });
+      if (err !== null && isConnectError(code)) return call.sink.error({ kind: 'connect', message: `${code}: ${err.message}` });
+      return call.sink.error({
+        kind: 'reset',
+        message: err !== null ? `${code ? `${code}: ` : ''}${err.message}` : 'the connection closed while being set up',
+      });
+    }
+    // A reused connection closed before any answer: the backend had given up on it as we sent.
+    if (this.reused && call.received === 0 && !call.retried && call.req.body === null && IDEMPOTENT.has(call.req.method)) {
+      call.retried = true;
+      this.pool.restart(call);
+      return;
+    }
+    call.done = true;
+    const err = this.error;
+    const why =
+      err !== null
+        ? `${err.code ? `${err.code}: ` : ''}${err.message}`
+        : call.received === 0
+          ? 'the backend closed the connection without a response'
+          : 'the backend closed the connection before the response was complete';
+    call.sink.error({ kind: 'reset', message: why });
+  }
+
+  destroy(): void {
+    if (!this.socket.destroyed) this.socket.destroy();
   }
 }
-
-/** Idle connections kept per backend address; more are closed as they become idle. */
-export const MAX_IDLE = 128;
 
 export class Http1Pool implements BackendPool {
   readonly version = '1.1';
-  private readonly origin: string;
-  private readonly options: Client.Options;
-  private readonly connector: buildConnector.connector;
+  readonly options: Http1PoolOptions;
   /** Connections with nothing in flight, the most recently freed last. */
-  private readonly idle: Client[] = [];
-  /** Every connection, with its socket once one is being made. */
-  private readonly clients = new Map<Client, Socket | null>();
+  private readonly idle: Conn[] = [];
+  /** Every connection, open or being opened. */
+  private readonly conns = new Set<Conn>();
   private closed = false;
+  private closeWaiters: Array<() => void> = [];
 
   constructor(o: Http1PoolOptions) {
-    const host = o.host.includes(':') ? `[${o.host}]` : o.host;
-    this.origin = `${o.tls ? 'https' : 'http'}://${host}:${o.port}`;
-    this.options = {
-      pipelining: 1,
-      keepAliveTimeout: o.keepAliveTimeout,
-      keepAliveMaxTimeout: o.keepAliveTimeout,
-      headersTimeout: o.readTimeout,
-      bodyTimeout: o.readTimeout,
-    };
-    this.connector = buildConnector({
-      timeout: o.connectTimeout,
-      ...(o.tls
-        ? {
-            rejectUnauthorized: o.rejectUnauthorized,
-            ...(o.ca ? { ca: o.ca } : {}),
-            ...(o.servername ? { servername: o.servername } : {}),
-            ALPNProtocols: ['http/1.1'],
-          }
-        : {}),
-    });
+    this.options = o;
   }
 
   /** Connections open or being opened (busy or idle). */
   get connections(): number {
-    return this.clients.size;
-  }
-
-  /** A connection with nothing in flight, or a new one. */
-  private take(): Client {
-    const c = this.idle.pop();
-    if (c !== undefined) return c;
-    // undici's connector, watched: the socket it makes (undici's connector returns it) can be
-    // destroyed while it is still connecting, which undici's Client itself cannot do.
-    const n: Client = new Client(this.origin, {
-      ...this.options,
-      connect: (opts, cb) => {
-        const socket = (this.connector as (o: buildConnector.Options, c: buildConnector.Callback) => Socket | undefined)(opts, cb);
-        if (socket !== undefined && this.clients.has(n)) this.clients.set(n, socket);
-      },
-    });
-    // An error with no request to report to (e.g. while idle) must not crash the process.
-    n.on('connectionError', () => {});
-    // Closed while idle (keep-alive timeout, or the backend closed it): forget it.
-    n.on('disconnect', () => {
-      const i = this.idle.indexOf(n);
-      if (i >= 0) {
-        this.idle.splice(i, 1);
-        this.drop(n);
-      }
-    });
-    this.clients.set(n, null);
-    return n;
-  }
-
-  private drop(c: Client): void {
-    const socket = this.clients.get(c);
-    this.clients.delete(c);
-    // With an error, so that undici's connect callback runs (and finds the Client destroyed).
-    if (socket?.connecting) socket.destroy(new CancelledError());
-    if (!c.destroyed) void c.destroy().catch(() => {});
-  }
-
-  /** A request on `c` is over: a complete exchange leaves it reusable; anything else closes it. */
-  release(c: Client | null, reusable: boolean): void {
-    if (c === null || !this.clients.has(c)) return;
-    if (reusable && !this.closed && !c.closed && !c.destroyed && this.idle.length < MAX_IDLE) this.idle.push(c);
-    else this.drop(c);
+    return this.conns.size;
   }
 
   dispatch(req: BackendRequest, sink: ResponseSink): BackendCall {
-    const headers: string[] = [];
-    for (const [n, v] of req.fields) headers.push(n, v);
-    const opts: Dispatcher.DispatchOptions = {
-      path: req.path,
-      method: req.method as Dispatcher.HttpMethod,
-      headers,
-      body: req.body as unknown as Readable | null,
-      // The client decides about retries; undici must not replay a request on its own.
-      idempotent: false,
-    };
-    const client = this.closed ? null : this.take();
-    const call = new Call(sink, this, client);
-    if (client === null) {
-      call.onError(Object.assign(new Error('the backend pool is closed'), { code: 'UND_ERR_DESTROYED' }));
+    const call = new Call(req, sink);
+    if (this.closed) {
+      call.done = true;
+      sink.error({ kind: 'reset', message: 'the backend pool is closed' });
       return call;
     }
-    try {
-      client.dispatch(opts, call);
-    } catch (e) {
-      call.onError(e as Error);
-    }
+    this.take().start(call);
     return call;
+  }
+
+  /** A connection with nothing in flight, or a new one. */
+  private take(): Conn {
+    const c = this.idle.pop();
+    if (c !== undefined) return c;
+    const n = new Conn(this);
+    this.conns.add(n);
+    return n;
+  }
+
+  /** Sends `call` again on a new connection. */
+  restart(call: Call): void {
+    if (this.closed) {
+      call.done = true;
+      call.sink.error({ kind: 'reset', message: 'the backend closed the connection without a response' });
+      return;
+    }
+    const n = new Conn(this);
+    this.conns.add(n);
+    n.start(call);
+  }
+
+  /** An exchange on `c` is over: a complete one leaves it reusable; anything else closes it. */
+  release(c: Conn, reusable: boolean): void {
+    if (reusable && !this.closed && !c.socket.destroyed && this.idle.length < MAX_IDLE) {
+      c.socket.setTimeout(this.options.keepAliveTimeout);
+      this.idle.push(c);
+    } else c.destroy();
+  }
+
+  /** `c` has closed. */
+  forget(c: Conn): void {
+    this.conns.delete(c);
+    const i = this.idle.lastIndexOf(c);
+    if (i >= 0) this.idle.splice(i, 1);
+    if (this.conns.size === 0 && this.closeWaiters.length > 0) {
+      const w = this.closeWaiters;
+      this.closeWaiters = [];
+      for (const fn of w) fn();
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const c of this.idle.splice(0)) this.drop(c);
-    await Promise.all([...this.clients.keys()].map((c) => c.close().catch(() => {})));
+    for (const c of this.idle.splice(0)) c.destroy();
+    if (this.conns.size === 0) return;
+    await new Promise<void>((resolve) => this.closeWaiters.push(resolve));
   }
 
   destroy(): void {
     this.closed = true;
     this.idle.length = 0;
-    for (const c of [...this.clients.keys()]) this.drop(c);
+    for (const c of [...this.conns]) c.destroy();
   }
 }

@@ -286,7 +286,7 @@ describe('the npm package', () => {
           const base = `http://127.0.0.1:${proxy.port}`;
           const file = await runH2Get([`${base}/files/hello.txt`]);
           expect(file.stdout.toString(), file.stderr).toBe('hello from h2serve\n');
-          // The HTTP/1.1 backend is reached with undici, bundled into h2proxy.
+          // The HTTP/1.1 backend is reached with h2proxy's own HTTP/1.1 client.
           const info = await runH2Get([`${base}/info`]);
           expect(JSON.parse(info.stdout.toString()), info.stderr).toMatchObject({ method: 'GET', url: '/info', httpVersion: '1.1' });
           // h2bench with two worker threads (their own bundle), and over HTTP/1.1 (undici).
