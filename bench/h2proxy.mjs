@@ -4,9 +4,10 @@
 // the two proxies alternates), best and median reported. RSS: VmRSS of each
 // proxy's processes after the run.
 //
-// Before that, the choice of HTTP/1.1 client for the backends: undici's Pool
-// (dispatch with a handler, as h2proxy uses it) against node:http with a
-// keep-alive Agent, the same requests to the same nginx, interleaved.
+// Before that, the choice of HTTP/1.1 client for the backends: h2proxy's own
+// (Http1Pool, bundled from src/ for this run), undici (a Client per
+// connection with a handler) and node:http with a keep-alive Agent, the same
+// requests to the same nginx, interleaved.
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -103,8 +104,56 @@ function drive(one, n, concurrency) {
   });
 }
 
-async function clientComparison(port) {
+async function clientComparison(port, dir) {
   const { Client } = await import('undici');
+  // h2proxy's client as it is in src/ (dist/ holds only the library's entry points).
+  const esbuild = await import('esbuild');
+  const out = join(dir, 'backend-http1.mjs');
+  await esbuild.build({
+    entryPoints: [join(ROOT, 'src/proxy/backend-http1.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile: out,
+    logLevel: 'warning',
+  });
+  const { Http1Pool } = await import(out);
+  const pool = new Http1Pool({
+    host: '127.0.0.1',
+    port,
+    tls: false,
+    servername: null,
+    connectTimeout: 5000,
+    readTimeout: 5000,
+    keepAliveTimeout: 2000,
+    rejectUnauthorized: true,
+    ca: null,
+  });
+  const request = {
+    method: 'GET',
+    scheme: 'http',
+    authority: `127.0.0.1:${port}`,
+    path: '/1k',
+    fields: [['host', `127.0.0.1:${port}`]],
+    body: null,
+    front: { trailers: () => null },
+  };
+  const viaOwn = (done) => {
+    let n = 0;
+    pool.dispatch(request, {
+      head() {},
+      data(c) {
+        n += c.length;
+        return true;
+      },
+      end() {
+        done(n === 1024 ? null : new Error(`h2kit: ${n} octets`));
+      },
+      error(f) {
+        done(new Error(f.message));
+      },
+    });
+  };
   // As h2proxy uses undici: a Client per connection, taken from a free list.
   const idle = [];
   const all = [];
@@ -142,14 +191,16 @@ async function clientComparison(port) {
       })
       .on('error', done);
   };
-  const runs = { undici: [], http: [] };
-  await drive(viaUndici, 2000, CLIENT_CONCURRENCY);
-  await drive(viaHttp, 2000, CLIENT_CONCURRENCY);
+  const clients = { h2kit: viaOwn, undici: viaUndici, http: viaHttp };
+  const runs = { h2kit: [], undici: [], http: [] };
+  for (const one of Object.values(clients)) await drive(one, 2000, CLIENT_CONCURRENCY);
   for (let r = 0; r < 5; r++) {
-    const order = r % 2 === 0 ? ['undici', 'http'] : ['http', 'undici'];
-    for (const k of order) runs[k].push(await drive(k === 'undici' ? viaUndici : viaHttp, CLIENT_REQUESTS, CLIENT_CONCURRENCY));
+    const order = Object.keys(clients);
+    if (r % 2 === 1) order.reverse();
+    for (const k of order) runs[k].push(await drive(clients[k], CLIENT_REQUESTS, CLIENT_CONCURRENCY));
   }
   await Promise.all(all.map((c) => c.close()));
+  await pool.close();
   agent.destroy();
   return runs;
 }
@@ -183,8 +234,8 @@ http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/
   let clients = null;
   try {
     nginx = await start('nginx', [NGINX, '-c', join(dir, 'nginx.conf'), '-p', dir], nginxPort);
-    process.stderr.write('bench h2proxy: HTTP/1.1 clients (undici, node:http)\n');
-    clients = await clientComparison(nginxPort);
+    process.stderr.write('bench h2proxy: HTTP/1.1 clients (h2kit, undici, node:http)\n');
+    clients = await clientComparison(nginxPort, dir);
     const hp = await freePort();
     const nx = await freePort();
     procs.push({
@@ -237,7 +288,7 @@ http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/
   const lines = [
     '## h2proxy against nghttpx',
     '',
-    `\`h2proxy\` (\`bin/h2proxy.js\`, undici ${JSON.parse(readFileSync(join(ROOT, 'node_modules/undici/package.json'), 'utf8')).version} for HTTP/1.1 backends) and \`nghttpx\` (${nghttpxVersion}, \`--conf=/dev/null\`), each with one worker (\`-n1\`) and an h2c frontend on 127.0.0.1, in front of the same nginx (one worker process, keep-alive) serving a 1 KiB and a 100 KiB file of random octets. ${ROUNDS} rounds; in each, both proxies take the same h2load run, in alternating order. Best round in bold, then every round. CPU time per request: the user and system time of the proxy's processes during each run (from /proc) over its requests. Each proxy was warmed up first (h2load ${WARM_UP.join(' ')} on each file). RSS: VmRSS of the proxy's processes after the run (nghttpx: its main and worker processes). h2load, nginx and the proxy share the machine's cores with other work: the 1-minute load average was ${fmt(loadBefore, 2)} before the run and ${fmt(loadAfter, 2)} after it, so single rounds swing widely; the ratios come from interleaved rounds. Machine: ${machine()}.`,
+    `\`h2proxy\` (\`bin/h2proxy.js\`, with its own HTTP/1.1 client for the backends) and \`nghttpx\` (${nghttpxVersion}, \`--conf=/dev/null\`), each with one worker (\`-n1\`) and an h2c frontend on 127.0.0.1, in front of the same nginx (one worker process, keep-alive) serving a 1 KiB and a 100 KiB file of random octets. ${ROUNDS} rounds; in each, both proxies take the same h2load run, in alternating order. Best round in bold, then every round. CPU time per request: the user and system time of the proxy's processes during each run (from /proc) over its requests. Each proxy was warmed up first (h2load ${WARM_UP.join(' ')} on each file). RSS: VmRSS of the proxy's processes after the run (nghttpx: its main and worker processes). h2load, nginx and the proxy share the machine's cores with other work: the 1-minute load average was ${fmt(loadBefore, 2)} before the run and ${fmt(loadAfter, 2)} after it, so single rounds swing widely; the ratios come from interleaved rounds. Machine: ${machine()}.`,
     '',
     `| proxy | ${LOADS.map((l) => `${l.name}: req/s (h2load ${l.args.join(' ')})`).join(' | ')} | failed requests | RSS after the run |`,
     `|---|${LOADS.map(() => '---:').join('|')}|---:|---:|`,
@@ -264,13 +315,15 @@ http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/
   }
   lines.push('', `Floor (h2proxy at least ${FLOOR}× nghttpx's req/s, judged on the medians): ${verdicts.every(Boolean) ? 'met' : '**not met**'}.`);
   if (clients) {
+    const o = clients.h2kit;
     const u = clients.undici;
     const h = clients.http;
     const rps = (xs) => xs.map((x) => fmt(x.rps, 0)).join(', ');
     const cpu = (xs) => median(xs.map((x) => x.us));
+    const undiciVersion = JSON.parse(readFileSync(join(ROOT, 'node_modules/undici/package.json'), 'utf8')).version;
     lines.push(
       '',
-      `**The HTTP/1.1 client for backends.** ${CLIENT_REQUESTS} GETs of the 1 KiB file from the same nginx, ${CLIENT_CONCURRENCY} at a time, ${u.length} interleaved rounds, in this process: undici (a \`Client\` per connection with a handler, as h2proxy uses it) took **${fmt(cpu(u), 1)} µs** of CPU per request (median; req/s ${rps(u)}), node:http with a keep-alive \`Agent\` **${fmt(cpu(h), 1)} µs** (req/s ${rps(h)}). CPU time per request is what decides on a shared machine (req/s swings with the load), so h2proxy uses undici; it also hands over each response's header octets raw and in order (no IncomingMessage, no header object per response), which keeps repeated fields such as set-cookie apart.`,
+      `**The HTTP/1.1 client for backends.** ${CLIENT_REQUESTS} GETs of the 1 KiB file from the same nginx, ${CLIENT_CONCURRENCY} at a time, ${o.length} interleaved rounds, in this process, CPU time per request (median) and req/s of each round: h2proxy's own client (\`Http1Pool\`, src/proxy/backend-http1.ts) **${fmt(cpu(o), 1)} µs** (${rps(o)}); undici ${undiciVersion} (a \`Client\` per connection with a handler, as h2proxy used it before) **${fmt(cpu(u), 1)} µs** (${rps(u)}); node:http with a keep-alive \`Agent\` **${fmt(cpu(h), 1)} µs** (${rps(h)}). Own client / undici: ${fmt(cpu(o) / cpu(u), 2)}× the CPU time. The backend client is most of a proxy's work per request beside the frontend, which is why h2proxy has its own (see README).`,
     );
   }
   lines.push(

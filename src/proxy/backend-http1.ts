@@ -57,10 +57,27 @@ const MAX_CHUNK_LINE = 4096;
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** A bare CR or LF, or NUL, anywhere in a header section (lines are split on CRLF). */
-const BAD_OCTET = /\r(?!\n)|(?<!\r)\n|\0/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: |$)/;
 const CHUNK_SIZE = /^([0-9A-Fa-f]{1,12})[ \t]*(?:;.*)?$/;
+
+/**
+ * Plain-TCP reads land in one buffer shared by every connection (a read is
+ * parsed before the next one happens); it is replaced only after octets of
+ * it were handed on as they are (slices of COPY_BELOW octets or more, or a
+ * read held during a pause). Smaller slices are copied out instead, which
+ * costs less than a fresh 64 KiB buffer per read.
+ */
+const READ_SIZE = 64 * 1024;
+const COPY_BELOW = 16 * 1024;
+let readBuffer = Buffer.allocUnsafe(READ_SIZE);
+let readBufferLent = false;
+function nextReadBuffer(): Uint8Array {
+  if (readBufferLent) {
+    readBuffer = Buffer.allocUnsafe(READ_SIZE);
+    readBufferLent = false;
+  }
+  return readBuffer;
+}
 
 /** Methods that carry content even when empty: sent with Content-Length: 0 when the client sent none. */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
@@ -82,15 +99,21 @@ class ResponseError extends Error {}
 
 /**
  * Field lines (between `from` and the end) as fields; throws ResponseError
- * for anything that is not a field line.
+ * for anything that is not a field line, and for a bare CR or LF or a NUL
+ * anywhere (each line must end in CRLF; the last one has no terminator).
  */
 function parseFieldLines(text: string, from: number): Fields {
   const out: Fields = [];
-  let i = from;
   const n = text.length;
+  if (text.indexOf('\0', from) >= 0) throw new ResponseError('a NUL in the header section');
+  let i = from;
   while (i < n) {
-    let eol = text.indexOf('\r\n', i);
+    let eol = text.indexOf('\n', i);
     if (eol < 0) eol = n;
+    else if (text.charCodeAt(eol - 1) !== 0x0d) throw new ResponseError('a bare LF in the header section');
+    else eol--;
+    const cr = text.indexOf('\r', i);
+    if (cr >= 0 && cr < eol) throw new ResponseError('a bare CR in the header section');
     const c = text.charCodeAt(i);
     if (c === 0x20 || c === 0x09) throw new ResponseError('obsolete line folding in a header field');
     const colon = text.indexOf(':', i);
@@ -105,6 +128,30 @@ function parseFieldLines(text: string, from: number): Fields {
     i = eol + 2;
   }
   return out;
+}
+
+/** A Content-Length value (a list of equal lengths is taken: RFC 9110 §8.6); throws for anything else. */
+function contentLength(value: string): number {
+  let n = 0;
+  let digits = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i) - 0x30;
+    if (c < 0 || c > 9 || ++digits > 15) {
+      digits = -1;
+      break;
+    }
+    n = n * 10 + c;
+  }
+  if (digits > 0) return n;
+  let length = -1;
+  for (const part of value.split(',')) {
+    const v = part.trim();
+    if (!/^\d{1,15}$/.test(v)) throw new ResponseError(`an invalid Content-Length ${JSON.stringify(value.slice(0, 40))}`);
+    const k = Number(v);
+    if (length >= 0 && k !== length) throw new ResponseError(`two different Content-Lengths (${length} and ${k})`);
+    length = k;
+  }
+  return length;
 }
 
 /** Does a comma-separated field value list `token` (case-insensitively)? */
@@ -158,10 +205,14 @@ class Call implements BackendCall {
 /** One connection to the backend. */
 class Conn {
   readonly socket: Socket;
+  /** Reads land in the shared read buffer (plain TCP), so what is kept of them must not stay there. */
+  private readonly shared: boolean;
   connected = false;
   /** It has carried a complete exchange (a new request on it may meet a close the backend had already decided on). */
   reused = false;
   call: Call | null = null;
+  /** When it last became idle (Date.now()). */
+  idleSince = 0;
   /** The connection may carry another request once this one is done. */
   private keepAlive = true;
   private phase = HEAD;
@@ -187,12 +238,13 @@ class Conn {
           ...(o.ca ? { ca: o.ca } : {}),
           ALPNProtocols: ['http/1.1'],
         })
-      : net.connect({ host: o.host, port: o.port });
+      : net.connect({ host: o.host, port: o.port, onread: { buffer: nextReadBuffer, callback: (n: number, buf: Uint8Array) => this.onRead(n, buf) } });
+    this.shared = !o.tls;
     this.socket = socket;
     socket.setNoDelay(true);
     socket.setTimeout(o.connectTimeout);
     socket.once(o.tls ? 'secureConnect' : 'connect', () => this.onConnect());
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (o.tls) socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('timeout', () => this.onTimeout());
     socket.on('error', (err: Error) => {
       this.error ??= err;
@@ -204,9 +256,11 @@ class Conn {
 
   private onConnect(): void {
     this.connected = true;
+    // From now on the read timeout, restarted by every read and write (none is set per request);
+    // idle connections are closed by the pool's keep-alive sweep.
+    this.socket.setTimeout(this.pool.options.readTimeout);
     const call = this.call;
     if (call !== null) this.send(call);
-    else this.socket.setTimeout(this.pool.options.keepAliveTimeout);
   }
 
   /** Takes `call`: written now if connected, else once connected. */
@@ -222,7 +276,6 @@ class Conn {
   private send(call: Call): void {
     const req = call.req;
     const socket = this.socket;
-    socket.setTimeout(this.pool.options.readTimeout);
     let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
     let length = false;
     const fields = req.fields;
@@ -301,6 +354,13 @@ class Conn {
 
   // ---- reading the response ---------------------------------------------------------------
 
+  /** A plain-TCP read, into the shared read buffer (onread: no stream machinery per read). */
+  private onRead(n: number, buf: Uint8Array): boolean {
+    this.onData(Buffer.from(buf.buffer, buf.byteOffset, n));
+    // A pause is made by deliver() itself (socket.pause()).
+    return true;
+  }
+
   private onData(chunk: Buffer): void {
     const call = this.call;
     if (call === null) {
@@ -327,6 +387,7 @@ class Conn {
       }
       if (call.paused) {
         this.held = buf.subarray(pos);
+        if (this.shared) readBufferLent = true;
         return;
       }
       if (this.phase === BODY_LENGTH && this.remaining === 0) {
@@ -360,7 +421,6 @@ class Conn {
           try {
             if (this.phase === HEAD) this.onHead(call, text, buf.length - pos);
             else {
-              if (BAD_OCTET.test(text)) throw new ResponseError('a bare CR or LF, or NUL, in the trailer section');
               this.complete(call, parseFieldLines(text, 0), buf.length - pos);
             }
           } catch (e) {
@@ -438,7 +498,7 @@ class Conn {
     const statusLine = sl < 0 ? text : text.slice(0, sl);
     const m = STATUS_LINE.exec(statusLine);
     if (m === null) throw new ResponseError(`not an HTTP/1.x status line: ${JSON.stringify(statusLine.slice(0, 60))}`);
-    if (BAD_OCTET.test(text)) throw new ResponseError('a bare CR or LF, or NUL, in the header section');
+    if (/[\0\r\n]/.test(statusLine)) throw new ResponseError('a bare CR or LF, or a NUL, in the status line');
     const status = Number(m[2]);
     const fields = sl < 0 ? [] : parseFieldLines(text, sl + 2);
     if (status < 200) {
@@ -453,13 +513,9 @@ class Conn {
       const f = fields[i]!;
       const name = f[0];
       if (name === 'content-length') {
-        for (const part of f[1].split(',')) {
-          const v = part.trim();
-          if (!/^\d{1,15}$/.test(v)) throw new ResponseError(`an invalid Content-Length ${JSON.stringify(f[1].slice(0, 40))}`);
-          const n = Number(v);
-          if (length >= 0 && n !== length) throw new ResponseError(`two different Content-Lengths (${length} and ${n})`);
-          length = n;
-        }
+        const n = contentLength(f[1]);
+        if (length >= 0 && n !== length) throw new ResponseError(`two different Content-Lengths (${length} and ${n})`);
+        length = n;
       } else if (name === 'transfer-encoding') {
         te = true;
         const codings = f[1].toLowerCase().split(',');
@@ -497,6 +553,11 @@ class Conn {
 
   private deliver(call: Call, slice: Buffer): void {
     if (slice.length === 0) return;
+    // From the shared read buffer: small slices are copied, large ones handed on (and the buffer replaced).
+    if (this.shared) {
+      if (slice.length < COPY_BELOW) slice = Buffer.from(slice);
+      else readBufferLent = true;
+    }
     if (!call.sink.data(slice) && this.call === call && !call.done) {
       call.paused = true;
       // No read timeout while the client holds us back.
@@ -549,10 +610,8 @@ class Conn {
       this.socket.destroy();
       return;
     }
-    if (call === null) {
-      this.destroy(); // keep-alive timeout
-      return;
-    }
+    // Idle: the keep-alive sweep decides.
+    if (call === null) return;
     this.fail(call, { kind: 'timeout', message: `no response octets for ${this.pool.options.readTimeout} ms` });
   }
 
@@ -613,6 +672,7 @@ export class Http1Pool implements BackendPool {
   /** Every connection, open or being opened. */
   private readonly conns = new Set<Conn>();
   private closed = false;
+  private sweepTimer: NodeJS.Timeout | null = null;
   private closeWaiters: Array<() => void> = [];
 
   constructor(o: Http1PoolOptions) {
@@ -659,9 +719,26 @@ export class Http1Pool implements BackendPool {
   /** An exchange on `c` is over: a complete one leaves it reusable; anything else closes it. */
   release(c: Conn, reusable: boolean): void {
     if (reusable && !this.closed && !c.socket.destroyed && this.idle.length < MAX_IDLE) {
-      c.socket.setTimeout(this.options.keepAliveTimeout);
+      c.idleSince = Date.now();
       this.idle.push(c);
+      this.scheduleSweep();
     } else c.destroy();
+  }
+
+  /** One timer for the pool: it fires when the longest-idle connection has been idle for the keep-alive timeout. */
+  private scheduleSweep(): void {
+    if (this.sweepTimer !== null || this.idle.length === 0) return;
+    const wait = Math.max(1, this.idle[0]!.idleSince + this.options.keepAliveTimeout - Date.now());
+    this.sweepTimer = setTimeout(() => this.sweep(), wait);
+    this.sweepTimer.unref();
+  }
+
+  /** Closes the connections idle for the keep-alive timeout (the longest idle are first in the list). */
+  private sweep(): void {
+    this.sweepTimer = null;
+    const limit = Date.now() - this.options.keepAliveTimeout;
+    while (this.idle.length > 0 && this.idle[0]!.idleSince <= limit) this.idle.shift()!.destroy();
+    this.scheduleSweep();
   }
 
   /** `c` has closed. */
@@ -678,6 +755,7 @@ export class Http1Pool implements BackendPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.sweepTimer !== null) clearTimeout(this.sweepTimer);
     for (const c of this.idle.splice(0)) c.destroy();
     if (this.conns.size === 0) return;
     await new Promise<void>((resolve) => this.closeWaiters.push(resolve));
@@ -685,6 +763,7 @@ export class Http1Pool implements BackendPool {
 
   destroy(): void {
     this.closed = true;
+    if (this.sweepTimer !== null) clearTimeout(this.sweepTimer);
     this.idle.length = 0;
     for (const c of [...this.conns]) c.destroy();
   }
