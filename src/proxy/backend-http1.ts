@@ -31,7 +31,7 @@
  */
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
-import { type BackendCall, type BackendFailure, type BackendPool, type BackendRequest, isConnectError, type ResponseSink } from './backend.js';
+import type { BackendCall, BackendFailure, BackendPool, BackendRequest, ResponseSink } from './backend.js';
 import type { Fields } from './headers.js';
 
 export interface Http1PoolOptions {
@@ -635,10 +635,11 @@ class Conn {
       call.done = true;
       const err = this.error;
       const code = err?.code;
+      // Nothing was sent: whatever failed (refused, unreachable, the TLS handshake or the backend's
+      // certificate), another backend may be tried and this one is left out for a while.
       if (this.timedOut) return call.sink.error({ kind: 'connect', message: `connect timeout after ${this.pool.options.connectTimeout} ms` });
-      if (err !== null && isConnectError(code)) return call.sink.error({ kind: 'connect', message: `${code}: ${err.message}` });
       return call.sink.error({
-        kind: 'reset',
+        kind: 'connect',
         message: err !== null ? `${code ? `${code}: ` : ''}${err.message}` : 'the connection closed while being set up',
       });
     }

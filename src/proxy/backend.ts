@@ -63,20 +63,3 @@ export interface BackendPool {
   /** Closes everything at once. */
   destroy(): void;
 }
-
-const CONNECT_CODES = new Set([
-  'ECONNREFUSED',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'CONNECT_FAILED',
-  'TLS_ALPN',
-]);
-
-/** Classifies a connection-level error code. */
-export function isConnectError(code: string | undefined): boolean {
-  return code !== undefined && CONNECT_CODES.has(code);
-}

@@ -314,7 +314,8 @@ class Exchange implements ResponseSink, QueueEntry, ExchangeOwner {
         this.releaseSlot();
         return this.attempt(this.group!.pick(Date.now()));
       }
-      return this.answer(502, 'The backend refused the connection.', `request to ${b.label} failed: cannot connect`);
+      const page = f.message.startsWith('ECONNREFUSED') ? 'The backend refused the connection.' : 'No connection to the backend could be made.';
+      return this.answer(502, page, `request to ${b.label} failed: cannot connect`);
     }
     if (!this.fx.responded) {
       if (f.kind === 'timeout') return this.answer(504, 'The backend did not answer in time.', `backend ${b.label} timed out: ${f.message}`);

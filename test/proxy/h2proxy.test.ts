@@ -295,6 +295,61 @@ describe('routing and balancing', () => {
   });
 });
 
+describe('an HTTP/1.1 backend over TLS', () => {
+  it('verified with --cacert and sni=, or not with -k; a certificate that cannot be verified is a 502 that says so', async () => {
+    const https = await import('node:https');
+    const seen: Array<{ url: string; bytes: number; sni: string | undefined }> = [];
+    const server = https.createServer({ key: readFileSync(cert.key), cert: readFileSync(cert.cert) }, (req, res) => {
+      const parts: Buffer[] = [];
+      req.on('data', (c: Buffer) => parts.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(parts);
+        seen.push({ url: req.url ?? '', bytes: body.length, sni: (req.socket as import('node:tls').TLSSocket).servername || undefined });
+        res.setHeader('content-type', 'application/octet-stream');
+        res.end(body.length > 0 ? body : 'hello over tls');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as import('node:net').AddressInfo).port;
+    const upload = pattern(3 << 20);
+    try {
+      const verified = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${port};;tls;sni=localhost`, `--cacert=${cert.cert}`]);
+      await withSession(`http://127.0.0.1:${verified.port}`, async (s) => {
+        const r = await s.request({ ':path': '/a' });
+        expect([r.status, await r.text()]).toEqual([200, 'hello over tls']);
+        const u = await s.request({ ':method': 'POST', ':path': '/up' }, { body: upload });
+        expect(sha(await u.bytes())).toBe(sha(upload));
+      });
+      expect(seen.map((x) => [x.url, x.bytes, x.sni])).toEqual([
+        ['/a', 0, 'localhost'],
+        ['/up', upload.length, 'localhost'],
+      ]);
+      await verified.stop();
+
+      const unverified = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${port};;tls`]);
+      await withSession(`http://127.0.0.1:${unverified.port}`, async (s) => {
+        const r = await s.request({ ':path': '/b' });
+        expect(r.status).toBe(502);
+        expect(await r.text()).toMatch(/502 Bad Gateway.*No connection to the backend could be made/);
+      });
+      // Nothing was sent: a connect failure (the backend is left out for a while), with the reason.
+      expect(unverified.stderr).toMatch(/WARN Backend connect failed; addr=127\.0\.0\.1:\d+: DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate; left out for/);
+      expect(unverified.stderr).toMatch(/WARN 502 for GET 127\.0\.0\.1:\d+\/b: request to 127\.0\.0\.1:\d+ failed: cannot connect/);
+      await unverified.stop();
+
+      const insecure = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${port};;tls`, '-k']);
+      await withSession(`http://127.0.0.1:${insecure.port}`, async (s) => {
+        const r = await s.request({ ':path': '/c' });
+        expect([r.status, await r.text()]).toEqual([200, 'hello over tls']);
+      });
+      await insecure.stop();
+      expect(seen.map((x) => x.url)).toEqual(['/a', '/up', '/c']);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('failures', () => {
   it('502 when no backend answers, 504 when it times out, a reset when it breaks off mid-response', async () => {
     const p = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${echoA.port}`, '-b127.0.0.1,1;/dead/', '--backend-read-timeout=1s']);
