@@ -44,13 +44,18 @@ export interface Http1PoolOptions {
   keepAliveTimeout: number;
   rejectUnauthorized: boolean;
   ca: string | Buffer | null;
+  /** The largest response header (or trailer) section taken, in octets (--response-header-field-buffer); MAX_HEAD by default. */
+  maxHead?: number;
 }
 
 /** Idle connections kept per backend address; more are closed as they become idle. */
 export const MAX_IDLE = 128;
 
-/** The largest response header section (or trailer section) taken, in octets. */
+/** The largest response header section (or trailer section) taken by default, in octets (nghttpx's 64K). */
 export const MAX_HEAD = 64 * 1024;
+
+/** Interim (1xx) responses taken before the final one; more is a backend that never answers. */
+export const MAX_INTERIM = 16;
 
 /** The longest chunk-size line (with extensions) taken. */
 const MAX_CHUNK_LINE = 4096;
@@ -220,6 +225,9 @@ class Conn {
   /** Octets of a head, chunk-size line or trailer section split across reads. */
   private pending: Buffer | null = null;
   private headOnly = false;
+  private readonly maxHead: number;
+  /** Interim responses seen for this request. */
+  private interim = 0;
   /** Octets of a read not yet parsed because the sink asked for a pause. */
   private held: Buffer | null = null;
   private socketPaused = false;
@@ -229,6 +237,7 @@ class Conn {
 
   constructor(private readonly pool: Http1Pool) {
     const o = pool.options;
+    this.maxHead = o.maxHead ?? MAX_HEAD;
     const socket = o.tls
       ? tls.connect({
           host: o.host,
@@ -270,6 +279,7 @@ class Conn {
     this.phase = HEAD;
     this.keepAlive = true;
     this.headOnly = call.req.method === 'HEAD';
+    this.interim = 0;
     if (this.connected) this.send(call);
   }
 
@@ -411,11 +421,11 @@ class Conn {
           }
           const end = buf.indexOf(CRLFCRLF, pos);
           if (end < 0) {
-            if (buf.length - pos > MAX_HEAD) return this.invalid(call, `a header section larger than ${MAX_HEAD} octets`);
+            if (buf.length - pos > this.maxHead) return this.invalid(call, `a header section larger than ${this.maxHead} octets`);
             this.pending = Buffer.from(buf.subarray(pos));
             return;
           }
-          if (end - pos > MAX_HEAD) return this.invalid(call, `a header section larger than ${MAX_HEAD} octets`);
+          if (end - pos > this.maxHead) return this.invalid(call, `a header section larger than ${this.maxHead} octets`);
           const text = buf.toString('latin1', pos, end);
           pos = end + 4;
           try {
@@ -503,6 +513,7 @@ class Conn {
     const fields = sl < 0 ? [] : parseFieldLines(text, sl + 2);
     if (status < 200) {
       if (status === 101) throw new ResponseError('a 101 (Switching Protocols) response to a request that asked for no upgrade');
+      if (++this.interim > MAX_INTERIM) throw new ResponseError(`more than ${MAX_INTERIM} interim (1xx) responses`);
       return; // 100, 102, 103: the final response follows
     }
     let length = -1;

@@ -67,6 +67,8 @@ export interface ProxyConfig {
   addResponseHeaders: Array<[string, string]>;
   requestHeaderFieldBuffer: number;
   maxRequestHeaderFields: number;
+  responseHeaderFieldBuffer: number;
+  maxResponseHeaderFields: number;
   // Timeouts.
   frontendReadTimeout: number;
   frontendHttp2ReadTimeout: number;
@@ -121,6 +123,8 @@ export function defaultConfig(): ProxyConfig {
     addResponseHeaders: [],
     requestHeaderFieldBuffer: 64 * 1024,
     maxRequestHeaderFields: 100,
+    responseHeaderFieldBuffer: 64 * 1024,
+    maxResponseHeaderFields: 500,
     frontendReadTimeout: 60_000,
     frontendHttp2ReadTimeout: 180_000,
     frontendWriteTimeout: 30_000,
@@ -410,6 +414,22 @@ export const OPTIONS: readonly OptionDef[] = [
     help: 'most request header fields',
     default: '100',
     apply: (c, v) => (c.maxRequestHeaderFields = parseInteger(str(v), 0, 0xffffffff)),
+  },
+  {
+    name: 'response-header-field-buffer',
+    kind: 'value',
+    arg: '<SIZE>',
+    help: 'largest response header section from a backend (names and values)',
+    default: '64K',
+    apply: (c, v) => (c.responseHeaderFieldBuffer = parseSize(str(v))),
+  },
+  {
+    name: 'max-response-header-fields',
+    kind: 'value',
+    arg: '<N>',
+    help: 'most response header fields from a backend',
+    default: '500',
+    apply: (c, v) => (c.maxResponseHeaderFields = parseInteger(str(v), 0, 0xffffffff)),
   },
   {
     name: 'frontend-read-timeout',

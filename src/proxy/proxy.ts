@@ -127,6 +127,8 @@ export class Generation {
         keepAliveTimeout: c.backendKeepAliveTimeout,
         rejectUnauthorized: !c.insecure,
         ca: this.ca,
+        // The raw section holds ": " and CRLF besides names and values: room for them on every line.
+        maxHead: c.responseHeaderFieldBuffer + 4 * c.maxResponseHeaderFields,
       });
     }
     this.pools.set(b.key, p);
@@ -269,6 +271,17 @@ class Exchange implements ResponseSink, QueueEntry, ExchangeOwner {
   head(status: number, fields: Fields): void {
     if (this.finished) return;
     this.gen.router.succeeded(this.backend!);
+    const c = this.gen.config;
+    let size = 0;
+    for (let i = 0; i < fields.length; i++) size += fields[i]![0].length + fields[i]![1].length;
+    if (fields.length > c.maxResponseHeaderFields || size > c.responseHeaderFieldBuffer) {
+      this.call?.cancel();
+      return this.answer(
+        502,
+        'The backend sent a response header section larger than this proxy takes.',
+        `backend ${this.backend!.label} sent ${fields.length} response header fields of ${size} octets; at most ${c.maxResponseHeaderFields} fields and ${c.responseHeaderFieldBuffer} octets are taken`,
+      );
+    }
     this.status = status;
     const method = this.fx.inbound.method;
     const body = method !== 'HEAD' && status !== 204 && status !== 304;

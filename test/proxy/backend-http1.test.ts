@@ -343,6 +343,7 @@ describe('malformed responses are 502s with a reason, never guessed at', () => {
     ['a field line without a colon', 'HTTP/1.1 200 OK\r\nnocolon\r\nContent-Length: 0\r\n\r\n', /without a colon/],
     ['a space in a field name', 'HTTP/1.1 200 OK\r\nBad Name: 1\r\nContent-Length: 0\r\n\r\n', /invalid header field name: "Bad Name"/],
     ['not HTTP/1.x', 'HTTP/2 200\r\nContent-Length: 0\r\n\r\n', /not an HTTP\/1.x status line: "HTTP\/2 200"/],
+    ['endless interim responses', 'HTTP/1.1 100 Continue\r\n\r\n'.repeat(17), /more than 16 interim \(1xx\) responses/],
     ['a 101 nobody asked for', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n', /101/],
     ['a head larger than the limit', `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(MAX_HEAD + 10)}\r\n\r\n`, /header section larger than 65536 octets/],
   ];

@@ -333,7 +333,9 @@ describe('an HTTP/1.1 backend over TLS', () => {
         expect(await r.text()).toMatch(/502 Bad Gateway.*No connection to the backend could be made/);
       });
       // Nothing was sent: a connect failure (the backend is left out for a while), with the reason.
-      expect(unverified.stderr).toMatch(/WARN Backend connect failed; addr=127\.0\.0\.1:\d+: DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate; left out for/);
+      expect(unverified.stderr).toMatch(
+        /WARN Backend connect failed; addr=127\.0\.0\.1:\d+: DEPTH_ZERO_SELF_SIGNED_CERT: self-signed certificate; left out for/,
+      );
       expect(unverified.stderr).toMatch(/WARN 502 for GET 127\.0\.0\.1:\d+\/b: request to 127\.0\.0\.1:\d+ failed: cannot connect/);
       await unverified.stop();
 
@@ -371,6 +373,30 @@ describe('failures', () => {
     expect(p.stderr).toMatch(/WARN 504 for GET 127\.0\.0\.1:\d+\/hang: backend 127\.0\.0\.1:\d+ timed out/);
     expect(p.stderr).toMatch(/WARN backend 127\.0\.0\.1:\d+ failed during the response/);
     await p.stop();
+  });
+
+  it('--max-response-header-fields and --response-header-field-buffer: a backend response over either is a 502 that says so', async () => {
+    const few = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${echoA.port}`, '--max-response-header-fields=2']);
+    const small = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${echoA.port}`, '--response-header-field-buffer=40']);
+    const roomy = await startProxy([
+      '-f127.0.0.1,0;no-tls',
+      `-b127.0.0.1,${echoA.port}`,
+      '--max-response-header-fields=20',
+      '--response-header-field-buffer=4K',
+    ]);
+    for (const p of [few, small]) {
+      await withSession(`http://127.0.0.1:${p.port}`, async (s) => {
+        const r = await s.request({ ':path': '/lots' });
+        expect(r.status).toBe(502);
+        expect(await r.text()).toMatch(/response header section larger than this proxy takes/);
+      });
+    }
+    expect(few.stderr).toMatch(
+      /WARN 502 for GET 127\.0\.0\.1:\d+\/lots: backend 127\.0\.0\.1:\d+ sent \d+ response header fields of \d+ octets; at most 2 fields and 65536 octets are taken/,
+    );
+    expect(small.stderr).toMatch(/at most 500 fields and 40 octets are taken/);
+    await withSession(`http://127.0.0.1:${roomy.port}`, async (s) => expect((await s.request({ ':path': '/lots' })).status).toBe(200));
+    await Promise.all([few.stop(), small.stop(), roomy.stop()]);
   });
 
   it('--max-request-header-fields and --request-header-field-buffer: 431, over HTTP/2 and HTTP/1.1', async () => {
