@@ -60,6 +60,7 @@ export const MAX_INTERIM = 16;
 /** The longest chunk-size line (with extensions) taken. */
 const MAX_CHUNK_LINE = 4096;
 
+const CRLF = Buffer.from('\r\n');
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: |$)/;
@@ -222,8 +223,14 @@ class Conn {
   private keepAlive = true;
   private phase = HEAD;
   private remaining = 0;
-  /** Octets of a head, chunk-size line or trailer section split across reads. */
-  private pending: Buffer | null = null;
+  /**
+   * Octets of a head, chunk-size line or trailer section split across reads
+   * (acc[0..accLen), grown by doubling), and where in the read the section
+   * that section() found ended.
+   */
+  private acc: Buffer | null = null;
+  private accLen = 0;
+  private after = 0;
   private headOnly = false;
   private readonly maxHead: number;
   /** Interim responses seen for this request. */
@@ -408,31 +415,15 @@ class Conn {
       switch (this.phase) {
         case HEAD:
         case TRAILERS: {
-          if (this.pending !== null) {
-            buf = Buffer.concat([this.pending, buf.subarray(pos)]);
-            pos = 0;
-            this.pending = null;
-          }
-          // An empty trailer section: the chunked content ends at once.
-          if (this.phase === TRAILERS && buf.length - pos >= 2 && buf[pos] === 0x0d && buf[pos + 1] === 0x0a) {
-            pos += 2;
-            this.complete(call, null, buf.length - pos);
-            continue;
-          }
-          const end = buf.indexOf(CRLFCRLF, pos);
-          if (end < 0) {
-            if (buf.length - pos > this.maxHead) return this.invalid(call, `a header section larger than ${this.maxHead} octets`);
-            this.pending = Buffer.from(buf.subarray(pos));
-            return;
-          }
-          if (end - pos > this.maxHead) return this.invalid(call, `a header section larger than ${this.maxHead} octets`);
-          const text = buf.toString('latin1', pos, end);
-          pos = end + 4;
+          const trailers = this.phase === TRAILERS;
+          let text: string | null;
           try {
-            if (this.phase === HEAD) this.onHead(call, text, buf.length - pos);
-            else {
-              this.complete(call, parseFieldLines(text, 0), buf.length - pos);
-            }
+            text = this.section(buf, pos, CRLFCRLF, this.maxHead, 'header section');
+            if (text === null) return;
+            pos = this.after;
+            if (!trailers) this.onHead(call, text, buf.length - pos);
+            // The trailer section was seeded with the CRLF that ended the last chunk's line.
+            else this.complete(call, text === '' ? null : parseFieldLines(text, 2), buf.length - pos);
           } catch (e) {
             if (e instanceof ResponseError) return this.invalid(call, e.message);
             throw e;
@@ -454,25 +445,22 @@ class Conn {
           break;
         }
         case CHUNK_LINE: {
-          if (this.pending !== null) {
-            buf = Buffer.concat([this.pending, buf.subarray(pos)]);
-            pos = 0;
-            this.pending = null;
+          let line: string | null;
+          try {
+            line = this.section(buf, pos, CRLF, MAX_CHUNK_LINE, 'chunk-size line');
+          } catch (e) {
+            if (e instanceof ResponseError) return this.invalid(call, e.message);
+            throw e;
           }
-          const eol = buf.indexOf(0x0a, pos);
-          if (eol < 0) {
-            if (buf.length - pos > MAX_CHUNK_LINE) return this.invalid(call, 'a chunk-size line too long');
-            this.pending = Buffer.from(buf.subarray(pos));
-            return;
-          }
-          if (eol === pos || buf[eol - 1] !== 0x0d) return this.invalid(call, 'a chunk-size line not ended by CRLF');
-          const line = buf.toString('latin1', pos, eol - 1);
-          pos = eol + 1;
+          if (line === null) return;
+          pos = this.after;
           const m = CHUNK_SIZE.exec(line);
           if (m === null) return this.invalid(call, `an invalid chunk size ${JSON.stringify(line.slice(0, 40))}`);
           const size = Number.parseInt(m[1]!, 16);
-          if (size === 0) this.phase = TRAILERS;
-          else {
+          if (size === 0) {
+            this.phase = TRAILERS;
+            this.seed(CRLF);
+          } else {
             this.remaining = size;
             this.phase = CHUNK_DATA;
           }
@@ -500,6 +488,53 @@ class Conn {
         }
       }
     }
+  }
+
+  /**
+   * The octets before `term` in what is pending plus buf[pos..], as latin1
+   * text, with this.after set to the position in `buf` after `term`; null
+   * when `term` has not come yet (buf[pos..] is then kept). Kept octets
+   * grow by doubling and each search starts where the last one stopped, so
+   * a section sent an octet at a time costs linear time, and at most
+   * `limit` octets of it are taken.
+   */
+  private section(buf: Buffer, pos: number, term: Buffer, limit: number, what: string): string | null {
+    const before = this.accLen;
+    if (before === 0) {
+      const end = buf.indexOf(term, pos);
+      if (end >= 0) {
+        if (end - pos > limit) throw new ResponseError(`a ${what} larger than ${limit} octets`);
+        this.after = end + term.length;
+        return buf.toString('latin1', pos, end);
+      }
+    }
+    const add = buf.length - pos;
+    const need = before + add;
+    let acc = this.acc;
+    if (acc === null || acc.length < need) {
+      const grown = Buffer.allocUnsafe(Math.max(256, 2 * need));
+      if (acc !== null) acc.copy(grown, 0, 0, before);
+      this.acc = acc = grown;
+    }
+    buf.copy(acc, before, pos);
+    this.accLen = need;
+    const end = acc.subarray(0, need).indexOf(term, Math.max(0, before - term.length + 1));
+    if (end < 0) {
+      if (need - term.length + 1 > limit) throw new ResponseError(`a ${what} larger than ${limit} octets`);
+      return null;
+    }
+    if (end > limit) throw new ResponseError(`a ${what} larger than ${limit} octets`);
+    this.accLen = 0;
+    this.after = pos + end + term.length - before;
+    return acc.toString('latin1', 0, end);
+  }
+
+  /** Starts the pending octets with `octets` (the CRLF that a trailer section's end may share). */
+  private seed(octets: Buffer): void {
+    this.accLen = 0;
+    if (this.acc === null || this.acc.length < octets.length) this.acc = Buffer.allocUnsafe(256);
+    octets.copy(this.acc, 0);
+    this.accLen = octets.length;
   }
 
   /** The status line and fields of a response: a 1xx is skipped; the final one goes to the sink and sets the framing. */
@@ -583,7 +618,7 @@ class Conn {
     call.done = true;
     call.conn = null;
     this.call = null;
-    this.pending = null;
+    this.accLen = 0;
     this.phase = HEAD;
     // A request still being written, octets after the response, or framing that ends with the
     // connection: the connection cannot carry another exchange.

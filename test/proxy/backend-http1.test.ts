@@ -254,6 +254,19 @@ describe('framing', () => {
     expect(backend.connections).toBe(1);
   });
 
+  it('chunked content sent an octet at a time, with and without trailers', async () => {
+    const wires = [
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\nwiki\r\n5\r\npedia\r\n0\r\nX-T: 1\r\n\r\n',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwiki\r\n0\r\n\r\n',
+    ];
+    const { backend, get } = await setup((r) => writeSplit(r.socket, octets(wires[r.index]!)));
+    const a = await get('/');
+    expect([a.body.toString(), a.trailers]).toEqual(['wikipedia', [['x-t', '1']]]);
+    const b = await get('/');
+    expect([b.body.toString(), b.trailers]).toEqual(['wiki', null]);
+    expect(backend.connections).toBe(1);
+  });
+
   it('chunked content without trailers ends with the empty line', async () => {
     const { backend, get } = await setup((r) => writeSplit(r.socket, ['HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n', '\r\n']));
     const a = await get('/');
@@ -333,6 +346,13 @@ describe('malformed responses are 502s with a reason, never guessed at', () => {
     ['two different Content-Lengths', 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd', /two different Content-Lengths \(3 and 4\)/],
     ['a Content-Length that is not a number', 'HTTP/1.1 200 OK\r\nContent-Length: 3x\r\n\r\nabc', /invalid Content-Length "3x"/],
     ['a bad chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', /invalid chunk size "zz"/],
+    ['a chunk-size line ended by a bare LF', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\nabc\r\n0\r\n\r\n', /invalid chunk size "3\\nabc"/],
+    ['a chunk-size line too long', `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;${'e'.repeat(5000)}`, /a chunk-size line larger than 4096 octets/],
+    [
+      'a trailer section larger than the limit',
+      `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-T: ${'t'.repeat(MAX_HEAD)}\r\n\r\n`,
+      /header section larger than 65536 octets/,
+    ],
     ['chunk data without its CRLF', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n', /chunk data not followed by CRLF/],
     ['obs-fold', 'HTTP/1.1 200 OK\r\nX-A: 1\r\n  continued\r\nContent-Length: 0\r\n\r\n', /obsolete line folding/],
     ['a bare LF in a field', 'HTTP/1.1 200 OK\r\nX-A: 1\nX-B: 2\r\nContent-Length: 0\r\n\r\n', /a bare LF in the header section/],
