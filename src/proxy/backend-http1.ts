@@ -64,42 +64,54 @@ const CRLF = Buffer.from('\r\n');
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: |$)/;
-const CHUNK_SIZE = /^([0-9A-Fa-f]{1,12})[ \t]*(?:;.*)?$/;
+const CHUNK_SIZE = /^0*([0-9A-Fa-f]{1,12})[ \t]*(?:;.*)?$/;
 
 /**
- * Plain-TCP reads land in one buffer shared by every connection (a read is
- * parsed before the next one happens); it is replaced only after octets of
+ * Plain-TCP reads land in a buffer of the connection's own (onread: no
+ * stream machinery per read): 16 KiB, or 64 KiB once a read has filled it.
+ * A socket keeps the buffer it was given until its next read, so the buffer
+ * cannot be shared between connections. It is replaced only after octets of
  * it were handed on as they are (slices of COPY_BELOW octets or more, or a
- * read held during a pause). Smaller slices are copied out instead, which
- * costs less than a fresh 64 KiB buffer per read.
+ * read held during a pause); smaller slices are copied out instead, which
+ * costs less than a fresh buffer per read.
  */
-const READ_SIZE = 64 * 1024;
-const COPY_BELOW = 16 * 1024;
-let readBuffer = Buffer.allocUnsafe(READ_SIZE);
-let readBufferLent = false;
-function nextReadBuffer(): Uint8Array {
-  if (readBufferLent) {
-    readBuffer = Buffer.allocUnsafe(READ_SIZE);
-    readBufferLent = false;
-  }
-  return readBuffer;
-}
+const READ_MIN = 16 * 1024;
+const READ_MAX = 64 * 1024;
+const COPY_BELOW = 8 * 1024;
 
 /** Methods that carry content even when empty: sent with Content-Length: 0 when the client sent none. */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 /** Methods that may be sent again (RFC 9110 §9.2.2), when nothing came back. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
-/** Field names as received -> lowercase, for names seen before (bounded). */
+/**
+ * Field names as received -> lowercase, for names seen before (bounded).
+ * What is kept is a copy: a substring of the head would keep the whole head
+ * alive for as long as the process runs.
+ */
 const names = new Map<string, string>();
+const NAME_CACHE_SIZE = 1024;
+const NAME_CACHE_LONGEST = 64;
 function lowerName(raw: string): string | null {
   const known = names.get(raw);
   if (known !== undefined) return known;
   if (!TOKEN.test(raw)) return null;
-  const lower = raw.toLowerCase();
-  if (names.size < 1024) names.set(raw, lower);
+  const lower = flat(raw.toLowerCase());
+  if (names.size < NAME_CACHE_SIZE && raw.length <= NAME_CACHE_LONGEST) names.set(lower === raw ? lower : flat(raw), lower);
   return lower;
 }
+
+/** A copy of `s` that refers to no other string. */
+function flat(s: string): string {
+  return Buffer.from(s, 'latin1').toString('latin1');
+}
+
+/**
+ * Values of a header section larger than this are made from the octets, not
+ * as substrings of the section's text: a value kept for long (in a frontend's
+ * HPACK table) then keeps only itself alive, not the whole section.
+ */
+const SUBSTRINGS_UP_TO = 1024;
 
 class ResponseError extends Error {}
 
@@ -108,7 +120,7 @@ class ResponseError extends Error {}
  * for anything that is not a field line, and for a bare CR or LF or a NUL
  * anywhere (each line must end in CRLF; the last one has no terminator).
  */
-function parseFieldLines(text: string, from: number): Fields {
+function parseFieldLines(text: string, from: number, src: Buffer | null = null, srcStart = 0): Fields {
   const out: Fields = [];
   const n = text.length;
   if (text.indexOf('\0', from) >= 0) throw new ResponseError('a NUL in the header section');
@@ -130,7 +142,7 @@ function parseFieldLines(text: string, from: number): Fields {
     let b = eol;
     while (a < b && (text.charCodeAt(a) === 0x20 || text.charCodeAt(a) === 0x09)) a++;
     while (b > a && (text.charCodeAt(b - 1) === 0x20 || text.charCodeAt(b - 1) === 0x09)) b--;
-    out.push([name, text.slice(a, b)]);
+    out.push([name, src === null ? text.slice(a, b) : src.toString('latin1', srcStart + a, srcStart + b)]);
     i = eol + 2;
   }
   return out;
@@ -204,15 +216,23 @@ class Call implements BackendCall {
     this.done = true;
     const c = this.conn;
     this.conn = null;
-    c?.destroy();
+    if (c === null) return;
+    // Whatever is being parsed for it stops at once (the sink may cancel from inside head() or data()).
+    if (c.call === this) c.call = null;
+    c.destroy();
   }
 }
 
 /** One connection to the backend. */
 class Conn {
   readonly socket: Socket;
-  /** Reads land in the shared read buffer (plain TCP), so what is kept of them must not stay there. */
+  /** Reads land in the connection's read buffer (plain TCP), so what is kept of them must not stay there. */
   private readonly shared: boolean;
+  private rbuf: Buffer | null = null;
+  /** Octets of rbuf were handed on or held: the next read needs another buffer. */
+  private lent = false;
+  /** The last read filled rbuf: the next one gets READ_MAX. */
+  private grow = false;
   connected = false;
   /** It has carried a complete exchange (a new request on it may meet a close the backend had already decided on). */
   reused = false;
@@ -231,6 +251,9 @@ class Conn {
   private acc: Buffer | null = null;
   private accLen = 0;
   private after = 0;
+  /** The octets the text section() returned was made of, and where it starts in them. */
+  private src: Buffer | null = null;
+  private srcStart = 0;
   private headOnly = false;
   private readonly maxHead: number;
   /** Interim responses seen for this request. */
@@ -254,7 +277,7 @@ class Conn {
           ...(o.ca ? { ca: o.ca } : {}),
           ALPNProtocols: ['http/1.1'],
         })
-      : net.connect({ host: o.host, port: o.port, onread: { buffer: nextReadBuffer, callback: (n: number, buf: Uint8Array) => this.onRead(n, buf) } });
+      : net.connect({ host: o.host, port: o.port, onread: { buffer: () => this.readBuffer(), callback: (n: number, buf: Uint8Array) => this.onRead(n, buf) } });
     this.shared = !o.tls;
     this.socket = socket;
     socket.setNoDelay(true);
@@ -371,8 +394,20 @@ class Conn {
 
   // ---- reading the response ---------------------------------------------------------------
 
-  /** A plain-TCP read, into the shared read buffer (onread: no stream machinery per read). */
+  /** Where the next plain-TCP read goes: the connection's buffer, a new one once it was lent or filled. */
+  private readBuffer(): Uint8Array {
+    let b = this.rbuf;
+    if (b === null || this.lent || this.grow) {
+      b = this.rbuf = Buffer.allocUnsafe(this.grow || (b !== null && b.length === READ_MAX) ? READ_MAX : READ_MIN);
+      this.lent = false;
+      this.grow = false;
+    }
+    return b;
+  }
+
+  /** A plain-TCP read, into the connection's read buffer. */
   private onRead(n: number, buf: Uint8Array): boolean {
+    if (n === buf.length && buf.length < READ_MAX) this.grow = true;
     this.onData(Buffer.from(buf.buffer, buf.byteOffset, n));
     // A pause is made by deliver() itself (socket.pause()).
     return true;
@@ -404,7 +439,7 @@ class Conn {
       }
       if (call.paused) {
         this.held = buf.subarray(pos);
-        if (this.shared) readBufferLent = true;
+        if (this.shared) this.lent = true;
         return;
       }
       if (this.phase === BODY_LENGTH && this.remaining === 0) {
@@ -423,7 +458,7 @@ class Conn {
             pos = this.after;
             if (!trailers) this.onHead(call, text, buf.length - pos);
             // The trailer section was seeded with the CRLF that ended the last chunk's line.
-            else this.complete(call, text === '' ? null : parseFieldLines(text, 2), buf.length - pos);
+            else this.complete(call, text === '' ? null : parseFieldLines(text, 2, this.octetsFor(text), this.srcStart), buf.length - pos);
           } catch (e) {
             if (e instanceof ResponseError) return this.invalid(call, e.message);
             throw e;
@@ -505,6 +540,8 @@ class Conn {
       if (end >= 0) {
         if (end - pos > limit) throw new ResponseError(`a ${what} larger than ${limit} octets`);
         this.after = end + term.length;
+        this.src = buf;
+        this.srcStart = pos;
         return buf.toString('latin1', pos, end);
       }
     }
@@ -526,7 +563,14 @@ class Conn {
     if (end > limit) throw new ResponseError(`a ${what} larger than ${limit} octets`);
     this.accLen = 0;
     this.after = pos + end + term.length - before;
+    this.src = acc;
+    this.srcStart = 0;
     return acc.toString('latin1', 0, end);
+  }
+
+  /** The octets of a large section, for values made from them (null: substrings will do). */
+  private octetsFor(text: string): Buffer | null {
+    return text.length > SUBSTRINGS_UP_TO ? this.src : null;
   }
 
   /** Starts the pending octets with `octets` (the CRLF that a trailer section's end may share). */
@@ -545,7 +589,8 @@ class Conn {
     if (m === null) throw new ResponseError(`not an HTTP/1.x status line: ${JSON.stringify(statusLine.slice(0, 60))}`);
     if (/[\0\r\n]/.test(statusLine)) throw new ResponseError('a bare CR or LF, or a NUL, in the status line');
     const status = Number(m[2]);
-    const fields = sl < 0 ? [] : parseFieldLines(text, sl + 2);
+    if (status < 100) throw new ResponseError(`status ${m[2]} is not a status code (100 to 999)`);
+    const fields = sl < 0 ? [] : parseFieldLines(text, sl + 2, this.octetsFor(text), this.srcStart);
     if (status < 200) {
       if (status === 101) throw new ResponseError('a 101 (Switching Protocols) response to a request that asked for no upgrade');
       if (++this.interim > MAX_INTERIM) throw new ResponseError(`more than ${MAX_INTERIM} interim (1xx) responses`);
@@ -579,8 +624,9 @@ class Conn {
       return;
     }
     if (te) {
-      // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3); the connection is not reused after such a message.
-      if (length >= 0) this.keepAlive = false;
+      // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3); the connection is not reused after such a
+      // message, nor after Transfer-Encoding in an HTTP/1.0 message (§6.1: faulty framing).
+      if (length >= 0 || m[1] === '0') this.keepAlive = false;
       if (chunked) this.phase = CHUNK_LINE;
       else {
         this.phase = BODY_UNTIL_CLOSE;
@@ -602,7 +648,7 @@ class Conn {
     // From the shared read buffer: small slices are copied, large ones handed on (and the buffer replaced).
     if (this.shared) {
       if (slice.length < COPY_BELOW) slice = Buffer.from(slice);
-      else readBufferLent = true;
+      else this.lent = true;
     }
     if (!call.sink.data(slice) && this.call === call && !call.done) {
       call.paused = true;
@@ -626,7 +672,9 @@ class Conn {
     this.reused = true;
     this.held = null;
     if (this.socketPaused) {
+      // The pause had taken the read timeout off: it goes back on with the reading.
       this.socketPaused = false;
+      this.socket.setTimeout(this.pool.options.readTimeout);
       this.socket.resume();
     }
     this.wakeWriter();
@@ -667,7 +715,7 @@ class Conn {
       this.keepAlive = false;
       this.complete(call, null, 0);
     }
-    this.socket.destroy();
+    this.destroy();
   }
 
   private onClose(): void {
@@ -679,6 +727,8 @@ class Conn {
     call.conn = null;
     if (!this.connected) {
       call.done = true;
+      // The pool was destroyed under it (shutdown): not the backend's fault.
+      if (this.pool.isClosed) return call.sink.error({ kind: 'reset', message: 'the backend pool was closed' });
       const err = this.error;
       const code = err?.code;
       // Nothing was sent: whatever failed (refused, unreachable, the TLS handshake or the backend's
@@ -707,6 +757,8 @@ class Conn {
   }
 
   destroy(): void {
+    // Out of the idle list at once: 'close' comes later, and a request must not be given to it meanwhile.
+    this.pool.unidle(this);
     if (!this.socket.destroyed) this.socket.destroy();
   }
 }
@@ -724,6 +776,10 @@ export class Http1Pool implements BackendPool {
 
   constructor(o: Http1PoolOptions) {
     this.options = o;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Connections open or being opened (busy or idle). */
@@ -744,8 +800,7 @@ export class Http1Pool implements BackendPool {
 
   /** A connection with nothing in flight, or a new one. */
   private take(): Conn {
-    const c = this.idle.pop();
-    if (c !== undefined) return c;
+    for (let c = this.idle.pop(); c !== undefined; c = this.idle.pop()) if (!c.socket.destroyed) return c;
     const n = new Conn(this);
     this.conns.add(n);
     return n;
@@ -788,11 +843,16 @@ export class Http1Pool implements BackendPool {
     this.scheduleSweep();
   }
 
+  /** `c` is being closed: no request may be given to it. */
+  unidle(c: Conn): void {
+    const i = this.idle.lastIndexOf(c);
+    if (i >= 0) this.idle.splice(i, 1);
+  }
+
   /** `c` has closed. */
   forget(c: Conn): void {
     this.conns.delete(c);
-    const i = this.idle.lastIndexOf(c);
-    if (i >= 0) this.idle.splice(i, 1);
+    this.unidle(c);
     if (this.conns.size === 0 && this.closeWaiters.length > 0) {
       const w = this.closeWaiters;
       this.closeWaiters = [];

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { BackendFailure, BackendRequest, ResponseSink } from '../../src/proxy/backend.js';
+import type { BackendCall, BackendFailure, BackendRequest, ResponseSink } from '../../src/proxy/backend.js';
 import { Http1Pool, MAX_HEAD } from '../../src/proxy/backend-http1.js';
 import type { Fields } from '../../src/proxy/headers.js';
 
@@ -325,6 +325,20 @@ describe('framing', () => {
     expect(backend.connections).toBe(3);
   });
 
+  it('a chunk size with leading zeros is taken; Transfer-Encoding in an HTTP/1.0 response closes the connection after it', async () => {
+    const answers = [
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n00000000000000003\r\nabc\r\n0000\r\n\r\n',
+      'HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+      OK,
+    ];
+    let i = 0;
+    const { backend, get } = await setup((r) => void r.socket.write(answers[i++]!));
+    expect((await get('/')).body.toString()).toBe('abc');
+    expect((await get('/')).body.toString()).toBe('ok');
+    expect((await get('/')).body.toString()).toBe('hello');
+    expect(backend.connections).toBe(2);
+  });
+
   it('Content-Length: 0 and a repeated identical Content-Length are fine', async () => {
     const answers = ['HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: 3, 3\r\nContent-Length: 3\r\n\r\nabc'];
     const { backend, get } = await setup((r) => void r.socket.write(answers[r.index]!));
@@ -364,6 +378,7 @@ describe('malformed responses are 502s with a reason, never guessed at', () => {
     ['a space in a field name', 'HTTP/1.1 200 OK\r\nBad Name: 1\r\nContent-Length: 0\r\n\r\n', /invalid header field name: "Bad Name"/],
     ['not HTTP/1.x', 'HTTP/2 200\r\nContent-Length: 0\r\n\r\n', /not an HTTP\/1.x status line: "HTTP\/2 200"/],
     ['endless interim responses', 'HTTP/1.1 100 Continue\r\n\r\n'.repeat(17), /more than 16 interim \(1xx\) responses/],
+    ['a status under 100', 'HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n', /status 099 is not a status code/],
     ['a 101 nobody asked for', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n', /101/],
     ['a head larger than the limit', `HTTP/1.1 200 OK\r\nX-Big: ${'a'.repeat(MAX_HEAD + 10)}\r\n\r\n`, /header section larger than 65536 octets/],
   ];
@@ -536,7 +551,131 @@ describe('backpressure', () => {
   });
 });
 
+describe('connections kept apart', () => {
+  it('slices handed on by one connection are not overwritten by the reads of another', async () => {
+    const sockets: net.Socket[] = [];
+    const server = net.createServer((s) => {
+      s.on('error', () => {});
+      sockets.push(s);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const pool = new Http1Pool({
+        host: '127.0.0.1',
+        port: (server.address() as AddressInfo).port,
+        tls: false,
+        servername: null,
+        connectTimeout: 2000,
+        readTimeout: 5000,
+        keepAliveTimeout: 5000,
+        rejectUnauthorized: true,
+        ca: null,
+      });
+      pools.push(pool);
+      // Sinks that keep what they are given as it is (no copy), and one that pauses with octets held.
+      const kept: Record<string, Uint8Array[]> = { a: [], b: [], c: [] };
+      const ended: string[] = [];
+      const sinkOf = (k: string, pause: () => boolean): ResponseSink => ({
+        head() {},
+        data: (c) => {
+          kept[k]!.push(c);
+          return !pause();
+        },
+        end: () => void ended.push(k),
+        error: (f) => {
+          throw new Error(f.message);
+        },
+      });
+      let pauseC = true;
+      pool.dispatch(
+        request('/a'),
+        sinkOf('a', () => false),
+      );
+      pool.dispatch(
+        request('/b'),
+        sinkOf('b', () => false),
+      );
+      const c = pool.dispatch(
+        request('/c'),
+        sinkOf('c', () => pauseC),
+      );
+      for (let i = 0; i < 100 && sockets.length < 3; i++) await sleep(10);
+      await sleep(30);
+      const n = 20_000;
+      const tail = '5\r\nccccc\r\n0\r\n\r\n';
+      sockets[2]!.write(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${n.toString(16)}\r\n${'C'.repeat(n)}\r\n${tail}`);
+      await sleep(50);
+      sockets[0]!.write(`HTTP/1.1 200 OK\r\nContent-Length: ${n}\r\n\r\n${'A'.repeat(n)}`);
+      await sleep(50);
+      sockets[1]!.write(`HTTP/1.1 200 OK\r\nContent-Length: ${n}\r\n\r\n${'B'.repeat(n)}`);
+      await sleep(50);
+      pauseC = false;
+      c.resume();
+      await sleep(50);
+      expect(ended.sort()).toEqual(['a', 'b', 'c']);
+      expect(Buffer.concat(kept.a!).toString()).toBe('A'.repeat(n));
+      expect(Buffer.concat(kept.b!).toString()).toBe('B'.repeat(n));
+      expect(Buffer.concat(kept.c!).toString()).toBe(`${'C'.repeat(n)}ccccc`);
+    } finally {
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  });
+});
+
 describe('timeouts, cancellation and the retry', () => {
+  it('a sink that cancels from inside head() or data() hears nothing more', async () => {
+    const answers = [
+      'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello',
+      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n',
+    ];
+    const { pool } = await setup((r) => void r.socket.write(answers[r.conn - 1]!));
+    for (const at of ['head', 'data'] as const) {
+      const heard: string[] = [];
+      let call: BackendCall | null = null;
+      call = pool.dispatch(request('/'), {
+        head: (s) => {
+          heard.push(`head ${s}`);
+          if (at === 'head') call!.cancel();
+        },
+        data: (c) => {
+          heard.push(`data ${Buffer.from(c).toString()}`);
+          if (at === 'data') call!.cancel();
+          return true;
+        },
+        end: () => void heard.push('end'),
+        error: (f) => void heard.push(`error ${f.kind}`),
+      });
+      await sleep(100);
+      expect(heard).toEqual(at === 'head' ? ['head 200'] : ['head 200', 'data abc']);
+    }
+  });
+
+  it('the read timeout is back on after a paused response completes', async () => {
+    const { pool, get } = await setup(
+      (r) => {
+        if (r.index === 0) r.socket.write(OK);
+      },
+      { readTimeout: 300 },
+    );
+    let ended = false;
+    const call = pool.dispatch(request('/'), { head() {}, data: () => false, end: () => void (ended = true), error() {} });
+    await sleep(50);
+    call.resume();
+    await sleep(20);
+    expect(ended).toBe(true);
+    // The next request on that connection gets no answer: the timeout must still fire.
+    await expect(get('/')).rejects.toMatchObject({ kind: 'timeout' });
+  });
+
+  it('destroy() while a connection is being made reports a reset, not a failed backend', async () => {
+    const { pool } = await setup(() => {});
+    const c = collect();
+    pool.dispatch(request('/'), c.sink);
+    pool.destroy();
+    await expect(c.done).rejects.toMatchObject({ kind: 'reset', message: 'the backend pool was closed' });
+  });
+
   it('no answer within the read timeout: a timeout failure', async () => {
     const { get } = await setup(() => {}, { readTimeout: 200 });
     await expect(get('/')).rejects.toMatchObject({ kind: 'timeout', message: 'no response octets for 200 ms' });
