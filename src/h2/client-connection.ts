@@ -451,7 +451,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       return new H2Error('stream', CANCEL, e.message, id);
     }
     if (s.head === null) {
-      const head = validateResponse(fields, s.listener === null);
+      const head = validateResponse(fields, s.listener === null || s.listener.onChunk !== undefined);
       if (typeof head === 'string') return this.malformed(s, `malformed response: ${head}`);
       if (head.status < 200) {
         // §8.1: informational responses come before the final one, never with END_STREAM; 101 is not used (§8.6).

@@ -26,12 +26,22 @@ export interface ClientExchangeHost {
  * once (a load generator counts them and reads nothing). With a listener the
  * request's resolve() is never called; reject() still reports every failure,
  * before or after the head.
+ *
+ * A listener with onChunk() (a proxy) gets the content itself instead, and
+ * the response's fields and trailers are kept on the exchange (head.headers
+ * and rawHeaders, trailerFields and rawTrailers) as without a listener.
  */
 export interface ExchangeListener {
   /** The final response's head arrived (RFC 9113 §8.1). */
   onHead(status: number): void;
-  /** `n` octets of content arrived. */
+  /** `n` octets of content arrived (without onChunk). */
   onData(n: number): void;
+  /**
+   * A chunk of content; true: its octets go back to the stream window now,
+   * false: they are held off it (the peer soon stops sending) until the
+   * exchange's release().
+   */
+  onChunk?(chunk: Uint8Array): boolean;
   /** The response is complete and the stream closed. */
   onComplete(): void;
   /** The exchange failed (reset, connection gone, timeout): once, and instead of onComplete(). */
@@ -80,6 +90,8 @@ export class ClientExchange extends StreamCore {
   lastActivity = Date.now();
   /** Takes the response instead of a ClientResponse (see ExchangeListener). */
   listener: ExchangeListener | null = null;
+  /** Octets a listener's onChunk() has held off the stream window. */
+  private withheld = 0;
 
   constructor(
     readonly host: ClientExchangeHost,
@@ -115,8 +127,13 @@ export class ClientExchange extends StreamCore {
 
   /** A body chunk arrived; returns true when a reader took it at once. */
   push(chunk: Uint8Array): boolean {
-    if (this.listener !== null) {
-      this.listener.onData(chunk.length);
+    const l = this.listener;
+    if (l !== null) {
+      if (l.onChunk === undefined) l.onData(chunk.length);
+      else if (!l.onChunk(chunk)) {
+        this.withheld += chunk.length;
+        return true;
+      }
       this.host.consumed(this, chunk.length);
       return true;
     }
@@ -129,6 +146,14 @@ export class ClientExchange extends StreamCore {
     (this.chunks ??= []).push(chunk);
     this.heldBytes += chunk.length;
     return false;
+  }
+
+  /** A listener that held octets off the window (onChunk() false) can take more: they go back to it. */
+  release(): void {
+    const n = this.withheld;
+    if (n === 0 || this.closed) return;
+    this.withheld = 0;
+    this.host.consumed(this, n);
   }
 
   /** The server's END_STREAM: the body (and trailers) are complete. */

@@ -93,6 +93,16 @@ type Events = {
 };
 
 let makeSession: (url: URL, socket: Duplex, options: ConnectOptions, timings: SessionTimings) => ClientSession;
+let connectionOfSession: (s: ClientSession) => ClientConnection;
+
+/**
+ * The engine under a session, for h2kit's own lean callers (h2proxy's HTTP/2
+ * backends submit requests with an ExchangeListener); not part of the
+ * package's API (src/h2/index.ts does not export it).
+ */
+export function sessionConnection(s: ClientSession): ClientConnection {
+  return connectionOfSession(s);
+}
 
 export class ClientSession {
   readonly url: URL;
@@ -113,6 +123,7 @@ export class ClientSession {
 
   static {
     makeSession = (url, socket, options, timings) => new ClientSession(url, socket, options, timings);
+    connectionOfSession = (s) => s.#conn;
   }
 
   // connect() makes sessions (the class is exported for its type and instanceof).

@@ -154,6 +154,17 @@ export class ServerExchange extends StreamCore {
 }
 
 let makeServerStream: (x: ServerExchange) => ServerStream;
+let exchangeOf: (s: ServerStream) => ServerExchange;
+
+/**
+ * A request's fields and trailers as octet strings (one char per octet),
+ * for h2kit's own proxy; not part of the package's API (src/h2/index.ts
+ * does not export it).
+ */
+export function requestOctets(s: ServerStream): { headers: Array<[string, string]>; trailers: Array<[string, string]> | null } {
+  const x = exchangeOf(s);
+  return { headers: x.rawHeaders ?? x.headers, trailers: x.rawTrailers ?? x.trailers };
+}
 
 /** One request as the handler sees it, and the methods that answer it. */
 export class ServerStream {
@@ -165,6 +176,7 @@ export class ServerStream {
   }
   static {
     makeServerStream = (x) => new ServerStream(x);
+    exchangeOf = (s) => s.#x;
   }
 
   get streamId(): number {

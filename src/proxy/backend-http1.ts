@@ -29,6 +29,7 @@
  * rest of the proxy together; this client is measured there too
  * (BENCHMARKS.md).
  */
+import { isAscii } from 'node:buffer';
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { BackendCall, BackendFailure, BackendPool, BackendRequest, ResponseSink } from './backend.js';
@@ -591,6 +592,8 @@ class Conn {
     const status = Number(m[2]);
     if (status < 100) throw new ResponseError(`status ${m[2]} is not a status code (100 to 999)`);
     const fields = sl < 0 ? [] : parseFieldLines(text, sl + 2, this.octetsFor(text), this.srcStart);
+    const src = this.src!;
+    const nonAscii = !isAscii(src.subarray(this.srcStart, this.srcStart + text.length));
     if (status < 200) {
       if (status === 101) throw new ResponseError('a 101 (Switching Protocols) response to a request that asked for no upgrade');
       if (++this.interim > MAX_INTERIM) throw new ResponseError(`more than ${MAX_INTERIM} interim (1xx) responses`);
@@ -619,7 +622,7 @@ class Conn {
     if (!keepAlive) this.keepAlive = false;
     const sink = call.sink;
     if (this.headOnly || status === 204 || status === 304) {
-      sink.head(status, fields);
+      sink.head(status, fields, nonAscii);
       if (this.call === call) this.complete(call, null, left);
       return;
     }
@@ -640,7 +643,7 @@ class Conn {
       this.keepAlive = false;
     }
     // An empty body (Content-Length: 0) completes in process().
-    sink.head(status, fields);
+    sink.head(status, fields, nonAscii);
   }
 
   private deliver(call: Call, slice: Buffer): void {

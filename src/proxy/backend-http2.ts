@@ -3,13 +3,22 @@
  * address (h2c with prior knowledge, or TLS with ALPN h2), opened on first
  * use and again after it closed or received GOAWAY; requests beyond the
  * backend's SETTINGS_MAX_CONCURRENT_STREAMS wait in the engine's queue.
- * Request and response bodies stream with the windows as backpressure;
- * trailers pass both ways.
+ * Requests go straight to the engine with an ExchangeListener (no promise,
+ * AbortController or async iteration per request): the response's fields
+ * come as the octets received, its content chunk by chunk, and a sink that
+ * asks for a pause keeps the octets off the stream window until it resumes.
+ * Request bodies stream with the windows as backpressure; trailers pass both
+ * ways. --backend-read-timeout is the session's request timeout (one timer
+ * per connection).
  */
+import { classifyBody } from '../h2/body.js';
+import { type ClientSession, connect, sessionConnection } from '../h2/client.js';
+import type { ClientConnection, PendingRequest } from '../h2/client-connection.js';
+import type { ClientExchange, ExchangeListener } from '../h2/client-stream.js';
 import { Http2Error } from '../h2/errors.js';
-import { type ClientResponse, type ClientSession, connect } from '../h2/index.js';
+import type { HeaderInput } from '../hpack/index.js';
 import type { BackendCall, BackendFailure, BackendPool, BackendRequest, ResponseSink } from './backend.js';
-import type { Fields } from './headers.js';
+import { asOctets, type Fields } from './headers.js';
 
 export interface Http2PoolOptions {
   host: string;
@@ -32,73 +41,103 @@ function failureOf(e: unknown, headSeen: boolean): BackendFailure {
   return { kind: 'reset', message: `${e.code}: ${e.message}` };
 }
 
-class Call implements BackendCall {
-  private readonly abort = new AbortController();
-  private response: ClientResponse | null = null;
-  private waiting: (() => void) | null = null;
-  private cancelled = false;
+/** One request: the engine's PendingRequest and ExchangeListener, and the proxy's BackendCall. */
+class Call implements BackendCall, PendingRequest, ExchangeListener {
+  fields: HeaderInput[];
+  method: string;
+  path: string;
+  body: PendingRequest['body'];
+  kind: number;
+  bytes: Uint8Array | null;
+  trailers: PendingRequest['trailers'];
+  exchange: ClientExchange | null = null;
+  cancelled = false;
+  listener: ExchangeListener = this;
+  private conn: ClientConnection | null = null;
+  /** Reported to the sink (end or error), or cancelled: nothing more reaches it. */
+  private done = false;
+  private headSeen = false;
 
   constructor(
-    private readonly pool: Http2Pool,
-    private readonly req: BackendRequest,
+    req: BackendRequest,
     private readonly sink: ResponseSink,
-  ) {}
-
-  async run(): Promise<void> {
-    let session: ClientSession;
-    try {
-      session = await this.pool.session();
-    } catch (e) {
-      if (!this.cancelled) this.sink.error(failureOf(e, false));
-      return;
-    }
-    if (this.cancelled) return;
-    const r = this.req;
-    const fields: Fields = [
-      [':method', r.method],
-      [':scheme', r.scheme],
-      [':authority', r.authority],
-      [':path', r.path],
+  ) {
+    this.method = req.method;
+    this.path = req.path;
+    const fields: HeaderInput[] = [
+      [':method', req.method],
+      [':scheme', req.scheme],
+      [':authority', req.authority],
+      [':path', req.path],
     ];
-    for (const f of r.fields) fields.push(f);
-    let headSeen = false;
-    try {
-      const res = await session.request(fields, {
-        ...(r.body ? { body: r.body, trailers: () => r.front.trailers() ?? [] } : {}),
-        signal: this.abort.signal,
-        timeout: this.pool.options.readTimeout,
-      });
-      this.response = res;
-      headSeen = true;
-      if (this.cancelled) return res.cancel();
-      this.sink.head(res.status, res.headers);
-      const it = res.body[Symbol.asyncIterator]();
-      for (;;) {
-        const n = await it.next();
-        if (n.done) break;
-        if (!this.sink.data(n.value)) await new Promise<void>((resolve) => (this.waiting = resolve));
-        if (this.cancelled) return;
-      }
-      const t = await res.trailers;
-      this.sink.end(t.length > 0 ? t : null);
-    } catch (e) {
-      if (this.cancelled) return;
-      this.sink.error(failureOf(e, headSeen));
-    }
+    // Values are octet strings: those with octets over 0x7f go as those octets, not as UTF-8 text.
+    for (const f of asOctets(req.fields)) fields.push(f);
+    this.fields = fields;
+    const body = req.body ?? undefined;
+    const c = classifyBody(body);
+    this.body = body;
+    this.kind = c.kind;
+    this.bytes = c.bytes;
+    this.trailers = req.body !== null ? () => asOctets(req.front.trailers() ?? []) : null;
   }
 
+  /** Goes to the engine of `conn` (queued there beyond the backend's concurrency). */
+  start(conn: ClientConnection): void {
+    if (this.done) return;
+    this.conn = conn;
+    conn.submit(this);
+    conn.scheduleFlush();
+  }
+
+  // ---- PendingRequest: resolve() is never called with a listener; reject() before a stream
+  // was opened (connection gone, stream ids exhausted).
+  resolve(): void {}
+  reject(e: Http2Error): void {
+    this.onError(e);
+  }
+
+  // ---- ExchangeListener ----------------------------------------------------------------
+  onHead(status: number): void {
+    if (this.done) return;
+    this.headSeen = true;
+    const x = this.exchange!;
+    // The octets received (latin1 strings), as the proxy's rules and frontends take fields.
+    this.sink.head(status, (x.rawHeaders ?? x.head!.headers) as Fields, x.rawHeaders !== null);
+  }
+
+  onData(): void {}
+
+  onChunk(chunk: Uint8Array): boolean {
+    if (this.done) return true;
+    return this.sink.data(chunk);
+  }
+
+  onComplete(): void {
+    if (this.done) return;
+    this.done = true;
+    const x = this.exchange!;
+    const t = x.rawTrailers ?? x.trailerFields;
+    this.sink.end(t !== null && t.length > 0 ? t : null);
+  }
+
+  onError(e: Http2Error): void {
+    if (this.done) return;
+    this.done = true;
+    this.sink.error(failureOf(e, this.headSeen));
+  }
+
+  // ---- BackendCall ---------------------------------------------------------------------
   resume(): void {
-    const w = this.waiting;
-    this.waiting = null;
-    w?.();
+    this.exchange?.release();
   }
 
   cancel(): void {
-    if (this.cancelled) return;
-    this.cancelled = true;
-    this.abort.abort();
-    this.response?.cancel();
-    this.resume();
+    if (this.done) return;
+    this.done = true;
+    const conn = this.conn;
+    if (conn === null) return; // still waiting for the connection: start() will not submit it
+    if (this.exchange === null) conn.withdraw(this);
+    else conn.cancel(this.exchange, 'the client went away');
   }
 }
 
@@ -124,6 +163,7 @@ export class Http2Pool implements BackendPool {
     const url = `${o.tls ? 'https' : 'http'}://${host}:${o.port}`;
     this.connecting = connect(url, {
       connectTimeout: o.connectTimeout,
+      requestTimeout: o.readTimeout,
       settings: { maxConcurrentStreams: o.maxConcurrentStreams, enablePush: false },
       ...(o.tls
         ? {
@@ -155,8 +195,14 @@ export class Http2Pool implements BackendPool {
   }
 
   dispatch(req: BackendRequest, sink: ResponseSink): BackendCall {
-    const call = new Call(this, req, sink);
-    void call.run();
+    const call = new Call(req, sink);
+    const s = this.current;
+    if (s !== null && !s.closed) call.start(sessionConnection(s));
+    else
+      this.session().then(
+        (s) => call.start(sessionConnection(s)),
+        (e: unknown) => call.onError(e instanceof Http2Error ? e : new Http2Error('CONNECT_FAILED', (e as Error)?.message ?? String(e))),
+      );
     return call;
   }
 

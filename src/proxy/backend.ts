@@ -24,8 +24,12 @@ export interface BackendRequest {
 
 /** Where the response goes. */
 export interface ResponseSink {
-  /** The final response head. */
-  head(status: number, fields: Fields): void;
+  /**
+   * The final response head; `nonAscii`: some field value has octets over
+   * 0x7f (the values are octet strings; an HTTP/2 frontend must send those
+   * as octets, not as text).
+   */
+  head(status: number, fields: Fields, nonAscii: boolean): void;
   /** A body chunk; false asks the backend to pause until resume(). */
   data(chunk: Uint8Array): boolean;
   /** The response is complete (with trailers, or null). */

@@ -17,10 +17,11 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { createServer, ErrorCode, type Http2Server, type ServerStream } from '../h2/index.js';
+import { requestOctets } from '../h2/server-stream.js';
 import { http1HeadEnd, isHttp1RequestLine, MAX_HTTP1_HEAD, parseHttp1Request } from '../h2/upgrade.js';
 import { BackendQueue } from './backend-queue.js';
 import type { FrontendAddress, ProxyConfig } from './config.js';
-import { type Fields, type Inbound, obfuscatedNode } from './headers.js';
+import { asOctets, type Fields, type Inbound, type OctetField, obfuscatedNode } from './headers.js';
 import type { ErrorLog } from './logs.js';
 import type { ExchangeOwner, FrontExchange, ProxyCore, TlsInfo } from './proxy.js';
 
@@ -87,7 +88,7 @@ class H2Exchange implements FrontExchange {
   private trailersOut: Fields | null = null;
   /** A response head held until the read that brought it has been handled (see respond()). */
   private headStatus = 0;
-  private headFields: Fields | null = null;
+  private headFields: Fields | OctetField[] | null = null;
 
   constructor(
     private readonly stream: ServerStream,
@@ -99,7 +100,7 @@ class H2Exchange implements FrontExchange {
       scheme: stream.scheme,
       authority: stream.authority,
       path: stream.path,
-      headers: stream.headers,
+      headers: requestOctets(stream).headers,
       version: '2',
       remoteAddress: stream.remoteAddress,
       localAddress: info.localAddress,
@@ -173,25 +174,27 @@ class H2Exchange implements FrontExchange {
   }
 
   trailers(): Fields | null {
-    return this.stream.trailers;
+    return requestOctets(this.stream).trailers;
   }
 
   get gone(): boolean {
     return this.stream.closed && !this.complete;
   }
 
-  respond(status: number, fields: Fields, body: boolean): void {
+  respond(status: number, fields: Fields, body: boolean, nonAscii: boolean): void {
     this.responded = true;
+    // Octet strings: what is over 0x7f goes out as those octets (the engine sends strings as UTF-8).
+    const out = nonAscii ? asOctets(fields) : fields;
     if (!body) {
       this.complete = true;
-      this.stream.respond(status, fields);
+      this.stream.respond(status, out);
       return;
     }
     // The head waits for the end of the read that brought it (backend reads are handled whole):
     // a response complete by then, as most small ones are, goes out in one piece (HEADERS, then
     // DATA with END_STREAM) without a body producer; any other one starts streaming then.
     this.headStatus = status;
-    this.headFields = fields;
+    this.headFields = out;
     queueMicrotask(() => this.startBody());
   }
 
@@ -212,7 +215,7 @@ class H2Exchange implements FrontExchange {
     this.outHead = 0;
     this.outBytes = 0;
     this.complete = true;
-    this.stream.respond(this.headStatus, fields, body, trailers !== null && trailers.length > 0 ? { trailers } : undefined);
+    this.stream.respond(this.headStatus, fields, body, trailers !== null && trailers.length > 0 ? { trailers: asOctets(trailers) } : undefined);
   }
 
   private shift(): Uint8Array | null {
@@ -240,7 +243,7 @@ class H2Exchange implements FrontExchange {
     if (c !== null) return c;
     if (this.ended) {
       this.complete = true;
-      if (this.trailersOut !== null && this.trailersOut.length > 0) this.stream.sendTrailers(this.trailersOut);
+      if (this.trailersOut !== null && this.trailersOut.length > 0) this.stream.sendTrailers(asOctets(this.trailersOut));
       return null;
     }
     this.waiting = true;
@@ -353,7 +356,7 @@ class Http1Exchange implements FrontExchange {
     return this.req.rawTrailers.length > 0 ? pairs(this.req.rawTrailers) : null;
   }
 
-  respond(status: number, fields: Fields, _body: boolean): void {
+  respond(status: number, fields: Fields, _body: boolean, _nonAscii: boolean): void {
     const flat: string[] = [];
     for (const [n, v] of fields) flat.push(n, v);
     this.res.writeHead(status, flat);

@@ -15,6 +15,28 @@ import type { ProxyConfig } from './config.js';
 
 export type Fields = Array<[string, string]>;
 
+/** A field whose value may go out as octets (a Uint8Array) rather than as text. */
+export type OctetField = [string, string | Uint8Array];
+
+const HIGH = /[\u0080-\uffff]/;
+
+/**
+ * Fields whose values are octet strings, for an HTTP/2 engine that sends a
+ * string value as UTF-8 text: a value with octets over 0x7f becomes those
+ * octets (a Buffer), the others stay as they are (ASCII is its own UTF-8).
+ * `fields` itself is returned when every value is ASCII.
+ */
+export function asOctets(fields: Fields): Fields | OctetField[] {
+  let out: OctetField[] | null = null;
+  for (let i = 0; i < fields.length; i++) {
+    const v = fields[i]![1];
+    if (!HIGH.test(v)) continue;
+    out ??= fields.slice();
+    out[i] = [fields[i]![0], Buffer.from(v, 'latin1')];
+  }
+  return out ?? fields;
+}
+
 /** What the request came in over. */
 export interface Inbound {
   method: string;

@@ -43,8 +43,11 @@ export interface FrontExchange {
   body(): AsyncIterable<Uint8Array>;
   /** Request trailers, once the body has ended. */
   trailers(): Fields | null;
-  /** Starts the response; `body` false: no content follows (HEAD, 204, 304). */
-  respond(status: number, fields: Fields, body: boolean): void;
+  /**
+   * Starts the response; `body` false: no content follows (HEAD, 204, 304);
+   * `nonAscii`: some value has octets over 0x7f (see ResponseSink.head).
+   */
+  respond(status: number, fields: Fields, body: boolean, nonAscii: boolean): void;
   /** A chunk of the response; false: stop until owner.clientDrained() is called. */
   write(chunk: Uint8Array): boolean;
   /** Ends the response (trailers where the frontend can carry them). */
@@ -268,7 +271,7 @@ class Exchange implements ResponseSink, QueueEntry, ExchangeOwner {
 
   // ---- ResponseSink ------------------------------------------------------------------
 
-  head(status: number, fields: Fields): void {
+  head(status: number, fields: Fields, nonAscii: boolean): void {
     if (this.finished) return;
     this.gen.router.succeeded(this.backend!);
     const c = this.gen.config;
@@ -288,7 +291,7 @@ class Exchange implements ResponseSink, QueueEntry, ExchangeOwner {
     let out: Fields;
     try {
       out = this.gen.rules.response(fields, this.pool!.version);
-      this.fx.respond(status, out, body);
+      this.fx.respond(status, out, body, nonAscii);
     } catch (e) {
       this.call?.cancel();
       if (!this.fx.responded)
@@ -352,6 +355,7 @@ class Exchange implements ResponseSink, QueueEntry, ExchangeOwner {
         status,
         [this.gen.rules.server, ['content-type', 'text/html; charset=UTF-8'], ['content-length', String(bytes.length)]],
         this.fx.inbound.method !== 'HEAD',
+        false,
       );
       if (this.fx.inbound.method !== 'HEAD') this.fx.write(bytes);
       this.fx.end(null);

@@ -18,6 +18,7 @@ beforeAll(async () => {
     handler(stream) {
       if (stream.path === '/reset') return stream.reset(ErrorCode.REFUSED_STREAM);
       if (stream.path === '/trailers') return stream.respond(200, { 'x-a': 'b' }, 'abc', { trailers: { 'x-checksum': '42' } });
+      if (stream.path === '/octets') return stream.respond(200, { 'x-o': Buffer.from([0xe9, 0x41]) }, 'é', { trailers: { 'x-t': Buffer.from([0xff]) } });
       const n = Number(/^\/size\/(\d+)$/.exec(stream.path)?.[1] ?? -1);
       if (n >= 0) return stream.respond(200, { 'content-type': 'application/octet-stream' }, Buffer.alloc(n, 7));
       stream.respond(404, {}, 'not found');
@@ -136,6 +137,72 @@ describe('ClientConnection with an ExchangeListener', () => {
       // The second time the dynamic table has the fields: fewer encoded octets, the same decoded ones.
       expect(c.headerFieldOctets).toBe(2 * decoded);
       expect(c.headerOctets - before).toBeLessThan(before);
+    } finally {
+      c.destroy();
+    }
+  });
+});
+
+/** A listener with onChunk(): the content itself, held off the window while `hold` says so. */
+class ChunkRecorder extends Recorder {
+  chunks: Uint8Array[] = [];
+  hold = false;
+  onChunk(chunk: Uint8Array): boolean {
+    this.chunks.push(chunk);
+    this.octets += chunk.length;
+    return !this.hold;
+  }
+}
+
+describe('an ExchangeListener with onChunk()', () => {
+  it('gets the content itself, and the fields and trailers are kept (the octets too, where they are not ASCII)', async () => {
+    const c = await open();
+    try {
+      const rs = await new Promise<ChunkRecorder[]>((resolve) => {
+        let left = 2;
+        const rs = ['/trailers', '/octets'].map((p) => new ChunkRecorder(p, () => --left === 0 && resolve(rs)));
+        for (const r of rs) c.submit(r);
+        c.scheduleFlush();
+      });
+      const [t, o] = rs as [ChunkRecorder, ChunkRecorder];
+      expect(t.events).toEqual(['head 200', 'complete']);
+      expect(Buffer.concat(t.chunks).toString()).toBe('abc');
+      const tx = t.exchange as unknown as import('../../src/h2/client-stream.js').ClientExchange;
+      expect(tx.head!.headers).toEqual([
+        ['x-a', 'b'],
+        ['content-length', '3'],
+      ]);
+      expect(tx.trailerFields).toEqual([['x-checksum', '42']]);
+      const ox = o.exchange as unknown as import('../../src/h2/client-stream.js').ClientExchange;
+      expect(ox.rawHeaders).toEqual([
+        ['x-o', '\u00e9A'],
+        ['content-length', '2'],
+      ]);
+      expect(ox.rawTrailers).toEqual([['x-t', '\u00ff']]);
+      expect(Buffer.concat(o.chunks)).toEqual(Buffer.from('é'));
+    } finally {
+      c.destroy();
+    }
+  });
+
+  it('false keeps the octets off the stream window: the server stops at the window until release()', async () => {
+    const c = await open();
+    try {
+      let done!: () => void;
+      const finished = new Promise<void>((r) => (done = r));
+      const r = new ChunkRecorder('/size/1048576', () => done());
+      r.hold = true;
+      c.submit(r);
+      c.scheduleFlush();
+      await new Promise((res) => setTimeout(res, 300));
+      // The initial stream window (65535) and no more: nothing was given back.
+      expect(r.octets).toBe(65535);
+      expect(r.events).toEqual(['head 200']);
+      r.hold = false;
+      (r.exchange as unknown as import('../../src/h2/client-stream.js').ClientExchange).release();
+      await finished;
+      expect(r.events).toEqual(['head 200', 'complete']);
+      expect(r.octets).toBe(1048576);
     } finally {
       c.destroy();
     }

@@ -443,7 +443,104 @@ describe('failures', () => {
   });
 });
 
+describe('header octets over 0x7f', () => {
+  it('pass as the same octets both ways, whatever the protocols (UTF-8 and not)', async () => {
+    const { startTestServer } = await import('../helpers/h2-test-server.js');
+    const net = await import('node:net');
+    const utf8 = Buffer.from('caf\u00e9'); // 63 61 66 c3 a9
+    const latin = Buffer.from([0x63, 0x61, 0x66, 0xe9]);
+    const hex = (b: Uint8Array | undefined) => (b ? Buffer.from(b).toString('hex') : 'none');
+    // An HTTP/1.1 backend that answers with both values and reports the octets of the request's x-in.
+    const h1 = net.createServer((sock) => {
+      sock.on('error', () => {});
+      let buf = Buffer.alloc(0);
+      sock.on('data', (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buf.subarray(0, end);
+        buf = buf.subarray(end + 4);
+        const at = head.indexOf('\r\nx-in: ');
+        const value = at < 0 ? Buffer.alloc(0) : head.subarray(at + 8, head.indexOf('\r\n', at + 2) < 0 ? head.length : head.indexOf('\r\n', at + 2));
+        const body = Buffer.from(value.toString('hex'));
+        sock.write(
+          Buffer.concat([
+            Buffer.from('HTTP/1.1 200 OK\r\nx-utf8: '),
+            utf8,
+            Buffer.from('\r\nx-latin: '),
+            latin,
+            Buffer.from(`\r\ncontent-length: ${body.length}\r\n\r\n`),
+            body,
+          ]),
+        );
+      });
+    });
+    await new Promise<void>((r) => h1.listen(0, '127.0.0.1', r));
+    const h2 = await startTestServer({
+      handler(stream) {
+        const v = stream.rawHeaders.find(([n]) => n === 'x-in')?.[1];
+        stream.respond(200, { 'x-utf8': utf8, 'x-latin': latin }, hex(v));
+      },
+    });
+    const p = await startProxy([
+      '-f127.0.0.1,0;no-tls',
+      `-b127.0.0.1,${(h1.address() as import('node:net').AddressInfo).port}`,
+      `-b127.0.0.1,${h2.port};/h2/;proto=h2`,
+    ]);
+    try {
+      await withSession(`http://127.0.0.1:${p.port}`, async (s) => {
+        for (const path of ['/h1', '/h2/']) {
+          for (const sent of [utf8, latin]) {
+            const r = await s.request({ ':path': path, 'x-in': sent });
+            expect(r.status).toBe(200);
+            // What the backend received, and what the client received from it.
+            expect(await r.text(), `${path} request`).toBe(sent.toString('hex'));
+            const raw = new Map(r.rawHeaders.map(([n, v]) => [n, hex(v)]));
+            expect(raw.get('x-utf8'), `${path} response`).toBe(utf8.toString('hex'));
+            expect(raw.get('x-latin'), `${path} response`).toBe(latin.toString('hex'));
+          }
+        }
+      });
+      // Over HTTP/1.1 in front too (curl prints the octets as they came).
+      const c = await exec(requireBin('curl'), ['-s', '-D', '-', '-o', '/dev/null', `http://127.0.0.1:${p.port}/h2/`]);
+      const out = c.stdout;
+      expect(out.includes(Buffer.concat([Buffer.from('x-latin: '), latin]))).toBe(true);
+      expect(out.includes(Buffer.concat([Buffer.from('x-utf8: '), utf8]))).toBe(true);
+    } finally {
+      await p.stop();
+      await h2.close();
+      h1.close();
+    }
+  });
+});
+
 describe('in front of HTTP/2 backends', () => {
+  it('response fields and trailers pass as the octets the backend sent (not as text), and a 1 MiB body byte-exact', async () => {
+    const { startTestServer } = await import('../helpers/h2-test-server.js');
+    const big = pattern(1 << 20);
+    const backend = await startTestServer({
+      handler(stream) {
+        if (stream.path === '/big') return stream.respond(200, { 'content-type': 'application/octet-stream' }, big);
+        stream.respond(200, { 'x-octets': Buffer.from([0x63, 0x61, 0x66, 0xe9]) }, 'ok', { trailers: { 'x-t': Buffer.from([0xff, 0x41]) } });
+      },
+    });
+    const p = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${backend.port};;proto=h2`]);
+    try {
+      await withSession(`http://127.0.0.1:${p.port}`, async (s) => {
+        const r = await s.request({ ':path': '/octets', te: 'trailers' });
+        expect(r.status).toBe(200);
+        expect(r.rawHeaders.find(([n]) => n === 'x-octets')?.[1]).toEqual(new Uint8Array([0x63, 0x61, 0x66, 0xe9]));
+        expect(await r.text()).toBe('ok');
+        expect(await r.trailers).toEqual([['x-t', '\ufffdA']]);
+        const b = await s.request({ ':path': '/big' });
+        expect(sha(await b.bytes())).toBe(sha(big));
+      });
+    } finally {
+      await p.stop();
+      await backend.close();
+    }
+  });
+
   it('nghttpd (proto=h2): trailers come through, uploads are echoed byte-exact; nginx and h2serve alongside', async () => {
     const htdocs = tempDir('h2proxy-htdocs-');
     const file = pattern(100 * 1024);

@@ -127,11 +127,11 @@ describe('the core with a queue', () => {
     expect(dispatched).toHaveLength(1);
     // The second one's stream closes; the first one's response ends before the close is reported.
     second.gone = true;
-    dispatched[0]!.head(200, []);
+    dispatched[0]!.head(200, [], false);
     dispatched[0]!.end(null);
     expect(first.status).toBe(200);
     expect(dispatched).toHaveLength(2);
-    dispatched[1]!.head(204, []);
+    dispatched[1]!.head(204, [], false);
     dispatched[1]!.end(null);
     expect(third.status).toBe(204);
     expect(second.responded).toBe(false);
