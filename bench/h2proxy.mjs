@@ -205,6 +205,54 @@ async function clientComparison(port, dir) {
   return runs;
 }
 
+/**
+ * The same proxies in front of an HTTP/2 backend (nghttpd --no-tls serving the 1 KiB file,
+ * `;proto=h2`): ROUNDS interleaved h2load runs each; req/s and CPU time per request.
+ */
+async function h2Backend(H2LOAD, NGHTTPX, NGHTTPD, htdocs) {
+  const backendPort = await freePort();
+  const backend = await start('nghttpd', [NGHTTPD, '--no-tls', '-a', '127.0.0.1', '-d', htdocs, String(backendPort)], backendPort);
+  const procs = [];
+  try {
+    const hp = await freePort();
+    const nx = await freePort();
+    const b = `-b127.0.0.1,${backendPort};;proto=h2`;
+    procs.push({
+      kind: 'h2proxy',
+      port: hp,
+      runs: [],
+      cpu: [],
+      failed: 0,
+      child: await start('h2proxy', [process.execPath, join(ROOT, 'bin', 'h2proxy.js'), `-f127.0.0.1,${hp};no-tls`, b, '-n1'], hp, /Listening on/),
+    });
+    procs.push({
+      kind: 'nghttpx',
+      port: nx,
+      runs: [],
+      cpu: [],
+      failed: 0,
+      child: await start('nghttpx', [NGHTTPX, '--conf=/dev/null', `-f127.0.0.1,${nx};no-tls`, b, '-n1'], nx, /Created worker thread/),
+    });
+    const url = (p) => `http://127.0.0.1:${p.port}/1k`;
+    for (const p of procs) h2load(H2LOAD, url(p), WARM_UP);
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const p of r % 2 === 0 ? procs : [...procs].reverse()) {
+        process.stderr.write(`bench h2proxy: HTTP/2 backend, round ${r + 1}/${ROUNDS} ${p.kind}\n`);
+        const cpu0 = treeCpu(p.child.pid);
+        const res = h2load(H2LOAD, url(p), LOADS[0].args);
+        const cpu1 = treeCpu(p.child.pid);
+        p.runs.push(res.rps);
+        if (cpu0 !== null && cpu1 !== null) p.cpu.push(((cpu1 - cpu0) * 1000) / res.total);
+        p.failed += res.failed + (res.total - res.succeeded - res.failed);
+      }
+    }
+  } finally {
+    await Promise.all(procs.map((p) => stop(p.child)));
+    await stop(backend);
+  }
+  return procs;
+}
+
 export async function run() {
   const H2LOAD = which('h2load');
   const NGHTTPX = which('nghttpx') ?? (which('/usr/sbin/nghttpx') ? '/usr/sbin/nghttpx' : null);
@@ -232,6 +280,7 @@ http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/
   const procs = [];
   let nginx = null;
   let clients = null;
+  let h2b = null;
   try {
     nginx = await start('nginx', [NGINX, '-c', join(dir, 'nginx.conf'), '-p', dir], nginxPort);
     process.stderr.write('bench h2proxy: HTTP/1.1 clients (h2kit, undici, node:http)\n');
@@ -274,6 +323,9 @@ http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/
       }
     }
     for (const p of procs) p.rss = treeRss(p.child.pid);
+    await Promise.all(procs.map((p) => stop(p.child)));
+    const NGHTTPD = which('nghttpd') ?? (which('/usr/sbin/nghttpd') ? '/usr/sbin/nghttpd' : null);
+    if (NGHTTPD) h2b = await h2Backend(H2LOAD, NGHTTPX, NGHTTPD, htdocs);
     loadAfter = loadavg()[0];
   } finally {
     // nghttpx stops gracefully on SIGQUIT; SIGTERM ends it at once (either is fine here).
@@ -314,6 +366,22 @@ http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}/
     );
   }
   lines.push('', `Floor (h2proxy at least ${FLOOR}× nghttpx's req/s, judged on the medians): ${verdicts.every(Boolean) ? 'met' : '**not met**'}.`);
+  if (h2b) {
+    const [o, x] = h2b;
+    lines.push(
+      '',
+      `**In front of an HTTP/2 backend** (no floor): the same proxies with \`-b127.0.0.1,PORT;;proto=h2\` in front of \`nghttpd --no-tls\` serving the 1 KiB file, h2load ${LOADS[0].args.join(' ')}, ${ROUNDS} interleaved rounds.`,
+      '',
+      '| proxy | req/s | CPU time per request (median) | failed requests |',
+      '|---|---:|---:|---:|',
+      ...h2b.map(
+        (p) =>
+          `| ${p.kind} | **${fmt(Math.max(...p.runs), 0)}** (${p.runs.map((v) => fmt(v, 0)).join(', ')}) | ${p.cpu.length ? `${fmt(median(p.cpu), 1)} µs` : 'n/a'} | ${p.failed} |`,
+      ),
+      '',
+      `h2proxy / nghttpx: best **${fmt(Math.max(...o.runs) / Math.max(...x.runs), 2)}×**, median **${fmt(median(o.runs) / median(x.runs), 2)}×**.`,
+    );
+  }
   if (clients) {
     const o = clients.h2kit;
     const u = clients.undici;
