@@ -22,10 +22,30 @@ export interface QueueEntry {
   admitted(): void;
 }
 
+/** A waiting entry and its place in the arrival order. */
+interface Waiting {
+  entry: QueueEntry;
+  seq: number;
+}
+
+/** The entries waiting for one backend key, oldest from `head`. */
+interface KeyQueue {
+  items: Waiting[];
+  head: number;
+}
+
 export class BackendQueue {
   private active = 0;
   private readonly perKey = new Map<string, number>();
-  private readonly waiting: QueueEntry[] = [];
+  /**
+   * Waiting entries, one FIFO per backend key: a slot freed for a key is
+   * offered to that key's oldest entry at once, not to a scan of everything
+   * waiting (a connection may have a hundred streams waiting).
+   */
+  private readonly waiting = new Map<string, KeyQueue>();
+  private waitingCount = 0;
+  private seq = 0;
+  private admitting = false;
 
   constructor(
     private readonly perBackend: number,
@@ -39,7 +59,7 @@ export class BackendQueue {
 
   /** Requests waiting for one. */
   get queued(): number {
-    return this.waiting.length;
+    return this.waitingCount;
   }
 
   private fits(key: string): boolean {
@@ -58,42 +78,64 @@ export class BackendQueue {
       this.take(e.backendKey);
       return true;
     }
-    this.waiting.push(e);
+    let q = this.waiting.get(e.backendKey);
+    if (q === undefined) this.waiting.set(e.backendKey, (q = { items: [], head: 0 }));
+    q.items.push({ entry: e, seq: this.seq++ });
+    this.waitingCount++;
     return false;
   }
 
   /** `e` no longer waits (its stream went away before it got a slot). */
   drop(e: QueueEntry): void {
-    const i = this.waiting.indexOf(e);
-    if (i >= 0) this.waiting.splice(i, 1);
+    const q = this.waiting.get(e.backendKey);
+    if (q === undefined) return;
+    const items = q.items;
+    for (let i = q.head; i < items.length; i++) {
+      if (items[i]!.entry !== e) continue;
+      items.splice(i, 1);
+      this.waitingCount--;
+      if (q.head >= items.length) this.waiting.delete(e.backendKey);
+      return;
+    }
   }
 
-  /** A request that held a slot for `key` is done with it: the first waiting ones that fit get slots. */
+  /** A request that held a slot for `key` is done with it: the oldest waiting ones that fit get slots. */
   leave(key: string): void {
     this.active--;
     const n = (this.perKey.get(key) ?? 1) - 1;
     if (n > 0) this.perKey.set(key, n);
     else this.perKey.delete(key);
-    if (this.waiting.length > 0 && !this.admitting) this.admitWaiting();
+    if (this.waitingCount > 0 && !this.admitting) this.admitWaiting();
   }
 
-  private admitting = false;
-
-  /** Admits waiting entries in order while they fit (admitted() may end a request and call leave() again). */
+  /**
+   * Admits waiting entries while any fits, the oldest first among the keys'
+   * heads (admitted() may end a request and call leave() again).
+   */
   private admitWaiting(): void {
     this.admitting = true;
     try {
-      for (let i = 0; i < this.waiting.length; ) {
+      for (;;) {
         if (this.total > 0 && this.active >= this.total) return;
-        const e = this.waiting[i]!;
-        if (!this.fits(e.backendKey)) {
-          i++;
-          continue;
+        let best: KeyQueue | null = null;
+        let bestKey = '';
+        for (const [key, q] of this.waiting) {
+          if (!this.fits(key)) continue;
+          if (best === null || q.items[q.head]!.seq < best.items[best.head]!.seq) {
+            best = q;
+            bestKey = key;
+          }
         }
-        this.waiting.splice(i, 1);
-        this.take(e.backendKey);
-        e.admitted();
-        i = 0;
+        if (best === null) return;
+        const w = best.items[best.head++]!;
+        this.waitingCount--;
+        if (best.head >= best.items.length) this.waiting.delete(bestKey);
+        else if (best.head >= 32 && best.head * 2 >= best.items.length) {
+          best.items.splice(0, best.head);
+          best.head = 0;
+        }
+        this.take(bestKey);
+        w.entry.admitted();
       }
     } finally {
       this.admitting = false;

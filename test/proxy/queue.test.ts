@@ -48,6 +48,29 @@ describe('BackendQueue', () => {
     expect([q.running, q.queued]).toEqual([2, 0]);
   });
 
+  it('with the total reached, a freed slot goes to the oldest waiting entry whatever its key; many waiting cost one step each', () => {
+    const q = new BackendQueue(8, 1);
+    const log: string[] = [];
+    expect(q.enter(entry('a', log, 'a1'))).toBe(true);
+    for (const [k, n] of [
+      ['b', 'b1'],
+      ['a', 'a2'],
+      ['c', 'c1'],
+      ['b', 'b2'],
+    ] as const)
+      expect(q.enter(entry(k, log, n))).toBe(false);
+    for (const k of ['a', 'b', 'a', 'c']) q.leave(k);
+    expect(log).toEqual(['b1', 'a2', 'c1', 'b2']);
+    // A hundred waiting for one key with one slot: admitted one per leave(), in order.
+    const r = new BackendQueue(1, 0);
+    const order: string[] = [];
+    r.enter(entry('k', order, 'first'));
+    for (let i = 0; i < 100; i++) r.enter(entry('k', order, `w${i}`));
+    for (let i = 0; i < 100; i++) r.leave('k');
+    expect(order).toEqual(Array.from({ length: 100 }, (_, i) => `w${i}`));
+    expect([r.running, r.queued]).toEqual([1, 0]);
+  });
+
   it('an admitted entry that ends at once (leave() inside admitted()) lets the next one in', () => {
     const q = new BackendQueue(1, 0);
     const log: string[] = [];
