@@ -79,6 +79,8 @@ export interface PendingRequest {
   onStream?: ((streamId: number) => void) | null;
   /** Takes the response instead of resolve() (see ExchangeListener). */
   listener?: ExchangeListener | null;
+  /** When it was queued (Date.now()), for the session's request timeout; set by submit() when it must wait. */
+  queuedAt?: number;
 }
 
 const { PROTOCOL_ERROR, CANCEL, REFUSED_STREAM, NO_ERROR } = ErrorCode;
@@ -266,6 +268,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       return p.reject(this.refusedError());
     }
     if (this.queueHead === this.queue.length && this.canOpen()) return this.open(p);
+    p.queuedAt = Date.now();
     this.queue.push(p);
   }
 
@@ -540,7 +543,10 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     s.cleanup?.();
     s.cleanup = null;
     if (how !== 'done' || !s.remoteEnded) s.fail(this.failure(s, code, reason, how));
-    else if (s.listener !== null && s.error === null) s.listener.onComplete();
+    else if (s.listener !== null && s.error === null && !s.completed) {
+      s.completed = true;
+      s.listener.onComplete();
+    }
     this.drainQueue();
   }
 
@@ -691,6 +697,14 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
 
   /** Checks each stream's inactivity against `timeout` ms: those past it are reset and fail with TIMEOUT. */
   expireRequests(timeout: number, now = Date.now()): void {
+    // Requests still waiting for a stream (the server's SETTINGS_MAX_CONCURRENT_STREAMS) time out too.
+    const q = this.queue;
+    for (let i = this.queueHead; i < q.length; i++) {
+      const p = q[i]!;
+      if (p.cancelled || p.queuedAt === undefined || now - p.queuedAt <= timeout) continue;
+      this.withdraw(p);
+      p.reject(new Http2Error('TIMEOUT', `no stream for the request within ${timeout} ms`));
+    }
     for (const s of [...this.streams.values()]) {
       if (now - s.lastActivity <= timeout) continue;
       s.fail(new Http2Error('TIMEOUT', `no response on stream ${s.id} for ${timeout} ms`, { streamId: s.id }));

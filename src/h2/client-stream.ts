@@ -92,6 +92,8 @@ export class ClientExchange extends StreamCore {
   listener: ExchangeListener | null = null;
   /** Octets a listener's onChunk() has held off the stream window. */
   private withheld = 0;
+  /** The listener's onComplete() was called. */
+  completed = false;
 
   constructor(
     readonly host: ClientExchangeHost,
@@ -158,6 +160,13 @@ export class ClientExchange extends StreamCore {
 
   /** The server's END_STREAM: the body (and trailers) are complete. */
   ended(): void {
+    // A listener that takes the content hears of the complete response now, even while its request is
+    // still being sent (the server may answer early and then reset the stream, with NO_ERROR).
+    const l = this.listener;
+    if (l !== null && l.onChunk !== undefined && this.error === null && !this.completed) {
+      this.completed = true;
+      l.onComplete();
+    }
     const w = this.waiter;
     if (w !== null && this.heldBytes === 0) {
       this.waiter = null;

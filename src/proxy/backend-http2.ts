@@ -64,15 +64,15 @@ class Call implements BackendCall, PendingRequest, ExchangeListener {
   ) {
     this.method = req.method;
     this.path = req.path;
-    const fields: HeaderInput[] = [
+    const fields: Fields = [
       [':method', req.method],
       [':scheme', req.scheme],
       [':authority', req.authority],
       [':path', req.path],
     ];
+    for (const f of req.fields) fields.push(f);
     // Values are octet strings: those with octets over 0x7f go as those octets, not as UTF-8 text.
-    for (const f of asOctets(req.fields)) fields.push(f);
-    this.fields = fields;
+    this.fields = asOctets(fields) as HeaderInput[];
     const body = req.body ?? undefined;
     const c = classifyBody(body);
     this.body = body;

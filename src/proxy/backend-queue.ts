@@ -74,7 +74,8 @@ export class BackendQueue {
 
   /** Admits `e` now (true) or queues it (false; admitted() is called later, unless it is dropped). */
   enter(e: QueueEntry): boolean {
-    if (this.fits(e.backendKey)) {
+    // Not ahead of entries already waiting for the key, nor of those being admitted right now.
+    if (!this.admitting && !this.waiting.has(e.backendKey) && this.fits(e.backendKey)) {
       this.take(e.backendKey);
       return true;
     }

@@ -252,7 +252,15 @@ function parseHeader(v: string): [string, string] {
   if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) throw new Error(`'${v}' is not "name: value" with a field name`);
   const value = v.slice(colon + 1).trim();
   if (/[\0\r\n]/.test(value)) throw new Error(`the value of ${name} holds NUL, CR or LF`);
-  return [name, value];
+  return [name, utf8Octets(value)];
+}
+
+/**
+ * Text from the command line or a configuration file as the octet string of
+ * its UTF-8 encoding (one char per octet), as the proxy carries field values.
+ */
+export function utf8Octets(text: string): string {
+  return /[^\x00-\x7f]/.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text;
 }
 
 // ---- the option table ----------------------------------------------------------------
@@ -382,7 +390,7 @@ export const OPTIONS: readonly OptionDef[] = [
     default: 'h2proxy',
     apply: (c, v) => {
       if (/[\0\r\n]/.test(str(v))) throw new Error('the name holds NUL, CR or LF');
-      c.serverName = str(v);
+      c.serverName = utf8Octets(str(v));
     },
   },
   {

@@ -95,6 +95,8 @@ function quoteNode(addr: string, port?: number): string {
 export class HeaderRules {
   private readonly forwardedBy: string;
   private readonly serverField: [string, string];
+  /** The fields responses get from the configuration (Server, --add-response-header, Via) have octets over 0x7f. */
+  readonly addsNonAscii: boolean;
   /** Via entries ("2 h2proxy"...) and fields, by protocol version; x-forwarded-proto fields by scheme. */
   private readonly viaEntries = new Map<string, string>();
   private readonly viaFields = new Map<string, [string, string]>();
@@ -103,6 +105,7 @@ export class HeaderRules {
   constructor(private readonly c: ProxyConfig) {
     this.forwardedBy = c.forwardedBy === 'obfuscated' ? obfuscatedNode() : c.forwardedBy;
     this.serverField = ['server', c.serverName];
+    this.addsNonAscii = HIGH.test(c.serverName) || c.addResponseHeaders.some(([, v]) => HIGH.test(v));
   }
 
   private viaEntry(version: string): string {

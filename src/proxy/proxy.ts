@@ -291,7 +291,7 @@ class Exchange implements ResponseSink, QueueEntry, ExchangeOwner {
     let out: Fields;
     try {
       out = this.gen.rules.response(fields, this.pool!.version);
-      this.fx.respond(status, out, body, nonAscii);
+      this.fx.respond(status, out, body, nonAscii || this.gen.rules.addsNonAscii);
     } catch (e) {
       this.call?.cancel();
       if (!this.fx.responded)
@@ -330,7 +330,7 @@ class Exchange implements ResponseSink, QueueEntry, ExchangeOwner {
         this.releaseSlot();
         return this.attempt(this.group!.pick(Date.now()));
       }
-      const page = f.message.startsWith('ECONNREFUSED') ? 'The backend refused the connection.' : 'No connection to the backend could be made.';
+      const page = /\bECONNREFUSED\b/.test(f.message) ? 'The backend refused the connection.' : 'No connection to the backend could be made.';
       return this.answer(502, page, `request to ${b.label} failed: cannot connect`);
     }
     if (!this.fx.responded) {
@@ -348,14 +348,15 @@ class Exchange implements ResponseSink, QueueEntry, ExchangeOwner {
     const level = status >= 500 ? 'WARN' : 'INFO';
     this.core.errorLog.log(level, `${status} for ${this.fx.inbound.method} ${this.fx.inbound.authority}${this.fx.inbound.path}: ${logLine}`);
     const body = errorPage(status, why, this.gen.config.serverName);
-    const bytes = Buffer.from(body);
+    // The page's text is ASCII but for the server name, an octet string (UTF-8 octets) like every field value.
+    const bytes = Buffer.from(body, 'latin1');
     this.status = status;
     try {
       this.fx.respond(
         status,
         [this.gen.rules.server, ['content-type', 'text/html; charset=UTF-8'], ['content-length', String(bytes.length)]],
         this.fx.inbound.method !== 'HEAD',
-        false,
+        this.gen.rules.addsNonAscii,
       );
       if (this.fx.inbound.method !== 'HEAD') this.fx.write(bytes);
       this.fx.end(null);

@@ -514,7 +514,86 @@ describe('header octets over 0x7f', () => {
   });
 });
 
+describe('configured field values', () => {
+  it('--add-request-header, --add-response-header and --server-name go out as their UTF-8 octets, whatever the backend sent', async () => {
+    const p = await startProxy([
+      '-f127.0.0.1,0;no-tls',
+      `-b127.0.0.1,${echoA.port}`,
+      '--add-request-header=x-req: 5\u20ac caf\u00e9',
+      '--add-response-header=x-add: caf\u00e9',
+      '--server-name=pr\u00f8xy',
+    ]);
+    try {
+      const utf8hex = (t: string) => Buffer.from(t).toString('hex');
+      await withSession(`http://127.0.0.1:${p.port}`, async (s) => {
+        const r = await s.request({ ':path': '/conf' });
+        const raw = new Map(r.rawHeaders.map(([n, v]) => [n, Buffer.from(v).toString('hex')]));
+        expect(raw.get('x-add')).toBe(utf8hex('caf\u00e9'));
+        expect(raw.get('server')).toBe(utf8hex('pr\u00f8xy'));
+        expect(raw.get('via')).toBe(utf8hex('1.1 pr\u00f8xy'));
+        // The echo backend shows what it received as latin1 text: the UTF-8 octets one char each.
+        const seen = json(await r.bytes());
+        expect(field(seen.headers, 'x-req')).toEqual([Buffer.from('5\u20ac caf\u00e9').toString('latin1')]);
+      });
+      const c = await exec(requireBin('curl'), ['-s', '-D', '-', '-o', '/dev/null', `http://127.0.0.1:${p.port}/conf1`]);
+      expect(c.stdout.includes(Buffer.concat([Buffer.from('x-add: '), Buffer.from('caf\u00e9')]))).toBe(true);
+      expect(c.stdout.includes(Buffer.concat([Buffer.from('server: '), Buffer.from('pr\u00f8xy')]))).toBe(true);
+      expect(c.stdout.toString('latin1')).toMatch(/^HTTP\/1\.1 200/);
+    } finally {
+      await p.stop();
+    }
+  });
+});
+
 describe('in front of HTTP/2 backends', () => {
+  it('a response complete before the upload ends (then RST_STREAM NO_ERROR) is forwarded; a request queued at the backend times out', async () => {
+    const { startTestServer } = await import('../helpers/h2-test-server.js');
+    const timers: NodeJS.Timeout[] = [];
+    const backend = await startTestServer({
+      settings: { maxConcurrentStreams: 1 },
+      handler(stream) {
+        if (stream.path === '/upload') return stream.respond(413, { 'content-type': 'text/plain' }, 'too big\n');
+        if (stream.path === '/trickle') {
+          // A response that keeps the only stream busy for 3 s, with octets every 200 ms (never idle).
+          return stream.respond(
+            200,
+            {},
+            (async function* () {
+              for (let i = 0; i < 15; i++) {
+                await new Promise((r) => timers.push(setTimeout(r, 200)));
+                yield '.';
+              }
+            })(),
+          );
+        }
+        stream.respond(200, {}, 'ok');
+      },
+    });
+    const p = await startProxy(['-f127.0.0.1,0;no-tls', `-b127.0.0.1,${backend.port};;proto=h2`, '--backend-read-timeout=1s']);
+    try {
+      await withSession(`http://127.0.0.1:${p.port}`, async (s) => {
+        const big = pattern(8 << 20);
+        const r = await s.request({ ':method': 'POST', ':path': '/upload' }, { body: big });
+        expect(r.status).toBe(413);
+        expect(await r.text()).toBe('too big\n');
+        // The backend takes one stream at a time: /trickle holds it for 3 s, active; /queued waits in the
+        // client engine's queue and gets the 504 after the read timeout, not after /trickle.
+        const trickle = s.request({ ':path': '/trickle' }).then((x) => x.text());
+        await new Promise((res) => setTimeout(res, 100));
+        const t0 = Date.now();
+        const q = await s.request({ ':path': '/queued' });
+        expect(q.status).toBe(504);
+        expect(Date.now() - t0).toBeLessThan(2800);
+        expect(await trickle).toBe('.'.repeat(15));
+      });
+      expect(p.stderr).toMatch(/WARN 504 for GET 127\.0\.0\.1:\d+\/queued: backend 127\.0\.0\.1:\d+ timed out: no stream for the request within 1000 ms/);
+    } finally {
+      for (const t of timers) clearTimeout(t);
+      await p.stop();
+      await backend.close();
+    }
+  });
+
   it('response fields and trailers pass as the octets the backend sent (not as text), and a 1 MiB body byte-exact', async () => {
     const { startTestServer } = await import('../helpers/h2-test-server.js');
     const big = pattern(1 << 20);

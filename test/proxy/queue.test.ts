@@ -71,6 +71,26 @@ describe('BackendQueue', () => {
     expect([r.running, r.queued]).toEqual([1, 0]);
   });
 
+  it('an entry that enters from inside admitted() waits behind those already waiting', () => {
+    const q = new BackendQueue(1, 0);
+    const log: string[] = [];
+    q.enter(entry('a', log, 'a1'));
+    // a2 is admitted and at once gives its slot up and asks again (as a retry would).
+    q.enter({
+      backendKey: 'a',
+      admitted: () => {
+        log.push('a2');
+        q.leave('a');
+        log.push(`retry ${q.enter(entry('a', log, 'retry'))}`);
+      },
+    });
+    q.enter(entry('a', log, 'a3'));
+    q.leave('a');
+    expect(log).toEqual(['a2', 'retry false', 'a3']);
+    q.leave('a');
+    expect(log).toEqual(['a2', 'retry false', 'a3', 'retry']);
+  });
+
   it('an admitted entry that ends at once (leave() inside admitted()) lets the next one in', () => {
     const q = new BackendQueue(1, 0);
     const log: string[] = [];
