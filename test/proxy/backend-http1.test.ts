@@ -174,12 +174,11 @@ async function* bodyOf(parts: Buffer[], gap = 0): AsyncGenerator<Uint8Array> {
 let backends: RawBackend[] = [];
 let pools: Http1Pool[] = [];
 
-async function setup(onRequest: (r: Received) => void | Promise<void>, o: { readTimeout?: number; keepAliveTimeout?: number } = {}) {
-  const b = await new RawBackend(onRequest).listen();
-  backends.push(b);
+/** A pool for a plain-TCP backend on `port` (closed after the test). */
+function poolFor(port: number, o: { readTimeout?: number; keepAliveTimeout?: number } = {}): Http1Pool {
   const pool = new Http1Pool({
     host: '127.0.0.1',
-    port: b.port,
+    port,
     tls: false,
     servername: null,
     connectTimeout: 2000,
@@ -189,6 +188,13 @@ async function setup(onRequest: (r: Received) => void | Promise<void>, o: { read
     ca: null,
   });
   pools.push(pool);
+  return pool;
+}
+
+async function setup(onRequest: (r: Received) => void | Promise<void>, o: { readTimeout?: number; keepAliveTimeout?: number } = {}) {
+  const b = await new RawBackend(onRequest).listen();
+  backends.push(b);
+  const pool = poolFor(b.port, o);
   const get = (path: string, r: Partial<BackendRequest> = {}) => {
     const c = collect();
     pool.dispatch(request(path, r), c.sink);
@@ -459,18 +465,7 @@ describe('requests', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
-      const pool = new Http1Pool({
-        host: '127.0.0.1',
-        port: (server.address() as AddressInfo).port,
-        tls: false,
-        servername: null,
-        connectTimeout: 2000,
-        readTimeout: 5000,
-        keepAliveTimeout: 5000,
-        rejectUnauthorized: true,
-        ca: null,
-      });
-      pools.push(pool);
+      const pool = poolFor((server.address() as AddressInfo).port);
       const c = collect();
       let stop = false;
       async function* slow(): AsyncGenerator<Uint8Array> {
@@ -560,18 +555,7 @@ describe('connections kept apart', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
-      const pool = new Http1Pool({
-        host: '127.0.0.1',
-        port: (server.address() as AddressInfo).port,
-        tls: false,
-        servername: null,
-        connectTimeout: 2000,
-        readTimeout: 5000,
-        keepAliveTimeout: 5000,
-        rejectUnauthorized: true,
-        ca: null,
-      });
-      pools.push(pool);
+      const pool = poolFor((server.address() as AddressInfo).port);
       // Sinks that keep what they are given as it is (no copy), and one that pauses with octets held.
       const kept: Record<string, Uint8Array[]> = { a: [], b: [], c: [] };
       const ended: string[] = [];
@@ -686,18 +670,7 @@ describe('timeouts, cancellation and the retry', () => {
     await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
     const port = (s.address() as AddressInfo).port;
     await new Promise((r) => s.close(r));
-    const pool = new Http1Pool({
-      host: '127.0.0.1',
-      port,
-      tls: false,
-      servername: null,
-      connectTimeout: 2000,
-      readTimeout: 2000,
-      keepAliveTimeout: 2000,
-      rejectUnauthorized: true,
-      ca: null,
-    });
-    pools.push(pool);
+    const pool = poolFor(port);
     const c = collect();
     pool.dispatch(request('/'), c.sink);
     await expect(c.done).rejects.toMatchObject({ kind: 'connect', message: expect.stringMatching(/^ECONNREFUSED/) });
