@@ -6,7 +6,8 @@
  * with one write when it has no content, its content streamed with
  * backpressure otherwise (chunked when the client gave no Content-Length).
  * The response is parsed as it arrives (RFC 9112: status line, field lines,
- * Content-Length, chunked or close-delimited content, 1xx skipped) and its
+ * Content-Length, chunked or close-delimited content, 1xx skipped; the text
+ * of heads and trailers in http1-response.ts) and its
  * content handed on as slices of the socket's reads, the socket paused
  * while the sink cannot take more. Header octets stay raw and in order
  * (Set-Cookie fields stay apart); names are lowercased, values kept as
@@ -29,11 +30,11 @@
  * rest of the proxy together; this client is measured there too
  * (BENCHMARKS.md).
  */
-import { isAscii } from 'node:buffer';
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { BackendCall, BackendFailure, BackendPool, BackendRequest, ResponseSink } from './backend.js';
 import type { Fields } from './headers.js';
+import { CHUNKED, chunkSize, parseHead, parseTrailers, ResponseError, UNTIL_CLOSE } from './http1-response.js';
 
 export interface Http1PoolOptions {
   host: string;
@@ -63,9 +64,6 @@ const MAX_CHUNK_LINE = 4096;
 
 const CRLF = Buffer.from('\r\n');
 const CRLFCRLF = Buffer.from('\r\n\r\n');
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: |$)/;
-const CHUNK_SIZE = /^0*([0-9A-Fa-f]{1,12})[ \t]*(?:;.*)?$/;
 
 /**
  * Plain-TCP reads land in a buffer of the connection's own (onread: no
@@ -84,101 +82,6 @@ const COPY_BELOW = 8 * 1024;
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH']);
 /** Methods that may be sent again (RFC 9110 §9.2.2), when nothing came back. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-
-/**
- * Field names as received -> lowercase, for names seen before (bounded).
- * What is kept is a copy: a substring of the head would keep the whole head
- * alive for as long as the process runs.
- */
-const names = new Map<string, string>();
-const NAME_CACHE_SIZE = 1024;
-const NAME_CACHE_LONGEST = 64;
-function lowerName(raw: string): string | null {
-  const known = names.get(raw);
-  if (known !== undefined) return known;
-  if (!TOKEN.test(raw)) return null;
-  const lower = flat(raw.toLowerCase());
-  if (names.size < NAME_CACHE_SIZE && raw.length <= NAME_CACHE_LONGEST) names.set(lower === raw ? lower : flat(raw), lower);
-  return lower;
-}
-
-/** A copy of `s` that refers to no other string. */
-function flat(s: string): string {
-  return Buffer.from(s, 'latin1').toString('latin1');
-}
-
-/**
- * Values of a header section larger than this are made from the octets, not
- * as substrings of the section's text: a value kept for long (in a frontend's
- * HPACK table) then keeps only itself alive, not the whole section.
- */
-const SUBSTRINGS_UP_TO = 1024;
-
-class ResponseError extends Error {}
-
-/**
- * Field lines (between `from` and the end) as fields; throws ResponseError
- * for anything that is not a field line, and for a bare CR or LF or a NUL
- * anywhere (each line must end in CRLF; the last one has no terminator).
- */
-function parseFieldLines(text: string, from: number, src: Buffer | null = null, srcStart = 0): Fields {
-  const out: Fields = [];
-  const n = text.length;
-  if (text.indexOf('\0', from) >= 0) throw new ResponseError('a NUL in the header section');
-  let i = from;
-  while (i < n) {
-    let eol = text.indexOf('\n', i);
-    if (eol < 0) eol = n;
-    else if (text.charCodeAt(eol - 1) !== 0x0d) throw new ResponseError('a bare LF in the header section');
-    else eol--;
-    const cr = text.indexOf('\r', i);
-    if (cr >= 0 && cr < eol) throw new ResponseError('a bare CR in the header section');
-    const c = text.charCodeAt(i);
-    if (c === 0x20 || c === 0x09) throw new ResponseError('obsolete line folding in a header field');
-    const colon = text.indexOf(':', i);
-    if (colon < 0 || colon > eol) throw new ResponseError(`a header line without a colon: ${JSON.stringify(text.slice(i, Math.min(eol, i + 40)))}`);
-    const name = lowerName(text.slice(i, colon));
-    if (name === null) throw new ResponseError(`an invalid header field name: ${JSON.stringify(text.slice(i, colon).slice(0, 40))}`);
-    let a = colon + 1;
-    let b = eol;
-    while (a < b && (text.charCodeAt(a) === 0x20 || text.charCodeAt(a) === 0x09)) a++;
-    while (b > a && (text.charCodeAt(b - 1) === 0x20 || text.charCodeAt(b - 1) === 0x09)) b--;
-    out.push([name, src === null ? text.slice(a, b) : src.toString('latin1', srcStart + a, srcStart + b)]);
-    i = eol + 2;
-  }
-  return out;
-}
-
-/** A Content-Length value (a list of equal lengths is taken: RFC 9110 §8.6); throws for anything else. */
-function contentLength(value: string): number {
-  let n = 0;
-  let digits = 0;
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i) - 0x30;
-    if (c < 0 || c > 9 || ++digits > 15) {
-      digits = -1;
-      break;
-    }
-    n = n * 10 + c;
-  }
-  if (digits > 0) return n;
-  let length = -1;
-  for (const part of value.split(',')) {
-    const v = part.trim();
-    if (!/^\d{1,15}$/.test(v)) throw new ResponseError(`an invalid Content-Length ${JSON.stringify(value.slice(0, 40))}`);
-    const k = Number(v);
-    if (length >= 0 && k !== length) throw new ResponseError(`two different Content-Lengths (${length} and ${k})`);
-    length = k;
-  }
-  return length;
-}
-
-/** Does a comma-separated field value list `token` (case-insensitively)? */
-function listHas(value: string, token: string): boolean {
-  if (value.length === token.length) return value.toLowerCase() === token;
-  for (const t of value.split(',')) if (t.trim().toLowerCase() === token) return true;
-  return false;
-}
 
 // Where the parser is in a response.
 const HEAD = 0;
@@ -459,7 +362,7 @@ class Conn {
             pos = this.after;
             if (!trailers) this.onHead(call, text, buf.length - pos);
             // The trailer section was seeded with the CRLF that ended the last chunk's line.
-            else this.complete(call, text === '' ? null : parseFieldLines(text, 2, this.octetsFor(text), this.srcStart), buf.length - pos);
+            else this.complete(call, parseTrailers(text, this.src!, this.srcStart), buf.length - pos);
           } catch (e) {
             if (e instanceof ResponseError) return this.invalid(call, e.message);
             throw e;
@@ -490,9 +393,8 @@ class Conn {
           }
           if (line === null) return;
           pos = this.after;
-          const m = CHUNK_SIZE.exec(line);
-          if (m === null) return this.invalid(call, `an invalid chunk size ${JSON.stringify(line.slice(0, 40))}`);
-          const size = Number.parseInt(m[1]!, 16);
+          const size = chunkSize(line);
+          if (size < 0) return this.invalid(call, `an invalid chunk size ${JSON.stringify(line.slice(0, 40))}`);
           if (size === 0) {
             this.phase = TRAILERS;
             this.seed(CRLF);
@@ -569,11 +471,6 @@ class Conn {
     return acc.toString('latin1', 0, end);
   }
 
-  /** The octets of a large section, for values made from them (null: substrings will do). */
-  private octetsFor(text: string): Buffer | null {
-    return text.length > SUBSTRINGS_UP_TO ? this.src : null;
-  }
-
   /** Starts the pending octets with `octets` (the CRLF that a trailer section's end may share). */
   private seed(octets: Buffer): void {
     this.accLen = 0;
@@ -584,66 +481,28 @@ class Conn {
 
   /** The status line and fields of a response: a 1xx is skipped; the final one goes to the sink and sets the framing. */
   private onHead(call: Call, text: string, left: number): void {
-    const sl = text.indexOf('\r\n');
-    const statusLine = sl < 0 ? text : text.slice(0, sl);
-    const m = STATUS_LINE.exec(statusLine);
-    if (m === null) throw new ResponseError(`not an HTTP/1.x status line: ${JSON.stringify(statusLine.slice(0, 60))}`);
-    if (/[\0\r\n]/.test(statusLine)) throw new ResponseError('a bare CR or LF, or a NUL, in the status line');
-    const status = Number(m[2]);
-    if (status < 100) throw new ResponseError(`status ${m[2]} is not a status code (100 to 999)`);
-    const fields = sl < 0 ? [] : parseFieldLines(text, sl + 2, this.octetsFor(text), this.srcStart);
-    const src = this.src!;
-    const nonAscii = !isAscii(src.subarray(this.srcStart, this.srcStart + text.length));
-    if (status < 200) {
-      if (status === 101) throw new ResponseError('a 101 (Switching Protocols) response to a request that asked for no upgrade');
+    const h = parseHead(text, this.src!, this.srcStart);
+    if (h.status < 200) {
+      if (h.status === 101) throw new ResponseError('a 101 (Switching Protocols) response to a request that asked for no upgrade');
       if (++this.interim > MAX_INTERIM) throw new ResponseError(`more than ${MAX_INTERIM} interim (1xx) responses`);
       return; // 100, 102, 103: the final response follows
     }
-    let length = -1;
-    let chunked = false;
-    let te = false;
-    let keepAlive = m[1] === '1';
-    for (let i = 0; i < fields.length; i++) {
-      const f = fields[i]!;
-      const name = f[0];
-      if (name === 'content-length') {
-        const n = contentLength(f[1]);
-        if (length >= 0 && n !== length) throw new ResponseError(`two different Content-Lengths (${length} and ${n})`);
-        length = n;
-      } else if (name === 'transfer-encoding') {
-        te = true;
-        const codings = f[1].toLowerCase().split(',');
-        chunked = codings[codings.length - 1]!.trim() === 'chunked';
-      } else if (name === 'connection') {
-        if (listHas(f[1], 'close')) keepAlive = false;
-        else if (m[1] === '0' && listHas(f[1], 'keep-alive')) keepAlive = true;
-      }
-    }
-    if (!keepAlive) this.keepAlive = false;
+    if (!h.keepAlive) this.keepAlive = false;
     const sink = call.sink;
-    if (this.headOnly || status === 204 || status === 304) {
-      sink.head(status, fields, nonAscii);
+    if (this.headOnly || h.status === 204 || h.status === 304) {
+      sink.head(h.status, h.fields, h.nonAscii);
       if (this.call === call) this.complete(call, null, left);
       return;
     }
-    if (te) {
-      // Transfer-Encoding overrides Content-Length (RFC 9112 §6.3); the connection is not reused after such a
-      // message, nor after Transfer-Encoding in an HTTP/1.0 message (§6.1: faulty framing).
-      if (length >= 0 || m[1] === '0') this.keepAlive = false;
-      if (chunked) this.phase = CHUNK_LINE;
-      else {
-        this.phase = BODY_UNTIL_CLOSE;
-        this.keepAlive = false;
-      }
-    } else if (length >= 0) {
+    if (h.framingCloses) this.keepAlive = false;
+    if (h.length === CHUNKED) this.phase = CHUNK_LINE;
+    else if (h.length === UNTIL_CLOSE) this.phase = BODY_UNTIL_CLOSE;
+    else {
       this.phase = BODY_LENGTH;
-      this.remaining = length;
-    } else {
-      this.phase = BODY_UNTIL_CLOSE;
-      this.keepAlive = false;
+      this.remaining = h.length;
     }
     // An empty body (Content-Length: 0) completes in process().
-    sink.head(status, fields, nonAscii);
+    sink.head(h.status, h.fields, h.nonAscii);
   }
 
   private deliver(call: Call, slice: Buffer): void {
