@@ -157,13 +157,18 @@ let makeServerStream: (x: ServerExchange) => ServerStream;
 let exchangeOf: (s: ServerStream) => ServerExchange;
 
 /**
- * A request's fields and trailers as octet strings (one char per octet),
- * for h2kit's own proxy; not part of the package's API (src/h2/index.ts
- * does not export it).
+ * A request's fields, and its trailers once received, as octet strings (one
+ * char per octet), for h2kit's own proxy; not part of the package's API
+ * (src/h2/index.ts does not export them).
  */
-export function requestOctets(s: ServerStream): { headers: Array<[string, string]>; trailers: Array<[string, string]> | null } {
+export function requestOctetFields(s: ServerStream): Array<[string, string]> {
   const x = exchangeOf(s);
-  return { headers: x.rawHeaders ?? x.headers, trailers: x.rawTrailers ?? x.trailers };
+  return x.rawHeaders ?? x.headers;
+}
+
+export function requestOctetTrailers(s: ServerStream): Array<[string, string]> | null {
+  const x = exchangeOf(s);
+  return x.rawTrailers ?? x.trailers;
 }
 
 /** One request as the handler sees it, and the methods that answer it. */

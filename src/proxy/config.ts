@@ -7,6 +7,8 @@
  * Pure: no I/O besides what the caller passes in; errors are ConfigError
  * values that say where (which option, which file and line) and why.
  */
+
+import { utf8Octets } from './headers.js';
 import { type Pattern, parsePattern } from './router.js';
 
 /** A problem with one option value: `where` is "--backend" or "FILE:LINE: backend". */
@@ -253,14 +255,6 @@ function parseHeader(v: string): [string, string] {
   const value = v.slice(colon + 1).trim();
   if (/[\0\r\n]/.test(value)) throw new Error(`the value of ${name} holds NUL, CR or LF`);
   return [name, utf8Octets(value)];
-}
-
-/**
- * Text from the command line or a configuration file as the octet string of
- * its UTF-8 encoding (one char per octet), as the proxy carries field values.
- */
-export function utf8Octets(text: string): string {
-  return /[^\x00-\x7f]/.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text;
 }
 
 // ---- the option table ----------------------------------------------------------------

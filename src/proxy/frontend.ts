@@ -17,7 +17,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { createServer, ErrorCode, type Http2Server, type ServerStream } from '../h2/index.js';
-import { requestOctets } from '../h2/server-stream.js';
+import { requestOctetFields, requestOctetTrailers } from '../h2/server-stream.js';
 import { http1HeadEnd, isHttp1RequestLine, MAX_HTTP1_HEAD, parseHttp1Request } from '../h2/upgrade.js';
 import { BackendQueue } from './backend-queue.js';
 import type { FrontendAddress, ProxyConfig } from './config.js';
@@ -100,7 +100,7 @@ class H2Exchange implements FrontExchange {
       scheme: stream.scheme,
       authority: stream.authority,
       path: stream.path,
-      headers: requestOctets(stream).headers,
+      headers: requestOctetFields(stream),
       version: '2',
       remoteAddress: stream.remoteAddress,
       localAddress: info.localAddress,
@@ -174,7 +174,7 @@ class H2Exchange implements FrontExchange {
   }
 
   trailers(): Fields | null {
-    return requestOctets(this.stream).trailers;
+    return requestOctetTrailers(this.stream);
   }
 
   get gone(): boolean {

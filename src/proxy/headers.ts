@@ -21,6 +21,14 @@ export type OctetField = [string, string | Uint8Array];
 const HIGH = /[\u0080-\uffff]/;
 
 /**
+ * Text from the command line or a configuration file as the octet string of
+ * its UTF-8 encoding (one char per octet), as the proxy carries field values.
+ */
+export function utf8Octets(text: string): string {
+  return HIGH.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text;
+}
+
+/**
  * Fields whose values are octet strings, for an HTTP/2 engine that sends a
  * string value as UTF-8 text: a value with octets over 0x7f becomes those
  * octets (a Buffer), the others stay as they are (ASCII is its own UTF-8).
