@@ -35,6 +35,18 @@ export class FrameWriter {
   private chunkBytes = 0;
   /** Frames written since the last take(). */
   frames = 0;
+  /**
+   * Set by the owner when it can tell that everything taken so far has been
+   * consumed (the transport copied or sent it). A full slab is then not
+   * replaced by new memory but by the slab retired before it: over TLS a
+   * write is pending until the next tick, so rewind() rarely applies, and
+   * without this each connection would fill a fresh 64 KiB slab every few
+   * dozen responses (garbage that outlives young-generation collections).
+   */
+  consumed: (() => boolean) | null = null;
+  /** The slab retired before the current one, and whether all of it has been taken. */
+  private spare: Uint8Array | null = null;
+  private spareTaken = false;
 
   /**
    * `slabSize` 0 allocates the first slab on the first write (an idle
@@ -53,9 +65,7 @@ export class FrameWriter {
   reserve(n: number): Uint8Array {
     if (this.slab.length - this.pos < n) {
       this.seal();
-      this.slab = allocSlab(Math.max(this.slabSize || SLAB_SIZE, n));
-      this.start = 0;
-      this.pos = 0;
+      this.replaceSlab(n);
     }
     return this.slab;
   }
@@ -274,13 +284,31 @@ export class FrameWriter {
     this.chunks = [];
     this.chunkBytes = 0;
     this.frames = 0;
-    // Keep writing after the handed-out region; a nearly full slab is replaced now.
-    if (this.slab.length - this.pos < 1024) {
-      this.slab = this.slabSize > 0 ? allocSlab(this.slabSize) : EMPTY;
-      this.start = 0;
-      this.pos = 0;
+    this.spareTaken = true;
+    // Keep writing after the handed-out region; a nearly full slab is retired now (the next write finds a slab).
+    if (this.slab.length - this.pos < 1024 && this.slab !== EMPTY) {
+      this.spare = this.slab;
+      this.slab = EMPTY;
     }
     return out;
+  }
+
+  /** A slab with room for `n` octets in place of the current one (whose regions are sealed). */
+  private replaceSlab(n: number): void {
+    const spare = this.spare;
+    const old = this.slab;
+    if (spare !== null && this.spareTaken && spare.length >= n && this.consumed?.() === true) {
+      this.spare = null;
+      this.slab = spare;
+    } else {
+      this.slab = allocSlab(Math.max(this.slabSize || SLAB_SIZE, n));
+    }
+    if (old !== EMPTY) {
+      this.spare = old;
+      this.spareTaken = this.chunks.length === 0;
+    }
+    this.start = 0;
+    this.pos = 0;
   }
 
   /** Everything written since the last take(), as one array (for tests and tools). */
@@ -315,6 +343,7 @@ export class FrameWriter {
   release(): void {
     if (this.slabSize === 0 && this.chunks.length === 0 && this.pos === this.start) {
       this.slab = EMPTY;
+      this.spare = null;
       this.start = this.pos = 0;
     }
   }

@@ -72,7 +72,9 @@ export class Sender {
     private readonly connectionId: number,
     readonly observer: FrameObserver | null,
     private readonly host: SenderHost,
-  ) {}
+  ) {
+    if (transport.releasesWritten === true) this.writer.consumed = () => transport.bufferedAmount === 0;
+  }
 
   observe(type: number, flags: number, streamId: number, length: number, details: Partial<FrameEvent>): void {
     this.observer!({ connectionId: this.connectionId, direction: 'send', type, flags, streamId, length, ...details });

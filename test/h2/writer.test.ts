@@ -37,6 +37,33 @@ describe('FrameWriter', () => {
     expect(parseFrameHeader(all, 0).streamId).toBe(5);
     expect(parseFrameHeader(all, 109).streamId).toBe(7);
   });
+
+  it('consumed(): a full slab is replaced by the one retired before it, only once all of that was taken and consumed', () => {
+    let consumed = false;
+    const w = new FrameWriter();
+    w.consumed = () => consumed;
+    const buffers = new Set<ArrayBufferLike>();
+    const taken: Array<{ view: Uint8Array; copy: Buffer }> = [];
+    const fill = (frames: number) => {
+      for (let i = 0; i < frames; i++) {
+        frameBytes(w, 1, i & 0xff);
+        for (const view of w.take()!) {
+          buffers.add(view.buffer);
+          taken.push({ view, copy: Buffer.from(view) });
+        }
+      }
+    };
+    // Nothing consumed: every slab is new memory, and what was handed out stays intact.
+    fill(3000);
+    const whileHeld = buffers.size;
+    expect(whileHeld).toBeGreaterThan(3);
+    for (const t of taken) expect(Buffer.from(t.view).equals(t.copy)).toBe(true);
+    // Everything consumed from now on: the retired slab comes back instead of new memory.
+    consumed = true;
+    buffers.clear();
+    fill(3000);
+    expect(buffers.size).toBeLessThanOrEqual(2);
+  });
 });
 
 /** A client: the preface and SETTINGS first, then GET requests on odd stream ids, `n` per call. */
@@ -115,6 +142,45 @@ describe('Connection over a transport that releases what it is given', () => {
       conn.destroy();
     });
   }
+});
+
+describe('Connection over a transport whose writes complete a tick later (TLS)', () => {
+  it('answers correctly and keeps to two slabs instead of filling new ones', async () => {
+    const views: Uint8Array[] = [];
+    let pending: Uint8Array[] = [];
+    const out: Buffer[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    // As a TLSSocket: the chunks count as buffered until the next turn, and are read (copied) only then.
+    const transport: Transport = {
+      write: (chunks) => {
+        for (const c of chunks) buffers.add(c.buffer);
+        pending.push(...chunks);
+        views.push(...chunks);
+      },
+      get bufferedAmount() {
+        return pending.reduce((n, c) => n + c.length, 0);
+      },
+      releasesWritten: true,
+      end: () => {},
+      destroy: () => {},
+    };
+    const conn = new Connection(transport, {
+      // Short bodies: the client sends no WINDOW_UPDATE, and 10000 of them fit the connection's window.
+      onStream: (s) => s.respond(200, { 'content-type': 'text/plain' }, `r${s.streamId}`),
+    });
+    const send = client('/x');
+    for (let round = 0; round < 1000; round++) {
+      conn.receive(send(10));
+      await Promise.resolve();
+      out.push(Buffer.concat(pending));
+      pending = [];
+    }
+    const got = responses(Buffer.concat(out));
+    expect(got.size).toBe(10000);
+    for (const [id, r] of got) expect(r.body).toBe(`r${id}`);
+    expect(buffers.size).toBeLessThanOrEqual(2);
+    conn.destroy();
+  });
 });
 
 describe('coalesceWrites', () => {
