@@ -168,7 +168,7 @@ export class FileCache {
    * against ~15 µs for a thread-pool round trip, and it keeps hits free of
    * promises. `revalidateMs` trades freshness for fewer stats on slow file
    * systems; `statOncePerTurn` shares one stat between the hits of one turn
-   * (requests that arrived together). Stat cannot see a same-size rewrite
+   * of the event loop (requests that arrived together, on any connection). Stat cannot see a same-size rewrite
    * within one tick of the file system's clock, so an entry made while its
    * file was racy (see racyWindowMs) is dropped once the window has passed.
    * Bytes served from a hit, and descriptors shared by one, were verified to
@@ -196,7 +196,7 @@ export class FileCache {
       entry.checkedTurn = this.turn;
       if (!this.turnEndScheduled) {
         this.turnEndScheduled = true;
-        queueMicrotask(this.endTurn);
+        setImmediate(this.endTurn);
       }
     }
     return true;

@@ -94,7 +94,7 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
     noContentLength: config.noContentLength === true,
     errorGzip: config.errorGzip === true,
     dotfiles: 'allow', // as nghttpd
-    statOncePerTurn: true, // the requests of one read share a stat of their file
+    statOncePerTurn: true, // the requests of one event-loop turn share a stat of their file
     ...(config.fs !== undefined ? { fs: config.fs } : {}),
   });
   const readAhead = new ReadAhead(config.readAhead?.perConnection, config.readAhead?.perProcess);

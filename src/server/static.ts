@@ -13,7 +13,7 @@
  * Both are answered without opening anything while a stat shows the same
  * file (file-cache.ts), so a hit costs a path check, a Map lookup and one
  * synchronous stat (`statOncePerTurn` shares it between the requests that
- * arrived together). Concurrent lookups of one path share one load, and a
+ * arrived in one turn of the event loop). Concurrent lookups of one path share one load, and a
  * load whose requests are all gone (`StaticRequest.closed`) stops before its
  * next file operation. Header lists that are the same on every call (cached
  * files, error pages) are frozen, so a caller may memoise work per list
@@ -77,9 +77,9 @@ export interface StaticFilesOptions {
   readonly revalidateMs?: number;
   /**
    * false (default): every cache hit is checked with its own stat. true: a
-   * cached file is checked at most once per turn of the event loop (one
-   * synchronous run of lookups, which ends when the microtask queue runs),
-   * so the requests that arrived in one read share one stat. A change made
+   * cached file is checked at most once per turn of the event loop (all the
+   * reads of one poll, on every connection, up to the next check phase:
+   * setImmediate), so the requests that arrived together share one stat. A change made
    * before the turn began is always seen; one made during it is seen from
    * the next turn on.
    */

@@ -237,9 +237,20 @@ describe('small-file cache', () => {
     await new Promise((r) => setImmediate(r));
     expect(sf.respondFromCache(req)).toBeUndefined();
     expect(await text(sf, f.url)).toBe('turn two, longer');
-    // A microtask boundary is enough to end a turn: each awaited request stats again.
-    const before = sf.cacheStats.stats;
-    for (let i = 0; i < 3; i++) expect(await text(sf, f.url)).toBe('turn two, longer');
+    // A turn is one pass of the event loop (reads on every connection), not one read: hits separated
+    // only by microtasks share the stat; each hit after a setImmediate stats again.
+    await new Promise((r) => setImmediate(r));
+    let before = sf.cacheStats.stats;
+    for (let i = 0; i < 3; i++) {
+      await Promise.resolve();
+      expect(sf.respondFromCache(req)?.status).toBe(200);
+    }
+    expect(sf.cacheStats.stats).toBe(before + 1);
+    before = sf.cacheStats.stats;
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setImmediate(r));
+      expect(await text(sf, f.url)).toBe('turn two, longer');
+    }
     expect(sf.cacheStats.stats).toBe(before + 3);
   });
 
