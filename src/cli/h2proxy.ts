@@ -21,7 +21,6 @@ import { buildConfig, ConfigError, needsTls, OPTIONS, type OptionValue, type Pro
 import { type RunningProxy, startProxy } from '../proxy/index.js';
 import { parseArgs, program, UsageError, writeErr } from './common.js';
 import { DaemonStatus } from './daemon-status.js';
-import { releaseMemoryWhenIdle } from './idle-memory.js';
 import { listenFailureReason, loadKeyPair } from './server-common.js';
 
 const HELP = `
@@ -215,13 +214,11 @@ async function single(config: ProxyConfig, reloadConfig: () => ProxyConfig): Pro
 }
 
 function run(proxy: RunningProxy, reloadConfig: () => ProxyConfig, atExit: () => void): Promise<number> {
-  const stopWatch = releaseMemoryWhenIdle();
   return new Promise<number>((done) => {
     let stopping = false;
     const stop = (sig: string) => {
       if (stopping) return;
       stopping = true;
-      stopWatch();
       proxy.errorLog.notice(`${sig}: graceful shutdown`);
       proxy.close(true, 60_000).then(
         () => {

@@ -19,7 +19,6 @@ import { type H2ServeConfig, startH2Serve } from '../server/h2serve.js';
 import { selfSignedCertificate } from '../server/self-signed.js';
 import { collect, colorFromEnvironment, connectionWindowBitsArg, intArg, parseArgs, program, sizeArg, UsageError } from './common.js';
 import { DaemonStatus } from './daemon-status.js';
-import { releaseMemoryWhenIdle } from './idle-memory.js';
 import { listenFailureReason, loadKeyPair } from './server-common.js';
 
 const HELP = `
@@ -254,13 +253,11 @@ async function serve(config: H2ServeConfig, onListening: (a: { address: string; 
     return 1;
   }
   const server = s;
-  const stopWatch = releaseMemoryWhenIdle();
   return new Promise<number>((done) => {
     let stopping = false;
     stop = () => {
       if (stopping) return;
       stopping = true;
-      stopWatch();
       server.close(5000).then(
         () => done(0),
         () => done(0),
