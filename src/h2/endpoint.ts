@@ -707,7 +707,8 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     this.table.remember(s.id, s.state === StreamState.CLOSED_RESET_SENT ? StreamState.CLOSED_RESET_SENT : StreamState.CLOSED);
     const held = this.dropHeld(s);
     if (held > 0) this.creditConnection(held);
-    this.watchdog.lastActivity = Date.now();
+    // Idleness counts from the last stream's close (Watchdog.check looks at it only with no streams).
+    if (this.streams.size === 0) this.watchdog.lastActivity = Date.now();
     s.closeCode = code;
     this.streamClosed(s, code, reason, how);
     this.maybeFinish();

@@ -370,13 +370,22 @@ function pathOf(path: string): string {
 const SERVER_FIELD: readonly [string, string] = Object.freeze(['server', SERVER_NAME] as const);
 let dateSecond = -1;
 let dateField: readonly [string, string] = Object.freeze(['date', ''] as const);
+/** dateField is of the current second: set when read, cleared by a timer at the second's end (no clock read per response). */
+let dateCurrent = false;
+const dateExpired = (): void => {
+  dateCurrent = false;
+};
 /** The `date` field of the current second, formatted once per second (frozen; the same object all second). */
 function dateHeader(): readonly [string, string] {
-  const sec = Math.floor(Date.now() / 1000);
+  if (dateCurrent) return dateField;
+  const now = Date.now();
+  const sec = Math.floor(now / 1000);
   if (sec !== dateSecond) {
     dateSecond = sec;
     dateField = Object.freeze(['date', formatHttpDate(sec)] as const);
   }
+  dateCurrent = true;
+  setTimeout(dateExpired, 1000 - (now % 1000)).unref();
   return dateField;
 }
 
