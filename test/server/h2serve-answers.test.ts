@@ -59,6 +59,19 @@ afterAll(async () => {
 });
 
 describe('h2serve answers from the cache', () => {
+  it('the date field is of the second the answer was made in, also from one second to the next', async () => {
+    const { client } = await serve();
+    for (let i = 0; i < 3; i++) {
+      const lo = Math.floor(Date.now() / 1000) * 1000;
+      const r = await request(client, '/a.txt');
+      const hi = Date.now();
+      const date = Date.parse(String(r.headers['date']));
+      expect(date).toBeGreaterThanOrEqual(lo);
+      expect(date).toBeLessThanOrEqual(hi);
+      await new Promise((done) => setTimeout(done, 1000 - (Date.now() % 1000) + 20));
+    }
+  });
+
   it('many requests on one connection get the same fields and body; HEAD the same fields without a body', async () => {
     const { client } = await serve();
     const replies = await Promise.all(
