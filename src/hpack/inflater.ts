@@ -78,6 +78,9 @@ const MODE_TEXT = 0;
 const MODE_LATIN1 = 1;
 const MODE_RAW = 2;
 
+/** inflateShared() remembers blocks up to this many octets. */
+const MEMO_MAX_BLOCK = 128;
+
 export class Inflater {
   private readonly maxHeaderListSize: number;
   private readonly sharedPairs: boolean;
@@ -99,6 +102,14 @@ export class Inflater {
   private strAscii = false;
   /** For a string that is not ASCII, read with `text`: its UTF-8 text, or null when not UTF-8. */
   private strText: string | null = null;
+  /** Bumped whenever the dynamic table changes (an entry in or out, a new maximum). */
+  private changes = 0;
+  /** inflateShared(): the last block that left the table unchanged, the table's changes then, and its list. */
+  private lastBlock = new Uint8Array(MEMO_MAX_BLOCK);
+  private lastLength = -1;
+  private lastChanges = -1;
+  private lastList: Array<[string, string]> = [];
+  private lastFrozen = false;
 
   constructor(options: InflaterOptions = {}) {
     const limit = options.maxHeaderListSize ?? DEFAULT_MAX_HEADER_LIST_SIZE;
@@ -119,6 +130,7 @@ export class Inflater {
       throw new RangeError(`settingsMaxSize must be an integer from 0 to 2^32-1, got ${settingsMaxSize}`);
     }
     this.settingsMax = settingsMaxSize;
+    this.changes++;
     if (settingsMaxSize < this.maxSize) {
       this.maxSize = settingsMaxSize;
       this.requiredUpdate = Math.min(this.requiredUpdate, settingsMaxSize);
@@ -134,6 +146,45 @@ export class Inflater {
   /** Decodes one header block to octet strings (one char per octet, 0..255): lossless, and the fastest. */
   inflateLatin1(block: Uint8Array): Array<[string, string]> {
     return this.run(block, MODE_LATIN1, null) as Array<[string, string]>;
+  }
+
+  /**
+   * inflateLatin1() for a decoder with `sharedPairs`, remembering the last
+   * block that left the table unchanged (indexed fields and literals without
+   * indexing): the same block again, octet for octet, with the table still
+   * unchanged, decodes to the same fields, and gets the same list object
+   * without being decoded again (a client repeating its requests, a server
+   * its responses). From its second use its pairs are frozen. The list must
+   * not be changed.
+   */
+  inflateShared(block: Uint8Array): ReadonlyArray<readonly [string, string]> {
+    const n = block.length;
+    if (n === this.lastLength && this.changes === this.lastChanges && !this.broken) {
+      const last = this.lastBlock;
+      let i = 0;
+      while (i < n && block[i] === last[i]) i++;
+      if (i === n) {
+        if (!this.lastFrozen) {
+          // The pairs are handed out again: frozen, as the table's shared pairs are. The list is not
+          // (V8 reads and slices a frozen array more slowly); it is the caller's to leave alone.
+          for (const f of this.lastList) Object.freeze(f);
+          this.lastFrozen = true;
+        }
+        return this.lastList;
+      }
+    }
+    const before = this.changes;
+    const list = this.run(block, MODE_LATIN1, null) as Array<[string, string]>;
+    if (this.changes === before && n <= MEMO_MAX_BLOCK && this.sharedPairs) {
+      this.lastBlock.set(block);
+      this.lastLength = n;
+      this.lastChanges = before;
+      this.lastList = list;
+      this.lastFrozen = false;
+    } else {
+      this.lastLength = -1;
+    }
+    return list;
   }
 
   /** Decodes one header block to the octets of each name and value. */
@@ -216,6 +267,7 @@ export class Inflater {
           this.requiredUpdate = Infinity;
         }
         this.maxSize = v;
+        this.changes++;
         const before = this.table.count;
         this.evictTo(v);
         if (trace) trace.push({ offset: start, length: this.pos - start, kind: 'size-update', size: v, evicted: before - this.table.count });
@@ -468,6 +520,7 @@ export class Inflater {
   /** Adds an entry (§4.4); returns its slot, or -1 when it is larger than the table (which is then empty). */
   private insert(name: string, value: string, ascii: number, nameText: string | null | undefined, valueText: string | null | undefined): number {
     const entrySize = name.length + value.length + ENTRY_OVERHEAD;
+    this.changes++;
     this.evictTo(this.maxSize - entrySize);
     if (entrySize > this.maxSize) return -1;
     return this.table.push(name, value, entrySize, ascii, nameText, valueText);

@@ -46,3 +46,63 @@ describe('Inflater sharedPairs', () => {
     expect(seen.length).toBe(400);
   });
 });
+
+describe('Inflater.inflateShared', () => {
+  const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/ /g, ''), 'hex'));
+  // Block A inserts custom-key: custom-header (RFC 7541 C.2.1); block B is that entry, index 62, with
+  // :path /sample/path as a literal without indexing (C.2.2): B leaves the table as it is.
+  const A = hex('400a 6375 7374 6f6d 2d6b 6579 0d63 7573 746f 6d2d 6865 6164 6572');
+  const B = hex('be 040c 2f73 616d 706c 652f 7061 7468');
+  // C inserts another entry (index 62 then names it, not custom-key).
+  const C = hex('4003 6f6e 6503 6f6e 65');
+
+  it('a block that left the table unchanged, given again, is the same list, equal to a fresh decoding, its pairs frozen', () => {
+    const inf = new Inflater({ sharedPairs: true });
+    const plain = new Inflater();
+    inf.inflateShared(A);
+    plain.inflateLatin1(A);
+    const first = inf.inflateShared(B);
+    const again = inf.inflateShared(B.slice());
+    expect(again).toBe(first);
+    expect(again).toEqual(plain.inflateLatin1(B));
+    expect(again).toEqual([
+      ['custom-key', 'custom-header'],
+      [':path', '/sample/path'],
+    ]);
+    for (const f of again) expect(Object.isFrozen(f)).toBe(true);
+  });
+
+  it('once the table changed, the same octets are decoded again against it', () => {
+    const inf = new Inflater({ sharedPairs: true });
+    inf.inflateShared(A);
+    const before = inf.inflateShared(B);
+    expect(inf.inflateShared(B)).toBe(before);
+    inf.inflateLatin1(C); // not through inflateShared: B stays the remembered block
+    const after = inf.inflateShared(B);
+    expect(after).not.toBe(before);
+    expect(after[0]).toEqual(['one', 'one']);
+    // A new maximum (SETTINGS) counts as a change too.
+    const again = inf.inflateShared(B);
+    expect(again).toBe(after);
+    inf.changeTableSize(8192);
+    expect(inf.inflateShared(B)).not.toBe(after);
+  });
+
+  it('a block that inserts is never remembered: the same octets insert again', () => {
+    const inf = new Inflater({ sharedPairs: true });
+    const a1 = inf.inflateShared(A);
+    const size = inf.tableSize;
+    const a2 = inf.inflateShared(A);
+    expect(a2).not.toBe(a1);
+    expect(a2).toEqual(a1);
+    expect(inf.tableSize).toBe(2 * size);
+  });
+
+  it('a decoder broken by a bad block refuses the remembered block too', () => {
+    const inf = new Inflater({ sharedPairs: true });
+    inf.inflateShared(A);
+    inf.inflateShared(B);
+    expect(() => inf.inflateShared(hex('ff'))).toThrow();
+    expect(() => inf.inflateShared(B)).toThrow(/CONTEXT_BROKEN|no longer in sync/);
+  });
+});
