@@ -14,10 +14,10 @@ import { type BodyInit, discardBody, type TrailersInit } from './body.js';
 import { ClientExchange, type ClientExchangeHost, type ClientResponse, type ExchangeListener } from './client-stream.js';
 import { Endpoint, type EndpointOptions, Phase, type StreamEnd, type Transport } from './endpoint.js';
 import { Http2Error, invalidArgument } from './errors.js';
-import { fieldsRaw, fieldsText, sentText } from './fields.js';
+import { type FieldList, fieldsRaw, fieldsText, sentText } from './fields.js';
 import { CONNECTION_PREFACE, ErrorCode, errorCodeName, Flag, FrameType, H2Error, MAX_WINDOW_SIZE, type PriorityFields, SettingId } from './frame.js';
 import { encodeSettings } from './frame-writer.js';
-import { validateRequest, validateResponse, validateTrailers } from './request.js';
+import { type ResponseHead, validateRequest, validateResponse, validateTrailers } from './request.js';
 import { type HeadersInit, trailerFields } from './response.js';
 import { StreamEvent, StreamState, transition } from './stream.js';
 import { Http1HeadReader } from './upgrade.js';
@@ -426,7 +426,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     flags: number,
     _priority: PriorityFields | null,
     promised: number,
-    fields: Array<[string, string]> | null,
+    fields: ReadonlyArray<readonly [string, string]> | null,
   ): H2Error | null | void {
     if (type === FrameType.PUSH_PROMISE) return this.pushPromise(id, promised, fields);
     this.headerOctets += this.sections.blockLength;
@@ -454,7 +454,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       return new H2Error('stream', CANCEL, e.message, id);
     }
     if (s.head === null) {
-      const head = validateResponse(fields, s.listener === null || s.listener.onChunk !== undefined);
+      const head = this.responseHead(fields, s.listener === null || s.listener.onChunk !== undefined);
       if (typeof head === 'string') return this.malformed(s, `malformed response: ${head}`);
       if (head.status < 200) {
         // §8.1: informational responses come before the final one, never with END_STREAM; 101 is not used (§8.6).
@@ -485,6 +485,28 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     if (s.trailerFields !== trailers) s.rawTrailers = trailers;
     return this.endOfMessage(s);
   }
+
+  /**
+   * validateResponse(), except for the list the decoder handed back for a
+   * block repeated octet for octet (Inflater.inflateShared): that one was
+   * valid last time and is the same now. Each exchange gets its own head.
+   */
+  private responseHead(fields: ReadonlyArray<readonly [string, string]>, keepHeaders: boolean): ResponseHead | string {
+    const last = this.lastResponse;
+    if (fields === this.lastResponseFields && keepHeaders === this.lastResponseKept && last !== null) {
+      return { ...last, headers: keepHeaders ? last.headers.slice() : last.headers };
+    }
+    const head = validateResponse(fields, keepHeaders);
+    if (typeof head !== 'string') {
+      this.lastResponseFields = fields;
+      this.lastResponseKept = keepHeaders;
+      this.lastResponse = { ...head, headers: keepHeaders ? head.headers.slice() : head.headers };
+    }
+    return head;
+  }
+  private lastResponseFields: ReadonlyArray<readonly [string, string]> | null = null;
+  private lastResponseKept = false;
+  private lastResponse: ResponseHead | null = null;
 
   private malformed(s: ClientExchange, message: string): H2Error {
     s.fail(new Http2Error('MALFORMED_RESPONSE', message, { streamId: s.id, errorCode: PROTOCOL_ERROR }));
@@ -598,7 +620,9 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
 
   // ---- push (§8.4) -----------------------------------------------------------------
 
-  private pushPromise(parentId: number, promised: number, fields: Array<[string, string]> | null): H2Error | null | void {
+  private pushPromise(parentId: number, promised: number, shared: ReadonlyArray<readonly [string, string]> | null): H2Error | null | void {
+    // The promised request is kept and handed to the application: its own list, not the decoder's.
+    const fields = shared === null ? null : (shared.slice() as FieldList);
     const parent = this.streams.get(parentId);
     // §6.6: on a stream we opened that is open or half-closed (local) for us.
     if (parent === undefined || !parent.local || (parent.state !== StreamState.OPEN && parent.state !== StreamState.HALF_CLOSED_LOCAL)) {

@@ -184,7 +184,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     flags: number,
     priority: PriorityFields | null,
     promisedStreamId: number,
-    fields: Array<[string, string]> | null,
+    fields: ReadonlyArray<readonly [string, string]> | null,
   ): H2Error | null | void;
   /** DATA for `s` passed the checks (state, windows, content-length): hand it to the application. */
   protected abstract deliver(s: S, data: Uint8Array): H2Error | null | void;

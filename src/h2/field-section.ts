@@ -9,7 +9,7 @@
  * section of more fields than allowed.
  */
 import { HpackError, type Inflater } from '../hpack/index.js';
-import { fieldsText } from './fields.js';
+import { type FieldList, fieldsText } from './fields.js';
 import { ErrorCode, Flag, type FrameHeader, FrameType, H2Error, type PriorityFields, parseContinuation, parseHeaders, parsePushPromise } from './frame.js';
 import type { FrameEvent } from './observer.js';
 
@@ -30,7 +30,7 @@ export interface FieldSectionSink {
     flags: number,
     priority: PriorityFields | null,
     promisedStreamId: number,
-    fields: Array<[string, string]> | null,
+    fields: ReadonlyArray<readonly [string, string]> | null,
   ): H2Error | null | void;
   /** A received frame of the section, for the observer (the last one with the decoded fields). */
   observeRecv(h: FrameHeader, details: Partial<FrameEvent>): void;
@@ -109,7 +109,7 @@ export class FieldSectionReader {
     return this.decode(type, streamId, flags, priority, promisedStreamId, block);
   }
 
-  private flushObserved(fields: Array<[string, string]> | null): void {
+  private flushObserved(fields: ReadonlyArray<readonly [string, string]> | null): void {
     const o = this.pendingObserved;
     if (o === null) return;
     this.pendingObserved = null;
@@ -117,16 +117,18 @@ export class FieldSectionReader {
     if (o.padLength !== undefined) details.padLength = o.padLength;
     if (o.priority) details.priority = o.priority;
     if (o.promised) details.promisedStreamId = o.promised;
-    if (fields) details.headers = fieldsText(fields); // the observer sees text, as the application does
+    // The observer sees text, as the application does (a list of its own: observing decodes without sharing).
+    if (fields) details.headers = fieldsText(fields as FieldList);
     this.sink.observeRecv(o.h, details);
   }
 
   /** Decodes a whole field block (§4.3) and hands it up. */
   private decode(type: number, streamId: number, flags: number, priority: PriorityFields | null, promised: number, block: Uint8Array): H2Error | null | void {
-    let fields: Array<[string, string]> | null = null;
+    let fields: ReadonlyArray<readonly [string, string]> | null = null;
     this.blockLength = block.length;
     try {
-      fields = this.inflater.inflateLatin1(block);
+      // A block repeated from the last one decodes to the same frozen list (the observer gets its own copy).
+      fields = this.observing ? this.inflater.inflateLatin1(block) : this.inflater.inflateShared(block);
     } catch (e) {
       if (!(e instanceof HpackError)) throw e;
       if (e.breaksContext) {

@@ -12,7 +12,7 @@ import { type ConnectionStats, Endpoint, type EndpointOptions, Phase, type Trans
 import { errorCodeArg, invalidState } from './errors.js';
 import { fieldsText, fieldText } from './fields.js';
 import { ErrorCode, Flag, H2Error, type PriorityFields, SettingId } from './frame.js';
-import { validateRequest, validateTrailers } from './request.js';
+import { type RequestHead, validateRequest, validateTrailers } from './request.js';
 import { type HeadersInit, promiseFields, responseFields, trailerFields } from './response.js';
 import { type ExchangeHost, type PushOptions, type ResponseBody, ServerExchange, type ServerStream } from './server-stream.js';
 import { StreamEvent, StreamState, transition } from './stream.js';
@@ -215,7 +215,7 @@ export class ServerEndpoint extends Endpoint<ServerExchange> implements Exchange
     flags: number,
     priority: PriorityFields | null,
     _promised: number,
-    fields: Array<[string, string]> | null,
+    fields: ReadonlyArray<readonly [string, string]> | null,
   ): H2Error | null | void {
     const endStream = (flags & Flag.END_STREAM) !== 0;
     const s = this.streams.get(id);
@@ -244,7 +244,7 @@ export class ServerEndpoint extends Endpoint<ServerExchange> implements Exchange
   }
 
   /** A request on new stream `id`: state, windows, validation, and the handler (§5.1, §8.1). */
-  private openRequestStream(id: number, endStream: boolean, fields: Array<[string, string]> | null): void {
+  private openRequestStream(id: number, endStream: boolean, fields: ReadonlyArray<readonly [string, string]> | null): void {
     if (this.table.peerCount >= this.settings.maxConcurrentStreams) {
       return this.refuse(id, ErrorCode.REFUSED_STREAM, `more than ${this.settings.maxConcurrentStreams} concurrent streams (§5.1.2)`);
     }
@@ -266,7 +266,7 @@ export class ServerEndpoint extends Endpoint<ServerExchange> implements Exchange
       this.respond(s, 431, undefined, undefined, null);
       return;
     }
-    const head = validateRequest(fields);
+    const head = this.requestHead(fields);
     if (typeof head === 'string') return this.resetStream(s, PROTOCOL_ERROR, `malformed request: ${head}`, true);
     s.method = head.method;
     s.scheme = head.scheme;
@@ -296,8 +296,26 @@ export class ServerEndpoint extends Endpoint<ServerExchange> implements Exchange
     if (endStream && s.held === null && s.state !== StreamState.CLOSED_RESET_SENT) s.end();
   }
 
+  /**
+   * validateRequest(), except for the list the decoder handed back for a
+   * block repeated octet for octet (Inflater.inflateShared): that one was
+   * valid last time and is the same now. Each stream gets its own head.
+   */
+  private requestHead(fields: ReadonlyArray<readonly [string, string]>): RequestHead | string {
+    const last = this.lastRequest;
+    if (fields === this.lastRequestFields && last !== null) return { ...last, headers: last.headers.slice() };
+    const head = validateRequest(fields);
+    if (typeof head !== 'string') {
+      this.lastRequestFields = fields;
+      this.lastRequest = { ...head, headers: head.headers.slice() };
+    }
+    return head;
+  }
+  private lastRequestFields: ReadonlyArray<readonly [string, string]> | null = null;
+  private lastRequest: RequestHead | null = null;
+
   /** A header block on an open stream: trailers (§8.1), or a state error. */
-  private trailersBlock(s: ServerExchange, endStream: boolean, fields: Array<[string, string]> | null): H2Error | null | void {
+  private trailersBlock(s: ServerExchange, endStream: boolean, fields: ReadonlyArray<readonly [string, string]> | null): H2Error | null | void {
     const t = transition(s.state, StreamEvent.RECV_HEADERS);
     if (t.action === 'connection-error') return new H2Error('connection', t.code, `HEADERS on stream ${s.id} (§5.1)`);
     if (t.action === 'stream-error') return new H2Error('stream', t.code, `HEADERS on half-closed (remote) stream ${s.id} (§5.1)`, s.id);
