@@ -12,7 +12,7 @@ import cluster from 'node:cluster';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { Http2Error } from '../h2/errors.js';
 import { trailerFields } from '../h2/response.js';
 import { type H2ServeConfig, startH2Serve } from '../server/h2serve.js';
@@ -70,6 +70,7 @@ interface Options {
   mimeTypesFile?: string;
   contentLength: boolean;
   selfSigned?: boolean;
+  cacheValid?: number;
 }
 
 function buildProgram() {
@@ -105,7 +106,21 @@ function buildProgram() {
     .addOption(new Option('--mime-types-file <PATH>', 'mime.types file for content-type').default(undefined, '/etc/mime.types when present'))
     .option('--no-content-length', 'omit content-length from file responses')
     .option('--self-signed', 'make a throwaway key and certificate for localhost at start-up (instead of PRIVATE_KEY and CERT)')
+    .addOption(
+      new Option(
+        '--cache-valid <SECONDS>',
+        'trust a cached file this long before checking it with a stat again (0: in every turn of the event loop that serves it; nghttpd trusts its files for 10 s)',
+      )
+        .argParser(secondsArg)
+        .default(undefined, '0'),
+    )
     .addHelpText('after', HELP);
+}
+
+/** --cache-valid: seconds, a decimal number from 0 to 86400. */
+function secondsArg(v: string): number {
+  if (!/^\d+(\.\d+)?$/.test(v) || Number(v) > 86400) throw new InvalidArgumentError(`'${v}' is not a number of seconds from 0 to 86400.`);
+  return Number(v);
 }
 
 function parseTrailer(t: string): [string, string] {
@@ -186,6 +201,7 @@ export function configFromArgs(argv: string[]): { config: H2ServeConfig; workers
     ...(o.windowBits !== undefined ? { windowBits: o.windowBits } : {}),
     ...(o.connectionWindowBits !== undefined ? { connectionWindowBits: o.connectionWindowBits } : {}),
     ...(o.mimeTypesFile !== undefined ? { mimeTypesFile: resolve(o.mimeTypesFile) } : {}),
+    ...(o.cacheValid !== undefined ? { cacheValidMs: Math.round(o.cacheValid * 1000) } : {}),
   };
   return { config, workers: o.workers, daemon: o.daemon === true, selfSigned };
 }

@@ -44,6 +44,8 @@ export interface H2ServeConfig {
   echoUpload?: boolean;
   mimeTypesFile?: string;
   noContentLength?: boolean;
+  /** Trust a cached file this many ms before a stat checks it again (0, the default: in every event-loop turn). */
+  cacheValidMs?: number;
   /** First connection id and the step between ids (workers number theirs apart). */
   connectionIds?: { first: number; step: number };
   /** Where log lines go (default: stdout). */
@@ -95,6 +97,7 @@ export async function startH2Serve(config: H2ServeConfig): Promise<H2Serve> {
     errorGzip: config.errorGzip === true,
     dotfiles: 'allow', // as nghttpd
     statOncePerTurn: true, // the requests of one event-loop turn share a stat of their file
+    revalidateMs: config.cacheValidMs ?? 0,
     ...(config.fs !== undefined ? { fs: config.fs } : {}),
   });
   const readAhead = new ReadAhead(config.readAhead?.perConnection, config.readAhead?.perProcess);
