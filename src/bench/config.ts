@@ -61,6 +61,8 @@ export interface BenchConfig {
   /** --log-file: opened by the main thread; workers append to it. */
   logFd: number;
   verbose: boolean;
+  /** Run h2bench's own code against a loopback server before the clock starts (--no-self-warm-up: false). */
+  selfWarmUp: boolean;
 }
 
 /** One worker's share of the run. */

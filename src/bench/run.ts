@@ -40,6 +40,7 @@ export async function runBench(config: BenchConfig, io: RunIo): Promise<RunResul
   let elapsed: number;
   if (plans.length === 1) {
     const w = new BenchWorker(config, plans[0]!, { line });
+    await w.warmUp();
     const timer = io.progress ? setInterval(() => io.progress!(w.counters.done, w.made), io.progressInterval ?? 250) : null;
     const start = performance.now();
     try {

@@ -41,5 +41,5 @@ if (port !== null) {
       (e: unknown) => post({ type: 'error', message: e instanceof Error ? e.message : String(e) }),
     );
   });
-  post({ type: 'ready' });
+  w.warmUp().then(() => post({ type: 'ready' }));
 }

@@ -13,6 +13,7 @@ import { seconds } from './format.js';
 import { H1Client } from './h1-client.js';
 import { H2Client, requestFieldLists } from './h2-client.js';
 import { addValue, type Counters, encodeHistogram, newCounters, newHistogram, newRunning, type Running, type WorkerResult } from './stats.js';
+import { warmUp } from './warm-up.js';
 
 /** Where a worker's lines and progress go. */
 export interface WorkerIo {
@@ -64,6 +65,12 @@ export class BenchWorker implements ClientHost {
     }
     const rate = c.rate > 0 && p.clients > p.rate ? `Up to ${p.rate} client(s) will be created every ${durationText(c.ratePeriod)} ` : '';
     return `spawning thread #${p.id}: ${p.clients} total client(s). ${rate}${p.requests} total requests`;
+  }
+
+  /** Before the clock starts: h2bench's own code compiled against a loopback server (see warm-up.ts); nothing reaches the server under test. */
+  warmUp(): Promise<void> {
+    if (protocolOf(this.config) !== 'h2' || !this.config.selfWarmUp) return Promise.resolve();
+    return warmUp(this.config, (c, p) => new BenchWorker(c, p, { line: () => {} }));
   }
 
   /** Runs every client to its end. */

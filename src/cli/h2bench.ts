@@ -75,6 +75,7 @@ interface Options {
   sni?: string;
   verbose?: boolean;
   json?: boolean;
+  selfWarmUp?: boolean;
 }
 
 function buildProgram() {
@@ -112,6 +113,10 @@ function buildProgram() {
     .option('--groups <GROUPS>', 'TLS key exchange groups, e.g. X25519:P-256')
     .option('--sni <DNSNAME>', 'TLS SNI instead of the URI host')
     .option('-v, --verbose', 'print the header fields of every response')
+    .option(
+      '--no-self-warm-up',
+      "do not run h2bench's own code against a server of its own on the loopback before the clock starts (h2c, about 0.3 s; nothing is sent to URI)",
+    )
     .option('--json', 'print the summary as one JSON document on stdout')
     .addHelpText('after', HELP);
   return p;
@@ -351,6 +356,7 @@ export function configFromArgs(
     groups: o.groups ?? null,
     logFd: -1,
     verbose: o.verbose === true,
+    selfWarmUp: o.selfWarmUp !== false,
   };
   return { config, json: o.json === true, logFile: o.logFile ?? null };
 }

@@ -121,6 +121,14 @@ describe('counts are exact', () => {
     expect(s.traffic.data).toBe(100100);
   });
 
+  it('--no-self-warm-up: the same exact counts without the warm-up against the loopback', async () => {
+    const before = h2c.answered;
+    const r = await bench(['-n', '300', '-c', '3', '-m', '5', '-t', '2', '--no-self-warm-up', `http://127.0.0.1:${h2c.port}/`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(h2c.answered - before).toBe(300);
+    expect(parseH2loadSummary(r.stdout).requests).toEqual({ total: 300, started: 300, done: 300, succeeded: 300, failed: 0, errored: 0, timeout: 0 });
+  });
+
   it('TLS with ALPN h2: the negotiation lines, then exact counts', async () => {
     const before = tls.answered;
     const r = await bench(['-n', '300', '-c', '3', '-m', '5', `https://localhost:${tls.port}/`]);
