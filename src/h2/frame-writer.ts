@@ -287,7 +287,7 @@ export class FrameWriter {
     this.spareTaken = true;
     // Keep writing after the handed-out region; a nearly full slab is retired now (the next write finds a slab).
     if (this.slab.length - this.pos < 1024 && this.slab !== EMPTY) {
-      this.spare = this.slab;
+      if (this.consumed !== null) this.spare = this.slab; // reusable only when the owner can tell
       this.slab = EMPTY;
     }
     return out;
@@ -303,7 +303,7 @@ export class FrameWriter {
     } else {
       this.slab = allocSlab(Math.max(this.slabSize || SLAB_SIZE, n));
     }
-    if (old !== EMPTY) {
+    if (old !== EMPTY && this.consumed !== null) {
       this.spare = old;
       this.spareTaken = this.chunks.length === 0;
     }

@@ -109,7 +109,6 @@ export class Inflater {
   private lastLength = -1;
   private lastChanges = -1;
   private lastList: Array<[string, string]> = [];
-  private lastFrozen = false;
 
   constructor(options: InflaterOptions = {}) {
     const limit = options.maxHeaderListSize ?? DEFAULT_MAX_HEADER_LIST_SIZE;
@@ -154,8 +153,8 @@ export class Inflater {
    * indexing): the same block again, octet for octet, with the table still
    * unchanged, decodes to the same fields, and gets the same list object
    * without being decoded again (a client repeating its requests, a server
-   * its responses). From its second use its pairs are frozen. The list must
-   * not be changed.
+   * its responses). The pairs of such a block are frozen. The list must not
+   * be changed.
    */
   inflateShared(block: Uint8Array): ReadonlyArray<readonly [string, string]> {
     const n = block.length;
@@ -163,24 +162,19 @@ export class Inflater {
       const last = this.lastBlock;
       let i = 0;
       while (i < n && block[i] === last[i]) i++;
-      if (i === n) {
-        if (!this.lastFrozen) {
-          // The pairs are handed out again: frozen, as the table's shared pairs are. The list is not
-          // (V8 reads and slices a frozen array more slowly); it is the caller's to leave alone.
-          for (const f of this.lastList) Object.freeze(f);
-          this.lastFrozen = true;
-        }
-        return this.lastList;
-      }
+      if (i === n) return this.lastList;
     }
     const before = this.changes;
     const list = this.run(block, MODE_LATIN1, null) as Array<[string, string]>;
     if (this.changes === before && n <= MEMO_MAX_BLOCK && this.sharedPairs) {
+      // Its pairs may be handed out again: frozen from the first use, as the table's shared pairs are
+      // (a change made by the first user would reach the next). The list is not frozen (V8 reads and
+      // slices a frozen array more slowly); it is the caller's to leave alone.
+      for (let k = 0; k < list.length; k++) Object.freeze(list[k]);
       this.lastBlock.set(block);
       this.lastLength = n;
       this.lastChanges = before;
       this.lastList = list;
-      this.lastFrozen = false;
     } else {
       this.lastLength = -1;
     }

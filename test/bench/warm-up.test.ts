@@ -20,6 +20,9 @@ describe('self warm-up', () => {
     expect(w.headers).toEqual(c.headers);
     expect(w.authority).toBe(c.authority);
     expect(w.maxConcurrentStreams).toBe(7);
+    // Windows that let responses through, and a bound on the whole warm-up.
+    expect(warmUpConfig({ ...c, windowBits: 0, connectionWindowBits: 0 }, 1)).toMatchObject({ windowBits: 16, connectionWindowBits: 16 });
+    expect(w.activeTimeout).toBeGreaterThan(0);
   });
 
   it('runs its rounds of requests to completion against its own server', async () => {

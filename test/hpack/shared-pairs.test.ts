@@ -56,12 +56,14 @@ describe('Inflater.inflateShared', () => {
   // C inserts another entry (index 62 then names it, not custom-key).
   const C = hex('4003 6f6e 6503 6f6e 65');
 
-  it('a block that left the table unchanged, given again, is the same list, equal to a fresh decoding, its pairs frozen', () => {
+  it('a block that left the table unchanged, given again, is the same list, equal to a fresh decoding, its pairs frozen from the start', () => {
     const inf = new Inflater({ sharedPairs: true });
     const plain = new Inflater();
     inf.inflateShared(A);
     plain.inflateLatin1(A);
     const first = inf.inflateShared(B);
+    // Frozen from the first use: a change made by its first user cannot reach the next one.
+    for (const f of first) expect(Object.isFrozen(f)).toBe(true);
     const again = inf.inflateShared(B.slice());
     expect(again).toBe(first);
     expect(again).toEqual(plain.inflateLatin1(B));
