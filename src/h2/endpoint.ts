@@ -5,17 +5,18 @@
  * RST_STREAM, WINDOW_UPDATE, DATA and the stream states, flow control, the
  * abuse limits and the timeouts. The roles (server.ts's ServerConnection,
  * client.ts's ClientConnection) add what a header section means to them.
+ * What the connection sends is the base class's (endpoint-output.ts).
  *
  * Errors are values: frame handlers return an H2Error, and fail() turns it
  * into GOAWAY with its RFC code and the close of the transport (§5.4.1), or
  * into an RST_STREAM (§5.4.2); either way the reason reaches the observer.
  */
-import { Deflater, type HeaderInput, Inflater } from '../hpack/index.js';
-import { BODY_NONE, type BodyInit, discardBody, type TrailersInit } from './body.js';
+import { Deflater, Inflater } from '../hpack/index.js';
+import { EndpointOutput } from './endpoint-output.js';
 import { type ConnectionCloseInfo, type ConnectionStats, type EndpointOptions, Phase, type StreamEnd } from './endpoint-types.js';
 import { Http2Error } from './errors.js';
 import { FieldSectionReader } from './field-section.js';
-import { RecvWindow, SendWindow } from './flow.js';
+import { RecvWindow } from './flow.js';
 import {
   DEFAULT_INITIAL_WINDOW_SIZE,
   DEFAULT_MAX_FRAME_SIZE,
@@ -38,23 +39,21 @@ import {
 import { FrameReader, type FrameSink } from './frame-reader.js';
 import { type Limits, resolveLimits, Watchdog } from './limits.js';
 import type { FrameEvent, FrameObserver } from './observer.js';
-import { Pings } from './ping.js';
-import { Scheduler, type SchedulerHost } from './scheduler.js';
+import { Scheduler } from './scheduler.js';
 import { Sender, type Transport } from './sender.js';
-import { changedSettings, type LocalSettings, PeerSettings, PendingSettings, resolveSettings } from './settings.js';
+import { changedSettings, type LocalSettings, resolveSettings } from './settings.js';
 import { type StreamCore, StreamEvent, StreamState, transition } from './stream.js';
 import { type StreamMap, StreamTable } from './stream-table.js';
 
 export type { ConnectionCloseInfo, ConnectionStats, EndpointOptions, StreamEnd, Transport };
 export { Phase };
 
-const EMPTY = new Uint8Array(0);
 const { PROTOCOL_ERROR, FLOW_CONTROL_ERROR, ENHANCE_YOUR_CALM, NO_ERROR } = ErrorCode;
 
 const connErr = (code: number, message: string): H2Error => new H2Error('connection', code, message);
 const streamErr = (id: number, code: number, message: string): H2Error => new H2Error('stream', code, message, id);
 
-export abstract class Endpoint<S extends StreamCore = StreamCore> implements FrameSink, SchedulerHost {
+export abstract class Endpoint<S extends StreamCore = StreamCore> extends EndpointOutput<S> implements FrameSink {
   readonly id: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -63,58 +62,49 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
   protected readonly onFrame: FrameObserver | null;
   private readonly onCloseCb: ((info: ConnectionCloseInfo) => void) | null;
 
-  protected phase: Phase = Phase.STARTING;
   protected readonly reader: FrameReader;
   protected readonly sections: FieldSectionReader;
-  protected readonly sender: Sender;
-  protected readonly deflater: Deflater;
   protected readonly inflater: Inflater;
-  protected readonly scheduler: Scheduler;
-  /** Maximum padding per frame, Pad Length field included (0: none). */
-  protected readonly padding: number;
 
   // ---- streams
-  protected readonly table: StreamTable<S>;
   /** The open streams (the table's). */
   protected readonly streams: StreamMap<S>;
 
   // ---- settings (§6.5)
-  /** What the peer advertised. */
-  protected readonly peer = new PeerSettings();
-  private readonly pendingSettings = new PendingSettings();
   /** The initial stream window we enforce for the peer's DATA. */
   protected recvInitialWindow = DEFAULT_INITIAL_WINDOW_SIZE;
   protected prefaceSent = false;
 
   // ---- flow control (§6.9)
-  /** The peer's window for our DATA on the connection. */
-  readonly sendWindow = new SendWindow(DEFAULT_INITIAL_WINDOW_SIZE);
   /** Our window for the peer's DATA on the connection. */
   protected readonly recvWindow = new RecvWindow(DEFAULT_INITIAL_WINDOW_SIZE);
 
   // ---- lifecycle
-  /** Last-Stream-ID of the GOAWAY we sent, -1 before we send one. */
-  protected goawayLastId = -1;
   /** The peer's GOAWAY, once received. */
   protected peerGoaway: ConnectionCloseInfo['peerGoaway'] = null;
   protected closeError: H2Error | null = null;
   protected closeReason = '';
-  /** Timeouts and the budgets of costly frames. */
-  protected readonly watchdog: Watchdog;
 
   /** True for the server role: the peer opens odd streams and we push even ones (§5.1.1). */
   protected readonly isServer: boolean;
 
   constructor(transport: Transport, options: EndpointOptions, server: boolean) {
+    const settings = resolveSettings(options.settings);
+    const limits = resolveLimits(options.limits);
+    super(
+      new StreamTable<S>(server, Math.max(256, Math.min(4096, settings.maxConcurrentStreams * 2))),
+      new Deflater(options.encoderTableSize ?? 4096),
+      Math.max(0, Math.min(256, Math.floor(options.padding ?? 0))),
+      new Watchdog(limits, Date.now()),
+    );
     this.isServer = server;
     this.id = options.id ?? 1;
     this.remoteAddress = options.remoteAddress ?? '';
     this.remotePort = options.remotePort ?? 0;
     this.onFrame = options.onFrame ?? null;
     this.onCloseCb = options.onClose ?? null;
-    this.settings = resolveSettings(options.settings);
-    this.limits = resolveLimits(options.limits);
-    this.table = new StreamTable<S>(server, Math.max(256, Math.min(4096, this.settings.maxConcurrentStreams * 2)));
+    this.settings = settings;
+    this.limits = limits;
     this.streams = this.table.streams;
     this.reader = new FrameReader(this, server, DEFAULT_MAX_FRAME_SIZE);
     this.inflater = new Inflater({ maxHeaderListSize: this.settings.maxHeaderListSize, sharedPairs: true });
@@ -137,10 +127,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
       peerNotReading: () => this.connectionError(ENHANCE_YOUR_CALM, 'the peer does not read our frames'),
     });
     this.sender.coalesce = options.coalesceWrites === true;
-    this.deflater = new Deflater(options.encoderTableSize ?? 4096);
     this.scheduler = new Scheduler(this);
-    this.padding = Math.max(0, Math.min(256, Math.floor(options.padding ?? 0)));
-    this.watchdog = new Watchdog(this.limits, Date.now());
     this.watchdog.start(this.tick);
   }
 
@@ -476,11 +463,6 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     return changedSettings(this.settings, entries);
   }
 
-  protected writeSettings(entries: Array<[number, number]>): void {
-    this.sender.settings(entries);
-    this.pendingSettings.sent(entries, Date.now());
-  }
-
   private onSettings(h: FrameHeader, p: Uint8Array): H2Error | null | void {
     const f = parseSettings(h, p);
     if (f instanceof H2Error) return f;
@@ -566,9 +548,6 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
 
   // ---- PING (§6.7), GOAWAY (§6.8), WINDOW_UPDATE (§6.9) ------------------------------
 
-  /** Our PINGs awaiting their ACK. */
-  private readonly pings = new Pings();
-
   private onPing(h: FrameHeader, p: Uint8Array): H2Error | null | void {
     const f = parsePing(h, p);
     if (f instanceof H2Error) return f;
@@ -578,17 +557,6 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     if (e) return e;
     if (f.ack) return;
     this.sender.ping(f.opaque, true);
-  }
-
-  /** Sends a PING (§6.7); resolves with the round trip in ms when its ACK arrives, or rejects when the connection closes. */
-  ping(opaque?: Uint8Array): Promise<number> {
-    if (this.phase >= Phase.CLOSING) return Promise.reject(new Http2Error('CONNECTION_CLOSED', 'the connection is closed'));
-    const { data, rtt } = this.pings.start(opaque, Date.now());
-    if (data.length === 8) {
-      this.sender.ping(data, false);
-      this.scheduleFlush();
-    }
-    return rtt;
   }
 
   private onGoaway(h: FrameHeader, p: Uint8Array): H2Error | null | void {
@@ -821,152 +789,5 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> implements Fra
     if (this.sender.blocked || this.scheduler.waitingForWindow) return true;
     for (const s of this.streams.values()) if (s.out?.blockedOnWindow) return true;
     return false;
-  }
-
-  /** Applies a transition we initiate; a refused one is a bug in the engine. */
-  protected apply(s: S, event: StreamEvent): void {
-    const t = transition(s.state, event);
-    if (t.action !== 'ok' && t.action !== 'ignore') {
-      throw new Error(`h2: event ${event} not allowed on stream ${s.id} in state ${s.state}`);
-    }
-    s.state = t.next;
-  }
-
-  // ==== output ===========================================================================
-
-  /**
-   * Sends a message on `s`: the header section `fields`, then `body` and
-   * `trailers` as the windows allow. `noBody`: the message has no content
-   * whatever `body` is (HEAD, 204, 304).
-   */
-  protected sendMessage(
-    s: S,
-    fields: readonly HeaderInput[],
-    kind: number,
-    body: BodyInit,
-    bytes: Uint8Array | null,
-    trailers: TrailersInit | null,
-    noBody: boolean,
-  ): void {
-    this.scheduleFlush();
-    const empty = kind === BODY_NONE || (bytes !== null && bytes.length === 0);
-    if (noBody || (empty && trailers === null)) {
-      this.writeHeaders(s, fields, true);
-      discardBody(kind, body);
-      this.sentEnd(s);
-      return;
-    }
-    this.writeHeaders(s, fields, false);
-    this.scheduler.start(s, kind, body, bytes, trailers);
-  }
-
-  /** Resumes the producer of `s` that returned 'deferred'. */
-  resumeBody(s: S): void {
-    this.scheduler.resume(s);
-  }
-
-  /** We sent END_STREAM on `s`: it closes when the peer's side is closed too. */
-  protected sentEnd(s: S): void {
-    s.out?.release();
-    if (s.state === StreamState.CLOSED) this.closeStream(s, NO_ERROR);
-  }
-
-  protected writeHeaders(s: S, fields: readonly HeaderInput[], endStream: boolean): void {
-    const priority = s.headersSent ? null : this.headersPriority(s);
-    this.apply(s, StreamEvent.SEND_HEADERS);
-    if (endStream) this.apply(s, StreamEvent.SEND_END_STREAM);
-    s.headersSent = true;
-    this.writeBlock(s.id, 0, fields, endStream, priority);
-  }
-
-  /** The priority signal (RFC 7540 §5.3, deprecated by RFC 9113 §5.3.2) of the first HEADERS on `s`; none by default. */
-  protected headersPriority(_s: S): PriorityFields | null {
-    return null;
-  }
-
-  /** A field block as HEADERS (or PUSH_PROMISE when `promisedId` > 0) plus CONTINUATIONs (§4.3). */
-  protected writeBlock(streamId: number, promisedId: number, fields: readonly HeaderInput[], endStream: boolean, priority: PriorityFields | null = null): void {
-    this.sender.fieldBlock(streamId, promisedId, this.deflater.deflate(fields), endStream, this.padding, this.peer.maxFrameSize, fields, priority);
-  }
-
-  /** SchedulerHost: one DATA frame (END_STREAM when `end`), counted against both windows. */
-  writeData(s: S, buf: Uint8Array, from: number, to: number, end: boolean): void {
-    const n = to - from;
-    // Padding counts against both windows (§6.9.1) and the frame size; take what room is left.
-    const pad = this.padding === 0 ? 0 : Math.max(0, Math.min(this.padding, this.peer.maxFrameSize - n, this.sendWindow.size - n, s.sendWindow.size - n));
-    const len = this.sender.data(s.id, buf, from, to, end, pad);
-    this.sendWindow.take(len);
-    s.sendWindow.take(len);
-    if (n > 0) this.watchdog.progressed();
-    if (end) {
-      this.apply(s, StreamEvent.SEND_END_STREAM);
-      this.sentEnd(s);
-    }
-  }
-
-  /** SchedulerHost: the body is over: trailers (HEADERS with END_STREAM, §8.1) or an empty END_STREAM DATA. */
-  finishBody(s: S): void {
-    const t = s.out?.trailers ?? null;
-    if (t === null) return this.writeData(s, EMPTY, 0, 0, true);
-    let fields: HeaderInput[];
-    try {
-      fields = this.trailerSection(typeof t === 'function' ? t() : t);
-    } catch (err) {
-      return this.bodyFailed(s, err);
-    }
-    s.out!.trailers = null;
-    // No trailer fields after all (a function that returned none): END_STREAM on an empty DATA, not an empty HEADERS.
-    if (fields.length === 0) return this.writeData(s, EMPTY, 0, 0, true);
-    this.writeHeaders(s, fields, true);
-    this.sentEnd(s);
-  }
-
-  /** The trailer section to send (checked as the role requires). */
-  protected abstract trailerSection(init: Exclude<TrailersInit, () => unknown>): HeaderInput[];
-
-  /** SchedulerHost: the body's source threw. */
-  bodyFailed(s: S, err: unknown): void {
-    this.reportError(err, s);
-    this.resetStream(s, ErrorCode.INTERNAL_ERROR, 'the body source threw');
-  }
-
-  /** SchedulerHost: the transport is full. */
-  get outputBlocked(): boolean {
-    return this.sender.blocked;
-  }
-
-  /** SchedulerHost: the peer's SETTINGS_MAX_FRAME_SIZE. */
-  get peerMaxFrameSize(): number {
-    return this.peer.maxFrameSize;
-  }
-
-  get pendingBytes(): number {
-    return this.sender.writer.pendingBytes;
-  }
-
-  protected writeRst(id: number, code: number, reason: string): void {
-    this.sender.rst(id, code, reason);
-  }
-
-  protected writeWindowUpdate(id: number, increment: number): void {
-    this.sender.windowUpdate(id, increment);
-  }
-
-  /** GOAWAY with the last stream the peer opened (§6.8); its streams above it are not processed from now on. */
-  protected writeGoaway(code: number, message: string): void {
-    this.sendPreface(); // our first frame is always SETTINGS, even when we close before the peer's preface
-    const lastId = this.table.lastPeerId;
-    this.goawayLastId = lastId;
-    if (this.phase < Phase.DRAINING) this.phase = Phase.DRAINING;
-    this.sender.goaway(lastId, code, message);
-  }
-
-  /** Flushes soon (coalescing everything written in this tick). */
-  scheduleFlush(): void {
-    this.sender.scheduleFlush();
-  }
-
-  protected flush(): void {
-    this.sender.flush();
   }
 }
