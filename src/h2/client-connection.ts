@@ -17,7 +17,7 @@ import { Http2Error, invalidArgument } from './errors.js';
 import { type FieldList, fieldsRaw, fieldsText, sentText } from './fields.js';
 import { CONNECTION_PREFACE, ErrorCode, errorCodeName, Flag, FrameType, H2Error, MAX_WINDOW_SIZE, type PriorityFields, SettingId } from './frame.js';
 import { encodeSettings } from './frame-writer.js';
-import { type ResponseHead, validateRequest, validateResponse, validateTrailers } from './request.js';
+import { copyResponseHead, HeadMemo, type ResponseHead, validateRequest, validateResponse, validateTrailers } from './request.js';
 import { type HeadersInit, trailerFields } from './response.js';
 import { StreamEvent, StreamState, transition } from './stream.js';
 import { Http1HeadReader } from './upgrade.js';
@@ -454,7 +454,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       return new H2Error('stream', CANCEL, e.message, id);
     }
     if (s.head === null) {
-      const head = this.responseHead(fields, s.listener === null || s.listener.onChunk !== undefined);
+      const head = this.responses.get(fields, s.listener === null || s.listener.onChunk !== undefined);
       if (typeof head === 'string') return this.malformed(s, `malformed response: ${head}`);
       if (head.status < 200) {
         // §8.1: informational responses come before the final one, never with END_STREAM; 101 is not used (§8.6).
@@ -486,27 +486,8 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     return this.endOfMessage(s);
   }
 
-  /**
-   * validateResponse(), except for the list the decoder handed back for a
-   * block repeated octet for octet (Inflater.inflateShared): that one was
-   * valid last time and is the same now. Each exchange gets its own head.
-   */
-  private responseHead(fields: ReadonlyArray<readonly [string, string]>, keepHeaders: boolean): ResponseHead | string {
-    const last = this.lastResponse;
-    if (fields === this.lastResponseFields && keepHeaders === this.lastResponseKept && last !== null) {
-      return { ...last, headers: keepHeaders ? last.headers.slice() : last.headers };
-    }
-    const head = validateResponse(fields, keepHeaders);
-    if (typeof head !== 'string') {
-      this.lastResponseFields = fields;
-      this.lastResponseKept = keepHeaders;
-      this.lastResponse = { ...head, headers: keepHeaders ? head.headers.slice() : head.headers };
-    }
-    return head;
-  }
-  private lastResponseFields: ReadonlyArray<readonly [string, string]> | null = null;
-  private lastResponseKept = false;
-  private lastResponse: ResponseHead | null = null;
+  /** The last valid response head (a repeated header block is not validated again). */
+  private readonly responses = new HeadMemo<ResponseHead>(validateResponse, copyResponseHead);
 
   private malformed(s: ClientExchange, message: string): H2Error {
     s.fail(new Http2Error('MALFORMED_RESPONSE', message, { streamId: s.id, errorCode: PROTOCOL_ERROR }));
@@ -565,10 +546,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     s.cleanup?.();
     s.cleanup = null;
     if (how !== 'done' || !s.remoteEnded) s.fail(this.failure(s, code, reason, how));
-    else if (s.listener !== null && s.error === null && !s.completed) {
-      s.completed = true;
-      s.listener.onComplete();
-    }
+    else s.completeListener();
     this.drainQueue();
   }
 

@@ -93,7 +93,7 @@ export class ClientExchange extends StreamCore {
   /** Octets a listener's onChunk() has held off the stream window. */
   private withheld = 0;
   /** The listener's onComplete() was called. */
-  completed = false;
+  private completed = false;
 
   constructor(
     readonly host: ClientExchangeHost,
@@ -158,15 +158,18 @@ export class ClientExchange extends StreamCore {
     this.host.consumed(this, n);
   }
 
+  /** Tells the listener that the response is complete, once, unless the exchange failed. */
+  completeListener(): void {
+    if (this.listener === null || this.error !== null || this.completed) return;
+    this.completed = true;
+    this.listener.onComplete();
+  }
+
   /** The server's END_STREAM: the body (and trailers) are complete. */
   ended(): void {
     // A listener that takes the content hears of the complete response now, even while its request is
     // still being sent (the server may answer early and then reset the stream, with NO_ERROR).
-    const l = this.listener;
-    if (l !== null && l.onChunk !== undefined && this.error === null && !this.completed) {
-      this.completed = true;
-      l.onComplete();
-    }
+    if (this.listener?.onChunk !== undefined) this.completeListener();
     const w = this.waiter;
     if (w !== null && this.heldBytes === 0) {
       this.waiter = null;

@@ -302,6 +302,55 @@ export function validateTrailers(fields: ReadonlyArray<readonly [string, string]
 
 const NO_HEADERS: Array<[string, string]> = Object.freeze([]) as unknown as Array<[string, string]>;
 
+/**
+ * A connection's last valid head, by the identity of the field list it was
+ * validated from: the decoder hands back the same list for a block repeated
+ * octet for octet (Inflater.inflateShared), which is not validated again.
+ * Each caller gets a head and a headers array of its own (`copy`: an object
+ * literal per role, which V8 makes faster than a spread shared by both).
+ */
+export class HeadMemo<H> {
+  private fields: ReadonlyArray<readonly [string, string]> | null = null;
+  private keep = false;
+  private head: H | null = null;
+
+  constructor(
+    private readonly validate: (fields: ReadonlyArray<readonly [string, string]>, keep: boolean) => H | string,
+    private readonly copy: (head: H) => H,
+  ) {}
+
+  /** validate(fields, keep), or a copy of its last result for the same list and `keep`. */
+  get(fields: ReadonlyArray<readonly [string, string]>, keep: boolean): H | string {
+    const last = this.head;
+    if (fields === this.fields && keep === this.keep && last !== null) return this.copy(last);
+    const head = this.validate(fields, keep);
+    if (typeof head !== 'string') {
+      this.fields = fields;
+      this.keep = keep;
+      this.head = this.copy(head);
+    }
+    return head;
+  }
+}
+
+/** A request head with a headers array of its own. */
+export function copyRequestHead(h: RequestHead): RequestHead {
+  return {
+    method: h.method,
+    scheme: h.scheme,
+    authority: h.authority,
+    path: h.path,
+    headers: h.headers.slice(),
+    contentLength: h.contentLength,
+    ascii: h.ascii,
+  };
+}
+
+/** A response head with a headers array of its own (the shared empty one stays shared). */
+export function copyResponseHead(h: ResponseHead): ResponseHead {
+  return { status: h.status, headers: h.headers === NO_HEADERS ? h.headers : h.headers.slice(), contentLength: h.contentLength, ascii: h.ascii };
+}
+
 /** A validated response head (§8.3.2). */
 export interface ResponseHead {
   status: number;

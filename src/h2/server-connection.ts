@@ -12,7 +12,7 @@ import { type ConnectionStats, Endpoint, type EndpointOptions, Phase, type Trans
 import { errorCodeArg, invalidState } from './errors.js';
 import { fieldsText, fieldText } from './fields.js';
 import { ErrorCode, Flag, H2Error, type PriorityFields, SettingId } from './frame.js';
-import { type RequestHead, validateRequest, validateTrailers } from './request.js';
+import { copyRequestHead, HeadMemo, type RequestHead, validateRequest, validateTrailers } from './request.js';
 import { type HeadersInit, promiseFields, responseFields, trailerFields } from './response.js';
 import { type ExchangeHost, type PushOptions, type ResponseBody, ServerExchange, type ServerStream } from './server-stream.js';
 import { StreamEvent, StreamState, transition } from './stream.js';
@@ -266,7 +266,7 @@ export class ServerEndpoint extends Endpoint<ServerExchange> implements Exchange
       this.respond(s, 431, undefined, undefined, null);
       return;
     }
-    const head = this.requestHead(fields);
+    const head = this.requests.get(fields, true);
     if (typeof head === 'string') return this.resetStream(s, PROTOCOL_ERROR, `malformed request: ${head}`, true);
     s.method = head.method;
     s.scheme = head.scheme;
@@ -296,23 +296,8 @@ export class ServerEndpoint extends Endpoint<ServerExchange> implements Exchange
     if (endStream && s.held === null && s.state !== StreamState.CLOSED_RESET_SENT) s.end();
   }
 
-  /**
-   * validateRequest(), except for the list the decoder handed back for a
-   * block repeated octet for octet (Inflater.inflateShared): that one was
-   * valid last time and is the same now. Each stream gets its own head.
-   */
-  private requestHead(fields: ReadonlyArray<readonly [string, string]>): RequestHead | string {
-    const last = this.lastRequest;
-    if (fields === this.lastRequestFields && last !== null) return { ...last, headers: last.headers.slice() };
-    const head = validateRequest(fields);
-    if (typeof head !== 'string') {
-      this.lastRequestFields = fields;
-      this.lastRequest = { ...head, headers: head.headers.slice() };
-    }
-    return head;
-  }
-  private lastRequestFields: ReadonlyArray<readonly [string, string]> | null = null;
-  private lastRequest: RequestHead | null = null;
+  /** The last valid request head (a repeated header block is not validated again). */
+  private readonly requests = new HeadMemo<RequestHead>(validateRequest, copyRequestHead);
 
   /** A header block on an open stream: trailers (§8.1), or a state error. */
   private trailersBlock(s: ServerExchange, endStream: boolean, fields: ReadonlyArray<readonly [string, string]> | null): H2Error | null | void {
