@@ -473,7 +473,6 @@ class Conn {
 
   /** Starts the pending octets with `octets` (the CRLF that a trailer section's end may share). */
   private seed(octets: Buffer): void {
-    this.accLen = 0;
     if (this.acc === null || this.acc.length < octets.length) this.acc = Buffer.allocUnsafe(256);
     octets.copy(this.acc, 0);
     this.accLen = octets.length;

@@ -33,8 +33,7 @@ export interface Http2PoolOptions {
   ca: Buffer | null;
 }
 
-function failureOf(e: unknown, headSeen: boolean): BackendFailure {
-  if (!(e instanceof Http2Error)) return { kind: 'reset', message: (e as Error)?.message ?? String(e) };
+function failureOf(e: Http2Error, headSeen: boolean): BackendFailure {
   if (e.code === 'TIMEOUT') return { kind: 'timeout', message: e.message };
   if (e.code === 'ABORTED') return { kind: 'cancelled', message: e.message };
   if (!headSeen && (e.code === 'CONNECT_FAILED' || e.code === 'TLS_ALPN')) return { kind: 'connect', message: e.message };

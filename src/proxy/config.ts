@@ -8,7 +8,7 @@
  * values that say where (which option, which file and line) and why.
  */
 
-import { utf8Octets } from './headers.js';
+import { textToOctets } from '../hpack/octets.js';
 import { type Pattern, parsePattern } from './router.js';
 
 /** A problem with one option value: `where` is "--backend" or "FILE:LINE: backend". */
@@ -254,7 +254,7 @@ function parseHeader(v: string): [string, string] {
   if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) throw new Error(`'${v}' is not "name: value" with a field name`);
   const value = v.slice(colon + 1).trim();
   if (/[\0\r\n]/.test(value)) throw new Error(`the value of ${name} holds NUL, CR or LF`);
-  return [name, utf8Octets(value)];
+  return [name, textToOctets(value)];
 }
 
 // ---- the option table ----------------------------------------------------------------
@@ -384,7 +384,7 @@ export const OPTIONS: readonly OptionDef[] = [
     default: 'h2proxy',
     apply: (c, v) => {
       if (/[\0\r\n]/.test(str(v))) throw new Error('the name holds NUL, CR or LF');
-      c.serverName = utf8Octets(str(v));
+      c.serverName = textToOctets(str(v));
     },
   },
   {

@@ -11,22 +11,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { HOP_BY_HOP } from '../h2/request.js';
+import { isAscii } from '../hpack/octets.js';
 import type { ProxyConfig } from './config.js';
 
 export type Fields = Array<[string, string]>;
 
 /** A field whose value may go out as octets (a Uint8Array) rather than as text. */
 export type OctetField = [string, string | Uint8Array];
-
-const HIGH = /[\u0080-\uffff]/;
-
-/**
- * Text from the command line or a configuration file as the octet string of
- * its UTF-8 encoding (one char per octet), as the proxy carries field values.
- */
-export function utf8Octets(text: string): string {
-  return HIGH.test(text) ? Buffer.from(text, 'utf8').toString('latin1') : text;
-}
 
 /**
  * Fields whose values are octet strings, for an HTTP/2 engine that sends a
@@ -38,7 +29,7 @@ export function asOctets(fields: Fields): Fields | OctetField[] {
   let out: OctetField[] | null = null;
   for (let i = 0; i < fields.length; i++) {
     const v = fields[i]![1];
-    if (!HIGH.test(v)) continue;
+    if (isAscii(v)) continue;
     out ??= fields.slice();
     out[i] = [fields[i]![0], Buffer.from(v, 'latin1')];
   }
@@ -113,7 +104,7 @@ export class HeaderRules {
   constructor(private readonly c: ProxyConfig) {
     this.forwardedBy = c.forwardedBy === 'obfuscated' ? obfuscatedNode() : c.forwardedBy;
     this.serverField = ['server', c.serverName];
-    this.addsNonAscii = HIGH.test(c.serverName) || c.addResponseHeaders.some(([, v]) => HIGH.test(v));
+    this.addsNonAscii = !isAscii(c.serverName) || c.addResponseHeaders.some(([, v]) => !isAscii(v));
   }
 
   private viaEntry(version: string): string {
