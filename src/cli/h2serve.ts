@@ -19,7 +19,7 @@ import { type H2ServeConfig, startH2Serve } from '../server/h2serve.js';
 import { selfSignedCertificate } from '../server/self-signed.js';
 import { collect, colorFromEnvironment, connectionWindowBitsArg, intArg, parseArgs, program, sizeArg, UsageError } from './common.js';
 import { DaemonStatus } from './daemon-status.js';
-import { keepYoungGenerationSmall, listenFailureReason, loadKeyPair } from './server-common.js';
+import { listenFailureReason, loadKeyPair } from './server-common.js';
 
 const HELP = `
 Serves the files under HTDOCS over HTTP/2: TLS with ALPN h2 when PRIVATE_KEY
@@ -225,7 +225,6 @@ export async function main(commandLine: string[]): Promise<number> {
   if (!parsed) return 0;
   const { config, workers, daemon, selfSigned } = parsed;
   if (selfSigned) process.env['H2SERVE_SELF_SIGNED'] = selfSigned; // for workers and the daemon
-  keepYoungGenerationSmall();
   if (cluster.isWorker) return worker(config);
   if (process.env['H2SERVE_DAEMON_CHILD']) process.chdir('/'); // paths were resolved and files read above
   // The daemon itself ignores -D (also when given as part of combined flags, e.g. -vD).
