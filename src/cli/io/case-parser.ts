@@ -8,6 +8,7 @@
  * the case with JSON.parse so that its meaning is exactly JSON.parse's.
  */
 
+import { bytesToOctets } from '../../hpack/octets.js';
 import { BACKSLASH, ESCAPES, HEX, LF, QUOTE } from './json-octets.js';
 
 /** Which members of a case a tool reads. */
@@ -251,7 +252,7 @@ export class CaseParser {
         ? (JSON.parse(utf8Slice.call(b, s - 1, i)) as string)
         : this.strHigh
           ? utf8Slice.call(b, s, i - 1)
-          : latin1Slice.call(b, s, i - 1);
+          : bytesToOctets(b, s, i - 1);
       if (this.strEscaped) {
         plain = false;
         spans.push(-1, -1);
@@ -285,7 +286,7 @@ export class CaseParser {
   private ascii(s: number, e: number): string {
     const b = this.b;
     const n = e - s;
-    if (n > INTERN_MAX || n === 0) return n === 0 ? '' : latin1Slice.call(b, s, e);
+    if (n > INTERN_MAX || n === 0) return n === 0 ? '' : bytesToOctets(b, s, e);
     const slot = (n * 31 + b[s]! * 7 + b[e - 1]! * 13 + b[s + (n >> 1)]! * 3 + b[s + (n >> 2)]!) & INTERN_MASK;
     const cached = this.interned[slot];
     if (cached !== undefined && cached.length === n) {
@@ -293,7 +294,7 @@ export class CaseParser {
       while (k < n && cached.charCodeAt(k) === b[s + k]) k++;
       if (k === n) return cached;
     }
-    const str = latin1Slice.call(b, s, e);
+    const str = bytesToOctets(b, s, e);
     this.interned[slot] = str;
     return str;
   }
