@@ -334,6 +334,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       return p.reject(new Http2Error('STREAM_IDS_EXHAUSTED', 'no stream identifiers left on this connection (§5.1.1); use a new one', { retryable: true }));
     }
     const x = new ClientExchange(this, id, true, StreamState.IDLE, this.peer.initialWindowSize, this.recvInitialWindow);
+    x.lastActivity = this.clock();
     x.method = p.method;
     x.priority = p.priority ?? null;
     p.exchange = x;
@@ -443,7 +444,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     if (t.action === 'stream-error') return new H2Error('stream', t.code, `HEADERS on half-closed (remote) stream ${id} (§5.1)`, id);
     if (t.action === 'ignore') return;
     s.state = t.next;
-    s.lastActivity = Date.now();
+    s.lastActivity = this.readAt;
     if (fields === null) {
       const e = new Http2Error(
         'HEADER_LIST_TOO_LARGE',
@@ -505,7 +506,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     // one being read of the connection window (a deadlock, §5.2.2).
     this.creditConnection(data.length);
     if (s.head === null) return this.malformed(s, 'DATA before the response HEADERS (§8.1)');
-    s.lastActivity = Date.now();
+    s.lastActivity = this.readAt;
     if (s.push(data)) return;
   }
 
@@ -635,6 +636,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
       return;
     }
     const x = new ClientExchange(this, promised, false, StreamState.RESERVED_REMOTE, this.peer.initialWindowSize, this.recvInitialWindow);
+    x.lastActivity = this.readAt;
     x.pushRequest = fields;
     x.parentId = parentId;
     x.method = req.method;

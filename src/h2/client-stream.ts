@@ -86,8 +86,8 @@ export class ClientExchange extends StreamCore {
   private trailersWaiters: Array<[(t: Array<[string, string]>) => void, (e: Http2Error) => void]> | null = null;
   /** Cleanup of the request's timer and AbortSignal listener. */
   cleanup: (() => void) | null = null;
-  /** Last time a frame arrived for this stream (request inactivity timeout). */
-  lastActivity = Date.now();
+  /** Last time a frame arrived for this stream (request inactivity timeout); the connection sets it when it opens the stream. */
+  lastActivity = 0;
   /** Takes the response instead of a ClientResponse (see ExchangeListener). */
   listener: ExchangeListener | null = null;
   /** Octets a listener's onChunk() has held off the stream window. */

@@ -722,6 +722,44 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
     expect(e.code).toBe('TIMEOUT');
   });
 
+  it('the session requestTimeout counts from the last frame: a slow body that keeps coming is not cut off', async () => {
+    const { s } = await hostile(
+      async (c) => {
+        c.preface();
+        const r = await c.request();
+        c.send(c.headers(r.streamId, OK_200));
+        // 8 x 100 ms: the response takes twice the timeout, but no gap between frames reaches it.
+        for (let i = 0; i < 8; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          c.send(c.data(r.streamId, `part ${i};`, i === 7));
+        }
+      },
+      { requestTimeout: 400 },
+    );
+    const r = await value(s.request({ ':path': '/' }));
+    expect(new TextDecoder().decode(await r.bytes())).toBe('part 0;part 1;part 2;part 3;part 4;part 5;part 6;part 7;');
+  });
+
+  it('the session requestTimeout of a request made long after the last read counts from the request', async () => {
+    const { s } = await hostile(
+      async (c) => {
+        c.preface();
+        for (let from = 0; ; ) {
+          const r = await c.request(from, 10_000);
+          from = c.frames.indexOf(r) + 1;
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          c.send(c.headers(r.streamId, OK_200), c.data(r.streamId, 'late but in time', true));
+        }
+      },
+      { requestTimeout: 300 },
+    );
+    expect((await value(s.request({ ':path': '/' }))).status).toBe(200);
+    // Nothing arrives for longer than the timeout; then a request the server answers within it.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const r = await value(s.request({ ':path': '/again' }));
+    expect(new TextDecoder().decode(await r.bytes())).toBe('late but in time');
+  });
+
   it('a body that stops coming: the body read rejects with TIMEOUT', async () => {
     const { s } = await hostile(async (c) => {
       c.preface();
