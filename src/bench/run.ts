@@ -7,7 +7,7 @@
 import type { Worker } from 'node:worker_threads';
 import { type BenchConfig, planWorkers, type WorkerPlan } from './config.js';
 import { type Summary, summarize } from './report.js';
-import type { WorkerResult } from './stats.js';
+import { monotonicMs, type WorkerResult } from './stats.js';
 import type { ThreadData, ThreadMessage } from './thread.js';
 import { startThread } from './thread-source.js';
 import { BenchWorker } from './worker.js';
@@ -42,13 +42,13 @@ export async function runBench(config: BenchConfig, io: RunIo): Promise<RunResul
     const w = new BenchWorker(config, plans[0]!, { line });
     await w.warmUp();
     const timer = io.progress ? setInterval(() => io.progress!(w.counters.done, w.made), io.progressInterval ?? 250) : null;
-    const start = performance.now();
+    const start = monotonicMs();
     try {
       results = [await w.run()];
     } finally {
       if (timer !== null) clearInterval(timer);
     }
-    elapsed = (performance.now() - start) / 1000;
+    elapsed = (results[0]!.endedAt - start) / 1000;
   } else {
     ({ results, elapsed } = await runThreads(config, plans, line, io));
   }
@@ -85,7 +85,7 @@ async function runThreads(
           if (m.type === 'ready') {
             if (++ready < plans.length) return;
             // Every thread has loaded: go together, and start the clock.
-            start = performance.now();
+            start = monotonicMs();
             for (const x of workers) x.postMessage('go');
             if (io.progress) {
               timer = setInterval(() => {
@@ -101,10 +101,9 @@ async function runThreads(
             return;
           }
           results[plan.id] = m.result;
-          if (++finished === plans.length) {
-            end = performance.now();
-            resolve();
-          }
+          // The clock stops when the last client of the last thread finished, not when its statistics arrived.
+          end = Math.max(end, m.result.endedAt);
+          if (++finished === plans.length) resolve();
         });
       }
     });

@@ -5,14 +5,24 @@
  * hands back a WorkerResult. Nothing here prints: lines go to `out`.
  */
 import { writeSync } from 'node:fs';
-import type { JsHistogram } from 'hdr-histogram-js';
 import { type Client, type ClientHost, Phase } from './client.js';
 import { type BenchConfig, protocolOf, type WorkerPlan } from './config.js';
 import type { ConnectError } from './connect.js';
 import { seconds } from './format.js';
 import { H1Client } from './h1-client.js';
 import { H2Client, requestFieldLists } from './h2-client.js';
-import { addValue, type Counters, encodeHistogram, newCounters, newHistogram, newRunning, type Running, type WorkerResult } from './stats.js';
+import {
+  addValue,
+  type Counters,
+  encodeHistogram,
+  monotonicMs,
+  newCounters,
+  newHistogram,
+  newRunning,
+  PendingValues,
+  type Running,
+  type WorkerResult,
+} from './stats.js';
 import { warmUp } from './warm-up.js';
 
 /** Where a worker's lines and progress go. */
@@ -29,9 +39,9 @@ export class BenchWorker implements ClientHost {
   clock = 0;
   readonly counters: Counters = newCounters();
   private readonly request: Running = newRunning();
-  private readonly requestHistogram: JsHistogram = newHistogram();
+  private readonly requestTimes = new PendingValues(newHistogram());
   /** From when each request should have been sent: --rps and --rate only. */
-  private readonly latencyHistogram: JsHistogram | null;
+  private readonly latencies: PendingValues | null;
   private readonly connectTimes: number[] = [];
   private readonly ttfbTimes: number[] = [];
   private readonly rpsValues: number[] = [];
@@ -55,7 +65,7 @@ export class BenchWorker implements ClientHost {
     private readonly io: WorkerIo,
   ) {
     this.phase = config.duration > 0 ? Phase.IDLE : Phase.MAIN;
-    this.latencyHistogram = config.rps > 0 || config.rate > 0 ? newHistogram() : null;
+    this.latencies = config.rps > 0 || config.rate > 0 ? new PendingValues(newHistogram()) : null;
   }
 
   /** The "spawning thread" line (printed before any worker starts, as h2load does). */
@@ -125,8 +135,8 @@ export class BenchWorker implements ClientHost {
       else c.failed++;
       const t = this.clock - sentAt;
       addValue(this.request, t);
-      this.requestHistogram.recordValue(Math.round(t * 1e6));
-      if (this.latencyHistogram !== null) this.latencyHistogram.recordValue(Math.round((this.clock - dueAt) * 1e6));
+      this.requestTimes.add(Math.round(t * 1e6));
+      if (this.latencies !== null) this.latencies.add(Math.round((this.clock - dueAt) * 1e6));
     } else {
       c.failed++;
       c.errored++;
@@ -205,6 +215,7 @@ export class BenchWorker implements ClientHost {
 
   private finish(): void {
     if (this.done === null) return;
+    const endedAt = monotonicMs();
     for (const t of this.timers) clearTimeout(t);
     if (this.rateTimer !== null) clearInterval(this.rateTimer);
     if (this.config.duration === 0) this.counters.todo = this.plan.requests;
@@ -214,13 +225,14 @@ export class BenchWorker implements ClientHost {
     done({
       counters: this.counters,
       request: this.request,
-      requestHistogram: encodeHistogram(this.requestHistogram),
-      latencyHistogram: this.latencyHistogram === null ? null : encodeHistogram(this.latencyHistogram),
+      requestHistogram: encodeHistogram(this.requestTimes.flush()),
+      latencyHistogram: this.latencies === null ? null : encodeHistogram(this.latencies.flush()),
       connectTimes: this.connectTimes,
       ttfbTimes: this.ttfbTimes,
       rpsValues: this.rpsValues,
       errors: this.errors,
       requestErrors: this.requestErrors,
+      endedAt,
     });
   }
 }
