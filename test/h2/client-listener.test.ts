@@ -137,6 +137,9 @@ describe('ClientConnection with an ExchangeListener', () => {
       // The second time the dynamic table has the fields: fewer encoded octets, the same decoded ones.
       expect(c.headerFieldOctets).toBe(2 * decoded);
       expect(c.headerOctets - before).toBeLessThan(before);
+      // Again: now the same blocks octet for octet, decoded to the very same lists, each still counted.
+      await run(c, ['/trailers', '/trailers']);
+      expect(c.headerFieldOctets).toBe(4 * decoded);
     } finally {
       c.destroy();
     }
