@@ -201,7 +201,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> extends Endpoi
   /** Feeds octets received from the transport. */
   receive(chunk: Uint8Array): void {
     if (this.phase >= Phase.CLOSING || chunk.length === 0) return;
-    const now = (this.readAt = Date.now());
+    this.readAt = Date.now();
     this.sender.inReceive = true;
     let frames = 0;
     try {
@@ -209,7 +209,7 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> extends Endpoi
     } finally {
       this.sender.inReceive = false;
     }
-    this.watchdog.received(now, this.reader.midFrame, frames);
+    this.watchdog.received(Date.now(), this.reader.midFrame, frames); // idle from the read's end: a handler may have run long
     // coalesceWrites: what the read produced goes out with the rest of this turn's frames.
     if (this.sender.coalesce) this.scheduleFlush();
     else this.flush();

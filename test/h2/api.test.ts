@@ -365,6 +365,32 @@ describe('server lifecycle', () => {
     expect(() => createServer({ handler: () => {}, settings: { initialWindowSize: 2 ** 31 } })).toThrow(/initialWindowSize/);
     expect(() => createServer({ handler: () => {}, limits: { idleTimeout: -1 } })).toThrow(/idleTimeout/);
   });
+
+  it('idleTimeout counts from the end of a read: a handler that works longer than it does not make the connection idle', async () => {
+    const server = createServer({
+      limits: { idleTimeout: 400 },
+      handler(st) {
+        const t = Date.now();
+        while (Date.now() - t < 600) {} // synchronous work inside the read, longer than the idle timeout
+        st.respond(200, {}, 'ok');
+      },
+    });
+    const { port } = await server.listen(0, '127.0.0.1');
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    try {
+      let endedAt = 0;
+      const goaway = new Promise<number>((resolve) => session.on('goaway', () => resolve(Date.now() - endedAt)));
+      const req = session.request({ ':path': '/' });
+      req.resume();
+      await new Promise<void>((resolve) => req.on('end', resolve));
+      endedAt = Date.now();
+      // Idle for 400 ms after the response, not counted from when the request arrived (which would close it at once).
+      expect(await goaway).toBeGreaterThanOrEqual(250);
+    } finally {
+      session.destroy();
+      await server.close();
+    }
+  });
 });
 
 describe('event order', () => {
