@@ -123,9 +123,6 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
   headerOctets = 0;
   /** Octets of the names and values those blocks decoded to. */
   headerFieldOctets = 0;
-  /** The last field list counted into headerFieldOctets and its octets: a repeated response head is the same list. */
-  private countedFields: ReadonlyArray<readonly [string, string]> | null = null;
-  private countedOctets = 0;
 
   constructor(transport: Transport, options: ClientConnectionOptions) {
     super(transport, options, false);
@@ -434,7 +431,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
   ): H2Error | null | void {
     if (type === FrameType.PUSH_PROMISE) return this.pushPromise(id, promised, fields);
     this.headerOctets += this.sections.blockLength;
-    if (fields !== null) this.headerFieldOctets += fields === this.countedFields ? this.countedOctets : this.countOctets(fields);
+    if (fields !== null) this.headerFieldOctets += this.inflater.decodedOctets;
     const endStream = (flags & Flag.END_STREAM) !== 0;
     const s = this.streams.get(id);
     if (s === undefined) {
@@ -601,14 +598,6 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
   }
 
   // ---- push (§8.4) -----------------------------------------------------------------
-
-  private countOctets(fields: ReadonlyArray<readonly [string, string]>): number {
-    let n = 0;
-    for (let i = 0; i < fields.length; i++) n += fields[i]![0].length + fields[i]![1].length;
-    this.countedFields = fields;
-    this.countedOctets = n;
-    return n;
-  }
 
   private pushPromise(parentId: number, promised: number, shared: ReadonlyArray<readonly [string, string]> | null): H2Error | null | void {
     // The promised request is kept and handed to the application: its own list, not the decoder's.

@@ -109,6 +109,9 @@ export class Inflater {
   private lastLength = -1;
   private lastChanges = -1;
   private lastList: Array<[string, string]> = [];
+  private lastOctets = 0;
+  /** Octets of the names and values of the last block decoded (see decodedOctets). */
+  private octets = 0;
 
   constructor(options: InflaterOptions = {}) {
     const limit = options.maxHeaderListSize ?? DEFAULT_MAX_HEADER_LIST_SIZE;
@@ -162,7 +165,10 @@ export class Inflater {
       const last = this.lastBlock;
       let i = 0;
       while (i < n && block[i] === last[i]) i++;
-      if (i === n) return this.lastList;
+      if (i === n) {
+        this.octets = this.lastOctets;
+        return this.lastList;
+      }
     }
     const before = this.changes;
     const list = this.run(block, MODE_LATIN1, null) as Array<[string, string]>;
@@ -175,6 +181,7 @@ export class Inflater {
       this.lastLength = n;
       this.lastChanges = before;
       this.lastList = list;
+      this.lastOctets = this.octets;
     } else {
       this.lastLength = -1;
     }
@@ -202,6 +209,11 @@ export class Inflater {
   }
 
   /** Sum of the entry sizes. */
+  /** Octets of the names and values the last block decoded to (RFC 7541 §4.1 sizes less 32 per field), when it decoded. */
+  get decodedOctets(): number {
+    return this.octets;
+  }
+
   get tableSize(): number {
     return this.table.size;
   }
@@ -388,6 +400,7 @@ export class Inflater {
 
     this.broken = false;
     this.block = EMPTY;
+    this.octets = listSize - ENTRY_OVERHEAD * fields;
     if (listTooLarge >= 0) {
       throw new HpackError(
         'HEADER_LIST_TOO_LARGE',

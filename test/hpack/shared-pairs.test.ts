@@ -108,3 +108,36 @@ describe('Inflater.inflateShared', () => {
     expect(() => inf.inflateShared(B)).toThrow(/CONTEXT_BROKEN|no longer in sync/);
   });
 });
+
+describe('Inflater decodedOctets', () => {
+  it('is the octets of the names and values of the last block, also when inflateShared hands back a remembered list', () => {
+    const d = new Deflater();
+    const a: Array<[string, string]> = [
+      [':status', '200'],
+      ['content-length', '1024'],
+    ];
+    const b: Array<[string, string]> = [
+      [':status', '404'],
+      ['x-long-name', 'é'],
+    ];
+    const octets = (fs: Array<[string, string]>) => fs.reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+    const inf = new Inflater({ sharedPairs: true });
+    // :status 200 and content-length without indexing: the second block is the same octets, remembered.
+    const blockA = d.deflate([[':status', '200']]).slice();
+    inf.inflateShared(blockA);
+    expect(inf.decodedOctets).toBe(octets([[':status', '200']]));
+    inf.inflateLatin1(d.deflate(b).slice());
+    expect(inf.decodedOctets).toBe(octets(b));
+    inf.inflateShared(blockA);
+    // A static-table field in between leaves the table as it was: the next block is answered from the memo.
+    const accept: Array<[string, string]> = [['accept-encoding', 'gzip, deflate']];
+    inf.inflateLatin1(d.deflate(accept).slice());
+    expect(inf.decodedOctets).toBe(octets(accept));
+    const again = d.deflate([[':status', '200']]).slice();
+    expect(again).toEqual(blockA);
+    inf.inflateShared(again);
+    expect(inf.decodedOctets).toBe(octets([[':status', '200']]));
+    inf.inflate(d.deflate(a).slice());
+    expect(inf.decodedOctets).toBe(octets(a));
+  });
+});
