@@ -23,6 +23,35 @@ const allocSlab: (n: number) => Uint8Array =
     ? (n) => (globalThis as unknown as { Buffer: { allocUnsafeSlow(n: number): Uint8Array } }).Buffer.allocUnsafeSlow(n)
     : (n) => new Uint8Array(n);
 
+/**
+ * Slabs that writers gave back once their transport had consumed every
+ * region (an idle or closed connection), for the next writer that needs
+ * one. Connections come and go; a fresh slab per connection would be
+ * garbage that only a full collection frees, and in the C heap, where
+ * Node allocates its memory, it sits among TLS buffers freed since and
+ * keeps that memory from being returned (the resident set after a TLS
+ * load grew by megabytes for it). Bounded: 32 slabs, 2 MiB.
+ */
+const slabPool: Uint8Array[] = [];
+const SLAB_POOL_MAX = 32;
+
+function newSlab(n: number): Uint8Array {
+  if (n <= SLAB_SIZE) {
+    const pooled = slabPool.pop();
+    if (pooled !== undefined) return pooled;
+  }
+  return allocSlab(Math.max(SLAB_SIZE, n));
+}
+
+function poolSlab(slab: Uint8Array | null): void {
+  if (slab !== null && slab.length === SLAB_SIZE && slabPool.length < SLAB_POOL_MAX) slabPool.push(slab);
+}
+
+/** Slabs in the shared pool (for tests). */
+export function pooledSlabs(): number {
+  return slabPool.length;
+}
+
 /** Called for each frame a multi-frame method wrote: its type, flags and payload length. */
 export type WrittenFrame = (type: number, flags: number, length: number) => void;
 
@@ -301,7 +330,7 @@ export class FrameWriter {
       this.spare = null;
       this.slab = spare;
     } else {
-      this.slab = allocSlab(Math.max(this.slabSize || SLAB_SIZE, n));
+      this.slab = this.slabSize === 0 ? newSlab(n) : allocSlab(Math.max(this.slabSize, n));
     }
     if (old !== EMPTY && this.consumed !== null) {
       this.spare = old;
@@ -342,6 +371,11 @@ export class FrameWriter {
    */
   release(): void {
     if (this.slabSize === 0 && this.chunks.length === 0 && this.pos === this.start) {
+      // Only an owner that learns when regions are consumed (`consumed`) releases slabs nobody reads any more.
+      if (this.consumed !== null) {
+        poolSlab(this.slab);
+        poolSlab(this.spare);
+      }
       this.slab = EMPTY;
       this.spare = null;
       this.start = this.pos = 0;

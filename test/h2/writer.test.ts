@@ -1,6 +1,6 @@
 /** The frame writer's memory: regions handed out stay intact, unless the transport says it has consumed them. */
 import { describe, expect, it } from 'vitest';
-import { FrameWriter } from '../../src/h2/frame-writer.js';
+import { FrameWriter, pooledSlabs } from '../../src/h2/frame-writer.js';
 import { CONNECTION_PREFACE, Connection, Flag, FrameType, parseFrameHeader, type Transport } from '../../src/h2/index.js';
 import { Deflater, Inflater } from '../../src/hpack/index.js';
 
@@ -109,6 +109,69 @@ function responses(out: Buffer): Map<number, { status: string; body: string }> {
   }
   return res;
 }
+
+describe('the shared slab pool', () => {
+  it('release() gives the slabs of a writer whose owner knows they were consumed to the next writer', () => {
+    const a = new FrameWriter(0);
+    a.consumed = () => true;
+    frameBytes(a, 1, 1);
+    const [fromA] = a.take()!;
+    const before = pooledSlabs();
+    a.release();
+    expect(pooledSlabs()).toBe(before + 1);
+    const b = new FrameWriter(0);
+    frameBytes(b, 3, 2);
+    const [fromB] = b.take()!;
+    expect(fromB!.buffer).toBe(fromA!.buffer);
+    expect(pooledSlabs()).toBe(before);
+    // Two writers at once never share a slab.
+    const c = new FrameWriter(0);
+    frameBytes(c, 5, 3);
+    expect(c.take()![0]!.buffer).not.toBe(fromB!.buffer);
+  });
+
+  it('a writer whose owner cannot tell (no consumed()) keeps its slabs out of the pool: the transport may still read them', () => {
+    const a = new FrameWriter(0);
+    frameBytes(a, 1, 7);
+    const [view] = a.take()!;
+    const before = pooledSlabs();
+    a.release();
+    expect(pooledSlabs()).toBe(before);
+    const b = new FrameWriter(0);
+    for (let i = 0; i < 100; i++) {
+      frameBytes(b, 3, 9);
+      b.take();
+    }
+    expect(view![9]).toBe(7); // the first payload octet, untouched
+  });
+
+  it('a closed connection gives its slab back, and the next connection writes into it', async () => {
+    const transport = (views: Uint8Array[]): Transport => ({
+      write: (chunks) => views.push(...chunks),
+      bufferedAmount: 0,
+      releasesWritten: true,
+      end: () => {},
+      destroy: () => {},
+    });
+    const serve = (views: Uint8Array[]) => new Connection(transport(views), { onStream: (s) => s.respond(200, {}, `r${s.streamId}`) });
+    const firstViews: Uint8Array[] = [];
+    const first = serve(firstViews);
+    first.receive(client('/x')(1));
+    await Promise.resolve();
+    const firstOut = Buffer.concat(firstViews);
+    expect(responses(firstOut).get(1)!.body).toBe('r1');
+    const before = pooledSlabs();
+    first.onTransportClose();
+    expect(pooledSlabs()).toBe(before + 1);
+    const secondViews: Uint8Array[] = [];
+    const second = serve(secondViews);
+    second.receive(client('/y')(3));
+    await Promise.resolve();
+    expect(secondViews[0]!.buffer).toBe(firstViews[0]!.buffer);
+    expect(responses(Buffer.concat(secondViews)).get(5)!.body).toBe('r5');
+    second.destroy();
+  });
+});
 
 describe('Connection over a transport that releases what it is given', () => {
   for (const releases of [true, false]) {
