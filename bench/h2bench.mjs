@@ -80,7 +80,7 @@ export async function run() {
     {
       // h2serve, one worker: can h2bench saturate it?
       const port = await freePort();
-      const child = await startNghttpd(process.execPath, [join(ROOT, 'bin', 'h2serve.js'), '-a', '127.0.0.1', '-d', htdocs, '--no-tls', String(port)], port);
+      const child = await startNghttpd(join(ROOT, 'bin', 'h2serve.js'), ['-a', '127.0.0.1', '-d', htdocs, '--no-tls', String(port)], port);
       servers.push({ transport: 'h2c', server: 'h2serve', url: `http://127.0.0.1:${port}/1k`, child });
     }
     for (const s of servers) for (const argv of Object.values(tools)) load(argv, WARM_UP, s.url);

@@ -88,7 +88,7 @@ export async function run() {
           const tail = transport === 'TLS' ? [String(port), key, cert] : ['--no-tls', String(port)];
           const argv =
             kind === 'h2serve'
-              ? [process.execPath, join(ROOT, 'bin', 'h2serve.js'), '-a', '127.0.0.1', '-d', htdocs, '-n', String(workers), ...tail]
+              ? [join(ROOT, 'bin', 'h2serve.js'), '-a', '127.0.0.1', '-d', htdocs, '-n', String(workers), ...tail]
               : [NGHTTPD, '-a', '127.0.0.1', '-d', htdocs, '-n', String(workers), ...tail];
           const child = await start(`${kind} ${transport} -n ${workers}`, argv, port);
           await new Promise((r) => setTimeout(r, 300));
@@ -137,7 +137,7 @@ export async function run() {
   const lines = [
     '## h2serve against nghttpd',
     '',
-    `\`h2serve\` (\`bin/h2serve.js\`) and \`nghttpd\` (${nghttpdVersion}) serve the same htdocs, a 1 KiB and a 100 KiB file of random octets, on 127.0.0.1: over TLS with the same key and certificate (P-256, made with openssl; h2load negotiates TLS 1.3) and over h2c (\`--no-tls\`), each with \`-n 1\` and \`-n 2\` (h2serve: worker processes; nghttpd: threads). ${ROUNDS} rounds; in each, every server takes the same h2load run, the two servers of a pair in alternating order; the best round is reported (all rounds in brackets). Every server is warmed up first (${WARM_UP['/1k'].join(' ')} on 1 KiB, ${WARM_UP['/100k'].join(' ')} on 100 KiB). Memory: the resident set (VmRSS) of all the server's processes idle after start, their peak (VmHWM, summed over the processes) and after the run; a bare \`node -e 'setInterval(() => {}, 1e6)'\` on this machine holds ${bareRss ? `${fmt(bareRss / 2 ** 20, 1)} MiB` : 'n/a'}. h2load runs on the same machine and takes a core of its own; the 1-minute load average was ${fmt(loadBefore, 2)} before the run and ${fmt(loadAfter, 2)} after it (other work on the machine shows in the spread of the rounds). Machine: ${machine()}.`,
+    `\`h2serve\` (\`bin/h2serve.js\`, run as the command, so that its launcher's \`--max-semi-space-size=1\` applies) and \`nghttpd\` (${nghttpdVersion}) serve the same htdocs, a 1 KiB and a 100 KiB file of random octets, on 127.0.0.1: over TLS with the same key and certificate (P-256, made with openssl; h2load negotiates TLS 1.3) and over h2c (\`--no-tls\`), each with \`-n 1\` and \`-n 2\` (h2serve: worker processes; nghttpd: threads). ${ROUNDS} rounds; in each, every server takes the same h2load run, the two servers of a pair in alternating order; the best round is reported (all rounds in brackets). Every server is warmed up first (${WARM_UP['/1k'].join(' ')} on 1 KiB, ${WARM_UP['/100k'].join(' ')} on 100 KiB). Memory: the resident set (VmRSS) of all the server's processes idle after start, their peak (VmHWM, summed over the processes) and after the run; a bare \`node -e 'setInterval(() => {}, 1e6)'\` on this machine holds ${bareRss ? `${fmt(bareRss / 2 ** 20, 1)} MiB` : 'n/a'}. h2load runs on the same machine and takes a core of its own; the 1-minute load average was ${fmt(loadBefore, 2)} before the run and ${fmt(loadAfter, 2)} after it (other work on the machine shows in the spread of the rounds). Machine: ${machine()}.`,
     '',
     `| transport | -n | server | ${LOADS.map((l) => `${l.name}: req/s (h2load ${l.args.join(' ')})`).join(' | ')} | failed requests | RSS idle | peak RSS | RSS after the run |`,
     `|---|---:|---|${LOADS.map(() => '---:').join('|')}|---:|---:|---:|---:|`,

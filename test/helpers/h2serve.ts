@@ -10,10 +10,10 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from './cli.js';
 
-/** The argv that runs h2serve: the executable in H2KIT_CLI_DIR, else node bin/h2serve.js. */
+/** The argv that runs h2serve: the executable in H2KIT_CLI_DIR, else bin/h2serve.js itself (its shebang line starts Node with h2serve's V8 flags). */
 export function h2serveArgv(args: string[]): string[] {
   const exeDir = process.env['H2KIT_CLI_DIR'];
-  return exeDir ? [join(exeDir, 'h2serve'), ...args] : [process.execPath, join(ROOT, 'bin', 'h2serve.js'), ...args];
+  return exeDir ? [join(exeDir, 'h2serve'), ...args] : [join(ROOT, 'bin', 'h2serve.js'), ...args];
 }
 
 export interface Exit {

@@ -230,6 +230,17 @@ describe('-V', () => {
   });
 });
 
+describe('the h2serve command', () => {
+  it.skipIf(process.env['H2KIT_CLI_DIR'] !== undefined)('runs Node with a 1 MiB young generation (its launcher\'s flag), and so do its workers', async () => {
+    const s = await serve(['-n', '2', '--no-tls', '-d', dir, '0']);
+    await until(() => childPids(s.pid).length === 2, 10_000, 'two workers');
+    for (const pid of [s.pid, ...childPids(s.pid)]) {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      expect(argv).toContain('--max-semi-space-size=1');
+    }
+  });
+});
+
 describe('-n workers', () => {
   it('-n 2: two workers serve; one killed with SIGKILL is replaced while requests keep succeeding', async () => {
     const s = await serve(['-n', '2', '--no-tls', '-d', dir, '0'], { ready: /2 workers listening on/ });
