@@ -231,7 +231,7 @@ describe('-V', () => {
 });
 
 describe('the h2serve command', () => {
-  it.skipIf(process.env['H2KIT_CLI_DIR'] !== undefined)('runs Node with a 1 MiB young generation (its launcher\'s flag), and so do its workers', async () => {
+  it.skipIf(process.env['H2KIT_CLI_DIR'] !== undefined)("runs Node with a 1 MiB young generation (its launcher's flag), and so do its workers", async () => {
     const s = await serve(['-n', '2', '--no-tls', '-d', dir, '0']);
     await until(() => childPids(s.pid).length === 2, 10_000, 'two workers');
     for (const pid of [s.pid, ...childPids(s.pid)]) {
