@@ -145,6 +145,36 @@ describe('the shared slab pool', () => {
     expect(view![9]).toBe(7); // the first payload octet, untouched
   });
 
+  it('a transport that still holds chunks when told of its close keeps them intact: the slab stays out of the pool', async () => {
+    const held: Uint8Array[] = [];
+    const first = new Connection(
+      {
+        write: (chunks) => held.push(...chunks),
+        get bufferedAmount() {
+          return held.reduce((n, c) => n + c.length, 0);
+        },
+        releasesWritten: true,
+        end: () => {},
+        destroy: () => {},
+      },
+      { onStream: (s) => s.respond(200, {}, 'A'.repeat(3000)) },
+    );
+    first.receive(client('/x')(1));
+    await Promise.resolve();
+    const copy = Buffer.concat(held);
+    const before = pooledSlabs();
+    first.onTransportClose();
+    expect(pooledSlabs()).toBe(before);
+    const second = new Connection(
+      { write: () => {}, bufferedAmount: 0, releasesWritten: true, end: () => {}, destroy: () => {} },
+      { onStream: (s) => s.respond(200, {}, 'B'.repeat(3000)) },
+    );
+    second.receive(client('/y')(1));
+    await Promise.resolve();
+    expect(Buffer.concat(held).equals(copy)).toBe(true);
+    second.destroy();
+  });
+
   it('a closed connection gives its slab back, and the next connection writes into it', async () => {
     const transport = (views: Uint8Array[]): Transport => ({
       write: (chunks) => views.push(...chunks),
