@@ -330,7 +330,8 @@ export class FrameWriter {
       this.spare = null;
       this.slab = spare;
     } else {
-      this.slab = this.slabSize === 0 ? newSlab(n) : allocSlab(Math.max(this.slabSize, n));
+      // Pooled slabs are for connection writers (an owner that gives them back); one-off writers get their own.
+      this.slab = this.slabSize === 0 && this.consumed !== null ? newSlab(n) : allocSlab(Math.max(this.slabSize || SLAB_SIZE, n));
     }
     if (old !== EMPTY && this.consumed !== null) {
       this.spare = old;
