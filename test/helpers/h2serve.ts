@@ -10,7 +10,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from './cli.js';
 
-/** The argv that runs h2serve: the executable in H2KIT_CLI_DIR, else bin/h2serve.js itself (its shebang line starts Node with h2serve's V8 flags). */
+/** The argv that runs h2serve: the executable in H2KIT_CLI_DIR, else bin/h2serve.js itself (run by /bin/sh, it starts Node with h2serve's V8 flag). */
 export function h2serveArgv(args: string[]): string[] {
   const exeDir = process.env['H2KIT_CLI_DIR'];
   return exeDir ? [join(exeDir, 'h2serve'), ...args] : [join(ROOT, 'bin', 'h2serve.js'), ...args];

@@ -110,8 +110,10 @@ describe('zero window (issue 16, h2serve item 1)', () => {
     expect(s.files.cacheStats.descriptors).toBe(1);
     expect(s.readAhead.bytes).toBe(0);
     // Before: 64 KiB buffered by each stream's file stream, and 64 KiB more taken by the engine.
-    // (8 MiB leaves room for the test process's own buffers under a loaded full run; the old layer held 26 MiB and more.)
-    expect(liveArrayBuffers() - mem0).toBeLessThan(8 * MiB);
+    // (8 MiB leaves room for the test process's own buffers under a loaded full run; the old layer held 26 MiB and more.
+    // On a loaded machine reads still in flight can hold more for a moment: one run in about ten measured 13 MiB
+    // before and after the slab pool, so the figure is awaited, as the descriptors are.)
+    await until(() => liveArrayBuffers() - mem0 < 8 * MiB, 5_000, 'live ArrayBuffers within 8 MiB of the start');
 
     // The window opens on one stream: it gets the whole file.
     const a = attackers[0]!;
