@@ -372,8 +372,8 @@ export class FrameWriter {
    */
   release(): void {
     if (this.slabSize === 0 && this.chunks.length === 0 && this.pos === this.start) {
-      // Only an owner that learns when regions are consumed (`consumed`) releases slabs nobody reads any more.
-      if (this.consumed !== null) {
+      // Into the pool only when the owner can tell that nothing reads the regions any more.
+      if (this.consumed?.() === true) {
         poolSlab(this.slab);
         poolSlab(this.spare);
       }

@@ -263,9 +263,8 @@ export class Sender {
       this.lingerTimer = null;
     }
     this.writer.discard();
-    // A transport may be told of its close while it still holds chunks (one that queues or tees them):
-    // the slabs then stay out of the shared pool, where another connection would write over them.
-    if (this.transport.bufferedAmount !== 0) this.writer.consumed = null;
+    // A transport told of its close may still hold chunks (one that queues or tees them): release()
+    // asks consumed() (nothing buffered) before the slabs go to the shared pool.
     this.writer.release();
   }
 }

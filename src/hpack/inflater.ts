@@ -208,12 +208,12 @@ export class Inflater {
     return this.table.snapshot(this.maxSize, encoding);
   }
 
-  /** Sum of the entry sizes. */
   /** Octets of the names and values the last block decoded to (RFC 7541 §4.1 sizes less 32 per field), when it decoded. */
   get decodedOctets(): number {
     return this.octets;
   }
 
+  /** Sum of the entry sizes. */
   get tableSize(): number {
     return this.table.size;
   }
