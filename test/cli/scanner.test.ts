@@ -379,6 +379,56 @@ describe('CaseParser: members read from the bytes agree with JSON.parse', () => 
     );
   });
 
+  it('strings are scanned four octets at a time: a quote, backslash, control or non-ASCII octet is seen at every offset', () => {
+    const p = new CaseParser({ headers: true, wire: true, tableSize: true, encoding: true });
+    const specials: Array<[string, string]> = [
+      ['"', 'a quote'],
+      ['\\', 'a backslash'],
+      ['\n', 'a line feed'],
+      ['\u0000', 'NUL'],
+      ['\u001f', 'US'],
+      ['é', 'a two-octet character'],
+      ['\u20ac', 'a three-octet character'],
+      [' ', 'a space'],
+      ['\u007f', 'DEL'],
+      ['!', '0x21'],
+      ['[', '0x5b'],
+      [']', '0x5d'],
+    ];
+    for (const [ch, what] of specials) {
+      for (let len = 1; len <= 13; len++) {
+        for (let at = 0; at < len; at++) {
+          const value = 'v'.repeat(at) + ch + 'w'.repeat(len - at - 1);
+          // Escaped as JSON would write it, and raw (invalid JSON for a control character).
+          for (const raw of [false, true]) {
+            const lit = raw ? `"${value}"` : JSON.stringify(value);
+            const text = `{"headers": [{"name": ${lit}}], "wire": "82"}`;
+            const bytes = Buffer.from(text, 'utf8');
+            const end = p.parse(bytes, 0, bytes.length, true);
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              parsed = undefined;
+            }
+            const label = `${what} at ${at} of ${len}${raw ? ', raw' : ''}`;
+            if (parsed === undefined) {
+              expect(end, label).toBe(INVALID);
+              // A control character is refused where it is: after '{"headers": [{"name": "' and the octets before it.
+              if (ch < ' ') expect(p.errorAt, label).toBe(23 + at);
+              continue;
+            }
+            expect(end, label).toBe(bytes.length);
+            expect(p.nonAscii, label).toBe(/[^\x00-\x7f]/.test(value));
+            expect(p.fallback, label).toBe(false);
+            expect(p.fields.headers, label).toEqual(['name', value]);
+            expect(bytes.toString('latin1', p.fields.wireStart, p.fields.wireEnd), label).toBe('82');
+          }
+        }
+      }
+    }
+  });
+
   it('says INCOMPLETE for a case cut short, and INVALID for a broken one', () => {
     const p = new CaseParser({ headers: true, wire: true, tableSize: true, encoding: true });
     const text = Buffer.from('{"wire": "82", "headers": [{"a": "b"}], "x": [1, 2.5e3, true, null, {"y": "z"}]}');
