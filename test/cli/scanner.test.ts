@@ -429,6 +429,29 @@ describe('CaseParser: members read from the bytes agree with JSON.parse', () => 
     }
   });
 
+  it('names that share a slot of the name cache are told apart, octet for octet', () => {
+    // 3000 names of 5 to 9 letters over a small alphabet, many of the same length and first and
+    // last letters: the 4096-slot cache sees collisions, and names that differ in one octet.
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const pool = Array.from({ length: 3000 }, () => {
+      const len = 5 + rnd(5);
+      let s = 'x';
+      for (let k = 1; k < len - 1; k++) s += 'abcd'[rnd(4)];
+      return `${s}y`;
+    });
+    const p = new CaseParser({ headers: true, wire: false, tableSize: false, encoding: false });
+    for (let round = 0; round < 4; round++) {
+      const names = Array.from({ length: 2000 }, () => pool[rnd(pool.length)]!);
+      const bytes = Buffer.from(JSON.stringify({ headers: names.map((n, k) => ({ [n]: String(k) })) }));
+      expect(p.parse(bytes, 0, bytes.length, true)).toBe(bytes.length);
+      expect(p.fields.headers).toEqual(names.flatMap((n, k) => [n, String(k)]));
+    }
+  });
+
   it('says INCOMPLETE for a case cut short, and INVALID for a broken one', () => {
     const p = new CaseParser({ headers: true, wire: true, tableSize: true, encoding: true });
     const text = Buffer.from('{"wire": "82", "headers": [{"a": "b"}], "x": [1, 2.5e3, true, null, {"y": "z"}]}');

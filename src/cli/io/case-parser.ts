@@ -80,6 +80,9 @@ export class CaseParser {
   /** A view of `b`, for reading four octets at a time. */
   private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
   private readonly interned: Array<string | undefined> = new Array(INTERN_MASK + 1).fill(undefined);
+  /** The octets of each interned name, INTERN_MAX per slot, compared four at a time. */
+  private readonly internOctets = new Uint8Array((INTERN_MASK + 1) * INTERN_MAX);
+  private readonly internView = new DataView(this.internOctets.buffer);
   private end = 0;
   /** The bytes end where the value must end (no more input to come). */
   private complete = false;
@@ -294,13 +297,19 @@ export class CaseParser {
     if (n > INTERN_MAX || n === 0) return n === 0 ? '' : bytesToOctets(b, s, e);
     const slot = (n * 31 + b[s]! * 7 + b[e - 1]! * 13 + b[s + (n >> 1)]! * 3 + b[s + (n >> 2)]!) & INTERN_MASK;
     const cached = this.interned[slot];
+    const at = slot * INTERN_MAX;
     if (cached !== undefined && cached.length === n) {
+      const iv = this.internView;
+      const view = this.view;
       let k = 0;
-      while (k < n && cached.charCodeAt(k) === b[s + k]) k++;
+      while (k + 4 <= n && iv.getUint32(at + k, true) === view.getUint32(s + k, true)) k += 4;
+      const io = this.internOctets;
+      while (k < n && io[at + k] === b[s + k]) k++;
       if (k === n) return cached;
     }
     const str = bytesToOctets(b, s, e);
     this.interned[slot] = str;
+    this.internOctets.set(b.subarray(s, e), at);
     return str;
   }
 
