@@ -122,36 +122,5 @@ names.push('  }');
 names.push('  return 0;');
 names.push('}');
 names.push('');
-// The same for a name given as a string: the switch narrows it to one static
-// name, then one comparison (a pointer comparison when both are internalized).
-names.push('/** The HPACK index of the first static entry named `s`, or 0 (a switch, then one comparison). */');
-names.push('export function staticNameIndexOfString(s: string): number {');
-names.push('  switch (s.length) {');
-for (const len of [...byLength.keys()].sort((a, b) => a - b)) {
-  names.push(`    case ${len}:`);
-  names.push(`      switch (s.charCodeAt(${len - 1})) {`);
-  const byLast = new Map();
-  for (const e of byLength.get(len)) {
-    const last = e.name.charCodeAt(len - 1);
-    if (!byLast.has(last)) byLast.set(last, []);
-    byLast.get(last).push(e);
-  }
-  for (const last of [...byLast.keys()].sort((a, b) => a - b)) {
-    names.push(`        case 0x${last.toString(16)}:`);
-    const es = byLast.get(last);
-    if (es.length === 1) {
-      names.push(`          return s === '${es[0].name}' ? ${es[0].index} : 0;`);
-    } else {
-      for (const { name, index } of es) names.push(`          if (s === '${name}') return ${index};`);
-      names.push('          return 0;');
-    }
-  }
-  names.push('      }');
-  names.push('      return 0;');
-}
-names.push('  }');
-names.push('  return 0;');
-names.push('}');
-names.push('');
 emit('src/hpack/static-names.ts', names.join('\n'));
 done();
