@@ -20,7 +20,7 @@ import { FieldRing } from './dynamic-table.js';
 import { HpackError, type HpackErrorCode } from './errors.js';
 import { decodedAscii, huffmanDecode, huffmanMaxDecodedLength } from './huffman.js';
 import { MAX_CONTINUATION_OCTETS, MAX_INTEGER } from './integer.js';
-import { bytesToOctets, bytesToText, isAscii, octetsToBytes, octetsToText, textToOctets } from './octets.js';
+import { bytesToOctets, bytesToText, isAscii, mediumOctets, octetsToBytes, octetsToText, textToOctets } from './octets.js';
 import { staticNameIndex } from './static-names.js';
 import { ENTRY_OVERHEAD, STATIC_ENTRIES, STATIC_TABLE_LENGTH } from './static-table.js';
 import { DEFAULT_HEADER_TABLE_SIZE, DEFAULT_MAX_HEADER_LIST_SIZE, type TableSnapshot } from './types.js';
@@ -508,7 +508,7 @@ export class Inflater {
       if (k !== 0) return STATIC_NAMES[k - 1]!;
     }
     if (text && !decodedAscii) this.strText = bytesToText(this.scratch, 0, n);
-    return bytesToOctets(this.scratch, 0, n);
+    return n > 24 && n <= 40 ? mediumOctets(this.scratch, 0, n) : bytesToOctets(this.scratch, 0, n);
   }
 
   /** The ring slot of dynamic-table index `index` (> 61). */

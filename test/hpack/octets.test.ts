@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Deflater, HpackError, Inflater } from '../../src/hpack/index.js';
-import { bytesToOctets, bytesToText } from '../../src/hpack/octets.js';
+import { bytesToOctets, bytesToText, mediumOctets } from '../../src/hpack/octets.js';
 
 const latin1 = (b: Uint8Array): string => Array.from(b, (c) => String.fromCharCode(c)).join('');
 
@@ -16,6 +16,13 @@ describe('octets', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('mediumOctets: one char per octet for every length from 25 to 40 (and beyond, by the native path), at any offset', () => {
+    const b = Uint8Array.from({ length: 300 }, (_, i) => (i * 73 + 11) & 0xff);
+    for (let n = 25; n <= 48; n++) {
+      for (const at of [0, 1, 2, 3, 7, 100, 300 - n]) expect(mediumOctets(b, at, n), `${n} at ${at}`).toBe(latin1(b.subarray(at, at + n)));
+    }
   });
 
   it('bytesToText: UTF-8 text, or null when the octets are not UTF-8', () => {
