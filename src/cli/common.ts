@@ -354,7 +354,7 @@ export class CasesWriter {
   private buf = Buffer.allocUnsafe(WRITE_CHUNK);
   /** `buf` as a DataView, for writing two or four octets at a time. */
   private view: DataView<ArrayBufferLike> = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.length);
-  /** The last source of header(), and a DataView of it. */
+  /** The last source of header() and quoted(), and a DataView of it. */
   private src: Uint8Array = EMPTY;
   private srcView: DataView<ArrayBufferLike> = new DataView(EMPTY.buffer);
   private pos = 0;
@@ -430,17 +430,12 @@ export class CasesWriter {
   quoted(src: Uint8Array, s: number, e: number): void {
     const n = e - s;
     if (this.buf.length - this.pos < n + 2) this.room(n + 2);
+    this.source(src);
     const buf = this.buf;
-    let p = this.pos;
-    buf[p++] = 0x22;
-    if (n > 64) {
-      buf.set(src.subarray(s, e), p);
-      p += n;
-    } else {
-      for (let k = s; k < e; k++) buf[p++] = src[k]!;
-    }
-    buf[p++] = 0x22;
-    this.pos = p;
+    buf[this.pos] = 0x22;
+    const p = this.copy(src, s, e, this.pos + 1);
+    buf[p] = 0x22;
+    this.pos = p + 1;
   }
 
   /**
@@ -452,10 +447,7 @@ export class CasesWriter {
   header(first: boolean, src: Uint8Array, ns: number, ne: number, vs: number, ve: number): void {
     const need = 20 + (ne - ns) + (ve - vs);
     if (this.buf.length - this.pos < need) this.room(need);
-    if (src !== this.src) {
-      this.src = src;
-      this.srcView = new DataView(src.buffer, src.byteOffset, src.length);
-    }
+    this.source(src);
     const buf = this.buf;
     const view = this.view;
     let p = this.pos;
@@ -470,6 +462,14 @@ export class CasesWriter {
     p = this.copy(src, vs, ve, p + 4);
     view.setUint16(p, 0x7d22, true); // '"}'
     this.pos = p + 2;
+  }
+
+  /** Makes `src` the source that copy() reads (the input chunk the spans of a case point into). */
+  private source(src: Uint8Array): void {
+    if (src !== this.src) {
+      this.src = src;
+      this.srcView = new DataView(src.buffer, src.byteOffset, src.length);
+    }
   }
 
   /** Copies src[s..e) (src is this.src) to buf at p, four octets at a time; returns the position after it. */

@@ -146,7 +146,6 @@ export class Deflater {
 
   private readonly names = new Map<string, NameInfo>();
   /** The static names' infos by HPACK index of their first entry (the same objects as in `names`). */
-  private readonly staticInfos: NameInfo[] = [];
   private readonly table = new EntryRing<Entry>();
   private nextSeq = 0;
   /**
@@ -196,7 +195,6 @@ export class Deflater {
     for (const [name, index] of STATIC_NAME_INDEX) {
       const info = new NameInfo(index, STATIC_VALUES.get(name)!, policies?.get(name) ?? POLICY_INDEX, true);
       this.names.set(name, info);
-      this.staticInfos[index] = info;
     }
   }
 

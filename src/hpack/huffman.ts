@@ -145,7 +145,8 @@ const LONG_GROUPS = 16;
 
 // The tables are constants, allocated (zeroed) when the module loads and filled on first use: the
 // decoder then reads objects V8 knows, without checking their kind and reloading their length and
-// address at every lookup, as it does for tables reached through a variable (5-6% faster decoding of hpack-test-case's strings).
+// address at every lookup, as it does for tables reached through a variable (5-6% faster decoding
+// of hpack-test-case's strings).
 const FAST = new Int32Array(1 << 12);
 const MID = new Uint16Array(4 << 12);
 const LONG = new Uint16Array(LONG_GROUPS << 6);
