@@ -20,12 +20,26 @@
 
 import { EntryRing } from './dynamic-table.js';
 import { HpackError } from './errors.js';
-import { huffmanEncode, huffmanEncodeAscii } from './huffman.js';
-import { encodeInteger, integerLength } from './integer.js';
+import { huffmanEncodeAscii as huffmanEncodeAsciiImport, huffmanEncode as huffmanEncodeImport } from './huffman.js';
+import { encodeInteger as encodeIntegerImport, integerLength } from './integer.js';
 import { isAscii, toOctets } from './octets.js';
 import { staticNameIndex } from './static-names.js';
-import { ENTRY_OVERHEAD, STATIC_ENTRIES, STATIC_NAME_INDEX, STATIC_TABLE_LENGTH, STATIC_VALUES } from './static-table.js';
+import {
+  ENTRY_OVERHEAD as ENTRY_OVERHEAD_IMPORT,
+  STATIC_ENTRIES,
+  STATIC_NAME_INDEX,
+  STATIC_TABLE_LENGTH as STATIC_TABLE_LENGTH_IMPORT,
+  STATIC_VALUES,
+} from './static-table.js';
 import { DEFAULT_HEADER_TABLE_SIZE, DEFLATE_MAX_HEADER_TABLE_SIZE, type HeaderInput, type TableSnapshot } from './types.js';
+
+// Imported bindings are live: optimized code loads one from its module's cell, and checks it, at
+// every use. The ones used per field are copied into constants of this module, which V8 embeds.
+const ENTRY_OVERHEAD = ENTRY_OVERHEAD_IMPORT;
+const STATIC_TABLE_LENGTH = STATIC_TABLE_LENGTH_IMPORT;
+const encodeInteger = encodeIntegerImport;
+const huffmanEncode = huffmanEncodeImport;
+const huffmanEncodeAscii = huffmanEncodeAsciiImport;
 
 /**
  * How representations are chosen:
@@ -161,6 +175,8 @@ export class Deflater {
    * same octets while the version holds.
    */
   private readonly memo = new WeakMap<readonly HeaderInput[], { version: number; block: Uint8Array; octetsIn: number }>();
+  /** Whether `memo` has ever held a block (deflatehd's lists are never frozen: no lookup at all). */
+  private memoized = false;
 
   // Blocks are written one after another into an arena and returned as
   // views; returned octets are never written again. A fresh ArrayBuffer per
@@ -223,8 +239,9 @@ export class Deflater {
    * when the table has not changed since.
    */
   deflate(headers: readonly HeaderInput[]): Uint8Array {
-    const frozen = Object.isFrozen(headers);
-    if (frozen) {
+    // Only frozen lists are memoized, and a frozen list stays as it was: no need to ask
+    // Object.isFrozen() (a call into the runtime) before the lookup.
+    if (this.memoized) {
       const memo = this.memo.get(headers);
       if (memo !== undefined && memo.version === this.version) {
         this.octetsIn = memo.octetsIn;
@@ -272,10 +289,11 @@ export class Deflater {
     const buf = this.buf;
     const block = new Uint8Array(buf.buffer, buf.byteOffset + this.blockStart, pos - this.blockStart);
     this.bufPos = pos;
-    if (frozen && this.version === version && frozenPairs(headers)) {
+    if (this.version === version && Object.isFrozen(headers) && frozenPairs(headers)) {
       // Its own copy: a view would keep the whole arena alive.
       const own = block.slice();
       this.memo.set(headers, { version, block: own, octetsIn: this.octetsIn });
+      this.memoized = true;
       return own;
     }
     return block;
@@ -321,7 +339,7 @@ export class Deflater {
       // caller hands again (deflatehd's name cache), whose hash V8 keeps in the string, so the
       // lookup costs less than a switch on its chars (13% fewer instructions in deflatehd).
       info = this.names.get(rawName);
-      if (info?.ascii) {
+      if (info !== undefined && info.ascii === true) {
         name = rawName;
       } else {
         name = toOctets(rawName);
@@ -344,7 +362,7 @@ export class Deflater {
     if (typeof rawValue === 'string') {
       if (info !== undefined) {
         exact = this.exactMatch(info, rawValue);
-        if (exact?.valueAscii) {
+        if (exact !== undefined && exact.valueAscii === true) {
           value = rawValue;
         } else {
           exact = undefined;
@@ -373,13 +391,22 @@ export class Deflater {
     if (sensitive || policy === POLICY_NEVER || (policy === POLICY_COOKIE && value.length < 20)) {
       literal = LITERAL_NEVER; // matches names only
     } else {
-      if (exact !== undefined) return encodeInteger(this.buf, pos, this.indexOf(exact), 7, 0x80);
-      if (staticExact !== undefined) return encodeInteger(this.buf, pos, staticExact, 7, 0x80);
+      if (exact !== undefined || staticExact !== undefined) {
+        // Integers that fit their prefix are written here: encodeInteger() is not inlined into this
+        // large function, and a call per field cost 4% of the encoder's instructions.
+        const index = exact !== undefined ? this.indexOf(exact) : staticExact!;
+        if (index < 0x7f) {
+          this.buf[pos] = 0x80 | index;
+          return pos + 1;
+        }
+        return encodeInteger(this.buf, pos, index, 7, 0x80);
+      }
       literal = policy === POLICY_WITHOUT || entrySize > Math.floor((this.maxSize * 3) / 4) ? LITERAL_WITHOUT : LITERAL_INCREMENTAL;
     }
     const nameIndex = info === undefined ? 0 : info.staticIndex !== 0 ? info.staticIndex : info.newest !== null ? this.indexOf(info.newest) : 0;
     const fieldStart = pos;
-    pos = encodeInteger(this.buf, pos, nameIndex, literal === LITERAL_INCREMENTAL ? 6 : 4, literal);
+    if (nameIndex < (literal === LITERAL_INCREMENTAL ? 0x3f : 0xf)) this.buf[pos++] = literal | nameIndex;
+    else pos = encodeInteger(this.buf, pos, nameIndex, literal === LITERAL_INCREMENTAL ? 6 : 4, literal);
     if (nameIndex === 0) pos = this.string(pos, name, false);
     pos = this.string(pos, value, !valueChecked);
     if (pos >= 0 && !valueChecked) this.octetsIn += name.length + value.length;
@@ -452,13 +479,15 @@ export class Deflater {
       if (hlen < n || this.huffman === HUFFMAN_ALWAYS) {
         const hprefix = hlen < 127 ? 1 : integerLength(hlen, 7);
         if (hprefix !== prefix) buf.copyWithin(pos + hprefix, start, end);
-        encodeInteger(buf, pos, hlen, 7, 0x80);
+        if (hlen < 0x7f) buf[pos] = 0x80 | hlen;
+        else encodeInteger(buf, pos, hlen, 7, 0x80);
         return pos + hprefix + hlen;
       }
     } else if (checkAscii && !isAscii(s)) {
       return -1;
     }
-    pos = encodeInteger(buf, pos, n, 7, 0);
+    if (n < 0x7f) buf[pos++] = n;
+    else pos = encodeInteger(buf, pos, n, 7, 0);
     for (let i = 0; i < n; i++) buf[pos++] = s.charCodeAt(i);
     return pos;
   }

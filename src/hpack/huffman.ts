@@ -23,9 +23,10 @@ const LENGTHS = Uint8Array.from(HUFFMAN_LENGTHS);
 
 /** PAIRS[a << 7 | b] for ASCII octets a, b: their codes joined << 5 | the joined length; 0 when over 26 bits. */
 const PAIR_MAX_BITS = 26;
-// A constant filled on first use, as the decoder's tables below (and for the same reason).
+// A constant filled on first use, as the decoder's tables below (and for the same reason). Its first
+// entry (two NULs, 26 bits) is never 0 once filled: testing it costs a load, where a `let` flag costs
+// a check for its temporal dead zone and a conversion to boolean at every call.
 const PAIRS = new Int32Array(128 * 128);
-let pairsFilled = false;
 
 function fillPairs(): void {
   const t = PAIRS;
@@ -35,7 +36,6 @@ function fillPairs(): void {
       if (len <= PAIR_MAX_BITS) t[(a << 7) | b] = (((CODES[a]! << LENGTHS[b]!) | CODES[b]!) << 5) | len;
     }
   }
-  pairsFilled = true;
 }
 
 /** Number of octets `s` takes when Huffman-coded. */
@@ -70,11 +70,20 @@ export function huffmanEncodeAscii(s: string, dst: Uint8Array, pos: number): num
   return encode(s, dst, pos, 0x80);
 }
 
+/** A DataView of the last output array (a deflater's arena): each 32 bits go out as one big-endian store. */
+let lastDst: Uint8Array | null = null;
+let lastView: DataView = new DataView(new ArrayBuffer(0));
+
 function encode(s: string, dst: Uint8Array, pos: number, limit: number): number {
-  if (!pairsFilled) fillPairs();
+  if (PAIRS[0] === 0) fillPairs();
+  if (dst !== lastDst) {
+    lastDst = dst;
+    lastView = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
+  }
+  const view = lastView;
   const p = PAIRS;
   const n = s.length;
-  // `acc` holds `bits` pending bits (under 32); every 32 bits go out as one word.
+  // `acc` holds `bits` pending bits (under 32) in its low bits; every 32 bits go out as one word.
   let acc = 0;
   let bits = 0;
   let i = 0;
@@ -101,14 +110,12 @@ function encode(s: string, dst: Uint8Array, pos: number, limit: number): number 
       continue;
     }
     // 32 bits are complete: the pending ones and the first 32 - bits of this code.
+    // One store instead of four (one bounds check). `acc` keeps the code's first bits above the
+    // `over` pending ones: every later use shifts them out, so they need no mask.
     const over = bits + len - 32;
-    const word = (acc << (32 - bits)) | (code >>> over);
-    dst[pos] = word >>> 24;
-    dst[pos + 1] = word >>> 16;
-    dst[pos + 2] = word >>> 8;
-    dst[pos + 3] = word;
+    view.setInt32(pos, (acc << (32 - bits)) | (code >>> over));
     pos += 4;
-    acc = code & ((1 << over) - 1);
+    acc = code;
     bits = over;
   }
   for (; bits >= 8; bits -= 8) dst[pos++] = acc >>> (bits - 8);
@@ -150,7 +157,6 @@ const LONG_GROUPS = 16;
 const FAST = new Int32Array(1 << 12);
 const MID = new Uint16Array(4 << 12);
 const LONG = new Uint16Array(LONG_GROUPS << 6);
-let tablesFilled = false;
 
 function fillDecodeTables(): void {
   // The first code of every 12-bit window: symbol | length << 9, 0 for longer codes.
@@ -199,7 +205,6 @@ function fillDecodeTables(): void {
     }
     fast[w] = word | (n << 5) | used;
   }
-  tablesFilled = true;
 }
 
 /**
@@ -221,7 +226,7 @@ export function huffmanMaxDecodedLength(n: number): number {
  * that is not the most significant bits of EOS are errors, on every path.
  */
 export function huffmanDecode(src: Uint8Array, start: number, end: number, dst: Uint8Array, baseOffset: number): number {
-  if (!tablesFilled) fillDecodeTables();
+  if (FAST[0] === 0) fillDecodeTables(); // filled: window 0 holds two codes ('0', '0')
   const fast = FAST;
   // `acc` holds the unread bits in its low `bits` bits (at most 32).
   let acc = 0;

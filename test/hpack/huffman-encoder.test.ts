@@ -84,4 +84,21 @@ describe('Huffman encoder (pair table, 32-bit words) against a bit-at-a-time ref
     expect(ascii('ab\u0100')).toBe(-1);
     expect(ascii('a\u2603b')).toBe(-1);
   });
+
+  it('output arrays in turn: views at other offsets of one buffer, and the same array again', () => {
+    // The encoder keeps a DataView of the last array it wrote to; each switch must make a new one.
+    const backing = new ArrayBuffer(256);
+    const views = [new Uint8Array(backing, 0, 64), new Uint8Array(backing, 96, 64), new Uint8Array(backing, 160, 96)];
+    const strings = ['www.example.com', 'custom-value-0123456789', '/index.html?q=abc', 'no-cache'];
+    for (let round = 0; round < 12; round++) {
+      const view = views[(round * 7) % 3]!;
+      const s = strings[round % strings.length]!;
+      const at = round % 5;
+      new Uint8Array(backing).fill(0xa5);
+      const end = huffmanEncode(s, view, at);
+      expect([...view.subarray(at, end)], `${round}: ${s}`).toEqual(reference(s));
+      const untouched = [...new Uint8Array(backing)].filter((b) => b === 0xa5).length;
+      expect(untouched, 'nothing written outside the span encoded').toBe(256 - (end - at));
+    }
+  });
 });
