@@ -6,11 +6,12 @@
 //    requests in one context and responses in another, 64 KiB tables
 //    (SETTINGS_HEADER_TABLE_SIZE 65536 on both sides), long cookies, UTF-8
 //    values, many distinct paths, and blocks that evict constantly.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Deflater, Inflater } from '../dist/index.js';
 import { corpusCases, fmt, hdoracle, machine, median, ROOT, WORK } from './lib.mjs';
 
@@ -299,9 +300,10 @@ function checkIdentical(oracle, st, file, label) {
   });
 }
 
-export async function run() {
+/** The two corpora, built the same way (deterministically) in the parent and in every worker. */
+function buildCorpora() {
   const gen = generatedCorpus();
-  const corpora = [
+  return [
     {
       key: 'htc',
       title: 'hpack-test-case',
@@ -315,14 +317,13 @@ export async function run() {
     },
     { key: 'gen', title: 'generated', rounds: 10, stories: [story(gen.requests, 65536), story(gen.responses, 65536)] },
   ];
-  const hpack = createRequire(import.meta.url)('hpack.js');
-  const oracle = hdoracle();
-  const oracleCpu = oracle ? hdoracleCpu() : null;
-  const loadBefore = loadavg()[0];
-  const impls = {}; // impls[corpus][impl][dir]() -> ns for `rounds` passes
-  for (const c of corpora) {
-    const R = c.rounds;
-    const ours = {
+}
+
+/** The timed loops of one implementation ('ours' or 'hjs') on one corpus: { deflate, inflate } -> { wall, cpu }. */
+function timers(c, impl) {
+  const R = c.rounds;
+  if (impl === 'ours') {
+    return {
       deflate: () =>
         time(() => {
           for (const st of c.stories)
@@ -340,34 +341,83 @@ export async function run() {
             }
         }),
     };
-    impls[c.key] = { ours };
-    if (c.key === 'htc') {
-      // hpack.js on the first corpus only: it is far behind, and its table sizes are set differently.
-      const st = c.stories[0];
-      const hsets = st.sets.map((s) => s.map(([name, value]) => ({ name, value })));
-      impls[c.key].hjs = {
-        deflate: () =>
-          time(() => {
-            for (let r = 0; r < R; r++) {
-              const cmp = hpack.compressor.create({ table: { size: 4096 } });
-              for (const s of hsets) {
-                cmp.write(s);
-                cmp.read();
-              }
-            }
-          }),
-        inflate: () =>
-          time(() => {
-            for (let r = 0; r < R; r++) {
-              const dc = hpack.decompressor.create({ table: { size: 4096 } });
-              for (const w of st.wires) {
-                dc.write(Buffer.from(w.buffer, w.byteOffset, w.byteLength));
-                dc.execute();
-                while (dc.read());
-              }
-            }
-          }),
-      };
+  }
+  // hpack.js on the first corpus only: it is far behind, and its table sizes are set differently.
+  const hpack = createRequire(import.meta.url)('hpack.js');
+  const st = c.stories[0];
+  const hsets = st.sets.map((s) => s.map(([name, value]) => ({ name, value })));
+  return {
+    deflate: () =>
+      time(() => {
+        for (let r = 0; r < R; r++) {
+          const cmp = hpack.compressor.create({ table: { size: 4096 } });
+          for (const s of hsets) {
+            cmp.write(s);
+            cmp.read();
+          }
+        }
+      }),
+    inflate: () =>
+      time(() => {
+        for (let r = 0; r < R; r++) {
+          const dc = hpack.decompressor.create({ table: { size: 4096 } });
+          for (const w of st.wires) {
+            dc.write(Buffer.from(w.buffer, w.byteOffset, w.byteLength));
+            dc.execute();
+            while (dc.read());
+          }
+        }
+      }),
+  };
+}
+
+/**
+ * A worker process timing one implementation on one corpus, on request. Each JavaScript
+ * implementation is timed in a process of its own, as each nghttp2 timing is (hdoracle): run in
+ * one process, the other library's garbage and the other corpus's code shapes slowed our loops by
+ * 5-10% (bench/hpack.mjs's history, 2026-11-29).
+ */
+function worker(key, impl) {
+  const child = fork(fileURLToPath(import.meta.url), ['--worker', key, impl], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const waiting = [];
+  let failure = null;
+  child.on('message', (m) => waiting.shift()?.resolve(m));
+  child.on('exit', (code, signal) => {
+    failure = new Error(`hpack bench worker ${key}/${impl} ended (${signal ?? code})`);
+    for (const w of waiting.splice(0)) w.reject(failure);
+  });
+  const ask = (what) =>
+    new Promise((resolve, reject) => {
+      if (failure) return reject(failure);
+      waiting.push({ resolve, reject });
+      child.send(what);
+    });
+  return ask('ready').then(() => ({ ask, stop: () => child.disconnect() }));
+}
+
+if (process.argv[2] === '--worker') {
+  const [key, impl] = process.argv.slice(3);
+  const c = buildCorpora().find((x) => x.key === key);
+  const t = timers(c, impl);
+  t.deflate(); // warm-up
+  t.inflate();
+  process.on('message', (dir) => process.send(dir === 'ready' ? 'ready' : t[dir]()));
+}
+
+export async function run() {
+  const corpora = buildCorpora();
+  const oracle = hdoracle();
+  const oracleCpu = oracle ? hdoracleCpu() : null;
+  const loadBefore = loadavg()[0];
+  const impls = {}; // impls[corpus][impl][dir]() -> (a promise of) ns for `rounds` passes
+  const workers = [];
+  for (const c of corpora) {
+    const R = c.rounds;
+    impls[c.key] = {};
+    for (const impl of c.key === 'htc' ? ['ours', 'hjs'] : ['ours']) {
+      const w = await worker(c.key, impl);
+      workers.push(w);
+      impls[c.key][impl] = { deflate: () => w.ask('deflate'), inflate: () => w.ask('inflate') };
     }
     if (oracle) {
       const files = c.stories.map((st, i) => {
@@ -406,13 +456,13 @@ export async function run() {
   for (const c of corpora) {
     samples[c.key] = {};
     for (const k of Object.keys(impls[c.key])) samples[c.key][k] = { deflate: [], inflate: [] };
-    for (const dir of ['deflate', 'inflate']) impls[c.key].ours[dir](); // warm-up
   }
   for (let i = 0; i < RUNS; i++) {
     for (const c of corpora) {
-      for (const dir of ['deflate', 'inflate']) for (const k of Object.keys(impls[c.key])) samples[c.key][k][dir].push(impls[c.key][k][dir]());
+      for (const dir of ['deflate', 'inflate']) for (const k of Object.keys(impls[c.key])) samples[c.key][k][dir].push(await impls[c.key][k][dir]());
     }
   }
+  for (const w of workers) w.stop();
   const loadAfter = loadavg()[0];
 
   const lines = ['## HPACK engine', '', 'Two corpora, each timed for every implementation in every round:', ''];
@@ -442,7 +492,7 @@ export async function run() {
     `- **hpack-test-case**: its 32 raw-data stories concatenated, ${htc.sets} header sets in one compression context (4 KiB table), ${(htc.bytes / 1e6).toFixed(2)} MB of name and value octets per pass, ${htc.c.rounds} passes per timing.`,
     `- **generated** (\`generatedCorpus()\` in \`bench/hpack.mjs\`, seeded): a web session of ${gen2.sets / 2} requests (one context) and their ${gen2.sets / 2} responses (another), tables of 64 KiB on both sides (deflatehd/hdoracle \`-s 65536 -S 65536\`): 24 clients with long cookies of which one part changes on every request, UTF-8 names and file names, many distinct paths, a unique id in every block, so that after the first blocks every block evicts; ${(gen2.bytes / 1e6).toFixed(2)} MB per pass, ${gen2.c.rounds} passes per timing.`,
     '',
-    `${RUNS} rounds. Each timing is taken twice over: wall-clock time, and CPU time (user + system of the process doing the work: ours from \`process.cpuUsage()\`, nghttp2's from a build of hdoracle whose clock is the process's CPU-time clock). On this shared machine the wall clock also counts the time spent waiting for a core, so the CPU-time ratios are the steadier ones. The tables show the best timing's throughput; ratios are of the best timings, with the ratio of the medians in brackets. ${oracle ? "nghttp2's encoding of both corpora was checked to be byte-identical with ours in this run. " : ''}Load average (1 min, 2 cores shared with other work): ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after. Machine: ${machine()}.`,
+    `${RUNS} rounds. Each timing is taken twice over: wall-clock time, and CPU time (user + system of the process doing the work: ours from \`process.cpuUsage()\`, nghttp2's from a build of hdoracle whose clock is the process's CPU-time clock). Each JavaScript implementation runs in a process of its own per corpus, warmed up once and asked for each timing, as every nghttp2 timing is an hdoracle process of its own: in one shared process, hpack.js's garbage and the other corpus's shapes cost our loops 5-10%. On this shared machine the wall clock also counts the time spent waiting for a core, so the CPU-time ratios are the steadier ones. The tables show the best timing's throughput; ratios are of the best timings, with the ratio of the medians in brackets. ${oracle ? "nghttp2's encoding of both corpora was checked to be byte-identical with ours in this run. " : ''}Load average (1 min, 2 cores shared with other work): ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after. Machine: ${machine()}.`,
     '',
     '| corpus | implementation | deflate MB/s (CPU time) | deflate sets/s (CPU time) | inflate MB/s (CPU time) | inflate sets/s (CPU time) | deflate MB/s (wall) | inflate MB/s (wall) |',
     '|---|---|---:|---:|---:|---:|---:|---:|',
