@@ -18,11 +18,19 @@
 
 import { FieldRing } from './dynamic-table.js';
 import { HpackError, type HpackErrorCode } from './errors.js';
-import { decodedAscii, huffmanDecode, huffmanMaxDecodedLength } from './huffman.js';
+import { decodedAscii, huffmanDecode as huffmanDecodeImport, huffmanMaxDecodedLength } from './huffman.js';
 import { MAX_CONTINUATION_OCTETS, MAX_INTEGER } from './integer.js';
-import { bytesToOctets, bytesToText, isAscii, mediumOctets, octetsToBytes, octetsToText, textToOctets } from './octets.js';
-import { staticNameIndex } from './static-names.js';
-import { ENTRY_OVERHEAD, STATIC_ENTRIES, STATIC_TABLE_LENGTH } from './static-table.js';
+import {
+  bytesToOctets as bytesToOctetsImport,
+  bytesToText,
+  isAscii,
+  mediumOctets as mediumOctetsImport,
+  octetsToBytes,
+  octetsToText,
+  textToOctets,
+} from './octets.js';
+import { staticNameIndex as staticNameIndexImport } from './static-names.js';
+import { ENTRY_OVERHEAD as ENTRY_OVERHEAD_IMPORT, STATIC_ENTRIES, STATIC_TABLE_LENGTH as STATIC_TABLE_LENGTH_IMPORT } from './static-table.js';
 import { DEFAULT_HEADER_TABLE_SIZE, DEFAULT_MAX_HEADER_LIST_SIZE, type TableSnapshot } from './types.js';
 
 export interface InflaterOptions {
@@ -70,6 +78,16 @@ export interface TraceItem {
 }
 
 /** The static table as parallel arrays, by HPACK index - 1. */
+// Imported bindings are live: optimized code loads one from its module's cell, and checks it, at
+// every use (decodedAscii must stay one: it changes). The ones used per field are copied into
+// constants of this module, which V8 embeds.
+const ENTRY_OVERHEAD = ENTRY_OVERHEAD_IMPORT;
+const STATIC_TABLE_LENGTH = STATIC_TABLE_LENGTH_IMPORT;
+const huffmanDecode = huffmanDecodeImport;
+const bytesToOctets = bytesToOctetsImport;
+const mediumOctets = mediumOctetsImport;
+const staticNameIndex = staticNameIndexImport;
+
 const STATIC_NAMES: readonly string[] = STATIC_ENTRIES.map(([n]) => n);
 const STATIC_VALUES: readonly string[] = STATIC_ENTRIES.map(([, v]) => v);
 const STATIC_PAIRS: ReadonlyArray<readonly [string, string]> = STATIC_ENTRIES.map(([n, v]) => Object.freeze([n, v] as const));

@@ -91,7 +91,7 @@ describe('deflater: integers at the edge of their prefix', () => {
 function filledWire(count: number, last: Uint8Array): Uint8Array {
   const d = new Deflater(65536);
   d.changeTableSize(65536);
-  const parts = [d.deflate([]).slice()];
+  const parts: Uint8Array[] = [d.deflate([]).slice()];
   for (let i = 0; i < count; i++) parts.push(d.deflate([[`x-${i}`, 'v']]).slice());
   parts.push(last);
   return Uint8Array.from(parts.flatMap((p) => [...p]));
