@@ -85,6 +85,9 @@ const LITERAL_NEVER = 0x10; // 4-bit prefix
 /** Arenas start at FIRST_ARENA and double up to ARENA_SIZE, so that a connection with little to encode holds little. */
 const FIRST_ARENA = 4 * 1024;
 const ARENA_SIZE = 64 * 1024;
+/** Names without entries kept mapped (see evictTo), at most so many and of so many octets in all. */
+const IDLE_NAMES_MAX = 256;
+const IDLE_OCTETS_MAX = 16 * 1024;
 /** Entries of one name up to which a lookup walks them; beyond, NameInfo.byValue. */
 const CHAIN_WALK_LIMIT = 16;
 const utf8Encoder = new TextEncoder();
@@ -159,6 +162,9 @@ export class Deflater {
   private sizeChangePending: boolean;
 
   private readonly names = new Map<string, NameInfo>();
+  /** Names in `names` that have no entries (neither static nor dynamic), and their octets. */
+  private idleNames = 0;
+  private idleOctets = 0;
   /** The static names' infos by HPACK index of their first entry (the same objects as in `names`). */
   private readonly table = new EntryRing<Entry>();
   private nextSeq = 0;
@@ -510,10 +516,13 @@ export class Deflater {
     this.version++;
     this.evictTo(this.maxSize - entrySize);
     if (entrySize > this.maxSize) return; // §4.4: an entry larger than the table empties it
-    info ??= new NameInfo(0, null, POLICY_INDEX, isAscii(name));
-    // A name without static entries is mapped only while it has dynamic
-    // ones; the eviction above may just have removed its last one.
-    if (info.count === 0 && info.staticIndex === 0) this.names.set(name, info);
+    if (info === undefined) {
+      info = new NameInfo(0, null, POLICY_INDEX, isAscii(name));
+      this.names.set(name, info);
+    } else if (info.count === 0 && info.staticIndex === 0) {
+      this.idleNames--; // mapped, without entries until now
+      this.idleOctets -= name.length;
+    }
     const e = new Entry(name, value, valueAscii, entrySize, ++this.nextSeq, info);
     this.table.push(e);
     e.older = info.newest;
@@ -547,9 +556,22 @@ export class Deflater {
       }
       if (--info.count === 0) {
         info.newest = null;
-        if (info.staticIndex === 0) this.names.delete(e.name);
+        if (info.staticIndex === 0) {
+          // The name stays mapped, without entries: names come back (a 4 KiB table evicts them
+          // block after block), and unmapping and mapping them again cost more than the lookup.
+          this.idleNames++;
+          this.idleOctets += e.name.length;
+          if (this.idleNames > IDLE_NAMES_MAX || this.idleOctets > IDLE_OCTETS_MAX) this.unmapIdleNames();
+        }
       }
     }
+  }
+
+  /** Unmaps every name that has neither static nor dynamic entries. */
+  private unmapIdleNames(): void {
+    for (const [name, info] of this.names) if (info.count === 0 && info.staticIndex === 0) this.names.delete(name);
+    this.idleNames = 0;
+    this.idleOctets = 0;
   }
 
   /**

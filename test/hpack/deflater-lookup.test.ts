@@ -70,3 +70,59 @@ describe('deflater lookup with many entries of one name', () => {
     );
   });
 });
+
+describe('deflater: names without entries', () => {
+  const mapped = (d: Deflater): number => (d as unknown as { names: Map<string, unknown> }).names.size;
+  /** Mapped names that have no entry: all mapped names less the static ones and the table's. */
+  const idle = (d: Deflater, staticNames: number): number => mapped(d) - staticNames - new Set(d.getTable().entries.map((e) => e.name)).size;
+
+  it('stay mapped up to a bound, in number and in octets, and encode as before when they come back', () => {
+    // 4 KiB table: each new name evicts older ones, which stay mapped while there is room.
+    const d = new Deflater();
+    const staticNames = mapped(d);
+    let most = 0;
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 1000; i++) {
+        const block = d.deflate([[`x-name-${i}`, `value-${round}`]]);
+        // A name with no entry is a new name (literal, name as a string), mapped or not.
+        expect(new Inflater().inflateTrace(block).trace[0]!.index, `round ${round}, name ${i}`).toBeUndefined();
+        most = Math.max(most, idle(d, staticNames));
+      }
+    }
+    expect(most).toBeGreaterThan(200); // names without entries were kept
+    expect(most).toBeLessThanOrEqual(256);
+    // Long names: the octet bound (16 KiB) unmaps them well before 256 of them.
+    const e = new Deflater(65536);
+    e.changeTableSize(65536);
+    let mostLong = 0;
+    for (let i = 0; i < 400; i++) {
+      e.deflate([[`x-${i}-${'n'.repeat(2000)}`, 'v']]);
+      mostLong = Math.max(mostLong, idle(e, staticNames));
+    }
+    expect(mostLong).toBeGreaterThan(0);
+    expect(mostLong).toBeLessThanOrEqual(8); // 16 KiB holds 8 names of 2,004 octets
+  });
+
+  it('a name that comes back is counted as having entries again: 100 names cycling stay mapped', () => {
+    const d = new Deflater();
+    const staticNames = mapped(d);
+    for (let k = 0; k < 5000; k++) {
+      d.deflate([[`x-cycle-${k % 100}`, `value-${k}`]]);
+      if (k >= 100) expect(mapped(d), `after block ${k}`).toBe(staticNames + 100);
+    }
+  });
+
+  it('round trip: names leaving and coming back, with values indexed again', () => {
+    const d = new Deflater(512);
+    const f = new Inflater();
+    for (let k = 0; k < 3000; k++) {
+      const n = `x-${(k * 7) % 300}`;
+      const fields: Array<[string, string]> = [
+        [n, `v${k % 5}`],
+        [n, `v${k % 5}`],
+        ['x-other', String(k % 3)],
+      ];
+      expect(f.inflate(d.deflate(fields))).toEqual(fields);
+    }
+  });
+});
