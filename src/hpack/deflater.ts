@@ -394,7 +394,7 @@ export class Deflater {
     const policy = info === undefined ? POLICY_INDEX : info.policy;
     const entrySize = name.length + value.length + ENTRY_OVERHEAD;
     let literal: number;
-    if (sensitive || policy === POLICY_NEVER || (policy === POLICY_COOKIE && value.length < 20)) {
+    if (sensitive === true || policy === POLICY_NEVER || (policy === POLICY_COOKIE && value.length < 20)) {
       literal = LITERAL_NEVER; // matches names only
     } else {
       if (exact !== undefined || staticExact !== undefined) {
@@ -479,7 +479,7 @@ export class Deflater {
     if (this.huffman !== HUFFMAN_NEVER) {
       const prefix = n < 127 ? 1 : integerLength(n, 7);
       const start = pos + prefix;
-      const end = checkAscii ? huffmanEncodeAscii(s, buf, start) : huffmanEncode(s, buf, start);
+      const end = checkAscii === true ? huffmanEncodeAscii(s, buf, start) : huffmanEncode(s, buf, start);
       if (end < 0) return -1;
       const hlen = end - start;
       if (hlen < n || this.huffman === HUFFMAN_ALWAYS) {
@@ -489,7 +489,7 @@ export class Deflater {
         else encodeInteger(buf, pos, hlen, 7, 0x80);
         return pos + hprefix + hlen;
       }
-    } else if (checkAscii && !isAscii(s)) {
+    } else if (checkAscii === true && !isAscii(s)) {
       return -1;
     }
     if (n < 0x7f) buf[pos++] = n;
