@@ -389,26 +389,27 @@ export class Deflater {
       }
     }
 
-    pos = this.ensure(pos, 24 + 4 * (name.length + value.length));
     if (valueChecked) this.octetsIn += name.length + value.length;
     const policy = info === undefined ? POLICY_INDEX : info.policy;
-    const entrySize = name.length + value.length + ENTRY_OVERHEAD;
-    let literal: number;
-    if (sensitive === true || policy === POLICY_NEVER || (policy === POLICY_COOKIE && value.length < 20)) {
-      literal = LITERAL_NEVER; // matches names only
-    } else {
-      if (exact !== undefined || staticExact !== undefined) {
-        // Integers that fit their prefix are written here: encodeInteger() is not inlined into this
-        // large function, and a call per field cost 4% of the encoder's instructions.
-        const index = exact !== undefined ? this.indexOf(exact) : staticExact!;
-        if (index < 0x7f) {
-          this.buf[pos] = 0x80 | index;
-          return pos + 1;
-        }
-        return encodeInteger(this.buf, pos, index, 7, 0x80);
+    const never = sensitive === true || policy === POLICY_NEVER || (policy === POLICY_COOKIE && value.length < 20);
+    if (!never && (exact !== undefined || staticExact !== undefined)) {
+      // Indexed (§6.1). Integers that fit their prefix are written here: encodeInteger() is not
+      // inlined into this large function, and a call per field cost 4% of the encoder's instructions.
+      const index = exact !== undefined ? this.indexOf(exact) : staticExact!;
+      pos = this.ensure(pos, 6);
+      if (index < 0x7f) {
+        this.buf[pos] = 0x80 | index;
+        return pos + 1;
       }
-      literal = policy === POLICY_WITHOUT || entrySize > Math.floor((this.maxSize * 3) / 4) ? LITERAL_WITHOUT : LITERAL_INCREMENTAL;
+      return encodeInteger(this.buf, pos, index, 7, 0x80);
     }
+    pos = this.ensure(pos, 24 + 4 * (name.length + value.length));
+    const entrySize = name.length + value.length + ENTRY_OVERHEAD;
+    const literal = never
+      ? LITERAL_NEVER // matches names only
+      : policy === POLICY_WITHOUT || entrySize > Math.floor((this.maxSize * 3) / 4)
+        ? LITERAL_WITHOUT
+        : LITERAL_INCREMENTAL;
     const nameIndex = info === undefined ? 0 : info.staticIndex !== 0 ? info.staticIndex : info.newest !== null ? this.indexOf(info.newest) : 0;
     const fieldStart = pos;
     if (nameIndex < (literal === LITERAL_INCREMENTAL ? 0x3f : 0xf)) this.buf[pos++] = literal | nameIndex;
