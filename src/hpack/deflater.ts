@@ -235,6 +235,7 @@ export class Deflater {
     this.minSizeSinceBlock = Math.min(this.minSizeSinceBlock, next);
     this.sizeChangePending = true;
     this.evictTo(next);
+    this.boundIdleNames();
   }
 
   /**
@@ -516,7 +517,10 @@ export class Deflater {
   private insert(name: string, value: string, valueAscii: boolean, entrySize: number, info: NameInfo | undefined): void {
     this.version++;
     this.evictTo(this.maxSize - entrySize);
-    if (entrySize > this.maxSize) return; // §4.4: an entry larger than the table empties it
+    if (entrySize > this.maxSize) {
+      this.boundIdleNames();
+      return; // §4.4: an entry larger than the table empties it
+    }
     if (info === undefined) {
       info = new NameInfo(0, null, POLICY_INDEX, isAscii(name));
       this.names.set(name, info);
@@ -540,6 +544,7 @@ export class Deflater {
       for (let x: Entry | null = o; x !== null; x = x.newer) m.set(x.value, x);
       info.byValue = m;
     }
+    this.boundIdleNames();
   }
 
   /** Evicts the oldest entries until the table size is at most `limit`. */
@@ -562,14 +567,18 @@ export class Deflater {
           // block after block), and unmapping and mapping them again cost more than the lookup.
           this.idleNames++;
           this.idleOctets += e.name.length;
-          if (this.idleNames > IDLE_NAMES_MAX || this.idleOctets > IDLE_OCTETS_MAX) this.unmapIdleNames();
         }
       }
     }
   }
 
-  /** Unmaps every name that has neither static nor dynamic entries. */
-  private unmapIdleNames(): void {
+  /**
+   * Past the bounds, unmaps every name that has neither static nor dynamic entries. Called when no
+   * caller holds an idle name's info that it is about to give an entry (not from evictTo, which
+   * runs in the middle of an insertion).
+   */
+  private boundIdleNames(): void {
+    if (this.idleNames <= IDLE_NAMES_MAX && this.idleOctets <= IDLE_OCTETS_MAX) return;
     for (const [name, info] of this.names) if (info.count === 0 && info.staticIndex === 0) this.names.delete(name);
     this.idleNames = 0;
     this.idleOctets = 0;

@@ -70,7 +70,10 @@ export function huffmanEncodeAscii(s: string, dst: Uint8Array, pos: number): num
   return encode(s, dst, pos, 0x80);
 }
 
-/** A DataView of the last output array (a deflater's arena): each 32 bits go out as one big-endian store. */
+/**
+ * A DataView of the last output array (a deflater's arena): each 32 bits go out as one big-endian
+ * store. It keeps that one array alive until another is written to.
+ */
 let lastDst: Uint8Array | null = null;
 let lastView: DataView = new DataView(new ArrayBuffer(0));
 

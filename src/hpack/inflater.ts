@@ -77,7 +77,6 @@ export interface TraceItem {
   inserted?: boolean;
 }
 
-/** The static table as parallel arrays, by HPACK index - 1. */
 // Imported bindings are live: optimized code loads one from its module's cell, and checks it, at
 // every use (decodedAscii must stay one: it changes). The ones used per field are copied into
 // constants of this module, which V8 embeds.
@@ -88,6 +87,7 @@ const bytesToOctets = bytesToOctetsImport;
 const mediumOctets = mediumOctetsImport;
 const staticNameIndex = staticNameIndexImport;
 
+/** The static table as parallel arrays, by HPACK index - 1. */
 const STATIC_NAMES: readonly string[] = STATIC_ENTRIES.map(([n]) => n);
 const STATIC_VALUES: readonly string[] = STATIC_ENTRIES.map(([, v]) => v);
 const STATIC_PAIRS: ReadonlyArray<readonly [string, string]> = STATIC_ENTRIES.map(([n, v]) => Object.freeze([n, v] as const));

@@ -99,6 +99,13 @@ describe('deflater: names without entries', () => {
       e.deflate([[`x-${i}-${'n'.repeat(2000)}`, 'v']]);
       mostLong = Math.max(mostLong, idle(e, staticNames));
     }
+    // A SETTINGS change that empties the table: its names are unmapped at once, past the bound.
+    const f = new Deflater(65536);
+    f.changeTableSize(65536);
+    for (let i = 0; i < 1000; i++) f.deflate([[`x-${i}`, 'v']]);
+    expect(mapped(f)).toBe(staticNames + 1000);
+    f.changeTableSize(0);
+    expect(mapped(f)).toBe(staticNames);
     expect(mostLong).toBeGreaterThan(0);
     expect(mostLong).toBeLessThanOrEqual(8); // 16 KiB holds 8 names of 2,004 octets
   });
@@ -109,6 +116,19 @@ describe('deflater: names without entries', () => {
     for (let k = 0; k < 5000; k++) {
       d.deflate([[`x-cycle-${k % 100}`, `value-${k}`]]);
       if (k >= 100) expect(mapped(d), `after block ${k}`).toBe(staticNames + 100);
+    }
+  });
+
+  it('a name coming back when the bound is crossed keeps its new entry findable', () => {
+    // A 4 KiB table (about 85 of these entries): every other block a name never seen again, which
+    // leaves idle names behind until the bound is crossed, and between them 60 names in turn,
+    // each back about 35 blocks after its entry was evicted, so idle when it comes back. Whenever
+    // the bound is crossed as such a name comes back, the entry just made must still be found.
+    const d = new Deflater();
+    for (let k = 0; k < 12000; k++) {
+      const field: [string, string] = k % 2 === 0 ? [`x-once-${k}`, 'v'] : [`x-turn-${(k >> 1) % 60}`, `v-${k % 3}`];
+      d.deflate([field]);
+      expect([...d.deflate([field])], `block ${k}: ${field[0]}`).toEqual([0xbe]); // index 62, the newest entry
     }
   });
 
