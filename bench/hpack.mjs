@@ -300,23 +300,34 @@ function checkIdentical(oracle, st, file, label) {
   });
 }
 
-/** The two corpora, built the same way (deterministically) in the parent and in every worker. */
-function buildCorpora() {
-  const gen = generatedCorpus();
-  return [
+/**
+ * The corpora, built the same way (deterministically) in the parent and in every worker; `key`
+ * builds only that one, so that a worker's engine never sees the other corpus.
+ */
+function buildCorpora(key) {
+  const all = [
     {
       key: 'htc',
       title: 'hpack-test-case',
       rounds: 20,
-      stories: [
+      stories: () => [
         story(
           corpusCases().map((c) => c.headers.map((h) => Object.entries(h)[0])),
           null,
         ),
       ],
     },
-    { key: 'gen', title: 'generated', rounds: 10, stories: [story(gen.requests, 65536), story(gen.responses, 65536)] },
+    {
+      key: 'gen',
+      title: 'generated',
+      rounds: 10,
+      stories: () => {
+        const gen = generatedCorpus();
+        return [story(gen.requests, 65536), story(gen.responses, 65536)];
+      },
+    },
   ];
+  return all.filter((c) => key === undefined || c.key === key).map((c) => ({ ...c, stories: c.stories() }));
 }
 
 /** The timed loops of one implementation ('ours' or 'hjs') on one corpus: { deflate, inflate } -> { wall, cpu }. */
@@ -397,7 +408,7 @@ function worker(key, impl) {
 
 if (process.argv[2] === '--worker') {
   const [key, impl] = process.argv.slice(3);
-  const c = buildCorpora().find((x) => x.key === key);
+  const [c] = buildCorpora(key);
   const t = timers(c, impl);
   t.deflate(); // warm-up
   t.inflate();

@@ -85,7 +85,7 @@ const LITERAL_NEVER = 0x10; // 4-bit prefix
 /** Arenas start at FIRST_ARENA and double up to ARENA_SIZE, so that a connection with little to encode holds little. */
 const FIRST_ARENA = 4 * 1024;
 const ARENA_SIZE = 64 * 1024;
-/** Names without entries kept mapped (see evictTo), at most so many and of so many octets in all. */
+/** Names without entries kept mapped (see evictTo, boundIdleNames), at most so many and of so many octets in all. */
 const IDLE_NAMES_MAX = 256;
 const IDLE_OCTETS_MAX = 16 * 1024;
 /** Entries of one name up to which a lookup walks them; beyond, NameInfo.byValue. */
@@ -413,8 +413,9 @@ export class Deflater {
         : LITERAL_INCREMENTAL;
     const nameIndex = info === undefined ? 0 : info.staticIndex !== 0 ? info.staticIndex : info.newest !== null ? this.indexOf(info.newest) : 0;
     const fieldStart = pos;
-    if (nameIndex < (literal === LITERAL_INCREMENTAL ? 0x3f : 0xf)) this.buf[pos++] = literal | nameIndex;
-    else pos = encodeInteger(this.buf, pos, nameIndex, literal === LITERAL_INCREMENTAL ? 6 : 4, literal);
+    const prefixBits = literal === LITERAL_INCREMENTAL ? 6 : 4;
+    if (nameIndex < (1 << prefixBits) - 1) this.buf[pos++] = literal | nameIndex;
+    else pos = encodeInteger(this.buf, pos, nameIndex, prefixBits, literal);
     if (nameIndex === 0) pos = this.string(pos, name, false);
     pos = this.string(pos, value, !valueChecked);
     if (pos >= 0 && !valueChecked) this.octetsIn += name.length + value.length;

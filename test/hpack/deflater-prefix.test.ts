@@ -9,13 +9,13 @@ import { Deflater, Inflater } from '../../src/hpack/index.js';
 
 const first = (block: Uint8Array, n: number): number[] => [...block.subarray(0, n)];
 
-/** A deflater whose 64 KiB table holds x-0 .. x-(count-1), x-0 the oldest. */
-function filled(count: number): Deflater {
+/** A deflater whose 64 KiB table holds x-0 .. x-(count-1), x-0 the oldest, and the blocks that filled it. */
+function filled(count: number): { d: Deflater; blocks: Uint8Array[] } {
   const d = new Deflater(65536);
   d.changeTableSize(65536);
-  d.deflate([]); // the size update goes out with this block
-  for (let i = 0; i < count; i++) d.deflate([[`x-${i}`, 'v']]);
-  return d;
+  const blocks = [d.deflate([]).slice()]; // the size update goes out with this block
+  for (let i = 0; i < count; i++) blocks.push(d.deflate([[`x-${i}`, 'v']]).slice());
+  return { d, blocks };
 }
 
 describe('deflater: integers at the edge of their prefix', () => {
@@ -26,7 +26,7 @@ describe('deflater: integers at the edge of their prefix', () => {
       [127, [0xff, 0x00]],
       [128, [0xff, 0x01]],
     ] as const) {
-      const d = filled(80);
+      const { d } = filled(80);
       const block = d.deflate([[`x-${80 - 1 - (index - 62)}`, 'v']]);
       expect(first(block, block.length), `index ${index}`).toEqual(octets);
     }
@@ -38,10 +38,11 @@ describe('deflater: integers at the edge of their prefix', () => {
       [63, [0x7f, 0x00]],
       [64, [0x7f, 0x01]],
     ] as const) {
-      const d = filled(10);
+      const { d, blocks } = filled(10);
       const block = d.deflate([[`x-${10 - 1 - (index - 62)}`, 'new']]);
       expect(first(block, octets.length), `name index ${index}`).toEqual(octets);
-      const trace = new Inflater({ maxTableSize: 65536 }).inflateTrace(filledWire(10, block)).trace.at(-1)!;
+      const wire = Uint8Array.from([...blocks, block].flatMap((b) => [...b]));
+      const trace = new Inflater({ maxTableSize: 65536 }).inflateTrace(wire).trace.at(-1)!;
       expect(trace.kind).toBe('literal-incremental');
       expect(trace.index).toBe(index);
     }
@@ -86,13 +87,3 @@ describe('deflater: integers at the edge of their prefix', () => {
     expect(new Inflater().inflate(block)).toEqual([['x-custom', '~'.repeat(78)]]);
   });
 });
-
-/** The blocks that fill a table as filled(count) does, then `last`, as one wire for the trace. */
-function filledWire(count: number, last: Uint8Array): Uint8Array {
-  const d = new Deflater(65536);
-  d.changeTableSize(65536);
-  const parts: Uint8Array[] = [d.deflate([]).slice()];
-  for (let i = 0; i < count; i++) parts.push(d.deflate([[`x-${i}`, 'v']]).slice());
-  parts.push(last);
-  return Uint8Array.from(parts.flatMap((p) => [...p]));
-}
