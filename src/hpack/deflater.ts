@@ -120,6 +120,8 @@ class Entry {
     readonly size: number,
     readonly seq: number,
     readonly info: NameInfo,
+    /** valueTag(value): most values of one length that differ, differ there. */
+    readonly tag: number,
   ) {}
 }
 
@@ -413,9 +415,18 @@ export class Deflater {
         : LITERAL_INCREMENTAL;
     const nameIndex = info === undefined ? 0 : info.staticIndex !== 0 ? info.staticIndex : info.newest !== null ? this.indexOf(info.newest) : 0;
     const fieldStart = pos;
-    const prefixBits = literal === LITERAL_INCREMENTAL ? 6 : 4;
-    if (nameIndex < (1 << prefixBits) - 1) this.buf[pos++] = literal | nameIndex;
-    else pos = encodeInteger(this.buf, pos, nameIndex, prefixBits, literal);
+    const prefixMax = literal === LITERAL_INCREMENTAL ? 0x3f : 0x0f;
+    const buf = this.buf;
+    if (nameIndex < prefixMax) {
+      buf[pos++] = literal | nameIndex;
+    } else if (nameIndex - prefixMax < 0x80) {
+      // Static names from `etag` (34) on take a second octet after a 4-bit prefix.
+      buf[pos] = literal | prefixMax;
+      buf[pos + 1] = nameIndex - prefixMax;
+      pos += 2;
+    } else {
+      pos = encodeInteger(buf, pos, nameIndex, literal === LITERAL_INCREMENTAL ? 6 : 4, literal);
+    }
     if (nameIndex === 0) pos = this.string(pos, name, false);
     pos = this.string(pos, value, !valueChecked);
     if (pos >= 0 && !valueChecked) this.octetsIn += name.length + value.length;
@@ -506,7 +517,10 @@ export class Deflater {
   /** The newest entry with this name and value. */
   private exactMatch(info: NameInfo, value: string): Entry | undefined {
     if (info.byValue !== null) return info.byValue.get(value);
-    for (let e = info.newest; e !== null; e = e.older) if (e.value === value) return e;
+    let e = info.newest;
+    if (e === null) return undefined;
+    const tag = valueTag(value);
+    for (; e !== null; e = e.older) if (e.tag === tag && e.value === value) return e;
     return undefined;
   }
 
@@ -529,7 +543,7 @@ export class Deflater {
       this.idleNames--; // mapped, without entries until now
       this.idleOctets -= name.length;
     }
-    const e = new Entry(name, value, valueAscii, entrySize, ++this.nextSeq, info);
+    const e = new Entry(name, value, valueAscii, entrySize, ++this.nextSeq, info, valueTag(value));
     this.table.push(e);
     e.older = info.newest;
     if (info.newest !== null) info.newest.newer = e;
@@ -607,6 +621,15 @@ function frozenPairs(headers: readonly HeaderInput[]): boolean {
     if (f.length !== 2 || !Object.isFrozen(f) || typeof f[0] !== 'string' || typeof f[1] !== 'string') return false;
   }
   return true;
+}
+
+/**
+ * A char of a value that tells apart most values of the same length (dates differ in the last digit
+ * of the seconds, ids and paths near their end), compared before the strings in a name's chain.
+ */
+function valueTag(s: string): number {
+  const n = s.length;
+  return n > 4 ? s.charCodeAt(n - 5) : n > 0 ? s.charCodeAt(n - 1) : 0;
 }
 
 /** Index of the static entry with this name and value, or undefined. */

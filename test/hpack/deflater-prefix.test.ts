@@ -63,6 +63,25 @@ describe('deflater: integers at the edge of their prefix', () => {
     }
   });
 
+  it('name index: the largest in two octets, and the smallest that takes three', () => {
+    // Written inline up to prefix max + 127 (a second octet), by encodeInteger() from there.
+    for (const [index, sensitive, octets] of [
+      [190, false, [0x7f, 0x7f]],
+      [191, false, [0x7f, 0x80, 0x01]],
+      [142, true, [0x1f, 0x7f]],
+      [143, true, [0x1f, 0x80, 0x01]],
+    ] as const) {
+      const { d, blocks } = filled(140);
+      const name = `x-${140 - 1 - (index - 62)}`;
+      const block = d.deflate([sensitive ? [name, 'new', { sensitive: true }] : [name, 'new']]);
+      expect(first(block, octets.length), `name index ${index}`).toEqual(octets);
+      const wire = Uint8Array.from([...blocks, block].flatMap((b) => [...b]));
+      const trace = new Inflater({ maxTableSize: 65536 }).inflateTrace(wire).trace.at(-1)!;
+      expect(trace.kind).toBe(sensitive ? 'literal-never-indexed' : 'literal-incremental');
+      expect(trace.index).toBe(index);
+    }
+  });
+
   it('string lengths: 126 in the 7-bit prefix, 127 and 128 beyond it, raw and Huffman-coded', () => {
     // '~' takes 13 bits: never shorter coded, so the value goes raw; 'a' takes 5 bits, so
     // 8k/5 octets of it code to k octets (k = 126, 127, 128 below).
