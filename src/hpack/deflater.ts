@@ -490,6 +490,20 @@ export class Deflater {
   private string(pos: number, s: string, checkAscii: boolean): number {
     const buf = this.buf;
     const n = s.length;
+    if (n < 0x7f && this.huffman === HUFFMAN_AUTO) {
+      // The common case, with constants: both lengths fit a one-octet prefix (the code is shorter
+      // than the octets, or it is not used).
+      const end = checkAscii === true ? huffmanEncodeAscii(s, buf, pos + 1) : huffmanEncode(s, buf, pos + 1);
+      if (end < 0) return -1;
+      const hlen = end - pos - 1;
+      if (hlen < n) {
+        buf[pos] = 0x80 | hlen;
+        return end;
+      }
+      buf[pos++] = n;
+      for (let i = 0; i < n; i++) buf[pos++] = s.charCodeAt(i);
+      return pos;
+    }
     if (this.huffman !== HUFFMAN_NEVER) {
       const prefix = n < 127 ? 1 : integerLength(n, 7);
       const start = pos + prefix;
