@@ -420,7 +420,8 @@ export class Deflater {
     if (nameIndex < prefixMax) {
       buf[pos++] = literal | nameIndex;
     } else if (nameIndex - prefixMax < 0x80) {
-      // Static names from `etag` (34) on take a second octet after a 4-bit prefix.
+      // A second octet: static names from index 15 on after a 4-bit prefix (`etag`, `content-length`),
+      // dynamic ones after a 6-bit prefix.
       buf[pos] = literal | prefixMax;
       buf[pos + 1] = nameIndex - prefixMax;
       pos += 2;
@@ -491,8 +492,8 @@ export class Deflater {
     const buf = this.buf;
     const n = s.length;
     if (n < 0x7f && this.huffman === HUFFMAN_AUTO) {
-      // The common case, with constants: both lengths fit a one-octet prefix (the code is shorter
-      // than the octets, or it is not used).
+      // The common case, with constants: under 127 octets, and coded only when shorter, the string
+      // has a one-octet length prefix either way (no prefix sizes to work out, no code to move).
       const end = checkAscii === true ? huffmanEncodeAscii(s, buf, pos + 1) : huffmanEncode(s, buf, pos + 1);
       if (end < 0) return -1;
       const hlen = end - pos - 1;
@@ -500,11 +501,7 @@ export class Deflater {
         buf[pos] = 0x80 | hlen;
         return end;
       }
-      buf[pos++] = n;
-      for (let i = 0; i < n; i++) buf[pos++] = s.charCodeAt(i);
-      return pos;
-    }
-    if (this.huffman !== HUFFMAN_NEVER) {
+    } else if (this.huffman !== HUFFMAN_NEVER) {
       const prefix = n < 127 ? 1 : integerLength(n, 7);
       const start = pos + prefix;
       const end = checkAscii === true ? huffmanEncodeAscii(s, buf, start) : huffmanEncode(s, buf, start);
