@@ -12,15 +12,35 @@
 import type { HeaderInput } from '../hpack/index.js';
 import { type BodyInit, discardBody, type TrailersInit } from './body.js';
 import { ClientExchange, type ClientExchangeHost, type ClientResponse, type ExchangeListener } from './client-stream.js';
-import { Endpoint, type EndpointOptions, Phase, type StreamEnd, type Transport } from './endpoint.js';
+import { Endpoint, type EndpointOptions, Phase as PhaseImport, type StreamEnd, type Transport } from './endpoint.js';
 import { Http2Error, invalidArgument } from './errors.js';
 import { type FieldList, fieldsRaw, fieldsText, sentText } from './fields.js';
-import { CONNECTION_PREFACE, ErrorCode, errorCodeName, Flag, FrameType, H2Error, MAX_WINDOW_SIZE, type PriorityFields, SettingId } from './frame.js';
+import {
+  CONNECTION_PREFACE,
+  ErrorCode as ErrorCodeImport,
+  errorCodeName,
+  Flag as FlagImport,
+  FrameType as FrameTypeImport,
+  H2Error,
+  MAX_WINDOW_SIZE,
+  type PriorityFields,
+  SettingId as SettingIdImport,
+} from './frame.js';
 import { encodeSettings } from './frame-writer.js';
 import { copyResponseHead, HeadMemo, type ResponseHead, validateRequest, validateResponse, validateTrailers } from './request.js';
 import { type HeadersInit, trailerFields } from './response.js';
-import { StreamEvent, StreamState, transition } from './stream.js';
+import { StreamEvent as StreamEventImport, StreamState as StreamStateImport, transition as transitionImport } from './stream.js';
 import { Http1HeadReader } from './upgrade.js';
+
+// The imports used per frame as module constants: V8 embeds a constant, where it loads and checks an import at every use.
+const Phase = PhaseImport;
+const ErrorCode = ErrorCodeImport;
+const Flag = FlagImport;
+const FrameType = FrameTypeImport;
+const SettingId = SettingIdImport;
+const StreamEvent = StreamEventImport;
+const StreamState = StreamStateImport;
+const transition = transitionImport;
 
 /** A response the server promised to push (RFC 9113 §8.4). */
 export interface PushPromise {

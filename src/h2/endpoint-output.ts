@@ -9,17 +9,26 @@
  */
 import type { Deflater, HeaderInput } from '../hpack/index.js';
 import { BODY_NONE, type BodyInit, discardBody, type TrailersInit } from './body.js';
-import { Phase, type StreamEnd } from './endpoint-types.js';
+import { Phase as PhaseImport, type StreamEnd } from './endpoint-types.js';
 import { Http2Error } from './errors.js';
 import { SendWindow } from './flow.js';
-import { DEFAULT_INITIAL_WINDOW_SIZE, ErrorCode, type PriorityFields } from './frame.js';
+import { DEFAULT_INITIAL_WINDOW_SIZE, ErrorCode as ErrorCodeImport, type PriorityFields } from './frame.js';
 import type { Watchdog } from './limits.js';
 import { Pings } from './ping.js';
 import type { Scheduler, SchedulerHost } from './scheduler.js';
 import type { Sender } from './sender.js';
 import { PeerSettings, PendingSettings } from './settings.js';
-import { type StreamCore, StreamEvent, StreamState, transition } from './stream.js';
+import { type StreamCore, StreamEvent as StreamEventImport, StreamState as StreamStateImport, transition as transitionImport } from './stream.js';
 import type { StreamTable } from './stream-table.js';
+
+// The imports used per frame as module constants: V8 embeds a constant, where it loads and checks an import at every use.
+const Phase = PhaseImport;
+type Phase = PhaseImport;
+const ErrorCode = ErrorCodeImport;
+const StreamEvent = StreamEventImport;
+type StreamEvent = StreamEventImport;
+const StreamState = StreamStateImport;
+const transition = transitionImport;
 
 const EMPTY = new Uint8Array(0);
 const { NO_ERROR } = ErrorCode;

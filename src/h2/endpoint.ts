@@ -13,18 +13,18 @@
  */
 import { Deflater, Inflater } from '../hpack/index.js';
 import { EndpointOutput } from './endpoint-output.js';
-import { type ConnectionCloseInfo, type ConnectionStats, type EndpointOptions, Phase, type StreamEnd } from './endpoint-types.js';
+import { type ConnectionCloseInfo, type ConnectionStats, type EndpointOptions, Phase as PhaseImport, type StreamEnd } from './endpoint-types.js';
 import { Http2Error } from './errors.js';
 import { FieldSectionReader } from './field-section.js';
 import { RecvWindow } from './flow.js';
 import {
   DEFAULT_INITIAL_WINDOW_SIZE,
   DEFAULT_MAX_FRAME_SIZE,
-  ErrorCode,
+  ErrorCode as ErrorCodeImport,
   errorCodeName,
-  Flag,
+  Flag as FlagImport,
   type FrameHeader,
-  FrameType,
+  FrameType as FrameTypeImport,
   H2Error,
   type PriorityFields,
   parseData,
@@ -34,7 +34,7 @@ import {
   parseRstStream,
   parseSettings,
   parseWindowUpdate,
-  SettingId,
+  SettingId as SettingIdImport,
 } from './frame.js';
 import { FrameReader, type FrameSink } from './frame-reader.js';
 import { type Limits, resolveLimits, Watchdog } from './limits.js';
@@ -42,8 +42,20 @@ import type { FrameEvent, FrameObserver } from './observer.js';
 import { Scheduler } from './scheduler.js';
 import { Sender, type Transport } from './sender.js';
 import { changedSettings, type LocalSettings, resolveSettings } from './settings.js';
-import { type StreamCore, StreamEvent, StreamState, transition } from './stream.js';
+import { type StreamCore, StreamEvent as StreamEventImport, StreamState as StreamStateImport, transition as transitionImport } from './stream.js';
 import { type StreamMap, StreamTable } from './stream-table.js';
+
+// The imports used per frame as module constants: V8 embeds a constant, where it loads and checks an import at every use.
+const Phase = PhaseImport;
+type Phase = PhaseImport;
+const ErrorCode = ErrorCodeImport;
+const Flag = FlagImport;
+const FrameType = FrameTypeImport;
+const SettingId = SettingIdImport;
+const StreamEvent = StreamEventImport;
+const StreamState = StreamStateImport;
+type StreamState = StreamStateImport;
+const transition = transitionImport;
 
 export type { ConnectionCloseInfo, ConnectionStats, EndpointOptions, StreamEnd, Transport };
 export { Phase };

@@ -10,8 +10,23 @@
  */
 import { HpackError, type Inflater } from '../hpack/index.js';
 import { type FieldList, fieldsText } from './fields.js';
-import { ErrorCode, Flag, type FrameHeader, FrameType, H2Error, type PriorityFields, parseContinuation, parseHeaders, parsePushPromise } from './frame.js';
+import {
+  ErrorCode as ErrorCodeImport,
+  Flag as FlagImport,
+  type FrameHeader,
+  FrameType as FrameTypeImport,
+  H2Error,
+  type PriorityFields,
+  parseContinuation,
+  parseHeaders,
+  parsePushPromise,
+} from './frame.js';
 import type { FrameEvent } from './observer.js';
+
+// The imports used per frame as module constants: V8 embeds a constant, where it loads and checks an import at every use.
+const ErrorCode = ErrorCodeImport;
+const Flag = FlagImport;
+const FrameType = FrameTypeImport;
 
 const EMPTY = new Uint8Array(0);
 const { PROTOCOL_ERROR, ENHANCE_YOUR_CALM } = ErrorCode;

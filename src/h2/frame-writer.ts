@@ -11,7 +11,21 @@
  * frames with them); the endpoint decides what is legal to send.
  */
 import { invalidArgument } from './errors.js';
-import { Flag, FRAME_HEADER_LENGTH, FrameType, type PriorityFields, writeFrameHeader, writeUint32 } from './frame.js';
+import {
+  Flag as FlagImport,
+  FRAME_HEADER_LENGTH as FRAME_HEADER_LENGTH_IMPORT,
+  FrameType as FrameTypeImport,
+  type PriorityFields,
+  writeFrameHeader as writeFrameHeaderImport,
+  writeUint32 as writeUint32Import,
+} from './frame.js';
+
+// The imports used per frame as module constants: V8 embeds a constant, where it loads and checks an import at every use.
+const Flag = FlagImport;
+const FRAME_HEADER_LENGTH = FRAME_HEADER_LENGTH_IMPORT;
+const FrameType = FrameTypeImport;
+const writeFrameHeader = writeFrameHeaderImport;
+const writeUint32 = writeUint32Import;
 
 const SLAB_SIZE = 64 * 1024;
 /** Payloads at least this large are attached by reference rather than copied. */

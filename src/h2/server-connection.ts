@@ -8,15 +8,24 @@
 import type { HeaderInput } from '../hpack/index.js';
 import { ENTRY_OVERHEAD } from '../hpack/static-table.js';
 import { bodyBytes, bodyKind, discardBody, type TrailersInit } from './body.js';
-import { type ConnectionStats, Endpoint, type EndpointOptions, Phase, type Transport } from './endpoint.js';
+import { type ConnectionStats, Endpoint, type EndpointOptions, Phase as PhaseImport, type Transport } from './endpoint.js';
 import { errorCodeArg, invalidState } from './errors.js';
 import { fieldsText, fieldText } from './fields.js';
-import { ErrorCode, Flag, H2Error, type PriorityFields, SettingId } from './frame.js';
+import { ErrorCode as ErrorCodeImport, Flag as FlagImport, H2Error, type PriorityFields, SettingId as SettingIdImport } from './frame.js';
 import { copyRequestHead, HeadMemo, type RequestHead, validateRequest, validateTrailers } from './request.js';
 import { type HeadersInit, promiseFields, responseFields, trailerFields } from './response.js';
 import { type ExchangeHost, type PushOptions, type ResponseBody, ServerExchange, type ServerStream } from './server-stream.js';
-import { StreamEvent, StreamState, transition } from './stream.js';
+import { StreamEvent as StreamEventImport, StreamState as StreamStateImport, transition as transitionImport } from './stream.js';
 import { Http1HeadReader, http1Response, isHttp1RequestLine, parseHttp1Request, SWITCHING_PROTOCOLS } from './upgrade.js';
+
+// The imports used per frame as module constants: V8 embeds a constant, where it loads and checks an import at every use.
+const Phase = PhaseImport;
+const ErrorCode = ErrorCodeImport;
+const Flag = FlagImport;
+const SettingId = SettingIdImport;
+const StreamEvent = StreamEventImport;
+const StreamState = StreamStateImport;
+const transition = transitionImport;
 
 /** An HTTP/1.1 request upgraded the connection to h2c (RFC 7540 §3.2) and became stream 1. */
 export interface UpgradeInfo {

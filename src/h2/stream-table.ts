@@ -5,7 +5,11 @@
  * counts that SETTINGS_MAX_CONCURRENT_STREAMS limits.
  */
 import { MAX_WINDOW_SIZE } from './frame.js';
-import { type StreamCore, StreamState } from './stream.js';
+import { type StreamCore, StreamState as StreamStateImport } from './stream.js';
+
+// The imports used per frame as module constants: V8 embeds a constant, where it loads and checks an import at every use.
+const StreamState = StreamStateImport;
+type StreamState = StreamStateImport;
 
 /**
  * The open streams by id: open addressing with linear probing over a table

@@ -13,7 +13,10 @@
  */
 import type { Outgoing } from './body.js';
 import { RecvWindow, SendWindow } from './flow.js';
-import { ErrorCode } from './frame.js';
+import { ErrorCode as ErrorCodeImport } from './frame.js';
+
+// The imports used per frame as module constants: V8 embeds a constant, where it loads and checks an import at every use.
+const ErrorCode = ErrorCodeImport;
 
 export const StreamState = {
   IDLE: 0,
