@@ -17,27 +17,26 @@ import { Http2Error, invalidArgument } from './errors.js';
 import { type FieldList, fieldsRaw, fieldsText, sentText } from './fields.js';
 import {
   CONNECTION_PREFACE,
-  ErrorCode as ErrorCodeImport,
+  ErrorCode,
   errorCodeName,
   Flag as FlagImport,
   FrameType as FrameTypeImport,
   H2Error,
   MAX_WINDOW_SIZE,
   type PriorityFields,
-  SettingId as SettingIdImport,
+  SettingId,
 } from './frame.js';
 import { encodeSettings } from './frame-writer.js';
 import { copyResponseHead, HeadMemo, type ResponseHead, validateRequest, validateResponse, validateTrailers } from './request.js';
 import { type HeadersInit, trailerFields } from './response.js';
+import { changedSettings } from './settings.js';
 import { StreamEvent as StreamEventImport, StreamState as StreamStateImport, transition as transitionImport } from './stream.js';
 import { Http1HeadReader } from './upgrade.js';
 
 // The imports used per frame as module constants: V8 embeds a constant, where it loads and checks an import at every use.
 const Phase = PhaseImport;
-const ErrorCode = ErrorCodeImport;
 const Flag = FlagImport;
 const FrameType = FrameTypeImport;
-const SettingId = SettingIdImport;
 const StreamEvent = StreamEventImport;
 const StreamState = StreamStateImport;
 const transition = transitionImport;
@@ -168,7 +167,7 @@ export class ClientConnection extends Endpoint<ClientExchange> implements Client
     const st = this.settings;
     const entries: Array<[number, number]> = [[SettingId.MAX_CONCURRENT_STREAMS, st.maxConcurrentStreams]];
     if (!st.enablePush) entries.unshift([SettingId.ENABLE_PUSH, 0]);
-    this.changedSettings(entries);
+    changedSettings(st, entries);
     if (st.maxHeaderListSize !== 65536) entries.push([SettingId.MAX_HEADER_LIST_SIZE, st.maxHeaderListSize]);
     return entries;
   }

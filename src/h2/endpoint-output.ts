@@ -12,7 +12,7 @@ import { BODY_NONE, type BodyInit, discardBody, type TrailersInit } from './body
 import { Phase as PhaseImport, type StreamEnd } from './endpoint-types.js';
 import { Http2Error } from './errors.js';
 import { SendWindow } from './flow.js';
-import { DEFAULT_INITIAL_WINDOW_SIZE, ErrorCode as ErrorCodeImport, type PriorityFields } from './frame.js';
+import { DEFAULT_INITIAL_WINDOW_SIZE, ErrorCode, type PriorityFields } from './frame.js';
 import type { Watchdog } from './limits.js';
 import { Pings } from './ping.js';
 import type { Scheduler, SchedulerHost } from './scheduler.js';
@@ -24,7 +24,6 @@ import type { StreamTable } from './stream-table.js';
 // The imports used per frame as module constants: V8 embeds a constant, where it loads and checks an import at every use.
 const Phase = PhaseImport;
 type Phase = PhaseImport;
-const ErrorCode = ErrorCodeImport;
 const StreamEvent = StreamEventImport;
 type StreamEvent = StreamEventImport;
 const StreamState = StreamStateImport;

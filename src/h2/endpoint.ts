@@ -20,7 +20,7 @@ import { RecvWindow } from './flow.js';
 import {
   DEFAULT_INITIAL_WINDOW_SIZE,
   DEFAULT_MAX_FRAME_SIZE,
-  ErrorCode as ErrorCodeImport,
+  ErrorCode,
   errorCodeName,
   Flag as FlagImport,
   type FrameHeader,
@@ -34,24 +34,22 @@ import {
   parseRstStream,
   parseSettings,
   parseWindowUpdate,
-  SettingId as SettingIdImport,
+  SettingId,
 } from './frame.js';
 import { FrameReader, type FrameSink } from './frame-reader.js';
 import { type Limits, resolveLimits, Watchdog } from './limits.js';
 import type { FrameEvent, FrameObserver } from './observer.js';
 import { Scheduler } from './scheduler.js';
 import { Sender, type Transport } from './sender.js';
-import { changedSettings, type LocalSettings, resolveSettings } from './settings.js';
+import { type LocalSettings, resolveSettings } from './settings.js';
 import { type StreamCore, StreamEvent as StreamEventImport, StreamState as StreamStateImport, transition as transitionImport } from './stream.js';
 import { type StreamMap, StreamTable } from './stream-table.js';
 
 // The imports used per frame as module constants: V8 embeds a constant, where it loads and checks an import at every use.
 const Phase = PhaseImport;
 type Phase = PhaseImport;
-const ErrorCode = ErrorCodeImport;
 const Flag = FlagImport;
 const FrameType = FrameTypeImport;
-const SettingId = SettingIdImport;
 const StreamEvent = StreamEventImport;
 const StreamState = StreamStateImport;
 type StreamState = StreamStateImport;
@@ -477,11 +475,6 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> extends Endpoi
     }
   }
 
-  /** The settings that differ from the RFC's defaults, as a preface sends them. */
-  protected changedSettings(entries: Array<[number, number]>): Array<[number, number]> {
-    return changedSettings(this.settings, entries);
-  }
-
   private onSettings(h: FrameHeader, p: Uint8Array): H2Error | null | void {
     const f = parseSettings(h, p);
     if (f instanceof H2Error) return f;
@@ -513,9 +506,6 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> extends Endpoi
           if (!this.isServer && v !== 0) return connErr(PROTOCOL_ERROR, `SETTINGS_ENABLE_PUSH ${v} from a server (§6.5.2)`);
           this.peer.enablePush = v === 1;
           break;
-        case SettingId.MAX_CONCURRENT_STREAMS:
-          this.peer.maxConcurrentStreams = v;
-          break;
         case SettingId.INITIAL_WINDOW_SIZE: {
           // §6.9.2: the change applies to every stream's window, which may go negative.
           const delta = v - this.peer.initialWindowSize;
@@ -528,14 +518,8 @@ export abstract class Endpoint<S extends StreamCore = StreamCore> extends Endpoi
           }
           break;
         }
-        case SettingId.MAX_FRAME_SIZE:
-          this.peer.maxFrameSize = v;
-          break;
-        case SettingId.MAX_HEADER_LIST_SIZE:
-          this.peer.maxHeaderListSize = v;
-          break;
         default:
-          break; // unknown settings are ignored (§6.5.2)
+          this.peer.record(id, v); // the limits that are only kept; unknown settings are ignored (§6.5.2)
       }
     }
     this.peerSettingsChanged();

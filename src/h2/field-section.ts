@@ -11,7 +11,7 @@
 import { HpackError, type Inflater } from '../hpack/index.js';
 import { type FieldList, fieldsText } from './fields.js';
 import {
-  ErrorCode as ErrorCodeImport,
+  ErrorCode,
   Flag as FlagImport,
   type FrameHeader,
   FrameType as FrameTypeImport,
@@ -24,7 +24,6 @@ import {
 import type { FrameEvent } from './observer.js';
 
 // The imports used per frame as module constants: V8 embeds a constant, where it loads and checks an import at every use.
-const ErrorCode = ErrorCodeImport;
 const Flag = FlagImport;
 const FrameType = FrameTypeImport;
 

@@ -8,19 +8,16 @@
  */
 import {
   CONNECTION_PREFACE,
-  ErrorCode as ErrorCodeImport,
-  Flag as FlagImport,
+  ErrorCode,
+  Flag,
   FRAME_HEADER_LENGTH as FRAME_HEADER_LENGTH_IMPORT,
   type FrameHeader,
-  FrameType as FrameTypeImport,
+  FrameType,
   readUint31 as readUint31Import,
 } from './frame.js';
 
 // The imports used per frame as module constants: V8 embeds a constant, where it loads and checks an import at every use.
-const ErrorCode = ErrorCodeImport;
-const Flag = FlagImport;
 const FRAME_HEADER_LENGTH = FRAME_HEADER_LENGTH_IMPORT;
-const FrameType = FrameTypeImport;
 const readUint31 = readUint31Import;
 
 const EMPTY = new Uint8Array(0);

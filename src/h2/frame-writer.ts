@@ -17,7 +17,7 @@ import {
   FrameType as FrameTypeImport,
   type PriorityFields,
   writeFrameHeader as writeFrameHeaderImport,
-  writeUint32 as writeUint32Import,
+  writeUint32,
 } from './frame.js';
 
 // The imports used per frame as module constants: V8 embeds a constant, where it loads and checks an import at every use.
@@ -25,7 +25,6 @@ const Flag = FlagImport;
 const FRAME_HEADER_LENGTH = FRAME_HEADER_LENGTH_IMPORT;
 const FrameType = FrameTypeImport;
 const writeFrameHeader = writeFrameHeaderImport;
-const writeUint32 = writeUint32Import;
 
 const SLAB_SIZE = 64 * 1024;
 /** Payloads at least this large are attached by reference rather than copied. */

@@ -9,14 +9,10 @@
  */
 import type { HeaderInput } from '../hpack/index.js';
 import { sentText } from './fields.js';
-import { Flag as FlagImport, FrameType as FrameTypeImport, type PriorityFields } from './frame.js';
+import { Flag, FrameType, type PriorityFields } from './frame.js';
 import { FrameWriter } from './frame-writer.js';
 import type { Limits } from './limits.js';
 import type { FrameEvent, FrameObserver } from './observer.js';
-
-// The imports used per frame as module constants: V8 embeds a constant, where it loads and checks an import at every use.
-const Flag = FlagImport;
-const FrameType = FrameTypeImport;
 
 /** Where the connection's octets go. */
 export interface Transport {

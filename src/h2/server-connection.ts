@@ -11,18 +11,17 @@ import { bodyBytes, bodyKind, discardBody, type TrailersInit } from './body.js';
 import { type ConnectionStats, Endpoint, type EndpointOptions, Phase as PhaseImport, type Transport } from './endpoint.js';
 import { errorCodeArg, invalidState } from './errors.js';
 import { fieldsText, fieldText } from './fields.js';
-import { ErrorCode as ErrorCodeImport, Flag as FlagImport, H2Error, type PriorityFields, SettingId as SettingIdImport } from './frame.js';
+import { ErrorCode, Flag as FlagImport, H2Error, type PriorityFields, SettingId } from './frame.js';
 import { copyRequestHead, HeadMemo, type RequestHead, validateRequest, validateTrailers } from './request.js';
 import { type HeadersInit, promiseFields, responseFields, trailerFields } from './response.js';
 import { type ExchangeHost, type PushOptions, type ResponseBody, ServerExchange, type ServerStream } from './server-stream.js';
+import { changedSettings } from './settings.js';
 import { StreamEvent as StreamEventImport, StreamState as StreamStateImport, transition as transitionImport } from './stream.js';
 import { Http1HeadReader, http1Response, isHttp1RequestLine, parseHttp1Request, SWITCHING_PROTOCOLS } from './upgrade.js';
 
 // The imports used per frame as module constants: V8 embeds a constant, where it loads and checks an import at every use.
 const Phase = PhaseImport;
-const ErrorCode = ErrorCodeImport;
 const Flag = FlagImport;
-const SettingId = SettingIdImport;
 const StreamEvent = StreamEventImport;
 const StreamState = StreamStateImport;
 const transition = transitionImport;
@@ -102,7 +101,7 @@ export class ServerEndpoint extends Endpoint<ServerExchange> implements Exchange
   protected prefaceSettings(): Array<[number, number]> {
     // Only what differs from the defaults, with MAX_CONCURRENT_STREAMS first and MAX_HEADER_LIST_SIZE last (as nghttpd).
     const st = this.settings;
-    const entries = this.changedSettings([[SettingId.MAX_CONCURRENT_STREAMS, st.maxConcurrentStreams]]);
+    const entries = changedSettings(st, [[SettingId.MAX_CONCURRENT_STREAMS, st.maxConcurrentStreams]]);
     entries.push([SettingId.MAX_HEADER_LIST_SIZE, st.maxHeaderListSize]);
     return entries;
   }

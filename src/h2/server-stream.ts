@@ -8,12 +8,9 @@
 import type { BodyInit, BodyProducer, TrailersInit } from './body.js';
 import { errorCodeArg, invalidState } from './errors.js';
 import { fieldGet, fieldGetAll, fieldsRaw } from './fields.js';
-import { ErrorCode as ErrorCodeImport } from './frame.js';
+import { ErrorCode } from './frame.js';
 import { type HeadersInit, trailerFields } from './response.js';
 import { StreamCore, type StreamState } from './stream.js';
-
-// The imports used per frame as module constants: V8 embeds a constant, where it loads and checks an import at every use.
-const ErrorCode = ErrorCodeImport;
 
 export type { BodyProducer };
 

@@ -68,6 +68,13 @@ export class PeerSettings {
   initialWindowSize = DEFAULT_INITIAL_WINDOW_SIZE;
   maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
   maxHeaderListSize = Infinity;
+
+  /** Keeps the peer's limit `id` = `v` where it is only a number to keep; ignores the others and unknown ids. */
+  record(id: number, v: number): void {
+    if (id === SettingId.MAX_CONCURRENT_STREAMS) this.maxConcurrentStreams = v;
+    else if (id === SettingId.MAX_FRAME_SIZE) this.maxFrameSize = v;
+    else if (id === SettingId.MAX_HEADER_LIST_SIZE) this.maxHeaderListSize = v;
+  }
 }
 
 /** Our SETTINGS frames that the peer has not acknowledged, oldest first (§6.5.3). */

@@ -13,10 +13,7 @@
  */
 import type { Outgoing } from './body.js';
 import { RecvWindow, SendWindow } from './flow.js';
-import { ErrorCode as ErrorCodeImport } from './frame.js';
-
-// The imports used per frame as module constants: V8 embeds a constant, where it loads and checks an import at every use.
-const ErrorCode = ErrorCodeImport;
+import { ErrorCode } from './frame.js';
 
 export const StreamState = {
   IDLE: 0,
