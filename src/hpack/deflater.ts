@@ -200,6 +200,11 @@ export class Deflater {
   // views; returned octets are never written again. A fresh ArrayBuffer per
   // block (slice) would cost more than encoding the block.
   private buf = new Uint8Array(0);
+  /**
+   * buf's ArrayBuffer (buf starts at its offset 0). Kept, not read from buf: the optimizing compiler
+   * leaves `buffer` and `byteOffset` as generic property loads, two calls a block.
+   */
+  private arena = this.buf.buffer;
   private octetsIn = 0;
   private bufPos = 0;
   private blockStart = 0;
@@ -305,8 +310,7 @@ export class Deflater {
       else pos = this.literal(pos, sensitive ? LITERAL_NEVER : LITERAL_WITHOUT, 4, 0, name, value);
     }
     // A view made by the constructor: subarray() looks up the species constructor, which costs twice as much.
-    const buf = this.buf;
-    const block = new Uint8Array(buf.buffer, buf.byteOffset + this.blockStart, pos - this.blockStart);
+    const block = new Uint8Array(this.arena, this.blockStart, pos - this.blockStart);
     this.bufPos = pos;
     if (this.version === version && Object.isFrozen(headers) && frozenPairs(headers)) {
       // Its own copy: a view would keep the whole arena alive.
@@ -634,6 +638,7 @@ export class Deflater {
     const next = new Uint8Array(Math.max(Math.min(ARENA_SIZE, Math.max(FIRST_ARENA, this.buf.length * 2)), 2 * (used + n)));
     next.set(this.buf.subarray(this.blockStart, pos));
     this.buf = next;
+    this.arena = next.buffer;
     this.blockStart = 0;
     return used;
   }
