@@ -148,8 +148,13 @@ class NameInfo {
   constructor(
     /** Index of the first static entry with this name, 0 when none. */
     readonly staticIndex: number,
-    /** The values of its static entries, [value, index] (one to seven of them). */
+    /**
+     * The non-empty values of its static entries, [value, index] (one to seven of them), or null
+     * (46 of the 61 static entries have an empty value: their names need no compare at all).
+     */
     readonly staticValues: ReadonlyArray<readonly [string, number]> | null,
+    /** Index of its static entry with an empty value, 0 when none. */
+    readonly staticEmpty: number,
     readonly policy: number,
     /** The name has no octet >= 0x80, so equal text is its own octet string. */
     readonly ascii: boolean,
@@ -232,7 +237,10 @@ export class Deflater {
     }
     const policies = strategy === STRATEGY_NGHTTP2 ? NGHTTP2_POLICIES : null;
     for (const [name, index] of STATIC_NAME_INDEX) {
-      const info = new NameInfo(index, STATIC_VALUES.get(name)!, policies?.get(name) ?? POLICY_INDEX, true);
+      const values = STATIC_VALUES.get(name)!;
+      const nonEmpty = values.filter(([v]) => v !== '');
+      const empty = values.find(([v]) => v === '');
+      const info = new NameInfo(index, nonEmpty.length > 0 ? nonEmpty : null, empty?.[1] ?? 0, policies?.get(name) ?? POLICY_INDEX, true);
       this.names[name] = info;
     }
   }
@@ -562,7 +570,7 @@ export class Deflater {
       return; // §4.4: an entry larger than the table empties it
     }
     if (info === undefined) {
-      info = new NameInfo(0, null, POLICY_INDEX, isAscii(name));
+      info = new NameInfo(0, null, 0, POLICY_INDEX, isAscii(name));
       this.names[name] = info;
     } else if (info.count === 0 && info.staticIndex === 0) {
       this.idleNames--; // mapped, without entries until now
@@ -664,6 +672,7 @@ function valueTag(s: string): number {
 
 /** Index of the static entry with this name and value, or undefined. */
 function staticMatch(info: NameInfo, value: string): number | undefined {
+  if (value.length === 0) return info.staticEmpty !== 0 ? info.staticEmpty : undefined;
   const values = info.staticValues;
   if (values === null) return undefined;
   for (let i = 0; i < values.length; i++) if (values[i]![0] === value) return values[i]![1];

@@ -197,6 +197,20 @@ describe('Deflater', () => {
   });
 });
 
+describe('Deflater: empty values and the static table', () => {
+  it('indexes a static name with an empty value where its static entry has one, and only there', () => {
+    const d = new Deflater();
+    // `date` (33), `accept-charset` (15), `www-authenticate` (61): static entries with empty values.
+    expect(hex(d.deflate([['date', '']]))).toBe('a1');
+    expect(hex(d.deflate([['accept-charset', ''], ['www-authenticate', '']]))).toBe('8fbd');
+    // `:path` (4, '/'; 5, '/index.html') and `:status` (8-14) have no empty value: literals, by name.
+    expect(hex(d.deflate([[':path', '']]))).toBe('0400');
+    expect(hex(d.deflate([[':status', '']]))).toBe('4800');
+    // `:status: ''` is now in the dynamic table (index 62); a non-empty value still finds its static entry.
+    expect(hex(d.deflate([[':status', ''], [':status', '404'], ['date', 'x']]))).toBe('be8d61' + '01' + hex(Uint8Array.of(0x78)));
+  });
+});
+
 describe('formatTable', () => {
   it('prints one line per entry with index and size, then the totals', () => {
     const d = new Deflater();
