@@ -7,9 +7,10 @@
  *
  * Pure functions on octets; the connection does the I/O.
  */
-import { STATUS_CODES } from 'node:http';
+
 import { bytesToOctets } from '../hpack/octets.js';
 import { FrameType, H2Error, parseSettings } from './frame.js';
+import { reasonPhrase } from './reason-phrases.js';
 import { HOP_BY_HOP } from './request.js';
 
 /** The largest HTTP/1.1 request head read before answering 431. */
@@ -225,7 +226,7 @@ export function decodeSettings(value: string): Array<[number, number]> | string 
 /** A complete HTTP/1.1 response with a plain-text body, after which the connection closes. */
 export function http1Response(status: number, body: string): string {
   const bytes = new TextEncoder().encode(body).length;
-  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${bytes}\r\nconnection: close\r\n\r\n${body}`;
+  return `HTTP/1.1 ${status} ${reasonPhrase(status) ?? ''}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${bytes}\r\nconnection: close\r\n\r\n${body}`;
 }
 
 /** The 101 that switches the connection to h2c (RFC 7540 §3.2). */

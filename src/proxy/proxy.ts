@@ -9,7 +9,7 @@
  * goes away cancels its backend request.
  */
 import { readFileSync } from 'node:fs';
-import { STATUS_CODES } from 'node:http';
+import { reasonPhrase } from '../h2/reason-phrases.js';
 import { type AccessRecord, compileAccessLog } from './access-log.js';
 import type { BackendCall, BackendFailure, BackendPool, BackendRequest, ResponseSink } from './backend.js';
 import { Http1Pool } from './backend-http1.js';
@@ -76,7 +76,7 @@ export interface ExchangeOwner {
 
 /** A short HTML page saying what went wrong (nghttpx's shape, with the reason). */
 export function errorPage(status: number, why: string, serverName: string): string {
-  const title = `${status} ${STATUS_CODES[status] ?? ''}`.trim();
+  const title = `${status} ${reasonPhrase(status) ?? ''}`.trim();
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   return `<!DOCTYPE html><html lang="en"><title>${title}</title><body><h1>${title}</h1><p>${esc(why)}</p><footer>${esc(serverName)}</footer></body></html>\n`;
 }

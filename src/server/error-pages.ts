@@ -3,8 +3,9 @@
  * (status, optional signature) and, with nghttpd's -e/--error-gzip, also
  * kept gzip-compressed.
  */
-import { STATUS_CODES } from 'node:http';
-import { gzipSync } from 'node:zlib';
+
+import { createRequire } from 'node:module';
+import { reasonPhrase } from '../h2/reason-phrases.js';
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -15,8 +16,8 @@ function escapeHtml(text: string): string {
  * server name and port, as nghttpd prints) goes in an `<address>` when given.
  */
 export function errorPageHtml(status: number, signature?: string): string {
-  // Reason phrases (RFC 9110 §15): Node's table, the one the whole project uses.
-  const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
+  // Reason phrases (RFC 9110 §15): src/h2/reason-phrases.ts, the table the whole project uses.
+  const title = `${status} ${reasonPhrase(status) ?? 'Error'}`;
   const address = signature === undefined || signature === '' ? '' : `<hr><address>${escapeHtml(signature)}</address>`;
   return `<!DOCTYPE html><html><head><title>${title}</title></head><body><h1>${title}</h1>${address}</body></html>`;
 }
@@ -24,5 +25,8 @@ export function errorPageHtml(status: number, signature?: string): string {
 /** The page as UTF-8 bytes, and gzip-compressed when asked. */
 export function errorPageBytes(status: number, signature: string | undefined, gzip: boolean): Uint8Array {
   const plain = new TextEncoder().encode(errorPageHtml(status, signature));
-  return gzip ? new Uint8Array(gzipSync(plain)) : plain;
+  if (!gzip) return plain;
+  // node:zlib only for a server that gzips its error pages (-e): loaded, it holds about 0.2 MiB.
+  const { gzipSync } = createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
+  return new Uint8Array(gzipSync(plain));
 }
