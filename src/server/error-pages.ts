@@ -3,8 +3,7 @@
  * (status, optional signature) and, with nghttpd's -e/--error-gzip, also
  * kept gzip-compressed.
  */
-
-import { createRequire } from 'node:module';
+import { gzipSync } from 'node:zlib';
 import { reasonPhrase } from '../h2/reason-phrases.js';
 
 function escapeHtml(text: string): string {
@@ -25,8 +24,5 @@ export function errorPageHtml(status: number, signature?: string): string {
 /** The page as UTF-8 bytes, and gzip-compressed when asked. */
 export function errorPageBytes(status: number, signature: string | undefined, gzip: boolean): Uint8Array {
   const plain = new TextEncoder().encode(errorPageHtml(status, signature));
-  if (!gzip) return plain;
-  // node:zlib only for a server that gzips its error pages (-e): loaded, it holds about 0.2 MiB.
-  const { gzipSync } = createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
-  return new Uint8Array(gzipSync(plain));
+  return gzip ? new Uint8Array(gzipSync(plain)) : plain;
 }
