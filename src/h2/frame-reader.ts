@@ -53,6 +53,12 @@ export class FrameReader {
   private first = true;
   private chunks: Uint8Array[] = [];
   private chunkHead = 0;
+  /**
+   * chunks[0]'s ArrayBuffer and byteOffset, read once per chunk: TurboFan leaves `buffer` a generic
+   * load that calls into the runtime, and a chunk from the socket holds many frames.
+   */
+  private headBuffer: ArrayBufferLike = EMPTY.buffer;
+  private headOffset = 0;
   /** Octets buffered and not yet consumed. */
   buffered = 0;
   /** The header of the frame being received (reused). */
@@ -86,6 +92,7 @@ export class FrameReader {
     this.state = CLOSED;
     this.chunks = [];
     this.chunkHead = 0;
+    this.headBuffer = EMPTY.buffer;
     this.buffered = 0;
   }
 
@@ -113,9 +120,25 @@ export class FrameReader {
       this.sink.diverted?.(chunk);
       return 0;
     }
+    if (this.chunks.length === 0) {
+      this.headBuffer = chunk.buffer;
+      this.headOffset = chunk.byteOffset;
+    }
     this.chunks.push(chunk);
     this.buffered += chunk.length;
     return this.parse();
+  }
+
+  /** Drops chunks[0], all of it consumed. */
+  private shiftChunk(): void {
+    const chunks = this.chunks;
+    chunks.shift();
+    this.chunkHead = 0;
+    if (chunks.length > 0) {
+      const next = chunks[0]!;
+      this.headBuffer = next.buffer;
+      this.headOffset = next.byteOffset;
+    }
   }
 
   private take(n: number): Uint8Array {
@@ -125,11 +148,9 @@ export class FrameReader {
     this.buffered -= n;
     if (c.length - h >= n) {
       // A view made by the constructor: subarray() would look up the species constructor (a Buffer's is slower still).
-      const out = new Uint8Array(c.buffer, c.byteOffset + h, n);
-      if (h + n === c.length) {
-        this.chunks.shift();
-        this.chunkHead = 0;
-      } else this.chunkHead = h + n;
+      const out = new Uint8Array(this.headBuffer, this.headOffset + h, n);
+      if (h + n === c.length) this.shiftChunk();
+      else this.chunkHead = h + n;
       return out;
     }
     const out = new Uint8Array(n);
@@ -140,10 +161,7 @@ export class FrameReader {
       out.set(d.subarray(this.chunkHead, this.chunkHead + k), o);
       o += k;
       this.chunkHead += k;
-      if (this.chunkHead === d.length) {
-        this.chunks.shift();
-        this.chunkHead = 0;
-      }
+      if (this.chunkHead === d.length) this.shiftChunk();
     }
     return out;
   }
@@ -197,10 +215,7 @@ export class FrameReader {
           if (b.length - o >= FRAME_HEADER_LENGTH) {
             this.chunkHead += FRAME_HEADER_LENGTH;
             this.buffered -= FRAME_HEADER_LENGTH;
-            if (this.chunkHead === b.length) {
-              this.chunks.shift();
-              this.chunkHead = 0;
-            }
+            if (this.chunkHead === b.length) this.shiftChunk();
           } else {
             b = this.take(FRAME_HEADER_LENGTH);
             o = 0;
