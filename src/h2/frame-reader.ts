@@ -21,6 +21,7 @@ const FRAME_HEADER_LENGTH = FRAME_HEADER_LENGTH_IMPORT;
 const readUint31 = readUint31Import;
 
 const EMPTY = new Uint8Array(0);
+const EMPTY_BUFFER = new ArrayBuffer(0);
 
 /** What the reader reports to its owner. */
 export interface FrameSink {
@@ -57,7 +58,7 @@ export class FrameReader {
    * chunks[0]'s ArrayBuffer and byteOffset, read once per chunk: TurboFan leaves `buffer` a generic
    * load that calls into the runtime, and a chunk from the socket holds many frames.
    */
-  private headBuffer: ArrayBufferLike = EMPTY.buffer;
+  private headBuffer: ArrayBufferLike = EMPTY_BUFFER;
   private headOffset = 0;
   /** Octets buffered and not yet consumed. */
   buffered = 0;
@@ -92,7 +93,7 @@ export class FrameReader {
     this.state = CLOSED;
     this.chunks = [];
     this.chunkHead = 0;
-    this.headBuffer = EMPTY.buffer;
+    this.headBuffer = EMPTY_BUFFER;
     this.buffered = 0;
   }
 
@@ -138,6 +139,8 @@ export class FrameReader {
       const next = chunks[0]!;
       this.headBuffer = next.buffer;
       this.headOffset = next.byteOffset;
+    } else {
+      this.headBuffer = EMPTY_BUFFER; // an idle connection keeps no read buffer alive
     }
   }
 
