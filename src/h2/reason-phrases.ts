@@ -79,4 +79,6 @@ export function reasonPhrase(status: number): string | undefined {
 }
 
 /** Every code with a phrase, ascending (for tests and listings). */
-export const REASON_PHRASE_CODES: readonly number[] = Object.keys(PHRASES).map(Number);
+export function reasonPhraseCodes(): number[] {
+  return Object.keys(PHRASES).map(Number);
+}

@@ -7,7 +7,6 @@
  *
  * Pure functions on octets; the connection does the I/O.
  */
-
 import { bytesToOctets } from '../hpack/octets.js';
 import { FrameType, H2Error, parseSettings } from './frame.js';
 import { reasonPhrase } from './reason-phrases.js';

@@ -88,11 +88,13 @@ const ARENA_SIZE = 64 * 1024;
 /** Names without entries kept mapped (see evictTo, boundIdleNames), at most so many and of so many octets in all. */
 const IDLE_NAMES_MAX = 256;
 const IDLE_OCTETS_MAX = 16 * 1024;
-/** Entries of one name up to which a lookup walks them; beyond, NameInfo.byValue. */
-// 64: a walk of a chain of up to 64 compares tags, one load each, where a Map's lookup hashes the
-// value (a fresh string's whole text) and keeping the Map costs a set per insertion and a delete
-// per eviction. At 16, hpack-test-case (six names past 16 entries in its 4 KiB table) deflated
-// 4-9% slower; at 128 the generated corpus (64 KiB tables) 20% slower.
+/**
+ * Entries of one name up to which a lookup walks them; beyond, NameInfo.byValue. A walk of up to 64
+ * compares tags, one load each, where a Map's lookup hashes the value (a fresh string's whole text)
+ * and keeping the Map costs a set per insertion and a delete per eviction. At 16, hpack-test-case
+ * (six names past 16 entries in its 4 KiB table) deflated 5-13% slower; at 128 the generated corpus
+ * (64 KiB tables) 20% slower.
+ */
 const CHAIN_WALK_LIMIT = 64;
 const utf8Encoder = new TextEncoder();
 
@@ -106,6 +108,18 @@ const STRATEGIES: Readonly<Record<DeflateStrategy, number>> = {
   static: STRATEGY_STATIC,
   naive: STRATEGY_NAIVE,
 };
+/**
+ * Per static name: its non-empty static values, [value, index], or null (46 of the 61 static entries
+ * have an empty value), and the index of its entry with an empty value (0: none). Made once; every
+ * deflater's NameInfos share them.
+ */
+const STATIC_MATCHES: ReadonlyMap<string, { values: ReadonlyArray<readonly [string, number]> | null; empty: number }> = new Map(
+  [...STATIC_VALUES].map(([name, values]) => {
+    const nonEmpty = values.filter(([v]) => v !== '');
+    return [name, { values: nonEmpty.length > 0 ? nonEmpty : null, empty: values.find(([v]) => v === '')?.[1] ?? 0 }];
+  }),
+);
+
 const HUFFMAN_AUTO = 0;
 const HUFFMAN_ALWAYS = 1;
 const HUFFMAN_NEVER = 2;
@@ -148,10 +162,7 @@ class NameInfo {
   constructor(
     /** Index of the first static entry with this name, 0 when none. */
     readonly staticIndex: number,
-    /**
-     * The non-empty values of its static entries, [value, index] (one to seven of them), or null
-     * (46 of the 61 static entries have an empty value: their names need no compare at all).
-     */
+    /** The non-empty values of its static entries, [value, index] (one to seven of them), or null. */
     readonly staticValues: ReadonlyArray<readonly [string, number]> | null,
     /** Index of its static entry with an empty value, 0 when none. */
     readonly staticEmpty: number,
@@ -237,10 +248,8 @@ export class Deflater {
     }
     const policies = strategy === STRATEGY_NGHTTP2 ? NGHTTP2_POLICIES : null;
     for (const [name, index] of STATIC_NAME_INDEX) {
-      const values = STATIC_VALUES.get(name)!;
-      const nonEmpty = values.filter(([v]) => v !== '');
-      const empty = values.find(([v]) => v === '');
-      const info = new NameInfo(index, nonEmpty.length > 0 ? nonEmpty : null, empty?.[1] ?? 0, policies?.get(name) ?? POLICY_INDEX, true);
+      const m = STATIC_MATCHES.get(name)!;
+      const info = new NameInfo(index, m.values, m.empty, policies?.get(name) ?? POLICY_INDEX, true);
       this.names[name] = info;
     }
   }
