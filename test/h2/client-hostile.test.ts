@@ -1060,7 +1060,10 @@ describe('a hostile server cannot crash, hang or bloat the client', { timeout: C
     // The client has applied our SETTINGS once it acknowledges them.
     await conn.waitFor((f) => f.type === FrameType.SETTINGS && (f.flags & Flag.ACK) !== 0);
     const all = Array.from({ length: 50 }, (_, i) => s.request({ ':method': 'POST', ':path': `/${i}` }, { body: new Uint8Array(10_000), timeout: 100 }));
-    for (const p of all) expect((await rejection(p)).code).toBe('TIMEOUT');
+    // Every rejection is watched from the start: a request whose timer re-arms for the last
+    // millisecond settles after later ones, which would meanwhile be unhandled rejections.
+    const rejected = all.map((p) => rejection(p));
+    for (const r of rejected) expect((await r).code).toBe('TIMEOUT');
     expect(s.pendingRequests).toBe(0);
     expect(conn.count(FrameType.HEADERS)).toBe(0);
     // Once the server allows a stream, the next request goes out (and only it).
